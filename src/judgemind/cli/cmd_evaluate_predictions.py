@@ -1,0 +1,14 @@
+"""`judgemind evaluate-predictions` (placeholder until its issue lands)."""
+
+from __future__ import annotations
+
+from judgemind.errors import JudgemindError
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("evaluate-predictions", help="(not yet available)")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    raise JudgemindError("`judgemind evaluate-predictions` is not implemented yet")

@@ -1,0 +1,14 @@
+"""`judgemind extract` (placeholder until its issue lands)."""
+
+from __future__ import annotations
+
+from judgemind.errors import JudgemindError
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("extract", help="(not yet available)")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    raise JudgemindError("`judgemind extract` is not implemented yet")

@@ -1,0 +1,14 @@
+"""`judgemind predict` (placeholder until its issue lands)."""
+
+from __future__ import annotations
+
+from judgemind.errors import JudgemindError
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("predict", help="(not yet available)")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    raise JudgemindError("`judgemind predict` is not implemented yet")
