@@ -1,14 +1,130 @@
-"""`judgemind evaluate-predictions` (placeholder until its issue lands)."""
+"""`judgemind evaluate-predictions PRED.npy TRUE.npy`: score metrics of saved prediction arrays.
+
+Reads two 1-D ``.npy`` arrays (one score per sample, same order), e.g. the pred/true arrays that AQA repos
+release, and prints rho, L2, R-l2 x100, MAE and n -- computed by :mod:`judgemind.evaluate`, like every number
+the project reports. ``--classes`` adds per-class rho and their Fisher-z average.
+"""
 
 from __future__ import annotations
 
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
 from judgemind.errors import JudgemindError
+
+_NPY_MAGIC = b"\x93NUMPY"
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("evaluate-predictions", help="(not yet available)")
+    p = sub.add_parser(
+        "evaluate-predictions",
+        help="metrics (rho, L2, R-l2 x100, MAE) of saved prediction arrays",
+        description="Compute rho, L2, R-l2 x100 (relative to the range of TRUE), MAE and n for two 1-D .npy "
+        "arrays holding one score per sample in the same order.",
+    )
+    p.add_argument("pred", metavar="PRED.npy", help="predicted scores, shape (N,)")
+    p.add_argument("true", metavar="TRUE.npy", help="ground-truth scores, shape (N,)")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    p.add_argument(
+        "--classes",
+        metavar="CLASSES.npy",
+        help="class label per sample, shape (N,) (ints or strings): adds per-class rho and their Fisher-z average",
+    )
     p.set_defaults(func=run)
 
 
+def _load_npy(path_str: str, role: str) -> np.ndarray:
+    path = Path(path_str)
+    if not path.is_file():
+        raise JudgemindError(f"{role} file {path} does not exist or is not a file; check the path")
+    try:
+        with path.open("rb") as fh:
+            magic = fh.read(len(_NPY_MAGIC))
+    except OSError as exc:
+        raise JudgemindError(f"{role} file {path} cannot be read: {exc}") from exc
+    if magic != _NPY_MAGIC:
+        raise JudgemindError(
+            f"{role} file {path} is not a .npy file (saved with numpy.save); convert it with np.save(path, array)"
+        )
+    try:
+        arr = np.load(path, allow_pickle=False)
+    except ValueError as exc:
+        # numpy refuses object arrays without allow_pickle; we never unpickle user files.
+        raise JudgemindError(
+            f"{role} file {path} holds a pickled object array ({exc}); save a plain numeric array instead"
+        ) from exc
+    except OSError as exc:
+        raise JudgemindError(f"{role} file {path} is not a readable .npy file: {exc}") from exc
+    if arr.dtype == object:
+        raise JudgemindError(f"{role} file {path} holds an object array; save a plain numeric array instead")
+    return arr
+
+
+def _check_vector(arr: np.ndarray, path: str, role: str, numeric: bool) -> None:
+    if arr.ndim != 1:
+        raise JudgemindError(f"{role} file {path} has shape {arr.shape}; expected a 1-D array (N,), one per sample")
+    if arr.size == 0:
+        raise JudgemindError(f"{role} file {path} is empty; there is nothing to evaluate")
+    if numeric:
+        if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
+            raise JudgemindError(f"{role} file {path} has dtype {arr.dtype}; expected numeric scores")
+        bad = ~np.isfinite(arr.astype(np.float64))
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise JudgemindError(
+                f"{role} file {path} has {int(bad.sum())} non-finite value(s) (first at index {i}: {arr[i]}); "
+                f"fix or remove those samples"
+            )
+
+
+def _jsonable(v):
+    if isinstance(v, float) and not math.isfinite(v):
+        return None  # JSON has no NaN
+    return v
+
+
 def run(args) -> int:
-    raise JudgemindError("`judgemind evaluate-predictions` is not implemented yet")
+    from judgemind.evaluate import ScoreReport, class_averaged_spearman, per_class_spearman
+
+    pred = _load_npy(args.pred, "PRED")
+    true = _load_npy(args.true, "TRUE")
+    _check_vector(pred, args.pred, "PRED", numeric=True)
+    _check_vector(true, args.true, "TRUE", numeric=True)
+    if pred.shape != true.shape:
+        raise JudgemindError(
+            f"PRED file {args.pred} has shape {pred.shape} but TRUE file {args.true} has {true.shape}; "
+            f"they must hold one score per sample in the same order"
+        )
+    report = ScoreReport.compute(pred, true)
+    result: dict = report.as_dict()
+
+    if args.classes:
+        classes = _load_npy(args.classes, "CLASSES")
+        _check_vector(classes, args.classes, "CLASSES", numeric=False)
+        if classes.shape != true.shape:
+            raise JudgemindError(
+                f"CLASSES file {args.classes} has shape {classes.shape} but TRUE file {args.true} has "
+                f"{true.shape}; pass one class label per sample"
+            )
+        result["per_class_rho"] = {str(k): v for k, v in per_class_spearman(pred, true, classes).items()}
+        result["avg_rho_fisher_z"] = class_averaged_spearman(pred, true, classes)
+
+    if args.json:
+        out = {k: _jsonable(v) for k, v in result.items()}
+        if "per_class_rho" in out:
+            out["per_class_rho"] = {k: _jsonable(v) for k, v in result["per_class_rho"].items()}
+        out["pred_file"], out["true_file"] = args.pred, args.true
+        print(json.dumps(out, indent=2))
+        return 0
+
+    print(report.format())
+    if args.classes:
+        print("per-class rho:")
+        width = max(len(k) for k in result["per_class_rho"])
+        for k, v in result["per_class_rho"].items():
+            print(f"  {k:<{width}}  {v:.4f}")
+        print(f"avg rho (Fisher z)  {result['avg_rho_fisher_z']:.4f}")
+    return 0

@@ -1,0 +1,186 @@
+"""FineSkiing dataset folders: load and write ``dataset.json`` + ``annotations.jsonl``.
+
+    ds = load_dataset("data/synth")          # validates; raises ValidationError listing every problem
+    for rec in ds.split("train"): ...
+    write_dataset("out", meta, records)     # atomic: both files appear complete or not at all
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Mapping
+
+from judgemind.data.records import SCHEMA_VERSION, SCORING_FORMATS, DatasetMeta, Problem, Record, record_from_dict
+from judgemind.errors import JudgemindError, ValidationError
+from judgemind.utils.atomic import atomic_path, atomic_write_text
+
+DATASET_FILE = "dataset.json"
+ANNOTATIONS_FILE = "annotations.jsonl"
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A loaded dataset: its folder, ``dataset.json`` and the records in file order."""
+
+    root: Path
+    meta: DatasetMeta
+    records: tuple[Record, ...]
+
+    def __post_init__(self):
+        object.__setattr__(self, "_by_id", {r.id: r for r in self.records})
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __iter__(self) -> Iterator[Record]:
+        return iter(self.records)
+
+    def get(self, record_id: str) -> Record:
+        try:
+            return self._by_id[record_id]  # type: ignore[attr-defined]
+        except KeyError:
+            raise JudgemindError(f"{self.root}: no record with id {record_id!r}") from None
+
+    def split(self, name: str) -> list[Record]:
+        """Records of a split, in the split list's order. Unknown or empty split -> error."""
+        if name == "all":
+            return list(self.records)
+        if name not in self.meta.splits:
+            raise JudgemindError(f"{self.root / DATASET_FILE}: no split {name!r} "
+                                 f"(splits: {', '.join(self.meta.splits) or 'none'})")
+        ids = self.meta.splits[name]
+        if not ids:
+            raise JudgemindError(f"{self.root / DATASET_FILE}: split {name!r} is empty")
+        return [self.get(i) for i in ids]
+
+    def video_path(self, rec: Record) -> Path:
+        return self.root / rec.video
+
+
+def _json_default(o: Any):
+    if isinstance(o, Decimal):
+        # Shortest exact decimal text: 4.425 stays 4.425, 118.10 -> 118.1
+        return float(o) if o == Decimal(repr(float(o))) else str(o)
+    if isinstance(o, tuple):
+        return list(o)
+    raise TypeError(f"cannot write {type(o).__name__} to JSON")
+
+
+def dumps_record(rec: Record | Mapping) -> str:
+    d = rec.to_dict() if isinstance(rec, Record) else rec
+    return json.dumps(d, default=_json_default, ensure_ascii=False, separators=(",", ":"))
+
+
+def _loads(text: str) -> Any:
+    return json.loads(text, parse_float=Decimal)
+
+
+def read_meta(root: str | os.PathLike) -> tuple[DatasetMeta | None, list[Problem]]:
+    root = Path(root)
+    path = root / DATASET_FILE
+    f = str(path)
+    if not root.is_dir():
+        return None, [Problem(str(root), "dataset folder does not exist", rule="exists")]
+    if not path.is_file():
+        return None, [Problem(f, f"missing {DATASET_FILE} (is {root} a FineSkiing dataset folder?)", rule="exists")]
+    try:
+        d = _loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        return None, [Problem(f, f"not valid JSON: {e}", rule="json")]
+    probs: list[Problem] = []
+    if not isinstance(d, dict):
+        return None, [Problem(f, "expected a JSON object", rule="type")]
+    for k in ("name", "fps", "splits"):
+        if k not in d:
+            probs.append(Problem(f, "missing required field", field=k, rule="required"))
+    if probs:
+        return None, probs
+    if d.get("schema_version", SCHEMA_VERSION) != SCHEMA_VERSION:
+        probs.append(Problem(f, f"schema version {d.get('schema_version')!r} is not supported (this judgemind "
+                                f"reads version {SCHEMA_VERSION})", field="schema_version", rule="version"))
+    try:
+        fps = float(d["fps"])
+        if not fps > 0:
+            raise ValueError
+    except (TypeError, ValueError):
+        probs.append(Problem(f, f"fps must be a positive number, got {d['fps']!r}", field="fps", rule="type"))
+        fps = 0.0
+    scoring = d.get("scoring", "aerials5")
+    if scoring not in SCORING_FORMATS:
+        probs.append(Problem(f, f"unknown scoring {scoring!r} (one of {', '.join(SCORING_FORMATS)})",
+                             field="scoring", rule="schema"))
+    splits = d["splits"]
+    if not isinstance(splits, dict) or not all(isinstance(v, list) and all(isinstance(i, str) for i in v)
+                                               for v in splits.values()):
+        probs.append(Problem(f, "splits must map split names to lists of record ids", field="splits", rule="type"))
+        splits = {}
+    if probs:
+        return None, probs
+    meta = DatasetMeta(
+        name=str(d["name"]), fps=fps, splits={k: tuple(v) for k, v in splits.items()}, scoring=scoring,
+        stage_names=tuple(d.get("stage_names", ("take-off", "flight", "landing"))),
+        catalogue_version=str(d.get("catalogue_version", "1")), schema_version=int(d.get("schema_version", 1)),
+        synthetic=bool(d.get("synthetic", False)), source=str(d.get("source", "")),
+        description=str(d.get("description", "")), extra=d.get("extra") or {})
+    return meta, []
+
+
+def read_records(root: str | os.PathLike) -> tuple[list[Record], list[Problem]]:
+    """Parse every line of ``annotations.jsonl``; returns the good records and every structural problem."""
+    path = Path(root) / ANNOTATIONS_FILE
+    f = str(path)
+    if not path.is_file():
+        return [], [Problem(f, f"missing {ANNOTATIONS_FILE}", rule="exists")]
+    records: list[Record] = []
+    problems: list[Problem] = []
+    with open(path, encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                d = _loads(line)
+            except json.JSONDecodeError as e:
+                problems.append(Problem(f, f"malformed JSON line: {e.msg} at column {e.colno}", line=lineno,
+                                        rule="json"))
+                continue
+            rec, probs = record_from_dict(d, f, lineno)
+            problems.extend(probs)
+            if rec is not None:
+                records.append(rec)
+    return records, problems
+
+
+def load_dataset(root: str | os.PathLike, *, check_videos: bool = False, strict: bool = True) -> Dataset:
+    """Load and validate a dataset folder. Any error -> :class:`ValidationError` listing every problem.
+
+    ``check_videos`` also opens every video to check that it exists and that frames/stages lie inside it
+    (slower; ``judgemind data validate`` does it by default).
+    """
+    from judgemind.data.validate import validate_dataset
+
+    ds, problems = validate_dataset(root, check_videos=check_videos)
+    errors = [p for p in problems if p.level == "error"]
+    if errors and strict:
+        raise ValidationError(f"{root}: {len(errors)} problem(s) in the dataset; run `judgemind data validate "
+                              f"{root}` for the full report", errors)
+    if ds is None:
+        raise ValidationError(f"{root}: cannot be loaded", errors)
+    return ds
+
+
+def write_dataset(root: str | os.PathLike, meta: DatasetMeta, records: Iterable[Record | Mapping]) -> None:
+    """Write ``dataset.json`` and ``annotations.jsonl`` atomically (each file complete or absent).
+
+    ``annotations.jsonl`` is written first so that a folder with a ``dataset.json`` always has its records.
+    """
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    with atomic_path(root / ANNOTATIONS_FILE) as tmp:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            for rec in records:
+                fh.write(dumps_record(rec) + "\n")
+    atomic_write_text(root / DATASET_FILE, json.dumps(meta.to_dict(), indent=2, default=_json_default) + "\n")

@@ -1,0 +1,250 @@
+"""Whole-dataset validation: every rule of the FineSkiing schema, every problem reported with its place.
+
+Rules checked per record (``rule`` tag in brackets): required fields and types [schema/type/required], unique ids
+[unique], video path inside the dataset root [path], frames and stages ordered and inside the video [interval,
+order, video], jump code parseable [action_code], DD range [dd], judge count and mark ranges/steps [marks],
+landing caps implied by the deductions [cap], deduction items known to the catalogue and in their stage [catalogue],
+final score = rules engine(judges, DD) [final_score]; per dataset: splits name existing records, disjoint [splits],
+not empty [empty].
+
+A record may declare a known disagreement between its published score and the rules (real-world data has them,
+e.g. FineDiving) with ``extra.score_mismatch`` = reason; it is then reported as a warning, not an error.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from decimal import Decimal
+from pathlib import Path
+
+from judgemind.data.records import STAGES, DatasetMeta, Problem, Record
+
+DIVE_NUMBER = re.compile(r"^[1-6]\d{2,3}[a-dA-D]$")
+_HALF = Decimal("0.5")
+_TENTH = Decimal("0.1")
+
+
+def _path_inside(root: Path, rel: str) -> bool:
+    if os.path.isabs(rel) or rel.startswith("~"):
+        return False
+    base = os.path.realpath(root)
+    target = os.path.realpath(os.path.join(base, rel))
+    return target == base or target.startswith(base + os.sep)
+
+
+def _check_marks(rec: Record, scoring: str, add) -> bool:
+    from judgemind.rules import check_mark
+
+    ok = True
+    js = rec.judges
+    if scoring == "aerials5":
+        if len(js) != 5:
+            add("judges", f"the current aerials format has 5 judges, found {len(js)}", "marks")
+            return False
+        for i, j in enumerate(js):
+            for c in ("air", "form", "landing"):
+                v = getattr(j, c)
+                if v is None:
+                    add(f"judges[{i}].{c}", "missing mark", "marks")
+                    ok = False
+                    continue
+                msg = check_mark(c, v)
+                if msg:
+                    add(f"judges[{i}].{c}", msg, "marks")
+                    ok = False
+    elif scoring == "aerials7":
+        af = [j for j in js if j.air_form is not None]
+        ld = [j for j in js if j.landing is not None and j.air_form is None]
+        if len(af) != 5 or len(ld) != 2 or len(js) != 7:
+            add("judges", "the legacy aerials format has 5 air_form judges and 2 landing judges", "marks")
+            return False
+        for i, j in enumerate(js):
+            v, hi = (j.air_form, Decimal("7.0")) if j.air_form is not None else (j.landing, Decimal("3.0"))
+            if not (0 <= v <= hi) or v % _TENTH:
+                add(f"judges[{i}]", f"mark {v} must be within 0.0-{hi} in steps of 0.1", "marks")
+                ok = False
+    else:  # diving
+        if len(js) not in (3, 5, 7):
+            add("judges", f"diving uses 3 (counted), 5 or 7 judge scores, found {len(js)}", "marks")
+            return False
+        for i, j in enumerate(js):
+            if j.score is None:
+                add(f"judges[{i}].score", "missing score", "marks")
+                ok = False
+            elif not (0 <= j.score <= 10) or j.score % _HALF:
+                add(f"judges[{i}].score", f"{j.score} must be within 0-10 in steps of 0.5", "marks")
+                ok = False
+    return ok
+
+
+def _final_score(rec: Record, scoring: str):
+    from judgemind import rules
+
+    if scoring == "aerials5":
+        return rules.score_aerials([(j.air, j.form, j.landing) for j in rec.judges], rec.dd).score
+    if scoring == "aerials7":
+        af = [j.air_form for j in rec.judges if j.air_form is not None]
+        ld = [j.landing for j in rec.judges if j.air_form is None]
+        return rules.score_aerials_legacy(af, ld, rec.dd).score
+    return rules.score_diving([j.score for j in rec.judges], rec.dd, synchro=rec.synchro).score
+
+
+def validate_record(rec: Record, meta: DatasetMeta, root: Path, file: str, line: int | None = None,
+                    video_frames: int | None = None, catalogue=None) -> list[Problem]:
+    """Rules checks on one parsed record. ``video_frames`` (if known) bounds the frames; ``catalogue`` checks
+    deduction items (aerials datasets)."""
+    from judgemind.errors import JudgemindError
+    from judgemind.rules import parse_jump_code
+
+    probs: list[Problem] = []
+
+    def add(fieldname, msg, rule, level="error"):
+        probs.append(Problem(file, msg, rec.id, fieldname, line, rule, level))
+
+    if not _path_inside(root, rec.video):
+        add("video", f"path {rec.video!r} escapes the dataset root; use a path relative to {root}", "path")
+    a, b = rec.frames
+    if video_frames is not None and b > video_frames:
+        add("frames", f"[{a}, {b}) ends after the video's last frame (the video has {video_frames} frames)", "video")
+    prev_end = a
+    for s in STAGES:
+        if s not in rec.stages:
+            continue
+        sa, sb = rec.stages[s]
+        if sa < prev_end:
+            add(f"stages.{s}", f"[{sa}, {sb}) starts before the previous stage ends ({prev_end}); stages must be "
+                               f"ordered take-off < flight < landing", "order")
+        if sb > b or sa < a:
+            add(f"stages.{s}", f"[{sa}, {sb}) lies outside the record's frames [{a}, {b})", "interval")
+        prev_end = max(prev_end, sb)
+    for c in rec.cuts:
+        if not (a <= c < b):
+            add("cuts", f"cut at frame {c} lies outside the record's frames [{a}, {b})", "interval")
+    if rec.boxes:
+        outside = [k for k in rec.boxes if not (a <= k < b)]
+        if outside:
+            add("boxes", f"{len(outside)} box(es) for frames outside [{a}, {b}), e.g. frame {outside[0]}", "interval")
+
+    if meta.scoring.startswith("aerials"):
+        try:
+            parse_jump_code(rec.action_code)
+        except JudgemindError as e:
+            add("action_code", str(e), "action_code")
+        if not (0 < rec.dd <= Decimal("5.5")):
+            add("dd", f"DD {rec.dd} is outside the range of aerials DDs (0, 5.5]", "dd")
+    else:
+        if not DIVE_NUMBER.match(rec.action_code):
+            add("action_code", f"{rec.action_code!r} is not a dive number like '107B' or '5253b'", "action_code")
+        if not (0 < rec.dd <= Decimal("5.0")):
+            add("dd", f"DD {rec.dd} is outside (0, 5.0]", "dd")
+
+    marks_ok = _check_marks(rec, meta.scoring, add)
+
+    if catalogue is not None:
+        for i, x in enumerate(rec.deductions):
+            f = f"deductions[{i}]"
+            if x.item not in catalogue.ids:
+                import difflib
+                close = difflib.get_close_matches(x.item, list(catalogue.ids), n=3)
+                hint = f" (did you mean {', '.join(close)}?)" if close else ""
+                add(f"{f}.item", f"unknown deduction item {x.item!r}{hint}; see `judgemind rules catalogue`",
+                    "catalogue")
+                continue
+            item = catalogue.get(x.item)
+            if x.stage != item.stage:
+                add(f"{f}.stage", f"{x.item} belongs to stage {item.stage!r}, not {x.stage!r}", "catalogue")
+            if not (item.points_min <= x.points <= item.points_max):
+                add(f"{f}.points", f"{x.points} is outside {x.item}'s range {item.points_min}-{item.points_max}",
+                    "catalogue")
+            if x.frames is not None and not (a <= x.frames[0] and x.frames[1] <= b):
+                add(f"{f}.frames", f"{list(x.frames)} lies outside the record's frames [{a}, {b})", "interval")
+            if x.severity is not None and not (0.0 <= x.severity <= 1.0):
+                add(f"{f}.severity", f"{x.severity} must be within [0, 1]", "schema")
+            if item.landing_cap is not None and meta.scoring == "aerials5" and marks_ok:
+                for j, js in enumerate(rec.judges):
+                    if js.landing is not None and js.landing > item.landing_cap:
+                        add(f"judges[{j}].landing", f"landing {js.landing} exceeds the cap {item.landing_cap} "
+                                                    f"that {x.item} imposes", "cap")
+
+    if marks_ok and not any(p.rule in ("dd",) for p in probs):
+        try:
+            expected = _final_score(rec, meta.scoring)
+        except JudgemindError as e:
+            add("judges", str(e), "final_score")
+        else:
+            if expected.quantize(Decimal("0.01")) != rec.final_score.quantize(Decimal("0.01")):
+                known = rec.extra.get("score_mismatch") if isinstance(rec.extra, dict) else None
+                msg = (f"final score {rec.final_score} disagrees with the rules engine: judges and DD {rec.dd} "
+                       f"give {expected}")
+                if known:
+                    add("final_score", f"{msg} (known: {known})", "final_score", "warning")
+                else:
+                    add("final_score", msg, "final_score")
+    return probs
+
+
+def validate_dataset(root: str | os.PathLike, *, check_videos: bool = True):
+    """Validate a whole dataset folder. Returns ``(Dataset or None, problems)``; never raises for bad data."""
+    from judgemind.data.dataset import ANNOTATIONS_FILE, DATASET_FILE, Dataset, read_meta, read_records
+
+    root = Path(root)
+    meta, problems = read_meta(root)
+    if meta is None:
+        return None, problems
+    records, rprobs = read_records(root)
+    problems.extend(rprobs)
+    afile = str(root / ANNOTATIONS_FILE)
+    if not records and not rprobs:
+        problems.append(Problem(afile, "the dataset has no records", rule="empty"))
+    catalogue = None
+    if meta.scoring.startswith("aerials"):
+        from judgemind.rules import load_catalogue
+        catalogue = load_catalogue()
+        if str(catalogue.version) != str(meta.catalogue_version):
+            problems.append(Problem(str(root / DATASET_FILE), f"dataset uses catalogue version "
+                                    f"{meta.catalogue_version}, this judgemind has {catalogue.version}",
+                                    field="catalogue_version", rule="catalogue", level="warning"))
+    seen: dict[str, int] = {}
+    n_frames_cache: dict[str, int | None] = {}
+    for idx, rec in enumerate(records):
+        if rec.id in seen:
+            problems.append(Problem(afile, f"duplicate id (first used by record #{seen[rec.id] + 1})", rec.id, "id",
+                                    rule="unique"))
+            continue
+        seen[rec.id] = idx
+        vframes = None
+        if check_videos and _path_inside(root, rec.video):
+            vpath = root / rec.video
+            if rec.video not in n_frames_cache:
+                n_frames_cache[rec.video] = _probe_frames(vpath, afile, rec, problems)
+            vframes = n_frames_cache[rec.video]
+        problems.extend(validate_record(rec, meta, root, afile, None, vframes, catalogue))
+    dfile = str(root / DATASET_FILE)
+    owner: dict[str, str] = {}
+    for split, ids in meta.splits.items():
+        for rid in ids:
+            if rid not in seen:
+                problems.append(Problem(dfile, f"split {split!r} names record {rid!r}, which is not in "
+                                               f"{ANNOTATIONS_FILE}", field=f"splits.{split}", rule="splits"))
+            elif rid in owner and owner[rid] != split:
+                problems.append(Problem(dfile, f"record {rid!r} is in both {owner[rid]!r} and {split!r}",
+                                        field=f"splits.{split}", rule="splits"))
+            owner.setdefault(rid, split)
+    ds = Dataset(root=root, meta=meta, records=tuple(r for i, r in enumerate(records) if seen.get(r.id) == i))
+    return ds, problems
+
+
+def _probe_frames(path: Path, afile: str, rec: Record, problems: list[Problem]) -> int | None:
+    from judgemind.errors import JudgemindError
+    from judgemind.video.probe import probe_video
+
+    if not path.is_file():
+        problems.append(Problem(afile, f"video file {path} does not exist (use --no-videos for annotation-only "
+                                       f"datasets)", rec.id, "video", rule="video"))
+        return None
+    try:
+        return probe_video(path).n_frames
+    except JudgemindError as e:
+        problems.append(Problem(afile, str(e), rec.id, "video", rule="video"))
+        return None
