@@ -1,0 +1,21 @@
+"""Shared pytest fixtures for the judgemind test suite."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+
+def find_shared_data_dir() -> Path:
+    """``shared/data`` beside the repository (repo at ``/work/main`` -> ``/work/shared/data``); may not exist."""
+    return Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data_dir() -> Path:
+    """The shared data folder; skips the test when this checkout has none beside it."""
+    path = find_shared_data_dir()
+    if not path.is_dir():
+        pytest.skip(f"shared data folder {path} is absent (expected beside the repository as ../shared/data)")
+    return path
