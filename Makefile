@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.judgemind-installed
 TORCH   ?= torch==2.13.0
 
-.PHONY: demo demo-quick test install browser-deps clean
+.PHONY: demo demo-quick test install test-deps clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -25,13 +25,21 @@ demo: $(STAMP)
 demo-quick: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/judgemind demo --out demo_out --quick
 
-# Debian chromium for the judge-sheet browser test; skipped quietly where apt is unavailable.
-browser-deps:
-	@command -v chromium >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) || \
-	  echo "note: chromium not installed; browser tests will be skipped"; }
+# Test-only system packages from Debian: chromium (judge-sheet browser test) and opencv-doc (vtest.avi, real
+# footage). Installed when missing and apt is usable (root); otherwise the tests that need them are skipped.
+TEST_DEBS := chromium chromium-driver opencv-doc
+test-deps:
+	@missing=""; command -v chromium >/dev/null 2>&1 || missing="chromium chromium-driver"; \
+	  [ -e /usr/share/doc/opencv-doc ] || missing="$$missing opencv-doc"; \
+	  if [ -n "$$missing" ]; then \
+	    if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	      echo "installing test packages:$$missing"; \
+	      (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null) \
+	        || echo "note: could not install$$missing; the tests that need them will be skipped"; \
+	    else echo "note:$$missing not installed (need root + apt); the tests that need them will be skipped"; fi; \
+	  fi
 
-test: $(STAMP) browser-deps
+test: $(STAMP) test-deps
 	HF_HUB_OFFLINE=1 OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -n 2 --dist loadfile tests
 
 clean:

@@ -223,8 +223,11 @@ def evaluate_scores(pred: Any, true: Any, value_range: tuple[float, float] | Non
 
 
 def _float_vector(x: Any, name: str) -> np.ndarray:
-    # Accepts any iterable (dict.values(), generators) as well as arrays/tensors; NaN/Inf are checked by callers.
-    if not hasattr(x, "__array__") and not hasattr(x, "detach"):
+    # Accepts any iterable (a per-class dict means its values, generators) as well as arrays/tensors;
+    # NaN/Inf are checked by callers.
+    if isinstance(x, Mapping):
+        x = list(x.values())
+    elif not hasattr(x, "__array__") and not hasattr(x, "detach"):
         x = list(x)
     arr = _to_numpy(x)
     if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
@@ -234,6 +237,8 @@ def _float_vector(x: Any, name: str) -> np.ndarray:
 
 def fisher_z_mean(rhos: Iterable[float], weights: Iterable[float] | None = None) -> float:
     """Average correlation via Fisher's z: ``tanh(mean(arctanh(rho)))`` (weighted mean if ``weights`` given).
+
+    ``rhos``: any iterable of correlations, or a ``{class: rho}`` dict such as :func:`per_class_spearman` returns.
 
     ``|rho|`` is clipped to ``1 - 1e-7`` so that a perfect correlation stays finite. ``nan`` entries (classes
     whose correlation is undefined) are left out, with their weights; if nothing is left the result is ``nan``.

@@ -177,7 +177,8 @@ def band_of(component: str, value) -> GradeBand:
 
 
 def landing_band(value) -> GradeBand:
-    """The official landing band of a landing mark, e.g. ``landing_band("1.8").name == "hand drag / hard compression"``."""
+    """The official landing band of a landing mark, e.g. ``landing_band("1.8").name`` is
+    ``"hand drag / hard compression"``."""
     return band_of("landing", value)
 
 
@@ -196,7 +197,9 @@ def landing_cap(hand_contact: bool = False, body_contact: bool = False, no_weigh
     return min(caps) if caps else None
 
 
-def apply_landing_caps(value, hand_contact: bool = False, body_contact: bool = False, no_weight: bool = False) -> Decimal:
+def apply_landing_caps(
+    value, hand_contact: bool = False, body_contact: bool = False, no_weight: bool = False
+) -> Decimal:
     """``value`` lowered to the cap of :func:`landing_cap` where one applies (a lower value is kept)."""
     v = to_decimal(value, "landing mark")
     cap = landing_cap(hand_contact=hand_contact, body_contact=body_contact, no_weight=no_weight)

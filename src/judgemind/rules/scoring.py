@@ -230,8 +230,9 @@ class JudgeMarks:
 class AerialsScore:
     """Result of an aerials calculation.
 
-    ``judge_totals`` are the per-judge totals (legacy format: the 5 Air+Form marks); ``counted``/``dropped`` are
-    0-based indices into it; ``J`` the judges' total (0-30); ``raw = J * dd`` exactly; ``score = truncate2(raw)``.
+    ``judge_totals`` are the per-judge totals (legacy format: the 5 Air+Form marks); ``counted`` (ascending) and
+    ``dropped`` (the lowest, then the highest) are 0-based indices into it; ``J`` the judges' total (0-30);
+    ``raw = J * dd`` exactly; ``score = truncate2(raw)``.
     ``format`` is ``"aerials5"`` or ``"aerials7"`` (as in ``dataset.json`` ``scoring``). For the legacy format
     ``landing_marks`` holds the 2 landing judges' marks and ``landing_score`` their average x 3.
     """
@@ -294,23 +295,23 @@ def score_aerials(judges: Sequence, dd) -> AerialsScore:
     (ties: drop one), add the other three (J, max 30.0); score = truncate2(J x DD).
 
     ``judges``: 5 items, each ``JudgeMarks``, ``(air, form, landing)`` or ``{"air", "form", "landing"}``.
-    Raises :class:`JudgemindError` naming the judge index (0-based) and component of every bad mark.
+    Raises :class:`JudgemindError` naming the judge (number and 0-based index) and component of every bad mark,
+    e.g. ``"bad judge marks: judge 1 of 5 (index 0): air 2.3 is outside 0.0-2.0"``.
     """
     if isinstance(judges, (str, bytes, Mapping)) or not isinstance(judges, Sequence):
         raise JudgemindError(f"judges must be a list of {AERIALS_JUDGES} judges' marks, got {type(judges).__name__}")
     if len(judges) != AERIALS_JUDGES:
-        raise JudgemindError(
-            f"the 5-judge aerials format needs exactly {AERIALS_JUDGES} judges, got {len(judges)}"
-            + ("; for the old 7-judge split format use score_aerials_legacy (CLI: --legacy)" if len(judges) == 7 else "")
-        )
+        hint = "; for the old 7-judge split format use score_aerials_legacy (CLI: --legacy)" if len(judges) == 7 else ""
+        raise JudgemindError(f"the 5-judge aerials format needs exactly 5 judges, got {len(judges)}{hint}")
     marks, problems = [], []
     for i, j in enumerate(judges):
+        where = f"judge {i + 1} of {len(judges)} (index {i})"
         try:
-            m = JudgeMarks.coerce(j, f"judge {i}")
+            m = JudgeMarks.coerce(j, where)
         except JudgemindError as exc:
             problems.append(str(exc))
             continue
-        problems += [f"judge {i} {p}" for p in m.problems()]
+        problems += [f"{where}: {p}" for p in m.problems()]
         marks.append(m)
     _raise_problems("bad judge marks", problems)
     dd_ = _check_dd(dd)
@@ -334,10 +335,8 @@ def score_aerials_legacy(air_form: Sequence, landing: Sequence, dd) -> AerialsSc
     if len(landing) != LEGACY_LANDING_JUDGES:
         problems.append(f"need {LEGACY_LANDING_JUDGES} landing marks, got {len(landing)}")
     _raise_problems("bad legacy (7-judge) marks", problems)
-    lo, hi = LEGACY_AIR_FORM_RANGE
-    problems = [p for i, v in enumerate(air_form) if (p := _check_value(f"air+form judge {i}", v, lo, hi, MARK_STEP))]
-    lo, hi = COMPONENT_RANGES["landing"]
-    problems += [p for i, v in enumerate(landing) if (p := _check_value(f"landing judge {i}", v, lo, hi, MARK_STEP))]
+    problems = _check_all("air+form", air_form, LEGACY_AIR_FORM_RANGE, MARK_STEP)
+    problems += _check_all("landing", landing, COMPONENT_RANGES["landing"], MARK_STEP)
     _raise_problems("bad legacy (7-judge) marks", problems)
     dd_ = _check_dd(dd)
     af = tuple(to_decimal(v) for v in air_form)
@@ -348,6 +347,16 @@ def score_aerials_legacy(air_form: Sequence, landing: Sequence, dd) -> AerialsSc
     J = _exact(lambda: af_sum + landing_score)
     raw = _exact(lambda: J * dd_)
     return AerialsScore(af, counted, dropped, J, dd_, raw, truncate2(raw), "aerials7", lm, landing_score)
+
+
+def _check_all(what: str, values: list, bounds: tuple[Decimal, Decimal], step: Decimal) -> list[str]:
+    """Problems of a list of single marks, each naming the judge (number and 0-based index)."""
+    out = []
+    for i, v in enumerate(values):
+        p = _check_value(what, v, bounds[0], bounds[1], step)
+        if p:
+            out.append(f"{what} judge {i + 1} of {len(values)} (index {i}): {p}")
+    return out
 
 
 def _as_list(values, what: str) -> list:
@@ -401,11 +410,7 @@ def score_diving(judge_scores: Sequence, dd, synchro: bool = False) -> DivingSco
         raise JudgemindError(f"synchro diving needs 5 judge marks (FineDiving's synchronised events), got {n}")
     if n not in (3, 5, 7):
         raise JudgemindError(f"diving needs 7, 5 or 3 judge marks, got {n}")
-    lo, hi = DIVING_RANGE
-    _raise_problems(
-        "bad diving marks",
-        [p for i, v in enumerate(scores) if (p := _check_value(f"judge {i} score", v, lo, hi, DIVING_STEP))],
-    )
+    _raise_problems("bad diving marks", _check_all("score", scores, DIVING_RANGE, DIVING_STEP))
     dd_ = _check_dd(dd)
     vals = tuple(to_decimal(v) for v in scores)
     if synchro:

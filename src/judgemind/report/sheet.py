@@ -1,0 +1,148 @@
+"""The judge sheet: a self-contained HTML page (images inlined) that explains one scored jump.
+
+Input is the JSON result of ``judgemind score`` (see :func:`judgemind.report.scoring.score_video`) plus
+already-encoded images. Layout, top to bottom: headline (final score, J, DD, code), a strip of frames with the
+stage boundaries, Air / Form / Landing cards with their band names, likely deductions with probability and an
+evidence frame, the timeline plot, provenance. Elements carry stable ids/classes (``#final-score``,
+``.component``, ``.deduction``, ``#timeline``, ``#provenance``) so tests and users' scripts can read them.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from typing import Any, Mapping, Sequence
+
+STAGE_COLOURS = {"takeoff": "#3b7dd8", "flight": "#e0902b", "landing": "#3aa65b"}
+STAGE_LABELS = {"takeoff": "Take-off", "flight": "Flight", "landing": "Landing"}
+COMPONENT_MAX = {"air": "2.0", "form": "5.0", "landing": "3.0"}
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;background:#f4f6f9;color:#1d2430}
+header{background:#17324d;color:#fff;padding:18px 28px;display:flex;justify-content:space-between;align-items:center}
+header h1{margin:0;font-size:22px} header .sub{opacity:.8;font-size:14px}
+#final-score{font-size:44px;font-weight:700} .scorebox{text-align:right} .scorebox .j{font-size:14px;opacity:.85}
+main{padding:18px 28px;max-width:1180px} section{background:#fff;border-radius:8px;padding:14px 18px;margin-bottom:16px;
+box-shadow:0 1px 3px rgba(0,0,0,.08)} h2{font-size:16px;margin:0 0 10px 0;color:#17324d}
+.strip{display:flex;gap:4px;overflow-x:auto} .strip figure{margin:0;text-align:center;font-size:11px}
+.strip img{display:block;height:96px;border-bottom:5px solid #999;border-radius:3px}
+.stagebar{display:flex;height:14px;border-radius:7px;overflow:hidden;margin:8px 0 2px 0}
+.stagebar div{color:#fff;font-size:10px;text-align:center;line-height:14px}
+.components{display:flex;gap:14px} .component{flex:1;border:1px solid #dde3ea;border-radius:8px;padding:10px 12px}
+.component .value{font-size:28px;font-weight:700} .component .band{font-size:13px;color:#445}
+.component .max{font-size:14px;color:#889}
+table{border-collapse:collapse;width:100%;font-size:13px} td,th{padding:6px 8px;border-bottom:1px solid #eef1f4;text-align:left;vertical-align:middle}
+.prob{display:inline-block;height:8px;background:#c84b31;border-radius:4px;vertical-align:middle;margin-right:6px}
+.deduction img{height:64px;border-radius:3px} .muted{color:#778;font-size:12px}
+.warn{background:#fff6e0;border:1px solid #f0d48a;padding:8px 12px;border-radius:6px;font-size:13px;margin-top:8px}
+#timeline img{max-width:100%}
+"""
+
+
+def data_uri(data: bytes, mime: str) -> str:
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def _e(x: Any) -> str:
+    return html.escape(str(x), quote=True)
+
+
+def render_sheet(result: Mapping[str, Any], strip: Sequence[Mapping[str, Any]],
+                 evidence: Mapping[str, str] | None = None, timeline_png: bytes | None = None) -> str:
+    """Build the HTML page.
+
+    result: the score JSON (keys: video, action_code, code_description, dd, J, final_score, components,
+        bands, stages, deductions, provenance, fps).
+    strip: list of {"frame": int, "stage": str, "src": data-URI of a JPEG}.
+    evidence: item id -> data-URI of the evidence frame.
+    timeline_png: PNG bytes of the timeline plot.
+    """
+    evidence = evidence or {}
+    prov = result.get("provenance", {})
+    stages = result.get("stages", {})
+    a, b = result.get("frames", [0, 1])
+    total = max(1, b - a)
+    parts = []
+    parts.append(f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+                 f"<title>judgemind judge sheet - {_e(result.get('video_name', result.get('video', '')))}</title>"
+                 f"<style>{_CSS}</style></head><body>")
+    parts.append(
+        "<header><div><h1>Judge sheet &middot; "
+        f"<span id='action-code'>{_e(result.get('action_code', '?'))}</span></h1>"
+        f"<div class='sub'>{_e(result.get('code_description', ''))} &middot; "
+        f"{_e(result.get('video_name', result.get('video', '')))}</div></div>"
+        f"<div class='scorebox'><div id='final-score'>{_e(result.get('final_score'))}</div>"
+        f"<div class='j'>J = <span id='judges-total'>{_e(result.get('J'))}</span> &times; DD "
+        f"<span id='dd'>{_e(result.get('dd'))}</span>, truncated to 2 decimals</div></div></header><main>")
+
+    # Strip of frames with the stage boundaries.
+    parts.append("<section id='stages'><h2>Stages</h2><div class='stagebar'>")
+    for s in ("takeoff", "flight", "landing"):
+        if s in stages:
+            sa, sb = stages[s]
+            w = 100.0 * (sb - sa) / total
+            parts.append(f"<div class='stage' data-stage='{s}' style='width:{w:.2f}%;background:"
+                         f"{STAGE_COLOURS[s]}'>{STAGE_LABELS[s]}</div>")
+    parts.append("</div><div class='muted'>")
+    parts.append(" &middot; ".join(f"{STAGE_LABELS[s]} frames {stages[s][0]}&ndash;{stages[s][1] - 1}"
+                                   for s in ("takeoff", "flight", "landing") if s in stages))
+    parts.append("</div><div class='strip'>")
+    for fr in strip:
+        col = STAGE_COLOURS.get(fr.get("stage"), "#999")
+        parts.append(f"<figure><img src='{fr['src']}' alt='frame {fr['frame']}' style='border-color:{col}'>"
+                     f"<figcaption>{fr['frame']}</figcaption></figure>")
+    parts.append("</div></section>")
+
+    # Components.
+    parts.append("<section><h2>Scores of a consensus judge</h2><div class='components'>")
+    comps, bands = result.get("components", {}), result.get("bands", {})
+    for c in ("air", "form", "landing"):
+        if c not in comps:
+            continue
+        band = bands.get(c, {})
+        parts.append(f"<div class='component' id='component-{c}' data-component='{c}'><div>{c.title()}</div>"
+                     f"<div><span class='value'>{_e(comps[c])}</span> <span class='max'>/ {COMPONENT_MAX[c]}"
+                     f"</span></div><div class='band'>{_e(band.get('name', ''))}"
+                     f"{' (' + _e(band.get('range')) + ')' if band.get('range') else ''}</div></div>")
+    parts.append("</div>")
+    if result.get("caps_applied"):
+        parts.append(f"<div class='warn'>Landing cap applied: {_e(result['caps_applied'])}</div>")
+    parts.append("</section>")
+
+    # Deductions.
+    parts.append("<section id='deductions'><h2>Likely deductions</h2>")
+    deds = result.get("deductions", [])
+    if not deds:
+        parts.append("<p class='muted'>No deduction item above the reporting threshold.</p>")
+    else:
+        parts.append("<table><tr><th>Item</th><th>Stage</th><th>Probability</th><th>Evidence</th><th>What judges "
+                     "look for</th></tr>")
+        for d in deds:
+            p = float(d.get("probability", 0.0))
+            img = evidence.get(d["item"])
+            ev = (f"<img src='{img}' alt='evidence frame {d.get('evidence_frame')}'><div class='muted'>frame "
+                  f"{_e(d.get('evidence_frame'))}</div>") if img else f"frame {_e(d.get('evidence_frame', '-'))}"
+            parts.append(f"<tr class='deduction' data-item='{_e(d['item'])}'><td><b>{_e(d.get('name', d['item']))}"
+                         f"</b></td><td>{_e(STAGE_LABELS.get(d.get('stage'), d.get('stage')))}</td><td>"
+                         f"<span class='prob' style='width:{int(60 * p)}px'></span>{p:.0%}</td><td>{ev}</td>"
+                         f"<td class='muted'>{_e(d.get('description', ''))}</td></tr>")
+        parts.append("</table>")
+    parts.append("</section>")
+
+    if timeline_png:
+        parts.append(f"<section id='timeline'><h2>Timeline</h2><img src='{data_uri(timeline_png, 'image/png')}' "
+                     f"alt='stage probabilities and deduction evidence over time'></section>")
+
+    parts.append("<section id='provenance'><h2>Provenance</h2><table>")
+    for k, label in (("model", "Model"), ("checkpoint", "Checkpoint"), ("training_data", "Training data"),
+                     ("features", "Features"), ("locator", "Athlete locator"), ("judgemind_version", "judgemind"),
+                     ("scored_at", "Scored at")):
+        if prov.get(k) is not None:
+            parts.append(f"<tr><th>{label}</th><td>{_e(prov[k])}</td></tr>")
+    parts.append("</table>")
+    if prov.get("synthetic"):
+        parts.append("<div class='warn' id='synthetic-warning'>This model was trained on <b>synthetic</b> data "
+                     "(SynthAerials). Its scores show how the system works; they are not calibrated on real "
+                     "competition footage.</div>")
+    parts.append("</section></main></body></html>")
+    return "".join(parts)

@@ -1,0 +1,113 @@
+"""Pure, torch-free aerials scoring rules with exact decimals.
+
+- :mod:`.scoring`: marks and score formulas (5-judge aerials, old 7-judge split format, diving), truncation;
+- :mod:`.bands`: Air/Form/Landing grade bands, landing caps;
+- :mod:`.codes`: jump codes (``bFdFF``) and the DD table;
+- :mod:`.catalogue`: the deduction catalogue (``catalogue_v1.json``).
+
+The domain reference is ``docs/aerials_rules.md`` (shared docs).
+"""
+
+from judgemind.rules.bands import (
+    AIR_BANDS,
+    BODY_CONTACT_CAP,
+    FORM_BANDS,
+    GRADE_BANDS,
+    HAND_CONTACT_CAP,
+    LANDING_BANDS,
+    NO_WEIGHT_CAP,
+    GradeBand,
+    apply_landing_caps,
+    band_index,
+    band_of,
+    landing_band,
+    landing_cap,
+)
+from judgemind.rules.catalogue import (
+    CATALOGUE_FILE,
+    CATALOGUE_V1_IDS,
+    STAGES,
+    Catalogue,
+    DeductionItem,
+    load_catalogue,
+)
+from judgemind.rules.codes import (
+    DD_TABLE,
+    DIRECTIONS,
+    MAX_SOMERSAULTS,
+    SYMBOLS,
+    DDEntry,
+    JumpCode,
+    Somersault,
+    dd_entries,
+    dd_entry,
+    dd_for,
+    describe_code,
+    known_codes,
+    parse_jump_code,
+)
+from judgemind.rules.scoring import (
+    COMPONENT_RANGES,
+    COMPONENTS,
+    MARK_STEP,
+    AerialsScore,
+    DivingScore,
+    JudgeMarks,
+    check_mark,
+    final_score_matches,
+    round_half_up2,
+    score_aerials,
+    score_aerials_legacy,
+    score_diving,
+    to_decimal,
+    truncate2,
+)
+
+__all__ = [
+    "AIR_BANDS",
+    "BODY_CONTACT_CAP",
+    "CATALOGUE_FILE",
+    "CATALOGUE_V1_IDS",
+    "COMPONENTS",
+    "COMPONENT_RANGES",
+    "DD_TABLE",
+    "DIRECTIONS",
+    "FORM_BANDS",
+    "GRADE_BANDS",
+    "HAND_CONTACT_CAP",
+    "LANDING_BANDS",
+    "MARK_STEP",
+    "MAX_SOMERSAULTS",
+    "NO_WEIGHT_CAP",
+    "STAGES",
+    "SYMBOLS",
+    "AerialsScore",
+    "Catalogue",
+    "DDEntry",
+    "DeductionItem",
+    "DivingScore",
+    "GradeBand",
+    "JudgeMarks",
+    "JumpCode",
+    "Somersault",
+    "apply_landing_caps",
+    "band_index",
+    "band_of",
+    "check_mark",
+    "dd_entries",
+    "dd_entry",
+    "dd_for",
+    "describe_code",
+    "final_score_matches",
+    "known_codes",
+    "landing_band",
+    "landing_cap",
+    "load_catalogue",
+    "parse_jump_code",
+    "round_half_up2",
+    "score_aerials",
+    "score_aerials_legacy",
+    "score_diving",
+    "to_decimal",
+    "truncate2",
+]

@@ -1,0 +1,46 @@
+"""Golden tests: the peers' released FineDiving predictions must give the numbers the field reports."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from judgemind.evaluate import evaluate_scores, l2, relative_l2, relative_l2_x100, spearman
+
+# (method, rho, R-l2 x100, L2) as computed by the peers' runner code on their released arrays (peers.md section 2).
+GOLDEN = [
+    ("TSA", 0.9212, 0.3370, 36.73),
+    ("MCoRe", 0.9270, 0.3276, 35.70),
+]
+
+
+def _load(shared_data_dir, method):
+    folder = shared_data_dir / "FineDiving" / "reference_predictions" / method
+    if not folder.is_dir():
+        pytest.skip(f"reference predictions {folder} are absent")
+    pred = np.load(folder / "pred.npy", allow_pickle=False)
+    true = np.load(folder / "true.npy", allow_pickle=False)
+    return pred, true
+
+
+@pytest.mark.parametrize("method,rho,rl2_x100,l2_value", GOLDEN, ids=[g[0] for g in GOLDEN])
+def test_reference_predictions_match_published_metrics(shared_data_dir, method, rho, rl2_x100, l2_value):
+    pred, true = _load(shared_data_dir, method)
+    assert pred.shape == true.shape == (749,)
+    assert round(spearman(pred, true), 4) == pytest.approx(rho, abs=1e-12)
+    assert round(relative_l2_x100(pred, true), 4) == pytest.approx(rl2_x100, abs=1e-12)
+    assert round(l2(pred, true), 2) == pytest.approx(l2_value, abs=1e-12)
+    # relative L2 is normalised by the evaluated (test) range 0.0..104.4, not the dataset range.
+    assert (true.min(), true.max()) == (0.0, 104.4)
+    assert relative_l2(pred, true, scale=100) == pytest.approx(relative_l2_x100(pred, true))
+
+    report = evaluate_scores(pred, true)
+    assert report["n"] == 749
+    assert round(report["rho"], 4) == pytest.approx(rho, abs=1e-12)
+    assert round(report["rl2_x100"], 4) == pytest.approx(rl2_x100, abs=1e-12)
+    assert round(report["l2"], 2) == pytest.approx(l2_value, abs=1e-12)
+
+
+def test_reference_metrics_accept_float32_and_lists(shared_data_dir):
+    pred, true = _load(shared_data_dir, "TSA")
+    assert round(spearman(pred.astype(np.float32), list(true)), 4) == pytest.approx(0.9212, abs=1e-12)
