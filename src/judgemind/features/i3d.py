@@ -389,10 +389,14 @@ def _read_file(path: Path, map_location: Any) -> Any:
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
+        # torch's message is a multi-line essay; keep the line that names the offending global.
+        lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+        reason = next((ln for ln in lines if "WeightsUnpickler" in ln or "Unsupported" in ln), lines[0] if lines
+                      else type(exc).__name__).split(". Please")[0]
         raise CheckpointError(
             f"refused to load I3D checkpoint {path}: it pickles objects other than tensors and plain containers, "
-            f"which weights_only loading does not execute ({str(exc).splitlines()[0]}). Re-save it as a plain "
-            f"state_dict (torch.save(model.state_dict(), ...)) or as .safetensors") from exc
+            f"which weights_only loading does not execute ({reason}). Re-save it as a plain state_dict "
+            f"(torch.save(model.state_dict(), ...)) or as .safetensors") from exc
     except Exception as exc:  # torch.load raises many types for truncated/corrupt files; all mean "unreadable"
         raise CheckpointError(f"cannot read I3D checkpoint {path}: {type(exc).__name__}: {exc}") from exc
 
@@ -447,7 +451,7 @@ def _check_keys(path: Path, family: str, state: dict[str, torch.Tensor], origina
     exp = {k for k in expected if not k.endswith(_COUNTER)}
     got = set(state)
     # BN counters are optional (absent in files saved before PyTorch 0.4.1) but must belong to a known BN.
-    missing = sorted(exp - got)
+    missing = [k for k in expected if k in exp and k not in got]  # model order: the first one is telling
     unexpected = sorted(k for k in got - exp if not (k.endswith(_COUNTER) and k in expected))
     mismatched = sorted(k for k in (got & exp) if tuple(state[k].shape) != tuple(expected[k].shape))
     if not (missing or unexpected or mismatched):
@@ -503,10 +507,12 @@ def load_i3d_checkpoint(path: str | os.PathLike, *, bn_eps: float | None = None,
         raise CheckpointError(f"unknown I3D checkpoint family {family!r} for {path}; use 'auto', 'A' or 'B'")
     raw = _as_state_dict(_read_file(path, map_location), path)
 
+    naming = f"family {fam} naming"
     if fam == "AUTO":
         detected = _detect_family(list(raw))
         # Another architecture: still report it against the canonical key set so the user sees what is wrong.
         fam = detected or "B"
+        naming = f"family {fam} naming" if detected else "neither family A nor B naming found"
     rename = family_a_to_canonical if fam == "A" else (lambda k: k)
     state: dict[str, torch.Tensor] = {}
     original: dict[str, str] = {}
@@ -522,7 +528,7 @@ def load_i3d_checkpoint(path: str | os.PathLike, *, bn_eps: float | None = None,
     model = InceptionI3d(num_classes=k, in_channels=in_channels, bn_eps=eps)
     expected = model.state_dict()
     _check_keys(path, fam, state, original, expected,
-                f"InceptionI3d (family {fam} naming, {k} classes, {in_channels} input channels)")
+                f"InceptionI3d ({naming}, {k} classes, {in_channels} input channels)")
 
     # Fresh dict (no _metadata) with zero counters where the file predates them, then a strict load.
     full = {key: state.get(key, expected[key]) for key in expected}

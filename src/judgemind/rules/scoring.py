@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
+from decimal import Decimal, InvalidOperation, localcontext
 from fractions import Fraction
 
 from judgemind.errors import JudgemindError
@@ -48,7 +48,6 @@ LEGACY_AIR_FORM_RANGE = (Decimal("0"), Decimal("7.0"))
 DIVING_RANGE = (Decimal("0"), Decimal("10.0"))
 DIVING_STEP = Decimal("0.5")
 SYNCHRO_FACTOR = Decimal("0.6")
-CENT = Decimal("0.01")
 _HALF_CENT = Decimal("0.005")
 
 

@@ -1,0 +1,144 @@
+"""Load annotation pickles of other datasets without running their code.
+
+``pickle.load`` runs whatever callable the file names (``os.system``, ``subprocess.Popen``, ...), so an annotation
+file from the internet must never be unpickled as is. :class:`SafeUnpickler` resolves only an allow-list of globals:
+plain containers, numbers, strings/bytes and what numpy needs to rebuild arrays, dtypes and scalars; anything else
+raises :class:`~judgemind.errors.JudgemindError` naming the file and the refused global.
+
+    data = safe_load_pickle("FineDiving/Annotations/train_split.pkl")
+
+Pickles written by numpy 1.x name ``numpy.core.*``, those written by numpy 2.x name ``numpy._core.*``; both are
+admitted and resolved against whichever numpy is installed. Pickles written with protocol < 3 encode bytes with
+``_codecs.encode(text, "latin1")``; that one call is admitted, restricted to latin-1.
+"""
+
+from __future__ import annotations
+
+import codecs
+import importlib
+import io
+import os
+import pickle
+import warnings
+from pathlib import Path
+from typing import Any, Callable
+
+from judgemind.errors import JudgemindError
+
+__all__ = ["ALLOWED_GLOBALS", "SafeUnpickler", "safe_load_pickle", "safe_loads_pickle"]
+
+# Plain builtin types. Pickle protocols >= 2 rebuild most of them with opcodes (no global at all); protocols 0-2
+# name some of them (``__builtin__.set``, ``builtins.complex``) as globals.
+_BUILTINS = ("dict", "list", "tuple", "set", "frozenset", "int", "float", "complex", "str", "bytes", "bytearray",
+             "bool")
+
+# numpy globals by their name inside the numpy package: exactly those that ndarray / dtype / scalar reduction
+# produce (``ndarray.__reduce_ex__`` for protocols <= 4 and 5, ``dtype.__reduce__``, ``generic.__reduce__``).
+_NUMPY = {
+    ("", "ndarray"),
+    ("", "dtype"),
+    ("core.multiarray", "_reconstruct"),
+    ("core.multiarray", "scalar"),
+    ("core.numeric", "_frombuffer"),
+}
+
+ALLOWED_GLOBALS: frozenset[str] = frozenset(
+    [f"builtins.{n}" for n in _BUILTINS]
+    + [f"__builtin__.{n}" for n in _BUILTINS]
+    + [f"numpy.{n}" if not m else f"numpy.{m}.{n}" for m, n in _NUMPY]
+    + [f"numpy._{m}.{n}" for m, n in _NUMPY if m]
+    + ["_codecs.encode"]
+)
+"""Every ``module.name`` a pickle may reference (shown in the refusal message)."""
+
+
+def _latin1_encode(text, encoding="latin1", errors="strict"):
+    """``_codecs.encode`` as protocol 0-2 pickles use it for ``bytes``; any other use is refused."""
+    if not isinstance(text, str) or codecs.lookup(encoding).name != "iso8859-1" or errors != "strict":
+        raise pickle.UnpicklingError(f"_codecs.encode is only allowed as encode(str, 'latin1'), "
+                                     f"got encoding {encoding!r}")
+    return text.encode("latin1")
+
+
+def _numpy_global(submodule: str, name: str) -> Any:
+    """Resolve ``numpy[.<submodule>].<name>`` against the installed numpy (``core`` and ``_core`` are the same
+    module under the names numpy 1.x and 2.x use)."""
+    if not submodule:
+        return getattr(importlib.import_module("numpy"), name)
+    rest = submodule.split(".", 1)[1]
+    last_error: Exception | None = None
+    for pkg in ("numpy._core", "numpy.core"):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)  # numpy 2 warns on numpy.core
+                return getattr(importlib.import_module(f"{pkg}.{rest}"), name)
+        except (ImportError, AttributeError) as e:
+            last_error = e
+    raise pickle.UnpicklingError(f"numpy has no {submodule}.{name}: {last_error}")
+
+
+def _resolve(module: str, name: str) -> Callable | type | None:
+    """The object for an allowed global, or ``None`` when it is not allowed."""
+    full = f"{module}.{name}"
+    if full not in ALLOWED_GLOBALS:
+        return None
+    if module in ("builtins", "__builtin__"):
+        import builtins
+        return getattr(builtins, name)
+    if full == "_codecs.encode":
+        return _latin1_encode
+    sub = module[len("numpy."):] if module.startswith("numpy.") else ""
+    if sub.startswith("_core"):
+        sub = "core" + sub[len("_core"):]
+    return _numpy_global(sub, name)
+
+
+class SafeUnpickler(pickle.Unpickler):
+    """An unpickler that builds only plain data (containers, numbers, strings, bytes, numpy arrays and scalars).
+
+    ``source`` names the file in error messages.
+    """
+
+    def __init__(self, file, *, source: str = "<pickle>"):
+        super().__init__(file)
+        self.source = source
+
+    def find_class(self, module: str, name: str):  # noqa: D401 - pickle API
+        obj = _resolve(module, name)
+        if obj is None:
+            raise JudgemindError(
+                f"refusing to load {module}.{name} from {self.source}: only plain data is allowed (containers, "
+                f"numbers, strings and numpy arrays); this file may be unsafe or not an annotation file")
+        return obj
+
+    def persistent_load(self, pid):
+        raise JudgemindError(f"refusing to load a persistent object reference from {self.source}: only plain data "
+                             f"is allowed")
+
+
+def safe_loads_pickle(data: bytes, source: str = "<bytes>") -> Any:
+    """Unpickle ``data`` with :class:`SafeUnpickler`."""
+    return _load(io.BytesIO(data), source)
+
+
+def safe_load_pickle(path: str | os.PathLike) -> Any:
+    """Unpickle the file at ``path`` with :class:`SafeUnpickler`.
+
+    Raises :class:`JudgemindError` when the file is missing, refers to a global outside the allow-list, or is not
+    a readable pickle.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise JudgemindError(f"{path}: no such pickle file")
+    with open(path, "rb") as fh:
+        return _load(fh, str(path))
+
+
+def _load(fh, source: str) -> Any:
+    try:
+        return SafeUnpickler(fh, source=source).load()
+    except JudgemindError:
+        raise
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, ImportError, IndexError,
+            KeyError, UnicodeDecodeError, OverflowError) as e:
+        raise JudgemindError(f"{source}: cannot be read as a plain-data pickle ({type(e).__name__}: {e})") from e
