@@ -1,0 +1,154 @@
+"""What the diving adapters share: number conversion, judge-mark repair, the score check against the rules engine,
+reproduction statistics, and the deterministic validation split."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Iterable, Sequence
+
+from judgemind.data.records import JudgeScore, Record
+from judgemind.errors import JudgemindError
+
+CENT = Decimal("0.01")
+HALF = Decimal("0.5")
+TENTH = Decimal("0.1")
+# Some published scores were stored at one decimal (80.85 -> 80.8, 34.65 -> 34.7): within 0.05 of the rules score.
+ONE_DECIMAL = Decimal("0.05")
+SYNCHRO_FACTOR = Decimal("0.6")
+VAL_FRACTION = 0.2
+VAL_SEED = 0
+
+# Score-check categories, most to least benign (the order of the statistics table).
+CHECKS = ("exact", "rounded", "dd", "judges", "invalid_mark", "other")
+CHECK_TEXT = {
+    "exact": "reproduced to the cent",
+    "rounded": "off by <= 0.05: the annotation stored the score at one decimal",
+    "dd": "the score fits another DD (annotated DD differs from the one used for the score)",
+    "judges": "the score fits other counted judge marks (one or more marks differ by a half point or more)",
+    "invalid_mark": "a judge mark is not a valid diving mark (typo); repaired, see extra.judge_scores_raw",
+    "other": "no simple explanation",
+}
+REPRODUCED = ("exact", "rounded")
+
+
+def dec(x: Any, what: str) -> Decimal:
+    """Exact decimal of a stored number (a float via its shortest repr: ``66.0`` -> ``66.0``, ``4.425``)."""
+    from judgemind.rules import to_decimal
+
+    try:
+        return to_decimal(float(x) if not isinstance(x, (int, Decimal, str)) else x, what)
+    except (TypeError, ValueError) as e:
+        raise JudgemindError(f"{what}: expected a number, got {x!r}") from e
+
+
+def repair_marks(raw: Sequence[Decimal]) -> tuple[list[Decimal], str | None]:
+    """Valid diving marks (0-10 in half points) from annotated ones, and a note when some had to be repaired.
+
+    A mark above 10 lost its decimal point (``45.0`` -> ``4.5``); a mark off the half-point grid is rounded to the
+    nearest half point (``8.9`` -> ``9.0``). The published final score is never changed.
+    """
+    out, notes = [], []
+    for i, v in enumerate(raw):
+        w = v
+        if w > 10:
+            w = w / 10
+        if w % HALF:
+            w = (w / HALF).to_integral_value() * HALF
+        w = min(max(w, Decimal(0)), Decimal(10))
+        if w != v:
+            notes.append(f"judge {i + 1}: {v} -> {w}")
+        out.append(w.quantize(TENTH) if w == w.quantize(TENTH) else w)
+    return out, ("; ".join(notes) or None)
+
+
+@dataclass(frozen=True)
+class ScoreCheck:
+    """How the annotated final score compares with the rules engine (``judgemind.rules.score_diving``)."""
+
+    check: str          # one of CHECKS
+    engine: Decimal     # the rules engine's score
+    reason: str | None  # short text for ``extra.score_mismatch`` (None when exact)
+
+
+def check_score(marks: Sequence[Decimal], dd: Decimal, synchro: bool, annotated: Decimal,
+                repaired: str | None = None) -> ScoreCheck:
+    """Compare ``annotated`` with ``score_diving(marks, dd, synchro)`` and say what kind of disagreement it is."""
+    from judgemind.rules import round_half_up2, score_diving
+
+    result = score_diving(marks, dd, synchro=synchro)
+    engine, J = result.score, result.J  # J: counted marks' sum (synchro: 0.6 x the sum of 5)
+    diff = annotated - engine
+    if repaired:
+        how = "agrees" if abs(diff) < CENT / 2 else f"gives {engine}"
+        return ScoreCheck("invalid_mark", engine, f"invalid judge mark(s) repaired ({repaired}); the rules engine "
+                                                  f"then {how}")
+    if abs(diff) < CENT / 2:
+        return ScoreCheck("exact", engine, None)
+    if abs(diff) <= ONE_DECIMAL:
+        return ScoreCheck("rounded", engine, f"published score {annotated} is the rules score {engine} stored at "
+                                             f"one decimal")
+    if J > 0:
+        implied_dd = (annotated / J).quantize(TENTH)
+        if implied_dd != dd and Decimal(1) <= implied_dd <= Decimal(5) and \
+                abs(round_half_up2(J * implied_dd) - annotated) < CENT / 2:
+            return ScoreCheck("dd", engine, f"score {annotated} = DD {implied_dd} x judges; annotated DD is {dd}")
+    factor = SYNCHRO_FACTOR if synchro else Decimal(1)
+    if dd > 0:
+        implied = annotated / (dd * factor)
+        implied_sum = (implied / HALF).to_integral_value() * HALF
+        if abs(round_half_up2(implied_sum * dd * factor) - annotated) < CENT / 2:
+            J_marks = J / factor
+            return ScoreCheck("judges", engine, f"score {annotated} implies counted marks summing to {implied_sum}, "
+                                                f"the judges give {J_marks} ({implied_sum - J_marks:+})")
+    return ScoreCheck("other", engine, f"published score {annotated}, rules engine {engine} "
+                                       f"(difference {diff:+})")
+
+
+def judge_scores(marks: Iterable[Decimal]) -> tuple[JudgeScore, ...]:
+    return tuple(JudgeScore(score=m) for m in marks)
+
+
+def group_of(rec: Record) -> str:
+    """Judging group of a diving record for statistics: ``7 judges``, ``3 judges``, ``5 judges (synchro)``."""
+    n = len(rec.judges)
+    return f"{n} judges" + (" (synchro)" if rec.synchro else "")
+
+
+def reproduction_stats(records: Iterable[Record]) -> dict:
+    """Per judging group: how many published scores the rules engine reproduces, and the mismatch categories.
+
+    Reads ``extra.score_check`` written by the adapters. Returns ``{group: {"n", "exact", "reproduced", "share",
+    "checks": {category: count}}, ..., "all": {...}}``; ``reproduced`` = exact + rounded (within 0.05).
+    """
+    groups: dict[str, Counter] = {}
+    for rec in records:
+        chk = rec.extra.get("score_check", "other")
+        for g in (group_of(rec), "all"):
+            groups.setdefault(g, Counter())[chk] += 1
+    out = {}
+    for g in sorted(groups, key=lambda s: (s == "all", s)):
+        c = groups[g]
+        n = sum(c.values())
+        rep = sum(c[k] for k in REPRODUCED)
+        out[g] = {"n": n, "exact": c["exact"], "reproduced": rep, "share": rep / n if n else 0.0,
+                  "checks": {k: c[k] for k in CHECKS if c[k]}}
+    return out
+
+
+def format_stats(stats: dict, title: str) -> str:
+    lines = [f"{title}: published score reproduced by the rules engine (exact or within 0.05)"]
+    for g, s in stats.items():
+        parts = ", ".join(f"{k} {v}" for k, v in s["checks"].items())
+        lines.append(f"  {g:<20} {s['reproduced']:>5}/{s['n']:<5} {100 * s['share']:6.2f} %   ({parts})")
+    lines.append("  categories: " + "; ".join(f"{k} = {v}" for k, v in CHECK_TEXT.items()))
+    return "\n".join(lines)
+
+
+def seeded_val(train_ids: Sequence[str], fraction: float = VAL_FRACTION, seed: int = VAL_SEED) -> list[str]:
+    """A deterministic validation subset of ``train_ids`` (``round(fraction * n)`` ids, in train order)."""
+    k = round(fraction * len(train_ids))
+    chosen = set(random.Random(seed).sample(sorted(train_ids), k))
+    return [i for i in train_ids if i in chosen]
