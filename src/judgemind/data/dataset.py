@@ -113,6 +113,10 @@ def read_meta(root: str | os.PathLike) -> tuple[DatasetMeta | None, list[Problem
     if scoring not in SCORING_FORMATS:
         probs.append(Problem(f, f"unknown scoring {scoring!r} (one of {', '.join(SCORING_FORMATS)})",
                              field="scoring", rule="schema"))
+    stage_names = d.get("stage_names", ["take-off", "flight", "landing"])
+    if not (isinstance(stage_names, list) and len(stage_names) == 3 and all(isinstance(x, str) for x in stage_names)):
+        probs.append(Problem(f, f"stage_names must be a list of 3 display names (take-off, flight, landing), got "
+                                f"{stage_names!r}", field="stage_names", rule="type"))
     splits = d["splits"]
     if not isinstance(splits, dict) or not all(isinstance(v, list) and all(isinstance(i, str) for i in v)
                                                for v in splits.values()):
@@ -122,7 +126,7 @@ def read_meta(root: str | os.PathLike) -> tuple[DatasetMeta | None, list[Problem
         return None, probs
     meta = DatasetMeta(
         name=str(d["name"]), fps=fps, splits={k: tuple(v) for k, v in splits.items()}, scoring=scoring,
-        stage_names=tuple(d.get("stage_names", ("take-off", "flight", "landing"))),
+        stage_names=tuple(stage_names),
         catalogue_version=str(d.get("catalogue_version", "1")), schema_version=int(d.get("schema_version", 1)),
         synthetic=bool(d.get("synthetic", False)), source=str(d.get("source", "")),
         description=str(d.get("description", "")), extra=d.get("extra") or {})
@@ -131,26 +135,38 @@ def read_meta(root: str | os.PathLike) -> tuple[DatasetMeta | None, list[Problem
 
 def read_records(root: str | os.PathLike) -> tuple[list[Record], list[Problem]]:
     """Parse every line of ``annotations.jsonl``; returns the good records and every structural problem."""
+    numbered, problems = read_numbered_records(root)
+    return [rec for _, rec in numbered], problems
+
+
+def read_numbered_records(root: str | os.PathLike) -> tuple[list[tuple[int, Record]], list[Problem]]:
+    """Like :func:`read_records`, with each record's line number in ``annotations.jsonl`` (from 1)."""
     path = Path(root) / ANNOTATIONS_FILE
     f = str(path)
     if not path.is_file():
         return [], [Problem(f, f"missing {ANNOTATIONS_FILE}", rule="exists")]
-    records: list[Record] = []
+    records: list[tuple[int, Record]] = []
     problems: list[Problem] = []
-    with open(path, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
+    with open(path, "rb") as fh:
+        for lineno, raw in enumerate(fh, 1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                problems.append(Problem(f, f"line is not UTF-8 text ({e.reason} at byte {e.start})", line=lineno,
+                                        rule="json"))
+                continue
             if not line.strip():
                 continue
             try:
                 d = _loads(line)
-            except json.JSONDecodeError as e:
-                problems.append(Problem(f, f"malformed JSON line: {e.msg} at column {e.colno}", line=lineno,
-                                        rule="json"))
+            except (json.JSONDecodeError, RecursionError) as e:
+                why = f"{e.msg} at column {e.colno}" if isinstance(e, json.JSONDecodeError) else "nested too deeply"
+                problems.append(Problem(f, f"malformed JSON line: {why}", line=lineno, rule="json"))
                 continue
             rec, probs = record_from_dict(d, f, lineno)
             problems.extend(probs)
             if rec is not None:
-                records.append(rec)
+                records.append((lineno, rec))
     return records, problems
 
 

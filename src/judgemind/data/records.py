@@ -120,6 +120,12 @@ class Record:
     def n_frames(self) -> int:
         return self.frames[1] - self.frames[0]
 
+    @property
+    def stages_known(self) -> bool:
+        """False when the stage boundaries are nominal, not annotated (``extra.stages_known = false``, e.g. the
+        MTL-AQA adapter): such records must not be used to train or evaluate stage segmentation."""
+        return self.extra.get("stages_known", True) is not False
+
     def stage_of_frame(self, frame: int) -> int:
         """Index into STAGES of the stage that holds ``frame`` (frames outside are clamped to the nearest stage)."""
         for i, s in enumerate(STAGES):
@@ -249,6 +255,18 @@ def _opt_str(c: _Collector, d: Mapping, key: str) -> str | None:
         c.add(key, f"expected a string, got {type(v).__name__}", "type")
         return None
     return v
+
+
+def _plain(value: Any) -> Any:
+    """JSON-native copy of free metadata: numbers read as Decimal become float, tuples become lists (so that
+    ``extra`` round-trips through ``annotations.jsonl`` unchanged and can be dumped with plain ``json``)."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
 
 
 _RECORD_KEYS = {"id", "video", "frames", "action_code", "dd", "sex", "event", "athlete", "synchro", "stages",
@@ -386,6 +404,7 @@ def record_from_dict(d: Any, file: str = "annotations.jsonl", line: int | None =
     if not isinstance(extra, Mapping):
         c.add("extra", "expected an object", "type")
         extra = {}
+    extra = _plain(extra)
     sex, event, athlete = _opt_str(c, d, "sex"), _opt_str(c, d, "event"), _opt_str(c, d, "athlete")
 
     if any(p.level == "error" for p in c.problems) or frames is None or dd is None or final is None:

@@ -1,8 +1,8 @@
 """Whole-dataset validation: every rule of the FineSkiing schema, every problem reported with its place.
 
 Rules checked per record (``rule`` tag in brackets): required fields and types [schema/type/required], unique ids
-[unique], video path inside the dataset root [path], frames and stages ordered and inside the video [interval,
-order, video], jump code parseable [action_code], DD range [dd], judge count and mark ranges/steps [marks],
+[unique], video path inside the dataset root [path], frames and stages inside the video, stages contiguous and in
+order [interval, order, video], jump code parseable [action_code], DD range [dd], judge count and mark ranges/steps [marks],
 landing caps implied by the deductions [cap], deduction items known to the catalogue and in their stage [catalogue],
 final score = rules engine(judges, DD) [final_score]; per dataset: splits name existing records, disjoint [splits],
 not empty [empty].
@@ -95,7 +95,7 @@ def validate_record(rec: Record, meta: DatasetMeta, root: Path, file: str, line:
     """Rules checks on one parsed record. ``video_frames`` (if known) bounds the frames; ``catalogue`` checks
     deduction items (aerials datasets)."""
     from judgemind.errors import JudgemindError
-    from judgemind.rules import parse_jump_code
+    from judgemind.rules import final_score_matches, parse_jump_code
 
     probs: list[Problem] = []
 
@@ -107,17 +107,23 @@ def validate_record(rec: Record, meta: DatasetMeta, root: Path, file: str, line:
     a, b = rec.frames
     if video_frames is not None and b > video_frames:
         add("frames", f"[{a}, {b}) ends after the video's last frame (the video has {video_frames} frames)", "video")
-    prev_end = a
+    prev: tuple[str, int] | None = None  # previous stage and its end
     for s in STAGES:
         if s not in rec.stages:
             continue
         sa, sb = rec.stages[s]
-        if sa < prev_end:
-            add(f"stages.{s}", f"[{sa}, {sb}) starts before the previous stage ends ({prev_end}); stages must be "
-                               f"ordered take-off < flight < landing", "order")
+        if prev is not None and sa < prev[1]:
+            add(f"stages.{s}", f"[{sa}, {sb}) starts before {prev[0]} ends ({prev[1]}); stages must be ordered "
+                               f"take-off < flight < landing", "order")
+        elif prev is not None and sa > prev[1]:
+            add(f"stages.{s}", f"[{sa}, {sb}) leaves a gap after {prev[0]} ends ({prev[1]}); stages must be "
+                               f"contiguous (each starts where the previous one ends)", "order")
         if sb > b or sa < a:
             add(f"stages.{s}", f"[{sa}, {sb}) lies outside the record's frames [{a}, {b})", "interval")
-        prev_end = max(prev_end, sb)
+        if video_frames is not None and sb > video_frames:
+            add(f"stages.{s}", f"[{sa}, {sb}) ends after the video's last frame (the video has {video_frames} "
+                               f"frames)", "video")
+        prev = (s, max(sb, prev[1]) if prev else sb)
     for c in rec.cuts:
         if not (a <= c < b):
             add("cuts", f"cut at frame {c} lies outside the record's frames [{a}, {b})", "interval")
@@ -173,7 +179,7 @@ def validate_record(rec: Record, meta: DatasetMeta, root: Path, file: str, line:
         except JudgemindError as e:
             add("judges", str(e), "final_score")
         else:
-            if expected.quantize(Decimal("0.01")) != rec.final_score.quantize(Decimal("0.01")):
+            if not final_score_matches(rec.final_score, expected):
                 known = rec.extra.get("score_mismatch") if isinstance(rec.extra, dict) else None
                 msg = (f"final score {rec.final_score} disagrees with the rules engine: judges and DD {rec.dd} "
                        f"give {expected}")
@@ -186,14 +192,15 @@ def validate_record(rec: Record, meta: DatasetMeta, root: Path, file: str, line:
 
 def validate_dataset(root: str | os.PathLike, *, check_videos: bool = True):
     """Validate a whole dataset folder. Returns ``(Dataset or None, problems)``; never raises for bad data."""
-    from judgemind.data.dataset import ANNOTATIONS_FILE, DATASET_FILE, Dataset, read_meta, read_records
+    from judgemind.data.dataset import ANNOTATIONS_FILE, DATASET_FILE, Dataset, read_meta, read_numbered_records
 
     root = Path(root)
     meta, problems = read_meta(root)
     if meta is None:
         return None, problems
-    records, rprobs = read_records(root)
+    numbered, rprobs = read_numbered_records(root)
     problems.extend(rprobs)
+    records = [rec for _, rec in numbered]
     afile = str(root / ANNOTATIONS_FILE)
     if not records and not rprobs:
         problems.append(Problem(afile, "the dataset has no records", rule="empty"))
@@ -207,19 +214,21 @@ def validate_dataset(root: str | os.PathLike, *, check_videos: bool = True):
                                     field="catalogue_version", rule="catalogue", level="warning"))
     seen: dict[str, int] = {}
     n_frames_cache: dict[str, int | None] = {}
-    for idx, rec in enumerate(records):
+    lines: dict[str, int] = {}
+    for idx, (lineno, rec) in enumerate(numbered):
         if rec.id in seen:
-            problems.append(Problem(afile, f"duplicate id (first used by record #{seen[rec.id] + 1})", rec.id, "id",
-                                    rule="unique"))
+            problems.append(Problem(afile, f"duplicate id (first used on line {lines[rec.id]})", rec.id, "id",
+                                    lineno, rule="unique"))
             continue
         seen[rec.id] = idx
+        lines[rec.id] = lineno
         vframes = None
         if check_videos and _path_inside(root, rec.video):
             vpath = root / rec.video
             if rec.video not in n_frames_cache:
-                n_frames_cache[rec.video] = _probe_frames(vpath, afile, rec, problems)
+                n_frames_cache[rec.video] = _probe_frames(vpath, afile, rec, problems, lineno)
             vframes = n_frames_cache[rec.video]
-        problems.extend(validate_record(rec, meta, root, afile, None, vframes, catalogue))
+        problems.extend(validate_record(rec, meta, root, afile, lineno, vframes, catalogue))
     dfile = str(root / DATASET_FILE)
     owner: dict[str, str] = {}
     for split, ids in meta.splits.items():
@@ -235,16 +244,17 @@ def validate_dataset(root: str | os.PathLike, *, check_videos: bool = True):
     return ds, problems
 
 
-def _probe_frames(path: Path, afile: str, rec: Record, problems: list[Problem]) -> int | None:
+def _probe_frames(path: Path, afile: str, rec: Record, problems: list[Problem], line: int | None = None
+                  ) -> int | None:
     from judgemind.errors import JudgemindError
     from judgemind.video.probe import probe_video
 
     if not path.is_file():
         problems.append(Problem(afile, f"video file {path} does not exist (use --no-videos for annotation-only "
-                                       f"datasets)", rec.id, "video", rule="video"))
+                                       f"datasets)", rec.id, "video", line, rule="video"))
         return None
     try:
         return probe_video(path).n_frames
     except JudgemindError as e:
-        problems.append(Problem(afile, str(e), rec.id, "video", rule="video"))
+        problems.append(Problem(afile, str(e), rec.id, "video", line, rule="video"))
         return None

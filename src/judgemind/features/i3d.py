@@ -39,6 +39,7 @@ __all__ = [
     "KINETICS_STD",
     "NORMALIZATIONS",
     "DEFAULT_BN_EPS",
+    "FEATURE_DIM",
     "I3DClipEncoder",
     "InceptionI3d",
     "InceptionBlock",
@@ -264,6 +265,10 @@ class InceptionI3d(nn.Module):
             if isinstance(m, nn.BatchNorm3d):
                 m.eps = eps
 
+    def _require_head(self) -> None:
+        if self.logits is None:
+            raise RuntimeError("this InceptionI3d was built head-less (num_classes=0); use extract_features()")
+
     def _check_input(self, x: torch.Tensor) -> None:
         if x.dim() != 5 or x.shape[1] != self.in_channels:
             raise ValueError(f"I3D expects x of shape (B, {self.in_channels}, T, H, W), got {tuple(x.shape)}")
@@ -280,11 +285,15 @@ class InceptionI3d(nn.Module):
         if endpoint not in FEATURE_ENDPOINTS:
             raise ValueError(f"unknown I3D endpoint {endpoint!r}; choose one of {', '.join(FEATURE_ENDPOINTS)}")
         self._check_input(x)
+        if x.device.type == "cpu":
+            # CPU max_pool3d is several times faster on channels-last tensors and oneDNN convs keep that layout:
+            # measured 1.4-1.5x for a whole 16x112x112 clip (torch 2.13, 2 threads). Values are unchanged.
+            x = x.contiguous(memory_format=torch.channels_last_3d)
         for name in FEATURE_ENDPOINTS:
             x = getattr(self, name)(x)
             if name == endpoint:
                 break
-        return x.mean(dim=(2, 3, 4)) if pooled else x
+        return x.mean(dim=(2, 3, 4)) if pooled else x.contiguous()
 
     def classify(self, features: torch.Tensor) -> torch.Tensor:
         """Logits head on a Mixed_5c map ``(B, 1024, T', H', W') -> (B, K)``.
@@ -294,8 +303,7 @@ class InceptionI3d(nn.Module):
         window is clipped to the map, so small inputs (112 -> 4x4) still work (their pool is then the global
         mean), and leftover H, W positions of large inputs are averaged like time.
         """
-        if self.logits is None:
-            raise RuntimeError("this InceptionI3d was built head-less (num_classes=0); use extract_features()")
+        self._require_head()
         kernel = tuple(min(k, n) for k, n in zip((2, 7, 7), features.shape[-3:]))
         x = F.avg_pool3d(features, kernel, stride=1)
         x = self.logits(self.dropout(x))
@@ -303,8 +311,7 @@ class InceptionI3d(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``x (B, C, T, H, W)`` -> logits ``(B, K)`` (softmax them for TF's "Predictions" endpoint)."""
-        if self.logits is None:  # fail before spending a whole backbone pass
-            self.classify(x)
+        self._require_head()  # fail before spending a whole backbone pass
         return self.classify(self.extract_features(x, "Mixed_5c", pooled=False))
 
 

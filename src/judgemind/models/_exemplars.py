@@ -45,16 +45,24 @@ def token_dim(info, use_global: bool = True, use_foreground: bool = True) -> int
     return (info.dim_global if use_global else 0) + (info.dim_foreground if use_foreground else 0)
 
 
-def mlp(sizes: list[int], dropout: float = 0.0) -> nn.Sequential:
+def mlp(sizes: list[int]) -> nn.Sequential:
     """Linear-ReLU stack ``sizes[0] -> ... -> sizes[-1]`` (no activation after the last layer)."""
     layers: list[nn.Module] = []
     for i in range(len(sizes) - 1):
         layers.append(nn.Linear(sizes[i], sizes[i + 1]))
         if i < len(sizes) - 2:
             layers.append(nn.ReLU())
-            if dropout > 0:
-                layers.append(nn.Dropout(dropout))
     return nn.Sequential(*layers)
+
+
+def exemplar_uniforms(batch: dict, stream: int, fallback: torch.Generator) -> torch.Tensor:
+    """(B,) uniforms for training-time exemplar choice: keyed on ``batch["seed"]`` (the trainer's per-sample
+    seeds) when present, else drawn from ``fallback`` (direct calls outside the trainer)."""
+    from judgemind.models.base import keyed_uniform
+
+    if batch.get("seed") is not None:
+        return keyed_uniform(batch["seed"].cpu(), 1, stream)[:, 0]
+    return torch.rand(batch["score"].shape[0], generator=fallback)
 
 
 def gaussian_targets(values: torch.Tensor, bins: int, std: float) -> torch.Tensor:
@@ -141,9 +149,11 @@ class ExemplarBank:
                 return self._by_dd[key]
         return self._perm
 
-    def train_pairs(self, batch: dict, generator: torch.Generator | None) -> torch.Tensor:
+    def train_pairs(self, batch: dict, u: torch.Tensor) -> torch.Tensor:
         """(B,) training index of a random *other* same-group exemplar for each training query of ``batch``
-        (``batch["index"]`` = the query's position in the training split)."""
+        (``batch["index"]`` = the query's position in the training split); ``u`` (B,) uniforms in [0, 1) pick
+        the exemplar (the models draw them with ``keyed_uniform(batch["seed"])``, so the choice does not depend
+        on the batch or process a sample lands in)."""
         B = batch["score"].shape[0]
         idx = batch.get("index")
         action = batch.get("action")
@@ -161,7 +171,7 @@ class ExemplarBank:
                 cand = cand[cand != self_i]
             if cand.numel() == 0:
                 cand = self._perm[self._perm != self_i]
-            out[b] = cand[int(torch.randint(cand.numel(), (1,), generator=generator))]
+            out[b] = cand[min(int(float(u[b]) * cand.numel()), cand.numel() - 1)]
         return out
 
     def voter_pairs(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:

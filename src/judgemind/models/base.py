@@ -17,12 +17,38 @@ Batch: a dict of tensors built by ``judgemind.train.data`` (B videos, T time ste
     deductions    float (B, K)       multi-hot deduction items
     index         long  (B,)         position of the record in its split
 
+Training batches also carry
+
+    seed          long  (B,)         per-sample random seed for training-time augmentation, derived from the run
+                                     seed, the epoch and the record (absent in evaluation); draw numbers from it
+                                     with :func:`keyed_uniform`, so that a sample's augmentation does not depend on
+                                     which batch or process it lands in (DDP gives the same result as 1 process)
+
 Exemplar-based models (CoRe, TSA) set ``needs_train_set = True``; the trainer then calls
 ``model.attach_train_set(tensors)`` with the whole training split stacked as above (same keys, first dim = N
-training videos) before training and before evaluation/prediction.
+training videos; ``judgemind.train.data.FeatureDataset.tensors``) before training and before
+evaluation/prediction.
 
 Every model returns a :class:`ModelOutput` and implements ``loss(out, batch) -> (loss, parts)``; the training
-loop does nothing else with it.
+loop does nothing else with it. Conventions the trainer relies on:
+
+* ``loss`` is the **mean over the batch of per-sample losses** (a target missing for a sample contributes 0 to
+  that sample, it does not change the denominator). Then the loss of a batch split over W processes, each scaled
+  by its share, adds up to the loss of the whole batch, and distributed training equals single-process training.
+* ``parts`` maps names to Python floats (batch means of the weighted terms), for the log.
+* Randomness in ``forward`` during training comes from ``batch["seed"]`` (:func:`keyed_uniform`), not from the
+  global generator (so no ``nn.Dropout``; use :func:`keyed_dropout`).
+* Optional hook ``set_epoch(epoch, n_epochs)``: called by the trainer before each training epoch (schedules).
+
+Adding a model (e.g. a baseline): one file ``judgemind/models/<name>.py`` with a config dataclass and
+
+    @register_model("name", "one-line description", config=NameConfig)
+    def build(overrides: dict, info: DataInfo):
+        cfg = build_config(NameConfig, overrides)
+        return NameModel(cfg, info), cfg
+
+It is then listed by ``judgemind models``, trainable with ``judgemind train --model name`` and covered by the
+smoke test that loops over :func:`list_models`.
 """
 
 from __future__ import annotations
@@ -48,6 +74,8 @@ class ModelOutput:
     deduction_step  (B, K)    time step of strongest evidence per item (long)
     band_logits     dict component -> (B, n_bands)
     judges          (B, J)    per-judge totals (MUSDL)
+    stage_scores    (B, 3)    per-stage contributions to the judges' total J (models that score stages directly,
+                              e.g. JudgeMind on diving data where there are no Air/Form/Landing marks)
     extra           anything else worth reporting (attention maps, gates)
     """
 
@@ -59,6 +87,7 @@ class ModelOutput:
     deduction_step: torch.Tensor | None = None
     band_logits: dict | None = None
     judges: torch.Tensor | None = None
+    stage_scores: torch.Tensor | None = None
     extra: dict = field(default_factory=dict)
 
 
@@ -77,21 +106,51 @@ class DataInfo:
     item_ids: tuple[str, ...] = ()
     item_texts: tuple[str, ...] = ()  # one-sentence descriptions (knowledge bank)
     score_max: float = 150.0
+    # Extensions (all optional, with defaults, so older call sites keep working):
+    item_stages: tuple[str, ...] = ()       # stage of each catalogue item (takeoff / flight / landing)
+    item_components: tuple[str, ...] = ()   # component of each catalogue item (air / form / landing)
+    catalogue_version: str = ""
+    action_codes: tuple[str, ...] = ()      # the training vocabulary behind ``batch["action"]``
+    score_mean: float = 0.0                 # training-split mean and std of the final score (target scaling)
+    score_std: float = 1.0
+    dd_mean: float = 1.0                    # training-split mean DD
+
+    def to_dict(self) -> dict:
+        """JSON-ready dict (tuples become lists); inverse of :meth:`from_dict`."""
+        import dataclasses
+
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "DataInfo":
+        import dataclasses
+
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - names)
+        if unknown:
+            raise JudgemindError(f"DataInfo: unknown field(s) {', '.join(unknown)} (written by a newer judgemind?)")
+        return cls(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items()})
 
 
 _REGISTRY: dict[str, Callable] = {}
 _DESCRIPTIONS: dict[str, str] = {}
+_CONFIGS: dict[str, type] = {}
 
 
-def register_model(name: str, description: str = ""):
-    """Decorator: ``@register_model("judgemind")`` on a factory ``fn(cfg_overrides: dict, info: DataInfo)``
-    returning ``(model, config_dataclass_instance)``."""
+def register_model(name: str, description: str = "", config: type | None = None):
+    """Decorator: ``@register_model("judgemind", "description", config=JudgeMindConfig)`` on a factory
+    ``fn(cfg_overrides: dict, info: DataInfo)`` returning ``(model, config_dataclass_instance)``.
+
+    ``config`` (the model's config dataclass) lets the trainer check ``--set model.*`` keys before any data is
+    loaded (:func:`check_model_overrides`)."""
 
     def deco(fn):
         if name in _REGISTRY:
             raise RuntimeError(f"model {name!r} registered twice")
         _REGISTRY[name] = fn
         _DESCRIPTIONS[name] = description or (fn.__doc__ or "").strip().split("\n")[0]
+        if config is not None:
+            _CONFIGS[name] = config
         return fn
 
     return deco
@@ -113,21 +172,44 @@ def list_models() -> dict[str, str]:
     return dict(sorted(_DESCRIPTIONS.items()))
 
 
-def create_model(name: str, cfg: dict | None, info: DataInfo) -> tuple[nn.Module, object]:
-    """Build a registered model. ``cfg`` holds overrides of its config dataclass (unknown keys -> error)."""
+def _check_name(name: str) -> None:
     _import_all()
     if name not in _REGISTRY:
         import difflib
         close = difflib.get_close_matches(name, list(_REGISTRY), n=3)
         raise JudgemindError(f"unknown model {name!r}; known: {', '.join(sorted(_REGISTRY))}"
                              + (f" (did you mean {', '.join(close)}?)" if close else ""))
+
+
+def create_model(name: str, cfg: dict | None, info: DataInfo) -> tuple[nn.Module, object]:
+    """Build a registered model. ``cfg`` holds overrides of its config dataclass (unknown keys -> error)."""
+    _check_name(name)
     return _REGISTRY[name](dict(cfg or {}), info)
+
+
+def model_config_class(name: str) -> type | None:
+    """The config dataclass a model registered with (``None`` if it registered none)."""
+    _check_name(name)
+    return _CONFIGS.get(name)
+
+
+def check_model_overrides(name: str, overrides: dict) -> dict:
+    """Resolve ``overrides`` against the model's config dataclass without building the model: returns the full
+    config as a dict (defaults filled in); unknown keys or bad values -> :class:`JudgemindError`."""
+    import dataclasses
+
+    cls = model_config_class(name)
+    if cls is None:
+        return dict(overrides)
+    return dataclasses.asdict(build_config(cls, dict(overrides), where="model"))
 
 
 def build_config(cls, overrides: dict, where: str = "model"):
     """Instantiate config dataclass ``cls`` with ``overrides``; unknown keys and bad types -> clear error."""
     import dataclasses
 
+    aliases = getattr(cls, "ALIASES", {})  # e.g. {"global": "global_tokens"}
+    overrides = {aliases.get(k, k): v for k, v in overrides.items()}
     names = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(overrides) - set(names))
     if unknown:
@@ -149,5 +231,57 @@ def build_config(cls, overrides: dict, where: str = "model"):
                 v = type(default)(v)
             except ValueError:
                 raise JudgemindError(f"{where}.{k} expects a {type(default).__name__}, got {v!r}") from None
+        elif isinstance(default, float) and isinstance(v, int) and not isinstance(v, bool):
+            v = float(v)
+        elif (isinstance(default, int) and not isinstance(default, bool) and isinstance(v, float)
+              and v.is_integer()):
+            v = int(v)
         kw[k] = v
     return cls(**kw)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Helpers shared by the models.
+
+_M32 = 0xFFFFFFFF
+
+
+def _mix32(x: torch.Tensor) -> torch.Tensor:
+    # A 32-bit integer hash (int64 lanes holding values < 2**32; products stay below 2**63).
+    x = ((x ^ (x >> 16)) * 0x45D9F3B) & _M32
+    x = ((x ^ (x >> 16)) * 0x45D9F3B) & _M32
+    return x ^ (x >> 16)
+
+
+def keyed_uniform(seed: torch.Tensor, n: int, stream: int = 0) -> torch.Tensor:
+    """Counter-based random numbers: ``(B,)`` long seeds -> ``(B, n)`` float32 uniform in [0, 1).
+
+    Row ``i`` depends only on ``seed[i]``, ``stream`` and the position, never on the batch it is computed in, so
+    training augmentation is identical however a global batch is split over processes. Use a different
+    ``stream`` for each independent use inside a model.
+    """
+    s = seed.to(torch.int64).reshape(-1, 1)
+    ctr = torch.arange(n, dtype=torch.int64, device=s.device).reshape(1, -1)
+    x = _mix32((ctr + (stream & _M32) * 0x9E3779B) & _M32)
+    x = _mix32(x ^ (s & _M32))
+    x = _mix32(x ^ ((s >> 32) & _M32))
+    return (x >> 8).to(torch.float32) / float(1 << 24)
+
+
+def keyed_dropout(x: torch.Tensor, seed: torch.Tensor | None, p: float, stream: int) -> torch.Tensor:
+    """Inverted dropout of ``x`` (B, ...) with per-sample keyed masks; identity when ``seed`` is None or p == 0."""
+    if seed is None or p <= 0:
+        return x
+    keep = keyed_uniform(seed, x[0].numel(), stream).reshape(x.shape).to(x.device) >= p
+    return x * keep.to(x.dtype) / (1.0 - p)
+
+
+def masked_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean over time of ``x`` (B, T, D) where ``mask`` (B, T) is True -> (B, D)."""
+    w = mask.to(x.dtype).unsqueeze(-1)
+    return (x * w).sum(1) / w.sum(1).clamp_min(1.0)
+
+
+def score_loss(pred: torch.Tensor, batch: dict, info: DataInfo) -> torch.Tensor:
+    """Per-sample squared error of the final score in units of the training score std: (B,) -> (B,)."""
+    return ((pred - batch["score"]) / max(info.score_std, 1e-6)) ** 2

@@ -43,7 +43,6 @@ class MUSDLConfig:
     predict: str = "argmax"        # "argmax" (paper) | "expectation"
     use_global: bool = True
     use_foreground: bool = True
-    dropout: float = 0.0
 
 
 def compose_panel(marks: torch.Tensor, dd: torch.Tensor, scoring: str) -> torch.Tensor:
@@ -88,7 +87,7 @@ class MUSDL(nn.Module):
         self.max_marks = ranges
         self.bins = [int(round(m / self.step)) + 1 for m in ranges]
         d = token_dim(info, cfg.use_global, cfg.use_foreground)
-        self.heads = nn.ModuleList(mlp([d, cfg.hidden1, cfg.hidden2, k], cfg.dropout) for k in self.bins)
+        self.heads = nn.ModuleList(mlp([d, cfg.hidden1, cfg.hidden2, k]) for k in self.bins)
 
     def forward(self, batch: dict) -> ModelOutput:
         x = masked_mean(video_tokens(batch, self.cfg.use_global, self.cfg.use_foreground), batch.get("mask"))
@@ -122,18 +121,19 @@ class MUSDL(nn.Module):
 
     def loss(self, out: ModelOutput, batch: dict):
         t = self._targets(batch)
-        # Zero-weighted sum keeps a graph when no head has a target in this batch.
-        total = sum(lg.sum() for lg in out.extra["logits"]) * 0.0
+        # Per sample: sum over the judges it has of the KL; a missing judge adds 0 (the batch mean keeps B).
+        per_sample = torch.zeros_like(out.score)
         for h, lg in enumerate(out.extra["logits"]):
             ok = torch.isfinite(t[:, h])
-            if not ok.any():
-                continue
-            pos = (t[ok, h] / self.step).clamp(0, self.bins[h] - 1)
-            total = total + kl_to_target(lg[ok], gaussian_targets(pos, self.bins[h], self.cfg.std)).mean()
+            pos = torch.where(ok, t[:, h], torch.zeros_like(t[:, h])) / self.step
+            kl = kl_to_target(lg, gaussian_targets(pos.clamp(0, self.bins[h] - 1), self.bins[h], self.cfg.std))
+            per_sample = per_sample + torch.where(ok, kl, torch.zeros_like(kl))
+        total = per_sample.mean()
         return total, {"kl": float(total.detach())}
 
 
-@register_model("musdl", "MUSDL: one score-distribution head per judge, panel rule (drop high/low) x DD")
+@register_model("musdl", "MUSDL: one score-distribution head per judge, panel rule (drop high/low) x DD",
+                config=MUSDLConfig)
 def _build(overrides: dict, info: DataInfo):
     cfg = build_config(MUSDLConfig, overrides, "musdl")
     return MUSDL(cfg, info), cfg

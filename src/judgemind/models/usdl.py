@@ -29,7 +29,6 @@ class USDLConfig:
     score_max: float = 0.0         # normalising maximum; 0 -> DataInfo.score_max
     use_global: bool = True
     use_foreground: bool = True
-    dropout: float = 0.0
 
 
 class USDL(nn.Module):
@@ -39,7 +38,7 @@ class USDL(nn.Module):
         self.cfg = cfg
         self.score_max = float(cfg.score_max or info.score_max)
         d = token_dim(info, cfg.use_global, cfg.use_foreground)
-        self.head = mlp([d, cfg.hidden1, cfg.hidden2, cfg.bins], cfg.dropout)
+        self.head = mlp([d, cfg.hidden1, cfg.hidden2, cfg.bins])
 
     def _to_bins(self, score: torch.Tensor) -> torch.Tensor:
         return (score / self.score_max * (self.cfg.bins - 1)).clamp(0, self.cfg.bins - 1)
@@ -57,7 +56,8 @@ class USDL(nn.Module):
         return kl, {"kl": float(kl.detach())}
 
 
-@register_model("usdl", "USDL: score distribution (101 bins, Gaussian soft label, KL) from mean-pooled features")
+@register_model("usdl", "USDL: score distribution (101 bins, Gaussian soft label, KL) from mean-pooled features",
+                config=USDLConfig)
 def _build(overrides: dict, info: DataInfo):
     cfg = build_config(USDLConfig, overrides, "usdl")
     return USDL(cfg, info), cfg

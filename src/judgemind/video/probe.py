@@ -1,4 +1,9 @@
-"""Cheap facts about a video file (frame count, fps, size) without decoding it all when the container knows."""
+"""Cheap facts about a video file (frame count, fps, size, rotation) without decoding it all.
+
+``width`` / ``height`` are the *coded* size; ``display_width`` / ``display_height`` apply the rotation metadata
+(a phone video stored landscape with a 90 degree display matrix is shown portrait, and
+:mod:`judgemind.video.decode` returns it portrait).
+"""
 
 from __future__ import annotations
 
@@ -17,42 +22,88 @@ class VideoInfo:
     width: int
     height: int
     codec: str
-    rotation: int = 0
+    rotation: int = 0  # counter-clockwise degrees to turn a decoded frame to display it (0, 90, 180, -90)
+
+    @property
+    def display_width(self) -> int:
+        return self.height if self.rotation in (90, -90, 270) else self.width
+
+    @property
+    def display_height(self) -> int:
+        return self.width if self.rotation in (90, -90, 270) else self.height
+
+
+def check_file(path: Path) -> None:
+    """The failures that need no decoder: absent, not a file, empty."""
+    if not path.exists():
+        raise VideoError(f"{path}: no such video file (check the record's `video` path and the dataset folder)")
+    if not path.is_file():
+        raise VideoError(f"{path}: is not a file")
+    if path.stat().st_size == 0:
+        raise VideoError(f"{path}: the file is empty (0 bytes); re-copy or re-encode it")
+
+
+def _rotation(container, stream) -> int:
+    """Display rotation, read from the first decoded frame's display matrix (FFmpeg >= 6 no longer exposes the
+    old ``rotate`` tag); falls back to that tag for old files. Normalised to 0, 90, 180 or -90."""
+    import av
+
+    rot = 0
+    try:
+        frame = next(container.decode(stream), None)
+        if frame is not None:
+            rot = int(round(getattr(frame, "rotation", 0) or 0))
+    except av.error.FFmpegError:
+        rot = 0  # the decode itself is checked (and reported) where the frames are read
+    if not rot:
+        try:
+            # the legacy tag is clockwise; the display matrix angle is counter-clockwise
+            rot = -int(float(stream.metadata.get("rotate", 0)))
+        except (TypeError, ValueError):
+            rot = 0
+    rot = (int(round(rot / 90.0)) * 90) % 360
+    return -90 if rot == 270 else rot
 
 
 def probe_video(path: str | os.PathLike, count: bool = False) -> VideoInfo:
     """Open ``path`` with PyAV and read its first video stream's metadata.
 
     ``n_frames`` comes from the container when it records it; otherwise (or with ``count=True``) the packets
-    are demuxed and counted, which is cheap compared with decoding.
+    are demuxed and counted, which is cheap compared with decoding. The rotation is read from the first decoded
+    frame (one frame is decoded).
+
+    Raises:
+        VideoError: missing or empty file, not a video, no video stream (audio only), a codec this FFmpeg cannot
+            decode, or a video stream without frames.
     """
     import av
 
     path = Path(path)
-    if not path.is_file():
-        raise VideoError(f"{path}: no such video file")
-    if path.stat().st_size == 0:
-        raise VideoError(f"{path}: the file is empty (0 bytes)")
+    check_file(path)
     try:
         with av.open(str(path)) as container:
             if not container.streams.video:
-                raise VideoError(f"{path}: has no video stream (audio only or not a video)")
+                kinds = sorted({s.type for s in container.streams}) or ["no streams"]
+                raise VideoError(f"{path}: has no video stream (found: {', '.join(kinds)}); "
+                                 f"is it an audio file?")
             s = container.streams.video[0]
+            if s.codec_context is None:
+                raise VideoError(f"{path}: the video codec is unknown to or not supported by this FFmpeg build; "
+                                 f"re-encode it, e.g. `ffmpeg -i IN -c:v libx264 -pix_fmt yuv420p OUT.mp4`")
             fps = float(s.average_rate or s.guessed_rate or 0) or 25.0
             n = int(s.frames or 0)
             if n <= 0 or count:
                 n = sum(1 for p in container.demux(s) if p.size)
-            rot = 0
-            try:
-                rot = int(float(s.metadata.get("rotate", 0)))
-            except (TypeError, ValueError):
-                rot = 0
+                container.seek(0)
+            rot = _rotation(container, s) if n > 0 else 0
             info = VideoInfo(str(path), n, fps, s.codec_context.width, s.codec_context.height,
                              s.codec_context.name, rot)
     except VideoError:
         raise
     except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as e:
-        raise VideoError(f"{path}: cannot be opened as a video ({e})") from e
+        raise VideoError(f"{path}: cannot be opened as a video ({e}); the file is truncated, damaged or not a "
+                         f"video") from e
     if info.n_frames <= 0:
-        raise VideoError(f"{path}: the video has no frames")
+        raise VideoError(f"{path}: the video stream has no frames")
     return info
+

@@ -15,9 +15,10 @@ from judgemind.errors import JudgemindError
 CENT = Decimal("0.01")
 HALF = Decimal("0.5")
 TENTH = Decimal("0.1")
-# Some published scores were stored at one decimal (80.85 -> 80.8, 34.65 -> 34.7): within 0.05 of the rules score.
-ONE_DECIMAL = Decimal("0.05")
+# Some published scores are off in their last digit (80.85 -> 80.8, 34.65 -> 34.7, 85.75 -> 85.78).
+LAST_DIGIT = Decimal("0.05")
 SYNCHRO_FACTOR = Decimal("0.6")
+MAX_JUDGE_SHIFT = Decimal("1.0")  # "judges": the counted marks' sum is off by a half or a whole point
 VAL_FRACTION = 0.2
 VAL_SEED = 0
 
@@ -25,9 +26,9 @@ VAL_SEED = 0
 CHECKS = ("exact", "rounded", "dd", "judges", "invalid_mark", "other")
 CHECK_TEXT = {
     "exact": "reproduced to the cent",
-    "rounded": "off by <= 0.05: the annotation stored the score at one decimal",
+    "rounded": "off by 0.05 or less (the published score was rounded or mistyped in its last digit)",
     "dd": "the score fits another DD (annotated DD differs from the one used for the score)",
-    "judges": "the score fits other counted judge marks (one or more marks differ by a half point or more)",
+    "judges": "the score fits counted marks summing to 0.5 or 1.0 more or less than the judges' marks",
     "invalid_mark": "a judge mark is not a valid diving mark (typo); repaired, see extra.judge_scores_raw",
     "other": "no simple explanation",
 }
@@ -87,9 +88,9 @@ def check_score(marks: Sequence[Decimal], dd: Decimal, synchro: bool, annotated:
                                                   f"then {how}")
     if abs(diff) < CENT / 2:
         return ScoreCheck("exact", engine, None)
-    if abs(diff) <= ONE_DECIMAL:
-        return ScoreCheck("rounded", engine, f"published score {annotated} is the rules score {engine} stored at "
-                                             f"one decimal")
+    if abs(diff) <= LAST_DIGIT:
+        return ScoreCheck("rounded", engine, f"published score {annotated} is within 0.05 of the rules score "
+                                             f"{engine} (rounded or mistyped last digit)")
     if J > 0:
         implied_dd = (annotated / J).quantize(TENTH)
         if implied_dd != dd and Decimal(1) <= implied_dd <= Decimal(5) and \
@@ -99,7 +100,8 @@ def check_score(marks: Sequence[Decimal], dd: Decimal, synchro: bool, annotated:
     if dd > 0:
         implied = annotated / (dd * factor)
         implied_sum = (implied / HALF).to_integral_value() * HALF
-        if abs(round_half_up2(implied_sum * dd * factor) - annotated) < CENT / 2:
+        if abs(round_half_up2(implied_sum * dd * factor) - annotated) < CENT / 2 and \
+                abs(implied_sum - J / factor) <= MAX_JUDGE_SHIFT:
             J_marks = J / factor
             return ScoreCheck("judges", engine, f"score {annotated} implies counted marks summing to {implied_sum}, "
                                                 f"the judges give {J_marks} ({implied_sum - J_marks:+})")
@@ -117,6 +119,27 @@ def group_of(rec: Record) -> str:
     return f"{n} judges" + (" (synchro)" if rec.synchro else "")
 
 
+def mismatch_pattern(rec: Record) -> str | None:
+    """A short key for how a record's published score departs from the rules (``"DD 3.4 -> 3.3"``,
+    ``"counted marks -0.5"``), or None when it is reproduced. Used to summarise the mismatches."""
+    from judgemind.rules import score_diving
+
+    chk = rec.extra.get("score_check")
+    if chk in (None, *REPRODUCED):
+        return None
+    if chk == "invalid_mark":
+        return "invalid judge mark"
+    res = score_diving([j.score for j in rec.judges], rec.dd, synchro=rec.synchro)
+    if chk == "dd" and res.J > 0:
+        return f"DD {rec.dd} -> {(rec.final_score / res.J).quantize(TENTH)}"
+    if chk == "judges":
+        factor = SYNCHRO_FACTOR if rec.synchro else Decimal(1)
+        implied = (rec.final_score / (rec.dd * factor) / HALF).to_integral_value() * HALF
+        return f"counted marks {implied - res.J / factor:+}"
+    diff = rec.final_score - res.score
+    return f"other (published {'higher' if diff > 0 else 'lower'} by {'< 1' if abs(diff) < 1 else '>= 1'})"
+
+
 def reproduction_stats(records: Iterable[Record]) -> dict:
     """Per judging group: how many published scores the rules engine reproduces, and the mismatch categories.
 
@@ -124,26 +147,37 @@ def reproduction_stats(records: Iterable[Record]) -> dict:
     "checks": {category: count}}, ..., "all": {...}}``; ``reproduced`` = exact + rounded (within 0.05).
     """
     groups: dict[str, Counter] = {}
+    patterns: dict[str, Counter] = {}
     for rec in records:
         chk = rec.extra.get("score_check", "other")
+        pat = mismatch_pattern(rec)
         for g in (group_of(rec), "all"):
             groups.setdefault(g, Counter())[chk] += 1
+            if pat:
+                patterns.setdefault(g, Counter())[pat] += 1
     out = {}
     for g in sorted(groups, key=lambda s: (s == "all", s)):
         c = groups[g]
         n = sum(c.values())
         rep = sum(c[k] for k in REPRODUCED)
         out[g] = {"n": n, "exact": c["exact"], "reproduced": rep, "share": rep / n if n else 0.0,
-                  "checks": {k: c[k] for k in CHECKS if c[k]}}
+                  "checks": {k: c[k] for k in CHECKS if c[k]},
+                  "patterns": dict(patterns.get(g, Counter()).most_common())}
     return out
 
 
 def format_stats(stats: dict, title: str) -> str:
-    lines = [f"{title}: published score reproduced by the rules engine (exact or within 0.05)"]
+    lines = [f"{title}: published scores the rules engine reproduces (exact, or within 0.05)"]
     for g, s in stats.items():
         parts = ", ".join(f"{k} {v}" for k, v in s["checks"].items())
         lines.append(f"  {g:<20} {s['reproduced']:>5}/{s['n']:<5} {100 * s['share']:6.2f} %   ({parts})")
-    lines.append("  categories: " + "; ".join(f"{k} = {v}" for k, v in CHECK_TEXT.items()))
+    if stats:
+        for g, s in stats.items():
+            if g != "all" and s["patterns"]:
+                pats = ", ".join(f"{k}: {v}" for k, v in s["patterns"].items())
+                lines.append(f"  mismatches, {g}: {pats}")
+        used = {k for s in stats.values() for k in s["checks"]}
+        lines.append("  where " + "; ".join(f"{k} = {v}" for k, v in CHECK_TEXT.items() if k in used))
     return "\n".join(lines)
 
 

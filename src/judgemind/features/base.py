@@ -1,0 +1,226 @@
+"""Feature extractors: the shared base class, the data handed to them, and the registry.
+
+An extractor turns one record (a jump inside a video) into ``T`` time steps of two tokens:
+
+    global       float32 (T, Dg)   from the whole frame
+    foreground   float32 (T, Df)   from a square, padded crop around the athlete (locator box)
+    frame_index  int64   (T,)      absolute frame at the centre of each step
+
+It works in three calls, so that decoding and locating are shared by every extractor
+(:func:`judgemind.features.pipeline.extract_record` runs them):
+
+1. ``plan(start, end) -> Plan``: which frames to decode, which of them the locator sees, the step centres;
+2. the pipeline decodes those frames at the extractor's working size (``short_side``), runs the locator and
+   interpolates boxes to every decoded frame -> :class:`Frames`;
+3. ``encode(frames, plan) -> {"global", "foreground"}``.
+
+Registry: :func:`register_extractor` (class decorator), :func:`get_extractor`, :func:`list_extractors`; the
+built-in modules are imported on first use so that ``import judgemind.features`` stays light.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Mapping
+
+import numpy as np
+
+from judgemind.errors import JudgemindError
+
+__all__ = ["Plan", "Frames", "Extractor", "ExtractorInfo", "register_extractor", "get_extractor",
+           "list_extractors", "square_crop", "letterbox", "clip_frames"]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one record needs. All arrays hold absolute frame indices (int64).
+
+    ``steps`` (T,): centre frame of each time step; ``decode``: sorted unique frames to decode; ``locate``: sorted
+    unique frames the locator runs on (a subset of ``decode``); ``extra``: extractor-specific index arrays
+    (e.g. ``clips`` (T, L))."""
+
+    steps: np.ndarray
+    decode: np.ndarray
+    locate: np.ndarray
+    extra: Mapping[str, np.ndarray] = field(default_factory=dict)
+
+
+@dataclass
+class Frames:
+    """Decoded frames of one record at the working size, with the athlete box of every one of them.
+
+    ``images`` {frame: (H, W, 3) uint8 RGB}; ``boxes`` {frame: (x0, y0, x1, y1)} in working pixels (interpolated
+    where the locator did not run or found nothing); ``filled`` {frame: bool} = box not detected at that frame;
+    ``detections`` {frame: Detection} for the located frames (keypoints in working pixels); ``scale`` = working
+    size / video size; ``record_id`` for error messages.
+    """
+
+    images: dict[int, np.ndarray]
+    boxes: dict[int, tuple[float, float, float, float]]
+    filled: dict[int, bool]
+    detections: dict[int, Any]
+    scale: float = 1.0
+    record_id: str = ""
+
+    @property
+    def size(self) -> tuple[int, int]:
+        h, w = next(iter(self.images.values())).shape[:2]
+        return w, h
+
+
+@dataclass(frozen=True)
+class ExtractorInfo:
+    """What ``judgemind extractors`` shows: ``weights`` is None (no file), "optional file", "required file" or
+    "required folder"; ``requires`` lists Python packages; ``dims`` describes the token sizes."""
+
+    name: str
+    description: str
+    weights: str | None
+    requires: tuple[str, ...]
+    dims: str
+    default_steps: str
+    keypoints: bool
+
+
+class Extractor:
+    """Base class; see the module docstring. Subclasses set the class attributes below."""
+
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    weights_kind: ClassVar[str | None] = None
+    requires: ClassVar[tuple[str, ...]] = ("torch",)
+    dims_text: ClassVar[str] = ""
+    steps_text: ClassVar[str] = "32"
+    wants_keypoints: ClassVar[bool] = False
+
+    #: shorter side of the frames the locator and the extractor see (never enlarged)
+    short_side: int = 256
+
+    def config(self) -> dict[str, Any]:
+        """Everything that changes the numbers (without locator and fps, which the pipeline adds)."""
+        raise NotImplementedError
+
+    def dims(self) -> dict[str, int]:
+        """``{"global": Dg, "foreground": Df}``."""
+        raise NotImplementedError
+
+    def plan(self, start: int, end: int) -> Plan:
+        raise NotImplementedError
+
+    def encode(self, frames: Frames, plan: Plan) -> dict[str, np.ndarray]:
+        """-> ``{"global": (T, Dg) float32, "foreground": (T, Df) float32}``."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release native resources."""
+
+    @classmethod
+    def info(cls) -> ExtractorInfo:
+        return ExtractorInfo(cls.name, cls.description, cls.weights_kind, tuple(cls.requires), cls.dims_text,
+                             cls.steps_text, cls.wants_keypoints)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# image helpers shared by the extractors
+
+
+def clip_frames(steps: np.ndarray, start: int, end: int, clip_len: int, frame_step: int) -> np.ndarray:
+    """Frames of a clip of ``clip_len`` around each step centre, ``frame_step`` apart, clamped into
+    ``[start, end)``: int64 ``(T, clip_len)``. The centre frame sits at position ``clip_len // 2``."""
+    offsets = (np.arange(clip_len) - clip_len // 2) * int(frame_step)
+    return np.clip(np.asarray(steps, np.int64)[:, None] + offsets[None, :], start, end - 1).astype(np.int64)
+
+
+def _resize(img: np.ndarray, size: int) -> np.ndarray:
+    import cv2
+
+    if img.shape[0] == size and img.shape[1] == size:
+        return img
+    interp = cv2.INTER_AREA if img.shape[0] > size else cv2.INTER_LINEAR
+    return cv2.resize(img, (size, size), interpolation=interp)
+
+
+def square_crop(frame: np.ndarray, box, margin: float, size: int) -> np.ndarray:
+    """Square crop centred on ``box``, side = ``margin`` x the box's longer side (at least 8 px), zero-padded where
+    it leaves the frame, resized to ``size`` x ``size``: ``(size, size, 3) uint8``."""
+    x0, y0, x1, y1 = (float(v) for v in box)
+    side = max(8, int(round(max(x1 - x0, y1 - y0) * margin)))
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    sx, sy = int(round(cx - side / 2)), int(round(cy - side / 2))
+    h, w = frame.shape[:2]
+    ax0, ay0, ax1, ay1 = max(0, sx), max(0, sy), min(w, sx + side), min(h, sy + side)
+    if ax0 == sx and ay0 == sy and ax1 == sx + side and ay1 == sy + side:
+        crop = frame[ay0:ay1, ax0:ax1]
+    else:
+        crop = np.zeros((side, side, 3), np.uint8)
+        if ax1 > ax0 and ay1 > ay0:
+            crop[ay0 - sy:ay1 - sy, ax0 - sx:ax1 - sx] = frame[ay0:ay1, ax0:ax1]
+    return _resize(np.ascontiguousarray(crop), size)
+
+
+def letterbox(frame: np.ndarray, size: int) -> np.ndarray:
+    """The whole frame, zero-padded to a centred square and resized to ``size`` x ``size`` (aspect kept)."""
+    h, w = frame.shape[:2]
+    if h != w:
+        side = max(h, w)
+        sq = np.zeros((side, side, 3), np.uint8)
+        y0, x0 = (side - h) // 2, (side - w) // 2
+        sq[y0:y0 + h, x0:x0 + w] = frame
+        frame = sq
+    return _resize(frame, size)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# registry
+
+_REGISTRY: dict[str, type[Extractor]] = {}
+_BUILTIN = {
+    "tiny3d": "judgemind.features.tiny3d",
+    "pose": "judgemind.features.pose",
+    "i3d": "judgemind.features.i3d_extractor",
+    "videomae": "judgemind.features.videomae",
+}
+
+
+def register_extractor(cls: type[Extractor]) -> type[Extractor]:
+    """Class decorator: make ``cls`` available as ``get_extractor(cls.name, **kw)``."""
+    if not cls.name:
+        raise ValueError(f"{cls.__name__} has no name")
+    _REGISTRY[cls.name] = cls
+    return cls
+
+
+def _load(name: str) -> None:
+    if name not in _REGISTRY and name in _BUILTIN:
+        importlib.import_module(_BUILTIN[name])
+
+
+def extractor_class(name: str) -> type[Extractor]:
+    _load(name)
+    if name not in _REGISTRY:
+        for n in _BUILTIN:
+            _load(n)
+        raise JudgemindError(f"unknown extractor {name!r}; available: {', '.join(sorted(_REGISTRY))} "
+                             f"(`judgemind extractors` lists them)")
+    return _REGISTRY[name]
+
+
+def get_extractor(name: str, **options: Any) -> Extractor:
+    """A ready extractor. Common options: ``weights`` (file or folder), ``steps`` (T), ``short_side``; the rest
+    are the extractor's own (see its class)."""
+    import inspect
+
+    cls = extractor_class(name)
+    params = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+    unknown = sorted(set(options) - set(params))
+    if unknown:
+        raise JudgemindError(f"extractor {name!r} has no option {', '.join(unknown)}; its options are "
+                             f"{', '.join(params)}")
+    return cls(**options)
+
+
+def list_extractors() -> list[ExtractorInfo]:
+    for n in _BUILTIN:
+        _load(n)
+    return [c.info() for _, c in sorted(_REGISTRY.items())]

@@ -1,0 +1,119 @@
+"""`judgemind data validate | convert | info` end to end through a subprocess; atomicity of convert in-process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+def _cli(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "judgemind.cli.main", "data", *map(str, args)],
+                          capture_output=True, text=True, cwd=cwd, timeout=300)
+
+
+def _tree(root):
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*"))
+
+
+def test_validate_ok_bad_and_missing(dataset_dir, record_dict, tmp_path):
+    good = dataset_dir([record_dict()])
+    r = _cli("validate", good, cwd=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "1 records, 0 error(s), 0 warning(s); videos checked: OK" in r.stdout
+
+    bad = dataset_dir([record_dict(video="../x.mp4"), "{not json", record_dict(id="j2", dd="x")], video=False)
+    r = _cli("validate", bad, "--no-videos", cwd=tmp_path)
+    assert r.returncode == 1
+    assert "annotations.jsonl:1, record 'jump_0001', field 'video'" in r.stdout and "[path]" in r.stdout
+    assert "annotations.jsonl:2: malformed JSON line" in r.stdout
+    assert "annotations.jsonl:3, record 'j2', field 'dd'" in r.stdout
+    assert "split 'train' names record 'j2'" in r.stdout  # the unparsable record is then missing from its split
+    assert "4 error(s)" in r.stdout.splitlines()[-1]
+
+    r = _cli("validate", bad, "--no-videos", "--max-errors", "1", cwd=tmp_path)
+    assert r.returncode == 1 and "... and 3 more problem(s)" in r.stdout
+
+    r = _cli("validate", bad, "--no-videos", "--json", cwd=tmp_path)
+    report = json.loads(r.stdout)
+    assert r.returncode == 1 and report["errors"] == 4 and not report["ok"]
+    assert {(p["record"], p["field"], p["rule"]) for p in report["problems"]} >= {("jump_0001", "video", "path"),
+                                                                               ("j2", "dd", "type")}
+
+    r = _cli("validate", tmp_path / "nope", cwd=tmp_path)
+    assert r.returncode == 2 and "no such dataset folder" in r.stderr and r.stdout == ""
+
+
+def test_convert_finediving_validate_and_info(finediving_dir, tmp_path):
+    out = tmp_path / "fd"
+    r = _cli("convert", "finediving", finediving_dir, out, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "3000 records (train 1801, val 450, test 749)" in r.stdout
+    seven = next(line for line in r.stdout.splitlines() if line.strip().startswith("7 judges "))
+    assert "1269/1369" in seven and "92.70 %" in seven
+    assert "DD 3.4 -> 3.3" in r.stdout
+
+    r = _cli("validate", out, "--no-videos", cwd=tmp_path)
+    assert r.returncode == 0, r.stdout[-2000:]
+    assert "3000 records, 0 error(s), 124 warning(s)" in r.stdout
+
+    r = _cli("info", out, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "split train      1801" in r.stdout and "52 distinct" in r.stdout and "entry" in r.stdout
+
+
+def test_convert_mtl_aqa_refuses_then_overwrites(mtl_aqa_dir, tmp_path):
+    out = tmp_path / "mtl"
+    r = _cli("convert", "mtl-aqa", mtl_aqa_dir, out, "--json", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    summary = json.loads(r.stdout)
+    assert summary["records"] == 1412 and summary["splits"]["test"] == 353
+    assert summary["reproduction"]["7 judges"]["exact"] == 1382
+    before = (out / "annotations.jsonl").read_bytes()
+
+    r = _cli("convert", "mtl-aqa", mtl_aqa_dir, out, cwd=tmp_path)
+    assert r.returncode == 2 and "not empty; pass --overwrite" in r.stderr
+    (out / "stale.txt").write_text("old")
+    r = _cli("convert", "mtl-aqa", mtl_aqa_dir, out, "--overwrite", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert _tree(out) == ["annotations.jsonl", "dataset.json"] and (out / "annotations.jsonl").read_bytes() == before
+    assert _tree(tmp_path) == ["mtl", "mtl/annotations.jsonl", "mtl/dataset.json"]  # no temporary siblings
+
+    r = _cli("info", out, "--json", cwd=tmp_path)
+    info = json.loads(r.stdout)
+    assert info["records"] == 1412 and info["stages_nominal"] == 1412
+
+
+def test_convert_writes_nothing_on_failure(finediving_dir, tmp_path):
+    (tmp_path / "afile").write_text("x")
+    r = _cli("convert", "finediving", finediving_dir, tmp_path / "afile" / "out", cwd=tmp_path)
+    assert r.returncode == 2 and "is not a folder" in r.stderr
+    r = _cli("convert", "finediving", tmp_path / "no_such_dir", tmp_path / "new" / "out", cwd=tmp_path)
+    assert r.returncode == 2 and "does not exist" in r.stderr
+    (tmp_path / "empty_src").mkdir()
+    r = _cli("convert", "mtl-aqa", tmp_path / "empty_src", tmp_path / "out2", cwd=tmp_path)
+    assert r.returncode == 2 and "missing final_annotations_dict_with_dive_number.pkl" in r.stderr
+    assert _tree(tmp_path) == ["afile", "empty_src"]
+
+
+def test_failure_after_writing_keeps_the_old_folder(mtl_aqa_dir, tmp_path, monkeypatch):
+    """A conversion that fails after writing (here: validation) leaves no temp folder and keeps the old OUT."""
+    from judgemind.data import Problem, adapters, validate
+    from judgemind.errors import ValidationError
+
+    out = tmp_path / "a" / "b" / "out"
+    out.mkdir(parents=True)
+    (out / "keep.txt").write_text("mine")
+
+    def failing(root, check_videos=True):
+        return None, [Problem(str(root / "annotations.jsonl"), "boom", "x", "dd", 1, "dd")]
+
+    monkeypatch.setattr(validate, "validate_dataset", failing)
+    with pytest.raises(ValidationError, match="does not pass validation"):
+        adapters.convert("mtl-aqa", mtl_aqa_dir, out, overwrite=True)
+    assert _tree(tmp_path / "a") == ["b", "b/out", "b/out/keep.txt"]
+    with pytest.raises(ValidationError):
+        adapters.convert("mtl-aqa", mtl_aqa_dir, tmp_path / "c" / "d" / "new")
+    assert not (tmp_path / "c").exists()  # parents created for the output are removed again
