@@ -1,14 +1,46 @@
-"""`judgemind evaluate` (placeholder until its issue lands)."""
+"""`judgemind evaluate`: metrics and per-record predictions of a run's checkpoint on one split.
+
+Writes RUN/eval/<split>-<checkpoint>/metrics.json (every metric, computed by judgemind.evaluate) and
+predictions.jsonl (per record: score by the rules engine, components, grade bands, stage bounds, deduction
+probabilities with their evidence step, and the truth). Select checkpoints on val; touch test once.
+"""
 
 from __future__ import annotations
 
-from judgemind.errors import JudgemindError
-
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("evaluate", help="(not yet available)")
+    p = sub.add_parser("evaluate", help="metrics + predictions of a trained run on a split", description=__doc__)
+    p.add_argument("run_dir", metavar="RUN", help="run folder written by `judgemind train`")
+    p.add_argument("--split", default="test", help="split to evaluate (default test)")
+    p.add_argument("--checkpoint", choices=["best", "last"], default="best",
+                   help="best.pt (chosen on val, default) or last.pt")
+    p.add_argument("--out", metavar="DIR", help="output folder (default RUN/eval/<split>-<checkpoint>)")
+    p.add_argument("--device", default="cpu", help="torch device (default cpu)")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    raise JudgemindError("`judgemind evaluate` is not implemented yet")
+    from judgemind.train.runs import evaluate_run
+
+    doc = evaluate_run(args.run_dir, args.split, args.checkpoint, args.out, args.device)
+    m = doc["metrics"]
+    tag = " (SYNTHETIC data)" if doc["synthetic"] else ""
+    print(f"{doc['model']} {args.checkpoint}.pt (epoch {doc['epoch']}) on {doc['split']} ({doc['n']} videos){tag}")
+    for name in ("final", "score"):
+        s = m[name]
+        print(f"  {name:<6} rho {_f(s['rho'])}  R-l2x100 {_f(s['rl2_x100'])}  L2 {_f(s['l2'], 2)}  "
+              f"MAE {_f(s['mae'], 3)}")
+    if "components" in m:
+        print("  components " + "  ".join(f"{c} rho {_f(v['rho'])} MAE {_f(v['mae'], 3)}"
+                                          for c, v in m["components"].items()))
+    if "segmentation" in m:
+        f = m["segmentation"]["flight"]
+        print(f"  segmentation AIoU@0.5 {_f(100 * f['aiou@0.5'], 2)}  @0.75 {_f(100 * f['aiou@0.75'], 2)}")
+    if "deductions" in m:
+        print(f"  deductions mAP {_f(m['deductions']['map'])}")
+    print(f"  -> {doc['out']}/metrics.json, predictions.jsonl")
+    return 0
+
+
+def _f(x, nd=4):
+    return "n/a" if x is None or x != x else f"{x:.{nd}f}"

@@ -2,8 +2,8 @@
 
 Rules checked per record (``rule`` tag in brackets): required fields and types [schema/type/required], unique ids
 [unique], video path inside the dataset root [path], frames and stages inside the video, stages contiguous and in
-order [interval, order, video], jump code parseable [action_code], DD range [dd], judge count and mark ranges/steps [marks],
-landing caps implied by the deductions [cap], deduction items known to the catalogue and in their stage [catalogue],
+order [interval, order, video], jump code parseable [action_code], DD range [dd], judge count and mark
+ranges/steps [marks], landing caps implied by the deductions [cap], deduction items known to the catalogue and in their stage [catalogue],
 final score = rules engine(judges, DD) [final_score]; per dataset: splits name existing records, disjoint [splits],
 not empty [empty].
 

@@ -5,11 +5,16 @@ Tensors of one record file (``T`` time steps):
     global       float32 (T, Dg)   whole-frame tokens
     foreground   float32 (T, Df)   athlete-crop tokens
     frame_index  int64   (T,)      absolute video frame at the centre of each step
-    box          float32 (T, 4)    optional athlete box (x0, y0, x1, y1) in pixels
+    box          float32 (T, 4)    optional athlete box (x0, y0, x1, y1) in video pixels (upright frame)
+    box_filled   uint8   (T,)      optional: 1 where the box was interpolated/held, not detected at that frame
 
 The manifest's ``config`` holds everything that changes the numbers (extractor, weights hash, clip length and
 stride, steps, input size, locator, fps). Opening a cache for writing with another config is an error, so a stale
 cache is never reused silently; delete the folder or pick another ``--name``.
+
+Each record file is written atomically (a hidden ``.<id>.safetensors.part.*`` file renamed into place), so a file
+that exists is complete; ``judgemind extract`` resumes by skipping records whose file exists. Several processes
+(``--shard i/n``) may write into one cache at the same time.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from judgemind.utils.atomic import atomic_path, atomic_write_json
 
 MANIFEST = "manifest.json"
 REQUIRED_TENSORS = ("global", "foreground", "frame_index")
+OPTIONAL_TENSORS = ("box", "box_filled")
 
 
 def _safe_name(record_id: str) -> str:
@@ -74,6 +80,11 @@ class FeatureCache:
             raise JudgemindError(f"{self.manifest_path}: corrupt manifest ({e}); delete the folder and re-extract")
 
     @property
+    def config(self) -> dict:
+        """The settings the cache was made with (``manifest["config"]``)."""
+        return dict(self.manifest.get("config", {}))
+
+    @property
     def dims(self) -> dict[str, int]:
         return {k: int(v) for k, v in self.manifest["dims"].items()}
 
@@ -97,7 +108,7 @@ class FeatureCache:
             atomic_write_json(self.manifest_path, {
                 "extractor": config.get("extractor", self.name), "config": dict(config),
                 "dims": {k: int(v) for k, v in dims.items()}, "judgemind_version": __version__,
-                "tensors": list(REQUIRED_TENSORS)})
+                "tensors": list(REQUIRED_TENSORS), "optional_tensors": list(OPTIONAL_TENSORS)})
 
     # -- records -------------------------------------------------------------------------------------------------
     def path(self, record_id: str) -> Path:
@@ -123,6 +134,12 @@ class FeatureCache:
         t["global"] = t["global"].astype(np.float32)
         t["foreground"] = t["foreground"].astype(np.float32)
         t["frame_index"] = t["frame_index"].astype(np.int64)
+        if "box" in t:
+            if t["box"].shape != (T, 4):
+                raise JudgemindError(f"features of {record_id!r}: box has shape {t['box'].shape}, expected ({T}, 4)")
+            t["box"] = t["box"].astype(np.float32)
+        if "box_filled" in t:
+            t["box_filled"] = t["box_filled"].astype(np.uint8).reshape(T)
         with atomic_path(self.path(record_id)) as tmp:
             save_file(t, str(tmp))
 
@@ -140,6 +157,10 @@ class FeatureCache:
 
     def missing(self, record_ids) -> list[str]:
         return [r for r in record_ids if not self.has(r)]
+
+    def partial_files(self) -> list[Path]:
+        """Leftover temporary files of interrupted writes (hidden ``.*.part*``; loaders ignore them)."""
+        return sorted(self.dir.glob(".*.part*")) if self.dir.is_dir() else []
 
 
 def list_caches(dataset_root: str | os.PathLike) -> list[str]:

@@ -34,7 +34,7 @@ KICKERS = {1: (52.0, 2.0), 2: (60.0, 2.8), 3: (66.0, 3.5)}
 
 # Share of each somersault count in the default mix, per sex (a World-Cup-like field: mostly triples for men,
 # doubles and triples for women, a few singles).
-_DEFAULT_MIX = {"M": {1: 0.03, 2: 0.12, 3: 0.85}, "W": {1: 0.04, 2: 0.36, 3: 0.60}}
+_DEFAULT_MIX = {"M": {1: 0.02, 2: 0.08, 3: 0.90}, "W": {1: 0.03, 2: 0.30, 3: 0.67}}
 _WOMEN_MAX_DD = 4.6
 
 FLIGHT_FORM_ITEMS = ("bent_knees", "legs_apart", "crossed_skis", "arms_flailing", "pike_in_layout",
@@ -421,7 +421,7 @@ _P_LANDING = {"landing_imbalance": (0.16, 1.5, 3.5), "hard_compression": (0.10, 
 
 def jump_risk(dd: float, skill: float) -> float:
     """How fault-prone a jump is: harder jumps and weaker executions fail more often."""
-    return 0.7 * math.exp(0.85 * (dd - 3.8) - 0.5 * skill)
+    return 0.6 * math.exp(1.2 * (dd - 3.8) - 0.5 * skill)
 
 
 def sample_faults(rng: np.random.Generator, dd: float, skill: float, n_som: int, has_layout: bool,

@@ -28,6 +28,7 @@ dimensions (and the configured ones), no NaN/Inf in features or targets, splits 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from dataclasses import dataclass
@@ -122,6 +123,7 @@ class PreparedData:
     info: DataInfo
     train: FeatureDataset
     val: FeatureDataset
+    test: FeatureDataset | None = None   # only when run.log_test asks for it
 
 
 def open_features(dataset: Dataset, features: str, dims: dict[str, int] | None = None) -> FeatureCache:
@@ -158,8 +160,7 @@ def split_records(dataset: Dataset, split: str, role: str) -> list[Record]:
 
 
 def _read_record(cache: FeatureCache, rec: Record, dims: dict[str, int]) -> dict[str, np.ndarray]:
-    missing_file = not cache.has(rec.id)
-    if missing_file:
+    if not cache.has(rec.id):
         raise JudgemindError(f"{cache.dir}: no features for record {rec.id!r}; run `judgemind extract` to fill "
                              f"the missing ones")
     t = cache.load(rec.id)
@@ -260,14 +261,8 @@ def load_split(cache: FeatureCache, records: list[Record], info: DataInfo, name:
 
 
 def build_data_info(dataset: Dataset, cache: FeatureCache, train: list[Record]) -> DataInfo:
-    """Facts about the training data the model is built for (dimensions, vocabularies, target statistics)."""
-    T = 0
-    for r in train:
-        from safetensors import safe_open
-
-        if cache.has(r.id):
-            with safe_open(str(cache.path(r.id)), framework="np") as fh:
-                T = max(T, fh.get_slice("global").get_shape()[0])
+    """Facts about the training data the model is built for (dimensions, vocabularies, target statistics).
+    ``steps`` is left 0 here; :func:`prepare_data` sets it to the training split's T once the features are read."""
     items, version = (), ""
     if dataset.meta.scoring.startswith("aerials"):
         from judgemind.rules import load_catalogue
@@ -277,7 +272,7 @@ def build_data_info(dataset: Dataset, cache: FeatureCache, train: list[Record]) 
     scores = np.array([float(r.final_score) for r in train], dtype=np.float64)
     dims = cache.dims
     return DataInfo(
-        dim_global=dims["global"], dim_foreground=dims["foreground"], steps=T, n_items=len(items),
+        dim_global=dims["global"], dim_foreground=dims["foreground"], steps=0, n_items=len(items),
         n_judges=max(len(r.judges) for r in dataset.records), code_dim=CODE_DIM,
         n_actions=len({r.action_code for r in train}), scoring=dataset.meta.scoring,
         item_ids=tuple(i.id for i in items), item_texts=tuple(i.description for i in items),
@@ -302,5 +297,6 @@ def prepare_data(data_cfg) -> PreparedData:
     _missing_report(cache, val_recs, data_cfg.val_split)
     info = build_data_info(dataset, cache, train_recs)
     train = load_split(cache, train_recs, info, data_cfg.train_split)
+    info = dataclasses.replace(info, steps=int(train.tensors["mask"].shape[1]))
     val = load_split(cache, val_recs, info, data_cfg.val_split)
     return PreparedData(dataset, cache, info, train, val)

@@ -15,6 +15,12 @@ from pathlib import Path
 from typing import Any, Iterator
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_path(dest: str | os.PathLike, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path beside ``dest``; on success move it to ``dest``, on error delete it.
@@ -27,6 +33,7 @@ def atomic_path(dest: str | os.PathLike, suffix: str | None = None) -> Iterator[
     fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.part.", suffix=dest.suffix if suffix is None else suffix,
                                dir=dest.parent)
     os.close(fd)
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes private files; outputs should look like normal files
     tmp_path = Path(tmp)
     try:
         yield tmp_path
@@ -62,6 +69,7 @@ def atomic_dir(dest: str | os.PathLike) -> Iterator[Path]:
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent))
+    os.chmod(tmp, 0o777 & ~_umask())
     try:
         yield tmp
         if dest.exists():

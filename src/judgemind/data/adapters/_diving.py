@@ -61,7 +61,7 @@ def repair_marks(raw: Sequence[Decimal]) -> tuple[list[Decimal], str | None]:
         w = min(max(w, Decimal(0)), Decimal(10))
         if w != v:
             notes.append(f"judge {i + 1}: {v} -> {w}")
-        out.append(w.quantize(TENTH) if w == w.quantize(TENTH) else w)
+        out.append(w)
     return out, ("; ".join(notes) or None)
 
 

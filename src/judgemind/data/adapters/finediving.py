@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import json
 import os
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, Mapping
 
