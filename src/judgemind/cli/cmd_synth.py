@@ -1,14 +1,58 @@
-"""`judgemind synth` (placeholder until its issue lands)."""
+"""`judgemind synth`: write a SynthAerials dataset (synthetic aerials videos with FineSkiing annotations)."""
 
 from __future__ import annotations
 
-from judgemind.errors import JudgemindError
+import argparse
+
+_EXAMPLES = """examples:
+  judgemind synth data/synth --n 300 --seed 0
+  judgemind synth data/small --n 24 --size 96 --fps 25 --codes bLT,bFdFF --preview data/small/contact.png
+  judgemind synth data/synth --n 300 --seed 0        (again: resumes an interrupted run)
+
+The videos are SYNTHETIC (a drawn stick figure); see docs/synth.md for what that means.
+"""
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("synth", help="(not yet available)")
+    p = sub.add_parser(
+        "synth",
+        help="generate a synthetic aerials dataset (SynthAerials): videos, annotations, splits",
+        description="Render procedurally generated aerials jumps (in-run, kicker, somersaults and twists of the "
+        "jump code, landing) with faults from the deduction catalogue, judged by a simulated 5-judge panel, into "
+        "a FineSkiing-format dataset folder: videos/*.mp4 (h264), annotations.jsonl and dataset.json with "
+        "train/val/test splits. Deterministic by --seed; an interrupted run resumes when the same command is run "
+        "again.",
+        epilog=_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("out", metavar="OUT", help="dataset folder to create (new or empty, or an unfinished run of the "
+                                               "same settings)")
+    p.add_argument("--n", type=int, default=300, help="number of jumps (default 300)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--size", type=int, default=128, help="square frame size in pixels, even, >= 64 (default 128)")
+    p.add_argument("--fps", type=float, default=25.0, help="frames per second (default 25)")
+    p.add_argument("--workers", type=int, default=2, help="processes rendering jumps in parallel (default 2)")
+    p.add_argument("--codes", help="comma-separated jump codes to draw from uniformly (default: a World-Cup-like "
+                                   "mix of the DD table's codes; see `judgemind rules codes`)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the dataset files (dataset.json, annotations.jsonl, videos/, .synth/) in OUT")
+    p.add_argument("--preview", metavar="PNG", help="also write a contact sheet of frames with stage and fault "
+                                                    "labels to this image")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    raise JudgemindError("`judgemind synth` is not implemented yet")
+    import time
+
+    from judgemind.synth import generate, write_preview
+
+    t0 = time.time()
+    out = generate(args.out, n=args.n, seed=args.seed, size=args.size, fps=args.fps, workers=args.workers,
+                   codes=args.codes, overwrite=args.overwrite, progress=not args.no_progress)
+    print(f"wrote {args.n} synthetic jumps to {out} in {time.time() - t0:.1f} s "
+          f"(check: judgemind data validate {out})")
+    if args.preview:
+        png = write_preview(out, args.preview)
+        print(f"contact sheet: {png}")
+    return 0

@@ -69,11 +69,20 @@ def extract_record(extractor: Extractor, locator: Locator, video_path: str | os.
         if out[k].shape != (T, dims[k]):
             raise JudgemindError(f"extractor {extractor.name!r} gave {k} of shape {out[k].shape} for record "
                                  f"{record.id!r}, expected {(T, dims[k])} (a bug in the extractor)")
-    steps = [int(i) for i in plan.steps]
-    box = np.array([frames.boxes[i] for i in steps], np.float32) / np.float32(frames.scale)
+    box, filled = step_boxes(frames, plan.steps, tuple(getattr(record, "cuts", ()) or ()))
     return {"global": out["global"].astype(np.float32), "foreground": out["foreground"].astype(np.float32),
-            "frame_index": np.asarray(plan.steps, np.int64), "box": box,
-            "box_filled": np.array([frames.filled[i] for i in steps], np.uint8)}
+            "frame_index": np.asarray(plan.steps, np.int64), "box": box / np.float32(frames.scale),
+            "box_filled": filled.astype(np.uint8)}
+
+
+def step_boxes(frames: Frames, steps, cuts=()) -> tuple[np.ndarray, np.ndarray]:
+    """Box (working pixels) and filled flag at each step centre; a centre that was not decoded (e.g. an I3D clip
+    midpoint) is interpolated between the decoded frames and counts as filled."""
+    dec = sorted(frames.boxes)
+    known = np.array([frames.boxes[i] for i in dec], np.float32)
+    boxes, _ = interpolate_boxes(dec, known, [int(i) for i in steps], frames.size, cuts)
+    filled = np.array([frames.filled.get(int(i), True) for i in steps], bool)
+    return boxes, filled
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -98,6 +98,11 @@ class Tiny3D(nn.Module):
         super().__init__()
         self.config = config or Tiny3DConfig()
         ch = self.config.channels
+        with torch.random.fork_rng(devices=[]):  # the layers' default init must not consume the global RNG
+            self._build(ch)
+        self.reset_parameters(self.config.seed)
+
+    def _build(self, ch: tuple[int, ...]) -> None:
         layers: list[nn.Module] = [nn.Conv3d(3, ch[0], (3, 5, 5), stride=(1, 2, 2), padding=(1, 2, 2), bias=False),
                                    nn.GroupNorm(_groups(ch[0]), ch[0]), nn.ReLU(inplace=True)]
         for k in range(1, len(ch)):
@@ -107,7 +112,6 @@ class Tiny3D(nn.Module):
         self.features = nn.Sequential(*layers)
         self.pool = nn.AdaptiveAvgPool3d(1)
         self.proj = nn.Identity() if self.config.dim == ch[-1] else nn.Linear(ch[-1], self.config.dim)
-        self.reset_parameters(self.config.seed)
 
     def reset_parameters(self, seed: int) -> None:
         """Deterministic init from ``seed`` (own generator; the global RNG is untouched)."""
@@ -170,7 +174,7 @@ def record_clips(video_path: str | os.PathLike, record, config: Tiny3DConfig | N
     Returns ``{"global": (T, 3, L, S, S) float32 tensor, "foreground": same, "frame_index": (T,) int64 array,
     "box": (T, 4) float32 array (video pixels)}``. ``locator`` is a name or a :class:`Locator`.
     """
-    from judgemind.features.pipeline import load_frames
+    from judgemind.features.pipeline import load_frames, step_boxes
     from judgemind.video.locators import Locator, get_locator
 
     config = config or Tiny3DConfig()
@@ -179,7 +183,7 @@ def record_clips(video_path: str | os.PathLike, record, config: Tiny3DConfig | N
     plan = plan_clips(start, end, steps, config)
     frames = load_frames(video_path, plan, loc, record=record, short_side=short_side, threads=threads)
     g, f = clips_from_frames(frames, plan, config)
-    box = np.array([frames.boxes[int(i)] for i in plan.steps], np.float32) / np.float32(frames.scale)
+    box = step_boxes(frames, plan.steps, tuple(record.cuts or ()))[0] / np.float32(frames.scale)
     return {"global": to_tensor(g, config), "foreground": to_tensor(f, config),
             "frame_index": np.asarray(plan.steps, np.int64), "box": box}
 

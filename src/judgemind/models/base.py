@@ -243,29 +243,29 @@ def build_config(cls, overrides: dict, where: str = "model"):
 # --------------------------------------------------------------------------------------------------------------
 # Helpers shared by the models.
 
-_M32 = 0xFFFFFFFF
+_M64 = (1 << 64) - 1
 
 
-def _mix32(x: torch.Tensor) -> torch.Tensor:
-    # A 32-bit integer hash (int64 lanes holding values < 2**32; products stay below 2**63).
-    x = ((x ^ (x >> 16)) * 0x45D9F3B) & _M32
-    x = ((x ^ (x >> 16)) * 0x45D9F3B) & _M32
-    return x ^ (x >> 16)
+def _splitmix64(x: int) -> int:
+    x = (x + 0x9E3779B97F4A7C15) & _M64
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _M64
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _M64
+    return x ^ (x >> 31)
 
 
 def keyed_uniform(seed: torch.Tensor, n: int, stream: int = 0) -> torch.Tensor:
-    """Counter-based random numbers: ``(B,)`` long seeds -> ``(B, n)`` float32 uniform in [0, 1).
+    """Per-sample random numbers: ``(B,)`` long seeds -> ``(B, n)`` float32 uniform in [0, 1), on the CPU.
 
-    Row ``i`` depends only on ``seed[i]``, ``stream`` and the position, never on the batch it is computed in, so
-    training augmentation is identical however a global batch is split over processes. Use a different
-    ``stream`` for each independent use inside a model.
+    Row ``i`` is drawn from a generator seeded by a hash of (``seed[i]``, ``stream``) only, never from the global
+    generator or the other rows, so training augmentation is identical however a global batch is split over
+    processes. Use a different ``stream`` for each independent use inside a model.
     """
-    s = seed.to(torch.int64).reshape(-1, 1)
-    ctr = torch.arange(n, dtype=torch.int64, device=s.device).reshape(1, -1)
-    x = _mix32((ctr + (stream & _M32) * 0x9E3779B) & _M32)
-    x = _mix32(x ^ (s & _M32))
-    x = _mix32(x ^ ((s >> 32) & _M32))
-    return (x >> 8).to(torch.float32) / float(1 << 24)
+    g = torch.Generator()
+    rows = []
+    for s in seed.reshape(-1).tolist():
+        g.manual_seed(_splitmix64((int(s) & _M64) ^ _splitmix64(stream)) & ((1 << 63) - 1))
+        rows.append(torch.rand(n, generator=g))
+    return torch.stack(rows) if rows else torch.empty(0, n)
 
 
 def keyed_dropout(x: torch.Tensor, seed: torch.Tensor | None, p: float, stream: int) -> torch.Tensor:

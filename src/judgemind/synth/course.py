@@ -23,6 +23,7 @@ HILL_LENGTH = 22.0         # m, horizontal
 HILL_DROP = HILL_LENGTH * math.tan(HILL_ANGLE)
 OUTRUN_LENGTH = 70.0
 TABLE_LENGTH = 8.0
+KICKER_ZONE = 5.5          # m: the table under the kicker, before the lip
 INRUN_ANGLE = math.radians(24.0)
 INRUN_LENGTH = 45.0        # m along the slope
 PELVIS_HEIGHT = 1.0        # m: pelvis above the snow for a standing athlete, along the surface normal
@@ -55,11 +56,11 @@ class Kicker:
 def landing_profile() -> np.ndarray:
     """(n, 2) polyline (x, z) of the snow from the lip to the end of the out-run (knoll, hill, rounded foot)."""
     pts = [(0.0, 0.0), (KNOLL_END - 0.8, 0.0)]
-    for a in np.linspace(0.0, HILL_ANGLE, 6)[1:]:  # rounded edge of the knoll
+    for a in np.linspace(0.0, HILL_ANGLE, 4)[1:]:  # rounded edge of the knoll
         pts.append((KNOLL_END - 0.8 + 1.6 * a / HILL_ANGLE, -0.6 * (a / HILL_ANGLE) ** 2))
     x_foot = KNOLL_END + HILL_LENGTH
     pts.append((x_foot - 2.0, -HILL_DROP + 2.0 * math.tan(HILL_ANGLE)))
-    for a in np.linspace(HILL_ANGLE, 0.0, 7)[1:]:  # transition into the out-run
+    for a in np.linspace(HILL_ANGLE, 0.0, 4)[1:]:  # transition into the out-run
         f = 1.0 - a / HILL_ANGLE
         pts.append((x_foot - 2.0 + 4.5 * f, -HILL_DROP + 2.0 * math.tan(HILL_ANGLE) * (1 - f) ** 2 - 0.4 * f))
     pts.append((x_foot + OUTRUN_LENGTH, pts[-1][1]))
@@ -68,11 +69,9 @@ def landing_profile() -> np.ndarray:
 
 def inrun_profile(kicker: Kicker) -> np.ndarray:
     """(n, 2) polyline (x, z) from the top of the in-run, over the table and up the kicker to the lip."""
-    x0 = kicker.x_start - TABLE_LENGTH
-    top = (x0 - INRUN_LENGTH * math.cos(INRUN_ANGLE), INRUN_LENGTH * math.sin(INRUN_ANGLE))
-    # rounded transition from the in-run slope into the table
-    trans = [(x0 - 3.0 * (1 - f), 3.0 * (1 - f) * math.tan(INRUN_ANGLE) * (1 - f)) for f in np.linspace(0, 1, 5)]
-    pts = [top] + trans[:-1] + [(x0, 0.0)] + [tuple(p) for p in kicker.arc()]
+    ground = ground_profile()
+    before = ground[ground[:, 0] < kicker.x_start - 1e-6]
+    pts = [tuple(p) for p in before[1:]] + [tuple(p) for p in kicker.arc()]
     return np.asarray(pts, dtype=np.float64)
 
 
@@ -103,6 +102,22 @@ class Polyline:
     def s_of_x(self, x: float) -> float:
         """Arc length at horizontal position ``x`` (the polyline is monotone in x)."""
         return float(np.interp(x, self.pts[:, 0], self.s))
+
+
+def ground_profile() -> np.ndarray:
+    """(n, 2) polyline (x, z) of the whole snow surface (without the kicker): in-run slope, table (which runs on
+    under the kicker), knoll, landing hill, out-run. The site is this profile extruded along y."""
+    x0 = -KICKER_ZONE - TABLE_LENGTH
+    top = (x0 - INRUN_LENGTH * math.cos(INRUN_ANGLE), INRUN_LENGTH * math.sin(INRUN_ANGLE))
+    trans = [(x0 - 3.0 * (1 - f), 3.0 * (1 - f) * math.tan(INRUN_ANGLE) * (1 - f)) for f in np.linspace(0, 1, 4)]
+    far = (top[0] - 200.0, top[1] + 200.0 * math.tan(INRUN_ANGLE))
+    return np.concatenate([np.asarray([far, top] + trans[:-1]), landing_profile()], axis=0)
+
+
+def height_at(x) -> np.ndarray:
+    """Snow height of the site (kicker excluded) at ``x``."""
+    prof = ground_profile()
+    return np.interp(x, prof[:, 0], prof[:, 1])
 
 
 def terrain_z(x: np.ndarray) -> np.ndarray:

@@ -526,21 +526,24 @@ def _shot(rng: np.random.Generator, kind: str, start: float) -> Shot:
     shake, phase = float(rng.uniform(0.0, 0.004)), float(rng.uniform(0, 2 * math.pi))
     zoom = float(rng.uniform(-0.15, 0.15))
     if kind == "side":
-        pos = (rng.uniform(-4, 12), sign * rng.uniform(22, 40), rng.uniform(-3, 5))
+        x = rng.uniform(-4, 12)
+        pos = (x, sign * rng.uniform(22, 40), course.height_at(x) + rng.uniform(1.5, 6))
         frac, lag = rng.uniform(0.28, 0.5), rng.uniform(0.04, 0.2)
     elif kind == "tele":
-        pos = (rng.uniform(-2, 14), sign * rng.uniform(45, 70), rng.uniform(-4, 6))
+        x = rng.uniform(-2, 14)
+        pos = (x, sign * rng.uniform(45, 70), course.height_at(x) + rng.uniform(1, 8))
         frac, lag = rng.uniform(0.5, 0.75), rng.uniform(0.03, 0.12)
     elif kind == "hill":
-        pos = (rng.uniform(38, 50), sign * rng.uniform(3, 9), -course.HILL_DROP + rng.uniform(1.5, 5))
+        x = rng.uniform(38, 50)
+        pos = (x, sign * rng.uniform(3, 9), course.height_at(x) + rng.uniform(1.5, 5))
         frac, lag = rng.uniform(0.2, 0.42), rng.uniform(0.05, 0.2)
     elif kind == "rear":
-        x = -course.TABLE_LENGTH - rng.uniform(22, 30)
-        z = (-x - course.TABLE_LENGTH - 5.0) * math.tan(course.INRUN_ANGLE)
-        pos = (x, sign * rng.uniform(1, 5), z + rng.uniform(3, 6))
+        x = -course.KICKER_ZONE - course.TABLE_LENGTH - rng.uniform(22, 30)
+        pos = (x, sign * rng.uniform(1, 5), course.height_at(x) + rng.uniform(3, 6))
         frac, lag = rng.uniform(0.2, 0.4), rng.uniform(0.05, 0.2)
     else:  # wide: far, almost static, the athlete small
-        pos = (rng.uniform(5, 25), sign * rng.uniform(55, 85), rng.uniform(0, 12))
+        x = rng.uniform(5, 25)
+        pos = (x, sign * rng.uniform(55, 85), course.height_at(x) + rng.uniform(3, 15))
         frac, lag = rng.uniform(0.06, 0.12), rng.uniform(0.6, 1.2)
         target = (float(rng.uniform(-2, 8)), 0.0, float(rng.uniform(-6, 0)))
         return Shot(kind, start, tuple(float(v) for v in pos), float(frac), float(lag), shake, phase, zoom * 0.3,

@@ -260,21 +260,21 @@ def load_split(cache: FeatureCache, records: list[Record], info: DataInfo, name:
     return FeatureDataset(name, list(records), out)
 
 
-def build_data_info(dataset: Dataset, cache: FeatureCache, train: list[Record]) -> DataInfo:
+def build_data_info(scoring: str, dims: dict[str, int], train: list[Record],
+                    all_records: list[Record] | None = None) -> DataInfo:
     """Facts about the training data the model is built for (dimensions, vocabularies, target statistics).
     ``steps`` is left 0 here; :func:`prepare_data` sets it to the training split's T once the features are read."""
     items, version = (), ""
-    if dataset.meta.scoring.startswith("aerials"):
+    if scoring.startswith("aerials"):
         from judgemind.rules import load_catalogue
 
         cat = load_catalogue()
         items, version = cat.items, str(cat.version)
     scores = np.array([float(r.final_score) for r in train], dtype=np.float64)
-    dims = cache.dims
     return DataInfo(
         dim_global=dims["global"], dim_foreground=dims["foreground"], steps=0, n_items=len(items),
-        n_judges=max(len(r.judges) for r in dataset.records), code_dim=CODE_DIM,
-        n_actions=len({r.action_code for r in train}), scoring=dataset.meta.scoring,
+        n_judges=max(len(r.judges) for r in (all_records or train)), code_dim=CODE_DIM,
+        n_actions=len({r.action_code for r in train}), scoring=scoring,
         item_ids=tuple(i.id for i in items), item_texts=tuple(i.description for i in items),
         score_max=float(scores.max()), item_stages=tuple(i.stage for i in items),
         item_components=tuple(i.component for i in items), catalogue_version=version,
@@ -295,7 +295,7 @@ def prepare_data(data_cfg) -> PreparedData:
     val_recs = split_records(dataset, data_cfg.val_split, "val")
     _missing_report(cache, train_recs, data_cfg.train_split)
     _missing_report(cache, val_recs, data_cfg.val_split)
-    info = build_data_info(dataset, cache, train_recs)
+    info = build_data_info(dataset.meta.scoring, cache.dims, train_recs, list(dataset.records))
     train = load_split(cache, train_recs, info, data_cfg.train_split)
     info = dataclasses.replace(info, steps=int(train.tensors["mask"].shape[1]))
     val = load_split(cache, val_recs, info, data_cfg.val_split)

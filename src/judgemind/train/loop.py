@@ -117,7 +117,7 @@ def train_one_epoch(model, opt, sched, ds: FeatureDataset, cfg: TrainConfig, epo
                 raise JudgemindError(f"training loss became {float(loss)} at epoch {epoch + 1}; lower optim.lr or "
                                      f"check the features (parts: {parts})")
             (loss * (len(idx) / n_global)).backward()   # shares of the global batch add up to its mean loss
-            for k, v in {"loss": float(loss), **parts}.items():
+            for k, v in {"loss": float(loss.detach()), **parts}.items():
                 sums[k] = sums.get(k, 0.0) + v * len(idx)
         D.sum_gradients(model, ctx)
         if cfg.optim.grad_clip > 0:

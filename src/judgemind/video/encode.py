@@ -4,7 +4,7 @@
     write_video("vfr.mp4", frames, timestamps=[0.0, 0.04, 0.2, ...])     # variable frame rate (seconds)
     write_video("phone.mp4", frames, rotation=-90)                       # display matrix: shown turned
     write_video("gray.mkv", frames, codec="ffv1", pix_fmt="gray")        # grayscale stream
-    frames = test_pattern(100, 320, 240)                                 # a figure moving over a textured scene
+    frames = moving_figure(100, 320, 240)                                 # a figure moving over a textured scene
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import numpy as np
 
 from judgemind.utils.atomic import atomic_path
 
-__all__ = ["write_video", "test_pattern"]
+__all__ = ["write_video", "moving_figure"]
 
 
 def write_video(path: str | os.PathLike, frames: Iterable[np.ndarray], fps: float = 25.0, *, codec: str = "libx264",
@@ -62,7 +62,7 @@ def write_video(path: str | os.PathLike, frames: Iterable[np.ndarray], fps: floa
     return n
 
 
-def test_pattern(n: int, width: int, height: int, *, seed: int = 0, figure_height: float = 0.4) -> Iterator[np.ndarray]:
+def moving_figure(n: int, width: int, height: int, *, seed: int = 0, figure_height: float = 0.4) -> Iterator[np.ndarray]:
     """``n`` RGB frames: a dark figure (head, torso, legs) of ``figure_height`` x frame height crossing a static,
     textured background from left to right while bobbing. Deterministic by ``seed``."""
     rng = np.random.default_rng(seed)

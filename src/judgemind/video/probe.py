@@ -94,16 +94,31 @@ def probe_video(path: str | os.PathLike, count: bool = False) -> VideoInfo:
             n = int(s.frames or 0)
             if n <= 0 or count:
                 n = sum(1 for p in container.demux(s) if p.size)
-                container.seek(0)
+                if n > 0:
+                    container.seek(0)
             rot = _rotation(container, s) if n > 0 else 0
             info = VideoInfo(str(path), n, fps, s.codec_context.width, s.codec_context.height,
                              s.codec_context.name, rot)
     except VideoError:
         raise
     except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as e:
-        raise VideoError(f"{path}: cannot be opened as a video ({e}); the file is truncated, damaged or not a "
-                         f"video") from e
+        raise VideoError(f"{path}: cannot be opened as a video: {_diagnose(path)} (FFmpeg: {e})") from e
     if info.n_frames <= 0:
         raise VideoError(f"{path}: the video stream has no frames")
     return info
 
+
+
+def _diagnose(path: Path) -> str:
+    """A guess at why FFmpeg refused a file, from its first bytes."""
+    with open(path, "rb") as f:
+        head = f.read(512)
+    if head[4:8] == b"ftyp":
+        return ("it starts like an MP4/MOV file but its index cannot be read, so it is probably truncated (an "
+                "incomplete copy, download or recording); re-copy it or repair it with `ffmpeg -i IN -c copy OUT.mp4`")
+    if head[:4] == b"RIFF" or head[:4] == b"\x1aE\xdf\xa3":
+        return "it starts like an AVI/Matroska file but cannot be read: truncated or damaged; re-copy it"
+    printable = sum(32 <= b < 127 or b in (9, 10, 13) for b in head)
+    if head and printable / len(head) > 0.95:
+        return "it is a text file, not a video; check the record's `video` path"
+    return "not a video, or a damaged one"

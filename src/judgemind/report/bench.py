@@ -1,0 +1,676 @@
+"""``judgemind bench``: JudgeMind and the classic AQA baselines on the same features and splits, over seeds.
+
+    doc = run_bench(BenchConfig(data="data/synth", features="tiny3d", models=("all",), seeds=(0, 1, 2)))
+
+For every (model or ablation variant, seed) the features are trained on with the trainer's own pieces
+(``judgemind.train.loop``: ``build_model``, ``build_optimizer``, ``build_scheduler``, ``train_one_epoch``;
+metrics by ``judgemind.train.predict.compute_metrics``, i.e. ``judgemind.evaluate``). The dataset and its feature
+cache are read **once** and shared by all runs. After every epoch the val and test splits are evaluated, which
+gives both protocols from one run:
+
+* **ours** -- the epoch with the best validation rho is the checkpoint; its test metrics are reported (test plays
+  no part in the choice; identical to evaluating ``best.pt`` once on test);
+* **best epoch on test** -- the field's protocol (FineDiving/CoRe/MUSDL code keep the best test rho and the
+  lowest test R-l2 over epochs, possibly from different epochs); reported only for comparison with published
+  tables, clearly labelled.
+
+Each run's result is written atomically to ``OUT/results/<label>/seed<k>.json`` as soon as it finishes and is
+skipped on a re-run when its settings (the fingerprint) are unchanged, so an interrupted bench resumes.
+Outputs: ``OUT/bench.md``, ``OUT/bench.csv``, ``OUT/bench.json``, ``OUT/plots/scatter_<label>.png``,
+``OUT/plots/stages.png``.
+
+``data="finediving:PATH"`` selects the FineDiving protocol on a FineSkiing-format folder converted from FineDiving
+(``judgemind data convert``): features ``i3d`` by default, raw dive score as the target (never x DD), exemplars of
+the same dive number with 10 voters at test (CoRe, TSA), 7-judge MUSDL (21 bins of 0.5).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from judgemind.errors import JudgemindError
+from judgemind.utils.atomic import atomic_write_json
+
+ALL_MODELS = ("judgemind", "usdl", "musdl", "core", "tsa")
+BASELINES = ("usdl", "musdl", "core", "tsa")
+# JudgeMind's ablation switches (JudgeMindConfig keys; "global" is the alias of global_tokens) and their labels.
+ABLATIONS = (("segmentation", "temporal segmentation"), ("foreground", "foreground features"),
+             ("global", "global features"), ("knowledge", "deduction/action knowledge"),
+             ("grade_bands", "grade-band decoder"))
+DEFAULT_EPOCHS = 12
+DEFAULT_BATCH = 16
+STAGE_KEYS = ("air_rho", "form_rho", "landing_rho")
+
+# The FineDiving protocol (peers.md section 3): what each model must be set to. The batch target is the raw dive
+# score already (judgemind.train.data), so no model multiplies by DD except MUSDL's panel rule.
+FINEDIVING_OVERRIDES = {
+    "core": {"exemplar": "action", "voters": 10, "target": "score"},
+    "tsa": {"exemplar": "action", "voters": 10},
+    "musdl": {"mode": "total", "judges": 7, "step": 0.5},
+}
+# Published FineDiving test numbers (w/ DN; I3D fine-tuned end to end, best epoch on test), peers.md section 5.
+PUBLISHED_FINEDIVING = (
+    ("USDL (CVPR20)", 0.8913, 0.3822, None, None),
+    ("MUSDL (CVPR20)", 0.8978, 0.3704, None, None),
+    ("CoRe (ICCV21)", 0.9061, 0.3615, None, None),
+    ("TSA (CVPR22)", 0.9203, 0.3420, 82.51, 34.31),
+)
+
+# Flat metric keys of one evaluation (x100 where papers print x100).
+METRICS = ("rho", "rl2_x100", "l2", "final_rho", "final_rl2_x100", "air_rho", "form_rho", "landing_rho",
+           "aiou@0.5", "aiou@0.75", "deduction_map")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# configuration
+
+
+@dataclass
+class BenchConfig:
+    """What ``judgemind bench`` runs. ``models`` may contain ``"all"``; ``sets`` are ``optim.KEY=VALUE`` (all runs)
+    or ``MODEL.KEY=VALUE`` (one model's config, e.g. ``tsa.teacher_forcing=1.0``)."""
+
+    data: str
+    features: str = ""
+    models: Sequence[str] = ("all",)
+    seeds: Sequence[int] = (0, 1, 2)
+    epochs: int = 0                      # 0 -> DEFAULT_EPOCHS
+    batch_size: int = 0                  # 0 -> DEFAULT_BATCH
+    out: str = ""
+    ablations: bool | None = None        # None -> on when models is "all"
+    limit: int = 0                       # keep the first N videos of each split (quick runs); 0 = all
+    device: str = "cpu"
+    threads: int = 0
+    progress: bool = True
+    sets: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One training run of the bench."""
+
+    label: str                           # table row: model name or "judgemind -<switch>"
+    model: str
+    overrides: dict = field(default_factory=dict, hash=False, compare=False)
+    seed: int = 0
+    ablation: str | None = None          # the switched-off JudgeMind key
+
+
+def parse_data_arg(data: str) -> tuple[str, Path]:
+    """``"finediving:PATH"`` -> ("finediving", PATH); anything else -> ("fineskiing", PATH)."""
+    if data.startswith("finediving:"):
+        return "finediving", Path(data.split(":", 1)[1])
+    return "fineskiing", Path(data)
+
+
+def resolve_models(models: Sequence[str]) -> tuple[list[str], bool]:
+    """Model names in bench order and whether "all" was asked for; unknown names -> error."""
+    from judgemind.models import list_models
+
+    known = list_models()
+    names: list[str] = []
+    is_all = False
+    for m in models:
+        for name in (x.strip() for x in str(m).split(",")):
+            if not name:
+                continue
+            if name == "all":
+                is_all = True
+                names += [x for x in ALL_MODELS if x in known]
+                continue
+            if name not in known:
+                raise JudgemindError(f"bench: unknown model {name!r}; known: {', '.join(known)} (or 'all')")
+            names.append(name)
+    if not names:
+        raise JudgemindError("bench: no models given; pass --models all or a list like judgemind,usdl")
+    return list(dict.fromkeys(names)), is_all
+
+
+def parse_sets(sets: Sequence[str], models: Sequence[str]) -> tuple[dict, dict[str, dict]]:
+    """``optim.lr=1e-3`` -> optim overrides; ``tsa.bce_weight=0.5`` -> per-model overrides."""
+    optim: dict = {}
+    per_model: dict[str, dict] = {}
+    for item in sets:
+        if "=" not in item or "." not in item.split("=", 1)[0]:
+            raise JudgemindError(f"bench --set {item!r}: expected optim.KEY=VALUE or MODEL.KEY=VALUE "
+                                 f"(e.g. optim.lr=1e-3, tsa.teacher_forcing=1.0)")
+        key, value = item.split("=", 1)
+        sec, name = key.strip().split(".", 1)
+        if sec == "optim":
+            optim[name] = value.strip()
+        elif sec in ALL_MODELS or sec in models:
+            per_model.setdefault(sec, {})[name] = value.strip()
+        else:
+            raise JudgemindError(f"bench --set {item!r}: unknown section {sec!r}; use optim or a model name")
+    return optim, per_model
+
+
+def plan_runs(cfg: BenchConfig, protocol: str) -> list[RunSpec]:
+    """Every (label, seed) run in table order: models, then JudgeMind's ablations."""
+    from judgemind.models import check_model_overrides
+
+    names, is_all = resolve_models(cfg.models)
+    _, per_model = parse_sets(cfg.sets, names)
+    ablations = is_all if cfg.ablations is None else bool(cfg.ablations)
+    if ablations and "judgemind" not in names:
+        names = ["judgemind"] + names  # the ablation table needs the full model as its reference row
+    variants: list[tuple[str, str, dict, str | None]] = []
+    for name in names:
+        ov = dict(FINEDIVING_OVERRIDES.get(name, {}) if protocol == "finediving" else {})
+        ov.update(per_model.get(name, {}))
+        variants.append((name, name, ov, None))
+    if ablations:
+        base = dict(per_model.get("judgemind", {}))
+        for key, _ in ABLATIONS:
+            variants.append((f"judgemind -{key}", "judgemind", {**base, key: False}, key))
+    for _, model, ov, _ in variants:
+        check_model_overrides(model, ov)  # bad keys fail before any data is read
+    seeds = [int(s) for s in cfg.seeds]
+    if not seeds:
+        raise JudgemindError("bench: no seeds given; pass --seeds 0,1,2")
+    return [RunSpec(label, model, ov, s, abl) for label, model, ov, abl in variants for s in seeds]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# data (read once)
+
+
+@dataclass
+class BenchData:
+    root: Path
+    dataset: Any
+    features: str
+    info: Any
+    train: Any
+    val: Any
+    test: Any
+    protocol: str
+
+
+def default_features(root: Path, protocol: str) -> str:
+    from judgemind.features.cache import list_caches
+
+    if protocol == "finediving":
+        return "i3d"
+    caches = list_caches(root)
+    if len(caches) == 1:
+        return caches[0]
+    what = f"several feature caches ({', '.join(caches)})" if caches else "no feature caches"
+    hint = "" if caches else f" after `judgemind extract {root} --extractor ...`"
+    raise JudgemindError(f"bench: {root} has {what}; pass --features NAME{hint}")
+
+
+def load_bench_data(data: str, features: str = "", limit: int = 0) -> BenchData:
+    """The dataset, its DataInfo and the train/val/test splits as tensors, read once through the trainer's own
+    ``judgemind.train.runs.prepare`` (same checks and targets as ``judgemind train``). ``limit`` keeps the first
+    N videos of each split (DataInfo still describes the whole training split)."""
+    from judgemind.data import load_dataset
+    from judgemind.train.config import DataConfig, RunConfig, TrainConfig
+    from judgemind.train.runs import prepare
+
+    protocol, root = parse_data_arg(data)
+    meta = load_dataset(root).meta
+    if protocol == "finediving" and meta.scoring != "diving":
+        raise JudgemindError(f"bench --data finediving:{root}: the dataset's scoring is {meta.scoring!r}, "
+                             f"not 'diving'; convert FineDiving with `judgemind data convert finediving ...`")
+    features = features or default_features(root, protocol)
+    cfg = TrainConfig(data=DataConfig(dataset=str(root), features=features), run=RunConfig(log_test=True))
+    prepared = prepare(cfg)
+    splits = [_first(getattr(prepared, s), limit) for s in ("train", "val", "test")]
+    return BenchData(root, prepared.dataset, features, prepared.info, *splits, protocol)
+
+
+def _first(ds, n: int):
+    """The first ``n`` videos of a FeatureDataset (all when n <= 0)."""
+    from judgemind.train.data import FeatureDataset
+
+    if n <= 0 or n >= len(ds):
+        return ds
+    return FeatureDataset(ds.name, list(ds.records[:n]), {k: v[:n] for k, v in ds.tensors.items()})
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# one run
+
+
+def flat_metrics(m: dict) -> dict[str, float]:
+    """The bench's flat view of ``compute_metrics`` output (AIoU and mAP x100)."""
+    out = {"rho": m["score"]["rho"], "rl2_x100": m["score"]["rl2_x100"], "l2": m["score"]["l2"],
+           "final_rho": m["final"]["rho"], "final_rl2_x100": m["final"]["rl2_x100"]}
+    for c in ("air", "form", "landing"):
+        if c in m.get("components", {}):
+            out[f"{c}_rho"] = m["components"][c]["rho"]
+    if "segmentation" in m:
+        out["aiou@0.5"] = 100.0 * m["segmentation"]["flight"]["aiou@0.5"]
+        out["aiou@0.75"] = 100.0 * m["segmentation"]["flight"]["aiou@0.75"]
+    if "deductions" in m:
+        out["deduction_map"] = 100.0 * m["deductions"]["map"]
+    return {k: float(v) for k, v in out.items()}
+
+
+def _finite(x) -> float:
+    return x if x is not None and math.isfinite(x) else -math.inf
+
+
+def fingerprint(spec: RunSpec, data: BenchData, cfg: BenchConfig, optim: dict) -> dict:
+    return {"dataset": str(Path(data.root).resolve()), "features": data.features, "protocol": data.protocol,
+            "limit": int(cfg.limit), "model": spec.model, "overrides": {k: str(v) for k, v in spec.overrides.items()},
+            "seed": spec.seed, "optim": {k: str(v) for k, v in optim.items()}}
+
+
+def train_config(spec: RunSpec, data: BenchData, cfg: BenchConfig, optim_sets: dict):
+    from judgemind.train.config import DataConfig, OptimConfig, RunConfig, TrainConfig
+    from judgemind.models.base import build_config, check_model_overrides
+
+    optim = build_config(OptimConfig, {"epochs": cfg.epochs or DEFAULT_EPOCHS,
+                                       "batch_size": cfg.batch_size or DEFAULT_BATCH, **optim_sets,
+                                       "seed": spec.seed}, where="optim")
+    return TrainConfig(data=DataConfig(dataset=str(data.root), features=data.features), model_name=spec.model,
+                       model=check_model_overrides(spec.model, spec.overrides), optim=optim,
+                       run=RunConfig(device=cfg.device))
+
+
+def run_one(spec: RunSpec, data: BenchData, cfg: BenchConfig, optim_sets: dict, bar=None) -> dict:
+    """Train one (model, seed) on the shared data; evaluate val and test after every epoch."""
+    from judgemind.train import dist as D
+    from judgemind.train.loop import build_model, build_optimizer, build_scheduler, to_device, train_one_epoch
+    from judgemind.train.predict import collect_outputs, compute_metrics
+
+    tcfg = train_config(spec, data, cfg, optim_sets)
+    device = D.resolve_device(cfg.device)
+    ctx = D.DistContext(device=device)
+    model, resolved = build_model(tcfg, data.info)
+    model.to(device)
+    if getattr(model, "needs_train_set", False):
+        model.attach_train_set(to_device(data.train.tensors, device))
+    opt = build_optimizer(tcfg, model)
+    sched = build_scheduler(tcfg, opt, len(data.train))
+    params = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    train_time, history = 0.0, []
+    best = {"epoch": -1, "val_rho": -math.inf}
+    bs = tcfg.run.eval_batch_size
+    for epoch in range(tcfg.optim.epochs):
+        t0 = time.perf_counter()
+        parts = train_one_epoch(model, opt, sched, data.train, tcfg, epoch, ctx)
+        train_time += time.perf_counter() - t0
+        val = flat_metrics(compute_metrics(collect_outputs(model, data.val, bs, device), data.val, data.info))
+        test_out = collect_outputs(model, data.test, bs, device)
+        test = flat_metrics(compute_metrics(test_out, data.test, data.info))
+        history.append({"epoch": epoch + 1, "loss": parts.get("loss"), "val": val, "test": test})
+        if best["epoch"] < 0 or _finite(val["rho"]) > best["val_rho"]:
+            best = {"epoch": epoch, "val_rho": _finite(val["rho"]), "val": val, "test": test,
+                    "pred": test_out["score"].astype(float).tolist()}
+        if bar is not None:
+            bar.set_postfix_str(f"{spec.label} s{spec.seed} ep {epoch + 1}/{tcfg.optim.epochs} "
+                                f"val rho {val['rho']:.3f}", refresh=True)
+    return {
+        "label": spec.label, "model": spec.model, "seed": spec.seed, "ablation": spec.ablation,
+        "config": resolved, "optim": dataclasses.asdict(tcfg.optim), "params": int(params),
+        "train_time_s": round(train_time, 3), "epochs": tcfg.optim.epochs,
+        "ours": {"epoch": best["epoch"] + 1, "val": best["val"], "test": best["test"]},
+        "best_epoch_on_test": best_on_test(history),
+        "test_predictions": {"ids": [r.id for r in data.test.records],
+                             "true": data.test.tensors["score"].double().tolist(), "pred": best["pred"]},
+        "history": history,
+    }
+
+
+def best_on_test(history: list[dict]) -> dict:
+    """The field's numbers: the best test rho and the lowest test R-l2 over epochs (each with its epoch)."""
+    rho = max(history, key=lambda h: _finite(h["test"]["rho"]))
+    rl2 = min(history, key=lambda h: h["test"]["rl2_x100"] if math.isfinite(h["test"]["rl2_x100"]) else math.inf)
+    out = {"rho": rho["test"]["rho"], "rho_epoch": rho["epoch"], "rl2_x100": rl2["test"]["rl2_x100"],
+           "rl2_epoch": rl2["epoch"]}
+    for k in ("aiou@0.5", "aiou@0.75"):
+        if k in rho["test"]:
+            out[k] = rho["test"][k]
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# orchestration
+
+
+def result_path(out: Path, spec: RunSpec) -> Path:
+    safe = spec.label.replace(" -", "-no_").replace(" ", "_")
+    return out / "results" / safe / f"seed{spec.seed}.json"
+
+
+def _nan(x):
+    return float("nan") if x is None else x
+
+
+def _load_result(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None  # unreadable (should not happen with atomic writes): run again
+
+
+def default_out(data: BenchData) -> Path:
+    return Path("bench") / f"{Path(data.root).resolve().name}-{data.features}"
+
+
+def run_bench(cfg: BenchConfig) -> dict:
+    """Run (or resume) the whole bench and write its outputs; returns the summary document (``bench.json``)."""
+    from judgemind.train.runs import clean_json
+
+    protocol, _ = parse_data_arg(cfg.data)
+    specs = plan_runs(cfg, protocol)               # config errors before any data is read
+    names, _ = resolve_models(cfg.models)
+    optim_sets, _ = parse_sets(cfg.sets, names)
+    if cfg.threads > 0:
+        import torch
+
+        torch.set_num_threads(cfg.threads)
+    data = load_bench_data(cfg.data, cfg.features, cfg.limit)
+    out = Path(cfg.out) if cfg.out else default_out(data)
+    out.mkdir(parents=True, exist_ok=True)
+    results: list[dict] = []
+    bar = _progress(len(specs), cfg.progress)
+    t_start = time.time()
+    for spec in specs:
+        path = result_path(out, spec)
+        fp = fingerprint(spec, data, cfg, {"epochs": cfg.epochs or DEFAULT_EPOCHS,
+                                           "batch_size": cfg.batch_size or DEFAULT_BATCH, **optim_sets})
+        old = _load_result(path) if path.is_file() else None
+        if old is not None and old.get("fingerprint") == fp:
+            results.append(old)
+            if bar is not None:
+                bar.set_postfix_str(f"{spec.label} s{spec.seed} (done before)", refresh=False)
+                bar.update(1)
+            continue
+        res = clean_json(run_one(spec, data, cfg, optim_sets, bar))
+        res["fingerprint"] = fp
+        atomic_write_json(path, res)
+        results.append(res)
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+    doc = summarize(results, specs, data, cfg, time.time() - t_start)
+    write_outputs(out, doc, results)
+    doc["out"] = str(out)
+    return doc
+
+
+def _progress(total: int, on: bool):
+    if not on:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc="bench runs", unit="run", dynamic_ncols=True)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# summary
+
+
+def _summ(dicts: list[dict], keys: Sequence[str]) -> dict[str, tuple[float, float]]:
+    """mean ± std over seeds (``judgemind.evaluate.summarize_seeds``) of ``keys`` (missing -> NaN)."""
+    from judgemind.evaluate import summarize_seeds
+
+    rows = [{k: float(_nan(d.get(k))) for k in keys} for d in dicts]
+    return {k: (float(m), float(s)) for k, (m, s) in summarize_seeds(rows).items()}
+
+
+def summarize(results: list[dict], specs: list[RunSpec], data: BenchData, cfg: BenchConfig,
+              elapsed: float) -> dict:
+    labels = list(dict.fromkeys(s.label for s in specs))
+    by_label = {lab: [r for r in results if r["label"] == lab] for lab in labels}
+    rows = {}
+    for lab in labels:
+        runs = by_label[lab]
+        keys_ours = [k for k in METRICS if any(k in r["ours"]["test"] for r in runs)]
+        ours = [{**r["ours"]["test"], "train_time_s": r["train_time_s"], "params": r["params"],
+                 "epoch": r["ours"]["epoch"]} for r in runs]
+        field_keys = [k for k in ("rho", "rl2_x100", "aiou@0.5", "aiou@0.75")
+                      if any(k in r["best_epoch_on_test"] for r in runs)]
+        rows[lab] = {
+            "model": runs[0]["model"], "ablation": runs[0]["ablation"], "seeds": [r["seed"] for r in runs],
+            "ours": _summ(ours, keys_ours + ["train_time_s", "params", "epoch"]),
+            "val": _summ([r["ours"]["val"] for r in runs], ["rho", "rl2_x100"]),
+            "best_epoch_on_test": _summ([r["best_epoch_on_test"] for r in runs], field_keys),
+        }
+    ds = data.dataset
+    return {
+        "dataset": {"root": str(data.root), "name": ds.meta.name, "synthetic": bool(ds.meta.synthetic),
+                    "scoring": ds.meta.scoring, "features": data.features, "protocol": data.protocol,
+                    "n": {"train": len(data.train), "val": len(data.val), "test": len(data.test)}},
+        "settings": {"epochs": cfg.epochs or DEFAULT_EPOCHS, "batch_size": cfg.batch_size or DEFAULT_BATCH,
+                     "seeds": [int(s) for s in cfg.seeds], "limit": cfg.limit, "device": cfg.device,
+                     "sets": list(cfg.sets), "optim": results[0]["optim"] if results else {}},
+        "protocols": {
+            "ours": "checkpoint = epoch with the best validation rho; test metrics of that epoch (test unseen by "
+                    "the choice)",
+            "best_epoch_on_test": "the field's protocol: best test rho and lowest test R-l2 over epochs (possibly "
+                                  "different epochs); not a held-out estimate, for comparison with published tables",
+        },
+        "rows": rows,
+        "findings": findings(rows),
+        "elapsed_s": round(elapsed, 1),
+    }
+
+
+def findings(rows: dict) -> dict:
+    """Does JudgeMind beat every baseline (rho up, R-l2 down, ours protocol), and does every ablation cost?"""
+    out: dict = {}
+    if "judgemind" not in rows:
+        return out
+    jm = rows["judgemind"]["ours"]
+    base = {lab: r["ours"] for lab, r in rows.items() if r["ablation"] is None and lab != "judgemind"}
+    if base:
+        # A baseline "wins" a metric when it is at least as good; an undefined (NaN) baseline value never wins,
+        # an undefined JudgeMind value always loses.
+        def wins_rho(b):
+            return math.isfinite(b["rho"][0]) and not (jm["rho"][0] > b["rho"][0])
+
+        def wins_rl2(b):
+            return math.isfinite(b["rl2_x100"][0]) and not (jm["rl2_x100"][0] < b["rl2_x100"][0])
+
+        out["judgemind_best_rho"] = not any(wins_rho(b) for b in base.values())
+        out["judgemind_best_rl2"] = not any(wins_rl2(b) for b in base.values())
+        out["baselines_winning"] = sorted(lab for lab, b in base.items() if wins_rho(b) or wins_rl2(b))
+    abl = {r["ablation"]: r["ours"] for r in rows.values() if r["ablation"]}
+    if abl:
+        out["ablations"] = {k: {"delta_rho": a["rho"][0] - jm["rho"][0],
+                                "delta_rl2_x100": a["rl2_x100"][0] - jm["rl2_x100"][0],
+                                "costs": bool(a["rho"][0] < jm["rho"][0] or a["rl2_x100"][0] > jm["rl2_x100"][0])}
+                            for k, a in abl.items()}
+        out["every_ablation_costs"] = all(v["costs"] for v in out["ablations"].values())
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# outputs
+
+
+def write_outputs(out: Path, doc: dict, results: list[dict]) -> None:
+    from judgemind.report.tables import write_csv, write_text
+    from judgemind.train.runs import clean_json
+
+    tables = bench_tables(doc)
+    write_text(out / "bench.md", bench_markdown(doc, tables))
+    write_csv(out / "bench.csv", csv_table(doc))
+    plots = write_plots(out / "plots", doc, results)
+    doc["files"] = {"markdown": "bench.md", "csv": "bench.csv", "plots": plots,
+                    "results": sorted(str(p.relative_to(out)) for p in (out / "results").rglob("seed*.json"))}
+    atomic_write_json(out / "bench.json", clean_json(doc))
+
+
+def _ms(row: dict, key: str, digits: int = 3):
+    from judgemind.report.tables import fmt_mean_std
+
+    m, s = row.get(key, (float("nan"), float("nan")))
+    return fmt_mean_std(m, s, digits)
+
+
+def _pretty(label: str) -> str:
+    names = {"judgemind": "JudgeMind (ours)", "usdl": "USDL", "musdl": "MUSDL", "core": "CoRe", "tsa": "TSA"}
+    if label.startswith("judgemind -"):
+        key = label.split("-", 1)[1]
+        return f"JudgeMind w/o {dict(ABLATIONS).get(key, key)} (`model.{key}=false`)"
+    return names.get(label, label)
+
+
+def bench_tables(doc: dict) -> dict:
+    from judgemind.report.tables import Table, fmt_count, fmt_num
+
+    rows = doc["rows"]
+    main_labels = [lab for lab, r in rows.items() if r["ablation"] is None]
+    cols = ["model", "ρ", "R-ℓ2×100", "ρ Air", "ρ Form", "ρ Landing", "AIoU@0.5", "AIoU@0.75", "ded. mAP",
+            "train time (s)", "params", "best epoch"]
+    main = []
+    for lab in main_labels:
+        o = rows[lab]["ours"]
+        main.append([_pretty(lab), _ms(o, "rho"), _ms(o, "rl2_x100"), _ms(o, "air_rho"), _ms(o, "form_rho"),
+                     _ms(o, "landing_rho"), _ms(o, "aiou@0.5", 1), _ms(o, "aiou@0.75", 1),
+                     _ms(o, "deduction_map", 1), _ms(o, "train_time_s", 1), fmt_count(o["params"][0]),
+                     fmt_num(o["epoch"][0], 1)])
+    t_main = Table(cols, main, title="Test split, checkpoint chosen on val (ours)",
+                   notes=["mean ± std over seeds; ρ = Spearman, R-ℓ2 = relative L2 ×100 (test-set range); "
+                          "per-stage ρ only for models that predict Air/Form/Landing; AIoU (flight interval, %) for "
+                          "models with segmentation; mAP (%) for models with a deduction head."])
+    field_rows = []
+    for lab in main_labels:
+        f = rows[lab]["best_epoch_on_test"]
+        field_rows.append([_pretty(lab), _ms(f, "rho"), _ms(f, "rl2_x100"), _ms(f, "aiou@0.5", 1),
+                           _ms(f, "aiou@0.75", 1)])
+    t_field = Table(["model", "ρ (best epoch on test)", "R-ℓ2×100 (lowest on test)", "AIoU@0.5", "AIoU@0.75"],
+                    field_rows, title="Test split, best epoch on test (the field's protocol — not a held-out "
+                                      "estimate)",
+                    notes=["As in the FineDiving/CoRe/MUSDL code: the test split is evaluated every epoch and the "
+                           "best ρ and the lowest R-ℓ2 are kept (possibly from different epochs). Use only to "
+                           "compare with published tables."])
+    out = {"main": t_main, "field": t_field}
+    abl_labels = [lab for lab, r in rows.items() if r["ablation"]]
+    if abl_labels and "judgemind" in rows:
+        ref = rows["judgemind"]["ours"]
+        arows = [["JudgeMind (full)", _ms(ref, "rho"), "", _ms(ref, "rl2_x100"), "", _ms(ref, "air_rho"),
+                  _ms(ref, "form_rho"), _ms(ref, "landing_rho"), _ms(ref, "aiou@0.5", 1),
+                  _ms(ref, "deduction_map", 1)]]
+        for lab in abl_labels:
+            o = rows[lab]["ours"]
+            arows.append([_pretty(lab), _ms(o, "rho"), fmt_num(o["rho"][0] - ref["rho"][0], 3), _ms(o, "rl2_x100"),
+                          fmt_num(o["rl2_x100"][0] - ref["rl2_x100"][0], 3), _ms(o, "air_rho"), _ms(o, "form_rho"),
+                          _ms(o, "landing_rho"), _ms(o, "aiou@0.5", 1), _ms(o, "deduction_map", 1)])
+        out["ablation"] = Table(["variant", "ρ", "Δρ", "R-ℓ2×100", "ΔR-ℓ2", "ρ Air", "ρ Form", "ρ Landing",
+                                 "AIoU@0.5", "ded. mAP"], arows,
+                                title="JudgeMind ablations (test, checkpoint chosen on val)",
+                                notes=["Each row switches one module off; Δ = variant − full model (a cost is "
+                                       "Δρ < 0 or ΔR-ℓ2 > 0)."])
+    if doc["dataset"]["protocol"] == "finediving":
+        out["published"] = Table(
+            ["method (published, FineDiving test, w/ DN)", "ρ", "R-ℓ2×100", "AIoU@0.5", "AIoU@0.75"],
+            [[n, fmt_num(r, 4), fmt_num(l2, 4), fmt_num(a5, 2), fmt_num(a7, 2)]
+             for n, r, l2, a5, a7 in PUBLISHED_FINEDIVING],
+            title="Published numbers for reference (peers.md §5)",
+            notes=["I3D fine-tuned end to end, 96 frames, best epoch on test; compare them with the "
+                   "'best epoch on test' table, not with ours. Our models train on a frozen feature cache."])
+    return out
+
+
+def bench_markdown(doc: dict, tables: dict) -> str:
+    d = doc["dataset"]
+    s = doc["settings"]
+    synth = ("**Synthetic data (SynthAerials or a toy set): these numbers test the software and the relative "
+             "behaviour of the methods; they say nothing about real jumps.**" if d["synthetic"] else
+             "Real data.")
+    head = [f"# judgemind bench — {d['name']} ({d['features']} features)", "",
+            synth, "",
+            f"- protocol: {'FineDiving (raw dive score, same-dive-number exemplars, 10 voters, 7-judge MUSDL)' if d['protocol'] == 'finediving' else 'FineSkiing'}; scoring `{d['scoring']}`",
+            f"- videos: train {d['n']['train']}, val {d['n']['val']}, test {d['n']['test']}"
+            + (f" (first {s['limit']} per split)" if s["limit"] else ""),
+            f"- {s['epochs']} epochs, batch {s['batch_size']}, seeds {', '.join(map(str, s['seeds']))}, "
+            f"device {s['device']}; optimizer AdamW lr {s['optim'].get('lr')}, weight decay "
+            f"{s['optim'].get('weight_decay')}, {s['optim'].get('schedule')} schedule"
+            + (f"; --set {' '.join(s['sets'])}" if s["sets"] else ""),
+            f"- wall time {doc['elapsed_s']:.0f} s (this invocation; finished runs are reused)", ""]
+    parts = ["\n".join(head), tables["main"].to_markdown("##")]
+    if "ablation" in tables:
+        parts.append(tables["ablation"].to_markdown("##"))
+    parts.append(tables["field"].to_markdown("##"))
+    if "published" in tables:
+        parts.append(tables["published"].to_markdown("##"))
+    parts.append(findings_markdown(doc["findings"]))
+    parts.append("Plots: `plots/scatter_<model>.png` (test predictions of every seed, checkpoint chosen on val), "
+                 "`plots/stages.png` (per-stage ρ).\n")
+    return "\n".join(parts)
+
+
+def findings_markdown(f: dict) -> str:
+    if not f:
+        return ""
+    lines = ["## Findings (means over seeds, checkpoint chosen on val)", ""]
+    if "judgemind_best_rho" in f:
+        lines.append(f"- JudgeMind has the best ρ of all models: **{'yes' if f['judgemind_best_rho'] else 'no'}**; "
+                     f"the lowest R-ℓ2: **{'yes' if f['judgemind_best_rl2'] else 'no'}**"
+                     + (f" (baselines at least as good in ρ or R-ℓ2: {', '.join(f['baselines_winning'])})"
+                        if f["baselines_winning"] else ""))
+    if "ablations" in f:
+        lines.append(f"- every ablation costs something: **{'yes' if f['every_ablation_costs'] else 'no'}**")
+        for k, v in f["ablations"].items():
+            lines.append(f"  - w/o {k}: Δρ {v['delta_rho']:+.4f}, ΔR-ℓ2 {v['delta_rl2_x100']:+.4f}"
+                         + ("" if v["costs"] else " — **no cost**"))
+    lines.append("- differences smaller than the seed std are not evidence either way.")
+    return "\n".join(lines) + "\n"
+
+
+def csv_table(doc: dict):
+    from judgemind.report.tables import Table
+
+    keys = list(METRICS) + ["train_time_s", "params", "epoch"]
+    cols = ["protocol", "label", "model", "ablation", "n_seeds"]
+    for k in keys:
+        cols += [f"{k}_mean", f"{k}_std"]
+    rows = []
+    for proto in ("ours", "best_epoch_on_test"):
+        for lab, r in doc["rows"].items():
+            vals = r[proto]
+            row: list[Any] = [proto, lab, r["model"], r["ablation"] or "", len(r["seeds"])]
+            for k in keys:
+                m, s = vals.get(k, (None, None))
+                row += [None if m is None or not math.isfinite(m) else round(m, 6),
+                        None if s is None or not math.isfinite(s) else round(s, 6)]
+            rows.append(row)
+    return Table(cols, rows)
+
+
+def write_plots(folder: Path, doc: dict, results: list[dict]) -> list[str]:
+    from judgemind.report.plots import grouped_bars, scatter_pred_true
+
+    folder.mkdir(parents=True, exist_ok=True)
+    files = []
+    for lab, row in doc["rows"].items():
+        runs = [r for r in results if r["label"] == lab]
+        true = np.concatenate([np.asarray(r["test_predictions"]["true"], float) for r in runs])
+        pred = np.concatenate([np.asarray(r["test_predictions"]["pred"], float) for r in runs])
+        seeds = np.concatenate([[f"seed {r['seed']}"] * len(r["test_predictions"]["true"]) for r in runs])
+        o = row["ours"]
+        name = result_path(Path(""), RunSpec(lab, row["model"])).parent.name
+        scatter_pred_true(folder / f"scatter_{name}.png", true, pred, title=f"{_pretty(lab)} — test",
+                          note=f"ρ {o['rho'][0]:.3f}, R-ℓ2×100 {o['rl2_x100'][0]:.3f} (mean of "
+                               f"{len(runs)} seed(s))", groups=seeds)
+        files.append(f"plots/scatter_{name}.png")
+    stages = ("air", "form", "landing")
+    series = {}
+    for lab, row in doc["rows"].items():
+        o = row["ours"]
+        if any(f"{c}_rho" in o for c in stages):
+            series[_pretty(lab).replace(" (`", "\n(`")] = (
+                [o.get(f"{c}_rho", (float("nan"),) * 2)[0] for c in stages],
+                [o.get(f"{c}_rho", (float("nan"),) * 2)[1] for c in stages])
+    title = "Per-stage ρ on test (mean ± std over seeds)"
+    if not series:
+        title += "\n(no model predicts Air/Form/Landing on this data)"
+    grouped_bars(folder / "stages.png", ["Air", "Form", "Landing"], series, title=title, ylabel="Spearman ρ")
+    files.append("plots/stages.png")
+    return files
