@@ -46,7 +46,10 @@ def add_parser(sub) -> None:
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                    help="optim.KEY=VALUE for every run, or MODEL.KEY=VALUE for one model (repeatable)")
     p.add_argument("--device", default="cpu", help="cpu, cuda or auto (default cpu)")
-    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice)")
+    p.add_argument("--jobs", type=int, default=0,
+                   help="runs trained in parallel processes (default: 2 on a CPU with >= 2 cores, else 1)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch CPU threads per run (default 1: fastest for these small models; 0 = torch's choice)")
     p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
     p.set_defaults(func=run)
 
@@ -54,12 +57,12 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     from judgemind.report.bench import BenchConfig, run_bench
 
-    if args.epochs < 0 or args.batch_size < 0 or args.limit < 0:
-        raise JudgemindError("--epochs, --batch-size and --limit must be >= 0")
+    if min(args.epochs, args.batch_size, args.limit, args.jobs, args.threads) < 0:
+        raise JudgemindError("--epochs, --batch-size, --limit, --jobs and --threads must be >= 0")
     cfg = BenchConfig(data=args.data, features=args.features, models=[args.models], seeds=args.seeds,
                       epochs=args.epochs, batch_size=args.batch_size, out=args.out, ablations=args.ablations,
-                      limit=args.limit, device=args.device, threads=args.threads, progress=args.progress,
-                      sets=args.sets)
+                      limit=args.limit, device=args.device, threads=args.threads, jobs=args.jobs,
+                      progress=args.progress, sets=args.sets)
     doc = run_bench(cfg)
     out = doc["out"]
     with open(f"{out}/bench.md", encoding="utf-8") as fh:

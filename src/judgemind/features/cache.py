@@ -77,7 +77,8 @@ class FeatureCache:
         try:
             return json.loads(self.manifest_path.read_text())
         except json.JSONDecodeError as e:
-            raise JudgemindError(f"{self.manifest_path}: corrupt manifest ({e}); delete the folder and re-extract")
+            raise JudgemindError(f"{self.manifest_path}: corrupt manifest ({e}); delete the folder and "
+                                 f"re-extract") from e
 
     @property
     def config(self) -> dict:
@@ -153,7 +154,7 @@ class FeatureCache:
         try:
             return load_file(str(p))
         except Exception as e:  # safetensors raises several types for corrupt files
-            raise JudgemindError(f"{p}: corrupt feature file ({e}); delete it and re-run `judgemind extract`")
+            raise JudgemindError(f"{p}: corrupt feature file ({e}); delete it and re-run `judgemind extract`") from e
 
     def missing(self, record_ids) -> list[str]:
         return [r for r in record_ids if not self.has(r)]

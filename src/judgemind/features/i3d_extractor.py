@@ -16,7 +16,6 @@ import numpy as np
 
 from judgemind.errors import JudgemindError
 from judgemind.features.base import Extractor, Frames, Plan, register_extractor, square_crop
-from judgemind.video.decode import sample_indices
 
 __all__ = ["I3DExtractor"]
 
@@ -71,8 +70,11 @@ class I3DExtractor(Extractor):
         return {"global": self.encoder.feature_dim, "foreground": self.encoder.feature_dim}
 
     def plan(self, start: int, end: int) -> Plan:
-        sampled = sample_indices(start, end, self.n_frames)
-        # the encoder's own clip centres; identical sampling (linspace over the record, rounded down)
+        if end <= start:
+            raise JudgemindError(f"i3d: empty frame range [{start}, {end})")
+        # the encoder's own sampling (linspace over the record's N frames, rounded down) and clip centres, so that
+        # the frames decoded here are exactly the ones its protocol resamples
+        sampled = self.encoder.sample_indices(end - start) + start
         centres = self.encoder.frame_index(end - start, frame_offset=start)
         uniq = np.unique(sampled)
         return Plan(steps=np.asarray(centres, np.int64), decode=uniq, locate=uniq, extra={"sampled": sampled})

@@ -80,7 +80,8 @@ class Tiny3DConfig:
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(d) - names)
         if unknown:
-            raise JudgemindError(f"unknown Tiny3DConfig fields {', '.join(unknown)} (known: {', '.join(sorted(names))})")
+            raise JudgemindError(f"unknown Tiny3DConfig fields {', '.join(unknown)} "
+                                 f"(known: {', '.join(sorted(names))})")
         return cls(**dict(d))
 
 
@@ -183,7 +184,7 @@ def record_clips(video_path: str | os.PathLike, record, config: Tiny3DConfig | N
     plan = plan_clips(start, end, steps, config)
     frames = load_frames(video_path, plan, loc, record=record, short_side=short_side, threads=threads)
     g, f = clips_from_frames(frames, plan, config)
-    box = step_boxes(frames, plan.steps, tuple(record.cuts or ()))[0] / np.float32(frames.scale)
+    box = step_boxes(frames, plan.steps, tuple(getattr(record, "cuts", ()) or ()))[0] / np.float32(frames.scale)
     return {"global": to_tensor(g, config), "foreground": to_tensor(f, config),
             "frame_index": np.asarray(plan.steps, np.int64), "box": box}
 

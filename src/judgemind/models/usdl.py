@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from judgemind.models._exemplars import (check_choice, distribution_value, gaussian_targets, kl_to_target, masked_mean, mlp,
-                                         token_dim, video_tokens)
+from judgemind.models._exemplars import (check_choice, distribution_value, gaussian_targets, kl_to_target,
+                                         masked_mean, mlp, token_dim, video_tokens)
 from judgemind.models.base import DataInfo, ModelOutput, build_config, register_model
 
 

@@ -88,7 +88,8 @@ class BenchConfig:
     ablations: bool | None = None        # None -> on when models is "all"
     limit: int = 0                       # keep the first N videos of each split (quick runs); 0 = all
     device: str = "cpu"
-    threads: int = 0
+    threads: int = 1                     # torch CPU threads per run (small models: 1 is fastest); 0 = torch's
+    jobs: int = 0                        # runs in parallel processes; 0 -> 2 on a CPU with >= 2 cores, else 1
     progress: bool = True
     sets: Sequence[str] = ()
 
@@ -367,39 +368,107 @@ def run_bench(cfg: BenchConfig) -> dict:
     specs = plan_runs(cfg, protocol)               # config errors before any data is read
     names, _ = resolve_models(cfg.models)
     optim_sets, _ = parse_sets(cfg.sets, names)
-    if cfg.threads > 0:
-        import torch
-
-        torch.set_num_threads(cfg.threads)
+    _set_threads(cfg.threads)
     data = load_bench_data(cfg.data, cfg.features, cfg.limit)
     out = Path(cfg.out) if cfg.out else default_out(data)
     out.mkdir(parents=True, exist_ok=True)
-    results: list[dict] = []
-    bar = _progress(len(specs), cfg.progress)
     t_start = time.time()
-    for spec in specs:
-        path = result_path(out, spec)
+    done: dict[int, dict] = {}
+    todo: list[tuple[int, RunSpec, dict]] = []
+    for i, spec in enumerate(specs):
         fp = fingerprint(spec, data, cfg, {"epochs": cfg.epochs or DEFAULT_EPOCHS,
                                            "batch_size": cfg.batch_size or DEFAULT_BATCH, **optim_sets})
+        path = result_path(out, spec)
         old = _load_result(path) if path.is_file() else None
         if old is not None and old.get("fingerprint") == fp:
-            results.append(old)
+            done[i] = old
+        else:
+            todo.append((i, spec, fp))
+    bar = _progress(len(specs), cfg.progress)
+    if bar is not None and done:
+        bar.update(len(done))
+    jobs = min(resolve_jobs(cfg), len(todo)) if todo else 1
+    if jobs <= 1:
+        for i, spec, fp in todo:
+            done[i] = _run_and_store(spec, fp, data, cfg, optim_sets, out, bar)
             if bar is not None:
-                bar.set_postfix_str(f"{spec.label} s{spec.seed} (done before)", refresh=False)
                 bar.update(1)
-            continue
-        res = clean_json(run_one(spec, data, cfg, optim_sets, bar))
-        res["fingerprint"] = fp
-        atomic_write_json(path, res)
-        results.append(res)
-        if bar is not None:
-            bar.update(1)
+    else:
+        done.update(_run_parallel(todo, cfg, optim_sets, out, jobs, bar))
     if bar is not None:
         bar.close()
+    results = [done[i] for i in range(len(specs))]
     doc = summarize(results, specs, data, cfg, time.time() - t_start)
     write_outputs(out, doc, results)
     doc["out"] = str(out)
     return doc
+
+
+def resolve_jobs(cfg: BenchConfig) -> int:
+    import os
+
+    if cfg.jobs > 0:
+        return cfg.jobs
+    if cfg.device not in ("cpu",):
+        return 1
+    return 2 if (os.cpu_count() or 1) >= 2 else 1
+
+
+def _set_threads(threads: int) -> None:
+    if threads > 0:
+        import torch
+
+        torch.set_num_threads(threads)
+
+
+def _run_and_store(spec: RunSpec, fp: dict, data: BenchData, cfg: BenchConfig, optim_sets: dict, out: Path,
+                   bar=None) -> dict:
+    """Train one run and write its result file atomically (the unit of resumption)."""
+    from judgemind.train.runs import clean_json
+
+    res = clean_json(run_one(spec, data, cfg, optim_sets, bar))
+    res["fingerprint"] = fp
+    atomic_write_json(result_path(out, spec), res)
+    return res
+
+
+# Worker processes (``--jobs``): each reads the data once, then trains the runs it is handed.
+_WORKER: dict = {}
+
+
+def _worker_init(cfg: BenchConfig) -> None:
+    _set_threads(cfg.threads)
+    _WORKER["data"] = load_bench_data(cfg.data, cfg.features, cfg.limit)
+    _WORKER["cfg"] = cfg
+
+
+def _worker_run(spec: RunSpec, fp: dict, optim_sets: dict, out: str) -> str:
+    _run_and_store(spec, fp, _WORKER["data"], _WORKER["cfg"], optim_sets, Path(out))
+    return str(result_path(Path(out), spec))
+
+
+def _run_parallel(todo, cfg: BenchConfig, optim_sets: dict, out: Path, jobs: int, bar) -> dict[int, dict]:
+    """Run ``todo`` in ``jobs`` spawned processes; results are read back from their files."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    results: dict[int, dict] = {}
+    worker_cfg = dataclasses.replace(cfg, progress=False)
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn"), initializer=_worker_init,
+                             initargs=(worker_cfg,)) as pool:
+        futures = {pool.submit(_worker_run, spec, fp, optim_sets, str(out)): (i, spec) for i, spec, fp in todo}
+        try:
+            for fut in as_completed(futures):
+                i, spec = futures[fut]
+                results[i] = json.loads(Path(fut.result()).read_text(encoding="utf-8"))
+                if bar is not None:
+                    bar.set_postfix_str(f"finished {spec.label} s{spec.seed}", refresh=False)
+                    bar.update(1)
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            raise
+    return results
 
 
 def _progress(total: int, on: bool):
@@ -584,9 +653,11 @@ def bench_markdown(doc: dict, tables: dict) -> str:
     synth = ("**Synthetic data (SynthAerials or a toy set): these numbers test the software and the relative "
              "behaviour of the methods; they say nothing about real jumps.**" if d["synthetic"] else
              "Real data.")
+    proto = ("FineDiving (raw dive score, same-dive-number exemplars, 10 voters, 7-judge MUSDL)"
+             if d["protocol"] == "finediving" else "FineSkiing")
     head = [f"# judgemind bench — {d['name']} ({d['features']} features)", "",
             synth, "",
-            f"- protocol: {'FineDiving (raw dive score, same-dive-number exemplars, 10 voters, 7-judge MUSDL)' if d['protocol'] == 'finediving' else 'FineSkiing'}; scoring `{d['scoring']}`",
+            f"- protocol: {proto}; scoring `{d['scoring']}`",
             f"- videos: train {d['n']['train']}, val {d['n']['val']}, test {d['n']['test']}"
             + (f" (first {s['limit']} per split)" if s["limit"] else ""),
             f"- {s['epochs']} epochs, batch {s['batch_size']}, seeds {', '.join(map(str, s['seeds']))}, "

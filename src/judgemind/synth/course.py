@@ -11,6 +11,7 @@ speed ``v`` at the kicker angle and lands where the trajectory meets the hill.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -29,6 +30,11 @@ INRUN_LENGTH = 45.0        # m along the slope
 PELVIS_HEIGHT = 1.0        # m: pelvis above the snow for a standing athlete, along the surface normal
 TOUCHDOWN_CLEARANCE = 0.9  # m: the skis touch the snow when the pelvis is this high above it
 IDEAL_LANDING_X = KNOLL_END + 6.0  # m: "as far from the knoll as the jump is high" (aerials_rules.md §2.1)
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    a.setflags(write=False)  # cached: nobody may change it
+    return a
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,7 @@ class Kicker:
         return np.stack([self.x_start + r * np.sin(a), r * (1.0 - np.cos(a))], axis=1)
 
 
+@functools.lru_cache(maxsize=None)
 def landing_profile() -> np.ndarray:
     """(n, 2) polyline (x, z) of the snow from the lip to the end of the out-run (knoll, hill, rounded foot)."""
     pts = [(0.0, 0.0), (KNOLL_END - 0.8, 0.0)]
@@ -64,7 +71,7 @@ def landing_profile() -> np.ndarray:
         f = 1.0 - a / HILL_ANGLE
         pts.append((x_foot - 2.0 + 4.5 * f, -HILL_DROP + 2.0 * math.tan(HILL_ANGLE) * (1 - f) ** 2 - 0.4 * f))
     pts.append((x_foot + OUTRUN_LENGTH, pts[-1][1]))
-    return np.asarray(pts, dtype=np.float64)
+    return _frozen(np.asarray(pts, dtype=np.float64))
 
 
 def inrun_profile(kicker: Kicker) -> np.ndarray:
@@ -104,6 +111,7 @@ class Polyline:
         return float(np.interp(x, self.pts[:, 0], self.s))
 
 
+@functools.lru_cache(maxsize=None)
 def ground_profile() -> np.ndarray:
     """(n, 2) polyline (x, z) of the whole snow surface (without the kicker): in-run slope, table (which runs on
     under the kicker), knoll, landing hill, out-run. The site is this profile extruded along y."""
@@ -111,7 +119,7 @@ def ground_profile() -> np.ndarray:
     top = (x0 - INRUN_LENGTH * math.cos(INRUN_ANGLE), INRUN_LENGTH * math.sin(INRUN_ANGLE))
     trans = [(x0 - 3.0 * (1 - f), 3.0 * (1 - f) * math.tan(INRUN_ANGLE) * (1 - f)) for f in np.linspace(0, 1, 4)]
     far = (top[0] - 200.0, top[1] + 200.0 * math.tan(INRUN_ANGLE))
-    return np.concatenate([np.asarray([far, top] + trans[:-1]), landing_profile()], axis=0)
+    return _frozen(np.concatenate([np.asarray([far, top] + trans[:-1]), landing_profile()], axis=0))
 
 
 def height_at(x) -> np.ndarray:

@@ -34,8 +34,9 @@ KICKERS = {1: (52.0, 2.0), 2: (60.0, 2.8), 3: (66.0, 3.5)}
 
 # Share of each somersault count in the default mix, per sex (a World-Cup-like field: mostly triples for men,
 # doubles and triples for women, a few singles).
-_DEFAULT_MIX = {"M": {1: 0.02, 2: 0.08, 3: 0.90}, "W": {1: 0.03, 2: 0.30, 3: 0.67}}
+_DEFAULT_MIX = {"M": {1: 0.01, 2: 0.04, 3: 0.95}, "W": {1: 0.015, 2: 0.135, 3: 0.85}}
 _WOMEN_MAX_DD = 4.6
+_DD_CENTER = {"M": 4.45, "W": 3.9}
 
 FLIGHT_FORM_ITEMS = ("bent_knees", "legs_apart", "crossed_skis", "arms_flailing", "pike_in_layout",
                      "arch_in_layout", "early_twist", "late_twist_finish", "loss_of_axis")
@@ -324,8 +325,14 @@ def code_weights(codes: tuple[str, ...] | None, sex: str) -> tuple[tuple[str, ..
     if codes is None:
         if sex == "W":
             pool = [c for c in pool if float(_code_info(c)[3]["W"]) <= _WOMEN_MAX_DD]
-        counts = {k: sum(1 for c in pool if _code_info(c)[0] == k) for k in (1, 2, 3)}
-        w = np.array([_DEFAULT_MIX[sex][_code_info(c)[0]] / counts[_code_info(c)[0]] for c in pool])
+        # among the triples, jumps near the field's usual difficulty are the most common
+        pref = np.array([math.exp(-0.5 * ((float(_code_info(c)[3][sex]) - _DD_CENTER[sex]) / 0.6) ** 2)
+                         if _code_info(c)[0] == 3 else 1.0 for c in pool])
+        w = np.zeros(len(pool))
+        for k in (1, 2, 3):
+            idx = [i for i, c in enumerate(pool) if _code_info(c)[0] == k]
+            if idx:
+                w[idx] = _DEFAULT_MIX[sex][k] * pref[idx] / pref[idx].sum()
     else:
         w = np.ones(len(pool))
     return tuple(pool), (w / w.sum() if len(pool) else w)

@@ -98,10 +98,13 @@ def sum_gradients(model: torch.nn.Module, ctx: DistContext) -> None:
         i += n
 
 
-def sum_floats(values: list[float], ctx: DistContext) -> list[float]:
-    """Sum a few Python floats across processes (for logging)."""
+def sum_dict(values: dict[str, float], ctx: DistContext) -> dict[str, float]:
+    """Sum named Python floats across processes (for logging); a name missing on a process counts as 0."""
     if not ctx.enabled:
-        return values
-    t = torch.tensor(values, dtype=torch.float64, device=ctx.device)
+        return dict(values)
+    names: list = [None] * ctx.world
+    tdist.all_gather_object(names, sorted(values))
+    keys = sorted(set().union(*names))
+    t = torch.tensor([values.get(k, 0.0) for k in keys], dtype=torch.float64, device=ctx.device)
     tdist.all_reduce(t, op=tdist.ReduceOp.SUM)
-    return t.tolist()
+    return dict(zip(keys, t.tolist()))

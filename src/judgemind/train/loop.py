@@ -126,9 +126,7 @@ def train_one_epoch(model, opt, sched, ds: FeatureDataset, cfg: TrainConfig, epo
         sched.step()
         if delay:
             time.sleep(delay)
-    keys = sorted(sums)
-    totals = D.sum_floats([sums[k] for k in keys], ctx)
-    return {k: v / len(ds) for k, v in zip(keys, totals)}
+    return {k: v / len(ds) for k, v in sorted(D.sum_dict(sums, ctx).items())}
 
 
 def evaluate(model, ds: FeatureDataset, info: DataInfo, cfg: TrainConfig, device: torch.device) -> dict:
@@ -157,6 +155,7 @@ def fit(cfg: TrainConfig, resume: bool = False, argv: list[str] | None = None) -
             raise JudgemindError(f"optim.batch_size ({cfg.optim.batch_size}) is smaller than the number of "
                                  f"processes ({ctx.world}); the global batch is split over them")
         run_dir = runs.run_folder(cfg)
+        runs.check_folder(run_dir, resume)
         data = runs.prepare(cfg)
         model, cfg.model = build_model(cfg, data.info)
         model.to(ctx.device)

@@ -102,14 +102,19 @@ def _run_info(cfg: TrainConfig, ctx, argv, info: DataInfo, resumed: list) -> dic
             "resumed": resumed, "data_info": info.to_dict()}
 
 
+def check_folder(run_dir: Path, resume: bool) -> None:
+    """A new run needs an empty or absent folder (checked before any data is loaded)."""
+    if not resume and run_dir.is_dir() and any(run_dir.iterdir()):
+        raise JudgemindError(f"run folder {run_dir} is not empty; pass --resume to continue that run or choose "
+                             f"another --out")
+
+
 def start(run_dir: Path, cfg: TrainConfig, model, opt, sched, info: DataInfo, resume: bool, ctx, argv) -> RunState:
     """Create the run folder, or restore everything from ``last.pt`` when resuming."""
     last = run_dir / "last.pt"
     if resume and last.is_file():
         return _resume(run_dir, cfg, model, opt, sched, info, ctx, argv)
-    if not resume and run_dir.is_dir() and any(run_dir.iterdir()):
-        raise JudgemindError(f"run folder {run_dir} is not empty; pass --resume to continue that run or choose "
-                             f"another --out")
+    check_folder(run_dir, resume)
     D.barrier(ctx)
     if ctx.is_main:
         if resume:

@@ -147,13 +147,13 @@ class VideoReader:
         stream.codec_context.thread_count = self.threads
         return container, stream
 
-    def _convert(self, frame, out_w: int, out_h: int) -> np.ndarray:
+    def _convert(self, frame, out_w: int, out_h: int, reformatter) -> np.ndarray:
         rot = self.info.rotation
         cw, ch = (out_h, out_w) if rot in (90, -90) else (out_w, out_h)  # size in the coded orientation
-        if (cw, ch) != (frame.width, frame.height):
-            interp = "AREA" if cw < frame.width or ch < frame.height else "BILINEAR"
-            frame = frame.reformat(width=cw, height=ch, format="rgb24", interpolation=interp)
-        arr = frame.to_ndarray(format="rgb24")
+        interp = "AREA" if cw < frame.width or ch < frame.height else "BILINEAR"
+        # one reformatter per decoding pass keeps swscale's context (and filter tables): ~3x faster than
+        # frame.reformat(), which builds a new context for every frame
+        arr = reformatter.reformat(frame, width=cw, height=ch, format="rgb24", interpolation=interp).to_ndarray()
         if rot:
             arr = np.ascontiguousarray(np.rot90(arr, k=rot // 90))  # display matrix angle is counter-clockwise
         return arr
@@ -166,7 +166,10 @@ class VideoReader:
             if seeked is not None:
                 yield from seeked
                 return
+        from av.video.reformatter import VideoReformatter
+
         container, stream = self._open()
+        reformatter = VideoReformatter()
         index = -1
         pos = 0  # next position in `wanted`
         try:
@@ -174,10 +177,10 @@ class VideoReader:
                 for frame in container.decode(stream):
                     index += 1
                     if wanted is None:
-                        yield index, self._convert(frame, out_w, out_h)
+                        yield index, self._convert(frame, out_w, out_h, reformatter)
                         continue
                     if index == wanted[pos]:
-                        yield index, self._convert(frame, out_w, out_h)
+                        yield index, self._convert(frame, out_w, out_h, reformatter)
                         pos += 1
                         if pos == len(wanted):
                             return
@@ -252,6 +255,9 @@ class VideoReader:
             return None
 
         def gen():
+            from av.video.reformatter import VideoReformatter
+
+            reformatter = VideoReformatter()
             pos = 0
             try:
                 try:
@@ -265,7 +271,7 @@ class VideoReader:
                             raise VideoError(f"{self.path}: frame {int(wanted[pos])} was skipped by the decoder "
                                              f"after seeking; re-run with seek=False")
                         if i == wanted[pos]:
-                            yield i, self._convert(frame, out_w, out_h)
+                            yield i, self._convert(frame, out_w, out_h, reformatter)
                             pos += 1
                             if pos == len(wanted):
                                 return

@@ -62,7 +62,8 @@ def write_video(path: str | os.PathLike, frames: Iterable[np.ndarray], fps: floa
     return n
 
 
-def moving_figure(n: int, width: int, height: int, *, seed: int = 0, figure_height: float = 0.4) -> Iterator[np.ndarray]:
+def moving_figure(n: int, width: int, height: int, *, seed: int = 0,
+                  figure_height: float = 0.4) -> Iterator[np.ndarray]:
     """``n`` RGB frames: a dark figure (head, torso, legs) of ``figure_height`` x frame height crossing a static,
     textured background from left to right while bobbing. Deterministic by ``seed``."""
     rng = np.random.default_rng(seed)

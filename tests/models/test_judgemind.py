@@ -1,0 +1,190 @@
+"""JudgeMind internals: exact DP decoding, ablation switches, knowledge bank, cut handling, grade bands."""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+from judgemind.errors import JudgemindError
+from judgemind.models import create_model, keyed_uniform
+from judgemind.models import judgemind as jm
+from judgemind.rules import GRADE_BANDS
+
+
+def _brute(logits: torch.Tensor, L: int):
+    lp = torch.log_softmax(logits[:L].double(), -1).numpy()
+    best, arg = -float("inf"), None
+    for b1, b2 in itertools.combinations(range(1, L), 2):
+        v = lp[:b1, 0].sum() + lp[b1:b2, 1].sum() + lp[b2:L, 2].sum()
+        if v > best:
+            best, arg = v, (b1, b2)
+    return best, arg
+
+
+def _objective(logits, L, b1, b2):
+    lp = torch.log_softmax(logits[:L].double(), -1)
+    return float(lp[:b1, 0].sum() + lp[b1:b2, 1].sum() + lp[b2:L, 2].sum())
+
+
+def test_decode_stages_equals_brute_force_over_all_boundary_pairs():
+    g = torch.Generator().manual_seed(0)
+    for T in (3, 4, 7, 16, 24):
+        logits = torch.randn(30, T, 3, generator=g) * 3
+        lengths = torch.randint(3, T + 1, (30,), generator=g)
+        bounds = jm.decode_stages(logits, lengths)
+        for i in range(30):
+            L = int(lengths[i])
+            best, arg = _brute(logits[i], L)
+            b1, b2 = (int(x) for x in bounds[i])
+            assert 1 <= b1 < b2 <= L - 1
+            assert _objective(logits[i], L, b1, b2) == pytest.approx(best, abs=1e-9)
+            assert (b1, b2) == arg
+
+
+def test_every_boundary_pair_is_reachable():
+    T = 9
+    for b1, b2 in itertools.combinations(range(1, T), 2):
+        labels = torch.tensor([0] * b1 + [1] * (b2 - b1) + [2] * (T - b2))
+        logits = torch.nn.functional.one_hot(labels, 3).float() * 5
+        assert jm.decode_stages(logits[None]).tolist() == [[b1, b2]]
+
+
+def test_decode_needs_three_steps():
+    with pytest.raises(JudgemindError, match="at least 3 time steps"):
+        jm.decode_stages(torch.zeros(1, 2, 3))
+
+
+SWITCHES = {  # switch -> a parameter-name prefix that must disappear
+    "segmentation": "seg_head.",
+    "foreground": "encoders.foreground.",
+    "global_tokens": "encoders.global.",
+    "knowledge": "bank_proj.",
+    "grade_bands": "band_heads.",
+}
+
+
+@pytest.mark.parametrize("switch", sorted(SWITCHES))
+def test_each_ablation_switch_removes_its_module(switch, tiny_split, tiny_batch):
+    ds, info = tiny_split
+    full, _ = create_model("judgemind", {"text_encoder": "hashing"}, info)
+    abl, cfg = create_model("judgemind", {switch: "false", "text_encoder": "hashing"}, info)
+    names_full = {n for n, _ in full.named_parameters()}
+    names_abl = {n for n, _ in abl.named_parameters()}
+    assert names_abl != names_full
+    assert any(n.startswith(SWITCHES[switch]) for n in names_full)
+    assert not any(n.startswith(SWITCHES[switch]) for n in names_abl)
+    assert getattr(cfg, switch) is False
+    out = abl(tiny_batch)
+    loss, _ = abl.loss(out, tiny_batch)
+    loss.backward()
+    if switch == "segmentation":
+        assert out.stage_logits is None and out.bounds is None
+    if switch == "knowledge":
+        assert "code_embed.0.weight" not in names_abl and "item_queries" in names_abl
+    if switch == "grade_bands":
+        assert out.band_logits is None and out.components.shape == (6, 3)
+
+
+def test_global_alias_and_no_source_error(tiny_split):
+    _, info = tiny_split
+    _, cfg = create_model("judgemind", {"global": "false", "text_encoder": "hashing"}, info)
+    assert cfg.global_tokens is False
+    with pytest.raises(JudgemindError, match="needs at least one token source"):
+        create_model("judgemind", {"global": False, "foreground": False, "text_encoder": "hashing"}, info)
+
+
+def test_grade_band_decoder_composes_the_score(tiny_split, tiny_batch):
+    ds, info = tiny_split
+    model, _ = create_model("judgemind", {}, info)
+    model.eval()
+    with torch.no_grad():
+        out = model({k: v for k, v in tiny_batch.items() if k != "seed"})
+    for i, c in enumerate(("air", "form", "landing")):
+        assert out.band_logits[c].shape == (6, len(GRADE_BANDS[c]))
+        top = float(GRADE_BANDS[c][0].hi)
+        assert (out.components[:, i] >= 0).all() and (out.components[:, i] <= top + 1e-6).all()
+    assert torch.allclose(out.score, 3 * out.components.sum(-1) * tiny_batch["dd"])
+    # deduction evidence lies inside the window of the item's stage
+    win = out.extra["windows"]
+    for k, stage in enumerate(info.item_stages):
+        s = jm.STAGE_NAMES.index(stage)
+        assert win[torch.arange(6), s, out.deduction_step[:, k]].all()
+
+
+def test_diving_mode_sums_stage_contributions(tiny_split, tiny_batch):
+    import dataclasses
+
+    _, info = tiny_split
+    dinfo = dataclasses.replace(info, scoring="diving", n_items=0, item_ids=(), item_texts=(), item_stages=(),
+                                item_components=())
+    model, _ = create_model("judgemind", {}, dinfo)
+    batch = dict(tiny_batch, components=torch.full((6, 3), float("nan")), deductions=torch.zeros(6, 0))
+    out = model(batch)
+    assert out.components is None and out.stage_scores.shape == (6, 3)
+    assert torch.allclose(out.score, batch["dd"] * out.stage_scores.sum(-1))
+    loss, parts = model.loss(out, batch)
+    loss.backward()
+    assert set(parts) == {"score", "seg"}
+
+
+def test_knowledge_bank_uses_minilm_and_caches_it(knowledge_cache, monkeypatch):
+    texts = ["The knees are bent during the flight.", "Hands touch the snow on landing."]
+    emb, used = jm.knowledge_embeddings(texts, "test")
+    assert used == "minilm" and emb.shape == (2, jm.TEXT_DIM)
+    assert np.allclose(np.linalg.norm(emb, axis=1), 1, atol=1e-4)
+    assert list((knowledge_cache / "knowledge").glob("minilm-vtest-*.npy"))
+
+    def fail(_):
+        raise AssertionError("the text encoder must not run again: the cache holds the embeddings")
+
+    monkeypatch.setattr(jm, "_minilm_embeddings", fail)
+    emb2, _ = jm.knowledge_embeddings(texts, "test")
+    assert np.array_equal(emb, emb2)
+
+
+def test_knowledge_bank_falls_back_to_hashing_with_a_warning(monkeypatch, tiny_split):
+    _, info = tiny_split
+    monkeypatch.setattr(jm, "_minilm_available", lambda: False)
+    monkeypatch.setattr(jm, "cache_dir", lambda: __import__("pathlib").Path("/nonexistent/judgemind-test"))
+    with pytest.warns(UserWarning, match="hashing embedding"):
+        _, cfg = create_model("judgemind", {}, info)
+    assert cfg.text_encoder == "hashing"
+    with pytest.raises(JudgemindError, match="needs the text extra"):
+        create_model("judgemind", {"text_encoder": "minilm"}, info)
+    a = jm.hashing_embeddings(["bent knees in flight"] * 2)
+    assert np.array_equal(a[0], a[1]) and abs(np.linalg.norm(a[0]) - 1) < 1e-6
+
+
+def test_shot_normalise_removes_shot_gain_and_bias():
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(2, 12, 5, generator=g)
+    shot = torch.tensor([[0] * 4 + [1] * 5 + [2] * 3, [0] * 12])
+    mask = torch.ones(2, 12, dtype=torch.bool)
+    gain = torch.rand(2, 3, 1, generator=g) + 0.5
+    bias = torch.randn(2, 3, 5, generator=g)
+    y = x * gain.gather(1, shot[..., None].expand(2, 12, 1)) + bias.gather(1, shot[..., None].expand(2, 12, 5))
+    assert torch.allclose(jm.shot_normalise(x, shot, mask), jm.shot_normalise(y, shot, mask), atol=1e-4)
+
+
+def test_keyed_randomness_does_not_depend_on_the_batch():
+    seeds = torch.tensor([5, 17, 2 ** 40 + 3])
+    whole = keyed_uniform(seeds, 7, stream=3)
+    for i in range(3):
+        assert torch.equal(whole[i], keyed_uniform(seeds[i:i + 1], 7, stream=3)[0])
+    assert not torch.equal(whole, keyed_uniform(seeds, 7, stream=4))
+    assert (whole >= 0).all() and (whole < 1).all()
+
+
+def test_training_augmentation_is_keyed_per_sample(tiny_split, tiny_batch):
+    """A sample's training output is the same alone or in a batch (what makes DDP == one process)."""
+    ds, info = tiny_split
+    model, _ = create_model("judgemind", {}, info)
+    model.train()
+    with torch.no_grad():
+        whole = model(tiny_batch).score
+        one = model({k: v[2:3] for k, v in tiny_batch.items()}).score
+    assert torch.allclose(whole[2:3], one, atol=1e-5)

@@ -1,0 +1,65 @@
+"""`judgemind synth` end to end through a subprocess: success, and every kind of bad input (exit 2)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import cv2
+import pytest
+
+from judgemind.data import validate_dataset
+
+
+def _cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "judgemind.cli.main", "synth", *map(str, args)],
+                          capture_output=True, text=True, timeout=300, cwd=cwd)
+
+
+def test_cli_writes_a_valid_dataset_and_preview(tmp_path):
+    out, png = tmp_path / "ds", tmp_path / "contact.png"
+    r = _cli(out, "--n", 3, "--size", 64, "--fps", 8, "--workers", 1, "--codes", "bLT,bFdFF,bL",
+             "--preview", png, "--no-progress")
+    assert r.returncode == 0, r.stderr
+    assert "wrote 3 synthetic jumps" in r.stdout
+    ds, problems = validate_dataset(out, check_videos=True)
+    assert [p for p in problems if p.level == "error"] == []
+    assert {rec.action_code for rec in ds} <= {"bLT", "bFdFF", "bL"}
+    img = cv2.imread(str(png))
+    assert img is not None and img.shape[1] == 6 * 160
+    # the same command again resumes (nothing to do) and succeeds
+    r = _cli(out, "--n", 3, "--size", 64, "--fps", 8, "--workers", 1, "--codes", "bLT,bFdFF,bL", "--no-progress")
+    assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--n", "0"], ["--n", "positive"]),
+    (["--n", "-3"], ["--n", "positive"]),
+    (["--size", "32"], ["--size", "too small", "64"]),
+    (["--size", "97"], ["--size", "even"]),
+    (["--codes", "bFdFX"], ["unknown jump code", "'bFdFX'", "bFdF"]),
+    (["--codes", "bLT,xyz"], ["xyz"]),
+    (["--fps", "0"], ["--fps"]),
+    (["--workers", "0"], ["--workers"]),
+])
+def test_bad_input_exits_2_naming_the_problem(tmp_path, args, words):
+    r = _cli(tmp_path / "ds", "--n", "2", *args)
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert "judgemind synth: error:" in r.stderr
+    for w in words:
+        assert w in r.stderr
+    assert not (tmp_path / "ds").exists()
+
+
+def test_non_empty_or_unwritable_out(tmp_path):
+    full = tmp_path / "full"
+    full.mkdir()
+    (full / "x.txt").write_text("x")
+    r = _cli(full, "--n", "2", "--size", "64")
+    assert r.returncode == 2 and "not empty" in r.stderr and "--overwrite" in r.stderr
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    r = _cli(afile, "--n", "2", "--size", "64")
+    assert r.returncode == 2 and "not a folder" in r.stderr
+    r = _cli(afile / "sub", "--n", "2", "--size", "64")
+    assert r.returncode == 2 and "cannot write" in r.stderr

@@ -1,0 +1,92 @@
+"""Checkpoints: safe loading, what they carry, and clear errors for checkpoints of another model or config."""
+
+from __future__ import annotations
+
+import json
+import pickle
+
+import pytest
+import torch
+
+from judgemind import __version__
+from judgemind.errors import CheckpointError
+from judgemind.models import create_model
+from judgemind.train.checkpoint import git_revision, load_checkpoint, load_model_state
+from judgemind.train.config import resolve_config
+from judgemind.train.loop import fit
+
+
+@pytest.fixture(scope="module")
+def mlp_run(tiny_dataset, tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "mlp"
+    cfg = resolve_config(None, [f"data.dataset={tiny_dataset}", "data.features=toy", "model.name=mlp",
+                                "model.hidden=16", "optim.epochs=2", "optim.batch_size=8", f"run.out={out}"])
+    threads = torch.get_num_threads()
+    try:
+        fit(cfg)
+    finally:
+        torch.set_num_threads(threads)
+    return out
+
+
+def test_run_folder_contents(mlp_run):
+    assert {p.name for p in mlp_run.iterdir()} >= {"config.yaml", "run.json", "log.jsonl", "best.pt", "last.pt",
+                                                     "summary.json"}
+    log = [json.loads(x) for x in (mlp_run / "log.jsonl").read_text().splitlines()]
+    assert [x["epoch"] for x in log] == [1, 2]
+    assert {"train", "val", "lr", "time_s", "best"} <= set(log[0]) and "rho" in log[0]["val"]
+    info = json.loads((mlp_run / "run.json").read_text())
+    assert info["judgemind_version"] == __version__ and info["git_revision"] == git_revision()
+    ck = load_checkpoint(mlp_run / "last.pt")
+    assert ck["model_name"] == "mlp" and ck["epoch"] == 1 and ck["config"]["model"]["hidden"] == 16
+    assert ck["data_info"]["dim_global"] == 8 and {"optimizer", "scheduler", "rng"} <= set(ck)
+    assert ck["git_revision"] == git_revision() and ck["judgemind_version"] == __version__
+
+
+def test_git_revision_is_read_without_git():
+    rev = git_revision()
+    assert rev == "unknown" or (len(rev) == 40 and all(c in "0123456789abcdef" for c in rev))
+
+
+def test_checkpoint_of_another_model_is_a_clear_error(mlp_run, tmp_path):
+    with pytest.raises(CheckpointError, match="holds model 'mlp', not 'judgemind'"):
+        load_checkpoint(mlp_run / "best.pt", expect_model="judgemind")
+    ck = load_checkpoint(mlp_run / "best.pt")
+    from judgemind.models import DataInfo
+
+    model, _ = create_model("judgemind", {"text_encoder": "hashing"}, DataInfo.from_dict(ck["data_info"]))
+    with pytest.raises(CheckpointError, match="weights do not fit the model"):
+        load_model_state(model, ck, mlp_run / "best.pt")
+
+
+def test_checkpoint_of_another_config_is_a_clear_error(mlp_run, cli):
+    ck = load_checkpoint(mlp_run / "last.pt")
+    other = dict(ck["config"], optim=dict(ck["config"]["optim"], lr=0.1))
+    with pytest.raises(CheckpointError, match="another config.*optim.lr"):
+        load_checkpoint(mlp_run / "last.pt", expect_config=other)
+    # the same through the command line: resume with other settings / another model
+    p = cli("train", "--out", mlp_run, "--resume", "--set", "optim.lr=0.1", check=False)
+    assert p.returncode == 2 and "another config (optim.lr: 0.0005 != 0.1" in p.stderr
+    p = cli("train", "--out", mlp_run, "--resume", "--model", "judgemind", check=False)
+    assert p.returncode == 2 and "is a run of model 'mlp', not 'judgemind'" in p.stderr
+
+
+def test_unsafe_or_foreign_files_are_refused(tmp_path):
+    class Evil:
+        def __reduce__(self):
+            return (print, ("pwned",))
+
+    p = tmp_path / "evil.pt"
+    p.write_bytes(pickle.dumps({"format": "judgemind-checkpoint/1", "x": Evil()}, protocol=2))
+    with pytest.raises(CheckpointError, match="not a loadable judgemind checkpoint"):
+        load_checkpoint(p)
+    torch.save({"state_dict": {}}, tmp_path / "other.pt")
+    with pytest.raises(CheckpointError, match="not a judgemind checkpoint"):
+        load_checkpoint(tmp_path / "other.pt")
+    with pytest.raises(CheckpointError, match="does not exist"):
+        load_checkpoint(tmp_path / "missing.pt")
+
+
+def test_existing_run_folder_needs_resume(mlp_run, cli):
+    p = cli("train", "--out", mlp_run, "--data", "x", check=False)
+    assert p.returncode == 2 and "is not empty; pass --resume" in p.stderr

@@ -1,0 +1,48 @@
+"""`judgemind train` -> `evaluate` -> `predict` end to end through the command line, in a temporary folder."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+from judgemind.cli.main import main
+from judgemind.rules import score_aerials
+
+
+def test_train_evaluate_predict(tiny_dataset, tmp_path, cli, fast, capsys):
+    run = tmp_path / "run"
+    p = cli("train", "--data", tiny_dataset, "--features", "toy", "--model", "judgemind", "--out", run,
+            "--epochs", 2, "--batch-size", 4, *fast)
+    assert "best epoch" in p.stdout and "epoch 2/2" in p.stderr
+    cli("evaluate", run, "--split", "test")
+    doc = json.loads((run / "eval" / "test-best" / "metrics.json").read_text())
+    m = doc["metrics"]
+    assert doc["split"] == "test" and doc["n"] == 4 and doc["synthetic"] is True and doc["model"] == "judgemind"
+    assert {"score", "final", "components", "segmentation", "deductions"} <= set(m)
+    assert {"rho", "l2", "rl2_x100", "mae", "n"} <= set(m["final"])
+    assert set(m["components"]) == {"air", "form", "landing"} and "aiou@0.5" in m["segmentation"]["flight"]
+    lines = [json.loads(x) for x in (run / "eval" / "test-best" / "predictions.jsonl").read_text().splitlines()]
+    assert len(lines) == 4
+    for d in lines:
+        assert {"id", "score", "score_raw", "components", "bands", "bounds", "deductions", "truth"} <= set(d)
+        c = d["components"]
+        marks = tuple(Decimal(f"{min(max(c[k], 0), top):.1f}") for k, top in
+                      (("air", 2.0), ("form", 5.0), ("landing", 3.0)))
+        expected = score_aerials([marks] * 5, Decimal(str(d["dd"]))).score
+        assert abs(Decimal(str(d["score"])) - expected) < Decimal("0.011")   # the rules engine composed it
+        assert len(d["deductions"]) == 23 and {"item", "prob", "evidence_step", "evidence_frame"} <= set(
+            d["deductions"][0])
+        b1, b2 = d["bounds"]
+        assert 1 <= b1 < b2 <= 15 and d["truth"]["score"] > 0
+    # predict and models in-process (same code path as the command, without another interpreter start)
+    assert main(["predict", str(run), "--data", str(tiny_dataset), "--split", "val", "--checkpoint", "last"]) == 0
+    out = run / "predict" / "tiny-val-last.jsonl"
+    assert len(out.read_text().splitlines()) == 4
+    assert main(["models"]) == 0
+    listed = capsys.readouterr().out
+    assert "judgemind" in listed and "mlp" in listed and "mean" in listed
+
+
+def test_evaluate_errors_are_one_line(tmp_path, cli):
+    p = cli("evaluate", tmp_path / "nothing", check=False)
+    assert p.returncode == 2 and "does not exist" in p.stderr and "Traceback" not in p.stderr
