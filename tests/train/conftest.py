@@ -77,3 +77,18 @@ def spawn():
 @pytest.fixture()
 def fast():
     return list(FAST)
+
+
+@pytest.fixture(scope="session")
+def train_args(tiny_dataset) -> list:
+    """The tiny training command shared by the end-to-end, resume and DDP tests (3 epochs, global batch 4)."""
+    return ["train", "--data", tiny_dataset, "--features", "toy", "--epochs", 3, "--batch-size", 4, *FAST]
+
+
+@pytest.fixture(scope="session")
+def ref_run(train_args, tmp_path_factory) -> Path:
+    """``judgemind train`` run once through the command line (subprocess); the reference of several tests."""
+    out = tmp_path_factory.mktemp("ref") / "run"
+    p = _cli(*train_args, "--out", out)
+    assert "best epoch" in p.stdout and "epoch 3/3" in p.stderr
+    return out

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from judgemind import __version__
+from judgemind.cli.main import main
 from judgemind.errors import CheckpointError
 from judgemind.models import create_model
 from judgemind.train.checkpoint import git_revision, load_checkpoint, load_model_state
@@ -59,16 +60,16 @@ def test_checkpoint_of_another_model_is_a_clear_error(mlp_run, tmp_path):
         load_model_state(model, ck, mlp_run / "best.pt")
 
 
-def test_checkpoint_of_another_config_is_a_clear_error(mlp_run, cli):
+def test_checkpoint_of_another_config_is_a_clear_error(mlp_run, capsys):
     ck = load_checkpoint(mlp_run / "last.pt")
     other = dict(ck["config"], optim=dict(ck["config"]["optim"], lr=0.1))
     with pytest.raises(CheckpointError, match="another config.*optim.lr"):
         load_checkpoint(mlp_run / "last.pt", expect_config=other)
     # the same through the command line: resume with other settings / another model
-    p = cli("train", "--out", mlp_run, "--resume", "--set", "optim.lr=0.1", check=False)
-    assert p.returncode == 2 and "another config (optim.lr: 0.0005 != 0.1" in p.stderr
-    p = cli("train", "--out", mlp_run, "--resume", "--model", "judgemind", check=False)
-    assert p.returncode == 2 and "is a run of model 'mlp', not 'judgemind'" in p.stderr
+    assert main(["train", "--out", str(mlp_run), "--resume", "--set", "optim.lr=0.1"]) == 2
+    assert "another config (optim.lr: 0.0005 != 0.1" in capsys.readouterr().err
+    assert main(["train", "--out", str(mlp_run), "--resume", "--model", "judgemind"]) == 2
+    assert "is a run of model 'mlp', not 'judgemind'" in capsys.readouterr().err
 
 
 def test_unsafe_or_foreign_files_are_refused(tmp_path):
@@ -87,6 +88,6 @@ def test_unsafe_or_foreign_files_are_refused(tmp_path):
         load_checkpoint(tmp_path / "missing.pt")
 
 
-def test_existing_run_folder_needs_resume(mlp_run, cli):
-    p = cli("train", "--out", mlp_run, "--data", "x", check=False)
-    assert p.returncode == 2 and "is not empty; pass --resume" in p.stderr
+def test_existing_run_folder_needs_resume(mlp_run, capsys):
+    assert main(["train", "--out", str(mlp_run), "--data", "x"]) == 2
+    assert "is not empty; pass --resume" in capsys.readouterr().err

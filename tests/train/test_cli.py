@@ -9,11 +9,8 @@ from judgemind.cli.main import main
 from judgemind.rules import score_aerials
 
 
-def test_train_evaluate_predict(tiny_dataset, tmp_path, cli, fast, capsys):
-    run = tmp_path / "run"
-    p = cli("train", "--data", tiny_dataset, "--features", "toy", "--model", "judgemind", "--out", run,
-            "--epochs", 2, "--batch-size", 4, *fast)
-    assert "best epoch" in p.stdout and "epoch 2/2" in p.stderr
+def test_train_evaluate_predict(ref_run, tiny_dataset, cli, capsys):
+    run = ref_run                       # `judgemind train ...` in a subprocess (conftest)
     cli("evaluate", run, "--split", "test")
     doc = json.loads((run / "eval" / "test-best" / "metrics.json").read_text())
     m = doc["metrics"]
@@ -43,6 +40,7 @@ def test_train_evaluate_predict(tiny_dataset, tmp_path, cli, fast, capsys):
     assert "judgemind" in listed and "mlp" in listed and "mean" in listed
 
 
-def test_evaluate_errors_are_one_line(tmp_path, cli):
-    p = cli("evaluate", tmp_path / "nothing", check=False)
-    assert p.returncode == 2 and "does not exist" in p.stderr and "Traceback" not in p.stderr
+def test_evaluate_errors_are_one_line(tmp_path, capsys):
+    assert main(["evaluate", str(tmp_path / "nothing")]) == 2
+    err = capsys.readouterr().err
+    assert "run folder" in err and "does not exist" in err and "Traceback" not in err

@@ -17,12 +17,10 @@ def _metrics(run):
             for x in (run / "log.jsonl").read_text().splitlines()]
 
 
-def test_kill_9_then_resume_matches_an_uninterrupted_run(tiny_dataset, tmp_path, spawn, cli, fast):
-    args = ["train", "--data", tiny_dataset, "--features", "toy", "--epochs", 3, "--batch-size", 4, *fast]
-    ref, victim_dir = tmp_path / "ref", tmp_path / "victim"
-    reference = spawn(*args, "--out", ref)
+def test_kill_9_then_resume_matches_an_uninterrupted_run(ref_run, train_args, tmp_path, spawn, cli):
+    ref, victim_dir = ref_run, tmp_path / "victim"      # ref: the same command, uninterrupted (conftest)
     # slowed down (0.3 s per optimizer step) so that it is surely killed inside the second epoch
-    victim = spawn(*args, "--out", victim_dir, extra_env={"JUDGEMIND_DEBUG_STEP_DELAY": "0.3"})
+    victim = spawn(*train_args, "--out", victim_dir, extra_env={"JUDGEMIND_DEBUG_STEP_DELAY": "0.3"})
     deadline = time.time() + 120
     while not (victim_dir / "last.pt").exists():
         assert victim.poll() is None, victim.communicate()[1][-2000:]
@@ -35,7 +33,6 @@ def test_kill_9_then_resume_matches_an_uninterrupted_run(tiny_dataset, tmp_path,
     assert len(_metrics(victim_dir)) == 1
 
     cli("train", "--out", victim_dir, "--resume")
-    assert reference.wait() == 0, reference.communicate()[1][-2000:]
     a, b = load_checkpoint(ref / "last.pt"), load_checkpoint(victim_dir / "last.pt")
     assert a["epoch"] == b["epoch"] == 2
     for k in a["model"]:
