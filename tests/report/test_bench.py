@@ -147,7 +147,7 @@ def test_finediving_protocol(shared_data_dir, tmp_path):
     root = _finediving_with_features(shared_data_dir, tmp_path / "finediving")
     out = tmp_path / "out"
     assert main(["bench", "--data", f"finediving:{root}", "--models", "judgemind,usdl,musdl,core,tsa",
-                 "--seeds", "0", "--limit", "60", "--out", str(out), *FAST]) == 0
+                 "--seeds", "0", "--limit", "60", "--jobs", "1", "--out", str(out), *FAST]) == 0
     doc = json.loads((out / "bench.json").read_text())
     md = (out / "bench.md").read_text()
     assert doc["dataset"]["protocol"] == "finediving" and doc["dataset"]["features"] == "i3d"

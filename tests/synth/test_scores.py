@@ -62,7 +62,7 @@ def annotations_only(tmp_path_factory):
     """700 jumps, annotations only (the same records as a rendered run; see test_resume), loaded."""
     from judgemind.data import load_dataset
 
-    root = generate(tmp_path_factory.mktemp("ann") / "ds", n=700, seed=0, size=64, fps=10, workers=1,
+    root = generate(tmp_path_factory.mktemp("ann") / "ds", n=700, seed=0, size=64, fps=10, workers=2,
                     progress=False, render=False)
     return load_dataset(root)
 

@@ -210,32 +210,40 @@ def default_features(root: Path, protocol: str) -> str:
 
 
 def load_bench_data(data: str, features: str = "", limit: int = 0) -> BenchData:
-    """The dataset, its DataInfo and the train/val/test splits as tensors, read once through the trainer's own
-    ``judgemind.train.runs.prepare`` (same checks and targets as ``judgemind train``). ``limit`` keeps the first
-    N videos of each split (DataInfo still describes the whole training split)."""
+    """The dataset, its DataInfo and the train/val/test splits as tensors, read once with the trainer's own data
+    functions (``judgemind.train.runs.prepare`` / ``judgemind.train.data``: same checks and targets as
+    ``judgemind train``). ``limit`` keeps the first N videos of each split and reads only those."""
     from judgemind.data import load_dataset
     from judgemind.train.config import DataConfig, RunConfig, TrainConfig
-    from judgemind.train.runs import prepare
 
     protocol, root = parse_data_arg(data)
-    meta = load_dataset(root).meta
-    if protocol == "finediving" and meta.scoring != "diving":
-        raise JudgemindError(f"bench --data finediving:{root}: the dataset's scoring is {meta.scoring!r}, "
+    dataset = load_dataset(root)
+    if protocol == "finediving" and dataset.meta.scoring != "diving":
+        raise JudgemindError(f"bench --data finediving:{root}: the dataset's scoring is {dataset.meta.scoring!r}, "
                              f"not 'diving'; convert FineDiving with `judgemind data convert finediving ...`")
     features = features or default_features(root, protocol)
-    cfg = TrainConfig(data=DataConfig(dataset=str(root), features=features), run=RunConfig(log_test=True))
-    prepared = prepare(cfg)
-    splits = [_first(getattr(prepared, s), limit) for s in ("train", "val", "test")]
-    return BenchData(root, prepared.dataset, features, prepared.info, *splits, protocol)
+    if limit and limit > 0:
+        splits = _load_limited(dataset, features, limit)
+    else:
+        from judgemind.train.runs import prepare
+
+        prepared = prepare(TrainConfig(data=DataConfig(dataset=str(root), features=features),
+                                       run=RunConfig(log_test=True)))
+        splits = (prepared.info, prepared.train, prepared.val, prepared.test)
+    info, train, val, test = splits
+    return BenchData(root, dataset, features, info, train, val, test, protocol)
 
 
-def _first(ds, n: int):
-    """The first ``n`` videos of a FeatureDataset (all when n <= 0)."""
-    from judgemind.train.data import FeatureDataset
+def _load_limited(dataset, features: str, limit: int):
+    """(DataInfo, train, val, test) from the first ``limit`` records of each split (DataInfo from those too)."""
+    from judgemind.train.data import build_data_info, load_split, open_features, split_records
 
-    if n <= 0 or n >= len(ds):
-        return ds
-    return FeatureDataset(ds.name, list(ds.records[:n]), {k: v[:n] for k, v in ds.tensors.items()})
+    cache = open_features(dataset, features)
+    recs = {role: split_records(dataset, role, role)[:limit] for role in ("train", "val", "test")}
+    info = build_data_info(dataset.meta.scoring, cache.dims, recs["train"], list(dataset.records))
+    train = load_split(cache, recs["train"], info, "train")
+    info = dataclasses.replace(info, steps=int(train.tensors["mask"].shape[1]))
+    return info, train, load_split(cache, recs["val"], info, "val"), load_split(cache, recs["test"], info, "test")
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -110,6 +110,14 @@ def make_jump(settings: SynthSettings, index: int, root: Path | None = None) -> 
     return text
 
 
+def _mp_context():
+    """Fork on Linux: fast, and callers need no ``if __name__ == "__main__"`` guard; workers only use numpy,
+    OpenCV (one thread) and PyAV. Elsewhere spawn (the platforms' safe default)."""
+    if sys.platform.startswith("linux") and "fork" in mp.get_all_start_methods():
+        return mp.get_context("fork")
+    return mp.get_context("spawn")
+
+
 def _init_worker() -> None:
     import cv2
 
@@ -288,7 +296,7 @@ def _run(root: Path, settings: SynthSettings, todo: list[int], workers: int, pro
                 make_jump(settings, i, root)
                 bar.update(1)
         else:
-            ctx = mp.get_context("spawn")
+            ctx = _mp_context()
             jobs = [(settings.to_dict(), str(root), i) for i in todo]
             pool = ctx.Pool(min(workers, len(todo)), initializer=_init_worker)
             try:

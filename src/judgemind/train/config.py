@@ -63,6 +63,10 @@ class RunConfig:
     #                                "best epoch on test" number; never used to select a checkpoint)
     end_to_end: bool = False       # train a video backbone together with the model, from cached frame clips
     backbone: str = ""             # the backbone for end_to_end (tiny3d)
+    e2e_steps: int = 32            # end_to_end: time steps per video (T)
+    e2e_in_size: int = 64          # end_to_end: clip side in pixels
+    e2e_clip_len: int = 8          # end_to_end: frames per clip
+    e2e_locator: str = "auto"      # end_to_end: athlete locator for the crops (auto: annotation boxes if present)
 
 
 SECTIONS = {"data": DataConfig, "optim": OptimConfig, "run": RunConfig}

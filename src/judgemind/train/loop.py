@@ -37,9 +37,15 @@ RESUME_MAY_DIFFER = ("run.out", "run.device", "run.threads", "run.eval_batch_siz
 # -- builders ------------------------------------------------------------------------------------------------------
 
 def build_model(cfg: TrainConfig, info: DataInfo) -> tuple[torch.nn.Module, dict]:
-    """The model of ``cfg``, initialised from ``optim.seed``; returns it and its resolved config dict."""
+    """The model of ``cfg`` (with its video backbone when ``run.end_to_end``), initialised from ``optim.seed``;
+    returns it and its resolved config dict."""
     torch.manual_seed(cfg.optim.seed)
-    model, mcfg = create_model(cfg.model_name, cfg.model, info)
+    if cfg.run.end_to_end:
+        from judgemind.train.e2e import build_e2e_model
+
+        model, mcfg = build_e2e_model(cfg, info)
+    else:
+        model, mcfg = create_model(cfg.model_name, cfg.model, info)
     resolved = dataclasses.asdict(mcfg) if dataclasses.is_dataclass(mcfg) else dict(mcfg or {})
     return model, resolved
 
@@ -175,7 +181,7 @@ def fit(cfg: TrainConfig, resume: bool = False, argv: list[str] | None = None) -
                 runs.end_epoch(run_dir, cfg, model, opt, sched, data, state, epoch, train_parts, t0, ctx)
             D.barrier(ctx)
         if ctx.is_main:
-            runs.finish(run_dir, state)
+            runs.finish(run_dir, state, cfg)
         return run_dir
     finally:
         D.shutdown(ctx)

@@ -23,7 +23,7 @@ import torch
 
 from judgemind import __version__
 from judgemind.errors import CheckpointError, JudgemindError
-from judgemind.models.base import DataInfo, create_model
+from judgemind.models.base import DataInfo
 from judgemind.train import dist as D
 from judgemind.train.checkpoint import (git_revision, load_checkpoint, load_model_state, rng_state,
                                         save_checkpoint, set_rng_state)
@@ -177,14 +177,20 @@ def end_epoch(run_dir, cfg, model, opt, sched, data, state: RunState, epoch: int
     save_checkpoint(run_dir / "last.pt", {**payload, "optimizer": opt.state_dict(),
                                           "scheduler": sched.state_dict(), "rng": rng_state()})
     state.epoch = epoch + 1
-    print(f"epoch {epoch + 1}/{cfg.optim.epochs}  loss {train_parts.get('loss', float('nan')):.4f}  "
-          f"val rho {val['rho']:.4f}  (best {state.best_rho:.4f} @ {state.best_epoch + 1})  "
-          f"{line['time_s']:.1f}s", file=sys.stderr, flush=True)
+    def f(x):
+        return f"{x:.4f}" if x is not None and math.isfinite(x) else "n/a"
+
+    print(f"epoch {epoch + 1}/{cfg.optim.epochs}  loss {f(train_parts.get('loss'))}  val rho {f(val['rho'])}  "
+          f"(best {f(state.best_rho)} @ {state.best_epoch + 1})  {line['time_s']:.1f}s", file=sys.stderr, flush=True)
 
 
-def finish(run_dir: Path, state: RunState) -> None:
-    atomic_write_json(run_dir / "summary.json", clean_json({"best_epoch": state.best_epoch + 1,
-                                                            "best_val": state.best_val, "epochs": state.epoch}))
+def finish(run_dir: Path, state: RunState, cfg: TrainConfig) -> None:
+    summary = {"best_epoch": state.best_epoch + 1, "best_val": state.best_val, "epochs": state.epoch}
+    if cfg.run.end_to_end:
+        from judgemind.train.e2e import export_backbone
+
+        summary["backbone_weights"] = str(export_backbone(run_dir))
+    atomic_write_json(run_dir / "summary.json", clean_json(summary))
 
 
 # -- evaluate / predict from a run folder ---------------------------------------------------------------------------
@@ -196,10 +202,12 @@ def load_run_model(run_dir: Path, checkpoint: str = "best", device: str = "cpu")
     path = Path(run_dir) / f"{checkpoint}.pt"
     if not Path(run_dir).is_dir():
         raise JudgemindError(f"run folder {run_dir} does not exist")
+    from judgemind.train.loop import build_model
+
     ck = load_checkpoint(path)
     cfg = TrainConfig.from_dict(ck["config"], where=f"{path} config")
     info = DataInfo.from_dict(ck["data_info"])
-    model, _ = create_model(cfg.model_name, cfg.model, info)
+    model, _ = build_model(cfg, info)
     load_model_state(model, ck, path)
     model.to(device).eval()
     return model, cfg, info, ck
