@@ -79,10 +79,10 @@ def bench_decode(path: Path, threads: int) -> dict:
 
     out = {}
     for label, kw in (("720p", {}), ("short_side=360", {"short_side": 360}), ("short_side=256", {"short_side": 256})):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), _cpu()
         n = sum(1 for _ in iter_frames(path, threads=threads, **kw))
         out[label] = n / (time.perf_counter() - t)
-        _log(f"decode {label:16s} {out[label]:7.1f} frames/s")
+        _log(f"decode {label:16s} {out[label]:7.1f} frames/s  {1000 * (_cpu() - c) / n:5.1f} CPU-ms/frame")
     return out
 
 
@@ -102,13 +102,15 @@ def bench_locators(path: Path, n: int, threads: int) -> dict:
         rec = types.SimpleNamespace(id="bench", boxes={i: (500, 200, 600, 500) for i in range(0, n, 5)}, cuts=())
         loc = get_locator(name, **kw)
         loc.locate(frames[:3], record=rec, scale=side / H)  # warm-up (graph creation)
-        t = time.perf_counter()
+        t, c = time.perf_counter(), _cpu()
         dets = loc.locate(frames, record=rec, scale=side / H)
         fps = len(frames) / (time.perf_counter() - t)
+        cpu_ms = 1000 * (_cpu() - c) / len(frames)
         found = sum(not d.filled for d in dets) / len(dets)
         label = f"{name}{'(' + ','.join(f'{k}={v}' for k, v in kw.items()) + ')' if kw else ''}@{side}"
-        out[label] = {"fps": fps, "found": found}
-        _log(f"locate {label:28s} {fps:7.1f} frames/s  (box found on {found:.0%} of frames)")
+        out[label] = {"fps": fps, "found": found, "cpu_ms_per_frame": cpu_ms}
+        _log(f"locate {label:28s} {fps:7.1f} frames/s  {cpu_ms:6.1f} CPU-ms/frame  (box detected on {found:.0%} "
+             f"of frames)")
         loc.close()
     return out
 
@@ -150,16 +152,23 @@ def bench_extractors(path: Path, n: int, tmp: Path) -> dict:
         loc = get_locator(loc_name)
         rec = _record(n, boxes=True)
         extract_record(ext, loc, path, _record(min(n, 40), boxes=True))  # warm-up
-        t = time.perf_counter()
+        t, c = time.perf_counter(), _cpu()
         res = extract_record(ext, loc, path, rec)
-        dt = time.perf_counter() - t
+        dt, cpu = time.perf_counter() - t, _cpu() - c
         T = len(res["frame_index"])
         label = f"{name}{kw or ''}+{loc_name}"
-        out[label] = {"seconds_per_record": dt, "video_fps": n / dt, "steps": T}
-        _log(f"extract {label:34s} {dt:6.2f} s per {n}-frame record (T={T})  = {n / dt:7.1f} video frames/s")
+        out[label] = {"seconds_per_record": dt, "video_fps": n / dt, "steps": T, "cpu_seconds_per_record": cpu}
+        _log(f"extract {label:34s} {dt:6.2f} s per {n}-frame record (T={T})  = {n / dt:7.1f} video frames/s "
+             f"({cpu:.1f} CPU-s)")
         ext.close()
         loc.close()
     return out
+
+
+def _cpu() -> float:
+    """CPU seconds of this process, all threads (less sensitive than wall time to other people's load)."""
+    t = os.times()
+    return t.user + t.system
 
 
 def bench_real_path(path: Path, n: int) -> dict:
@@ -173,12 +182,12 @@ def bench_real_path(path: Path, n: int) -> dict:
         ext = get_extractor("pose", steps=steps)
         loc = get_locator("mediapipe")
         extract_record(ext, loc, path, _record(40))
-        t = time.perf_counter()
+        t, c = time.perf_counter(), _cpu()
         extract_record(ext, loc, path, _record(n))
-        dt = time.perf_counter() - t
-        out[label] = {"video_fps": n / dt, "located_fps": steps / dt}
+        dt, cpu = time.perf_counter() - t, _cpu() - c
+        out[label] = {"video_fps": n / dt, "located_fps": steps / dt, "cpu_ms_per_video_frame": 1000 * cpu / n}
         _log(f"real path (decode+mediapipe+pose) {label:20s}: {n / dt:7.1f} video frames/s, "
-             f"{steps / dt:6.1f} located frames/s")
+             f"{steps / dt:6.1f} located frames/s; {1000 * cpu / n:5.1f} CPU-ms per video frame")
         ext.close()
         loc.close()
     return out
@@ -238,6 +247,8 @@ def main() -> int:
     ap.add_argument("--long-minutes", type=float, default=10.0, help="length of the long video (0 = skip)")
     ap.add_argument("--quick", action="store_true", help="100 frames, 1-minute long video, fewer cases")
     ap.add_argument("--json", help="write the results here")
+    ap.add_argument("--only", default="decode,locate,extract,real,long",
+                    help="comma-separated sections to run (decode, locate, extract, real, long)")
     args = ap.parse_args()
     if args.quick:
         args.frames, args.long_minutes = 100, 1.0
@@ -254,11 +265,16 @@ def main() -> int:
         path, source = make_720p(tmp / "bench720.mp4", args.frames)
         results["source"] = source
         _log(f"input: {source}, {args.frames} frames; threads={args.threads}; load average {os.getloadavg()}")
-        results["decode"] = bench_decode(path, args.threads)
-        results["locate"] = bench_locators(path, min(args.frames, 60), args.threads)
-        results["extract"] = bench_extractors(path, args.frames, tmp)
-        results["real_path"] = bench_real_path(path, args.frames)
-        if args.long_minutes > 0:
+        only = set(args.only.split(","))
+        if "decode" in only:
+            results["decode"] = bench_decode(path, args.threads)
+        if "locate" in only:
+            results["locate"] = bench_locators(path, min(args.frames, 60), args.threads)
+        if "extract" in only:
+            results["extract"] = bench_extractors(path, args.frames, tmp)
+        if "real" in only:
+            results["real_path"] = bench_real_path(path, args.frames)
+        if args.long_minutes > 0 and "long" in only:
             lengths = [args.long_minutes / 10, args.long_minutes]
             results["long"] = bench_long(tmp, lengths, args.threads)
     results["load_average_end"] = os.getloadavg()

@@ -43,16 +43,18 @@ def load_frames(video_path: str | os.PathLike, plan: Plan, locator: Locator, *, 
     any_img = next(iter(images.values()))
     scale = any_img.shape[1] / float(video.size[0])
     cuts = tuple(getattr(record, "cuts", ()) or ())
-    located = [int(i) for i in plan.locate]
+    # annotated boxes cost nothing: read them for every decoded frame, not only where a detector would run
+    where = plan.decode if locator.needs_record_boxes else plan.locate
+    located = [int(i) for i in where]
     dets = locator.locate([(i, images[i]) for i in located], record=record, scale=scale, cuts=cuts)
-    known = boxes_array(dets)
-    known[[d.filled for d in dets]] = np.nan  # interpolate from real detections only
     size = (any_img.shape[1], any_img.shape[0])
     dec = [int(i) for i in plan.decode]
-    boxes, filled = interpolate_boxes(located, known, dec, size, cuts)
+    # the located boxes (detected or already filled between detections) are the knots for the other frames
+    boxes, _ = interpolate_boxes(located, boxes_array(dets), dec, size, cuts)
+    was_located = dict(zip(located, dets))
+    filled = {i: (was_located[i].filled if i in was_located else True) for i in dec}
     return Frames(images=images, boxes={i: tuple(float(v) for v in b) for i, b in zip(dec, boxes)},
-                  filled={i: bool(f) for i, f in zip(dec, filled)}, detections=dict(zip(located, dets)),
-                  scale=scale, record_id=rid)
+                  filled=filled, detections=was_located, scale=scale, record_id=rid)
 
 
 def extract_record(extractor: Extractor, locator: Locator, video_path: str | os.PathLike, record, *,

@@ -744,7 +744,7 @@ def write_plots(folder: Path, doc: dict, results: list[dict]) -> list[str]:
     for lab, row in doc["rows"].items():
         o = row["ours"]
         if any(f"{c}_rho" in o for c in stages):
-            series[_pretty(lab).replace(" (`", "\n(`")] = (
+            series[_pretty(lab).replace(" (`", "\n(").replace("`", "")] = (
                 [o.get(f"{c}_rho", (float("nan"),) * 2)[0] for c in stages],
                 [o.get(f"{c}_rho", (float("nan"),) * 2)[1] for c in stages])
     title = "Per-stage ρ on test (mean ± std over seeds)"

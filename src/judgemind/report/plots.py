@@ -84,6 +84,6 @@ def grouped_bars(path: str | os.PathLike, groups: Sequence[str],
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)
     ax.grid(axis="y", alpha=0.25)
-    if series:
-        ax.legend(fontsize=7, frameon=False, ncol=min(n, 4))
+    if series:  # below the axes, so that it never hides a bar
+        ax.legend(fontsize=7, frameon=False, ncol=min(n, 3), loc="upper center", bbox_to_anchor=(0.5, -0.12))
     _save(fig, path)

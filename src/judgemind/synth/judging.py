@@ -23,7 +23,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from judgemind.synth.spec import JumpSpec
 
 COMPONENT_MAX = {"air": 2.0, "form": 5.0, "landing": 3.0}
-_BASE = {"air": (1.5, 0.12), "form": (3.55, 0.3), "landing": (2.85, 0.13)}
+_BASE = {"air": (1.47, 0.12), "form": (3.45, 0.3), "landing": (2.8, 0.13)}
 _TENTH = Decimal("0.1")
 HAND_ITEMS = ("hand_drag",)
 BODY_ITEMS = ("back_slap", "body_contact", "crash")

@@ -428,7 +428,7 @@ _P_LANDING = {"landing_imbalance": (0.16, 1.5, 3.5), "hard_compression": (0.10, 
 
 def jump_risk(dd: float, skill: float) -> float:
     """How fault-prone a jump is: harder jumps and weaker executions fail more often."""
-    return 0.6 * math.exp(1.2 * (dd - 3.8) - 0.5 * skill)
+    return 0.45 * math.exp(1.45 * (dd - 3.8) - 0.5 * skill)
 
 
 def sample_faults(rng: np.random.Generator, dd: float, skill: float, n_som: int, has_layout: bool,
