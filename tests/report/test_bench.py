@@ -40,7 +40,8 @@ def test_outputs_and_structure(bench_all):
     out = bench_all
     md = (out / "bench.md").read_text()
     doc = json.loads((out / "bench.json").read_text())
-    labels = ["judgemind", "usdl", "musdl", "core", "tsa"] + [f"judgemind -{k}" for k, _ in bench.ABLATIONS]
+    labels = ["judgemind", "usdl", "musdl", "core", "tsa", "mlp", "mean"] + [f"judgemind -{k}" for k, _ in
+                                                                            bench.ABLATIONS]
     assert list(doc["rows"]) == labels
     assert doc["dataset"]["synthetic"] and "Synthetic data" in md
     for heading in ("checkpoint chosen on val (ours)", "best epoch on test (the field's protocol",

@@ -33,7 +33,8 @@ def add_parser(sub) -> None:
                    help="FineSkiing dataset folder, or finediving:PATH for the FineDiving protocol")
     p.add_argument("--features", default="", metavar="NAME",
                    help="feature cache under DATASET/features/ (default: i3d for finediving:, else the only cache)")
-    p.add_argument("--models", default="all", help="all, or a comma-separated list (judgemind,usdl,musdl,core,tsa)")
+    p.add_argument("--models", default="all",
+                   help="all, or a comma-separated list (judgemind,usdl,musdl,core,tsa,mlp,mean)")
     p.add_argument("--seeds", type=_ints, default=[0, 1, 2], help="comma-separated seeds (default 0,1,2)")
     p.add_argument("--epochs", type=int, default=0, help="training epochs per run (default 12)")
     p.add_argument("--batch-size", type=int, default=0, help="training batch size (default 16)")

@@ -39,8 +39,8 @@ import numpy as np
 from judgemind.errors import JudgemindError
 from judgemind.utils.atomic import atomic_write_json
 
-ALL_MODELS = ("judgemind", "usdl", "musdl", "core", "tsa")
-BASELINES = ("usdl", "musdl", "core", "tsa")
+# "all": JudgeMind, the field's baselines, then the trivial references (training mean, pooled-feature MLP).
+ALL_MODELS = ("judgemind", "usdl", "musdl", "core", "tsa", "mlp", "mean")
 # JudgeMind's ablation switches (JudgeMindConfig keys; "global" is the alias of global_tokens) and their labels.
 ABLATIONS = (("segmentation", "temporal segmentation"), ("foreground", "foreground features"),
              ("global", "global features"), ("knowledge", "deduction/action knowledge"),
@@ -591,7 +591,8 @@ def _ms(row: dict, key: str, digits: int = 3):
 
 
 def _pretty(label: str) -> str:
-    names = {"judgemind": "JudgeMind (ours)", "usdl": "USDL", "musdl": "MUSDL", "core": "CoRe", "tsa": "TSA"}
+    names = {"judgemind": "JudgeMind (ours)", "usdl": "USDL", "musdl": "MUSDL", "core": "CoRe", "tsa": "TSA",
+             "mlp": "MLP regressor (trivial)", "mean": "training mean (trivial)"}
     if label.startswith("judgemind -"):
         key = label.split("-", 1)[1]
         return f"JudgeMind w/o {dict(ABLATIONS).get(key, key)} (`model.{key}=false`)"

@@ -2,10 +2,12 @@
 
 True (noise-free) components:
 
-    air     = min(2.0, 1.75 + 0.12 skill) - sum of air points
-    form    = min(5.0, 4.45 + 0.30 skill) - sum of form points
-    landing = min(3.0, 2.75 + 0.15 skill) - sum of landing points, then the landing caps
-              (hand contact <= 2.0, body contact <= 1.5, and each item's catalogue cap)
+    air     = min(2.0, 1.47 + 0.12 skill) - sum of air points
+    form    = min(5.0, 3.45 + 0.30 skill) - sum of form points
+    landing = min(3.0, 2.80 + 0.13 skill) - sum of landing points, then the landing caps
+              (hand contact <= 2.0, body contact <= 1.5, and each item's catalogue cap); with a hand or body on
+              the snow the base is min(3.0, 2.95 + 0.08 skill), so that e.g. a crash (2.5-2.9 points) lands in
+              the handbook's 0.1-0.5 band
 
 each clipped at 0, where ``skill`` = 0.6 x athlete quality + 0.8 x this jump's execution draw (so the score is not
 a function of the fault list alone) and an item's points = catalogue min + severity x (max - min), on the 0.1 grid.
@@ -24,6 +26,7 @@ from judgemind.synth.spec import JumpSpec
 
 COMPONENT_MAX = {"air": 2.0, "form": 5.0, "landing": 3.0}
 _BASE = {"air": (1.47, 0.12), "form": (3.45, 0.3), "landing": (2.8, 0.13)}
+_CONTACT_LANDING_BASE = (2.95, 0.08)
 _TENTH = Decimal("0.1")
 HAND_ITEMS = ("hand_drag",)
 BODY_ITEMS = ("back_slap", "body_contact", "crash")
@@ -70,7 +73,11 @@ def true_components(spec: JumpSpec) -> tuple[dict, dict]:
     points = {f.item: fault_points(f.item, f.severity) for f in spec.faults}
     comp = {}
     skill = spec.skill
+    contact = bool(set(points) & set(HAND_ITEMS + BODY_ITEMS))
     for c, (base, slope) in _BASE.items():
+        if c == "landing" and contact:
+            # a hand or body on the snow: the item's catalogue range is the handbook's band counted from 3.0
+            base, slope = _CONTACT_LANDING_BASE
         v = min(COMPONENT_MAX[c], base + slope * skill)
         v -= float(sum((p for i, p in points.items() if _catalogue().get(i).component == c), Decimal(0)))
         comp[c] = max(0.0, v)
