@@ -7,7 +7,7 @@ import pytest
 
 from judgemind.synth import Fault, compute_motion, render_jump, sample_spec, timeline
 from judgemind.synth.motion import P
-from judgemind.synth.spec import FAULT_STAGE
+from judgemind.synth.spec import FAULT_STAGE, SYNTH_ITEMS
 
 SIZE, FPS = 64, 10
 
@@ -60,6 +60,10 @@ ITEMS = ["early_rotation", "weak_takeoff", "short_flight", "long_flight", "bent_
          "crossed_skis", "arms_flailing", "pike_in_layout", "arch_in_layout", "early_twist", "late_twist_finish",
          "loss_of_axis", "landing_imbalance", "hard_compression", "turn_on_landing", "over_under_rotation",
          "hand_drag", "back_slap", "body_contact", "crash"]
+
+
+def test_every_sampled_item_is_covered():
+    assert set(ITEMS) == set(SYNTH_ITEMS)
 
 
 @pytest.mark.parametrize("item", ITEMS)

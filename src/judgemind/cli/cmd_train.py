@@ -73,8 +73,13 @@ def resolve(args):
 
 def run(args) -> int:
     import json
+    import os
     import sys
 
+    # Idle OpenMP threads sleep instead of spinning: on a CPU shared with other processes, spinning threads made an
+    # epoch up to 30x slower (benchmarks/train_speed.py); set OMP_WAIT_POLICY yourself to override. Takes effect
+    # only before torch starts its thread pool, i.e. here, before the first torch import of this process.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     from judgemind.train.loop import fit
 
     cfg = resolve(args)

@@ -558,11 +558,15 @@ def findings(rows: dict) -> dict:
         out["baselines_winning"] = sorted(lab for lab, b in base.items() if wins_rho(b) or wins_rl2(b))
     abl = {r["ablation"]: r["ours"] for r in rows.values() if r["ablation"]}
     if abl:
-        out["ablations"] = {k: {"delta_rho": a["rho"][0] - jm["rho"][0],
-                                "delta_rl2_x100": a["rl2_x100"][0] - jm["rl2_x100"][0],
-                                "costs": bool(a["rho"][0] < jm["rho"][0] or a["rl2_x100"][0] > jm["rl2_x100"][0])}
-                            for k, a in abl.items()}
+        out["ablations"] = {}
+        for k, a in abl.items():
+            d_rho, d_rl2 = a["rho"][0] - jm["rho"][0], a["rl2_x100"][0] - jm["rl2_x100"][0]
+            worse = [name for name, bad in (("rho", d_rho < 0), ("rl2", d_rl2 > 0)) if bad]
+            out["ablations"][k] = {"delta_rho": d_rho, "delta_rl2_x100": d_rl2, "costs": bool(worse),
+                                   "verdict": {2: "costs (rho and R-l2)", 0: "no cost"}.get(
+                                       len(worse), f"mixed (costs {worse[0] if worse else ''} only)")}
         out["every_ablation_costs"] = all(v["costs"] for v in out["ablations"].values())
+        out["every_ablation_costs_both"] = all(v["verdict"].startswith("costs") for v in out["ablations"].values())
     return out
 
 
@@ -696,10 +700,12 @@ def findings_markdown(f: dict) -> str:
                      + (f" (baselines at least as good in ρ or R-ℓ2: {', '.join(f['baselines_winning'])})"
                         if f["baselines_winning"] else ""))
     if "ablations" in f:
-        lines.append(f"- every ablation costs something: **{'yes' if f['every_ablation_costs'] else 'no'}**")
+        yes = {True: "yes", False: "no"}
+        lines.append(f"- every ablation costs something (ρ or R-ℓ2): **{yes[f['every_ablation_costs']]}**; "
+                     f"in both: **{yes[f['every_ablation_costs_both']]}**")
         for k, v in f["ablations"].items():
-            lines.append(f"  - w/o {k}: Δρ {v['delta_rho']:+.4f}, ΔR-ℓ2 {v['delta_rl2_x100']:+.4f}"
-                         + ("" if v["costs"] else " — **no cost**"))
+            lines.append(f"  - w/o {k}: Δρ {v['delta_rho']:+.4f}, ΔR-ℓ2 {v['delta_rl2_x100']:+.4f} — "
+                         + (f"**{v['verdict']}**" if not v["verdict"].startswith("costs") else v["verdict"]))
     lines.append("- differences smaller than the seed std are not evidence either way.")
     return "\n".join(lines) + "\n"
 

@@ -245,95 +245,121 @@ def _twist_angle(spec: JumpSpec, p: np.ndarray, twists) -> np.ndarray:
     return psi
 
 
+@dataclass(frozen=True)
+class _Clock:
+    """Per-frame times: ``t`` seconds; masks of the stages; ``u`` normalised flight time (0 at the lip, 1 at
+    touchdown); ``tau`` seconds since touchdown (0 before)."""
+
+    t: np.ndarray
+    ins: np.ndarray
+    fli: np.ndarray
+    lan: np.ndarray
+    u: np.ndarray
+    tau: np.ndarray
+    t_lip: float
+    t_td: float
+
+
+def _clock(spec: JumpSpec, tl: Timeline) -> _Clock:
+    t = tl.times
+    t_lip, t_td = spec.inrun_time, spec.inrun_time + spec.flight_time
+    return _Clock(t, t < t_lip, (t >= t_lip) & (t < t_td), t >= t_td,
+                  np.clip((t - t_lip) / spec.flight_time, 0.0, 1.0), np.maximum(t - t_td, 0.0), t_lip, t_td)
+
+
 def compute_motion(spec: JumpSpec, fps: float) -> Motion:
     """Joint positions of every frame of ``spec`` at ``fps``."""
     tl = timeline(spec, fps)
-    t = tl.times
-    T = tl.n_frames
-    kick = spec.kicker()
-    fl = spec.flight()
-    t_lip, t_td = spec.inrun_time, spec.inrun_time + spec.flight_time
-    scale = spec.athlete.height / 1.75
-    from judgemind.rules import parse_jump_code
+    clk = _clock(spec, tl)
+    a, tuck, p, twists = _joint_angles(spec, clk)
+    pitch, twist, ground_in, ground_la = _somersault_and_twist(spec, clk, p, twists)
+    roll, yaw = np.zeros(tl.n_frames), np.zeros(tl.n_frames)
+    _apply_faults(spec, a, clk.t, clk.u, clk.tau, pitch, roll, yaw, tuck, clk.fli, clk.lan)
+    _apply_style(spec, a, clk.t, clk.fli)
+    rel = np.einsum("tij,tkj->tki", orientation(pitch, twist, roll, yaw), skeleton(a, spec.athlete.height / 1.75))
+    root, ground = _root_path(spec, tl, clk, rel, ground_in, ground_la)
+    return Motion(points=root[:, None, :] + rel, root=root, ground=ground, timeline=tl)
 
-    n_som = parse_jump_code(spec.code).n_somersaults
-    ins, fli, lan = t < t_lip, (t >= t_lip) & (t < t_td), t >= t_td
-    u = np.clip((t - t_lip) / spec.flight_time, 0.0, 1.0)
-    tau = np.maximum(t - t_td, 0.0)
 
-    # ---- base poses
+def _joint_angles(spec: JumpSpec, clk: _Clock):
+    """Per-side joint angles of the base motion (no faults yet), the tuck weight, the somersault progress p and
+    the twist windows. In-run crouch -> extension at the lip (incomplete after a weak take-off) -> the code's
+    shapes in the air -> opening -> compression on touchdown (deeper after a hard one) -> skiing stance."""
     weak = spec.severity("weak_takeoff")
     ext = {k: EXTEND[k] + (CROUCH[k] - EXTEND[k]) * 0.6 * weak for k in _PARAMS}
     ext["sh_flex"] = EXTEND["sh_flex"] - weak * 100 * _D
-    base_in = keyframes(t, [(0.0, CROUCH), (t_lip - 0.5, CROUCH), (t_lip, ext)])
+    base_in = keyframes(clk.t, [(0.0, CROUCH), (clk.t_lip - 0.5, CROUCH), (clk.t_lip, ext)])
     fkeys, twists = _flight_keys(spec)
     fkeys[0] = (0.0, ext)
     ug, pg = _progress(spec, fkeys)
-    p = np.interp(u, ug, pg)
+    p = np.interp(clk.u, ug, pg)
     base_fl = keyframes(p, fkeys)
     hard = spec.severity("hard_compression")
     deep = {k: COMPRESS[k] + (hard * 45 * _D if k in ("hip", "knee") else hard * 20 * _D if k == "spine" else 0)
             for k in _PARAMS}
     rec = 0.45 + 0.3 * hard
-    base_la = keyframes(tau, [(0.0, PRELAND), (0.1 + 0.05 * hard, deep), (rec, STANCE), (rec + 0.5, SKIING)])
-    base = {k: np.where(ins, base_in[k], np.where(fli, base_fl[k], base_la[k])) for k in _PARAMS}
-    a = _sides(base)
+    base_la = keyframes(clk.tau, [(0.0, PRELAND), (0.1 + 0.05 * hard, deep), (rec, STANCE), (rec + 0.5, SKIING)])
+    base = {k: np.where(clk.ins, base_in[k], np.where(clk.fli, base_fl[k], base_la[k])) for k in _PARAMS}
+    return _sides(base), base["tuck"], p, twists
 
-    # ---- global orientation
-    tti = np.maximum(t_lip - t, 0.0)
-    g_in, beta_in = course.inrun_positions(kick, spec.speed, tti)
+
+def _somersault_and_twist(spec: JumpSpec, clk: _Clock, p: np.ndarray, twists):
+    """Pitch and twist per frame, and the snow under the athlete in the in-run and the landing
+    ((points (T, 2), surface angles (T,)) each). On the snow the body stands on the surface leaning slightly
+    forward; in the air the pitch runs from the lip's to ``n`` turns minus the landing lean."""
+    from judgemind.rules import parse_jump_code
+
+    n_som = parse_jump_code(spec.code).n_somersaults
+    kick, fl = spec.kicker(), spec.flight()
+    g_in, beta_in = course.inrun_positions(kick, spec.speed, np.maximum(clk.t_lip - clk.t, 0.0))
     early = spec.severity("early_rotation")
     lean = 8 * _D
-    pitch_in = beta_in - lean + early * 40 * _D * smoothstep((t - (t_lip - 0.35)) / 0.35)
+    pitch_in = beta_in - lean + early * 40 * _D * smoothstep((clk.t - (clk.t_lip - 0.35)) / 0.35)
     pitch_lip = spec.kicker_angle - lean + early * 40 * _D
     ou = spec.fault("over_under_rotation")
-    ou_off = (ou.direction * ou.severity * 50 * _D) if ou else 0.0
-    pitch_end = 2 * math.pi * n_som - 30 * _D + ou_off
+    pitch_end = 2 * math.pi * n_som - 30 * _D + ((ou.direction * ou.severity * 50 * _D) if ou else 0.0)
     pitch_fl = pitch_lip + (pitch_end - pitch_lip) * p
     twist_fl = _twist_angle(spec, p, twists)
-    # landing: slide along the hill
+    # after touchdown the athlete slides down the hill, keeping the speed along the slope
     vx, vz = fl.velocity(fl.duration)
     beta_td = -course.HILL_ANGLE if fl.landing_x > course.KNOLL_END else 0.0
     v_along = vx * math.cos(beta_td) + vz * math.sin(beta_td)
     crash = spec.severity("crash")
-    g_la, beta_la = course.landing_positions(fl.landing_x, v_along * (1.0 - 0.4 * crash), tau,
+    g_la, beta_la = course.landing_positions(fl.landing_x, v_along * (1.0 - 0.4 * crash), clk.tau,
                                              accel=2.0 - 3.5 * crash)
     stance = 2 * math.pi * n_som + beta_la - 5 * _D
-    pitch_la = stance + (pitch_end - stance[0]) * np.exp(-tau / 0.12)
-    total_twist = float(twist_fl[-1]) if fli.any() else _twist_angle(spec, np.ones(1), twists)[0]
-    pitch = np.where(ins, pitch_in, np.where(fli, pitch_fl, pitch_la))
-    twist = np.where(ins, 0.0, np.where(fli, twist_fl, total_twist))
-    roll = np.zeros(T)
-    yaw = np.zeros(T)
+    pitch_la = stance + (pitch_end - stance[0]) * np.exp(-clk.tau / 0.12)
+    total_twist = float(_twist_angle(spec, np.ones(1), twists)[0])
+    pitch = np.where(clk.ins, pitch_in, np.where(clk.fli, pitch_fl, pitch_la))
+    twist = np.where(clk.ins, 0.0, np.where(clk.fli, twist_fl, total_twist))
+    return pitch, twist, (g_in, beta_in), (g_la, beta_la)
 
-    _apply_faults(spec, a, t, u, tau, pitch, roll, yaw, base["tuck"], fli, lan)
-    _apply_style(spec, a, t, fli)
 
-    R = orientation(pitch, twist, roll, yaw)
-    local = skeleton(a, scale)
-    rel = np.einsum("tij,tkj->tki", R, local)
-
-    # ---- root placement
-    root = np.zeros((T, 3))
-    ground = np.zeros((T, 3))
+def _root_path(spec: JumpSpec, tl: Timeline, clk: _Clock, rel: np.ndarray, ground_in, ground_la):
+    """Pelvis (T, 3) and the snow point below it (T, 3): on the snow the lowest body point touches the
+    surface; in the air the ballistic flight, joined smoothly to the take-off and the touchdown."""
+    T = tl.n_frames
+    kick, fl = spec.kicker(), spec.flight()
+    (g_in, beta_in), (g_la, beta_la) = ground_in, ground_la
     placed_in = _place(rel, g_in, beta_in)
     placed_la = _place(rel, g_la, beta_la)
-    fp = fl.position(t - t_lip)
+    fp = fl.position(clk.t - clk.t_lip)
     # the flight starts where the take-off left the pelvis; the small offset to the ideal ballistic start fades
     lip_fix = _place(rel[[min(tl.lip, T - 1)]], np.array([[0.0, kick.height]]), np.array([spec.kicker_angle]))[0]
     off0 = lip_fix - np.array([fl.x0, 0.0, fl.z0])
-    fade_in = (1.0 - smoothstep(u / 0.25))[:, None]
-    root_fl = np.stack([fp[:, 0], np.zeros(T), fp[:, 1]], -1) + off0 * fade_in
+    root_fl = np.stack([fp[:, 0], np.zeros(T), fp[:, 1]], -1) + off0 * (1.0 - smoothstep(clk.u / 0.25))[:, None]
     td_pos = np.array([fl.landing_x, 0.0, fl.position(np.array([fl.duration]))[0, 1]])
     off1 = td_pos - placed_la[min(tl.touch, T - 1)]
-    root_la = placed_la + off1 * np.exp(-tau / 0.06)[:, None]
+    root_la = placed_la + off1 * np.exp(-clk.tau / 0.06)[:, None]
+    root = np.zeros((T, 3))
+    ground = np.zeros((T, 3))
+    ins, fli, lan = clk.ins, clk.fli, clk.lan
     root[ins], root[fli], root[lan] = placed_in[ins], root_fl[fli], root_la[lan]
     ground[ins] = np.stack([g_in[:, 0], np.zeros(T), g_in[:, 1]], -1)[ins]
     ground[lan] = np.stack([g_la[:, 0], np.zeros(T), g_la[:, 1]], -1)[lan]
     gx = root[fli, 0]
     ground[fli] = np.stack([gx, np.zeros_like(gx), _snow_below(gx, kick)], -1)
-    points = root[:, None, :] + rel
-    return Motion(points=points, root=root, ground=ground, timeline=tl)
+    return root, ground
 
 
 def _snow_below(x: np.ndarray, kick: course.Kicker) -> np.ndarray:

@@ -471,7 +471,8 @@ class Painter:
         self.ath_la, self.ath_lb, self.ath_thick, self.head_r, self.L = la, lb, thick, hr, L
         # chest towards the camera (to draw the bib)?
         pts = view.motion.points
-        front = np.cross(pts[:, P["r_shoulder"]] - pts[:, P["l_shoulder"]], pts[:, P["l_hip"]] - pts[:, P["l_shoulder"]])
+        sh_l = pts[:, P["l_shoulder"]]
+        front = np.cross(pts[:, P["r_shoulder"]] - sh_l, pts[:, P["l_hip"]] - sh_l)
         self.front = np.einsum("tj,tj->t", front, view.camera.position - pts[:, P["neck"]]) > 0.0
         # the shadow: an ellipse on the snow below the pelvis
         g = view.motion.ground

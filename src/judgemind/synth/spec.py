@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
@@ -369,13 +369,13 @@ def sample_spec(seed: int, index: int, codes: Sequence[str] | None = None) -> Ju
     angle_deg, height = KICKERS[n_som]
     kick = course.Kicker(math.radians(angle_deg + float(rng.normal(0, 1.0))), height)
     ideal = course.ideal_speed(kick)
-    inrun_time = float(rng.uniform(0.9, 1.15))
+    inrun_time = float(rng.uniform(0.8, 1.05))
     faults = sample_faults(rng, float(dds[sex]), skill, n_som, has_layout, twisting, inrun_time)
     spec = JumpSpec(
         index=index, id=jump_id(index), code=code, dd=dds[sex], sex=sex, athlete=athlete, execution=execution,
         kicker_angle=kick.angle, kicker_height=height, speed=ideal, takeoff_angle=kick.angle, ideal_speed=ideal,
         speed_noise=float(rng.normal(0, 0.025)), inrun_time=inrun_time, flight_time=0.0, landing_time=0.0,
-        base_landing_time=float(rng.uniform(0.95, 1.25)), twist_dir=1 if rng.random() < 0.5 else -1,
+        base_landing_time=float(rng.uniform(0.9, 1.15)), twist_dir=1 if rng.random() < 0.5 else -1,
         faults=faults, shots=(), scene=_sample_scene(rng), judges=judging_panel(seed),
         judge_noise=tuple(tuple(float(v) for v in rng.normal(size=3)) for _ in range(N_JUDGES)),
     )

@@ -196,9 +196,9 @@ def _prepare_out(out: Path, settings: SynthSettings, overwrite: bool) -> None:
             raise JudgemindError(f"{sfile}: unreadable settings of an earlier run ({e}); pass --overwrite to start "
                                  f"again") from None
         if stored != current:
-            raise JudgemindError(f"{out} holds a SynthAerials run with other settings: {_describe_diff(stored, current)}"
-                                 f"; re-run with the same settings to resume it, choose another folder, or pass "
-                                 f"--overwrite to start again")
+            raise JudgemindError(f"{out} holds a SynthAerials run with other settings: "
+                                 f"{_describe_diff(stored, current)}; re-run with the same settings to resume it, "
+                                 f"choose another folder, or pass --overwrite to start again")
     try:
         (out / SYNTH_DIR / FRAGMENT_DIR).mkdir(parents=True, exist_ok=True)
         if settings.render:
@@ -206,7 +206,8 @@ def _prepare_out(out: Path, settings: SynthSettings, overwrite: bool) -> None:
         if not sfile.is_file():
             atomic_write_text(sfile, json.dumps(current, indent=2) + "\n")
     except OSError as e:
-        raise JudgemindError(f"cannot write the dataset to {out}: {e.strerror or e}; choose a writable folder") from None
+        raise JudgemindError(f"cannot write the dataset to {out}: {e.strerror or e}; choose a writable "
+                             f"folder") from None
 
 
 def _remove_temps(out: Path) -> None:

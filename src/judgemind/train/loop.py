@@ -28,7 +28,7 @@ from judgemind.models.base import DataInfo, create_model
 from judgemind.train import dist as D
 from judgemind.train.config import TrainConfig
 from judgemind.train.data import FeatureDataset
-from judgemind.train.predict import collect_outputs, compute_metrics, headline
+from judgemind.train.predict import collect_outputs, compute_metrics
 
 # Keys that may change between a run and its --resume (they do not change the numbers).
 RESUME_MAY_DIFFER = ("run.out", "run.device", "run.threads", "run.eval_batch_size")
