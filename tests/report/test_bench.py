@@ -25,14 +25,15 @@ FAST = ["--epochs", "1", "--no-progress", "--threads", "1", "--set", "judgemind.
 
 @pytest.fixture(scope="module")
 def toy(tmp_path_factory) -> Path:
-    return make_toy_dataset(tmp_path_factory.mktemp("toy") / "data", n=30, steps=10, dim=8)
+    return make_toy_dataset(tmp_path_factory.mktemp("toy") / "data", n=24, steps=8, dim=8)
 
 
 @pytest.fixture(scope="module")
 def bench_all(toy, tmp_path_factory):
-    """``--models all`` (so ablations on), 2 seeds, 1 epoch."""
+    """``--models all`` (so ablations on), 2 seeds, 1 epoch, one process."""
     out = tmp_path_factory.mktemp("bench") / "out"
-    assert main(["bench", "--data", str(toy), "--models", "all", "--seeds", "0,1", "--out", str(out), *FAST]) == 0
+    assert main(["bench", "--data", str(toy), "--models", "all", "--seeds", "0,1", "--jobs", "1", "--out", str(out),
+                 *FAST]) == 0
     return out
 
 
@@ -93,6 +94,18 @@ def test_resume_skips_finished_runs(bench_all, toy, monkeypatch):
     with pytest.raises(AssertionError, match="trained again"):
         main(["bench", "--data", str(toy), "--models", "usdl", "--seeds", "0", "--out", str(bench_all),
               *FAST[2:], "--epochs", "2"])
+
+
+def test_parallel_jobs_give_the_same_numbers(bench_all, toy, tmp_path):
+    """Runs trained in worker processes (--jobs 2) equal the same runs trained in one process."""
+    out = tmp_path / "par"
+    assert main(["bench", "--data", str(toy), "--models", "usdl,core", "--seeds", "0,1", "--jobs", "2",
+                 "--out", str(out), *FAST]) == 0
+    for label in ("usdl", "core"):
+        for seed in (0, 1):
+            a = json.loads((out / "results" / label / f"seed{seed}.json").read_text())
+            b = json.loads((bench_all / "results" / label / f"seed{seed}.json").read_text())
+            assert a["ours"] == b["ours"] and a["test_predictions"] == b["test_predictions"]
 
 
 def test_plan_and_errors(toy):

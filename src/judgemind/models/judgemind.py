@@ -82,7 +82,8 @@ class JudgeMindConfig:
     knowledge: bool = True
     grade_bands: bool = True
     # camera-switch robustness
-    cut_norm: bool = True         # normalise tokens within each camera shot
+    cut_norm: bool = True         # normalise the global tokens within each camera shot
+    cut_norm_foreground: bool = False   # ... and the foreground (athlete-crop) tokens too
     cut_aug: float = 0.5          # probability (per video) of random shot-wise gain/bias in training
     cut_gain: float = 0.2         # per-dimension gain noise amplitude (x in [1-g, 1+g])
     cut_bias: float = 0.2         # per-dimension bias noise amplitude, in units of the video's token RMS
@@ -339,9 +340,9 @@ class SourceEncoder(nn.Module):
     norm, step position, temporal mixing. Augmentation and normalisation act on the d-wide projected tokens, so
     the 1024-d inputs only pass through the projection (the dominant cost)."""
 
-    def __init__(self, dim_in: int, d: int, kernel: int, cfg: JudgeMindConfig):
+    def __init__(self, dim_in: int, d: int, kernel: int, cfg: JudgeMindConfig, normalise: bool):
         super().__init__()
-        self.cfg = cfg
+        self.cfg, self.normalise = cfg, normalise
         self.proj = nn.Linear(dim_in, d)
         self.norm = nn.LayerNorm(d)
         self.temporal = TemporalBlock(d, kernel)
@@ -352,7 +353,7 @@ class SourceEncoder(nn.Module):
         h = self.proj(x)
         if seed is not None:
             h = shot_augment(h, shot, mask, seed, c.cut_aug, c.cut_gain, c.cut_bias, stream)
-        if c.cut_norm:
+        if self.normalise:
             h = shot_normalise(h, shot, mask)
         return self.out_norm(self.temporal(self.norm(h) + pos, mask))
 
@@ -459,7 +460,9 @@ class JudgeMind(nn.Module):
         self.n_items = info.n_items
         self.sources = tuple(s for s, on in (("foreground", cfg.foreground), ("global", cfg.global_tokens)) if on)
         dims = {"foreground": info.dim_foreground, "global": info.dim_global}
-        self.encoders = nn.ModuleDict({s: SourceEncoder(dims[s], d, cfg.temporal_kernel, cfg) for s in self.sources})
+        norm = {"global": cfg.cut_norm, "foreground": cfg.cut_norm and cfg.cut_norm_foreground}
+        self.encoders = nn.ModuleDict({s: SourceEncoder(dims[s], d, cfg.temporal_kernel, cfg, norm[s])
+                                       for s in self.sources})
         if cfg.segmentation:
             self.seg_head = nn.Sequential(nn.LayerNorm(d), nn.Linear(d, d), nn.GELU(), nn.Linear(d, 3))
         self.fusion = StageFusion(d, cfg.heads, cfg.queries, self.sources)
