@@ -83,7 +83,8 @@ class JudgeMindConfig:
     grade_bands: bool = True
     # camera-switch robustness
     cut_norm: bool = True         # normalise the global tokens within each camera shot
-    cut_norm_foreground: bool = False   # ... and the foreground (athlete-crop) tokens too
+    cut_norm_foreground: bool = True    # ... and the foreground (athlete-crop) tokens too
+    cut_norm_mix: float = 0.5     # initial share of the normalised token (learned per dimension)
     cut_aug: float = 0.5          # probability (per video) of random shot-wise gain/bias in training
     cut_gain: float = 0.2         # per-dimension gain noise amplitude (x in [1-g, 1+g])
     cut_bias: float = 0.2         # per-dimension bias noise amplitude, in units of the video's token RMS
@@ -344,6 +345,9 @@ class SourceEncoder(nn.Module):
         super().__init__()
         self.cfg, self.normalise = cfg, normalise
         self.proj = nn.Linear(dim_in, d)
+        if normalise:   # learned per-dimension share of the within-shot normalised token (logit of cut_norm_mix)
+            mix = min(max(cfg.cut_norm_mix, 1e-3), 1 - 1e-3)
+            self.norm_mix = nn.Parameter(torch.full((d,), math.log(mix / (1 - mix))))
         self.norm = nn.LayerNorm(d)
         self.temporal = TemporalBlock(d, kernel)
         self.out_norm = nn.LayerNorm(d)
@@ -354,7 +358,8 @@ class SourceEncoder(nn.Module):
         if seed is not None:
             h = shot_augment(h, shot, mask, seed, c.cut_aug, c.cut_gain, c.cut_bias, stream)
         if self.normalise:
-            h = shot_normalise(h, shot, mask)
+            g = torch.sigmoid(self.norm_mix)
+            h = (1 - g) * h + g * shot_normalise(h, shot, mask)
         return self.out_norm(self.temporal(self.norm(h) + pos, mask))
 
 
