@@ -88,6 +88,17 @@ def test_each_ablation_switch_removes_its_module(switch, tiny_split, tiny_batch)
         assert out.band_logits is None and out.components.shape == (6, 3)
 
 
+def test_cut_norm_switch_adds_its_mixing_weights(tiny_split, tiny_batch):
+    _, info = tiny_split
+    on, _ = create_model("judgemind", {"cut_norm": True, "text_encoder": "hashing"}, info)
+    off, _ = create_model("judgemind", {"cut_norm": False, "text_encoder": "hashing"}, info)
+    assert {n for n, _ in on.named_parameters()} - {n for n, _ in off.named_parameters()} == {
+        "encoders.foreground.norm_mix", "encoders.global.norm_mix"}
+    loss, _ = on.loss(on(tiny_batch), tiny_batch)
+    loss.backward()
+    assert on.encoders["global"].norm_mix.grad.abs().sum() > 0
+
+
 def test_global_alias_and_no_source_error(tiny_split):
     _, info = tiny_split
     _, cfg = create_model("judgemind", {"global": "false", "text_encoder": "hashing"}, info)

@@ -180,6 +180,7 @@ _BUILTIN = {
     "pose": "judgemind.features.pose",
     "i3d": "judgemind.features.i3d_extractor",
     "videomae": "judgemind.features.videomae",
+    "pixels": "judgemind.features.pixels",
 }
 
 

@@ -4,10 +4,10 @@ Zhang et al., "FineSkiing", arXiv 2511.10250; design in ``shared/docs/design.md`
 
 Per video (B videos, T steps, d = ``JudgeMindConfig.d_model``, K catalogue items):
 
-1. **Tokens.** Global (B, T, Dg) and foreground (B, T, Df) features are projected to d, normalised within each
-   camera shot (:func:`shot_normalise`, cut-aware), given a sinusoidal step position and mixed over time
-   (:class:`TemporalBlock`). Training adds shot-wise gain/bias noise (:func:`shot_augment`) before the
-   normalisation and drops tokens at cuts.
+1. **Tokens.** Global (B, T, Dg) and foreground (B, T, Df) features are projected to d, optionally mixed with
+   their within-shot normalised version (:func:`shot_normalise`, cut-aware, ``cut_norm``), given a sinusoidal
+   step position and mixed over time (:class:`TemporalBlock`). Training adds shot-wise gain/bias noise
+   (:func:`shot_augment`) and drops tokens at cuts.
 2. **Temporal segmentation.** A temporal head gives per-step 3-class logits (take-off, flight, landing);
    :func:`decode_stages` finds the best ordered segmentation by exact dynamic programming -> ``bounds`` (B, 2).
 3. **Stage-aware enhancement and fusion.** Per stage, learned queries attend over the foreground and over the
@@ -82,9 +82,13 @@ class JudgeMindConfig:
     knowledge: bool = True
     grade_bands: bool = True
     # camera-switch robustness
-    cut_norm: bool = True         # normalise the global tokens within each camera shot
-    cut_norm_foreground: bool = True    # ... and the foreground (athlete-crop) tokens too
-    cut_norm_mix: float = 0.5     # initial share of the normalised token (learned per dimension)
+    # cut-aware normalisation: mix each token with its within-shot normalised version (learned share per
+    # dimension, starting at cut_norm_mix). Off by default: on SynthAerials + tiny3d features it removed useful
+    # shot-level appearance (the landing shot shows the landing) and lowered rho (docs/model.md); switch it on for
+    # footage whose camera switches dominate the features.
+    cut_norm: bool = False
+    cut_norm_foreground: bool = True    # normalise the foreground (athlete-crop) tokens too, not only global
+    cut_norm_mix: float = 0.5
     cut_aug: float = 0.5          # probability (per video) of random shot-wise gain/bias in training
     cut_gain: float = 0.2         # per-dimension gain noise amplitude (x in [1-g, 1+g])
     cut_bias: float = 0.2         # per-dimension bias noise amplitude, in units of the video's token RMS

@@ -246,10 +246,11 @@ def _assemble(out: Path, settings: SynthSettings) -> None:
     from judgemind.data.records import DatasetMeta
     from judgemind.rules import load_catalogue
 
-    records = []
-    for i in range(settings.n):
-        _, fragment = _paths(out, i)
-        records.append(json.loads(fragment.read_text(encoding="utf-8"), parse_float=Decimal))
+    def records():  # one at a time: the assembly's memory does not grow with n
+        for i in range(settings.n):
+            _, fragment = _paths(out, i)
+            yield json.loads(fragment.read_text(encoding="utf-8"), parse_float=Decimal)
+
     gen = settings.to_dict()
     meta = DatasetMeta(
         name="SynthAerials", fps=settings.fps, splits=split_ids(settings.n, settings.seed), scoring="aerials5",
@@ -261,7 +262,7 @@ def _assemble(out: Path, settings: SynthSettings) -> None:
                     "judges. It is a test bed for the pipeline, not footage of real jumps: numbers measured on it "
                     "say nothing about real competitions.",
         extra={"generator": gen, "videos": settings.render})
-    write_dataset(out, meta, records)
+    write_dataset(out, meta, records())
 
 
 def generate(out: str | os.PathLike, n: int = 300, seed: int = 0, size: int = 128, fps: float = 25,
