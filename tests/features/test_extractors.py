@@ -14,7 +14,7 @@ from judgemind.features.pipeline import extract_record
 from judgemind.video.locators import get_locator
 
 torch.set_num_threads(1)
-BUILTIN = ("i3d", "pose", "tiny3d", "videomae")
+BUILTIN = ("i3d", "pose", "tiny3d", "videomae", "pixels")
 
 
 def test_registry_lists_builtins_with_their_needs():
@@ -234,3 +234,19 @@ def test_global_token_motion():
     b[:, 30:] = 255
     assert global_token(a, a).shape == (GLOBAL_DIM,) and global_token(a, a)[64:].max() == 0
     assert global_token(b, a)[-1] > 0.2 and global_token(a, None)[64:].max() == 0
+
+
+# -- pixels --------------------------------------------------------------------------------------------------------
+def test_pixels_tokens_are_crop_and_motion(tiny_dataset):
+    ds = load_dataset(tiny_dataset)
+    rec = ds.records[0]
+    ext = get_extractor("pixels", steps=8, fg_size=12, global_size=8)
+    assert ext.dims() == {"global": 128, "foreground": 288}
+    a = extract_record(ext, get_locator("annotation"), ds.video_path(rec), rec)
+    b = extract_record(ext, get_locator("annotation"), ds.video_path(rec), rec)
+    assert np.array_equal(a["foreground"], b["foreground"])  # deterministic
+    crop, motion = a["foreground"][:, :144], a["foreground"][:, 144:]
+    assert np.abs(crop.mean(1)).max() < 1e-4  # each crop is standardised
+    assert np.abs(motion).sum() > 0  # the figure moves between the step frame and the frame before it
+    with pytest.raises(JudgemindError, match="steps >= 3"):
+        get_extractor("pixels", steps=1)

@@ -4,7 +4,8 @@
   their share, gradients summed -- what ``judgemind.train.dist`` does) equals the gradient of the whole batch, with
   training-time augmentation on;
 * ``torchrun --nproc_per_node 2`` (gloo, CPU) vs one process: the same metrics; the same weights up to float
-  summation order (AdamW turns a 1e-7 difference of a near-zero gradient into at most one learning-rate step).
+  summation order (AdamW's first steps move every coordinate by about one learning rate whatever the size of its
+  gradient, so the sign of a near-zero gradient -- float noise -- can differ by a step or two).
 """
 
 from __future__ import annotations
@@ -54,12 +55,16 @@ def test_torchrun_two_processes_equal_one_process(ref_run, train_args, tmp_path,
     a, b = load_checkpoint(ref_run / "last.pt"), load_checkpoint(tmp_path / "two" / "last.pt")
     assert json.loads((tmp_path / "two" / "run.json").read_text())["processes"] == 2
     lr = a["config"]["optim"]["lr"]
-    for k in a["model"]:
-        assert torch.allclose(a["model"][k].float(), b["model"][k].float(), rtol=0, atol=lr), k
+    diff2 = norm2 = 0.0
+    for k, wa in a["model"].items():
+        wa, wb = wa.float(), b["model"][k].float()
+        assert (wa - wb).abs().max() <= 2 * lr, k          # no coordinate drifts more than two AdamW steps
+        diff2, norm2 = diff2 + float((wa - wb).norm()) ** 2, norm2 + float(wa.norm()) ** 2
+    assert diff2 ** 0.5 <= 2e-3 * norm2 ** 0.5             # the weights as a whole agree to 0.2 %
     la = [json.loads(x) for x in (ref_run / "log.jsonl").read_text().splitlines()]
     lb = [json.loads(x) for x in (tmp_path / "two" / "log.jsonl").read_text().splitlines()]
     assert len(la) == len(lb) == 3
     for x, y in zip(la, lb):
         for key, v in x["val"].items():
-            assert abs(v - y["val"][key]) <= 1e-5 * max(1.0, abs(v)), (key, x["val"], y["val"])
-        assert abs(x["train"]["loss"] - y["train"]["loss"]) < 1e-5
+            assert abs(v - y["val"][key]) <= 1e-3 * max(1.0, abs(v)), (key, x["val"], y["val"])
+        assert abs(x["train"]["loss"] - y["train"]["loss"]) <= 1e-3 * x["train"]["loss"]

@@ -50,7 +50,8 @@ class PixelsExtractor(Extractor):
 
     def config(self) -> dict[str, Any]:
         return {"extractor": self.name, "steps": self.steps, "sampling": "linspace", "fg_size": self.fg_size,
-                "global_size": self.global_size, "margin": self.margin, "motion_gap": self.motion_gap}
+                "global_size": self.global_size, "margin": self.margin, "motion_gap": self.motion_gap,
+                "weights_sha256": None}
 
     def dims(self) -> dict[str, int]:
         return {"global": 2 * self.global_size ** 2, "foreground": 2 * self.fg_size ** 2}
