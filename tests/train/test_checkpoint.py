@@ -41,6 +41,7 @@ def test_run_folder_contents(mlp_run):
     ck = load_checkpoint(mlp_run / "last.pt")
     assert ck["model_name"] == "mlp" and ck["epoch"] == 1 and ck["config"]["model"]["hidden"] == 16
     assert ck["data_info"]["dim_global"] == 8 and {"optimizer", "scheduler", "rng"} <= set(ck)
+    assert ck["features_manifest"]["extractor"] == "toy" and ck["features_manifest"]["dims"]["global"] == 8
     assert ck["git_revision"] == git_revision() and ck["judgemind_version"] == __version__
 
 

@@ -111,10 +111,9 @@ def make_jump(settings: SynthSettings, index: int, root: Path | None = None) -> 
 
 
 def _mp_context():
-    """Fork on Linux: fast, and callers need no ``if __name__ == "__main__"`` guard; workers only use numpy,
-    OpenCV (one thread) and PyAV. Elsewhere spawn (the platforms' safe default)."""
-    if sys.platform.startswith("linux") and "fork" in mp.get_all_start_methods():
-        return mp.get_context("fork")
+    """Spawn, never fork: the caller may already run threads (the progress bar's monitor, pytest-xdist, torch),
+    and a child forked while another thread holds a lock deadlocks. The workers' tasks are module-level and
+    picklable, so scripts calling :func:`generate` need the usual ``if __name__ == "__main__"`` guard."""
     return mp.get_context("spawn")
 
 

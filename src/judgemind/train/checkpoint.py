@@ -4,8 +4,9 @@ containers only, never arbitrary pickled objects).
 Contents (``FORMAT`` = "judgemind-checkpoint/1")::
 
     format, model_name, config (the resolved TrainConfig as a dict), data_info (DataInfo.to_dict()),
-    judgemind_version, git_revision, epoch (last finished, 0-based), model (state_dict),
-    val (metrics of that epoch), best {epoch, rho}
+    features_manifest (the feature cache's manifest.json: how to extract the same features for new videos;
+    None for end-to-end runs), judgemind_version, git_revision, epoch (last finished, 0-based),
+    model (state_dict), val (metrics of that epoch), best {epoch, rho}, best_val
     -- last.pt only: optimizer, scheduler (state_dicts), rng {torch, cuda?, numpy, python}
 
 Writes are atomic (``judgemind.utils.atomic``), so a process killed while saving leaves the previous file intact.

@@ -169,7 +169,9 @@ def end_epoch(run_dir, cfg, model, opt, sched, data, state: RunState, epoch: int
     _append_log(run_dir, line)
     if is_best:
         state.best_epoch, state.best_rho, state.best_val = epoch, rho, clean_json(val)
+    cache = getattr(data, "cache", None)
     payload = {"model_name": cfg.model_name, "config": cfg.to_dict(), "data_info": data.info.to_dict(),
+               "features_manifest": cache.manifest if cache is not None else None,
                "epoch": epoch, "model": model.state_dict(), "val": clean_json(val),
                "best": {"epoch": state.best_epoch, "rho": clean_json(state.best_rho)}, "best_val": state.best_val}
     if is_best:
