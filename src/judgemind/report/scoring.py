@@ -15,7 +15,7 @@ import io
 import json
 import os
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,6 @@ from judgemind.errors import JudgemindError
 
 COMPONENTS = ("air", "form", "landing")
 STAGES = ("takeoff", "flight", "landing")
-TOP = {"air": Decimal("2.0"), "form": Decimal("5.0"), "landing": Decimal("3.0")}
 CAP_ITEMS = {"hand_drag": "hand_contact", "back_slap": "body_contact", "body_contact": "body_contact",
              "crash": "body_contact", "no_weight_on_skis": "no_weight"}
 
@@ -209,16 +208,12 @@ def _batch(feats: dict, target: Target, info) -> dict:
     }
 
 
-def _mark(v: float, c: str) -> Decimal:
-    v = min(max(float(v), 0.0), float(TOP[c]))
-    return Decimal(repr(v)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-
-
 def compose(out, target: Target, info, threshold: float) -> dict:
     """Model output of one video -> the judge's numbers (rules engine: consensus judge, caps, truncation)."""
     import torch
 
     from judgemind import rules
+    from judgemind.train.predict import to_mark  # the same 0.1-grid rounding as `judgemind evaluate`
 
     res: dict[str, Any] = {}
     probs = torch.sigmoid(out.deduction_logits[0]).numpy() if out.deduction_logits is not None else None
@@ -228,7 +223,7 @@ def compose(out, target: Target, info, threshold: float) -> dict:
             if item in CAP_ITEMS and probs[k] >= 0.5:
                 caps[CAP_ITEMS[item]] = True
     if out.components is not None and info.scoring.startswith("aerials"):
-        marks = {c: _mark(out.components[0, k], c) for k, c in enumerate(COMPONENTS)}
+        marks = {c: to_mark(out.components[0, k], c) for k, c in enumerate(COMPONENTS)}
         capped = rules.apply_landing_caps(marks["landing"], **caps) if caps else marks["landing"]
         if capped != marks["landing"]:
             res["caps_applied"] = (f"landing {marks['landing']} -> {capped} because the model sees "

@@ -48,7 +48,8 @@ def collect_outputs(model: torch.nn.Module, ds, batch_size: int, device: torch.d
     return {k: torch.cat(v).numpy() for k, v in parts.items()}
 
 
-def _mark(value: float, component: str) -> Decimal:
+def to_mark(value: float, component: str) -> Decimal:
+    """A predicted component on the judges' grid: clipped to its range, rounded half-up to 0.1."""
     v = Decimal(repr(min(max(float(value), 0.0), float(_TOP[component]))))
     return v.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
@@ -58,11 +59,11 @@ def official_score(raw: float, dd: Decimal, scoring: str, components=None) -> De
     from judgemind import rules
 
     if components is not None and scoring == "aerials5" and np.isfinite(components).all():
-        judge = tuple(_mark(v, c) for v, c in zip(components, COMPONENTS))
+        judge = tuple(to_mark(v, c) for v, c in zip(components, COMPONENTS))
         return rules.score_aerials([judge] * 5, dd).score
     if components is not None and scoring == "aerials7" and np.isfinite(components).all():
-        af = min(_mark(components[0], "air") + _mark(components[1], "form"), Decimal("7.0"))
-        return rules.score_aerials_legacy([af] * 5, [_mark(components[2], "landing")] * 2, dd).score
+        af = min(to_mark(components[0], "air") + to_mark(components[1], "form"), Decimal("7.0"))
+        return rules.score_aerials_legacy([af] * 5, [to_mark(components[2], "landing")] * 2, dd).score
     raw_d = Decimal(repr(max(float(raw), 0.0)))
     return rules.round_half_up2(raw_d) if scoring == "diving" else rules.truncate2(raw_d)
 
