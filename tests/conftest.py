@@ -7,9 +7,7 @@ from pathlib import Path
 import pytest
 
 
-def find_shared_data_dir() -> Path:
-    """``shared/data`` beside the repository (repo at ``/work/main`` -> ``/work/shared/data``); may not exist."""
-    return Path(__file__).resolve().parents[1].parent / "shared" / "data"
+from shared_paths import find_shared_data_dir  # noqa: E402  (tests/ is on sys.path: no __init__.py)
 
 
 @pytest.fixture(scope="session")

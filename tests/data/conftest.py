@@ -7,8 +7,9 @@ import json
 from pathlib import Path
 
 import pytest
+from shared_paths import find_shared_data_dir
 
-SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+SHARED_DATA = find_shared_data_dir()
 
 # A valid 5-judge aerials jump: judge totals 8.9, 8.9, 8.9 (counted), 9.7 and 7.8 (dropped); J = 26.7;
 # 26.7 x 4.425 = 118.1475 -> truncated 118.14.

@@ -80,7 +80,9 @@ def test_missing_and_corrupt_files(tmp_path):
 def test_every_shared_annotation_pickle_loads():
     from pathlib import Path
 
-    root = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+    from shared_paths import find_shared_data_dir
+
+    root = find_shared_data_dir()
     files = sorted(root.rglob("*.pkl")) if root.is_dir() else []
     if not files:
         pytest.skip(f"no shared annotation pickles under {root}")
