@@ -53,7 +53,8 @@ def run(args) -> int:
     if result.get("stages"):
         print("  stages: " + ", ".join(f"{k} {v[0]}-{v[1] - 1}" for k, v in result["stages"].items()))
     for d in result["deductions"][:6]:
-        print(f"  likely deduction: {d['name']} ({d['probability']:.0%}, frame {d['evidence_frame']})")
+        kind = "likely deduction" if d.get("above_threshold", True) else "possible (below threshold)"
+        print(f"  {kind}: {d['name']} ({d['probability']:.0%}, frame {d['evidence_frame']})")
     print(f"  J = {result['J']}  score = {result['final_score']}")
     print(f"judge sheet: {paths['sheet']}\nresult: {paths['result']}\ntimeline: {paths['timeline']}")
     return 0

@@ -293,12 +293,14 @@ def score_video(video: str | os.PathLike, checkpoint: str | os.PathLike, *, acti
     probs = res.pop("deduction_probs")
     if probs is not None:
         steps = out.deduction_step[0].numpy() if out.deduction_step is not None else np.zeros(len(probs), int)
-        for k in np.argsort(-probs, kind="stable"):
-            if probs[k] < threshold:
+        for rank, k in enumerate(np.argsort(-probs, kind="stable")):
+            # every item above the threshold, and at least the three most likely ones (marked as unsure) so the
+            # sheet always says where the model looked
+            if probs[k] < threshold and rank >= 3:
                 break
             item = cat.get(info.item_ids[k])
             deds.append({"item": item.id, "name": item.name, "stage": item.stage, "component": item.component,
-                         "probability": round(float(probs[k]), 4),
+                         "probability": round(float(probs[k]), 4), "above_threshold": bool(probs[k] >= threshold),
                          "evidence_step": int(steps[k]), "evidence_frame": int(fi[min(int(steps[k]), T - 1)]),
                          "points_range": f"{item.points_min}-{item.points_max}", "description": item.description})
         res["all_deduction_probs"] = {info.item_ids[k]: round(float(p), 4) for k, p in enumerate(probs)}
@@ -308,7 +310,7 @@ def score_video(video: str | os.PathLike, checkpoint: str | os.PathLike, *, acti
         "fps": target.extra.get("fps"), "action_code": target.action_code,
         "code_description": rules.describe_code(target.action_code), "dd": str(target.dd),
         **{k: v for k, v in res.items()},
-        "stages": stages, "deductions": deds, "cuts": list(target.cuts),
+        "stages": stages, "deductions": deds, "deduction_threshold": threshold, "cuts": list(target.cuts),
         "steps": {"frame_index": fi.tolist(),
                   "stage_probs": None if stage_probs is None else np.round(stage_probs, 4).tolist()},
         "provenance": {"model": cfg.model_name, "checkpoint": str(checkpoint),

@@ -112,6 +112,11 @@ def render_sheet(result: Mapping[str, Any], strip: Sequence[Mapping[str, Any]],
     # Deductions.
     parts.append("<section id='deductions'><h2>Likely deductions</h2>")
     deds = result.get("deductions", [])
+    if deds and not any(d.get("above_threshold", True) for d in deds):
+        thr = result.get("deduction_threshold")
+        parts.append(f"<p class='muted' id='no-confident-deduction'>No deduction item reaches the reporting "
+                     f"threshold{f' ({float(thr):.0%})' if thr is not None else ''}; the three most likely are "
+                     f"shown.</p>")
     if not deds:
         parts.append("<p class='muted'>No deduction item above the reporting threshold.</p>")
     else:
@@ -122,7 +127,8 @@ def render_sheet(result: Mapping[str, Any], strip: Sequence[Mapping[str, Any]],
             img = evidence.get(d["item"])
             ev = (f"<img src='{img}' alt='evidence frame {d.get('evidence_frame')}'><div class='muted'>frame "
                   f"{_e(d.get('evidence_frame'))}</div>") if img else f"frame {_e(d.get('evidence_frame', '-'))}"
-            parts.append(f"<tr class='deduction' data-item='{_e(d['item'])}'><td><b>{_e(d.get('name', d['item']))}"
+            unsure = "" if d.get("above_threshold", True) else " style='opacity:.6'"
+            parts.append(f"<tr class='deduction' data-item='{_e(d['item'])}'{unsure}><td><b>{_e(d.get('name', d['item']))}"
                          f"</b></td><td>{_e(STAGE_LABELS.get(d.get('stage'), d.get('stage')))}</td><td>"
                          f"<span class='prob' style='width:{int(60 * p)}px'></span>{p:.0%}</td><td>{ev}</td>"
                          f"<td class='muted'>{_e(d.get('description', ''))}</td></tr>")
