@@ -17,3 +17,21 @@ def shared_data_dir() -> Path:
     if not path.is_dir():
         pytest.skip(f"shared data folder {path} is absent (expected beside the repository as ../shared/data)")
     return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def knowledge_cache(tmp_path_factory):
+    """Point the judgemind cache (knowledge-bank embeddings) at a per-session folder shared by all test folders
+    and their subprocesses, so tests never write to the user's cache."""
+    import os
+
+    path = tmp_path_factory.getbasetemp() / "judgemind-cache"
+    path.mkdir(exist_ok=True)
+    old = os.environ.get("JUDGEMIND_CACHE_DIR")
+    os.environ["JUDGEMIND_CACHE_DIR"] = str(path)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    yield path
+    if old is None:
+        os.environ.pop("JUDGEMIND_CACHE_DIR", None)
+    else:
+        os.environ["JUDGEMIND_CACHE_DIR"] = old

@@ -1,27 +1,10 @@
-"""Fixtures for the model tests: a tiny in-memory training split (toy features, T=16, D=8) and a session cache for
-the knowledge-bank sentence embeddings (so MiniLM runs at most once per test session)."""
+"""Fixtures for the model tests: a tiny in-memory training split (toy features, T=16, D=8); the knowledge-bank
+cache folder is the session fixture ``knowledge_cache`` of tests/conftest.py."""
 
 from __future__ import annotations
 
 import pytest
 import torch
-
-
-@pytest.fixture(scope="session", autouse=True)
-def knowledge_cache(tmp_path_factory):
-    """Point the judgemind cache at a per-session folder shared by all test folders (and subprocesses)."""
-    import os
-
-    path = tmp_path_factory.getbasetemp() / "judgemind-cache"
-    path.mkdir(exist_ok=True)
-    old = os.environ.get("JUDGEMIND_CACHE_DIR")
-    os.environ["JUDGEMIND_CACHE_DIR"] = str(path)
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    yield path
-    if old is None:
-        os.environ.pop("JUDGEMIND_CACHE_DIR", None)
-    else:
-        os.environ["JUDGEMIND_CACHE_DIR"] = old
 
 
 @pytest.fixture(scope="session")

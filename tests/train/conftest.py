@@ -1,5 +1,5 @@
 """Fixtures for the training tests: a tiny FineSkiing toy dataset on disk (24 records, T=16 steps, D=8 features,
-no videos) with its feature cache, a session cache for the knowledge bank, and a CLI runner."""
+no videos) with its feature cache and a CLI runner (the knowledge-bank cache is tests/conftest.py's ``knowledge_cache``)."""
 
 from __future__ import annotations
 
@@ -12,20 +12,6 @@ import pytest
 
 # Small and fast: every tiny run uses these (d_model 16, one thread per process).
 FAST = ["--set", "model.d_model=16", "--set", "model.queries=2", "--threads", "1"]
-
-
-@pytest.fixture(scope="session", autouse=True)
-def knowledge_cache(tmp_path_factory):
-    path = tmp_path_factory.getbasetemp() / "judgemind-cache"
-    path.mkdir(exist_ok=True)
-    old = os.environ.get("JUDGEMIND_CACHE_DIR")
-    os.environ["JUDGEMIND_CACHE_DIR"] = str(path)
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    yield path
-    if old is None:
-        os.environ.pop("JUDGEMIND_CACHE_DIR", None)
-    else:
-        os.environ["JUDGEMIND_CACHE_DIR"] = old
 
 
 @pytest.fixture(scope="session")

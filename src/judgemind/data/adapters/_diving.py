@@ -7,7 +7,8 @@ import random
 from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Iterable, Sequence
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
 
 from judgemind.data.records import JudgeScore, Record
 from judgemind.errors import JudgemindError
@@ -186,3 +187,21 @@ def seeded_val(train_ids: Sequence[str], fraction: float = VAL_FRACTION, seed: i
     k = round(fraction * len(train_ids))
     chosen = set(random.Random(seed).sample(sorted(train_ids), k))
     return [i for i in train_ids if i in chosen]
+
+
+def read_official_splits(src: Path, files: Sequence[tuple[str, str]], sample_id: Callable[[Any, str], str],
+                         ids: set[str], records_file: str) -> dict[str, list[str]]:
+    """The official split lists (``(split name, pickle file)`` pairs) as record ids, each id checked against the
+    converted records. ``sample_id(key, where)`` turns one pickled sample key into a record id."""
+    from judgemind.data.safe_pickle import safe_load_pickle
+
+    splits: dict[str, list[str]] = {}
+    for name, f in files:
+        lst = safe_load_pickle(src / f)
+        if not isinstance(lst, (list, tuple)):
+            raise JudgemindError(f"{src / f}: expected a list of sample ids, got {type(lst).__name__}")
+        splits[name] = [sample_id(k, str(src / f)) for k in lst]
+        missing = [i for i in splits[name] if i not in ids]
+        if missing:
+            raise JudgemindError(f"{src / f}: {len(missing)} sample(s) not in {records_file}, e.g. {missing[0]}")
+    return splits

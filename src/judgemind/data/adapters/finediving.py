@@ -40,7 +40,8 @@ import os
 from pathlib import Path
 from typing import Any, Mapping
 
-from judgemind.data.adapters._diving import check_score, dec, judge_scores, repair_marks, seeded_val
+from judgemind.data.adapters._diving import (check_score, dec, judge_scores, read_official_splits,
+                                            repair_marks, seeded_val)
 from judgemind.data.records import DatasetMeta, Record
 from judgemind.data.safe_pickle import safe_load_pickle
 from judgemind.errors import JudgemindError
@@ -215,15 +216,8 @@ def load_finediving(annotations_dir: str | os.PathLike, *, val_list: str | os.Pa
         records.append(_record(video, inst, c, fine[k], types, src))
     ids = {r.id for r in records}
 
-    splits: dict[str, list[str]] = {}
-    for name, f in (("train", TRAIN_FILE), ("test", TEST_FILE)):
-        lst = safe_load_pickle(src / f)
-        if not isinstance(lst, (list, tuple)):
-            raise JudgemindError(f"{src / f}: expected a list of sample ids, got {type(lst).__name__}")
-        splits[name] = [record_id(*_key(k, str(src / f))) for k in lst]
-        missing = [i for i in splits[name] if i not in ids]
-        if missing:
-            raise JudgemindError(f"{src / f}: {len(missing)} sample(s) not in {COARSE_FILE}, e.g. {missing[0]}")
+    splits = read_official_splits(src, (("train", TRAIN_FILE), ("test", TEST_FILE)),
+                                  lambda k, where: record_id(*_key(k, where)), ids, COARSE_FILE)
 
     val, val_note = None, None
     if val_list == AUTO:

@@ -26,7 +26,8 @@ import os
 from pathlib import Path
 from typing import Any, Mapping
 
-from judgemind.data.adapters._diving import check_score, dec, judge_scores, repair_marks, seeded_val
+from judgemind.data.adapters._diving import (check_score, dec, judge_scores, read_official_splits,
+                                            repair_marks, seeded_val)
 from judgemind.data.records import DatasetMeta, Record
 from judgemind.data.safe_pickle import safe_load_pickle
 from judgemind.errors import JudgemindError
@@ -116,15 +117,8 @@ def load_mtl_aqa(info_dir: str | os.PathLike) -> tuple[DatasetMeta, list[Record]
             raise JudgemindError(f"{src / ANNOTATIONS_FILE}: sample {key}: expected a dict of fields")
         records.append(_record(key, d, src))
     ids = {r.id for r in records}
-    splits: dict[str, list[str]] = {}
-    for name, f in (("train", TRAIN_FILE), ("test", TEST_FILE)):
-        lst = safe_load_pickle(src / f)
-        if not isinstance(lst, (list, tuple)):
-            raise JudgemindError(f"{src / f}: expected a list of sample ids, got {type(lst).__name__}")
-        splits[name] = [record_id(*_key(k, str(src / f))) for k in lst]
-        missing = [i for i in splits[name] if i not in ids]
-        if missing:
-            raise JudgemindError(f"{src / f}: {len(missing)} sample(s) not in {ANNOTATIONS_FILE}, e.g. {missing[0]}")
+    splits = read_official_splits(src, (("train", TRAIN_FILE), ("test", TEST_FILE)),
+                                  lambda k, where: record_id(*_key(k, where)), ids, ANNOTATIONS_FILE)
     val = seeded_val(splits["train"])
     chosen = set(val)
     splits = {"train": [i for i in splits["train"] if i not in chosen], "val": val, "test": splits["test"]}
