@@ -50,18 +50,17 @@ class Target:
 
 def find_dataset_record(video: Path, start: int | None, end: int | None):
     """The FineSkiing record of ``video`` if a parent folder is a dataset that lists it, else None."""
-    from judgemind.data.dataset import read_meta, read_records
+    from judgemind.data.dataset import read_records
 
     vreal = os.path.realpath(video)
     for parent in list(video.resolve().parents)[:6]:
         if (parent / "dataset.json").is_file() and (parent / "annotations.jsonl").is_file():
-            meta, _ = read_meta(parent)
             records, _ = read_records(parent)
             hits = [r for r in records if os.path.realpath(parent / r.video) == vreal]
             if start is not None:
                 hits = [r for r in hits if r.frames[0] <= start < r.frames[1]] or hits
             if hits:
-                return parent, meta, hits[0]
+                return parent, hits[0]
     return None
 
 
@@ -98,7 +97,7 @@ def resolve_target(video: str | os.PathLike, action_code: str | None, dd: str | 
     path = Path(video)
     info = probe_video(path)  # missing / empty / not a video -> VideoError naming the file
     found = find_dataset_record(path, start, end) if use_dataset else None
-    rec = found[2] if found else None
+    rec = found[1] if found else None
     code = action_code or (rec.action_code if rec else None)
     if not code:
         raise JudgemindError(f"{path}: the jump's action code is needed (it sets the DD and the model's prior "
@@ -182,18 +181,17 @@ def build_extractor(manifest: dict, weights: str | None = None):
 def _batch(feats: dict, target: Target, info) -> dict:
     import torch
 
-    from judgemind.train.data import code_features
+    from judgemind.train.data import code_features, shot_index
 
     T = feats["global"].shape[0]
     fi = feats["frame_index"].astype(np.int64)
-    cuts = np.sort(np.asarray(target.cuts, np.int64))
     nan = float("nan")
     vocab = {c: i for i, c in enumerate(getattr(info, "action_codes", ()) or ())}
     return {
         "global": torch.from_numpy(feats["global"]).float()[None],
         "foreground": torch.from_numpy(feats["foreground"]).float()[None],
         "mask": torch.ones(1, T, dtype=torch.bool),
-        "shot": torch.from_numpy(np.searchsorted(cuts, fi, side="right").astype(np.int64))[None],
+        "shot": torch.from_numpy(shot_index(target.cuts, fi))[None],
         "stage": torch.full((1, T), -100, dtype=torch.long),
         "bounds": torch.full((1, 2), -1, dtype=torch.long),
         "code": torch.from_numpy(code_features(target.action_code))[None],
@@ -208,7 +206,7 @@ def _batch(feats: dict, target: Target, info) -> dict:
     }
 
 
-def compose(out, target: Target, info, threshold: float) -> dict:
+def compose(out, target: Target, info) -> dict:
     """Model output of one video -> the judge's numbers (rules engine: consensus judge, caps, truncation)."""
     import torch
 
@@ -248,7 +246,7 @@ def compose(out, target: Target, info, threshold: float) -> dict:
 def score_video(video: str | os.PathLike, checkpoint: str | os.PathLike, *, action_code: str | None = None,
                 dd: str | None = None, start: int | None = None, end: int | None = None,
                 locator: str | None = None, weights: str | None = None, threshold: float = 0.3,
-                strip_frames: int = 12, use_dataset: bool = True) -> tuple[dict, dict]:
+                use_dataset: bool = True) -> tuple[dict, dict]:
     """Score one jump. Returns ``(result JSON dict, assets)`` where assets hold the images for the sheet."""
     import torch
 
@@ -275,7 +273,7 @@ def score_video(video: str | os.PathLike, checkpoint: str | os.PathLike, *, acti
     batch = _batch(feats, target, info)
     with torch.no_grad():
         out = model(batch)
-    res = compose(out, target, info, threshold)
+    res = compose(out, target, info)
     fi = feats["frame_index"].astype(np.int64)
     T = len(fi)
     # stages: decoded boundaries in steps -> frames

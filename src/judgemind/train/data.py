@@ -194,13 +194,18 @@ def _missing_report(cache: FeatureCache, records: list[Record], split: str) -> N
                              f"(it resumes and fills the missing ones)")
 
 
+def shot_index(cuts, frame_index: np.ndarray) -> np.ndarray:
+    """Camera-shot index (0, 1, ...) of each step: the number of cuts (first frames of new shots) at or before the
+    step's centre frame. ``frame_index`` (T,) -> int64 (T,)."""
+    return np.searchsorted(np.sort(np.asarray(cuts, dtype=np.int64)), frame_index, side="right").astype(np.int64)
+
+
 def _targets(rec: Record, fi: np.ndarray, info: DataInfo) -> dict[str, np.ndarray]:
     """Per-record target arrays for steps with centre frames ``fi`` (T,)."""
     flight0, landing0 = rec.stages[STAGES[1]][0], rec.stages[STAGES[2]][0]
     stage = (fi >= flight0).astype(np.int64) + (fi >= landing0).astype(np.int64)
     bounds = np.array([(stage == 0).sum(), (stage <= 1).sum()], dtype=np.int64)
-    cuts = np.sort(np.asarray(rec.cuts, dtype=np.int64))
-    shot = np.searchsorted(cuts, fi, side="right").astype(np.int64)
+    shot = shot_index(rec.cuts, fi)
     means = rec.component_means()
     comps = np.array([float(means[c]) if c in means else math.nan for c in ("air", "form", "landing")],
                      dtype=np.float32)
