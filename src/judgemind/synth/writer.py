@@ -40,8 +40,13 @@ SPLIT_SHARES = (("train", 0.70), ("val", 0.15), ("test", 0.15))
 # Entries of OUT that --overwrite removes (anything else is left alone).
 _OWNED = ("dataset.json", "annotations.jsonl", VIDEO_DIR, SYNTH_DIR, "features")
 
-# libx264 with one thread is deterministic: the same frames give the same bytes.
-X264_OPTIONS = {"preset": "veryfast", "crf": "23", "threads": "1"}
+# The same frames must give the same bytes in any process. One thread is not enough: libx264's macroblock-tree
+# rate control (mbtree, on by default) reads uninitialised memory in its SIMD code, so the quantiser of a
+# macroblock - and the decoded pixels, by up to ~60 grey levels from frame 0 on - depended on what the process had
+# allocated before (measured: 5 encodings of the same frames in one process gave 4 different files at 64-160 px).
+# With mbtree off the output is identical across encodings, processes, worker counts and PYTHONHASHSEED
+# (tests/synth/test_determinism.py); the cost is a few per cent more bits at the same CRF.
+X264_OPTIONS = {"preset": "veryfast", "crf": "23", "threads": "1", "x264-params": "mbtree=0"}
 
 
 # --------------------------------------------------------------------------------------------------------------
