@@ -85,6 +85,18 @@ def add_parser(sub) -> None:
     i.add_argument("--json", action="store_true", help="print the summary as JSON")
     i.set_defaults(func=run_info)
 
+    st = ds.add_parser("stats", help="a dataset's floor and ceilings: code prior, fault oracle, judge agreement",
+                       description="Measure what every accuracy figure on this dataset should be read against: the "
+                       "code prior (train mean per action code; the floor), the fault oracle (the annotated "
+                       "deduction items and points, fitted on train; a ceiling) overall and per component, the "
+                       "judges' agreement with the panel, the share of jumps with each deduction item, the spread "
+                       "of each component and the athlete's box height per stage. Prints a summary and writes "
+                       "the figures as JSON (atomically).")
+    st.add_argument("dir", metavar="DIR", help="dataset folder with train and test splits")
+    st.add_argument("--out", metavar="FILE", help="JSON file to write (default: DIR/stats.json)")
+    st.add_argument("--json", action="store_true", help="print the JSON instead of the summary")
+    st.set_defaults(func=run_stats)
+
 
 def _help(parser) -> int:
     parser.print_help()
@@ -253,4 +265,23 @@ def run_info(args) -> int:
         w(f"  deductions     {s['deductions']}\n")
     if errors:
         w(f"  {errors} validation error(s): run `judgemind data validate {root}`\n")
+    return 0
+
+
+def run_stats(args) -> int:
+    from judgemind.data import load_dataset
+    from judgemind.data.stats import dataset_stats, format_stats
+    from judgemind.utils.atomic import atomic_write_text
+
+    root = Path(args.dir)
+    if not root.is_dir():
+        raise JudgemindError(f"{root}: no such dataset folder")
+    s = dataset_stats(load_dataset(root, check_videos=False))
+    out = Path(args.out) if args.out else root / "stats.json"
+    text = json.dumps(s, indent=2) + "\n"
+    try:
+        atomic_write_text(out, text)
+    except OSError as e:
+        raise JudgemindError(f"cannot write {out}: {e.strerror or e}") from None
+    print(text if args.json else format_stats(s) + f"\n  written to {out}")
     return 0

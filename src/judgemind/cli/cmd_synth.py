@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 _EXAMPLES = """examples:
+  judgemind synth data/bench --preset bench           the SynthAerials benchmark (2000 jumps, 160 px, seed 2026)
   judgemind synth data/synth --n 300 --seed 0
   judgemind synth data/small --n 24 --size 96 --fps 25 --codes bLT,bFdFF --preview data/small/contact.png
   judgemind synth data/synth --n 300 --seed 0        (again: resumes an interrupted run)
@@ -27,10 +28,13 @@ def add_parser(sub) -> None:
     )
     p.add_argument("out", metavar="OUT", help="dataset folder to create (new or empty, or an unfinished run of the "
                                                "same settings)")
-    p.add_argument("--n", type=int, default=300, help="number of jumps (default 300)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--size", type=int, default=128, help="square frame size in pixels, even, >= 64 (default 128)")
-    p.add_argument("--fps", type=float, default=25.0, help="frames per second (default 25)")
+    p.add_argument("--preset", help="a named standard set: 'bench' = the SynthAerials benchmark every accuracy "
+                                    "figure is quoted on (2000 jumps, 1400/300/300, 160 px, seed 2026); --n, "
+                                    "--seed, --size, --fps override it")
+    p.add_argument("--n", type=int, default=None, help="number of jumps (default 300)")
+    p.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
+    p.add_argument("--size", type=int, default=None, help="square frame size in pixels, even, >= 64 (default 128)")
+    p.add_argument("--fps", type=float, default=None, help="frames per second (default 25)")
     p.add_argument("--workers", type=int, default=2, help="processes rendering jumps in parallel (default 2)")
     p.add_argument("--codes", help="comma-separated jump codes to draw from uniformly (default: a World-Cup-like "
                                    "mix of the DD table's codes; see `judgemind rules codes`)")
@@ -46,12 +50,18 @@ def run(args) -> int:
     import time
 
     from judgemind.synth import generate, write_preview
+    from judgemind.synth.stats import box_height_table
+    from judgemind.synth.writer import resolve_preset
 
+    defaults = {"n": 300, "seed": 0, "size": 128, "fps": 25.0}
+    prm = resolve_preset(args.preset, n=args.n, seed=args.seed, size=args.size, fps=args.fps)
+    prm = {**defaults, **prm}
     t0 = time.time()
-    out = generate(args.out, n=args.n, seed=args.seed, size=args.size, fps=args.fps, workers=args.workers,
+    out = generate(args.out, n=prm["n"], seed=prm["seed"], size=prm["size"], fps=prm["fps"], workers=args.workers,
                    codes=args.codes, overwrite=args.overwrite, progress=not args.no_progress)
-    print(f"wrote {args.n} synthetic jumps to {out} in {time.time() - t0:.1f} s "
-          f"(check: judgemind data validate {out})")
+    print(f"wrote {prm['n']} synthetic jumps ({prm['size']} px, seed {prm['seed']}) to {out} in "
+          f"{time.time() - t0:.1f} s (check: judgemind data validate {out}; ceilings: judgemind data stats {out})")
+    print(box_height_table(out))
     if args.preview:
         png = write_preview(out, args.preview)
         print(f"contact sheet: {png}")

@@ -14,7 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
-from judgemind.data.records import SCHEMA_VERSION, SCORING_FORMATS, DatasetMeta, Problem, Record, record_from_dict
+from judgemind.data.records import SCHEMA_VERSION, SCORING_FORMATS, SUPPORTED_SCHEMA_VERSIONS, DatasetMeta, Problem, Record, record_from_dict
 from judgemind.errors import JudgemindError, ValidationError
 from judgemind.utils.atomic import atomic_path, atomic_write_text
 
@@ -99,9 +99,21 @@ def read_meta(root: str | os.PathLike) -> tuple[DatasetMeta | None, list[Problem
             probs.append(Problem(f, "missing required field", field=k, rule="required"))
     if probs:
         return None, probs
-    if d.get("schema_version", SCHEMA_VERSION) != SCHEMA_VERSION:
-        probs.append(Problem(f, f"schema version {d.get('schema_version')!r} is not supported (this judgemind "
-                                f"reads version {SCHEMA_VERSION})", field="schema_version", rule="version"))
+    version = d.get("schema_version", 1)
+    if isinstance(version, bool) or version not in SUPPORTED_SCHEMA_VERSIONS:
+        probs.append(Problem(f, f"schema version {version!r} is not supported (this judgemind reads versions "
+                                f"{', '.join(map(str, SUPPORTED_SCHEMA_VERSIONS))})", field="schema_version",
+                             rule="version"))
+        version = SCHEMA_VERSION
+    skeleton = None
+    if d.get("skeleton") is not None:
+        from judgemind.data.skeleton import layout_from_dict
+
+        skeleton, why = layout_from_dict(d["skeleton"])
+        if why:
+            probs.append(Problem(f, why, field="skeleton", rule="skeleton"))
+        elif version < 2:
+            probs.append(Problem(f, "skeletons need schema_version 2", field="schema_version", rule="version"))
     try:
         fps = float(d["fps"])
         if not fps > 0:
@@ -127,9 +139,9 @@ def read_meta(root: str | os.PathLike) -> tuple[DatasetMeta | None, list[Problem
     meta = DatasetMeta(
         name=str(d["name"]), fps=fps, splits={k: tuple(v) for k, v in splits.items()}, scoring=scoring,
         stage_names=tuple(stage_names),
-        catalogue_version=str(d.get("catalogue_version", "1")), schema_version=int(d.get("schema_version", 1)),
+        catalogue_version=str(d.get("catalogue_version", "1")), schema_version=int(version),
         synthetic=bool(d.get("synthetic", False)), source=str(d.get("source", "")),
-        description=str(d.get("description", "")), extra=d.get("extra") or {})
+        description=str(d.get("description", "")), extra=d.get("extra") or {}, skeleton=skeleton)
     return meta, []
 
 

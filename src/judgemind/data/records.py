@@ -14,6 +14,9 @@ JSON layout of one record (schema v1)::
      "deductions": [{"item": "bent_knees", "stage": "flight", "points": 0.3, "frames": [120, 140], "severity": 0.4}],
      "boxes": {"0": [x0, y0, x1, y1], ...}, "cuts": [95, 180], "extra": {...}}
 
+Schema v2 adds the optional ``"skeleton": "skeletons/jump_0001.npy"`` (per-frame 2D + visibility + 3D points of
+the layout declared in dataset.json; see :mod:`judgemind.data.skeleton`). Version-1 data sets load unchanged.
+
 Frames are half-open ``[start, end)`` indices of decoded video frames, counted from 0.
 """
 
@@ -26,7 +29,8 @@ from typing import Any, Mapping
 
 STAGES: tuple[str, ...] = ("takeoff", "flight", "landing")
 COMPONENTS: tuple[str, ...] = ("air", "form", "landing")
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+SUPPORTED_SCHEMA_VERSIONS = (1, 2)
 SCORING_FORMATS = ("aerials5", "aerials7", "diving")
 
 
@@ -115,6 +119,7 @@ class Record:
     boxes: Mapping[int, tuple[float, float, float, float]] | None = None
     cuts: tuple[int, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
+    skeleton: str | None = None  # schema v2: path of the skeleton array file, relative to the data set root
 
     @property
     def n_frames(self) -> int:
@@ -164,6 +169,8 @@ class Record:
             d["boxes"] = {str(k): [round(float(v), 2) for v in b] for k, b in sorted(self.boxes.items())}
         if self.cuts:
             d["cuts"] = list(self.cuts)
+        if self.skeleton is not None:
+            d["skeleton"] = self.skeleton
         if self.extra:
             d["extra"] = dict(self.extra)
         return d
@@ -184,6 +191,7 @@ class DatasetMeta:
     source: str = ""
     description: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
+    skeleton: Any = None  # schema v2: a judgemind.data.skeleton.SkeletonLayout when records carry skeletons
 
     def to_dict(self) -> dict:
         return {
@@ -197,6 +205,7 @@ class DatasetMeta:
             "source": self.source,
             "description": self.description,
             "splits": {k: list(v) for k, v in self.splits.items()},
+            **({"skeleton": self.skeleton.to_dict()} if self.skeleton is not None else {}),
             **({"extra": dict(self.extra)} if self.extra else {}),
         }
 
@@ -270,7 +279,7 @@ def _plain(value: Any) -> Any:
 
 
 _RECORD_KEYS = {"id", "video", "frames", "action_code", "dd", "sex", "event", "athlete", "synchro", "stages",
-                "judges", "final_score", "deductions", "boxes", "cuts", "extra"}
+                "judges", "final_score", "deductions", "boxes", "cuts", "extra", "skeleton"}
 _REQUIRED = ("id", "video", "frames", "action_code", "dd", "stages", "judges", "final_score")
 
 
@@ -406,11 +415,16 @@ def record_from_dict(d: Any, file: str = "annotations.jsonl", line: int | None =
         extra = {}
     extra = _plain(extra)
     sex, event, athlete = _opt_str(c, d, "sex"), _opt_str(c, d, "event"), _opt_str(c, d, "athlete")
+    skeleton = d.get("skeleton")
+    if skeleton is not None and (not isinstance(skeleton, str) or not skeleton or "\x00" in skeleton):
+        c.add("skeleton", f"expected the path of the skeleton array file relative to the dataset root, got "
+                          f"{skeleton!r}", "type")
+        skeleton = None
 
     if any(p.level == "error" for p in c.problems) or frames is None or dd is None or final is None:
         return None, c.problems
     rec = Record(id=d["id"], video=d["video"], frames=frames, action_code=d["action_code"], dd=dd,
                  stages=stages, judges=tuple(judges), final_score=final, deductions=tuple(deductions),
                  sex=sex, event=event, athlete=athlete, synchro=synchro, boxes=boxes, cuts=tuple(cuts),
-                 extra=dict(extra))
+                 extra=dict(extra), skeleton=skeleton)
     return rec, c.problems

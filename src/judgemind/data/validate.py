@@ -132,6 +132,9 @@ def validate_record(rec: Record, meta: DatasetMeta, root: Path, file: str, line:
         if outside:
             add("boxes", f"{len(outside)} box(es) for frames outside [{a}, {b}), e.g. frame {outside[0]}", "interval")
 
+    if rec.skeleton is not None:
+        _check_skeleton(rec, meta, root, add)
+
     if meta.scoring.startswith("aerials"):
         try:
             parse_jump_code(rec.action_code)
@@ -188,6 +191,27 @@ def validate_record(rec: Record, meta: DatasetMeta, root: Path, file: str, line:
                 else:
                     add("final_score", msg, "final_score")
     return probs
+
+
+def _check_skeleton(rec: Record, meta: DatasetMeta, root: Path, add) -> None:
+    """Schema v2: the record's skeleton file exists inside the root and holds a valid array for its frames."""
+    from judgemind.data.skeleton import check_array, read_array
+    from judgemind.errors import JudgemindError
+
+    if meta.skeleton is None:
+        add("skeleton", "the record names a skeleton file but dataset.json declares no skeleton layout "
+                        "(\"skeleton\": {\"points\": [...], \"frame_size\": [w, h]}, schema_version 2)", "skeleton")
+        return
+    if not _path_inside(root, rec.skeleton):
+        add("skeleton", f"path {rec.skeleton!r} escapes the dataset root; use a path relative to {root}", "path")
+        return
+    try:
+        arr = read_array(root / rec.skeleton)
+    except JudgemindError as e:
+        add("skeleton", str(e), "skeleton")
+        return
+    for msg in check_array(arr, rec.n_frames, meta.skeleton):
+        add("skeleton", f"{root / rec.skeleton}: {msg}", "skeleton")
 
 
 def validate_dataset(root: str | os.PathLike, *, check_videos: bool = True):

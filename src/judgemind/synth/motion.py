@@ -60,6 +60,7 @@ class Motion:
     root: np.ndarray
     ground: np.ndarray
     timeline: Timeline
+    angles: dict | None = None  # per-frame radians: the joint angles of ``skeleton`` + pitch, twist, roll, yaw
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -234,6 +235,14 @@ def _twist_angle(spec: JumpSpec, p: np.ndarray, twists) -> np.ndarray:
     """Twist angle at somersault progress ``p``; early twist starts the first twist sooner, a late finish
     stretches the last one towards touchdown."""
     early, late = spec.severity("early_twist"), spec.severity("late_twist_finish")
+    uneven = spec.fault("uneven_twists")
+    if uneven is not None and len(twists) >= 2:
+        # part of one somersault's twisting is done in the next (or the previous) one: the total is unchanged
+        twists = list(twists)
+        k = 0 if uneven.direction > 0 else len(twists) - 2
+        (a0, b0, t0), (a1, b1, t1) = twists[k], twists[k + 1]
+        moved = min(t0, t1) * 0.6 * uneven.severity * uneven.direction
+        twists[k], twists[k + 1] = (a0, b0, t0 - moved), (a1, b1, t1 + moved)
     psi = np.zeros_like(p)
     for i, (a, b, turns) in enumerate(twists):
         L = b - a
@@ -275,10 +284,10 @@ def compute_motion(spec: JumpSpec, fps: float) -> Motion:
     pitch, twist, ground_in, ground_la = _somersault_and_twist(spec, clk, p, twists)
     roll, yaw = np.zeros(tl.n_frames), np.zeros(tl.n_frames)
     _apply_faults(spec, a, clk.t, clk.u, clk.tau, pitch, roll, yaw, tuck, clk.fli, clk.lan)
-    _apply_style(spec, a, clk.t, clk.fli)
     rel = np.einsum("tij,tkj->tki", orientation(pitch, twist, roll, yaw), skeleton(a, spec.athlete.height / 1.75))
     root, ground = _root_path(spec, tl, clk, rel, ground_in, ground_la)
-    return Motion(points=root[:, None, :] + rel, root=root, ground=ground, timeline=tl)
+    angles = {**a, "pitch": pitch, "twist": twist, "roll": roll, "yaw": yaw}
+    return Motion(points=root[:, None, :] + rel, root=root, ground=ground, timeline=tl, angles=angles)
 
 
 def _joint_angles(spec: JumpSpec, clk: _Clock):
@@ -435,6 +444,13 @@ def _apply_faults(spec: JumpSpec, a, t, u, tau, pitch, roll, yaw, tuck, fli, lan
             a[f"sh_abd_{side}"] += (70 * _D - a[f"sh_abd_{side}"]) * env
             a[f"sh_flex_{side}"] += (20 * _D - a[f"sh_flex_{side}"]) * env
             a[f"elbow_{side}"] *= 1.0 - env
+        elif item == "no_weight_on_skis":
+            # lands on the back and slides on it, skis in the air, until the end of the clip
+            pitch += (95 + 25 * s) * _D * env
+            for sd in ("l", "r"):
+                a[f"hip_{sd}"] += 70 * _D * env
+                a[f"knee_{sd}"] += 40 * _D * env
+                a[f"sh_abd_{sd}"] += 60 * _D * env
         elif item in ("back_slap", "body_contact"):
             if item == "back_slap":
                 pitch += (55 + 35 * s) * _D * env
@@ -455,17 +471,3 @@ def _apply_faults(spec: JumpSpec, a, t, u, tau, pitch, roll, yaw, tuck, fli, lan
                 a[f"knee_{sd}"] += 50 * _D * (0.5 + 0.5 * np.sin(2 * math.pi * 1.7 * tau + ph)) * lan
         # early_rotation, weak_takeoff, short_flight, long_flight, early_twist and late_twist_finish act on the
         # take-off pose, the speed and the twist schedule (compute_motion, spec._finish_physics).
-
-
-def _apply_style(spec: JumpSpec, a, t, fli) -> None:
-    """A less skilled execution is a little looser in the air: small arm and knee wobbles."""
-    loose = float(np.clip(-spec.skill, 0.0, 2.0)) * 0.5
-    if loose <= 0:
-        return
-    ph = (spec.index * 0.6180339887) % 1.0 * 2 * math.pi
-    w = 2 * math.pi * 1.7 * t + ph
-    m = loose * fli
-    a["sh_abd_l"] += 10 * _D * m * np.sin(w)
-    a["sh_abd_r"] += 10 * _D * m * np.sin(w + 1.3)
-    a["knee_l"] += 7 * _D * m * (1 + np.sin(w + 0.4))
-    a["knee_r"] += 7 * _D * m * (1 + np.sin(w + 0.9))

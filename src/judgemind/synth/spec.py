@@ -25,7 +25,7 @@ import numpy as np
 from judgemind.errors import JudgemindError
 from judgemind.synth import course
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
 N_ATHLETES = 48
 N_JUDGES = 5
 
@@ -39,8 +39,8 @@ _WOMEN_MAX_DD = 4.6
 _DD_CENTER = {"M": 4.45, "W": 3.9}
 
 FLIGHT_FORM_ITEMS = ("bent_knees", "legs_apart", "crossed_skis", "arms_flailing", "pike_in_layout",
-                     "arch_in_layout", "early_twist", "late_twist_finish", "loss_of_axis")
-CONTACT_ITEMS = ("hand_drag", "back_slap", "body_contact", "crash")
+                     "arch_in_layout", "early_twist", "late_twist_finish", "uneven_twists", "loss_of_axis")
+CONTACT_ITEMS = ("hand_drag", "back_slap", "body_contact", "crash", "no_weight_on_skis")
 SYNTH_ITEMS = ("early_rotation", "weak_takeoff", "short_flight", "long_flight", *FLIGHT_FORM_ITEMS,
                "landing_imbalance", "hard_compression", "turn_on_landing", "over_under_rotation", *CONTACT_ITEMS)
 FAULT_STAGE = {"early_rotation": "takeoff", "weak_takeoff": "takeoff", "short_flight": "flight",
@@ -170,6 +170,9 @@ class JumpSpec:
     scene: Scene
     judges: tuple[Judge, ...]
     judge_noise: tuple[tuple[float, float, float], ...]  # standard normal draws, one per judge and component
+    # standard normal draws, one per judge and catalogue item of SYNTH_ITEMS: each judge's error in perceiving
+    # the item's measured quantity (synth/measure.py)
+    perception: tuple[tuple[float, ...], ...] = ()
 
     @property
     def duration(self) -> float:
@@ -275,14 +278,16 @@ def judging_panel(seed: int) -> tuple[Judge, ...]:
     judges = []
     for _ in range(N_JUDGES):
         bias = (rng.normal(0, 0.05), rng.normal(0, 0.12), rng.normal(0, 0.07))
-        noise = (rng.uniform(0.04, 0.10), rng.uniform(0.08, 0.20), rng.uniform(0.05, 0.12))
+        # mark noise on top of each judge's perception of the items (synth/measure.py)
+        noise = (rng.uniform(0.02, 0.05), rng.uniform(0.04, 0.10), rng.uniform(0.03, 0.07))
         judges.append(Judge(tuple(float(b) for b in bias), tuple(float(s) for s in noise)))
     return tuple(judges)
 
 
 @functools.lru_cache(maxsize=64)
 def _code_info(code: str) -> tuple[int, bool, bool, dict]:
-    """(somersaults, has a layout somersault without twist or with, is twisting, DD per sex)."""
+    """(somersaults, has a layout somersault without twist or with, number of twisting somersaults, DD per
+    sex)."""
     from judgemind.rules import dd_entries, parse_jump_code
 
     jc = parse_jump_code(code)
@@ -296,7 +301,7 @@ def _code_info(code: str) -> tuple[int, bool, bool, dict]:
         dd["W"] = str(next(e.value for e in entries if e.sex == "W") if "W" in sexes
                       else next(e.value for e in entries if e.sex is None))
     layout = any(s.shape == "layout" for s in jc.somersaults)
-    return jc.n_somersaults, layout, jc.total_twists > 0, dd
+    return jc.n_somersaults, layout, sum(1 for s in jc.somersaults if s.twists), dd
 
 
 def check_codes(codes: Sequence[str]) -> tuple[str, ...]:
@@ -378,6 +383,7 @@ def sample_spec(seed: int, index: int, codes: Sequence[str] | None = None) -> Ju
         base_landing_time=float(rng.uniform(0.9, 1.15)), twist_dir=1 if rng.random() < 0.5 else -1,
         faults=faults, shots=(), scene=_sample_scene(rng), judges=judging_panel(seed),
         judge_noise=tuple(tuple(float(v) for v in rng.normal(size=3)) for _ in range(N_JUDGES)),
+        perception=perception_draws(seed, index),
     )
     spec = _finish_physics(spec)
     return dataclasses.replace(spec, shots=_sample_shots(rng, spec))
@@ -389,7 +395,8 @@ def _finish_physics(spec: JumpSpec) -> JumpSpec:
     speed = spec.ideal_speed * (1.0 + spec.speed_noise) * _air_factor(spec.faults)
     angle = spec.kicker_angle - math.radians(4.0) * _sev(spec.faults, "weak_takeoff")
     fl = course.flight(spec.kicker(), speed, angle)
-    fall = max(_sev(spec.faults, "crash"), 0.6 if _sev(spec.faults, "body_contact") else 0.0)
+    fall = max(_sev(spec.faults, "crash"), 0.6 if _sev(spec.faults, "body_contact") else 0.0,
+               0.8 if _sev(spec.faults, "no_weight_on_skis") else 0.0)
     landing_time = spec.base_landing_time + (0.3 + 0.2 * fall if fall else 0.0)
     return dataclasses.replace(spec, speed=speed, takeoff_angle=angle, flight_time=fl.duration,
                                landing_time=landing_time)
@@ -415,15 +422,26 @@ def _air_factor(faults: Sequence[Fault]) -> float:
     return f
 
 
-# Fault probabilities (times the jump's risk) and severity Beta(a, b) shapes.
-_P_TAKEOFF = {"early_rotation": (0.07, 1.6, 3.5), "weak_takeoff": (0.10, 1.6, 3.5)}
-_P_FORM = {"bent_knees": (0.14, 1.2, 11.0), "legs_apart": (0.10, 1.2, 11.0), "crossed_skis": (0.05, 1.2, 11.0),
-           "arms_flailing": (0.07, 1.2, 11.0), "pike_in_layout": (0.09, 1.2, 11.0), "arch_in_layout": (0.05, 1.2, 11.0),
-           "early_twist": (0.06, 1.5, 3.5), "late_twist_finish": (0.10, 1.5, 3.0), "loss_of_axis": (0.05, 1.2, 9.0)}
+# Fault probabilities (times the jump's risk) and severity Beta(a, b) shapes. Small form and landing faults are
+# common (as in real judging, few jumps get a clean 5.0 for form); many of the smallest stay below the judges'
+# visibility thresholds (synth/measure.py) and cost nothing.
+_P_TAKEOFF = {"early_rotation": (0.10, 1.6, 3.5), "weak_takeoff": (0.14, 1.6, 3.5)}
+_P_FORM = {"bent_knees": (0.35, 1.5, 8.0), "legs_apart": (0.25, 1.5, 8.0), "crossed_skis": (0.12, 1.5, 8.0),
+           "arms_flailing": (0.20, 1.5, 8.0), "pike_in_layout": (0.25, 1.5, 8.0), "arch_in_layout": (0.15, 1.5, 8.0),
+           "early_twist": (0.12, 1.5, 3.5), "late_twist_finish": (0.20, 1.5, 3.0), "uneven_twists": (0.15, 1.5, 3.0),
+           "loss_of_axis": (0.12, 1.5, 7.0)}
 _P_CONTACT = {"hand_drag": (0.06, 2.0, 2.0), "back_slap": (0.04, 2.0, 2.0), "body_contact": (0.03, 2.0, 2.0),
-              "crash": (0.035, 2.0, 2.0)}
-_P_LANDING = {"landing_imbalance": (0.16, 1.5, 3.5), "hard_compression": (0.10, 1.5, 3.0),
-              "turn_on_landing": (0.04, 1.5, 3.0), "over_under_rotation": (0.06, 1.5, 3.0)}
+              "crash": (0.035, 2.0, 2.0), "no_weight_on_skis": (0.025, 2.0, 2.0)}
+_P_LANDING = {"landing_imbalance": (0.35, 1.5, 3.5), "hard_compression": (0.25, 1.5, 3.0),
+              "turn_on_landing": (0.08, 1.5, 3.0), "over_under_rotation": (0.12, 1.5, 3.0)}
+
+
+def perception_draws(seed: int, index: int) -> tuple[tuple[float, ...], ...]:
+    """Standard normal draws (judges x SYNTH_ITEMS) of jump ``index``: each judge's error in perceiving each
+    item's measured quantity. From their own stream, so they do not shift any other choice of the jump."""
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(4, index)))
+    z = rng.normal(size=(N_JUDGES, len(SYNTH_ITEMS)))
+    return tuple(tuple(float(v) for v in row) for row in z)
 
 
 def jump_risk(dd: float, skill: float) -> float:
@@ -459,16 +477,21 @@ def sample_faults(rng: np.random.Generator, dd: float, skill: float, n_som: int,
             continue
         if item in ("early_twist", "late_twist_finish", "loss_of_axis") and not twisting:
             continue
+        if item == "uneven_twists" and twisting < 2:
+            continue
         if not hit:
             continue
         if item == "early_twist":
             start, end = 0.0, 0.25 + 0.25 * w1
         elif item == "late_twist_finish":
             start, end = 0.5 + 0.2 * w0, 0.98
+        elif item == "uneven_twists":
+            start, end = 0.08, 0.92
         else:
             start = 0.05 + 0.5 * w0
             end = min(0.95, start + 0.3 + 0.5 * w1)
-        out.append(Fault(item, sev, round(start, 4), round(end, 4)))
+        direction = (1 if w0 < 0.5 else -1) if item == "uneven_twists" else 1
+        out.append(Fault(item, sev, round(start, 4), round(end, 4), direction=direction))
     # landing: at most one contact with the snow (hand, back, body or a crash), then the standing faults
     u, side = rng.random(), 1 if rng.random() < 0.5 else -1
     contact = None
@@ -479,12 +502,12 @@ def sample_faults(rng: np.random.Generator, dd: float, skill: float, n_som: int,
         if u < min(acc, 0.8) and contact is None:
             contact = item
     windows = {"hand_drag": (0.08, 0.6), "back_slap": (0.05, 0.65), "body_contact": (0.05, 0.95),
-               "crash": (0.0, 1.0)}
+               "crash": (0.0, 1.0), "no_weight_on_skis": (0.05, 1.0)}
     if contact is not None:
         out.append(Fault(contact, sevs[contact], *windows[contact], direction=side))
     for item, (p, a, b) in _P_LANDING.items():
         hit, sev, w0, w1 = draw(p, a, b)
-        if not hit or contact == "crash":
+        if not hit or contact in ("crash", "no_weight_on_skis"):
             continue
         if item == "landing_imbalance":
             win = (0.05, 0.5 + 0.3 * w1)
@@ -535,19 +558,19 @@ def _shot(rng: np.random.Generator, kind: str, start: float) -> Shot:
     if kind == "side":
         x = rng.uniform(-4, 12)
         pos = (x, sign * rng.uniform(22, 40), course.height_at(x) + rng.uniform(1.5, 6))
-        frac, lag = rng.uniform(0.28, 0.5), rng.uniform(0.04, 0.2)
+        frac, lag = rng.uniform(0.5, 0.68), rng.uniform(0.04, 0.2)
     elif kind == "tele":
         x = rng.uniform(-2, 14)
         pos = (x, sign * rng.uniform(45, 70), course.height_at(x) + rng.uniform(1, 8))
-        frac, lag = rng.uniform(0.5, 0.75), rng.uniform(0.03, 0.12)
+        frac, lag = rng.uniform(0.62, 0.8), rng.uniform(0.03, 0.12)
     elif kind == "hill":
         x = rng.uniform(38, 50)
         pos = (x, sign * rng.uniform(3, 9), course.height_at(x) + rng.uniform(1.5, 5))
-        frac, lag = rng.uniform(0.2, 0.42), rng.uniform(0.05, 0.2)
+        frac, lag = rng.uniform(0.45, 0.6), rng.uniform(0.05, 0.2)
     elif kind == "rear":
         x = -course.KICKER_ZONE - course.TABLE_LENGTH - rng.uniform(22, 30)
         pos = (x, sign * rng.uniform(1, 5), course.height_at(x) + rng.uniform(3, 6))
-        frac, lag = rng.uniform(0.2, 0.4), rng.uniform(0.05, 0.2)
+        frac, lag = rng.uniform(0.45, 0.6), rng.uniform(0.05, 0.2)
     else:  # wide: far, almost static, the athlete small
         x = rng.uniform(5, 25)
         pos = (x, sign * rng.uniform(55, 85), course.height_at(x) + rng.uniform(3, 15))
@@ -574,12 +597,12 @@ def _sample_shots(rng: np.random.Generator, spec: JumpSpec) -> tuple[Shot, ...]:
         t = a + (b - a) * float(u[k])
         if 0.4 <= t <= total - 0.4 and (not cuts or t - cuts[-1] >= 0.4):
             cuts.append(round(t, 4))
-    first = str(rng.choice(["side", "rear", "wide", "tele"], p=[0.4, 0.3, 0.15, 0.15]))
+    first = str(rng.choice(["side", "rear", "wide", "tele"], p=[0.45, 0.3, 0.07, 0.18]))
     shots = [_shot(rng, first, 0.0)]
     for t in cuts:
         late = t >= t_td - 0.3
         kinds = ["side", "tele", "hill", "wide"]
-        p = np.array([0.35, 0.2, 0.3 if late else 0.15, 0.15])
+        p = np.array([0.4, 0.25, 0.3 if late else 0.15, 0.06])
         if shots[-1].kind in kinds:  # a cut always changes the viewpoint
             p[kinds.index(shots[-1].kind)] = 0.0
         kind = kinds[int(rng.choice(4, p=p / p.sum()))]

@@ -60,7 +60,8 @@ def summary(ds) -> dict:
     frac = J / 30.0
     corr = np.corrcoef(np.stack([comp["air"], comp["form"], comp["landing"], final]))
     n_faults = np.array([len(r.deductions) for r in recs])
-    contact = np.array([any(d.item in ("hand_drag", "back_slap", "body_contact", "crash") for d in r.deductions)
+    contact = np.array([any(d.item in ("hand_drag", "back_slap", "body_contact", "crash", "no_weight_on_skis")
+                            for d in r.deductions)
                         for r in recs])
     return {
         "n": len(recs),
@@ -80,6 +81,24 @@ def summary(ds) -> dict:
         "faults_per_jump": round(float(n_faults.mean()), 3),
         "clean_jumps": round(float(np.mean(n_faults == 0)), 3),
     }
+
+
+def box_height_table(root) -> str:
+    """The athlete's box height as a share of the frame height per stage (what `judgemind synth` prints)."""
+    from judgemind.data.stats import box_heights
+
+    bh = box_heights(_load(root))
+    if not bh:
+        return "box heights: no boxes"
+    lines = ["athlete box height / frame height (percentiles 10/25/50/75/90):"]
+    for st in ("takeoff", "flight", "landing"):
+        if st in bh:
+            lines.append(f"  {st:<8} " + "  ".join(f"{v:.2f}" for v in bh[st].values()))
+    if "flight_follow_share_ge_35pct" in bh:
+        lines.append(f"  flight frames of follow shots with a box >= 35 % of the frame: "
+                     f"{100 * bh['flight_follow_share_ge_35pct']:.0f} %; flight frames in wide shots: "
+                     f"{100 * bh['flight_frames_in_wide_shots']:.0f} %")
+    return "\n".join(lines)
 
 
 def plot(ds, png: str | os.PathLike) -> Path:
