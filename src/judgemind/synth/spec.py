@@ -431,7 +431,7 @@ _P_FORM = {"bent_knees": (0.35, 1.5, 8.0), "legs_apart": (0.25, 1.5, 8.0), "cros
            "early_twist": (0.12, 1.5, 3.5), "late_twist_finish": (0.20, 1.5, 3.0), "uneven_twists": (0.15, 1.5, 3.0),
            "loss_of_axis": (0.12, 1.5, 7.0)}
 _P_CONTACT = {"hand_drag": (0.06, 2.0, 2.0), "back_slap": (0.04, 2.0, 2.0), "body_contact": (0.03, 2.0, 2.0),
-              "crash": (0.035, 2.0, 2.0), "no_weight_on_skis": (0.025, 2.0, 2.0)}
+              "crash": (0.035, 2.0, 2.0), "no_weight_on_skis": (0.035, 2.0, 2.0)}
 _P_LANDING = {"landing_imbalance": (0.35, 1.5, 3.5), "hard_compression": (0.25, 1.5, 3.0),
               "turn_on_landing": (0.08, 1.5, 3.0), "over_under_rotation": (0.12, 1.5, 3.0)}
 
