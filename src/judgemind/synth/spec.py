@@ -425,15 +425,15 @@ def _air_factor(faults: Sequence[Fault]) -> float:
 # Fault probabilities (times the jump's risk) and severity Beta(a, b) shapes. Small form and landing faults are
 # common (as in real judging, few jumps get a clean 5.0 for form); many of the smallest stay below the judges'
 # visibility thresholds (synth/measure.py) and cost nothing.
-_P_TAKEOFF = {"early_rotation": (0.10, 1.6, 3.5), "weak_takeoff": (0.14, 1.6, 3.5)}
-_P_FORM = {"bent_knees": (0.35, 1.5, 8.0), "legs_apart": (0.25, 1.5, 8.0), "crossed_skis": (0.12, 1.5, 8.0),
-           "arms_flailing": (0.20, 1.5, 8.0), "pike_in_layout": (0.25, 1.5, 8.0), "arch_in_layout": (0.15, 1.5, 8.0),
-           "early_twist": (0.12, 1.5, 3.5), "late_twist_finish": (0.20, 1.5, 3.0), "uneven_twists": (0.15, 1.5, 3.0),
-           "loss_of_axis": (0.12, 1.5, 7.0)}
+_P_TAKEOFF = {"early_rotation": (0.15, 1.6, 3.5), "weak_takeoff": (0.20, 1.6, 3.5)}
+_P_FORM = {"bent_knees": (0.55, 2.0, 8.0), "legs_apart": (0.40, 2.0, 8.0), "crossed_skis": (0.15, 2.0, 8.0),
+           "arms_flailing": (0.30, 2.0, 8.0), "pike_in_layout": (0.40, 2.0, 8.0), "arch_in_layout": (0.20, 2.0, 8.0),
+           "early_twist": (0.15, 1.5, 3.5), "late_twist_finish": (0.25, 1.5, 3.0), "uneven_twists": (0.18, 1.5, 3.0),
+           "loss_of_axis": (0.15, 2.0, 7.0)}
 _P_CONTACT = {"hand_drag": (0.06, 2.0, 2.0), "back_slap": (0.04, 2.0, 2.0), "body_contact": (0.03, 2.0, 2.0),
               "crash": (0.035, 2.0, 2.0), "no_weight_on_skis": (0.035, 2.0, 2.0)}
-_P_LANDING = {"landing_imbalance": (0.35, 1.5, 3.5), "hard_compression": (0.25, 1.5, 3.0),
-              "turn_on_landing": (0.08, 1.5, 3.0), "over_under_rotation": (0.12, 1.5, 3.0)}
+_P_LANDING = {"landing_imbalance": (0.50, 1.5, 3.5), "hard_compression": (0.35, 1.5, 3.0),
+              "turn_on_landing": (0.08, 1.5, 3.0), "over_under_rotation": (0.15, 1.5, 3.0)}
 
 
 def perception_draws(seed: int, index: int) -> tuple[tuple[float, ...], ...]:
