@@ -58,8 +58,8 @@ def test_bent_knees_bends_the_knees_by_severity(base):
 
 ITEMS = ["early_rotation", "weak_takeoff", "short_flight", "long_flight", "bent_knees", "legs_apart",
          "crossed_skis", "arms_flailing", "pike_in_layout", "arch_in_layout", "early_twist", "late_twist_finish",
-         "loss_of_axis", "landing_imbalance", "hard_compression", "turn_on_landing", "over_under_rotation",
-         "hand_drag", "back_slap", "body_contact", "crash"]
+         "uneven_twists", "loss_of_axis", "landing_imbalance", "hard_compression", "turn_on_landing",
+         "over_under_rotation", "hand_drag", "back_slap", "body_contact", "crash", "no_weight_on_skis"]
 
 
 def test_every_sampled_item_is_covered():
@@ -97,7 +97,7 @@ def test_contact_faults_put_the_body_on_the_snow(base):
         heights = m.points[a:b][:, body, 2] - m.ground[a:b, None, 2]
         return heights.min()
 
-    for item in ("hand_drag", "back_slap", "body_contact", "crash"):
+    for item in ("hand_drag", "back_slap", "body_contact", "crash", "no_weight_on_skis"):
         s = spec.with_faults([Fault(item, 0.8, 0.0, 1.0)])
         assert lowest_body(s, item) < 0.35, item
 

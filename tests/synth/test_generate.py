@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+
+import numpy as np
 from decimal import Decimal
 
 from judgemind.data import load_dataset, validate_dataset
@@ -52,7 +54,9 @@ def test_records_content(small_dataset):
             assert d.stage == item.stage
             s0, s1 = rec.stages[d.stage]
             assert s0 <= d.frames[0] < d.frames[1] <= s1
-            assert 0.0 <= d.severity <= 1.0
+            assert d.severity is None or 0.0 <= d.severity <= 1.0
+            measured = rec.extra["measured"][d.item]   # a deduction is something drawn and visible
+            assert measured["visible"] and measured["value"] > 0
             if item.landing_cap is not None:
                 assert all(j.landing <= item.landing_cap for j in rec.judges)
         assert rec.cuts and all(0 < c < n for c in rec.cuts)
@@ -81,3 +85,26 @@ def test_two_workers_give_the_same_bytes(small_dataset, small_kwargs, tmp_path):
         assert (other / name).read_bytes() == (small_dataset / name).read_bytes()
     for v in sorted((small_dataset / "videos").iterdir()):
         assert (other / "videos" / v.name).read_bytes() == v.read_bytes()
+
+
+def test_skeletons_are_exported_and_match_the_boxes(small_dataset):
+    """Every record carries a skeleton array (schema v2): its visible points lie inside the athlete box, the
+    3D points are finite, and the layout names the 15 joints and the skis' tips and tails."""
+    from judgemind.data.skeleton import OUT_OF_FRAME, SKELETON_POINTS, VISIBLE, load_skeleton
+
+    ds = load_dataset(small_dataset, check_videos=False)
+    assert ds.meta.schema_version == 2 and ds.meta.skeleton.points == SKELETON_POINTS
+    assert ds.meta.skeleton.frame_size == (64, 64)
+    shown = 0
+    for rec in ds:
+        sk = load_skeleton(small_dataset, rec, ds.meta.skeleton)
+        assert sk.uv.shape == (rec.n_frames, 19, 2) and sk.world.shape == (rec.n_frames, 19, 3)
+        assert np.isfinite(sk.world).all()
+        for k, (x0, y0, x1, y1) in rec.boxes.items():
+            vis = sk.visibility[k] == VISIBLE
+            u, v = sk.uv[k, vis, 0], sk.uv[k, vis, 1]
+            assert ((u >= x0 - 0.6) & (u <= x1 + 0.6) & (v >= y0 - 0.6) & (v <= y1 + 0.6)).all()
+            shown += int(vis.sum())
+        assert set(np.unique(sk.visibility)) <= {0, 1, 2}
+        assert (sk.visibility != OUT_OF_FRAME).mean() > 0.5
+    assert shown > 0

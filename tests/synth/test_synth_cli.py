@@ -41,6 +41,7 @@ def test_cli_writes_a_valid_dataset_and_preview(tmp_path):
     (["--codes", "bLT,xyz"], ["xyz"]),
     (["--fps", "0"], ["--fps"]),
     (["--workers", "0"], ["--workers"]),
+    (["--preset", "bnech"], ["unknown --preset 'bnech'", "bench", "n 2000"]),
 ])
 def test_bad_input_exits_2_naming_the_problem(tmp_path, args, words):
     r = _cli(tmp_path / "ds", "--n", "2", *args)
@@ -63,3 +64,17 @@ def test_non_empty_or_unwritable_out(tmp_path):
     assert r.returncode == 2 and "not a folder" in r.stderr
     r = _cli(afile / "sub", "--n", "2", "--size", "64")
     assert r.returncode == 2 and "cannot write" in r.stderr
+
+
+def test_preset_with_overrides_prints_box_heights(tmp_path):
+    """--preset bench with --n/--size/--fps overrides: a smaller set of the same kind (its seed), and the box-height
+    distribution per stage."""
+    import json
+
+    out = tmp_path / "b"
+    r = _cli(out, "--preset", "bench", "--n", 3, "--size", 64, "--fps", 8, "--workers", 1, "--no-progress")
+    assert r.returncode == 0, r.stderr
+    assert "seed 2026" in r.stdout and "athlete box height / frame height" in r.stdout
+    assert "flight" in r.stdout and "follow shots" in r.stdout
+    gen = json.loads((out / "dataset.json").read_text())["extra"]["generator"]
+    assert (gen["n"], gen["seed"], gen["size"], gen["fps"]) == (3, 2026, 64, 8.0)

@@ -353,8 +353,10 @@ def _root_path(spec: JumpSpec, tl: Timeline, clk: _Clock, rel: np.ndarray, groun
     placed_in = _place(rel, g_in, beta_in)
     placed_la = _place(rel, g_la, beta_la)
     fp = fl.position(clk.t - clk.t_lip)
-    # the flight starts where the take-off left the pelvis; the small offset to the ideal ballistic start fades
-    lip_fix = _place(rel[[min(tl.lip, T - 1)]], np.array([[0.0, kick.height]]), np.array([spec.kicker_angle]))[0]
+    # the flight starts where the take-off left the pelvis (placed with the last take-off pose, so that nothing
+    # done in the air moves the root or the cameras); the small offset to the ideal ballistic start fades
+    lip_fix = _place(rel[[max(min(tl.lip, T - 1) - 1, 0)]], np.array([[0.0, kick.height]]),
+                     np.array([spec.kicker_angle]))[0]
     off0 = lip_fix - np.array([fl.x0, 0.0, fl.z0])
     root_fl = np.stack([fp[:, 0], np.zeros(T), fp[:, 1]], -1) + off0 * (1.0 - smoothstep(clk.u / 0.25))[:, None]
     td_pos = np.array([fl.landing_x, 0.0, fl.position(np.array([fl.duration]))[0, 1]])
