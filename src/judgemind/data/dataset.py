@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -128,11 +127,6 @@ def read_meta(root: str | os.PathLike) -> tuple[DatasetMeta | None, list[Problem
                                                for v in splits.values()):
         probs.append(Problem(f, "splits must map split names to lists of record ids", field="splits", rule="type"))
         splits = {}
-    for name, ids in splits.items():
-        dup = sorted(i for i, k in Counter(ids).items() if k > 1)
-        if dup:
-            probs.append(Problem(f, f"split {name!r} lists record(s) more than once: {', '.join(map(repr, dup[:5]))}",
-                                 field=f"splits.{name}", rule="unique"))
     if probs:
         return None, probs
     meta = DatasetMeta(

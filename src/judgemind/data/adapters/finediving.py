@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from judgemind.data.adapters._diving import (check_score, dec, judge_scores, read_official_splits,
-                                            repair_marks, seeded_val)
+                                            repair_marks, sample_fields, seeded_val)
 from judgemind.data.records import DatasetMeta, Record
 from judgemind.data.safe_pickle import safe_load_pickle
 from judgemind.errors import JudgemindError
@@ -213,7 +213,8 @@ def load_finediving(annotations_dir: str | os.PathLike, *, val_list: str | os.Pa
         video, inst = _key(k, str(src / COARSE_FILE))
         if k not in fine:
             raise JudgemindError(f"{src / FINE_FILE}: no sample ({video!r}, {inst}) (it is in {COARSE_FILE})")
-        records.append(_record(video, inst, c, fine[k], types, src))
+        with sample_fields(f"{src / COARSE_FILE}: sample ({video!r}, {inst})"):
+            records.append(_record(video, inst, c, fine[k], types, src))
     ids = {r.id for r in records}
 
     splits = read_official_splits(src, (("train", TRAIN_FILE), ("test", TEST_FILE)),
