@@ -174,9 +174,10 @@ def _record(video: str, inst: int, coarse: Mapping, fine: Mapping, types: Mappin
     if repaired:
         extra["judge_scores_raw"] = [float(v) for v in raw]
     fine_dd, fine_score = fine.get("difficulty"), fine.get("dive_score")
-    if fine_dd is not None and dec(fine_dd, "difficulty") != dd:
+    fwhere = f"{src / FINE_FILE}: sample ({video!r}, {inst})"
+    if fine_dd is not None and dec(fine_dd, f"{fwhere}: difficulty") != dd:
         extra["dd_fine_grained"] = float(fine_dd)  # v2 fine file changed one DD; the coarse DD goes with the marks
-    if fine_score is not None and dec(fine_score, "dive_score") != final:
+    if fine_score is not None and dec(fine_score, f"{fwhere}: dive_score") != final:
         extra["score_fine_grained"] = float(fine_score)
     if video.isdigit():
         extra["mtl_aqa_key"] = [int(video), inst]
