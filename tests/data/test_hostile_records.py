@@ -144,3 +144,18 @@ def test_finediving_minimal_folder_loads(tmp_path):
 
     meta, records = load_finediving(_finediving_folder(tmp_path))
     assert len(records) == 1 and records[0].stages["flight"] == (2, 6)
+
+
+def test_reports_with_unprintable_names_and_no_valid_record(tmp_path):
+    """`data validate` / `data info` print names holding lone surrogates, and summarise a dataset whose every
+    record has errors, without an internal error."""
+    import subprocess
+    import sys
+
+    rec = aerials_record_dict(action_code="b\ud800F", event="\ud800")
+    root = write_folder(tmp_path / "ds", [rec], name="x\ud800")
+    for cmd in (["validate", "--no-videos"], ["info"]):
+        r = subprocess.run([sys.executable, "-m", "judgemind.cli.main", "data", cmd[0], str(root), *cmd[1:]],
+                           capture_output=True, text=True, errors="replace")
+        assert r.returncode in (0, 1), r.stderr
+        assert "Traceback" not in r.stderr and "internal error" not in r.stderr

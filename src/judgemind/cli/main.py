@@ -78,6 +78,14 @@ def _os_error_message(exc: OSError) -> str:
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach a model hub at run time
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    # names from users' files may hold characters the terminal cannot encode (lone surrogates, undecodable file
+    # names): print them escaped instead of failing in the middle of a report
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            try:
+                stream.reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):  # a stream that cannot be reconfigured (closed, replaced by a test)
+                pass
     argv = list(sys.argv[1:] if argv is None else argv)
     # --debug is accepted anywhere (before or after the subcommand), so a user can add it to a failing command line
     debug = "--debug" in argv
