@@ -129,7 +129,9 @@ class FeatureCache:
                 f"another --name")
 
     def record_files(self) -> list[Path]:
-        return sorted(self.dir.glob("*.safetensors")) if self.dir.is_dir() else []
+        """Finished record files (hidden temporary files of running or killed writers excluded)."""
+        return sorted(p for p in self.dir.glob("*.safetensors") if not p.name.startswith(".")) if self.dir.is_dir() \
+            else []
 
     def open_for_writing(self, config: Mapping[str, Any], dims: Mapping[str, int]) -> None:
         """Create the manifest, or check that the existing one has the same config (then finished files are kept
