@@ -75,11 +75,16 @@ def test_convert_mtl_aqa_refuses_then_overwrites(mtl_aqa_dir, tmp_path):
 
     r = _cli("convert", "mtl-aqa", mtl_aqa_dir, out, cwd=tmp_path)
     assert r.returncode == 2 and "not empty; pass --overwrite" in r.stderr
-    (out / "stale.txt").write_text("old")
+    (out / "videos").mkdir()
+    (out / "videos" / "a.mp4").write_text("user data")  # where docs/data.md tells users to put the videos
+    (out / "annotations.jsonl").write_text("old\n")
     r = _cli("convert", "mtl-aqa", mtl_aqa_dir, out, "--overwrite", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    assert _tree(out) == ["annotations.jsonl", "dataset.json"] and (out / "annotations.jsonl").read_bytes() == before
-    assert _tree(tmp_path) == ["mtl", "mtl/annotations.jsonl", "mtl/dataset.json"]  # no temporary siblings
+    # --overwrite replaces only the two files a conversion writes; the user's videos stay
+    assert _tree(out) == ["annotations.jsonl", "dataset.json", "videos", "videos/a.mp4"]
+    assert (out / "annotations.jsonl").read_bytes() == before
+    assert _tree(tmp_path) == ["mtl", "mtl/annotations.jsonl", "mtl/dataset.json", "mtl/videos",
+                               "mtl/videos/a.mp4"]  # no temporary siblings
 
     r = _cli("info", out, "--json", cwd=tmp_path)
     info = json.loads(r.stdout)
@@ -106,6 +111,7 @@ def test_failure_after_writing_keeps_the_old_folder(mtl_aqa_dir, tmp_path, monke
     out = tmp_path / "a" / "b" / "out"
     out.mkdir(parents=True)
     (out / "keep.txt").write_text("mine")
+    (out / "dataset.json").write_text('{"extra": {"adapter": "mtl-aqa"}}')
 
     def failing(root, check_videos=True):
         return None, [Problem(str(root / "annotations.jsonl"), "boom", "x", "dd", 1, "dd")]
@@ -113,7 +119,46 @@ def test_failure_after_writing_keeps_the_old_folder(mtl_aqa_dir, tmp_path, monke
     monkeypatch.setattr(validate, "validate_dataset", failing)
     with pytest.raises(ValidationError, match="does not pass validation"):
         adapters.convert("mtl-aqa", mtl_aqa_dir, out, overwrite=True)
-    assert _tree(tmp_path / "a") == ["b", "b/out", "b/out/keep.txt"]
+    assert _tree(tmp_path / "a") == ["b", "b/out", "b/out/dataset.json", "b/out/keep.txt"]
     with pytest.raises(ValidationError):
         adapters.convert("mtl-aqa", mtl_aqa_dir, tmp_path / "c" / "d" / "new")
     assert not (tmp_path / "c").exists()  # parents created for the output are removed again
+
+
+def test_overwrite_never_deletes_what_convert_did_not_write(mtl_aqa_dir, tmp_path):
+    """Issue 14, class 4: --overwrite refuses a folder that is not a converted dataset, and OUT inside SRC (or
+    SRC inside OUT, or OUT = SRC) is refused before anything is read or written."""
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    r = _cli("convert", "mtl-aqa", mtl_aqa_dir, mine, "--overwrite", cwd=tmp_path)
+    assert r.returncode == 2 and "does not hold a dataset written by" in r.stderr
+    assert _tree(mine) == ["notes.txt"]
+
+    import shutil
+
+    src = tmp_path / "src"
+    shutil.copytree(mtl_aqa_dir, src)
+    before = _tree(src)
+    for out in (src, src / "out", tmp_path):
+        r = _cli("convert", "mtl-aqa", src, out, "--overwrite", cwd=tmp_path)
+        assert r.returncode == 2 and "overlap" in r.stderr, r.stderr
+        assert "Traceback" not in r.stderr
+    assert _tree(src) == before
+
+
+def test_killed_convert_leaves_no_part_folder_behind(mtl_aqa_dir, tmp_path):
+    """Issue 14, class 5: a .part folder of a killed conversion is removed by the next conversion; one that a live
+    process is building (locked) is kept."""
+    from judgemind.utils.atomic import remove_stale_parts, temp_dir_beside
+
+    out = tmp_path / "mtl"
+    stale = tmp_path / ".mtl.abc123.part"
+    stale.mkdir()
+    (stale / "annotations.jsonl").write_text("half")
+    with temp_dir_beside(tmp_path / "other") as live:
+        assert remove_stale_parts(tmp_path / "other") == []  # locked by us: kept
+        assert live.is_dir()
+    r = _cli("convert", "mtl-aqa", mtl_aqa_dir, out, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert not stale.exists() and _tree(tmp_path)[0] == "mtl"

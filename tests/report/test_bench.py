@@ -91,8 +91,8 @@ def test_resume_skips_finished_runs(bench_all, toy, monkeypatch):
                  *FAST]) == 0
     assert (bench_all / "results" / "usdl" / "seed0.json").read_text() == before
     # other settings (here: epochs) change the fingerprint: the run is not reused
-    with pytest.raises(AssertionError, match="trained again"):
-        main(["bench", "--data", str(toy), "--models", "usdl", "--seeds", "0", "--out", str(bench_all),
+    with pytest.raises(AssertionError, match="trained again"):  # --debug: the CLI guard lets the exception through
+        main(["--debug", "bench", "--data", str(toy), "--models", "usdl", "--seeds", "0", "--out", str(bench_all),
               *FAST[2:], "--epochs", "2"])
 
 

@@ -109,3 +109,114 @@ def test_score_bad_input(case, trained, tmp_path):
               "wrong_checkpoint": "checkpoint", "unknown_code": "bFdFFF", "outside": "outside the video"}[case]
     assert expect in r.stderr
     assert not out.exists()  # no partial output
+
+
+# -- issue 14: hostile inputs to `judgemind score` ---------------------------------------------------------------
+
+
+def _one_line_error(r, code=2):
+    assert r.returncode == code, (r.returncode, r.stderr[-1500:])
+    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+def test_score_with_a_baseline_checkpoint(trained, tmp_path):
+    """Class 1: `judgemind score` crashed for every baseline checkpoint (stored "stages": None)."""
+    data, _ = trained
+    run = tmp_path / "mlp"
+    r = jm("train", "--data", data, "--features", "pixels", "--model", "mlp", "--epochs", "1", "--out", run,
+           "--set", "optim.batch_size=4")
+    assert r.returncode == 0, r.stderr[-2000:]
+    rec = json.loads((data / "annotations.jsonl").read_text().splitlines()[0])
+    r = jm("score", data / rec["video"], "--checkpoint", run / "best.pt", "--out", tmp_path / "o")
+    assert r.returncode == 0, r.stderr[-2000:]
+    res = json.loads((tmp_path / "o" / "result.json").read_text())
+    assert res["stages"] is None and res["final_score"]
+    assert "Judge sheet" in (tmp_path / "o" / "sheet.html").read_text()
+
+
+@pytest.mark.parametrize("name", [b"$x^2$ jump.mp4", b"jump_\xff\xfe.mp4"])
+def test_score_file_names(trained, tmp_path, name):
+    """Class 7: non-UTF-8 names and `$...$` (matplotlib mathtext) crashed `score` after writing some files."""
+    import shutil
+
+    data, run = trained
+    rec = json.loads((data / "annotations.jsonl").read_text().splitlines()[0])
+    video = os.fsdecode(os.path.join(os.fsencode(str(tmp_path)), name))
+    shutil.copy(data / rec["video"], video)
+    out = tmp_path / "o"
+    r = subprocess.run([sys.executable, "-m", "judgemind.cli.main", "score", video, "--checkpoint",
+                        str(run / "best.pt"), "--action-code", "bLT", "--locator", "motion", "--out", str(out)],
+                       capture_output=True, env=ENV, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    res = json.loads((out / "result.json").read_text(encoding="utf-8"))
+    (out / "sheet.html").read_text(encoding="utf-8")
+    assert res["video_name"].endswith(".mp4") and "\ufffd" in res["video_name"] or "$" in res["video_name"]
+
+
+@pytest.mark.parametrize("extra, words", [(["--threshold", "nan"], "--threshold"),
+                                          (["--threshold", "2"], "--threshold"),
+                                          (["--start", "-5"], "--start")])
+def test_score_bad_values(trained, tmp_path, extra, words):
+    """Class 12: --threshold nan wrote a bare NaN into result.json."""
+    data, run = trained
+    rec = json.loads((data / "annotations.jsonl").read_text().splitlines()[0])
+    r = jm("score", data / rec["video"], "--checkpoint", run / "best.pt", "--out", tmp_path / "o", *extra)
+    _one_line_error(r)
+    assert words in r.stderr and not (tmp_path / "o").exists()
+
+
+def test_score_checkpoint_whose_manifest_does_not_fit(trained, tmp_path):
+    """Class 8: a manifest naming other features trained, then `score` failed with a shape RuntimeError."""
+    import torch
+
+    data, run = trained
+    ck = torch.load(run / "best.pt", weights_only=True)
+    ck["features_manifest"]["config"]["fg_size"] = 8
+    (tmp_path / "run").mkdir()
+    torch.save(ck, tmp_path / "run" / "best.pt")
+    rec = json.loads((data / "annotations.jsonl").read_text().splitlines()[0])
+    r = jm("score", data / rec["video"], "--checkpoint", tmp_path / "run" / "best.pt", "--out", tmp_path / "o")
+    _one_line_error(r)
+    assert "manifest" in r.stderr
+
+
+@pytest.mark.parametrize("case", ["folder", "fifo", "loop", "unreadable"])
+def test_score_video_that_is_not_a_readable_file(trained, tmp_path, case):
+    """Classes 10, 12: a folder, FIFO or link loop was reported as "does not exist"; unreadable -> traceback."""
+    import shutil
+
+    data, run = trained
+    video = tmp_path / "v.mp4"
+    if case == "folder":
+        video.mkdir()
+    elif case == "fifo":
+        os.mkfifo(video)
+    elif case == "loop":
+        os.symlink(tmp_path / "w.mp4", video)
+        os.symlink(video, tmp_path / "w.mp4")
+    else:
+        if os.geteuid() == 0:
+            pytest.skip("root reads any file")
+        rec = json.loads((data / "annotations.jsonl").read_text().splitlines()[0])
+        shutil.copy(data / rec["video"], video)
+        video.chmod(0)
+    r = jm("score", video, "--checkpoint", run / "best.pt", "--action-code", "bLT", "--out", tmp_path / "o")
+    _one_line_error(r)
+    expect = {"folder": "is a folder", "fifo": "FIFO", "loop": "symbolic link loop", "unreadable": "not readable"}
+    assert expect[case] in r.stderr
+
+
+def test_score_into_a_read_only_folder(trained, tmp_path):
+    if os.geteuid() == 0:
+        pytest.skip("root writes anywhere")
+    data, run = trained
+    rec = json.loads((data / "annotations.jsonl").read_text().splitlines()[0])
+    out = tmp_path / "ro"
+    out.mkdir()
+    out.chmod(0o555)
+    try:
+        r = jm("score", data / rec["video"], "--checkpoint", run / "best.pt", "--out", out)
+    finally:
+        out.chmod(0o755)
+    assert r.returncode != 0 and "Traceback" not in r.stderr and "ro" in r.stderr
+    assert list(out.iterdir()) == []

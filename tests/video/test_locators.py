@@ -23,7 +23,7 @@ def test_registry_lists_the_builtins():
 def test_unknown_locator_and_option():
     with pytest.raises(JudgemindError, match="unknown locator 'nope'.*annotation"):
         get_locator("nope")
-    with pytest.raises(TypeError):
+    with pytest.raises(JudgemindError, match="no option no_such_option"):  # issue 14: no TypeError traceback
         get_locator("motion", no_such_option=1)
 
 

@@ -221,7 +221,7 @@ def dataset_summary(ds) -> dict:
 
 
 def _fmt_range(d: dict, digits: int = 2) -> str:
-    if not d:
+    if not d or "min" not in d:  # no records (e.g. every record has errors)
         return "-"
     return f"{d['min']:.{digits}f} .. {d['max']:.{digits}f} (mean {d['mean']:.{digits}f})"
 

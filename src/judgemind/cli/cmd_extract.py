@@ -53,7 +53,7 @@ def parse_options(items: list[str], what: str) -> dict:
             raise JudgemindError(f"{what} {item!r} must look like KEY=VALUE")
         try:
             out[key.strip()] = json.loads(value)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, ValueError, RecursionError):  # ValueError: an integer of > 4300 digits
             out[key.strip()] = value
     return out
 
@@ -63,6 +63,10 @@ def run(args) -> int:
 
     if args.workers < 1:
         raise JudgemindError("--workers must be >= 1")
+    if args.threads is not None and args.threads < 1:
+        raise JudgemindError(f"--threads must be >= 1, got {args.threads}")
+    if args.steps is not None and args.steps < 1:
+        raise JudgemindError(f"--steps must be >= 1, got {args.steps}")
     summary = run_extract(
         args.dataset, args.extractor, locator=args.locator, weights=args.weights, steps=args.steps,
         split=args.split, shard=parse_shard(args.shard), workers=args.workers, threads=args.threads,

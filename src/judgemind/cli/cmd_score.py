@@ -35,7 +35,17 @@ def run(args) -> int:
     import json
     from pathlib import Path
 
+    import math
+
+    from judgemind.errors import JudgemindError
     from judgemind.report.scoring import score_video, write_outputs
+
+    if not (math.isfinite(args.threshold) and 0.0 <= args.threshold <= 1.0):
+        raise JudgemindError(f"--threshold must be a probability in [0, 1], got {args.threshold}")
+    for flag in ("start", "end"):
+        v = getattr(args, flag)
+        if v is not None and not 0 <= v < (1 << 62):
+            raise JudgemindError(f"--{flag} must be a frame index >= 0, got {v}")
 
     result, assets = score_video(args.video, args.checkpoint, action_code=args.action_code, dd=args.dd,
                                  start=args.start, end=args.end, locator=args.locator, weights=args.weights,
@@ -43,7 +53,9 @@ def run(args) -> int:
     out = Path(args.out) if args.out else Path(f"{Path(args.video).stem}_judgemind")
     paths = write_outputs(result, assets, out)
     if args.json:
-        print(json.dumps(result, indent=2, default=str))
+        from judgemind.train.runs import clean_json
+
+        print(json.dumps(clean_json(result), indent=2, default=str, allow_nan=False))
         return 0
     c = result.get("components") or {}
     print(f"{result['video_name']}: {result['action_code']} (DD {result['dd']})")
@@ -56,5 +68,8 @@ def run(args) -> int:
         kind = "likely deduction" if d.get("above_threshold", True) else "possible (below threshold)"
         print(f"  {kind}: {d['name']} ({d['probability']:.0%}, frame {d['evidence_frame']})")
     print(f"  J = {result['J']}  score = {result['final_score']}")
-    print(f"judge sheet: {paths['sheet']}\nresult: {paths['result']}\ntimeline: {paths['timeline']}")
+    from judgemind.utils import display_text
+
+    print(f"judge sheet: {display_text(paths['sheet'])}\nresult: {display_text(paths['result'])}\n"
+          f"timeline: {display_text(paths['timeline'])}")
     return 0

@@ -19,6 +19,7 @@ from judgemind.errors import JudgemindError, ValidationError
 from judgemind.utils.atomic import atomic_path, atomic_write_text
 
 DATASET_FILE = "dataset.json"
+MAX_FPS = 1000.0  # frames per second; high-speed cameras stay below
 ANNOTATIONS_FILE = "annotations.jsonl"
 
 
@@ -89,8 +90,9 @@ def read_meta(root: str | os.PathLike) -> tuple[DatasetMeta | None, list[Problem
         return None, [Problem(f, f"missing {DATASET_FILE} (is {root} a FineSkiing dataset folder?)", rule="exists")]
     try:
         d = _loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        return None, [Problem(f, f"not valid JSON: {e}", rule="json")]
+    except (json.JSONDecodeError, UnicodeDecodeError, ValueError, RecursionError) as e:
+        # ValueError: an integer of more than 4300 digits; RecursionError: nesting too deep
+        return None, [Problem(f, f"not valid JSON: {str(e)[:200] or type(e).__name__}", rule="json")]
     probs: list[Problem] = []
     if not isinstance(d, dict):
         return None, [Problem(f, "expected a JSON object", rule="type")]
@@ -115,11 +117,14 @@ def read_meta(root: str | os.PathLike) -> tuple[DatasetMeta | None, list[Problem
         elif version < 2:
             probs.append(Problem(f, "skeletons need schema_version 2", field="schema_version", rule="version"))
     try:
+        if isinstance(d["fps"], (bool, str)):
+            raise TypeError
         fps = float(d["fps"])
-        if not fps > 0:
+        if not 0 < fps <= MAX_FPS:  # also refuses NaN and Infinity (1e999), which JSON cannot hold
             raise ValueError
-    except (TypeError, ValueError):
-        probs.append(Problem(f, f"fps must be a positive number, got {d['fps']!r}", field="fps", rule="type"))
+    except (TypeError, ValueError, OverflowError):
+        probs.append(Problem(f, f"fps must be a number in (0, {MAX_FPS:g}], got {str(d['fps'])[:40]}", field="fps",
+                             rule="type"))
         fps = 0.0
     scoring = d.get("scoring", "aerials5")
     if scoring not in SCORING_FORMATS:
@@ -171,8 +176,9 @@ def read_numbered_records(root: str | os.PathLike) -> tuple[list[tuple[int, Reco
                 continue
             try:
                 d = _loads(line)
-            except (json.JSONDecodeError, RecursionError) as e:
-                why = f"{e.msg} at column {e.colno}" if isinstance(e, json.JSONDecodeError) else "nested too deeply"
+            except (json.JSONDecodeError, RecursionError, ValueError) as e:
+                why = (f"{e.msg} at column {e.colno}" if isinstance(e, json.JSONDecodeError) else "nested too deeply"
+                       if isinstance(e, RecursionError) else str(e)[:200])
                 problems.append(Problem(f, f"malformed JSON line: {why}", line=lineno, rule="json"))
                 continue
             rec, probs = record_from_dict(d, f, lineno)

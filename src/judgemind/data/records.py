@@ -223,26 +223,68 @@ class _Collector:
         self.problems.append(Problem(self.file, message, self.record, field, self.line, rule, level))
 
 
+# Numbers in annotation files are read as exact decimals; one with a huge exponent (1e400000000) is cheap to
+# parse but would take minutes to turn into an int and overflows decimal arithmetic, so magnitudes are bounded.
+_MAX_ADJUSTED = 30
+
+
 def _dec(c: _Collector, value: Any, fname: str) -> Decimal | None:
     if isinstance(value, bool) or not isinstance(value, (int, float, Decimal, str)):
-        c.add(fname, f"expected a number, got {type(value).__name__} {value!r}", "type")
+        c.add(fname, f"expected a number, got {type(value).__name__} {_short(value)}", "type")
+        return None
+    if isinstance(value, int) and value.bit_length() > 100:
+        c.add(fname, f"{_short(value)} is far outside any valid value", "range")
         return None
     try:
         d = Decimal(str(value)) if not isinstance(value, Decimal) else value
     except InvalidOperation:
-        c.add(fname, f"expected a number, got {value!r}", "type")
+        c.add(fname, f"expected a number, got {_short(value)}", "type")
         return None
     if not d.is_finite():
-        c.add(fname, f"{value!r} is not a finite number", "type")
+        c.add(fname, f"{_short(value)} is not a finite number", "type")
+        return None
+    if d and not -_MAX_ADJUSTED <= d.adjusted() <= _MAX_ADJUSTED:
+        c.add(fname, f"{_short(value)} is far outside any valid value", "range")
         return None
     return d
 
 
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _int(c: _Collector, value: Any, fname: str) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, (int, Decimal)) or int(value) != value:
-        c.add(fname, f"expected an integer frame index, got {value!r}", "type")
+    from judgemind.limits import max_frames
+
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+        c.add(fname, f"expected an integer frame index, got {_short(value)}", "type")
+        return None
+    if isinstance(value, Decimal) and (not value.is_finite() or value.adjusted() > 18):
+        c.add(fname, f"{_short(value)} exceeds the largest frame index ({max_frames() - 1}; raise "
+                     f"JUDGEMIND_MAX_FRAMES if your videos are longer)", "range")
+        return None
+    if int(value) != value:
+        c.add(fname, f"expected an integer frame index, got {_short(value)}", "type")
+        return None
+    if abs(int(value)) >= max_frames():
+        c.add(fname, f"{_short(value)} exceeds the largest frame index ({max_frames() - 1}; raise "
+                     f"JUDGEMIND_MAX_FRAMES if your videos are longer)", "range")
         return None
     return int(value)
+
+
+def _text_problem(value: str, what: str) -> str | None:
+    """Why ``value`` cannot be used as a name (id, file path), or None. Names end up in file names, JSON and HTML:
+    they must be valid Unicode text without control characters."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return f"{what} holds a character that is not valid Unicode text (a lone surrogate)"
+    bad = next((ch for ch in value if ord(ch) < 32 or ord(ch) == 127), None)
+    if bad is not None:
+        return f"{what} holds the control character {bad!r}"
+    return None
 
 
 def _interval(c: _Collector, value: Any, fname: str) -> tuple[int, int] | None:
@@ -301,9 +343,24 @@ def record_from_dict(d: Any, file: str = "annotations.jsonl", line: int | None =
     if c.problems:
         return None, c.problems
     if not isinstance(d["id"], str) or not d["id"]:
-        c.add("id", f"expected a non-empty string, got {d['id']!r}", "type")
+        c.add("id", f"expected a non-empty string, got {_short(d['id'])}", "type")
+    else:
+        from judgemind.limits import MAX_ID_CHARS
+
+        why = _text_problem(d["id"], "the id")
+        if why is None and len(d["id"]) > MAX_ID_CHARS:
+            why = f"the id has {len(d['id'])} characters; at most {MAX_ID_CHARS} are allowed"
+        if why is None and d["id"] != d["id"].strip():
+            why = "the id starts or ends with white space"
+        if why:
+            c.record = None  # the id itself cannot be shown as is
+            c.add("id", f"{why} ({_short(d['id'])})", "id")
     if not isinstance(d["video"], str) or not d["video"]:
-        c.add("video", f"expected a path relative to the dataset root, got {d['video']!r}", "type")
+        c.add("video", f"expected a path relative to the dataset root, got {_short(d['video'])}", "type")
+    else:
+        why = _text_problem(d["video"], "the video path")
+        if why:
+            c.add("video", f"{why} ({_short(d['video'])})", "path")
     if not isinstance(d["action_code"], str) or not d["action_code"]:
         c.add("action_code", f"expected a non-empty string, got {d['action_code']!r}", "type")
     frames = _interval(c, d["frames"], "frames")

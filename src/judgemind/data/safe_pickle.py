@@ -77,6 +77,55 @@ def _numpy_global(submodule: str, name: str) -> Any:
     raise pickle.UnpicklingError(f"numpy has no {submodule}.{name}: {last_error}")
 
 
+def _too_big(n: int, what: str) -> pickle.UnpicklingError:
+    from judgemind.limits import max_pickle_object_bytes
+
+    return pickle.UnpicklingError(f"{what} of {n} bytes is larger than one pickled object may be "
+                                  f"({max_pickle_object_bytes()} bytes; set JUDGEMIND_MAX_PICKLE_OBJECT_BYTES to "
+                                  f"allow more)")
+
+
+def _bounded_builtin(ctor: Callable) -> Callable:
+    """``ctor`` (bytes, bytearray, str, list, ...) refusing arguments that ask for a huge allocation: an integer
+    size (``bytearray(10**15)``) or an oversized string/bytes argument."""
+    from judgemind.limits import max_pickle_object_bytes
+
+    def make(*args):
+        limit = max_pickle_object_bytes()
+        for a in args:
+            if isinstance(a, int) and not isinstance(a, bool) and ctor in (bytes, bytearray) and abs(a) > limit:
+                raise _too_big(a, f"{ctor.__name__}({a})")
+            if isinstance(a, (str, bytes, bytearray)) and len(a) > limit:
+                raise _too_big(len(a), f"an argument of {ctor.__name__}")
+        return ctor(*args)
+
+    make.__name__ = ctor.__name__
+    return make
+
+
+def _bounded_reconstruct(fn: Callable) -> Callable:
+    """numpy's ``_reconstruct(subtype, shape, dtype)`` refusing a shape whose array would be huge."""
+    import numpy as np
+
+    from judgemind.limits import max_pickle_object_bytes
+
+    def make(subtype, shape, dtype, *rest):
+        if subtype is not np.ndarray:
+            raise pickle.UnpicklingError(f"numpy _reconstruct of {subtype!r} is not allowed")
+        dims = shape if isinstance(shape, tuple) else (shape,)
+        if not all(isinstance(d, int) and d >= 0 for d in dims):
+            raise pickle.UnpicklingError(f"bad array shape {shape!r}")
+        n = 1
+        for d in dims:
+            n *= d
+        itemsize = np.dtype(dtype).itemsize if not isinstance(dtype, bytes) else 1
+        if n * max(itemsize, 1) > max_pickle_object_bytes():
+            raise _too_big(n * max(itemsize, 1), f"an array of shape {shape}")
+        return fn(subtype, shape, dtype, *rest)
+
+    return make
+
+
 def _resolve(module: str, name: str) -> Callable | type | None:
     """The object for an allowed global, or ``None`` when it is not allowed."""
     full = f"{module}.{name}"
@@ -84,13 +133,14 @@ def _resolve(module: str, name: str) -> Callable | type | None:
         return None
     if module in ("builtins", "__builtin__"):
         import builtins
-        return getattr(builtins, name)
+        return _bounded_builtin(getattr(builtins, name))
     if full == "_codecs.encode":
         return _latin1_encode
     sub = module[len("numpy."):] if module.startswith("numpy.") else ""
     if sub.startswith("_core"):
         sub = "core" + sub[len("_core"):]
-    return _numpy_global(sub, name)
+    obj = _numpy_global(sub, name)
+    return _bounded_reconstruct(obj) if name == "_reconstruct" else obj
 
 
 class SafeUnpickler(pickle.Unpickler):
@@ -127,9 +177,19 @@ def safe_load_pickle(path: str | os.PathLike) -> Any:
     Raises :class:`JudgemindError` when the file is missing, refers to a global outside the allow-list, or is not
     a readable pickle.
     """
+    from judgemind.limits import max_pickle_bytes
+    from judgemind.utils import not_a_file_reason
+
     path = Path(path)
-    if not path.is_file():
+    why = not_a_file_reason(path)
+    if why == "does not exist":
         raise JudgemindError(f"{path}: no such pickle file")
+    if why:
+        raise JudgemindError(f"{path}: {why}")
+    size = path.stat().st_size
+    if size > max_pickle_bytes():
+        raise JudgemindError(f"{path}: {size} bytes is larger than an annotation pickle may be ({max_pickle_bytes()}; "
+                             f"set JUDGEMIND_MAX_PICKLE_BYTES to allow more)")
     with open(path, "rb") as fh:
         return _load(fh, str(path))
 
@@ -140,5 +200,5 @@ def _load(fh, source: str) -> Any:
     except JudgemindError:
         raise
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, ImportError, IndexError,
-            KeyError, UnicodeDecodeError, OverflowError) as e:
+            KeyError, UnicodeDecodeError, OverflowError, MemoryError, RecursionError) as e:
         raise JudgemindError(f"{source}: cannot be read as a plain-data pickle ({type(e).__name__}: {e})") from e

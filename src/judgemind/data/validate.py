@@ -256,7 +256,13 @@ def validate_dataset(root: str | os.PathLike, *, check_videos: bool = True):
     dfile = str(root / DATASET_FILE)
     owner: dict[str, str] = {}
     for split, ids in meta.splits.items():
+        listed: set[str] = set()
         for rid in ids:
+            if rid in listed:
+                problems.append(Problem(dfile, f"split {split!r} lists record {rid!r} more than once",
+                                        field=f"splits.{split}", rule="unique"))
+                continue
+            listed.add(rid)
             if rid not in seen:
                 problems.append(Problem(dfile, f"split {split!r} names record {rid!r}, which is not in "
                                                f"{ANNOTATIONS_FILE}", field=f"splits.{split}", rule="splits"))

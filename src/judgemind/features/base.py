@@ -210,14 +210,10 @@ def extractor_class(name: str) -> type[Extractor]:
 def get_extractor(name: str, **options: Any) -> Extractor:
     """A ready extractor. Common options: ``weights`` (file or folder), ``steps`` (T), ``short_side``; the rest
     are the extractor's own (see its class)."""
-    import inspect
+    from judgemind.utils.options import check_options
 
     cls = extractor_class(name)
-    params = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
-    unknown = sorted(set(options) - set(params))
-    if unknown:
-        raise JudgemindError(f"extractor {name!r} has no option {', '.join(unknown)}; its options are "
-                             f"{', '.join(params)}")
+    check_options(cls.__init__, options, f"extractor {name!r}")  # types, finite values, size limits
     return cls(**options)
 
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from judgemind.errors import JudgemindError
 from judgemind.features.base import Extractor, Frames, Plan, get_extractor
-from judgemind.features.cache import FeatureCache
+from judgemind.features.cache import FeatureCache, check_file_names
 from judgemind.video.decode import open_video
 from judgemind.video.locators import Locator, boxes_array, get_locator, interpolate_boxes
 
@@ -189,16 +189,34 @@ def run_extract(root: str | os.PathLike, extractor: str, *, locator: str | None 
         opts["weights"] = str(weights)
     if steps is not None:
         opts["steps"] = int(steps)
-    workers = max(1, int(workers))
+    if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= 256:
+        raise JudgemindError(f"--workers must be an integer from 1 to 256, got {workers!r}")
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or not 0 <= threads <= 1024):
+        raise JudgemindError(f"--threads must be an integer from 1 to 1024 (0 or absent: cores / workers), got "
+                             f"{threads!r}")
     threads = int(threads) if threads else max(1, (os.cpu_count() or 1) // workers)
+    check_file_names([r.id for r in ds.records], str(ds.root / "annotations.jsonl"))
 
     ext = get_extractor(extractor, **opts)
     loc = get_locator(loc_name, **(locator_options or {}))
     config = _config(ext, loc, ds.meta.fps)
     cache = FeatureCache(ds.root, name or extractor)
+    try:
+        return _extract_into(cache, ds, selected, ext, loc, config, extractor, opts, loc_name, locator_options,
+                             workers, threads, progress)
+    finally:
+        cache.close()
+        ext.close()
+        loc.close()
+
+
+def _extract_into(cache, ds, selected, ext, loc, config, extractor, opts, loc_name, locator_options, workers,
+                  threads, progress) -> ExtractSummary:
     cache.open_for_writing(config, ext.dims())
     summary = ExtractSummary(cache.dir, selected=len(selected), config=config)
-    todo = [r for r in selected if not cache.has(r.id)]
+    # resume: a file that exists is complete (atomic writes), but it is still checked -- a file damaged or made
+    # by another version (NaN, other dimensions) is extracted again instead of being skipped forever
+    todo = [r for r in selected if not cache.has(r.id) or cache.verify(r.id) is not None]
     summary.skipped = len(selected) - len(todo)
     tasks = [(r, str(ds.video_path(r))) for r in todo]
     spec = dict(extractor=extractor, options=opts, locator=loc_name, locator_options=locator_options or {},
@@ -229,8 +247,6 @@ def run_extract(root: str | os.PathLike, extractor: str, *, locator: str | None 
                     _record(summary, result, bar)
     finally:
         bar.close()
-        ext.close()
-        loc.close()
     summary.seconds = time.perf_counter() - t0
     return summary
 

@@ -305,6 +305,11 @@ class Tiny3DExtractor(Extractor):
                  batch: int = 32, in_size: int | None = None, clip_len: int | None = None,
                  frame_step: int | None = None, channels: Any = None, dim: int | None = None,
                  margin: float | None = None, seed: int | None = None):
+        if channels is not None and (not isinstance(channels, (list, tuple)) or not 1 <= len(channels) <= 8 or
+                                     not all(isinstance(c, int) and not isinstance(c, bool) and 1 <= c <= 1024
+                                             for c in channels)):
+            raise JudgemindError(f"tiny3d: channels must be a list of 1 to 8 widths in [1, 1024], e.g. [8,16], got "
+                                 f"{str(channels)[:40]}")
         over = {k: v for k, v in dict(in_size=in_size, clip_len=clip_len, frame_step=frame_step,
                                       channels=tuple(channels) if channels is not None else None, dim=dim,
                                       margin=margin, seed=seed).items() if v is not None}

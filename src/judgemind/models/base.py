@@ -125,11 +125,36 @@ class DataInfo:
     def from_dict(cls, d: dict) -> "DataInfo":
         import dataclasses
 
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - names)
+        if not isinstance(d, dict):
+            raise JudgemindError(f"DataInfo: expected a mapping, got {type(d).__name__}")
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - set(fields))
         if unknown:
-            raise JudgemindError(f"DataInfo: unknown field(s) {', '.join(unknown)} (written by a newer judgemind?)")
-        return cls(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items()})
+            raise JudgemindError(f"DataInfo: unknown field(s) {', '.join(map(str, unknown))} (written by a newer "
+                                 f"judgemind?)")
+        missing = sorted(n for n, f in fields.items() if f.default is dataclasses.MISSING and n not in d)
+        if missing:
+            raise JudgemindError(f"DataInfo: missing field(s) {', '.join(missing)}")
+        out = {}
+        for k, v in d.items():
+            kind = str(fields[k].type)
+            if kind.startswith("tuple"):
+                if not isinstance(v, (list, tuple)) or not all(isinstance(x, str) for x in v):
+                    raise JudgemindError(f"DataInfo.{k}: expected a list of strings")
+                v = tuple(v)
+            elif kind == "str":
+                if not isinstance(v, str):
+                    raise JudgemindError(f"DataInfo.{k}: expected text, got {type(v).__name__}")
+            else:  # int / float
+                import math
+
+                ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                if not ok or (kind == "int" and (not isinstance(v, int) or not 0 <= v <= 1 << 20)):
+                    raise JudgemindError(f"DataInfo.{k}: expected a {kind} within limits, got {str(v)[:40]}")
+            out[k] = v
+        if out.get("scoring", "aerials5") not in ("aerials5", "aerials7", "diving"):
+            raise JudgemindError(f"DataInfo.scoring: unknown scoring format {str(out.get('scoring'))[:40]!r}")
+        return cls(**out)
 
 
 _REGISTRY: dict[str, Callable] = {}
@@ -236,8 +261,43 @@ def build_config(cls, overrides: dict, where: str = "model"):
         elif (isinstance(default, int) and not isinstance(default, bool) and isinstance(v, float)
               and v.is_integer()):
             v = int(v)
-        kw[k] = v
+        kw[k] = _checked_value(where, k, v, default)
     return cls(**kw)
+
+
+def _checked_value(where: str, key: str, v, default):
+    """A config value of the default's type, finite, not negative where the default is not, and bounded (a
+    checkpoint or YAML file is untrusted input: a wrong type must not reach the model's constructor)."""
+    import math
+
+    name = f"{where}.{key}"
+    if default is None:
+        return v
+    if isinstance(default, bool):
+        if not isinstance(v, bool):
+            raise JudgemindError(f"{name} expects true/false, got {str(v)[:40]!r}")
+        return v
+    if isinstance(default, (int, float)):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or (isinstance(default, int) and
+                                                                       isinstance(v, float)):
+            raise JudgemindError(f"{name} expects a {type(default).__name__}, got {str(v)[:40]!r}")
+        if isinstance(v, float) and not math.isfinite(v):
+            raise JudgemindError(f"{name} must be a finite number, got {v}")
+        if default >= 0 and v < 0:
+            raise JudgemindError(f"{name} must be >= 0, got {v}")
+        limit = 2**63 - 1 if "seed" in key else (1 << 16) if where == "model" and isinstance(v, int) else 10**9
+        if abs(v) > limit:
+            raise JudgemindError(f"{name} = {v} is larger than judgemind allows ({limit})")
+        return v
+    if isinstance(default, str):
+        if not isinstance(v, str):
+            raise JudgemindError(f"{name} expects text, got {type(v).__name__}")
+        return v
+    if isinstance(default, (tuple, list)):
+        if not isinstance(v, (tuple, list)):
+            raise JudgemindError(f"{name} expects a list, got {type(v).__name__}")
+        return type(default)(v)
+    return v
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ import numpy as np
 from judgemind.errors import JudgemindError
 
 COMPONENTS = ("air", "form", "landing")
+SHEET_SHORT_SIDE = 360  # frames for the judge sheet are decoded at this shorter side
 STAGES = ("takeoff", "flight", "landing")
 CAP_ITEMS = {"hand_drag": "hand_contact", "back_slap": "body_contact", "body_contact": "body_contact",
              "crash": "body_contact", "no_weight_on_skis": "no_weight"}
@@ -139,14 +140,24 @@ def load_scoring_run(checkpoint: str | os.PathLike):
         run_dir, name = p.parent, p.stem
         if name not in ("best", "last"):
             raise CheckpointError(f"{p}: expected RUN/best.pt or RUN/last.pt of a `judgemind train` run")
+    from judgemind.features.cache import check_manifest, read_manifest
+
     model, cfg, info, ck = load_run_model(run_dir, name)
     manifest = ck.get("features_manifest")
     if manifest is None:  # older runs: read it from the training dataset if it is still there
+        if cfg.run.end_to_end:
+            raise CheckpointError(f"{p}: an end-to-end run has no feature extractor to score new videos with; "
+                                  f"extract features with its exported backbone and train on them")
         mpath = Path(cfg.data.dataset) / "features" / cfg.data.features / "manifest.json"
         if not mpath.is_file():
             raise CheckpointError(f"{p}: the run does not record how its features were made and {mpath} is gone; "
                                   f"re-train with this judgemind version")
-        manifest = json.loads(mpath.read_text())
+        manifest = read_manifest(mpath)
+    else:
+        try:
+            manifest = check_manifest(manifest, f"{p} (features_manifest)")
+        except JudgemindError as e:
+            raise CheckpointError(str(e)) from None
     if getattr(model, "needs_train_set", False):
         from judgemind.train.runs import _run_split
 
@@ -171,6 +182,13 @@ def build_extractor(manifest: dict, weights: str | None = None):
     now = ex.config()
     if cfg.get("weights_sha256") and now.get("weights_sha256") != cfg["weights_sha256"]:
         raise JudgemindError(f"--weights {weights} is not the file the model's features were made with")
+    dims, want = ex.dims(), manifest.get("dims") or {}
+    if any(int(dims[k]) != int(want.get(k, dims[k])) for k in ("global", "foreground")):
+        from judgemind.errors import CheckpointError
+
+        raise CheckpointError(f"the run's feature manifest names extractor {name!r} with dims {want}, but {name!r} "
+                              f"with these settings gives {dims}; the manifest does not describe the features the "
+                              f"model was trained on -- re-extract and re-train")
     return ex, cfg
 
 
@@ -303,15 +321,18 @@ def score_video(video: str | os.PathLike, checkpoint: str | os.PathLike, *, acti
                          "points_range": f"{item.points_min}-{item.points_max}", "description": item.description})
         res["all_deduction_probs"] = {info.item_ids[k]: round(float(p), 4) for k, p in enumerate(probs)}
     data_meta = _training_data(cfg)
+    from judgemind.utils import display_text
+
     result = {
-        "video": str(target.video), "video_name": Path(target.video).name, "frames": list(target.frames),
+        "video": display_text(target.video), "video_name": display_text(Path(target.video).name),
+        "frames": list(target.frames),
         "fps": target.extra.get("fps"), "action_code": target.action_code,
         "code_description": rules.describe_code(target.action_code), "dd": str(target.dd),
         **{k: v for k, v in res.items()},
         "stages": stages, "deductions": deds, "deduction_threshold": threshold, "cuts": list(target.cuts),
         "steps": {"frame_index": fi.tolist(),
                   "stage_probs": None if stage_probs is None else np.round(stage_probs, 4).tolist()},
-        "provenance": {"model": cfg.model_name, "checkpoint": str(checkpoint),
+        "provenance": {"model": cfg.model_name, "checkpoint": display_text(checkpoint),
                        "training_data": data_meta["name"], "synthetic": data_meta["synthetic"],
                        "features": f"{manifest.get('extractor')} ({cfg.data.features})",
                        "locator": f"{loc_name}" + (f" (boxes and cuts from {target.source})"
@@ -324,7 +345,8 @@ def score_video(video: str | os.PathLike, checkpoint: str | os.PathLike, *, acti
     if loc_name != trained_locator:
         result["notes"].append(f"The model was trained with locator {trained_locator!r}; this video used "
                                f"{loc_name!r}, so its foreground tokens may differ from what the model saw.")
-    assets = {"boxes": {int(f): b for f, b in zip(fi, feats.get("box", []))}, "stage_probs": stage_probs}
+    assets = {"boxes": {int(f): b for f, b in zip(fi, feats.get("box", []))}, "stage_probs": stage_probs,
+              "video_path": str(target.video)}
     return result, assets
 
 
@@ -361,14 +383,23 @@ def write_outputs(result: dict, assets: dict, out_dir: str | os.PathLike, strip_
     before the first is written (no partial output on error)."""
     from judgemind.report.sheet import render_sheet
     from judgemind.report.timeline import plot_timeline
-    from judgemind.utils.atomic import atomic_write_bytes, atomic_write_text
+    from judgemind.utils.atomic import atomic_write_bytes
     from judgemind.video.decode import read_frames
 
+    from judgemind.video.probe import probe_video
+
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise JudgemindError(f"--out {out} exists and is not a folder")
     s, e = result["frames"]
     strip_idx = sorted(set(np.linspace(s, e - 1, strip_frames).astype(int).tolist()))
     ev_idx = sorted({d["evidence_frame"] for d in result["deductions"]})
     want = sorted(set(strip_idx) | set(ev_idx))
-    imgs = dict(zip(want, read_frames(result["video"], want)))
+    video = assets.get("video_path", result["video"])
+    # the sheet shows 96 px thumbnails: decode small (a 8000 x 8000 video must not be held at full size)
+    imgs = dict(zip(want, read_frames(video, want, short_side=SHEET_SHORT_SIDE)))
+    any_img = next(iter(imgs.values()))
+    scale = any_img.shape[1] / float(probe_video(video).display_width or any_img.shape[1])
     boxes = assets.get("boxes", {})
     stages = result.get("stages") or {}
 
@@ -382,7 +413,7 @@ def write_outputs(result: dict, assets: dict, out_dir: str | os.PathLike, strip_
         if not boxes:
             return None
         k = min(boxes, key=lambda x: abs(x - f))
-        return boxes[k]
+        return np.asarray(boxes[k], np.float64) * scale
 
     strip = [{"frame": f, "stage": stage_of(f), "src": _jpeg(imgs[f])} for f in strip_idx]
     evidence = {d["item"]: _jpeg(imgs[d["evidence_frame"]], 72, near_box(d["evidence_frame"]))
@@ -390,13 +421,16 @@ def write_outputs(result: dict, assets: dict, out_dir: str | os.PathLike, strip_
     sp = assets.get("stage_probs")
     png = plot_timeline(np.asarray(result["steps"]["frame_index"]), sp, stages, result["deductions"],
                         title=f"{result['video_name']}  {result['action_code']}  score {result['final_score']}")
-    html = render_sheet(result, strip, evidence, png)
-    text = json.dumps(result, indent=2, default=str) + "\n"
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise JudgemindError(f"--out {out} exists and is not a folder")
+    # every file's bytes are made before the first is written: an error (e.g. text that cannot be encoded)
+    # leaves no partial output
+    html = render_sheet(result, strip, evidence, png).encode("utf-8")
+    from judgemind.train.runs import clean_json
+
+    text = (json.dumps(clean_json(result), indent=2, default=str, allow_nan=False) + "\n").encode("utf-8")
     out.mkdir(parents=True, exist_ok=True)
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise JudgemindError(f"--out {out}: the folder is not writable; choose another with --out")
     atomic_write_bytes(out / "timeline.png", png)
-    atomic_write_text(out / "result.json", text)
-    atomic_write_text(out / "sheet.html", html)
+    atomic_write_bytes(out / "result.json", text)
+    atomic_write_bytes(out / "sheet.html", html)
     return {"result": out / "result.json", "sheet": out / "sheet.html", "timeline": out / "timeline.png"}

@@ -58,9 +58,10 @@ def render_sheet(result: Mapping[str, Any], strip: Sequence[Mapping[str, Any]],
     timeline_png: PNG bytes of the timeline plot.
     """
     evidence = evidence or {}
-    prov = result.get("provenance", {})
-    stages = result.get("stages", {})
-    a, b = result.get("frames", [0, 1])
+    # keys that a model does not predict are stored as None (e.g. no stages, no components for a baseline)
+    prov = result.get("provenance") or {}
+    stages = result.get("stages") or {}
+    a, b = result.get("frames") or [0, 1]
     total = max(1, b - a)
     parts = []
     parts.append(f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
@@ -72,7 +73,7 @@ def render_sheet(result: Mapping[str, Any], strip: Sequence[Mapping[str, Any]],
         f"<div class='sub'>{_e(result.get('code_description', ''))} &middot; "
         f"{_e(result.get('video_name', result.get('video', '')))}</div></div>"
         f"<div class='scorebox'><div id='final-score'>{_e(result.get('final_score'))}</div>"
-        f"<div class='j'>J = <span id='judges-total'>{_e(result.get('J'))}</span> &times; DD "
+        f"<div class='j'>J = <span id='judges-total'>{_e(result.get('J') if result.get('J') is not None else '-')}</span> &times; DD "
         f"<span id='dd'>{_e(result.get('dd'))}</span>, truncated to 2 decimals</div></div></header><main>")
 
     # Strip of frames with the stage boundaries.
@@ -95,11 +96,11 @@ def render_sheet(result: Mapping[str, Any], strip: Sequence[Mapping[str, Any]],
 
     # Components.
     parts.append("<section><h2>Scores of a consensus judge</h2><div class='components'>")
-    comps, bands = result.get("components", {}), result.get("bands", {})
+    comps, bands = result.get("components") or {}, result.get("bands") or {}
     for c in ("air", "form", "landing"):
         if c not in comps:
             continue
-        band = bands.get(c, {})
+        band = bands.get(c) or {}
         parts.append(f"<div class='component' id='component-{c}' data-component='{c}'><div>{c.title()}</div>"
                      f"<div><span class='value'>{_e(comps[c])}</span> <span class='max'>/ {COMPONENT_MAX[c]}"
                      f"</span></div><div class='band'>{_e(band.get('name', ''))}"
@@ -111,7 +112,7 @@ def render_sheet(result: Mapping[str, Any], strip: Sequence[Mapping[str, Any]],
 
     # Deductions.
     parts.append("<section id='deductions'><h2>Likely deductions</h2>")
-    deds = result.get("deductions", [])
+    deds = result.get("deductions") or []
     if deds and not any(d.get("above_threshold", True) for d in deds):
         thr = result.get("deduction_threshold")
         parts.append(f"<p class='muted' id='no-confident-deduction'>No deduction item reaches the reporting "

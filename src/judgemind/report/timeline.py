@@ -44,12 +44,12 @@ def plot_timeline(frame_index: np.ndarray, stage_probs: np.ndarray | None, stage
         p = float(d.get("probability", 0))
         ax.plot([f], [1.08], marker="v", color="#c84b31", ms=6 + 8 * p)
         ax.annotate(f"{d.get('name', d.get('item'))} {p:.0%}", (f, 1.08), xytext=(3, 6), textcoords="offset points",
-                    fontsize=8, rotation=20, color="#c84b31")
+                    fontsize=8, rotation=20, color="#c84b31", parse_math=False)
     ax.set_ylim(0, 1.35)
     ax.set_xlabel("frame")
     ax.set_ylabel("probability")
     if title:
-        ax.set_title(title, fontsize=10)
+        ax.set_title(title, fontsize=10, parse_math=False)  # a file name like "$x$" is text, not mathtext
     ax.legend(loc="center left", fontsize=8, frameon=False, bbox_to_anchor=(1.0, 0.5))
     fig.tight_layout()
     buf = io.BytesIO()

@@ -111,17 +111,22 @@ def load_checkpoint(path: str | os.PathLike, expect_model: str | None = None,
     """
     from judgemind.train.config import config_diff
 
+    from judgemind.utils import display_text, not_a_file_reason
+
     p = Path(path)
-    if not p.is_file():
-        raise CheckpointError(f"checkpoint {p} does not exist")
+    why = not_a_file_reason(p)
+    if why:
+        raise CheckpointError(f"checkpoint {display_text(p)} {why}")
     try:
         ck = torch.load(p, map_location="cpu", weights_only=True)
     except Exception as e:  # torch raises UnpicklingError, RuntimeError, EOFError ... for bad files
-        raise CheckpointError(f"{p}: not a loadable judgemind checkpoint ({type(e).__name__}: {str(e)[:200]}); "
-                              f"it may be damaged or contain objects other than tensors") from None
+        raise CheckpointError(f"{display_text(p)}: not a loadable judgemind checkpoint ({load_failure(e)}); it may "
+                              f"be damaged or contain objects other than tensors and plain data") from None
     if not isinstance(ck, dict) or ck.get("format") != FORMAT:
-        raise CheckpointError(f"{p}: not a judgemind checkpoint (format {ck.get('format') if isinstance(ck, dict) else None!r}, "
+        fmt = ck.get("format") if isinstance(ck, dict) else None
+        raise CheckpointError(f"{display_text(p)}: not a judgemind checkpoint (format {str(fmt)[:60]!r}, "
                               f"expected {FORMAT!r})")
+    check_payload(ck, display_text(p))
     if expect_model is not None and ck["model_name"] != expect_model:
         raise CheckpointError(f"{p} holds model {ck['model_name']!r}, not {expect_model!r}; use a checkpoint of "
                               f"{expect_model!r} or --model {ck['model_name']}")
@@ -132,6 +137,51 @@ def load_checkpoint(path: str | os.PathLike, expect_model: str | None = None,
                                   f"{' ...' if len(diff) > 8 else ''}); resume with the same settings or start a new "
                                   f"run folder (--out)")
     return ck
+
+
+def load_failure(e: BaseException) -> str:
+    """A short reason why ``torch.load`` refused a file, without torch's advice to load it with
+    ``weights_only=False`` (which would run code from the file: a user must never be told to do that)."""
+    import re
+
+    text = str(e)
+    m = re.search(r"Unsupported global: GLOBAL ([\w.]+)", text)
+    if m:
+        return f"it refers to {m.group(1)}, which is not plain data"
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    if "weights_only" in first or "WeightsUnpickler" in first:
+        first = "it holds objects other than tensors and plain data"
+    return f"{type(e).__name__}: {first[:160]}" if first else type(e).__name__
+
+
+_PAYLOAD = {"model_name": str, "config": dict, "data_info": dict, "model": dict, "epoch": int}
+_RESUME = {"optimizer": dict, "scheduler": dict, "rng": dict, "best": dict}
+
+
+def check_payload(ck: dict, where: str, resume: bool = False) -> None:
+    """The keys and types every reader of a checkpoint relies on; a :class:`CheckpointError` naming the first
+    missing or mistyped one (a checkpoint is untrusted input like any file)."""
+    def bad(key: str, why: str) -> CheckpointError:
+        return CheckpointError(f"{where}: not a usable judgemind checkpoint: {key} {why}; use a checkpoint written "
+                               f"by `judgemind train`")
+
+    for key, typ in {**_PAYLOAD, **(_RESUME if resume else {})}.items():
+        if key not in ck:
+            raise bad(repr(key), "is missing")
+        if not isinstance(ck[key], typ) or isinstance(ck[key], bool):
+            raise bad(repr(key), f"should be {typ.__name__}, not {type(ck[key]).__name__}")
+    if not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in ck["model"].items()):
+        raise bad("'model'", "should map parameter names to tensors")
+    if not 0 <= ck["epoch"] < 10**7:
+        raise bad("'epoch'", f"is out of range ({ck['epoch']})")
+    fm = ck.get("features_manifest")
+    if fm is not None and not isinstance(fm, dict):
+        raise bad("'features_manifest'", f"should be a mapping or None, not {type(fm).__name__}")
+    if resume:
+        b = ck["best"]
+        if not isinstance(b.get("epoch"), int) or isinstance(b.get("epoch"), bool) or not (
+                b.get("rho") is None or isinstance(b.get("rho"), (int, float))):
+            raise bad("'best'", "should hold an integer epoch and a number (or null) rho")
 
 
 def load_model_state(model: torch.nn.Module, ck: dict, path: str | os.PathLike = "checkpoint") -> None:

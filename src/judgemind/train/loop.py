@@ -154,6 +154,7 @@ def fit(cfg: TrainConfig, resume: bool = False, argv: list[str] | None = None) -
     from judgemind.train import runs
 
     ctx = D.init_distributed(cfg.run.device)
+    guard = None
     try:
         if cfg.run.threads > 0:
             torch.set_num_threads(cfg.run.threads)
@@ -162,6 +163,8 @@ def fit(cfg: TrainConfig, resume: bool = False, argv: list[str] | None = None) -
                                  f"processes ({ctx.world}); the global batch is split over them")
         run_dir = runs.run_folder(cfg)
         runs.check_folder(run_dir, resume)
+        if ctx.is_main:
+            guard = runs.RunGuard(run_dir).acquire()  # refuses a folder another process is training into
         data = runs.prepare(cfg)
         model, cfg.model = build_model(cfg, data.info)
         model.to(ctx.device)
@@ -183,5 +186,11 @@ def fit(cfg: TrainConfig, resume: bool = False, argv: list[str] | None = None) -
         if ctx.is_main:
             runs.finish(run_dir, state, cfg)
         return run_dir
+    except BaseException:
+        if guard is not None:
+            guard.clean_failed()  # a run that failed before its first checkpoint leaves nothing behind
+        raise
     finally:
+        if guard is not None:
+            guard.release()
         D.shutdown(ctx)

@@ -25,8 +25,8 @@ from judgemind import __version__
 from judgemind.errors import CheckpointError, JudgemindError
 from judgemind.models.base import DataInfo
 from judgemind.train import dist as D
-from judgemind.train.checkpoint import (git_revision, load_checkpoint, load_model_state, rng_state,
-                                        save_checkpoint, set_rng_state)
+from judgemind.train.checkpoint import (check_payload, git_revision, load_checkpoint, load_model_state,
+                                        rng_state, save_checkpoint, set_rng_state)
 from judgemind.train.config import TrainConfig, dump_yaml
 from judgemind.utils.atomic import atomic_write_json, atomic_write_text
 
@@ -109,6 +109,57 @@ def check_folder(run_dir: Path, resume: bool) -> None:
                              f"another --out")
 
 
+class RunGuard:
+    """The run folder of one training process: locked while training (a second ``judgemind train`` into the same
+    folder is refused), and cleaned when a run fails before its first checkpoint (only the files the run wrote,
+    and the folder if the run created it), so a failed run leaves no folder that needs --resume to reuse."""
+
+    OWN = ("config.yaml", "run.json", LOG)
+
+    def __init__(self, run_dir: Path):
+        self.run_dir = Path(run_dir)
+        self.created: list[Path] = []
+        self._existed: set[str] = set()
+        self._fd: int | None = None
+
+    def acquire(self) -> "RunGuard":
+        from judgemind.utils.lock import try_lock_dir
+
+        p = self.run_dir
+        missing = []
+        while not p.exists():
+            missing.append(p)
+            p = p.parent
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.created = missing  # innermost first
+        self._existed = {n for n in self.OWN if (self.run_dir / n).exists()}
+        self._fd = try_lock_dir(self.run_dir)
+        if self._fd is None:
+            self.created = []
+            raise JudgemindError(f"run folder {self.run_dir} is in use by another `judgemind train` process; wait "
+                                 f"for it to finish or choose another --out")
+        return self
+
+    def clean_failed(self) -> None:
+        if (self.run_dir / "last.pt").exists() or (self.run_dir / "best.pt").exists():
+            return  # something to resume from: keep everything
+        for name in self.OWN:
+            if name not in self._existed:  # only what this process wrote
+                (self.run_dir / name).unlink(missing_ok=True)
+        for d in self.created:
+            try:
+                d.rmdir()
+            except OSError:
+                break
+
+    def release(self) -> None:
+        if self._fd is not None:
+            import os
+
+            os.close(self._fd)
+            self._fd = None
+
+
 def start(run_dir: Path, cfg: TrainConfig, model, opt, sched, info: DataInfo, resume: bool, ctx, argv) -> RunState:
     """Create the run folder, or restore everything from ``last.pt`` when resuming."""
     last = run_dir / "last.pt"
@@ -135,10 +186,16 @@ def _resume(run_dir, cfg, model, opt, sched, info, ctx, argv) -> RunState:
     if ck["data_info"] != info.to_dict():
         raise CheckpointError(f"{last}: the data changed since the run started (dimensions, splits, vocabulary or "
                               f"score statistics differ); resume on the same data or start a new run")
+    check_payload(ck, str(last), resume=True)
     load_model_state(model, ck, last)
-    opt.load_state_dict(ck["optimizer"])
-    sched.load_state_dict(ck["scheduler"])
-    set_rng_state(ck["rng"])
+    try:
+        opt.load_state_dict(ck["optimizer"])
+        sched.load_state_dict(ck["scheduler"])
+        set_rng_state(ck["rng"])
+    except (KeyError, ValueError, TypeError, IndexError, AttributeError, RuntimeError) as e:
+        raise CheckpointError(f"{last}: the optimizer, scheduler or random-generator state cannot be restored "
+                              f"({type(e).__name__}: {str(e)[:160]}); the file is damaged or from another version -- "
+                              f"start a new run folder") from None
     done = ck["epoch"] + 1
     if ctx.is_main:
         kept = [line for line in _read_log(run_dir) if line.get("epoch", 0) <= done]
@@ -207,9 +264,21 @@ def load_run_model(run_dir: Path, checkpoint: str = "best", device: str = "cpu")
     from judgemind.train.loop import build_model
 
     ck = load_checkpoint(path)
-    cfg = TrainConfig.from_dict(ck["config"], where=f"{path} config")
-    info = DataInfo.from_dict(ck["data_info"])
-    model, _ = build_model(cfg, info)
+    try:
+        cfg = TrainConfig.from_dict(ck["config"], where=f"{path} config")
+        info = DataInfo.from_dict(ck["data_info"])
+    except CheckpointError:
+        raise
+    except JudgemindError as e:
+        raise CheckpointError(f"{path}: the stored config or data description is not valid ({e})") from None
+    try:
+        model, _ = build_model(cfg, info)
+    except JudgemindError as e:
+        raise CheckpointError(f"{path}: the model cannot be built from the stored config ({e})") from None
+    except (RuntimeError, ValueError, TypeError, IndexError, KeyError) as e:  # torch layers refusing stored sizes
+        raise CheckpointError(f"{path}: the model cannot be built from the stored config and data description "
+                              f"({type(e).__name__}: {str(e)[:160]}); the file is damaged or from another "
+                              f"version") from None
     load_model_state(model, ck, path)
     model.to(device).eval()
     return model, cfg, info, ck

@@ -1,1 +1,41 @@
 """Small shared helpers (atomic writes, hashing)."""
+
+
+def display_text(text) -> str:
+    """``text`` (a path or name, possibly holding undecodable bytes from the file system as surrogate escapes)
+    as printable Unicode: undecodable bytes become U+FFFD, so the text can be printed, put in JSON and encoded to
+    UTF-8 HTML. Never use the result to open a file."""
+    import os
+
+    raw = os.fsencode(text) if not isinstance(text, str) else text.encode("utf-8", "surrogateescape")
+    return raw.decode("utf-8", "replace")
+
+
+def not_a_file_reason(path) -> str | None:
+    """Why ``path`` cannot be read as a regular file -- "does not exist", "is a folder", "is a FIFO ...",
+    "is a symbolic link loop", "is not readable (permission denied)" -- or None when it can."""
+    import errno
+    import os
+    import stat
+
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return "is a broken symbolic link" if os.path.islink(path) else "does not exist"
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            return "is a symbolic link loop"
+        if e.errno == errno.ENAMETOOLONG:
+            return "has a name that is too long"
+        return f"cannot be read ({e.strerror})"
+    except ValueError:  # an embedded NUL byte
+        return "is not a valid path (it holds a NUL byte)"
+    if stat.S_ISDIR(st.st_mode):
+        return "is a folder, not a file"
+    if not stat.S_ISREG(st.st_mode):
+        kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(st.st_mode) else "a socket" if stat.S_ISSOCK(st.st_mode)
+                else "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else "not a regular file")
+        return f"is {kind}, not a regular file"
+    if not os.access(path, os.R_OK):
+        return "is not readable (permission denied)"
+    return None

@@ -33,10 +33,12 @@ def atomic_path(dest: str | os.PathLike, suffix: str | None = None) -> Iterator[
     fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.part.", suffix=dest.suffix if suffix is None else suffix,
                                dir=dest.parent)
     os.close(fd)
-    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes private files; outputs should look like normal files
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        # mkstemp makes private files, and some writers (safetensors) replace the file we made: set the mode of
+        # what was written, so outputs look like normal files (0666 less the umask) to other users
+        os.chmod(tmp_path, 0o666 & ~_umask())
         os.replace(tmp_path, dest)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -57,20 +59,43 @@ def atomic_write_text(dest: str | os.PathLike, text: str) -> None:
 
 
 def atomic_write_json(dest: str | os.PathLike, obj: Any, indent: int | None = 2) -> None:
-    atomic_write_text(dest, json.dumps(obj, indent=indent, sort_keys=False, ensure_ascii=False) + "\n")
+    """Write ``obj`` as strict JSON: NaN and Infinity are refused (``ValueError``), never written as bare tokens
+    that other JSON readers reject; callers clean such values first (``judgemind.train.runs.clean_json``)."""
+    atomic_write_text(dest, json.dumps(obj, indent=indent, sort_keys=False, ensure_ascii=False, allow_nan=False)
+                      + "\n")
+
+
+@contextlib.contextmanager
+def temp_dir_beside(dest: str | os.PathLike) -> Iterator[Path]:
+    """A new hidden folder ``.<name>.*.part`` beside ``dest``, locked while it exists and deleted on exit unless
+    the caller moved it away; stale ones left by killed processes are removed first."""
+    from judgemind.utils.lock import try_lock_dir
+
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_parts(dest)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent))
+    os.chmod(tmp, 0o777 & ~_umask())
+    # hold a lock on the folder while it is built: a later run tells it from one left by a killed process
+    fd = try_lock_dir(tmp)
+    try:
+        yield tmp
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+        if fd is not None:
+            os.close(fd)
 
 
 @contextlib.contextmanager
 def atomic_dir(dest: str | os.PathLike) -> Iterator[Path]:
     """Build a whole folder in a temporary sibling and move it into place when complete.
 
-    ``dest`` must not exist yet (callers decide about ``--overwrite`` before calling).
+    ``dest`` must not exist yet (callers decide about ``--overwrite`` before calling). A folder left by a killed
+    process is removed by the next call for the same ``dest``.
     """
     dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent))
-    os.chmod(tmp, 0o777 & ~_umask())
-    try:
+    with temp_dir_beside(dest) as tmp:
         yield tmp
         if dest.exists():
             if dest.is_dir() and not any(dest.iterdir()):
@@ -78,9 +103,35 @@ def atomic_dir(dest: str | os.PathLike) -> Iterator[Path]:
             else:
                 raise FileExistsError(f"{dest} appeared while it was being written")
         os.replace(tmp, dest)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+
+
+def remove_stale_parts(dest: str | os.PathLike) -> list[Path]:
+    """Delete the temporary folders ``.<name>.*.part`` beside ``dest`` that a killed :func:`atomic_dir` left
+    behind (no live process holds their lock); returns them. Folders being built by a live process are kept."""
+    from judgemind.utils.lock import try_lock_dir
+
+    dest = Path(dest)
+    removed = []
+    if not dest.parent.is_dir():
+        return removed
+    for p in dest.parent.glob(f".{glob_escape(dest.name)}.*.part"):
+        if not p.is_dir() or p.is_symlink() or p.name.startswith(f".{dest.name}.old."):
+            continue  # (.old. folders were backups of older judgemind versions: never deleted automatically)
+        fd = try_lock_dir(p)
+        if fd is None:
+            continue
+        try:
+            shutil.rmtree(p, ignore_errors=True)
+            removed.append(p)
+        finally:
+            os.close(fd)
+    return removed
+
+
+def glob_escape(name: str) -> str:
+    import glob
+
+    return glob.escape(name)
 
 
 def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:

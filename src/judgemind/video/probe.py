@@ -34,11 +34,15 @@ class VideoInfo:
 
 
 def check_file(path: Path) -> None:
-    """The failures that need no decoder: absent, not a file, empty."""
-    if not path.exists():
-        raise VideoError(f"{path}: no such video file (check the record's `video` path and the dataset folder)")
-    if not path.is_file():
-        raise VideoError(f"{path}: is not a file")
+    """The failures that need no decoder: absent, not a regular file (folder, FIFO, link loop), unreadable, empty."""
+    from judgemind.utils import display_text, not_a_file_reason
+
+    why = not_a_file_reason(path)
+    if why == "does not exist":
+        raise VideoError(f"{display_text(path)}: no such video file (check the record's `video` path and the "
+                         f"dataset folder)")
+    if why:
+        raise VideoError(f"{display_text(path)}: {why}")
     if path.stat().st_size == 0:
         raise VideoError(f"{path}: the file is empty (0 bytes); re-copy or re-encode it")
 
@@ -105,6 +109,15 @@ def probe_video(path: str | os.PathLike, count: bool = False) -> VideoInfo:
         raise VideoError(f"{path}: cannot be opened as a video: {_diagnose(path)} (FFmpeg: {e})") from e
     if info.n_frames <= 0:
         raise VideoError(f"{path}: the video stream has no frames")
+    from judgemind.limits import max_frames, max_video_pixels
+
+    if info.width * info.height > max_video_pixels():
+        raise VideoError(f"{path}: {info.width}x{info.height} pixels is larger than judgemind decodes "
+                         f"({max_video_pixels()} pixels; set JUDGEMIND_MAX_VIDEO_PIXELS to allow more, or scale the "
+                         f"video down, e.g. `ffmpeg -i IN -vf scale=-2:1080 OUT.mp4`)")
+    if info.n_frames > max_frames():
+        raise VideoError(f"{path}: {info.n_frames} frames is more than judgemind reads ({max_frames()}; set "
+                         f"JUDGEMIND_MAX_FRAMES to allow more)")
     return info
 
 

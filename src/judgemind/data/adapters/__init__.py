@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -46,8 +44,22 @@ class ConvertResult:
         return reproduction_stats(self.records)
 
 
-def _check_destination(out: Path, overwrite: bool) -> list[Path]:
-    """Refuse unusable destinations; return the missing ancestors that writing will create (outermost last)."""
+OWN_FILES = ("annotations.jsonl", "dataset.json")  # the only files `data convert` writes into OUT
+
+
+def _check_destination(src: Path, out: Path, overwrite: bool) -> list[Path]:
+    """Refuse unusable destinations; return the missing ancestors that writing will create (outermost last).
+
+    ``--overwrite`` replaces only what a conversion writes (``dataset.json`` and ``annotations.jsonl``) in a folder
+    that holds a converted dataset; everything else in OUT (``videos/``, ``features/``, a user's files) is kept.
+    OUT equal to SRC, inside it, or holding it is refused: a conversion never writes over its own input.
+    """
+    import os as _os
+
+    src_real, out_real = Path(_os.path.realpath(src)), Path(_os.path.realpath(out))
+    if src_real == out_real or src_real in out_real.parents or out_real in src_real.parents:
+        raise JudgemindError(f"OUT {out} and SRC {src} overlap (one is inside the other); write the dataset to a "
+                             f"folder outside the source annotations")
     missing = []
     p = out.parent
     while not p.exists():
@@ -60,9 +72,25 @@ def _check_destination(out: Path, overwrite: bool) -> list[Path]:
     if out.exists() or out.is_symlink():
         if not out.is_dir() or out.is_symlink():
             raise JudgemindError(f"{out} exists and is not a folder; choose another output path")
-        if any(out.iterdir()) and not overwrite:
-            raise JudgemindError(f"{out} is not empty; pass --overwrite to replace it, or choose another folder")
+        if any(out.iterdir()):
+            if not overwrite:
+                raise JudgemindError(f"{out} is not empty; pass --overwrite to replace its dataset.json and "
+                                     f"annotations.jsonl, or choose another folder")
+            if not _converted_here(out):
+                raise JudgemindError(f"{out} does not hold a dataset written by `judgemind data convert` (its "
+                                     f"dataset.json has no extra.adapter); --overwrite replaces only converted "
+                                     f"datasets -- choose another folder")
     return missing
+
+
+def _converted_here(out: Path) -> bool:
+    import json
+
+    try:
+        meta = json.loads((out / "dataset.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(meta, dict) and isinstance(meta.get("extra"), dict) and bool(meta["extra"].get("adapter"))
 
 
 def _relax_permissions(folder: Path) -> None:
@@ -84,17 +112,17 @@ def convert(adapter: str, src: str | os.PathLike, out: str | os.PathLike, *, ove
     """
     from judgemind.data.dataset import write_dataset
     from judgemind.data.validate import validate_dataset
-    from judgemind.utils.atomic import atomic_dir
+    from judgemind.utils.atomic import atomic_dir, temp_dir_beside
 
     if adapter not in ADAPTERS:
         raise JudgemindError(f"unknown adapter {adapter!r}; choose one of {', '.join(ADAPTERS)}")
     out = Path(out)
-    created = _check_destination(out, overwrite)
+    created = _check_destination(Path(src), out, overwrite)
     meta, records = ADAPTERS[adapter](src, **options)
-    backup: Path | None = None
+    replace_files = out.is_dir() and any(out.iterdir())  # --overwrite of a converted dataset: swap its two files
     warnings: list[Problem] = []
     try:
-        with atomic_dir(out) as tmp:
+        with (temp_dir_beside(out) if replace_files else atomic_dir(out)) as tmp:
             write_dataset(tmp, meta, records)
             _, problems = validate_dataset(tmp, check_videos=False)
             problems = [dataclasses.replace(p, file=p.file.replace(str(tmp), str(out), 1)) for p in problems]
@@ -104,20 +132,15 @@ def convert(adapter: str, src: str | os.PathLike, out: str | os.PathLike, *, ove
                                       f"({len(errors)} error(s)); nothing was written", errors)
             warnings = problems
             _relax_permissions(tmp)
-            if out.is_dir() and any(out.iterdir()):
-                backup = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", suffix=".part", dir=out.parent))
-                os.replace(out, backup / out.name)
+            if replace_files:
+                # each os.replace is atomic; annotations first, so a dataset.json always has its records
+                for name in OWN_FILES:
+                    os.replace(tmp / name, out / name)
     except BaseException:
-        if backup is not None and (backup / out.name).exists() and not out.exists():
-            os.replace(backup / out.name, out)
-        if backup is not None:
-            shutil.rmtree(backup, ignore_errors=True)
         for d in created:  # innermost first
             try:
                 d.rmdir()
             except OSError:
                 break
         raise
-    if backup is not None:
-        shutil.rmtree(backup, ignore_errors=True)
     return ConvertResult(out, meta, records, warnings)

@@ -3,6 +3,7 @@ reproduction statistics, and the deterministic validation split."""
 
 from __future__ import annotations
 
+import contextlib
 import random
 from collections import Counter
 from dataclasses import dataclass
@@ -44,6 +45,20 @@ def dec(x: Any, what: str) -> Decimal:
         return to_decimal(float(x) if not isinstance(x, (int, Decimal, str)) else x, what)
     except (TypeError, ValueError) as e:
         raise JudgemindError(f"{what}: expected a number, got {x!r}") from e
+
+
+@contextlib.contextmanager
+def sample_fields(where: str):
+    """Turn the errors of reading one pickled sample with fields of the wrong type or size (a list where a number
+    belongs, a number with a huge exponent, ...) into a :class:`JudgemindError` naming the sample. Pickles hold
+    plain data only (the safe unpickler), so these are the only ways a sample can be malformed."""
+    try:
+        yield
+    except JudgemindError:
+        raise
+    except (TypeError, ValueError, AttributeError, KeyError, IndexError, ArithmeticError) as e:
+        raise JudgemindError(f"{where}: a field has the wrong type or an impossible value "
+                             f"({type(e).__name__}: {str(e)[:120]})") from None
 
 
 def repair_marks(raw: Sequence[Decimal]) -> tuple[list[Decimal], str | None]:

@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from judgemind.data.adapters._diving import (check_score, dec, judge_scores, read_official_splits,
-                                            repair_marks, seeded_val)
+                                            repair_marks, sample_fields, seeded_val)
 from judgemind.data.records import DatasetMeta, Record
 from judgemind.data.safe_pickle import safe_load_pickle
 from judgemind.errors import JudgemindError
@@ -174,9 +174,10 @@ def _record(video: str, inst: int, coarse: Mapping, fine: Mapping, types: Mappin
     if repaired:
         extra["judge_scores_raw"] = [float(v) for v in raw]
     fine_dd, fine_score = fine.get("difficulty"), fine.get("dive_score")
-    if fine_dd is not None and dec(fine_dd, "difficulty") != dd:
+    fwhere = f"{src / FINE_FILE}: sample ({video!r}, {inst})"
+    if fine_dd is not None and dec(fine_dd, f"{fwhere}: difficulty") != dd:
         extra["dd_fine_grained"] = float(fine_dd)  # v2 fine file changed one DD; the coarse DD goes with the marks
-    if fine_score is not None and dec(fine_score, "dive_score") != final:
+    if fine_score is not None and dec(fine_score, f"{fwhere}: dive_score") != final:
         extra["score_fine_grained"] = float(fine_score)
     if video.isdigit():
         extra["mtl_aqa_key"] = [int(video), inst]
@@ -213,7 +214,8 @@ def load_finediving(annotations_dir: str | os.PathLike, *, val_list: str | os.Pa
         video, inst = _key(k, str(src / COARSE_FILE))
         if k not in fine:
             raise JudgemindError(f"{src / FINE_FILE}: no sample ({video!r}, {inst}) (it is in {COARSE_FILE})")
-        records.append(_record(video, inst, c, fine[k], types, src))
+        with sample_fields(f"{src / COARSE_FILE}: sample ({video!r}, {inst})"):
+            records.append(_record(video, inst, c, fine[k], types, src))
     ids = {r.id for r in records}
 
     splits = read_official_splits(src, (("train", TRAIN_FILE), ("test", TEST_FILE)),

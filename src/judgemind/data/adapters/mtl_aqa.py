@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from judgemind.data.adapters._diving import (check_score, dec, judge_scores, read_official_splits,
-                                            repair_marks, seeded_val)
+                                            repair_marks, sample_fields, seeded_val)
 from judgemind.data.records import DatasetMeta, Record
 from judgemind.data.safe_pickle import safe_load_pickle
 from judgemind.errors import JudgemindError
@@ -115,7 +115,8 @@ def load_mtl_aqa(info_dir: str | os.PathLike) -> tuple[DatasetMeta, list[Record]
         key = _key(k, str(src / ANNOTATIONS_FILE))
         if not isinstance(d, Mapping):
             raise JudgemindError(f"{src / ANNOTATIONS_FILE}: sample {key}: expected a dict of fields")
-        records.append(_record(key, d, src))
+        with sample_fields(f"{src / ANNOTATIONS_FILE}: sample {key}"):
+            records.append(_record(key, d, src))
     ids = {r.id for r in records}
     splits = read_official_splits(src, (("train", TRAIN_FILE), ("test", TEST_FILE)),
                                   lambda k, where: record_id(*_key(k, where)), ids, ANNOTATIONS_FILE)

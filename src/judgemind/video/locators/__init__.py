@@ -213,7 +213,11 @@ def get_locator(name: str, **options: Any) -> Locator:
     if name not in _REGISTRY:
         _load_builtins()
         raise JudgemindError(f"unknown locator {name!r}; available: {', '.join(sorted(_REGISTRY))}")
-    return _REGISTRY[name](**options)
+    from judgemind.utils.options import check_options
+
+    cls = _REGISTRY[name]
+    check_options(cls.__init__ if isinstance(cls, type) else cls, options, f"locator {name!r}")
+    return cls(**options)
 
 
 def list_locators() -> list[LocatorInfo]:
