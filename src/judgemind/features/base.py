@@ -96,6 +96,9 @@ class Extractor:
 
     #: shorter side of the frames the locator and the extractor see (never enlarged)
     short_side: int = 256
+    #: False for extractors that read annotations instead of pixels (``skeleton``): the pipeline calls
+    #: ``bind(root, meta, records)`` once and ``encode_record(record)`` per record, and decodes nothing
+    needs_video: ClassVar[bool] = True
 
     def config(self) -> dict[str, Any]:
         """Everything that changes the numbers (without locator and fps, which the pipeline adds)."""
@@ -181,6 +184,7 @@ _BUILTIN = {
     "i3d": "judgemind.features.i3d_extractor",
     "videomae": "judgemind.features.videomae",
     "pixels": "judgemind.features.pixels",
+    "skeleton": "judgemind.features.skeleton",
 }
 
 

@@ -60,6 +60,8 @@ def load_frames(video_path: str | os.PathLike, plan: Plan, locator: Locator, *, 
 def extract_record(extractor: Extractor, locator: Locator, video_path: str | os.PathLike, record, *,
                    threads: int = 0) -> dict[str, np.ndarray]:
     """All cache tensors of one record: global, foreground, frame_index, box (video pixels), box_filled."""
+    if not extractor.needs_video:
+        return extractor.encode_record(record)
     start, end = (int(v) for v in record.frames)
     plan = extractor.plan(start, end)
     frames = load_frames(video_path, plan, locator, record=record, short_side=extractor.short_side,
@@ -147,6 +149,10 @@ def _init_worker(spec: dict) -> None:
     except ImportError:
         pass
     _WORKER["extractor"] = get_extractor(spec["extractor"], **spec["options"])
+    if not _WORKER["extractor"].needs_video:
+        from judgemind.data.dataset import read_meta
+
+        _WORKER["extractor"].bind(spec["root"], read_meta(spec["root"])[0])
     _WORKER["locator"] = get_locator(spec["locator"], **spec["locator_options"])
     _WORKER["cache"] = FeatureCache(spec["root"], spec["name"])
     _WORKER["threads"] = spec["threads"]
@@ -198,6 +204,8 @@ def run_extract(root: str | os.PathLike, extractor: str, *, locator: str | None 
     check_file_names([r.id for r in ds.records], str(ds.root / "annotations.jsonl"))
 
     ext = get_extractor(extractor, **opts)
+    if not ext.needs_video:
+        ext.bind(ds.root, ds.meta, records)
     loc = get_locator(loc_name, **(locator_options or {}))
     config = _config(ext, loc, ds.meta.fps)
     cache = FeatureCache(ds.root, name or extractor)
