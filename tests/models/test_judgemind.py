@@ -83,7 +83,9 @@ def test_each_ablation_switch_removes_its_module(switch, tiny_split, tiny_batch)
     if switch == "segmentation":
         assert out.stage_logits is None and out.bounds is None
     if switch == "knowledge":
-        assert "code_embed.0.weight" not in names_abl and "item_queries" in names_abl
+        # only the text bank goes: the action-code token stays (it is the scores' learned residual base)
+        assert "code_embed.0.weight" in names_abl and "item_queries" in names_abl
+        assert not any(n.startswith("bank") for n in names_abl) and "bank" not in dict(abl.named_buffers())
     if switch == "grade_bands":
         assert out.band_logits is None and out.components.shape == (6, 3)
 

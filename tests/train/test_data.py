@@ -43,7 +43,16 @@ def test_batches_follow_the_model_contract(tiny_dataset):
     assert shapes == {"global": (2, 16, 8), "foreground": (2, 16, 8), "mask": (2, 16), "shot": (2, 16),
                       "stage": (2, 16), "frame_index": (2, 16), "bounds": (2, 2), "code": (2, CODE_DIM),
                       "action": (2,), "dd": (2,), "score": (2,), "components": (2, 3), "judges": (2, 5),
-                      "deductions": (2, 23), "index": (2,)}
+                      "deductions": (2, 23), "ded_points": (2, 23), "ded_steps": (2, 23, 16), "index": (2,)}
+    # the annotated points and evidence steps of each deduction
+    for row, rec in zip((0, 3), (train.records[0], train.records[3])):
+        fi = np.array(train.tensors["frame_index"][row].tolist())
+        for x in rec.deductions:
+            k = info.item_ids.index(x.item)
+            assert float(b["ded_points"][0 if row == 0 else 1, k]) == pytest.approx(float(x.points))
+            if x.frames is not None:
+                want = ((fi >= x.frames[0]) & (fi < x.frames[1])).astype(float)
+                assert np.array_equal(b["ded_steps"][0 if row == 0 else 1, k].numpy(), want)
     for row, rec in zip((0, 3), (train.records[0], train.records[3])):
         fi = train.tensors["frame_index"][row].tolist()
         stage = train.tensors["stage"][row].tolist()

@@ -15,6 +15,8 @@ Batch: a dict of tensors built by ``judgemind.train.data`` (B videos, T time ste
     components    float (B, 3)       panel mean Air, Form, Landing (NaN where the dataset has none, e.g. diving)
     judges        float (B, J)       per-judge totals (NaN-padded)
     deductions    float (B, K)       multi-hot deduction items
+    ded_points    float (B, K)       annotated points of each item (0 where absent)
+    ded_steps     float (B, K, T)    1 at the steps inside an annotated item's frames (its evidence), else 0
     index         long  (B,)         position of the record in its split
 
 Training batches also carry
@@ -114,6 +116,9 @@ class DataInfo:
     score_mean: float = 0.0                 # training-split mean and std of the final score (target scaling)
     score_std: float = 1.0
     dd_mean: float = 1.0                    # training-split mean DD
+    item_points_min: tuple[float, ...] = ()  # catalogue point range of each item (knowledge that enters the score)
+    item_points_max: tuple[float, ...] = ()
+    item_rates: tuple[float, ...] = ()       # share of training videos with each item (positive weighting)
 
     def to_dict(self) -> dict:
         """JSON-ready dict (tuples become lists); inverse of :meth:`from_dict`."""
@@ -138,7 +143,14 @@ class DataInfo:
         out = {}
         for k, v in d.items():
             kind = str(fields[k].type)
-            if kind.startswith("tuple"):
+            if kind.startswith("tuple[float"):
+                import math
+
+                if not isinstance(v, (list, tuple)) or not all(
+                        isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) for x in v):
+                    raise JudgemindError(f"DataInfo.{k}: expected a list of finite numbers")
+                v = tuple(float(x) for x in v)
+            elif kind.startswith("tuple"):
                 if not isinstance(v, (list, tuple)) or not all(isinstance(x, str) for x in v):
                     raise JudgemindError(f"DataInfo.{k}: expected a list of strings")
                 v = tuple(v)

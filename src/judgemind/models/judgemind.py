@@ -75,6 +75,11 @@ class JudgeMindConfig:
     temporal_kernel: int = 5
     decoder_layers: int = 1
     dropout: float = 0.1          # keyed dropout on step tokens and decoder states (training only)
+    input_dropout: float = 0.1    # keyed dropout on the raw input features (training only)
+    # the score comes from the deductions: component = maximum - sum of the expected points of its items
+    # (probability x points inside the item's catalogue range) + a bounded residual of the grade decoder
+    residual: float = 0.5         # largest correction (marks) the grade decoder adds to a component
+    pos_weight_max: float = 10.0  # positive weighting of rare items in the deduction loss: min((1-r)/r, this)
     # ablation switches
     segmentation: bool = True
     foreground: bool = True
@@ -92,7 +97,8 @@ class JudgeMindConfig:
     cut_aug: float = 0.5          # probability (per video) of random shot-wise gain/bias in training
     cut_gain: float = 0.2         # per-dimension gain noise amplitude (x in [1-g, 1+g])
     cut_bias: float = 0.2         # per-dimension bias noise amplitude, in units of the video's token RMS
-    cut_drop: float = 0.5         # probability of dropping the step token at each cut in training
+    cut_drop: float = 0.0         # probability of dropping the GLOBAL token at each cut in training (the
+    #                               foreground is kept: cuts sit on stage boundaries, where the evidence is)
     # stage windows for the stage queries during training: ground truth with probability gt_windows at the first
     # epoch, decreasing linearly to gt_windows_end at the last; predicted windows otherwise and at test time
     gt_windows: float = 1.0
@@ -102,9 +108,11 @@ class JudgeMindConfig:
     #                               the build records the one used
     # loss weights
     w_seg: float = 1.0
-    w_band: float = 0.5
+    w_band: float = 0.2
     w_sub: float = 10.0
-    w_ded: float = 1.0
+    w_ded: float = 0.2            # x the SUM over items of the (positively weighted) deduction BCE
+    w_points: float = 1.0         # x the sum over present items of the points error (in units of the item's range)
+    w_evidence: float = 0.1       # x the mean over present items of -log(attention inside the annotated frames)
     w_score: float = 1.0
 
     ALIASES: ClassVar[dict] = {"global": "global_tokens"}
@@ -463,6 +471,9 @@ class JudgeMind(nn.Module):
                                  "least one token source")
         if cfg.d_model % cfg.heads:
             raise JudgemindError(f"model.d_model ({cfg.d_model}) must be a multiple of model.heads ({cfg.heads})")
+        for key in ("dropout", "input_dropout"):
+            if not 0.0 <= getattr(cfg, key) < 1.0:
+                raise JudgemindError(f"model.{key} must be in [0, 1), got {getattr(cfg, key)!r}")
         self.cfg, self.info = cfg, info
         d = cfg.d_model
         self.diving = info.scoring == "diving"
@@ -472,6 +483,8 @@ class JudgeMind(nn.Module):
         norm = {"global": cfg.cut_norm, "foreground": cfg.cut_norm and cfg.cut_norm_foreground}
         self.encoders = nn.ModuleDict({s: SourceEncoder(dims[s], d, cfg.temporal_kernel, cfg, norm[s])
                                        for s in self.sources})
+        if len(self.sources) == 2:   # per-step gate between the sources, read by every per-step head
+            self.step_gate = nn.Linear(2 * d, 1)
         if cfg.segmentation:
             self.seg_head = nn.Sequential(nn.LayerNorm(d), nn.Linear(d, d), nn.GELU(), nn.Linear(d, 3))
         self.fusion = StageFusion(d, cfg.heads, cfg.queries, self.sources)
@@ -483,27 +496,43 @@ class JudgeMind(nn.Module):
 
     # -- construction ---------------------------------------------------------------------------------------------
     def _build_knowledge(self, info: DataInfo, bank: np.ndarray | None) -> None:
+        """The action code + DD token (always: it is the learned residual base of the scores) and, with
+        ``knowledge``, the text bank of the catalogue descriptions (``knowledge=false`` removes only the bank)."""
         d = self.cfg.d_model
-        if not self.cfg.knowledge:
-            return
         self.code_embed = nn.Sequential(nn.Linear(info.code_dim + 1, d), nn.GELU(), nn.Linear(d, d))
-        if self.n_items:
+        if self.cfg.knowledge and self.n_items:
             if bank is None:
                 bank = np.zeros((self.n_items, TEXT_DIM), dtype=np.float32)
             self.register_buffer("bank", torch.as_tensor(bank, dtype=torch.float32))
             self.bank_proj = nn.Linear(self.bank.shape[1], d)
-            self.present = nn.Parameter(torch.randn(d) * 0.02)   # marks bank items the model thinks occurred
+        if self.n_items:
+            self.present = nn.Parameter(torch.randn(d) * 0.02)   # marks item tokens the model thinks occurred
 
     def _build_deductions(self, d: int) -> None:
         if not self.n_items:
             return
+        K = self.n_items
         if not self.cfg.knowledge:
-            self.item_queries = nn.Parameter(torch.randn(self.n_items, d) * 0.02)
+            self.item_queries = nn.Parameter(torch.randn(K, d) * 0.02)
         self.ded_q = nn.Linear(d, d)
-        self.ded_out = nn.Sequential(nn.LayerNorm(2 * d), nn.Linear(2 * d, d), nn.GELU(), nn.Linear(d, 1))
+        # per item: occurrence logit and severity (where inside the item's catalogue point range)
+        self.ded_out = nn.Sequential(nn.LayerNorm(2 * d), nn.Linear(2 * d, d), nn.GELU(), nn.Linear(d, 2))
         stage_of = {s: i for i, s in enumerate(STAGE_NAMES)}
-        stages = [stage_of.get(s, 1) for s in self.info.item_stages] or [1] * self.n_items
+        stages = [stage_of.get(s, 1) for s in self.info.item_stages] or [1] * K
         self.register_buffer("item_stage", torch.tensor(stages, dtype=torch.long), persistent=False)
+        lo = list(self.info.item_points_min) or [0.0] * K
+        hi = list(self.info.item_points_max) or [1.0] * K
+        self.register_buffer("points_lo", torch.tensor(lo, dtype=torch.float32), persistent=False)
+        self.register_buffer("points_hi", torch.tensor(hi, dtype=torch.float32), persistent=False)
+        comp = [COMPONENT_NAMES.index(c) if c in COMPONENT_NAMES else -1 for c in self.info.item_components]
+        onehot = torch.zeros(K, 3)
+        for k, c in enumerate(comp or [-1] * K):
+            if c >= 0:
+                onehot[k, c] = 1.0
+        self.register_buffer("item_component", onehot, persistent=False)
+        rates = torch.tensor(list(self.info.item_rates) or [0.1] * K, dtype=torch.float32)
+        pw = ((1 - rates) / rates.clamp_min(1e-6)).clamp(1.0, self.cfg.pos_weight_max)
+        self.register_buffer("pos_weight", pw, persistent=False)
 
     def _build_grades(self, d: int) -> None:
         self.grade_queries = nn.Parameter(torch.randn(3, d) * 0.02)
@@ -512,6 +541,9 @@ class JudgeMind(nn.Module):
         if self.diving:
             self.stage_head = nn.Linear(d, 3)          # row i: contribution of stage i (its own query)
             return
+        self.residual_head = nn.Linear(d, 3)          # row i: bounded correction of component i
+        nn.init.zeros_(self.residual_head.weight)
+        nn.init.zeros_(self.residual_head.bias)
         if self.cfg.grade_bands:
             self.band_heads = nn.ModuleDict()
             for c in COMPONENT_NAMES:
@@ -519,26 +551,26 @@ class JudgeMind(nn.Module):
                 self.register_buffer(f"lo_{c}", torch.tensor(lo), persistent=False)
                 self.register_buffer(f"w_{c}", torch.tensor(w), persistent=False)
                 self.band_heads[c] = nn.Linear(d, 2 * len(lo))   # band logits and in-band offsets
-        else:
+            # how much the band decoder's mark moves the deduction-based component (learned, starts at 12 %)
+            self.band_mix = nn.Parameter(torch.full((3,), -2.0))
+        elif self.n_items == 0:
             self.direct_head = nn.Linear(d, 3)
 
     def _grade_mask(self) -> torch.Tensor:
-        """(3, M) which memory tokens each grade query sees. Memory = 3 x Q stage tokens, then (with knowledge)
-        K bank tokens and the code token."""
+        """(3, M) which memory tokens each grade query sees. Memory = 3 x Q stage tokens, then K item tokens
+        (text bank or learned item queries, marked with the predicted deduction probabilities) and the code token."""
         Q = self.cfg.queries
-        with_bank = self.cfg.knowledge
-        M = 3 * Q + (self.n_items + 1 if with_bank else 0)
+        M = 3 * Q + self.n_items + 1
         allowed = torch.zeros(3, M, dtype=torch.bool)
         for i, c in enumerate(COMPONENT_NAMES):
             stages = (i,) if self.diving else COMPONENT_STAGES[c]
             for s in stages:
                 allowed[i, s * Q:(s + 1) * Q] = True
-            if with_bank:
-                for k in range(self.n_items):
-                    own = (self.info.item_stages[k] == STAGE_NAMES[i]) if self.diving else (
-                        self.info.item_components[k] == c if self.info.item_components else False)
-                    allowed[i, 3 * Q + k] = bool(own)
-                allowed[i, -1] = True
+            for k in range(self.n_items):
+                own = (self.info.item_stages[k] == STAGE_NAMES[i]) if self.diving else (
+                    self.info.item_components[k] == c if self.info.item_components else False)
+                allowed[i, 3 * Q + k] = bool(own)
+            allowed[i, -1] = True
         return allowed
 
     def set_epoch(self, epoch: int, n_epochs: int) -> None:
@@ -552,19 +584,26 @@ class JudgeMind(nn.Module):
         seed = batch.get("seed") if self.training else None
         T = mask.shape[1]
         pos = sinusoid(T, self.cfg.d_model, mask.device)
-        cuts = cut_steps(shot, mask)
-        if seed is not None and self.cfg.cut_drop > 0:
-            drop = (keyed_uniform(seed, T, stream=11).to(mask.device) < self.cfg.cut_drop) & cuts
-            keep = (~drop).unsqueeze(-1).float()
         tokens = {}
         for i, s in enumerate(self.sources):
-            h = self.encoders[s](batch[s], mask, shot, pos, seed, stream=20 + i)
+            x = keyed_dropout(batch[s], seed, self.cfg.input_dropout, stream=70 + i)
+            h = self.encoders[s](x, mask, shot, pos, seed, stream=20 + i)
             if seed is not None:
-                if self.cfg.cut_drop > 0:
-                    h = h * keep
+                if s == "global" and self.cfg.cut_drop > 0:
+                    drop = (keyed_uniform(seed, T, stream=11).to(mask.device) < self.cfg.cut_drop) & \
+                        cut_steps(shot, mask)
+                    h = h * (~drop).unsqueeze(-1).to(h.dtype)
                 h = keyed_dropout(h, seed, self.cfg.dropout, stream=30 + i)
             tokens[s] = h
         return tokens
+
+    def _steps(self, tokens: dict) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Per-step tokens for the per-step heads (segmentation, deductions): the gated mix of the sources."""
+        if len(self.sources) == 1:
+            return tokens[self.sources[0]], None
+        fg, gl = tokens["foreground"], tokens["global"]
+        g = torch.sigmoid(self.step_gate(torch.cat([fg, gl], -1)))                 # (B, T, 1)
+        return g * fg + (1 - g) * gl, g[..., 0]
 
     def _windows(self, batch: dict, stage_logits, lengths) -> tuple[torch.Tensor, torch.Tensor | None]:
         mask = batch["mask"]
@@ -580,38 +619,38 @@ class JudgeMind(nn.Module):
             win = torch.where(use[:, None, None], gt, win)
         return dilate_windows(win, mask, self.cfg.window_margin), bounds
 
-    def _code_token(self, batch: dict) -> torch.Tensor | None:
-        if not self.cfg.knowledge:
-            return None
+    def _code_token(self, batch: dict) -> torch.Tensor:
         dd = (batch["dd"] / max(self.info.dd_mean, 1e-6)).unsqueeze(-1)
         return self.code_embed(torch.cat([batch["code"], dd], -1))             # (B, d)
 
     def _deductions(self, steps, windows, code_tok, seed):
-        """Item queries over the step tokens of the item's stage -> logits (B, K), evidence step (B, K),
-        item query tokens (B, K, d) (the bank tokens when knowledge is on)."""
+        """Item queries over the step tokens of the item's stage -> logits (B, K), severity logits (B, K),
+        attention (B, K, T), item tokens (B, K, d) (the text bank's when knowledge is on)."""
         B = steps.shape[0]
         if self.cfg.knowledge:
             items = self.bank_proj(self.bank)[None] + code_tok[:, None, :]
         else:
-            items = self.item_queries[None].expand(B, -1, -1)
+            items = self.item_queries[None] + code_tok[:, None, :]
         allowed = windows[:, self.item_stage, :]                                # (B, K, T)
         o, w = attend(self.ded_q(items), steps, allowed, self.cfg.heads)
         h = keyed_dropout(torch.cat([o, items], -1), seed, self.cfg.dropout, stream=50)
-        return self.ded_out(h)[..., 0], w.argmax(-1), items
+        out = self.ded_out(h)
+        return out[..., 0], out[..., 1], w, items
+
+    def expected_points(self, ded_logits: torch.Tensor, sev_logits: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """(points if present (B, K), expected points = probability x points (B, K)) from the catalogue ranges."""
+        pts = self.points_lo + torch.sigmoid(sev_logits) * (self.points_hi - self.points_lo)
+        return pts, torch.sigmoid(ded_logits) * pts
 
     def _grade_states(self, stage_tok, items, ded_logits, code_tok, seed) -> torch.Tensor:
         B = stage_tok.shape[0]
         memory = [stage_tok.reshape(B, -1, stage_tok.shape[-1])]
-        q = self.grade_queries[None].expand(B, -1, -1)
-        if self.cfg.knowledge:
-            if self.n_items:
-                memory.append(items + torch.sigmoid(ded_logits)[..., None] * self.present)
-            memory.append(code_tok[:, None, :])
-            q = q + code_tok[:, None, :]
+        if self.n_items:
+            memory.append(items + torch.sigmoid(ded_logits)[..., None] * self.present)
+        memory.append(code_tok[:, None, :])
+        q = self.grade_queries[None].expand(B, -1, -1) + code_tok[:, None, :]
         memory = torch.cat(memory, 1)
         allowed = self.grade_allowed
-        if memory.shape[1] != allowed.shape[1]:          # no bank tokens (K = 0): drop their columns
-            allowed = torch.cat([allowed[:, :3 * self.cfg.queries], allowed[:, -1:]], 1)
         for layer in self.decoder:
             q = layer(q, memory, allowed)
         return keyed_dropout(q, seed, self.cfg.dropout, stream=60)              # (B, 3, d)
@@ -621,19 +660,22 @@ class JudgeMind(nn.Module):
         seed = batch.get("seed") if self.training else None
         lengths = mask.sum(1)
         tokens = self._tokens(batch)
-        steps = sum(tokens[s] for s in self.sources)                             # (B, T, d) per-step tokens
+        steps, step_gate = self._steps(tokens)
         stage_logits = self.seg_head(steps) if self.cfg.segmentation else None
         windows, bounds = self._windows(batch, stage_logits, lengths)
         stage_tok, gates, stage_attn = self.fusion(tokens, windows)
         stage_tok = stage_tok + self.stage_embed[None, :, None, :]
         code_tok = self._code_token(batch)
-        ded_logits = ded_step = items = None
+        ded_logits = ded_step = items = sev_logits = ded_attn = None
         if self.n_items:
-            ded_logits, ded_step, items = self._deductions(steps, windows, code_tok, seed)
+            ded_logits, sev_logits, ded_attn, items = self._deductions(steps, windows, code_tok, seed)
+            ded_step = ded_attn.argmax(-1)
         h = self._grade_states(stage_tok, items, ded_logits, code_tok, seed)
         extra = {"stage_attention": stage_attn, "windows": windows}
         if gates is not None:
             extra["gates"] = gates
+        if step_gate is not None:
+            extra["step_gates"] = step_gate
         out = ModelOutput(score=batch["dd"].new_zeros(mask.shape[0]), stage_logits=stage_logits, bounds=bounds,
                           deduction_logits=ded_logits, deduction_step=ded_step, extra=extra)
         if self.diving:
@@ -642,32 +684,47 @@ class JudgeMind(nn.Module):
             out.stage_scores = contrib
             out.score = batch["dd"] * contrib.sum(-1)
             return out
+        if self.n_items:
+            pts, expected = self.expected_points(ded_logits, sev_logits)
+            out.extra.update(item_points=pts, expected_points=expected, deduction_attention=ded_attn)
         self._components(h, out)
         out.score = 3.0 * out.components.sum(-1) * batch["dd"]
         return out
 
     def _components(self, h: torch.Tensor, out: ModelOutput) -> None:
-        """Fill ``out.components`` (B, 3) and, with grade bands, ``out.band_logits`` and the in-band marks."""
-        if not self.cfg.grade_bands:
-            top = h.new_tensor([COMPONENT_MAX[c] for c in COMPONENT_NAMES])
-            out.components = top * torch.sigmoid((h * self.direct_head.weight[None]).sum(-1)
-                                                 + self.direct_head.bias)
+        """``out.components`` (B, 3): each component's maximum minus the expected points of its items, plus the
+        grade decoder's bounded residual, moved towards the band decoder's mark by a learned share; clipped into
+        the component's range. Without catalogue items (K = 0) the decoder predicts the marks directly."""
+        top = h.new_tensor([COMPONENT_MAX[c] for c in COMPONENT_NAMES])
+        if self.n_items:
+            base = top - out.extra["expected_points"] @ self.item_component          # (B, 3)
+            comp = base + self.cfg.residual * torch.tanh((h * self.residual_head.weight[None]).sum(-1)
+                                                          + self.residual_head.bias)
+            out.extra["deduction_components"] = base
+        elif not self.cfg.grade_bands:
+            out.components = top * torch.sigmoid((h * self.direct_head.weight[None]).sum(-1) + self.direct_head.bias)
             return
-        comps, out.band_logits, marks = [], {}, {}
-        for i, c in enumerate(COMPONENT_NAMES):
-            lo, w = getattr(self, f"lo_{c}"), getattr(self, f"w_{c}")
-            logits, offset = self.band_heads[c](h[:, i]).chunk(2, dim=-1)
-            marks[c] = lo + torch.sigmoid(offset) * w                           # (B, n_bands): mark if band b
-            out.band_logits[c] = logits
-            comps.append((torch.softmax(logits, -1) * marks[c]).sum(-1))
-        out.components = torch.stack(comps, -1)
-        out.extra["band_marks"] = marks
+        else:
+            comp = None
+        if self.cfg.grade_bands:
+            bands, out.band_logits, marks = [], {}, {}
+            for i, c in enumerate(COMPONENT_NAMES):
+                lo, w = getattr(self, f"lo_{c}"), getattr(self, f"w_{c}")
+                logits, offset = self.band_heads[c](h[:, i]).chunk(2, dim=-1)
+                marks[c] = lo + torch.sigmoid(offset) * w                       # (B, n_bands): mark if band b
+                out.band_logits[c] = logits
+                bands.append((torch.softmax(logits, -1) * marks[c]).sum(-1))
+            band_comp = torch.stack(bands, -1)
+            out.extra["band_marks"] = marks
+            comp = band_comp if comp is None else comp + torch.sigmoid(self.band_mix) * (band_comp - comp)
+        out.components = torch.minimum(comp.clamp_min(0.0), top)
 
     # -- loss -----------------------------------------------------------------------------------------------------
     def loss(self, out: ModelOutput, batch: dict) -> tuple[torch.Tensor, dict]:
         """Mean over videos of: w_seg x segmentation CE + w_band x band CE + w_sub x sub-score regression +
-        w_ded x deduction BCE + w_score x total-score error (``base.score_loss``). Sub-scores are regressed as
-        the mark inside the true band (or the direct mark), in units of the component's range."""
+        w_ded x deduction BCE (summed over items, rare items weighted up) + w_points x points error of the items
+        present + w_evidence x evidence attention outside the annotated frames + w_score x total-score error
+        (``base.score_loss``). Sub-scores are regressed in units of the component's range."""
         c = self.cfg
         terms = {"score": c.w_score * score_loss(out.score, batch, self.info)}
         if out.stage_logits is not None:
@@ -675,8 +732,20 @@ class JudgeMind(nn.Module):
             ce = F.cross_entropy(out.stage_logits.transpose(1, 2), batch["stage"].clamp_min(0), reduction="none")
             terms["seg"] = c.w_seg * (ce * valid).sum(1) / valid.sum(1).clamp_min(1)
         if out.deduction_logits is not None:
-            bce = F.binary_cross_entropy_with_logits(out.deduction_logits, batch["deductions"], reduction="none")
-            terms["ded"] = c.w_ded * bce.mean(1)
+            target = batch["deductions"]
+            bce = F.binary_cross_entropy_with_logits(out.deduction_logits, target, reduction="none",
+                                                     pos_weight=self.pos_weight)
+            terms["ded"] = c.w_ded * bce.sum(1)
+            if "item_points" in out.extra and "ded_points" in batch:
+                rng = (self.points_hi - self.points_lo).clamp_min(0.1)
+                err = ((out.extra["item_points"] - batch["ded_points"]) / rng) ** 2
+                terms["points"] = c.w_points * (err * target).sum(1)
+            if "deduction_attention" in out.extra and "ded_steps" in batch and c.w_evidence > 0:
+                ev = batch["ded_steps"][..., : out.extra["deduction_attention"].shape[-1]]
+                have = (ev.sum(-1) > 0) & (target > 0)
+                inside = (out.extra["deduction_attention"] * ev).sum(-1).clamp_min(1e-6)
+                nll = -torch.log(inside) * have
+                terms["evidence"] = c.w_evidence * nll.sum(1) / have.sum(1).clamp_min(1)
         if out.components is not None:
             band, sub = self._component_losses(out, batch["components"])
             if band is not None:
@@ -689,19 +758,20 @@ class JudgeMind(nn.Module):
         have = torch.isfinite(target)
         tgt = torch.where(have, target, torch.zeros_like(target))
         n = have.sum(1).clamp_min(1)
+        top = tgt.new_tensor([COMPONENT_MAX[k] for k in COMPONENT_NAMES])
+        sub = (((out.components - tgt) / top) ** 2 * have).sum(1) / n
         if not self.cfg.grade_bands:
-            top = tgt.new_tensor([COMPONENT_MAX[k] for k in COMPONENT_NAMES])
-            sq = ((out.components - tgt) / top) ** 2
-            return None, (sq * have).sum(1) / n
-        band_ce, sub = [], []
+            return None, sub
+        band_ce, band_sub = [], []
         for i, comp in enumerate(COMPONENT_NAMES):
             lo = getattr(self, f"lo_{comp}")
             idx = (lo[None, :] > tgt[:, i:i + 1] + 1e-4).sum(1)                 # rules.band_index on tensors
             band_ce.append(F.cross_entropy(out.band_logits[comp], idx, reduction="none"))
             mark = out.extra["band_marks"][comp].gather(1, idx[:, None])[:, 0]
-            sub.append(((mark - tgt[:, i]) / COMPONENT_MAX[comp]) ** 2)
-        band_ce, sub = torch.stack(band_ce, 1), torch.stack(sub, 1)
-        return (band_ce * have).sum(1) / n, (sub * have).sum(1) / n
+            band_sub.append(((mark - tgt[:, i]) / COMPONENT_MAX[comp]) ** 2)
+        band_ce, band_sub = torch.stack(band_ce, 1), torch.stack(band_sub, 1)
+        # the in-band mark is trained too (it is what the band decoder contributes)
+        return (band_ce * have).sum(1) / n + (band_sub * have).sum(1) / n, sub
 
 
 @register_model("judgemind", "JudgeMind: segmentation + stage-aware fusion + knowledge-based grade-aware decoder",

@@ -7,7 +7,8 @@ A split is held as whole-split tensors (:class:`FeatureDataset` ``.tensors``: th
 Keys (N videos, T steps = the longest video of the split, shorter ones padded with ``mask`` False):
 
     global (N,T,Dg) foreground (N,T,Df) mask (N,T) shot (N,T) stage (N,T) bounds (N,2) code (N,C) action (N,)
-    dd (N,) score (N,) components (N,3) judges (N,J) deductions (N,K) index (N,)   -- see models/base.py
+    dd (N,) score (N,) components (N,3) judges (N,J) deductions (N,K) ded_points (N,K) ded_steps (N,K,T)
+    index (N,)   -- see models/base.py
     frame_index long (N, T)   absolute video frame of each step (-1 padded); for reports, not for models
 
 How targets are derived from a record:
@@ -18,7 +19,9 @@ How targets are derived from a record:
 * ``shot[t]``: the number of camera cuts (``Record.cuts``, first frames of new shots) at or before the step.
 * ``components``: the panel's mean Air, Form, Landing (NaN where the format has none: diving; Air/Form in the
   legacy 7-judge format). ``judges``: each judge's total, NaN-padded to ``DataInfo.n_judges``.
-* ``deductions``: multi-hot over the catalogue items (``DataInfo.item_ids``) named by the record.
+* ``deductions``: multi-hot over the catalogue items (``DataInfo.item_ids``) named by the record;
+  ``ded_points`` their annotated points; ``ded_steps[k, t]`` = 1 where step t's centre frame lies inside item k's
+  annotated ``frames`` (the evidence the model's attention is taught to point at).
 * ``code``: :func:`code_features` of the action code; ``action``: its index in the training vocabulary or -1.
 
 Everything a training run needs is checked before it starts (:func:`prepare_data`): the dataset loads and
@@ -213,13 +216,19 @@ def _targets(rec: Record, fi: np.ndarray, info: DataInfo) -> dict[str, np.ndarra
     totals = [float(j.total) for j in rec.judges][: len(judges)]
     judges[: len(totals)] = totals
     ded = np.zeros(info.n_items, dtype=np.float32)
+    points = np.zeros(info.n_items, dtype=np.float32)
+    ded_steps = np.zeros((info.n_items, len(fi)), dtype=np.float32)
     pos = {k: i for i, k in enumerate(info.item_ids)}
     for x in rec.deductions:
         if x.item in pos:
             ded[pos[x.item]] = 1.0
+            points[pos[x.item]] += float(x.points)
+            if x.frames is not None:
+                ded_steps[pos[x.item]] = np.maximum(ded_steps[pos[x.item]],
+                                                    (fi >= x.frames[0]) & (fi < x.frames[1]))
     vocab = {c: i for i, c in enumerate(info.action_codes)}
     return {"stage": stage, "bounds": bounds, "shot": shot, "components": comps, "judges": judges,
-            "deductions": ded, "code": code_features(rec.action_code),
+            "deductions": ded, "ded_points": points, "ded_steps": ded_steps, "code": code_features(rec.action_code),
             "action": np.int64(vocab.get(rec.action_code, -1)), "dd": np.float32(float(rec.dd)),
             "score": np.float32(float(rec.final_score))}
 
@@ -250,6 +259,10 @@ def load_split(cache: FeatureCache, records: list[Record], info: DataInfo, name:
         tg = _targets(rec, fi, info)
         out["stage"][i, :t] = torch.from_numpy(tg.pop("stage"))
         out["shot"][i, :t] = torch.from_numpy(tg.pop("shot"))
+        steps_k = tg.pop("ded_steps")
+        if "ded_steps" not in out:
+            out["ded_steps"] = torch.zeros(N, steps_k.shape[0], T)
+        out["ded_steps"][i, :, :t] = torch.from_numpy(steps_k)
         for k, v in tg.items():
             rows.setdefault(k, []).append(v)
     for k, v in rows.items():
@@ -276,6 +289,8 @@ def build_data_info(scoring: str, dims: dict[str, int], train: list[Record],
         cat = load_catalogue()
         items, version = cat.items, str(cat.version)
     scores = np.array([float(r.final_score) for r in train], dtype=np.float64)
+    rates = tuple(round(sum(any(x.item == i.id for x in r.deductions) for r in train) / max(len(train), 1), 6)
+                  for i in items)
     return DataInfo(
         dim_global=dims["global"], dim_foreground=dims["foreground"], steps=0, n_items=len(items),
         n_judges=max(len(r.judges) for r in (all_records or train)), code_dim=CODE_DIM,
@@ -285,7 +300,9 @@ def build_data_info(scoring: str, dims: dict[str, int], train: list[Record],
         item_components=tuple(i.component for i in items), catalogue_version=version,
         action_codes=tuple(sorted({r.action_code for r in train})), score_mean=float(scores.mean()),
         score_std=float(scores.std()) if len(scores) > 1 and scores.std() > 0 else 1.0,
-        dd_mean=float(np.mean([float(r.dd) for r in train])))
+        dd_mean=float(np.mean([float(r.dd) for r in train])),
+        item_points_min=tuple(float(i.points_min) for i in items),
+        item_points_max=tuple(float(i.points_max) for i in items), item_rates=rates)
 
 
 def prepare_data(data_cfg) -> PreparedData:
