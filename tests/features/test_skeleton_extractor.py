@@ -27,6 +27,7 @@ def test_extracts_every_record_without_videos(skel_dataset):
     cache = FeatureCache(skel_dataset, "skeleton")
     t = cache.load("synth_00000")
     assert t["global"].shape == (48, GLOBAL_DIM) and t["foreground"].shape == (48, FG_DIM)
+    assert (t["foreground"][:, 176] == 1).all()     # the 3D block is there (SynthAerials has world coordinates)
     assert np.isfinite(t["global"]).all() and np.isfinite(t["foreground"]).all()
     assert (np.diff(t["frame_index"]) > 0).all()
     assert s.config["perception"] == "annotated skeletons"

@@ -23,10 +23,16 @@ FOREGROUND (``FG_DIM`` = 144)
     94:132   velocity: change of the 38 normalised coordinates since the previous step
     132:141  change of the 8 joint angles and of the body axis angle (/ pi) since the previous step
     141:144  box height / H, box width / H, share of the 19 points in the picture
+    144:177  WORLD block, from the 3D coordinates where the data set has them (``world=True`` and finite x, y, z;
+             zeros and a 0 flag otherwise, e.g. for a 2D pose estimator): 3D joint angles / pi (the 8 above),
+             spine flexion, angle between the thighs, angle between the skis (/ pi), body axis (pelvis -> neck)
+             and lateral axis (right hip -> left hip) as world unit vectors, the change of the 11 angles since
+             the previous step, pelvis position x / 10 m, z / 10 m and velocity / 10 m/s (x, z), world flag
 
-GLOBAL (``GLOBAL_DIM`` = 9): box centre motion dx / W, dy / H and log size ratio since the previous step, box
+GLOBAL (``GLOBAL_DIM`` = 11): box centre motion dx / W, dy / H and log size ratio since the previous step, box
 centre x / W, y / H, side / H, a cut between the previous step and this one, the step's position in the record
-(0..1), steps since the last cut / T.
+(0..1), steps since the last cut / T, seconds between steps, seconds since the record's start / 10 (so that
+stage durations - the flight time - can be read).
 """
 
 from __future__ import annotations
@@ -44,8 +50,9 @@ from judgemind.video.decode import sample_indices
 
 __all__ = ["SkeletonExtractor", "skeleton_tokens", "FG_DIM", "GLOBAL_DIM"]
 
-FG_DIM = 144
-GLOBAL_DIM = 9
+FG_DIM = 177
+GLOBAL_DIM = 11
+WORLD = slice(144, 177)
 _P = {n: i for i, n in enumerate(SKELETON_POINTS)}
 _ANGLES = [("l_hip", "l_knee", "l_ankle"), ("r_hip", "r_knee", "r_ankle"),
            ("l_shoulder", "l_hip", "l_knee"), ("r_shoulder", "r_hip", "r_knee"),
@@ -93,10 +100,55 @@ def _boxes(uv: np.ndarray, inside: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return box, ~any_in
 
 
-def skeleton_tokens(uv: np.ndarray, vis: np.ndarray, frame_size: tuple[int, int], cut_before: np.ndarray
+def _angles3(x: np.ndarray) -> np.ndarray:
+    """(T, 11) 3D angles (radians) of world points ``x`` (T, 19, 3): the 8 joint angles, spine flexion, thigh and
+    ski separation."""
+    p = lambda n: x[:, _P[n]]  # noqa: E731
+    a = [_angle(x, a, j, b) for a, j, b in _ANG]
+    hipmid = (p("l_hip") + p("r_hip")) / 2
+    a.append(_between3(p("neck") - p("pelvis"), p("pelvis") - hipmid))
+    a.append(_between3(p("l_knee") - p("l_hip"), p("r_knee") - p("r_hip")))
+    a.append(_between3(p("l_ski_tip") - p("l_ski_tail"), p("r_ski_tip") - p("r_ski_tail")))
+    return np.stack(a, -1)
+
+
+def _between3(d1: np.ndarray, d2: np.ndarray) -> np.ndarray:
+    return _between(d1, d2)
+
+
+def world_block(world: np.ndarray | None, dt: float) -> np.ndarray:
+    """(T, 33) WORLD block (see the module docstring); zeros when ``world`` is None or not finite."""
+    if world is None:
+        return np.zeros((0, 33))
+    T = len(world)
+    out = np.zeros((T, 33))
+    ok = np.isfinite(world).all(axis=(1, 2))
+    if not ok.any():
+        return out
+    x = np.where(ok[:, None, None], np.nan_to_num(world), 0.0)
+    ang = _angles3(x)
+    prev = np.concatenate([[0], np.arange(T - 1)])
+    p = lambda n: x[:, _P[n]]  # noqa: E731
+    out[:, 0:11] = ang / np.pi
+    out[:, 11:14] = _unit(p("neck") - p("pelvis"))
+    out[:, 14:17] = _unit(p("l_hip") - p("r_hip"))
+    out[:, 17:28] = (ang - ang[prev]) / np.pi
+    pel = p("pelvis")
+    vel = (pel - pel[prev]) / max(dt, 1e-6)
+    out[:, 28] = pel[:, 0] / 10.0
+    out[:, 29] = pel[:, 2] / 10.0
+    out[:, 30] = vel[:, 0] / 10.0
+    out[:, 31] = vel[:, 2] / 10.0
+    out[:, 32] = 1.0
+    return np.where(ok[:, None], out, 0.0)
+
+
+def skeleton_tokens(uv: np.ndarray, vis: np.ndarray, frame_size: tuple[int, int], cut_before: np.ndarray,
+                    world: np.ndarray | None = None, dt: float = 0.04
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Tokens of T steps: ``uv`` (T, 19, 2) pixels, ``vis`` (T, 19) flags, ``frame_size`` (W, H), ``cut_before``
-    (T,) bool. Returns (global (T, 9), foreground (T, 144), box (T, 4) pixels, box filled (T,))."""
+    (T,) bool, ``world`` (T, 19, 3) metres or None, ``dt`` seconds between steps. Returns (global (T, 11),
+    foreground (T, 177), box (T, 4) pixels, box filled (T,))."""
     T = len(uv)
     W, H = (float(v) for v in frame_size)
     inside = vis > OUT_OF_FRAME
@@ -130,6 +182,9 @@ def skeleton_tokens(uv: np.ndarray, vis: np.ndarray, frame_size: tuple[int, int]
     fg[:, 132:140] = (ang - ang[prev]) / np.pi
     fg[:, 140] = d_axis / np.pi
     fg[:, 141:144] = np.stack([bh / H, bw / H, inside.mean(axis=1)], -1)
+    wb = world_block(world, dt)
+    if len(wb):
+        fg[:, WORLD] = wb
     g = np.zeros((T, GLOBAL_DIM), np.float64)
     g[:, 0] = (c[:, 0] - c[prev, 0]) / W
     g[:, 1] = (c[:, 1] - c[prev, 1]) / H
@@ -141,6 +196,8 @@ def skeleton_tokens(uv: np.ndarray, vis: np.ndarray, frame_size: tuple[int, int]
     for t in range(1, T):
         since[t] = 0 if cut_before[t] else since[t - 1] + 1
     g[:, 8] = since / T
+    g[:, 9] = dt
+    g[:, 10] = np.arange(T) * dt / 10.0
     fg = np.clip(np.nan_to_num(fg), -10.0, 10.0)
     g = np.clip(np.nan_to_num(g), -10.0, 10.0)
     return g.astype(np.float32), fg.astype(np.float32), box.astype(np.float32), filled
@@ -150,9 +207,11 @@ def skeleton_tokens(uv: np.ndarray, vis: np.ndarray, frame_size: tuple[int, int]
 class SkeletonExtractor(Extractor):
     """``skeleton``: annotated skeletons -> joint geometry tokens; no video decoding. See the module docstring.
 
-    Options: ``steps`` (T, default 48), ``jitter`` (simulated estimator noise: s.d. in % of the box height,
-    default 0), ``dropout`` (share of in-picture points lost, 0..0.9), ``swaps`` (share of frames with left/right
-    exchanged, 0..1), ``noise_seed`` (seed of the simulated noise; the record id is mixed in).
+    Options: ``steps`` (T, default 48), ``world`` (use the 3D coordinates where the data set has them, default
+    true; false = 2D only, what a 2D pose estimator gives), ``jitter`` (simulated estimator noise: s.d. in % of
+    the box height, default 0; it also jitters the 3D points by the same share of the body height), ``dropout``
+    (share of in-picture points lost, 0..0.9), ``swaps`` (share of frames with left/right exchanged, 0..1),
+    ``noise_seed`` (seed of the simulated noise; the record id is mixed in).
     """
 
     name = "skeleton"
@@ -164,8 +223,8 @@ class SkeletonExtractor(Extractor):
     steps_text = "48"
     needs_video = False
 
-    def __init__(self, steps: int | None = None, jitter: float = 0.0, dropout: float = 0.0, swaps: float = 0.0,
-                 noise_seed: int = 0, weights: str | None = None):
+    def __init__(self, steps: int | None = None, world: bool = True, jitter: float = 0.0, dropout: float = 0.0,
+                 swaps: float = 0.0, noise_seed: int = 0, weights: str | None = None):
         if weights:
             raise JudgemindError("the skeleton extractor takes no --weights (it reads the data set's skeletons)")
         self.steps = 48 if steps is None else int(steps)
@@ -181,13 +240,15 @@ class SkeletonExtractor(Extractor):
             raise JudgemindError(f"skeleton: swaps is the share of frames with left/right exchanged, 0-1; "
                                  f"got {swaps!r}")
         self.noise_seed = int(noise_seed)
+        self.world = bool(world)
         self.short_side = 0
+        self._fps = 25.0
         self._root: Path | None = None
         self._layout = None
 
     def config(self) -> dict[str, Any]:
         return {"extractor": self.name, "steps": self.steps, "sampling": "linspace", "perception":
-                "annotated skeletons", "jitter_pct": self.jitter, "dropout": self.dropout, "swaps": self.swaps,
+                "annotated skeletons", "world": self.world, "jitter_pct": self.jitter, "dropout": self.dropout, "swaps": self.swaps,
                 "noise_seed": self.noise_seed, "weights_sha256": None}
 
     def dims(self) -> dict[str, int]:
@@ -216,10 +277,11 @@ class SkeletonExtractor(Extractor):
             raise JudgemindError(f"{root}: dataset.json's skeleton layout has no frame_size [width, height]; the "
                                  f"skeleton extractor needs it to normalise positions")
         self._root, self._layout = Path(root), layout
+        self._fps = float(getattr(meta, "fps", 25.0) or 25.0)
 
-    def _noisy(self, uv: np.ndarray, vis: np.ndarray, rid: str) -> tuple[np.ndarray, np.ndarray]:
+    def _noisy(self, uv: np.ndarray, vis: np.ndarray, world: np.ndarray, rid: str):
         if not (self.jitter or self.dropout or self.swaps):
-            return uv, vis
+            return uv, vis, world
         rng = np.random.default_rng(np.random.SeedSequence([self.noise_seed, zlib.crc32(rid.encode("utf-8"))]))
         uv, vis = uv.copy(), vis.copy()
         inside = vis > OUT_OF_FRAME
@@ -229,6 +291,7 @@ class SkeletonExtractor(Extractor):
                 h = np.nanmax(ys, axis=1) - np.nanmin(ys, axis=1)
             h = np.nan_to_num(h, nan=0.0)
             uv = uv + rng.normal(size=uv.shape) * (self.jitter / 100.0) * h[:, None, None]
+            world = world + rng.normal(size=world.shape) * (self.jitter / 100.0) * 1.75
         if self.dropout:
             lost = inside & (rng.random(vis.shape) < self.dropout)
             vis = np.where(lost, OUT_OF_FRAME, vis)
@@ -236,7 +299,8 @@ class SkeletonExtractor(Extractor):
             sw = rng.random(len(uv)) < self.swaps
             uv[sw] = uv[sw][:, _SWAP]
             vis[sw] = vis[sw][:, _SWAP]
-        return uv, vis
+            world[sw] = world[sw][:, _SWAP]
+        return uv, vis, world
 
     def encode_record(self, record) -> dict[str, np.ndarray]:
         from judgemind.data.skeleton import load_skeleton
@@ -248,11 +312,15 @@ class SkeletonExtractor(Extractor):
         start, end = (int(v) for v in record.frames)
         steps = self.plan(start, end).steps
         rows = steps - start
-        uv, vis = self._noisy(sk.uv[rows][:, idx].astype(np.float64), sk.visibility[rows][:, idx], record.id)
+        world = sk.world[rows][:, idx].astype(np.float64)
+        uv, vis, world = self._noisy(sk.uv[rows][:, idx].astype(np.float64), sk.visibility[rows][:, idx], world,
+                                     record.id)
         cuts = sorted(int(c) for c in (record.cuts or ()))
         shot = np.searchsorted(cuts, steps, side="right")
         cut_before = np.concatenate([[False], shot[1:] != shot[:-1]])
-        g, fg, box, filled = skeleton_tokens(uv, vis, self._layout.frame_size, cut_before)
+        dt = float(np.mean(np.diff(steps))) / self._fps if len(steps) > 1 else 1.0 / self._fps
+        g, fg, box, filled = skeleton_tokens(uv, vis, self._layout.frame_size, cut_before,
+                                             world if self.world else None, dt)
         return {"global": g, "foreground": fg, "frame_index": np.asarray(steps, np.int64), "box": box,
                 "box_filled": filled.astype(np.uint8)}
 
