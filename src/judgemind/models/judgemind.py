@@ -514,9 +514,19 @@ class JudgeMind(nn.Module):
         K = self.n_items
         if not self.cfg.knowledge:
             self.item_queries = nn.Parameter(torch.randn(K, d) * 0.02)
-        self.ded_q = nn.Linear(d, d)
-        # per item: occurrence logit and severity (where inside the item's catalogue point range)
-        self.ded_out = nn.Sequential(nn.LayerNorm(2 * d), nn.Linear(2 * d, d), nn.GELU(), nn.Linear(d, 2))
+        # multiple-instance deduction head: every step of the item's stage gets an item-specific evidence score
+        # (bilinear in the step token and the item token, which carries the action code); the item's logit is a
+        # soft maximum over its stage (an item occurred if some step shows it), its severity the evidence-weighted
+        # mean of a second score; the softmax weights are the item's evidence attention
+        self.ded_step = nn.Sequential(nn.LayerNorm(d), nn.Linear(d, d), nn.GELU())
+        # a linear skip from the raw input features of the step: the largest deviation of a joint angle is then a
+        # soft maximum of a linear function of the inputs (what a judge measures), not of normalised tokens
+        raw_dim = sum({"foreground": self.info.dim_foreground, "global": self.info.dim_global}[s]
+                      for s in self.sources)
+        self.ded_raw = nn.Linear(raw_dim, d)
+        self.ded_key = nn.Linear(d, 2 * d)          # item token -> (occurrence key, severity key)
+        self.ded_bias = nn.Parameter(torch.zeros(K, 2))
+        self.ded_temp = nn.Parameter(torch.zeros(()))  # log temperature of the soft maximum
         stage_of = {s: i for i, s in enumerate(STAGE_NAMES)}
         stages = [stage_of.get(s, 1) for s in self.info.item_stages] or [1] * K
         self.register_buffer("item_stage", torch.tensor(stages, dtype=torch.long), persistent=False)
@@ -623,19 +633,24 @@ class JudgeMind(nn.Module):
         dd = (batch["dd"] / max(self.info.dd_mean, 1e-6)).unsqueeze(-1)
         return self.code_embed(torch.cat([batch["code"], dd], -1))             # (B, d)
 
-    def _deductions(self, steps, windows, code_tok, seed):
-        """Item queries over the step tokens of the item's stage -> logits (B, K), severity logits (B, K),
-        attention (B, K, T), item tokens (B, K, d) (the text bank's when knowledge is on)."""
-        B = steps.shape[0]
+    def _deductions(self, steps, raw, windows, code_tok, seed):
+        """Item tokens against the step tokens of the item's stage -> logits (B, K), severity logits (B, K),
+        evidence attention (B, K, T), item tokens (B, K, d) (the text bank's when knowledge is on)."""
+        d = self.cfg.d_model
         if self.cfg.knowledge:
             items = self.bank_proj(self.bank)[None] + code_tok[:, None, :]
         else:
             items = self.item_queries[None] + code_tok[:, None, :]
         allowed = windows[:, self.item_stage, :]                                # (B, K, T)
-        o, w = attend(self.ded_q(items), steps, allowed, self.cfg.heads)
-        h = keyed_dropout(torch.cat([o, items], -1), seed, self.cfg.dropout, stream=50)
-        out = self.ded_out(h)
-        return out[..., 0], out[..., 1], w, items
+        h = keyed_dropout(self.ded_step(steps) + self.ded_raw(raw), seed, self.cfg.dropout, stream=50)  # (B, T, d)
+        k_occ, k_sev = self.ded_key(items).chunk(2, dim=-1)                     # (B, K, d) each
+        s_occ = torch.einsum("btd,bkd->bkt", h, k_occ) / math.sqrt(d)
+        s_sev = torch.einsum("btd,bkd->bkt", h, k_sev) / math.sqrt(d)
+        tau = torch.exp(self.ded_temp).clamp(0.05, 20.0)
+        w = torch.softmax((s_occ / tau).masked_fill(~allowed, float("-inf")), -1)   # evidence attention
+        logits = (w * s_occ).sum(-1) + self.ded_bias[:, 0]
+        sev = (w * s_sev).sum(-1) + self.ded_bias[:, 1]
+        return logits, sev, w, items
 
     def expected_points(self, ded_logits: torch.Tensor, sev_logits: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """(points if present (B, K), expected points = probability x points (B, K)) from the catalogue ranges."""
@@ -668,7 +683,8 @@ class JudgeMind(nn.Module):
         code_tok = self._code_token(batch)
         ded_logits = ded_step = items = sev_logits = ded_attn = None
         if self.n_items:
-            ded_logits, sev_logits, ded_attn, items = self._deductions(steps, windows, code_tok, seed)
+            raw = torch.cat([batch[s] for s in self.sources], -1)
+            ded_logits, sev_logits, ded_attn, items = self._deductions(steps, raw, windows, code_tok, seed)
             ded_step = ded_attn.argmax(-1)
         h = self._grade_states(stage_tok, items, ded_logits, code_tok, seed)
         extra = {"stage_attention": stage_attn, "windows": windows}
