@@ -82,5 +82,6 @@ def test_the_loop_augments_every_model(monkeypatch):
         real = model.forward
         monkeypatch.setattr(model, "forward", lambda b, real=real: (seen.append(b["global"].clone()), real(b))[1])
         opt = build_optimizer(cfg, model)
-        train_one_epoch(model, opt, build_scheduler(cfg, opt, len(ds)), ds, cfg, 0, D.DistContext(device=torch.device("cpu")))
+        ctx = D.DistContext(device=torch.device("cpu"))
+        train_one_epoch(model, opt, build_scheduler(cfg, opt, len(ds)), ds, cfg, 0, ctx)
     assert len(seen) == 2 and not torch.equal(seen[0], seen[1])

@@ -855,7 +855,7 @@ def bench_tables(doc: dict) -> dict:
     from judgemind.report.tables import Table, fmt_count, fmt_num
 
     rows = doc["rows"]
-    ref = doc.get("reference") or {}
+    data_ref = doc.get("reference") or {}
     below = set(doc.get("findings", {}).get("not_above_code_prior", []))
     # The ladder: the floor first, then the ceiling from the data, then the models.
     main_labels = [lab for lab, r in rows.items() if r["ablation"] is None]
@@ -866,13 +866,13 @@ def bench_tables(doc: dict) -> dict:
             "train time (s)", "params", "best epoch"] + (["settings (tuned on val)"] if tuned else [])
     blank = [""] * (len(cols) - 6)
     main = []
-    if "codeprior" not in rows and "code_prior" in ref:
-        c = ref["code_prior"]
+    if "codeprior" not in rows and "code_prior" in data_ref:
+        c = data_ref["code_prior"]
         main.append(["code prior (from the data, stats.json)", fmt_num(c["rho"], 3), fmt_num(c["rl2_x100"], 3),
                      "", "", ""] + blank)
     oracle = None
-    if "fault_oracle" in ref:
-        f = ref["fault_oracle"]
+    if "fault_oracle" in data_ref:
+        f = data_ref["fault_oracle"]
         pc = f.get("per_component", {})
         oracle = ["fault oracle (from the data: true deduction items + points → least squares)",
                   fmt_num(f["rho"], 3), fmt_num(f["rl2_x100"], 3)] + [
@@ -889,18 +889,18 @@ def bench_tables(doc: dict) -> dict:
             oracle = None
     if oracle is not None:
         main.insert(1 if main and main[0][0].startswith("code prior") else 0, oracle)
-    notes = ["mean ± std over seeds; ρ = Spearman, R-ℓ2 = relative L2 ×100 (test-set range); per-stage ρ only for "
-             "models that predict Air/Form/Landing; AIoU (flight interval, %) for models with segmentation; mAP (%) "
-             "for models with a deduction head."]
+    notes = ["mean ± std over seeds; ρ = Spearman, R-ℓ2 = relative L2 ×100 (test-set range); per-stage ρ only "
+             "for models that predict Air/Form/Landing; AIoU (flight interval, %) for models with segmentation; "
+             "mAP (%) for models with a deduction head."]
     if below:
         f = doc["findings"]
         notes.append(f"† does not beat the code prior's ρ ({f['code_prior_rho']:.3f}, {f['code_prior_source']}): "
                      f"no evidence that it looked at the video beyond the action code.")
-    if "fault_oracle" in ref:
+    if "fault_oracle" in data_ref:
         notes.append("The fault oracle is a ceiling computed from the annotations (`judgemind data stats`), not a "
                      "model: the panel's J fitted on the true deduction items and their points, × DD.")
-    elif ref.get("note"):
-        notes.append(f"No fault-oracle row: {ref['note']}.")
+    elif data_ref.get("note"):
+        notes.append(f"No fault-oracle row: {data_ref['note']}.")
     if tuned:
         notes.append("settings: each model's learning rate, epochs and width chosen on val (seed 0) from the same grid "
                      "(see the tuning table); closed-form models are fitted, not tuned.")
@@ -922,19 +922,21 @@ def bench_tables(doc: dict) -> dict:
     abl_labels = [lab for lab, r in rows.items() if r["ablation"]]
     if abl_labels and "judgemind" in rows:
         ref = rows["judgemind"]["ours"]
-        arows = [["JudgeMind (full)", _ms(ref, "rho"), "", _ms(ref, "rl2_x100"), "", _ms(ref, "air_rho"),
+        arows = [["JudgeMind (full)" + (" †" if "judgemind" in below else ""), _ms(ref, "rho"), "", _ms(ref, "rl2_x100"), "", _ms(ref, "air_rho"),
                   _ms(ref, "form_rho"), _ms(ref, "landing_rho"), _ms(ref, "aiou@0.5", 1),
                   _ms(ref, "deduction_map", 1)]]
         for lab in abl_labels:
             o = rows[lab]["ours"]
-            arows.append([_pretty(lab), _ms(o, "rho"), fmt_num(o["rho"][0] - ref["rho"][0], 3), _ms(o, "rl2_x100"),
+            arows.append([_pretty(lab) + (" †" if lab in below else ""), _ms(o, "rho"),
+                          fmt_num(o["rho"][0] - ref["rho"][0], 3), _ms(o, "rl2_x100"),
                           fmt_num(o["rl2_x100"][0] - ref["rl2_x100"][0], 3), _ms(o, "air_rho"), _ms(o, "form_rho"),
                           _ms(o, "landing_rho"), _ms(o, "aiou@0.5", 1), _ms(o, "deduction_map", 1)])
         out["ablation"] = Table(["variant", "ρ", "Δρ", "R-ℓ2×100", "ΔR-ℓ2", "ρ Air", "ρ Form", "ρ Landing",
                                  "AIoU@0.5", "ded. mAP"], arows,
                                 title="JudgeMind ablations (test, checkpoint chosen on val)",
                                 notes=["Each row switches one module off; Δ = variant − full model (a cost is "
-                                       "Δρ < 0 or ΔR-ℓ2 > 0)."])
+                                       "Δρ < 0 or ΔR-ℓ2 > 0)."] + (["† does not beat the code prior's ρ."]
+                                                                   if below else []))
     if doc["dataset"]["protocol"] == "finediving":
         out["published"] = Table(
             ["method (published, FineDiving test, w/ DN)", "ρ", "R-ℓ2×100", "AIoU@0.5", "AIoU@0.75"],
