@@ -229,6 +229,9 @@ def test_tune_chooses_on_val_records_and_resumes(toy, tmp_path, monkeypatch):
         assert res["optim"]["lr"] == usdl["chosen"]["lr"]
         assert res["config"]["hidden1"] == (128 if usdl["chosen"]["width"] == 0.5 else 256)
     assert doc["rows"]["usdl"]["settings"]["lr"] == usdl["chosen"]["lr"]
+    # seed 0 of the chosen point is the tuning run itself (copied, not trained twice)
+    chosen = json.loads((out / "tune" / "usdl" / f"{bench._tag(usdl['chosen'])}.json").read_text())
+    assert json.loads((out / "results" / "usdl" / "seed0.json").read_text()) == chosen
     assert "## Tuning (seed 0, val split" in md and "settings (tuned on val)" in md and grid in md
     assert len(doc["files"]["tuning"]) == 6
     # resumable: nothing is trained again

@@ -544,7 +544,7 @@ def run_bench(cfg: BenchConfig) -> dict:
     out = Path(cfg.out) if cfg.out else default_out(data)
     out.mkdir(parents=True, exist_ok=True)
     t_start = time.time()
-    tuning = None
+    tuning, tune_results = None, []
     if cfg.tune:
         tune_results = _execute([s for s, _ in tune_plan], data, cfg, optim_sets, out, "bench tuning (seed 0, val)")
         chosen = choose_settings(tune_plan, tune_results)
@@ -553,7 +553,7 @@ def run_bench(cfg: BenchConfig) -> dict:
                   "criterion": "best validation rho at the run's checkpoint epoch (ties: lower val R-l2)",
                   "models": chosen, "ablations": "take the full JudgeMind's choice",
                   "not_tuned": {m: NOT_TUNED[m] for m in CLOSED_FORM if any(s.model == m for s in specs)}}
-    results = _execute(specs, data, cfg, optim_sets, out, "bench runs")
+    results = _execute(specs, data, cfg, optim_sets, out, "bench runs", tune_results if cfg.tune else ())
     doc = summarize(results, specs, data, cfg, time.time() - t_start, tuning, reference)
     write_outputs(out, doc, results)
     doc["out"] = str(out)
@@ -561,18 +561,24 @@ def run_bench(cfg: BenchConfig) -> dict:
 
 
 def _execute(specs: list[RunSpec], data: BenchData, cfg: BenchConfig, optim_sets: dict, out: Path,
-             desc: str) -> list[dict]:
+             desc: str, pool: Sequence[dict] = ()) -> list[dict]:
     """Train every spec whose stored result is missing or stale (fingerprint), reuse the others; results in
-    ``specs`` order."""
+    ``specs`` order. A result in ``pool`` (the tuning runs) with a spec's fingerprint is that run already done
+    (the chosen point on seed 0): it is copied, not trained again."""
     done: dict[int, dict] = {}
     todo: list[tuple[int, RunSpec, dict]] = []
+    by_fp = {json.dumps(r.get("fingerprint"), sort_keys=True): r for r in pool}
     for i, spec in enumerate(specs):
         fp = fingerprint(spec, data, cfg, {"epochs": cfg.epochs or DEFAULT_EPOCHS,
                                            "batch_size": cfg.batch_size or DEFAULT_BATCH, **optim_sets})
         path = result_path(out, spec)
         old = _load_result(path) if path.is_file() else None
+        same = by_fp.get(json.dumps(fp, sort_keys=True))
         if old is not None and old.get("fingerprint") == fp:
             done[i] = old
+        elif same is not None and same["label"] == spec.label and same["seed"] == spec.seed:
+            atomic_write_json(path, same)
+            done[i] = same
         else:
             todo.append((i, spec, fp))
     bar = _progress(len(specs), cfg.progress, desc)
