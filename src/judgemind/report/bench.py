@@ -928,9 +928,9 @@ def bench_tables(doc: dict) -> dict:
     abl_labels = [lab for lab, r in rows.items() if r["ablation"]]
     if abl_labels and "judgemind" in rows:
         ref = rows["judgemind"]["ours"]
-        arows = [["JudgeMind (full)" + (" †" if "judgemind" in below else ""), _ms(ref, "rho"), "", _ms(ref, "rl2_x100"), "", _ms(ref, "air_rho"),
-                  _ms(ref, "form_rho"), _ms(ref, "landing_rho"), _ms(ref, "aiou@0.5", 1),
-                  _ms(ref, "deduction_map", 1)]]
+        full = "JudgeMind (full)" + (" †" if "judgemind" in below else "")
+        arows = [[full, _ms(ref, "rho"), "", _ms(ref, "rl2_x100"), "", _ms(ref, "air_rho"), _ms(ref, "form_rho"),
+                  _ms(ref, "landing_rho"), _ms(ref, "aiou@0.5", 1), _ms(ref, "deduction_map", 1)]]
         for lab in abl_labels:
             o = rows[lab]["ours"]
             arows.append([_pretty(lab) + (" †" if lab in below else ""), _ms(o, "rho"),
