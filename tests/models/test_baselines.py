@@ -94,6 +94,35 @@ def test_musdl_component_mode_needs_judge_marks():
     loss.backward()
 
 
+@pytest.mark.parametrize("scoring,judges,cfg,stds", [
+    ("diving", 7, {}, [5.0] * 7),                                   # the original: 5 bins of 0.5 = 2.5 points
+    ("aerials5", 5, {}, [25.0] * 5),                                # 0-10 in 0.1 steps: 25 bins = 2.5 points
+    ("aerials5", 5, {"step": 0.5}, [5.0] * 5),
+    ("aerials5", 5, {"mode": "component"}, [5.0, 12.5, 7.5] * 5),   # a quarter of Air 2, Form 5, Landing 3
+    ("aerials7", 7, {}, [17.5] * 5 + [7.5] * 2),
+    ("aerials5", 5, {"std": 3.0}, [3.0] * 5),                       # explicit std in bins
+])
+def test_musdl_target_width_is_the_originals(scoring, judges, cfg, stds):
+    """MUSDL's Gaussian target has std 5 bins of 0.5 on a 0-10 mark (2.5 points, a quarter of the range); other
+    bin widths and ranges keep that share (issue 11: it was 0.5 points on aerials)."""
+    model = build("musdl", cfg, scoring=scoring, judges=judges)
+    assert model.stds == pytest.approx(stds)
+    points = [s * model.step for s in model.stds]
+    assert points == pytest.approx([0.25 * m for m in model.max_marks] if not cfg.get("std") else points)
+
+
+def test_musdl_bad_width_is_a_clear_error():
+    from judgemind.errors import JudgemindError
+    with pytest.raises(JudgemindError, match="target_width"):
+        build("musdl", {"target_width": 0.0})
+
+
+def test_usdl_target_width_is_the_originals():
+    """USDL: 101 bins over the score normalised by its maximum, std 5 bins = 5 % of that range (the original)."""
+    model = build("usdl")
+    assert model.cfg.bins == 101 and model.cfg.std == 5.0 and model.score_max == 100.0
+
+
 def test_usdl_argmax_and_expectation():
     model = build("usdl", {"predict": "argmax"})
     out = model(make_batch(3))

@@ -41,8 +41,8 @@ def test_outputs_and_structure(bench_all):
     out = bench_all
     md = (out / "bench.md").read_text()
     doc = json.loads((out / "bench.json").read_text())
-    labels = ["judgemind", "usdl", "musdl", "core", "tsa", "mlp", "mean"] + [f"judgemind -{k}" for k, _ in
-                                                                            bench.ABLATIONS]
+    labels = ["codeprior", "judgemind", "usdl", "musdl", "core", "tsa", "posestats", "mlp", "mean"] + [
+        f"judgemind -{k}" for k, _ in bench.ABLATIONS]
     assert list(doc["rows"]) == labels
     assert doc["dataset"]["synthetic"] and "Synthetic data" in md
     for heading in ("checkpoint chosen on val (ours)", "best epoch on test (the field's protocol",
@@ -62,9 +62,24 @@ def test_outputs_and_structure(bench_all):
     assert "aiou@0.75" in rows["tsa"]["ours"] and "deduction_map" not in rows["tsa"]["ours"]
     assert "air_rho" not in rows["usdl"]["ours"] and "aiou@0.5" not in rows["core"]["ours"]
     assert "aiou@0.5" not in rows["judgemind -segmentation"]["ours"]
-    for r in rows.values():
-        assert r["ours"]["params"][0] > 0 and r["ours"]["train_time_s"][0] > 0
+    for lab, r in rows.items():
+        assert r["ours"]["params"][0] > 0 and r["ours"]["train_time_s"][0] >= (0 if lab == "codeprior" else 1e-9)
         assert {"rho", "rl2_x100"} <= set(r["best_epoch_on_test"])
+    # the floor first; the closed-form models: one pass, per-stage rho and AIoU for posestats, lambda recorded
+    table_rows = [line for line in md.split("## Test split, checkpoint chosen on val")[1].splitlines()
+                  if line.startswith("| ")][1:]
+    assert table_rows[0].startswith("| code prior (floor")
+    assert {"air_rho", "aiou@0.5"} <= set(rows["posestats"]["ours"])
+    assert rows["posestats"]["ours"]["epoch"][0] == 1 and rows["codeprior"]["ours"]["epoch"][0] == 1
+    assert rows["posestats"]["fit"][0]["lambda"]["score"] in rows["posestats"]["fit"][0]["lambda_grid"]
+    assert "No fault-oracle row: no stats.json" in md
+    floor = rows["codeprior"]["ours"]["rho"][0]
+    assert doc["findings"]["code_prior_rho"] == floor
+    below = [lab for lab, r in rows.items() if lab != "codeprior"
+             and not (r["ours"]["rho"][0] is not None and r["ours"]["rho"][0] > floor)]   # undefined rho: below
+    assert doc["findings"]["not_above_code_prior"] == below
+    for lab in below:
+        assert f"{bench._pretty(lab)} †" in md
     # CSV: one row per (protocol, label), mean/std columns
     table = list(csv.DictReader(io.StringIO((out / "bench.csv").read_text())))
     assert len(table) == 2 * len(labels)
@@ -183,3 +198,92 @@ def test_finediving_protocol(shared_data_dir, tmp_path):
     # scores are raw dive scores (0..~115), not x DD
     true = core["test_predictions"]["true"]
     assert 0 <= min(true) and max(true) < 120
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# --tune, the floor and the ceiling
+
+
+def test_tune_chooses_on_val_records_and_resumes(toy, tmp_path, monkeypatch):
+    out = tmp_path / "tuned"
+    grid = "lr=1e-3,3e-4;width=0.5,1"
+    args = ["bench", "--data", str(toy), "--models", "codeprior,usdl,mean", "--seeds", "0,1", "--jobs", "1",
+            "--out", str(out), "--tune-grid", grid, *FAST]
+    assert main(args) == 0
+    doc = json.loads((out / "bench.json").read_text())
+    md = (out / "bench.md").read_text()
+    t = doc["tuning"]
+    assert t["grid"] == {"lr": [1e-3, 3e-4], "width": [0.5, 1.0]} and t["split"] == "val" and t["seed"] == 0
+    assert set(t["models"]) == {"usdl", "mean"} and set(t["not_tuned"]) == {"codeprior"}
+    usdl = t["models"]["usdl"]
+    assert len(usdl["candidates"]) == 4 and len(t["models"]["mean"]["candidates"]) == 2   # mean has no width
+    def key(c):  # the documented rule: best val rho (undefined last), then lower val R-l2, then grid order
+        rho, rl2 = c["val_rho"], c["val_rl2_x100"]
+        return (-math.inf if rho is None or math.isnan(rho) else rho, -math.inf if rl2 is None else -rl2)
+
+    best = max(usdl["candidates"], key=key)
+    assert usdl["chosen"] == best["point"] and usdl["val_rho"] == best["val_rho"]
+    # the chosen settings ran on every seed
+    for seed in (0, 1):
+        res = json.loads((out / "results" / "usdl" / f"seed{seed}.json").read_text())
+        assert res["optim"]["lr"] == usdl["chosen"]["lr"]
+        assert res["config"]["hidden1"] == (128 if usdl["chosen"]["width"] == 0.5 else 256)
+    assert doc["rows"]["usdl"]["settings"]["lr"] == usdl["chosen"]["lr"]
+    # seed 0 of the chosen point is the tuning run itself (copied, not trained twice)
+    chosen = json.loads((out / "tune" / "usdl" / f"{bench._tag(usdl['chosen'])}.json").read_text())
+    assert json.loads((out / "results" / "usdl" / "seed0.json").read_text()) == chosen
+    assert "## Tuning (seed 0, val split" in md and "settings (tuned on val)" in md and grid in md
+    assert len(doc["files"]["tuning"]) == 6
+    # resumable: nothing is trained again
+    monkeypatch.setattr(bench, "run_one", lambda *a, **k: (_ for _ in ()).throw(AssertionError("trained again")))
+    assert main(args) == 0
+
+
+def test_tune_grid_parsing_and_errors(toy, capsys):
+    assert bench.parse_tune_grid(bench.DEFAULT_TUNE_GRID) == {"lr": [1e-3, 3e-4], "epochs": [12, 24],
+                                                              "width": [0.5, 1.0]}
+    assert len(bench.grid_points(bench.parse_tune_grid("lr=1e-3,3e-4;aug_noise=0,0.1"))) == 4
+    for grid, msg in (("", "the grid is empty"), (" ; ", "the grid is empty"), ("lr=", "has no values"),
+                      ("depth=1,2", "unknown axis 'depth'"), ("width=0", "width factors"),
+                      ("lr=1e-3;lr=3e-4", "given twice"), ("epochs=x", "optim.epochs")):
+        with pytest.raises(JudgemindError, match=msg):
+            bench.parse_tune_grid(grid)
+    # the CLI: exit 2 with one line, before any data is read
+    assert main(["bench", "--data", str(toy / "missing"), "--models", "usdl", "--tune-grid", ""]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "the grid is empty" in err[0]
+
+
+def test_width_scaling_keeps_multiples():
+    assert bench.scale_width("usdl", {}, 0.5) == {"hidden1": 128, "hidden2": 64}
+    assert bench.scale_width("judgemind", {"heads": 4}, 0.3)["d_model"] % 4 == 0
+    assert bench.scale_width("tsa", {}, 0.1)["dim"] == 8          # at least one multiple of its 8 heads
+    assert bench.scale_width("mean", {"x": 1}, 0.5) == {"x": 1}    # no width keys: unchanged
+    assert bench.scale_width("mlp", {"hidden": 100}, 1.0) == {"hidden": 100}
+
+
+def test_floor_and_fault_oracle_rows_from_stats_json(tmp_path):
+    root = make_toy_dataset(tmp_path / "data", n=24, steps=8, dim=8)
+    assert main(["data", "stats", str(root)]) == 0
+    stats = json.loads((root / "stats.json").read_text())
+    out = tmp_path / "out"
+    assert main(["bench", "--data", str(root), "--models", "usdl", "--seeds", "0", "--jobs", "1", "--out", str(out),
+                 *FAST]) == 0
+    doc = json.loads((out / "bench.json").read_text())
+    md = (out / "bench.md").read_text()
+    assert doc["reference"]["fault_oracle"]["rho"] == stats["fault_oracle"]["rho"]
+    lines = [x for x in md.split("## Test split, checkpoint chosen on val")[1].splitlines() if x.startswith("| ")][1:]
+    # no codeprior run: the floor comes from stats.json, then the ceiling, then the models
+    assert lines[0].startswith("| code prior (from the data") and f"{stats['code_prior']['rho']:.3f}" in lines[0]
+    assert lines[1].startswith("| fault oracle (from the data") and f"{stats['fault_oracle']['rho']:.3f}" in lines[1]
+    assert lines[2].startswith("| USDL")
+    assert doc["findings"]["code_prior_source"] == "stats.json"
+    # with --limit the file describes other splits: no row, a note
+    assert main(["bench", "--data", str(root), "--models", "usdl", "--seeds", "0", "--jobs", "1", "--limit", "6",
+                 "--out", str(tmp_path / "lim"), *FAST]) == 0
+    assert "No fault-oracle row" in (tmp_path / "lim" / "bench.md").read_text()
+    # a malformed file is a clear error before any training
+    (root / "stats.json").write_text('{"code_prior": {"rho": "high"}}')
+    with pytest.raises(JudgemindError, match="stats.json.*code_prior needs numbers"):
+        bench.run_bench(bench.BenchConfig(data=str(root), models=["usdl"], seeds=[0], out=str(tmp_path / "bad"),
+                                          progress=False))

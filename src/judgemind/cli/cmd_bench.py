@@ -12,6 +12,8 @@ examples:
   judgemind bench --data data/synth --features tiny3d --models all --seeds 0,1,2
   judgemind bench --data data/synth --features tiny3d --models judgemind,usdl --seeds 0 --epochs 5
   judgemind bench --data finediving:data/finediving --models usdl,musdl,core,tsa   # FineDiving protocol, i3d
+  judgemind bench --data data/synth --features skeleton --models all --tune        # each model tuned on val
+  judgemind bench --data data/synth --models all --tune --tune-grid "lr=1e-3,3e-4;width=0.5,1"
 
 Both protocols are reported: the checkpoint chosen on val (ours) and the best epoch on test (the field's
 protocol, labelled as such). Finished (model, seed) runs are stored under OUT/results and skipped on a re-run.
@@ -34,7 +36,8 @@ def add_parser(sub) -> None:
     p.add_argument("--features", default="", metavar="NAME",
                    help="feature cache under DATASET/features/ (default: i3d for finediving:, else the only cache)")
     p.add_argument("--models", default="all",
-                   help="all, or a comma-separated list (judgemind,usdl,musdl,core,tsa,mlp,mean)")
+                   help="all, or a comma-separated list "
+                        "(codeprior,judgemind,usdl,musdl,core,tsa,posestats,mlp,mean)")
     p.add_argument("--seeds", type=_ints, default=[0, 1, 2], help="comma-separated seeds (default 0,1,2)")
     p.add_argument("--epochs", type=int, default=0, help="training epochs per run (default 12)")
     p.add_argument("--batch-size", type=int, default=0, help="training batch size (default 16)")
@@ -46,6 +49,12 @@ def add_parser(sub) -> None:
     p.add_argument("--limit", type=int, default=0, metavar="N", help="keep the first N videos of each split")
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                    help="optim.KEY=VALUE for every run, or MODEL.KEY=VALUE for one model (repeatable)")
+    p.add_argument("--tune", action="store_true",
+                   help="first choose each model's learning rate / epochs / width on val (seed 0) from one grid, then "
+                        "run the chosen settings on every seed (recorded in bench.json and bench.md)")
+    p.add_argument("--tune-grid", default=None, metavar="GRID",
+                   help="the tuning grid, axes separated by ';': width (factor on the model's width keys) or any "
+                        "optim key, e.g. \"lr=1e-3,3e-4;epochs=12,24;width=0.5,1\" (the default); implies --tune")
     p.add_argument("--device", default="cpu", help="cpu, cuda or auto (default cpu)")
     p.add_argument("--jobs", type=int, default=0,
                    help="runs trained in parallel processes (default: 2 on a CPU with >= 2 cores, else 1)")
@@ -63,7 +72,8 @@ def run(args) -> int:
     cfg = BenchConfig(data=args.data, features=args.features, models=[args.models], seeds=args.seeds,
                       epochs=args.epochs, batch_size=args.batch_size, out=args.out, ablations=args.ablations,
                       limit=args.limit, device=args.device, threads=args.threads, jobs=args.jobs,
-                      progress=args.progress, sets=args.sets)
+                      progress=args.progress, sets=args.sets, tune=args.tune or args.tune_grid is not None,
+                      tune_grid=args.tune_grid)
     doc = run_bench(cfg)
     out = doc["out"]
     with open(f"{out}/bench.md", encoding="utf-8") as fh:

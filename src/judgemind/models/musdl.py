@@ -1,7 +1,10 @@
 """MUSDL baseline: multi-path score distribution learning, one head per judge (Tang et al., CVPR 2020).
 
 Each judge has its own MLP ``D -> 256 -> 128 -> K`` over the mean-pooled [global, foreground] tokens and learns a
-Gaussian-smoothed distribution (std 5 bins, KL loss) of that judge's mark. At inference each head's mark is read
+Gaussian-smoothed distribution (KL loss) of that judge's mark. The target width is the original's: std 5 bins of
+0.5 on a 0-10 mark (``nzl-thu/MUSDL``: 21 bins, ``std=5``), i.e. 2.5 points, a quarter of the mark's range; a head
+with another range or bin width keeps that quarter (aerials 0-10 in 0.1 steps: 25 bins = 2.5 points; Air 0-2:
+0.5 points). ``std`` > 0 sets it in bins instead. At inference each head's mark is read
 (argmax bin as in the paper, or the expectation) and the panel's rule composes the score:
 
 * ``diving`` (FineDiving / MTL-AQA): 7 heads, marks 0-10 in 0.5 steps (21 bins); sort, keep the middle 3, sum,
@@ -37,7 +40,9 @@ class MUSDLConfig:
     mode: str = "total"            # "total" (one head per judge) | "component" (aerials: Air/Form/Landing per judge)
     judges: int = 0                # 0 -> 7 for diving, 5 for aerials5, 7 for aerials7
     step: float = 0.0              # bin width of a mark; 0 -> 0.5 for diving, 0.1 for aerials
-    std: float = 5.0               # Gaussian target std, in bins (the paper's value for both USDL and MUSDL)
+    std: float = 0.0               # Gaussian target std in bins; 0 -> the original's width: target_width x the
+    #                                mark's range (0-10 in 0.5 steps: 5 bins = 2.5 points, the paper's std=5)
+    target_width: float = 0.25     # the std as a share of each head's mark range (used when std = 0)
     hidden1: int = 256
     hidden2: int = 128
     predict: str = "argmax"        # "argmax" (paper) | "expectation"
@@ -86,6 +91,10 @@ class MUSDL(nn.Module):
             ranges = [10.0] * self.n_judges
         self.max_marks = ranges
         self.bins = [int(round(m / self.step)) + 1 for m in ranges]
+        if cfg.std < 0 or cfg.target_width <= 0:
+            raise JudgemindError(f"musdl: std must be >= 0 and target_width > 0, got {cfg.std}, {cfg.target_width}")
+        # Gaussian target std of each head, in its bins.
+        self.stds = [float(cfg.std) if cfg.std > 0 else cfg.target_width * m / self.step for m in ranges]
         d = token_dim(info, cfg.use_global, cfg.use_foreground)
         self.heads = nn.ModuleList(mlp([d, cfg.hidden1, cfg.hidden2, k]) for k in self.bins)
 
@@ -126,7 +135,7 @@ class MUSDL(nn.Module):
         for h, lg in enumerate(out.extra["logits"]):
             ok = torch.isfinite(t[:, h])
             pos = torch.where(ok, t[:, h], torch.zeros_like(t[:, h])) / self.step
-            kl = kl_to_target(lg, gaussian_targets(pos.clamp(0, self.bins[h] - 1), self.bins[h], self.cfg.std))
+            kl = kl_to_target(lg, gaussian_targets(pos.clamp(0, self.bins[h] - 1), self.bins[h], self.stds[h]))
             per_sample = per_sample + torch.where(ok, kl, torch.zeros_like(kl))
         total = per_sample.mean()
         return total, {"kl": float(total.detach())}

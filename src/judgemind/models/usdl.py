@@ -3,7 +3,9 @@
 The video is the mean over its (unpadded) time steps of the [global, foreground] tokens; an MLP
 ``D -> 256 -> 128 -> K`` gives a distribution over K = 101 bins of the normalised score
 ``bin = score / score_max * (K - 1)``. Training target: a Gaussian (std 5 bins) centred on the true score;
-loss: KL divergence. Prediction: the argmax bin (the paper's choice) or the expectation, de-normalised.
+loss: KL divergence. The width is the original's (``nzl-thu/MUSDL``: 101 bins over the score normalised to
+0-100, ``std=5``): 5 % of the normalising maximum, here the training split's highest score
+(``DataInfo.score_max``). Prediction: the argmax bin (the paper's choice) or the expectation, de-normalised.
 The original fine-tunes I3D end to end; here the backbone is the frozen feature cache, as for every model.
 """
 

@@ -49,6 +49,11 @@ class OptimConfig:
     warmup_epochs: float = 1.0
     schedule: str = "cosine"       # cosine | constant
     seed: int = 0
+    # model-independent training augmentation of the tokens (judgemind.train.augment); 0 = off
+    aug_noise: float = 0.0         # Gaussian token noise, std as a share of the video's per-dimension std
+    aug_shot: float = 0.0          # probability per video of a shot-wise gain/bias (imitates a camera switch)
+    aug_gain: float = 0.2          # shot gain amplitude (x in [1-g, 1+g] per dimension)
+    aug_bias: float = 0.2          # shot bias amplitude, in units of the video's per-dimension std
 
 
 @dataclass

@@ -110,6 +110,9 @@ def train_one_epoch(model, opt, sched, ds: FeatureDataset, cfg: TrainConfig, epo
     model.train()
     if hasattr(model, "set_epoch"):
         model.set_epoch(epoch, cfg.optim.epochs)
+    from judgemind.train.augment import augment_batch, check_augment
+
+    check_augment(cfg.optim)
     delay = float(os.environ.get("JUDGEMIND_DEBUG_STEP_DELAY", "0") or 0)
     sums: dict[str, float] = {}
     for idx, n_global in epoch_batches(len(ds), cfg.optim.batch_size, cfg.optim.seed, epoch, ctx):
@@ -117,6 +120,7 @@ def train_one_epoch(model, opt, sched, ds: FeatureDataset, cfg: TrainConfig, epo
         if len(idx):
             batch = to_device(ds.batch(idx), ctx.device)
             batch["seed"] = sample_seeds(cfg.optim.seed, epoch, batch["index"])
+            batch = augment_batch(batch, cfg.optim)   # optim.aug_*: the same for every model; off by default
             out = model(batch)
             loss, parts = model.loss(out, batch)
             if not torch.isfinite(loss):
