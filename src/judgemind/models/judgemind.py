@@ -524,9 +524,11 @@ class JudgeMind(nn.Module):
         raw_dim = sum({"foreground": self.info.dim_foreground, "global": self.info.dim_global}[s]
                       for s in self.sources)
         self.ded_raw = nn.Linear(raw_dim, d)
-        self.ded_key = nn.Linear(d, 2 * d)          # item token -> (occurrence key, severity key)
+        # item token -> keys: occurrence and severity for the soft maximum, and for the stage mean (what a mean
+        # shows better than a peak: e.g. a flight that stays short of the ideal landing point)
+        self.ded_key = nn.Linear(d, 4 * d)
         self.ded_bias = nn.Parameter(torch.zeros(K, 2))
-        self.ded_temp = nn.Parameter(torch.zeros(()))  # log temperature of the soft maximum
+        self.ded_temp = nn.Parameter(torch.zeros(K))   # log temperature of each item's soft maximum
         stage_of = {s: i for i, s in enumerate(STAGE_NAMES)}
         stages = [stage_of.get(s, 1) for s in self.info.item_stages] or [1] * K
         self.register_buffer("item_stage", torch.tensor(stages, dtype=torch.long), persistent=False)
@@ -643,13 +645,13 @@ class JudgeMind(nn.Module):
             items = self.item_queries[None] + code_tok[:, None, :]
         allowed = windows[:, self.item_stage, :]                                # (B, K, T)
         h = keyed_dropout(self.ded_step(steps) + self.ded_raw(raw), seed, self.cfg.dropout, stream=50)  # (B, T, d)
-        k_occ, k_sev = self.ded_key(items).chunk(2, dim=-1)                     # (B, K, d) each
-        s_occ = torch.einsum("btd,bkd->bkt", h, k_occ) / math.sqrt(d)
-        s_sev = torch.einsum("btd,bkd->bkt", h, k_sev) / math.sqrt(d)
+        keys = self.ded_key(items)                                              # (B, K, 4d)
+        sc = torch.einsum("btd,bkjd->bkjt", h, keys.reshape(*keys.shape[:2], 4, d)) / math.sqrt(d)  # (B, K, 4, T)
         tau = torch.exp(self.ded_temp).clamp(0.05, 20.0)
-        w = torch.softmax((s_occ / tau).masked_fill(~allowed, float("-inf")), -1)   # evidence attention
-        logits = (w * s_occ).sum(-1) + self.ded_bias[:, 0]
-        sev = (w * s_sev).sum(-1) + self.ded_bias[:, 1]
+        w = torch.softmax((sc[:, :, 0] / tau[:, None]).masked_fill(~allowed, float("-inf")), -1)  # evidence
+        mean_w = allowed.to(h.dtype) / allowed.sum(-1, keepdim=True).clamp_min(1)
+        logits = (w * sc[:, :, 0]).sum(-1) + (mean_w * sc[:, :, 2]).sum(-1) + self.ded_bias[:, 0]
+        sev = (w * sc[:, :, 1]).sum(-1) + (mean_w * sc[:, :, 3]).sum(-1) + self.ded_bias[:, 1]
         return logits, sev, w, items
 
     def expected_points(self, ded_logits: torch.Tensor, sev_logits: torch.Tensor) -> tuple[torch.Tensor, ...]:

@@ -126,6 +126,26 @@ def resolve_target(video: str | os.PathLike, action_code: str | None, dd: str | 
     return Target(path.stem, str(path), (s, e), code, ddv, detect_cuts(path, s, e), None, "video", {"fps": info.fps})
 
 
+def _annotation_features(extractor, video, target, start, end) -> dict:
+    """Features of an extractor that reads annotations (``skeleton``): the video must be a record of a FineSkiing
+    data set that carries them; the record's own frames are used."""
+    from judgemind.data import load_dataset
+
+    found = find_dataset_record(Path(video), start, end)
+    if found is None:
+        raise JudgemindError(f"{video}: this checkpoint was trained on {extractor.name!r} features, which are read "
+                             f"from a data set's annotations (annotated skeletons), and the video is not a record of "
+                             f"a FineSkiing data set; score it with a checkpoint trained on video features (e.g. "
+                             f"pixels), or put it in a data set with skeletons")
+    root, rec = found
+    if (start is not None and start != rec.frames[0]) or (end is not None and end != rec.frames[1]):
+        raise JudgemindError(f"{video}: --start/--end cannot change the frames of annotated {extractor.name!r} "
+                             f"features; the record {rec.id!r} covers {list(rec.frames)}")
+    ds = load_dataset(root)
+    extractor.bind(root, ds.meta, [rec])
+    return extractor.encode_record(rec)
+
+
 def load_scoring_run(checkpoint: str | os.PathLike):
     """(model, cfg, info, checkpoint dict, feature manifest) of a checkpoint file or run folder."""
     from judgemind.errors import CheckpointError
@@ -287,7 +307,10 @@ def score_video(video: str | os.PathLike, checkpoint: str | os.PathLike, *, acti
     loc_opts = dict(fcfg.get("locator_config", {})) if loc_name == trained_locator else {}
     loc_opts.pop("name", None)
     loc = get_locator(loc_name, **loc_opts)
-    feats = extract_record(extractor, loc, target.video, target)
+    if not extractor.needs_video:   # e.g. annotated skeletons: read from the video's data set, not its pixels
+        feats = _annotation_features(extractor, video, target, start, end)
+    else:
+        feats = extract_record(extractor, loc, target.video, target)
     batch = _batch(feats, target, info)
     with torch.no_grad():
         out = model(batch)
