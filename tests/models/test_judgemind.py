@@ -200,3 +200,49 @@ def test_training_augmentation_is_keyed_per_sample(tiny_split, tiny_batch):
         whole = model(tiny_batch).score
         one = model({k: v[2:3] for k, v in tiny_batch.items()}).score
     assert torch.allclose(whole[2:3], one, atol=1e-5)
+
+
+def test_components_come_from_the_expected_deduction_points(tiny_split, tiny_batch):
+    """Each component = its maximum - sum over its items of probability x points (inside the item's catalogue
+    range), + the grade decoder's bounded residual (0 at initialisation) and the band refinement."""
+    from judgemind.rules import load_catalogue
+
+    ds, info = tiny_split
+    model, _ = create_model("judgemind", {"grade_bands": False}, info)
+    model.eval()
+    cat = load_catalogue()
+    with torch.no_grad():
+        out = model({k: v for k, v in tiny_batch.items() if k != "seed"})
+    pts, expected = out.extra["item_points"], out.extra["expected_points"]
+    lo = torch.tensor([float(cat.get(i).points_min) for i in info.item_ids])
+    hi = torch.tensor([float(cat.get(i).points_max) for i in info.item_ids])
+    assert ((pts >= lo - 1e-6) & (pts <= hi + 1e-6)).all()
+    assert torch.allclose(expected, torch.sigmoid(out.deduction_logits) * pts)
+    for i, c in enumerate(("air", "form", "landing")):
+        own = torch.tensor([cat.get(k).component == c for k in info.item_ids])
+        want = jm.COMPONENT_MAX[c] - expected[:, own].sum(-1)
+        assert torch.allclose(out.extra["deduction_components"][:, i], want, atol=1e-5)
+        assert torch.allclose(out.components[:, i], want.clamp(0, jm.COMPONENT_MAX[c]), atol=1e-5)
+
+
+def test_deduction_losses_use_points_and_evidence_frames(tiny_split, tiny_batch):
+    ds, info = tiny_split
+    assert "ded_points" in tiny_batch and "ded_steps" in tiny_batch
+    model, _ = create_model("judgemind", {"text_encoder": "hashing"}, info)
+    out = model(tiny_batch)
+    loss, parts = model.loss(out, tiny_batch)
+    assert {"ded", "points", "evidence", "sub", "score", "seg", "band"} <= set(parts)
+    assert all(np.isfinite(v) for v in parts.values())
+    # the evidence term is the negative log attention inside the annotated frames of the items present
+    att = out.extra["deduction_attention"]
+    ev = tiny_batch["ded_steps"]
+    have = (ev.sum(-1) > 0) & (tiny_batch["deductions"] > 0)
+    if have.any():
+        inside = (att * ev).sum(-1)[have]
+        assert (inside > 0).all() and (inside <= 1 + 1e-6).all()
+    # rare items weigh more in the deduction loss
+    rates = torch.tensor(info.item_rates)
+    assert torch.all((model.pos_weight >= 1) & (model.pos_weight <= model.cfg.pos_weight_max))
+    if (rates > 0).any() and (rates < 0.5).any():
+        assert model.pos_weight[rates.argmin()] >= model.pos_weight[rates.argmax()]
+    loss.backward()
