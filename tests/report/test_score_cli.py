@@ -220,3 +220,31 @@ def test_score_into_a_read_only_folder(trained, tmp_path):
         out.chmod(0o755)
     assert r.returncode != 0 and "Traceback" not in r.stderr and "ro" in r.stderr
     assert list(out.iterdir()) == []
+
+
+def test_score_with_annotated_skeleton_features(trained, tmp_path):
+    """A checkpoint trained on `skeleton` features scores a video of its data set from the record's skeleton (no
+    pixels); outside a data set the same checkpoint gives one clear error and writes nothing."""
+    import shutil
+
+    from judgemind.features.pipeline import run_extract
+
+    data, _ = trained
+    run_extract(data, "skeleton", workers=1, progress=False, options={"steps": 12})
+    run = tmp_path / "run"
+    r = jm("train", "--data", data, "--features", "skeleton", "--model", "judgemind", "--epochs", "1", "--out", run,
+           "--set", "optim.batch_size=4")
+    assert r.returncode == 0, r.stderr[-2000:]
+    rec = json.loads((data / "annotations.jsonl").read_text().splitlines()[1])
+    out = tmp_path / "sheet"
+    r = jm("score", data / rec["video"], "--checkpoint", run / "best.pt", "--out", out)
+    assert r.returncode == 0, r.stderr[-2000:]
+    res = json.loads((out / "result.json").read_text())
+    assert res["stages"]["takeoff"][0] == rec["frames"][0] and res["stages"]["landing"][1] == rec["frames"][1]
+    alone = tmp_path / "alone.mp4"
+    shutil.copy(data / rec["video"], alone)
+    out2 = tmp_path / "sheet2"
+    r = jm("score", alone, "--checkpoint", run / "best.pt", "--action-code", rec["action_code"], "--out", out2)
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert "annotated skeletons" in r.stderr and "not a record of a FineSkiing data set" in r.stderr
+    assert not out2.exists()
