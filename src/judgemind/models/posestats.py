@@ -123,6 +123,9 @@ def ridge_fit(x: torch.Tensor, y: torch.Tensor, lambdas: torch.Tensor) -> tuple[
     return w, ym - w @ xm
 
 
+Z_CLIP = 6.0   # standardised features are clipped to +-6 s.d. at prediction time
+
+
 class PoseStats(nn.Module):
     needs_train_set = True
     closed_form = True      # fitted in attach_train_set; the bench does not tune its optimizer settings
@@ -288,8 +291,14 @@ class PoseStats(nn.Module):
             x = self._tokens(batch)
             bounds, logits = self._predicted_bounds(x, mask)
             feats = self._video_features(batch, x, windows_from_bounds(bounds, mask))
-            z = (feats - self.x_mean) / self.x_std
+            # a video far outside the training distribution (e.g. a tumble) must not extrapolate the linear fit
+            # without bound: standardised features are clipped, and so are the predictions (to the marks' ranges
+            # and to 0..1.5 x the largest training score)
+            z = ((feats - self.x_mean) / self.x_std).clamp(-Z_CLIP, Z_CLIP)
             pred = (z @ self.w.T + self.b) * self.y_std + self.y_mean              # (B, 4)
+            pred[:, 0] = pred[:, 0].clamp(0.0, 1.5 * max(float(self.info.score_max), 1e-6))
+            for i, top in enumerate((2.0, 5.0, 3.0) if self.info.scoring.startswith("aerials") else ()):
+                pred[:, 1 + i] = pred[:, 1 + i].clamp(0.0, top)
         dtype = batch["score"].dtype
         comps = pred[:, 1:] if bool(torch.isfinite(self.lam[1:]).all()) else None
         return ModelOutput(score=pred[:, 0].to(dtype) + (self.anchor - self.anchor.detach()),
