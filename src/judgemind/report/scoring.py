@@ -122,7 +122,7 @@ def resolve_target(video: str | os.PathLike, action_code: str | None, dd: str | 
     if rec is not None:
         return Target(rec.id, str(path), (s, e), code, ddv, tuple(c for c in rec.cuts if s <= c < e),
                       {k: v for k, v in (rec.boxes or {}).items() if s <= k < e} or None,
-                      f"dataset {found[0]}", {"fps": info.fps})
+                      f"dataset {found[0]}", {"fps": info.fps, "record": rec})
     return Target(path.stem, str(path), (s, e), code, ddv, detect_cuts(path, s, e), None, "video", {"fps": info.fps})
 
 
@@ -144,6 +144,12 @@ def _annotation_features(extractor, video, target, start, end) -> dict:
     ds = load_dataset(root)
     extractor.bind(root, ds.meta, [rec])
     return extractor.encode_record(rec)
+
+
+def run_dir_of(checkpoint: str | os.PathLike) -> tuple[Path, str]:
+    """(run folder, checkpoint name) of ``RUN/best.pt``, ``RUN/last.pt`` or a run folder."""
+    p = Path(checkpoint)
+    return (p, "best") if p.is_dir() else (p.parent, p.stem)
 
 
 def load_scoring_run(checkpoint: str | os.PathLike):
@@ -368,9 +374,77 @@ def score_video(video: str | os.PathLike, checkpoint: str | os.PathLike, *, acti
     if loc_name != trained_locator:
         result["notes"].append(f"The model was trained with locator {trained_locator!r}; this video used "
                                f"{loc_name!r}, so its foreground tokens may differ from what the model saw.")
+    judge_view(result, res, out, feats, stage_probs, target, checkpoint)
     assets = {"boxes": {int(f): b for f, b in zip(fi, feats.get("box", []))}, "stage_probs": stage_probs,
               "video_path": str(target.video)}
     return result, assets
+
+
+def judge_view(result: dict, res: dict, out, feats: dict, stage_probs, target: Target, checkpoint) -> None:
+    """Add what a judge needs beside the numbers (issue 15): 90 % intervals, the in-distribution check, and the
+    panel of an annotated data set with the model's error."""
+    from judgemind.train import calibrate as C
+
+    cal, note = C.load_calibration(*run_dir_of(checkpoint))
+    # intervals: split conformal around the reported score and the raw components
+    iv: dict[str, Any] = {"level": 0.9}
+    if cal is not None:
+        iv["final_score"] = C.interval_of(float(result["final_score"]), cal, "final_score")
+        for c, v in (res.get("components_raw") or {}).items():
+            iv[c] = C.interval_of(float(v), cal, c, 0.0, C.COMPONENT_TOP[c])
+        iv["calibrated_on"] = f"{cal.get('split')} split, {cal.get('n')} videos"
+        iv["method"] = "split conformal (absolute residuals on the validation split)"
+    else:
+        iv["note"] = note
+    result["intervals"] = iv
+    # is this an aerials jump? signals the system already computes
+    sig: dict[str, Any] = {"track_fraction": None if target.boxes else C.track_fraction(feats)}
+    L = feats["global"].shape[0]
+    ood = (cal or {}).get("ood")
+    if ood is not None:
+        vec = C.pooled_tokens(feats["global"][:L], feats["foreground"][:L])
+        sig["feature_distance"] = C.feature_distance(vec, np.asarray(ood["feature_mean"]),
+                                                     np.asarray(ood["feature_std"]))
+    if stage_probs is not None and out.bounds is not None:
+        sig["stage_doubt"] = C.stage_doubt(stage_probs, out.bounds[0].numpy())
+    ok, reasons = C.ood_check(sig, ood)
+    result["in_distribution"] = ok
+    result["ood_reasons"] = reasons
+    result["ood_signals"] = {k: (None if v is None else round(float(v), 4)) for k, v in sig.items()}
+    if ood is not None:
+        result["ood_thresholds"] = ood.get("thresholds")
+    else:
+        result["ood_note"] = ("only the athlete-track check ran: the run has no calibration (" + str(note) + ")")
+    rec = target.extra.get("record")
+    result["panel"] = panel_of(rec, result, res) if rec is not None else None
+
+
+def panel_of(rec, result: dict, res: dict) -> dict:
+    """The annotated panel of a data-set record beside the model: marks, counted/dropped, official score, errors."""
+    from judgemind import rules
+
+    judges = [{k: (str(v) if v is not None else None) for k, v in
+               (("air", j.air), ("form", j.form), ("landing", j.landing), ("air_form", j.air_form),
+                ("score", j.score))} | {"total": str(j.total)} for j in rec.judges]
+    judges = [{k: v for k, v in j.items() if v is not None} for j in judges]
+    panel: dict[str, Any] = {"record": rec.id, "judges": judges, "official_score": str(rec.final_score)}
+    full = all(j.air is not None and j.form is not None and j.landing is not None for j in rec.judges)
+    if full and len(rec.judges) == 5:
+        sc = rules.score_aerials([(j.air, j.form, j.landing) for j in rec.judges], rec.dd)
+        panel.update(counted=list(sc.counted), dropped=list(sc.dropped), J=str(sc.J))
+    means = rec.component_means()
+    panel["component_means"] = {c: str(v.quantize(Decimal("0.01"))) for c, v in means.items()}
+    err = {}
+    for c, v in (res.get("components") or {}).items():
+        if c in means:
+            err[c] = str((Decimal(v) - means[c]).quantize(Decimal("0.01")))
+    err["final_score"] = str(Decimal(result["final_score"]) - rec.final_score)
+    panel["model_error"] = err
+    iv = result.get("intervals") or {}
+    if iv.get("final_score"):
+        lo, hi = iv["final_score"]
+        panel["official_in_interval"] = bool(lo <= float(rec.final_score) <= hi)
+    return panel
 
 
 def _training_data(cfg) -> dict:
