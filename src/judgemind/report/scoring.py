@@ -290,8 +290,11 @@ def compose(out, target: Target, info) -> dict:
 def score_video(video: str | os.PathLike, checkpoint: str | os.PathLike, *, action_code: str | None = None,
                 dd: str | None = None, start: int | None = None, end: int | None = None,
                 locator: str | None = None, weights: str | None = None, threshold: float = 0.3,
-                use_dataset: bool = True) -> tuple[dict, dict]:
-    """Score one jump. Returns ``(result JSON dict, assets)`` where assets hold the images for the sheet."""
+                use_dataset: bool = True, loaded: dict | None = None) -> tuple[dict, dict]:
+    """Score one jump. Returns ``(result JSON dict, assets)`` where assets hold the images for the sheet.
+
+    ``loaded``: the output of :func:`load_for_scoring` of this checkpoint, when several videos are scored with it
+    (a round); loaded here otherwise."""
     import torch
 
     from judgemind import __version__, rules
@@ -299,7 +302,8 @@ def score_video(video: str | os.PathLike, checkpoint: str | os.PathLike, *, acti
     from judgemind.rules import load_catalogue
     from judgemind.video.locators import get_locator
 
-    model, cfg, info, ck, manifest = load_scoring_run(checkpoint)
+    loaded = loaded or load_for_scoring(checkpoint)
+    model, cfg, info, ck, manifest = loaded["run"]
     target = resolve_target(video, action_code, dd, start, end, use_dataset)
     extractor, fcfg = build_extractor(manifest, weights)
     trained_locator = fcfg.get("locator", "mediapipe")
@@ -374,18 +378,26 @@ def score_video(video: str | os.PathLike, checkpoint: str | os.PathLike, *, acti
     if loc_name != trained_locator:
         result["notes"].append(f"The model was trained with locator {trained_locator!r}; this video used "
                                f"{loc_name!r}, so its foreground tokens may differ from what the model saw.")
-    judge_view(result, res, out, feats, stage_probs, target, checkpoint)
+    judge_view(result, res, out, feats, stage_probs, target, loaded["calibration"])
     assets = {"boxes": {int(f): b for f, b in zip(fi, feats.get("box", []))}, "stage_probs": stage_probs,
               "video_path": str(target.video)}
     return result, assets
 
 
-def judge_view(result: dict, res: dict, out, feats: dict, stage_probs, target: Target, checkpoint) -> None:
+def load_for_scoring(checkpoint) -> dict:
+    """``{"run": load_scoring_run(...), "calibration": (calibration or None, note)}`` of a checkpoint."""
+    from judgemind.train.calibrate import load_calibration
+
+    run = load_scoring_run(checkpoint)
+    return {"run": run, "calibration": load_calibration(*run_dir_of(checkpoint))}
+
+
+def judge_view(result: dict, res: dict, out, feats: dict, stage_probs, target: Target, calibration) -> None:
     """Add what a judge needs beside the numbers (issue 15): 90 % intervals, the in-distribution check, and the
-    panel of an annotated data set with the model's error."""
+    panel of an annotated data set with the model's error. ``calibration``: (document or None, note)."""
     from judgemind.train import calibrate as C
 
-    cal, note = C.load_calibration(*run_dir_of(checkpoint))
+    cal, note = calibration
     # intervals: split conformal around the reported score and the raw components
     iv: dict[str, Any] = {"level": 0.9}
     if cal is not None:
