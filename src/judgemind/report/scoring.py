@@ -406,6 +406,8 @@ def judge_view(result: dict, res: dict, out, feats: dict, stage_probs, target: T
             iv[c] = C.interval_of(float(v), cal, c, 0.0, C.COMPONENT_TOP[c])
         iv["calibrated_on"] = f"{cal.get('split')} split, {cal.get('n')} videos"
         iv["method"] = "split conformal (absolute residuals on the validation split)"
+        if iv["final_score"] is None:
+            iv["note"] = cal.get("guarantee")
     else:
         iv["note"] = note
     result["intervals"] = iv
