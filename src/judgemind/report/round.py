@@ -45,7 +45,7 @@ def read_codes(path: Path) -> list[tuple[Path, str, int]]:
         if not line:
             continue
         parts = [p for p in re.split(r"[,\t ]+", line) if p]
-        if n == 1 and [p.lower() for p in parts] == ["video", "code"]:
+        if not out and [p.lower() for p in parts] == ["video", "code"]:  # a header line
             continue
         if len(parts) != 2:
             raise JudgemindError(f"--codes {path}, line {n}: expected 'VIDEO CODE', got {line!r}")
