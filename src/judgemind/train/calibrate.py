@@ -86,8 +86,8 @@ def ood_check(signals: dict, ood: dict | None) -> tuple[bool, list[str]]:
                        f"videos stay below {th['feature_distance']:.2f})")
     s = signals.get("stage_doubt")
     if s is not None and th.get("stage_doubt") is not None and s > th["stage_doubt"]:
-        reasons.append(f"no clear take-off -> flight -> landing structure (stage doubt {s:.2f}, in-distribution "
-                       f"videos stay below {th['stage_doubt']:.2f})")
+        reasons.append(f"no clear take-off -> flight -> landing structure (stage doubt {s:.3g}, in-distribution "
+                       f"videos stay below {th['stage_doubt']:.3g})")
     return not reasons, reasons
 
 
