@@ -54,18 +54,19 @@ def interval(pred: float, q: float, lo: float | None = None, hi: float | None = 
     return float(a), float(b)
 
 
-def coverage(pred: Sequence[float], true: Sequence[float], q: float, lo: float | None = None,
-             hi: float | None = None) -> dict:
-    """Empirical coverage and mean width of the intervals ``pred +- q`` (clipped to ``[lo, hi]``) on a split."""
+def coverage(pred: Sequence[float], true: Sequence[float], q, lo=None, hi=None) -> dict:
+    """Empirical coverage and mean width of the intervals ``pred +- q`` (clipped to ``[lo, hi]``) on a split.
+    ``q``, ``lo`` and ``hi`` are numbers or one per video (e.g. a half-width scaled by each jump's DD)."""
     p, t = np.asarray(pred, np.float64), np.asarray(true, np.float64)
     ok = np.isfinite(p) & np.isfinite(t)
-    if not ok.any() or not math.isfinite(q):
-        return {"coverage": math.nan, "width": math.nan if not math.isfinite(q) else 2 * q, "n": int(ok.sum())}
-    a, b = p[ok] - q, p[ok] + q
+    qa = np.broadcast_to(np.asarray(q, np.float64), p.shape)
+    if not ok.any() or not np.isfinite(qa).all():
+        return {"coverage": math.nan, "width": math.nan, "n": int(ok.sum())}
+    a, b = p[ok] - qa[ok], p[ok] + qa[ok]
     if lo is not None:
-        a = np.maximum(a, lo)
+        a = np.maximum(a, np.broadcast_to(np.asarray(lo, np.float64), p.shape)[ok])
     if hi is not None:
-        b = np.minimum(b, hi)
+        b = np.minimum(b, np.broadcast_to(np.asarray(hi, np.float64), p.shape)[ok])
     inside = (t[ok] >= a - 1e-9) & (t[ok] <= b + 1e-9)
     return {"coverage": float(inside.mean()), "width": float((b - a).mean()), "n": int(ok.sum())}
 

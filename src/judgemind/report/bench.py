@@ -424,13 +424,17 @@ def flat_metrics(m: dict) -> dict[str, float]:
 
 def interval_metrics(val_out: dict, val, test_out: dict, test, info) -> dict[str, float]:
     """Empirical test coverage (%) and mean width (points) of 90 % split-conformal intervals of the reported final
-    score, calibrated on val (as ``judgemind train`` stores them with a run; see judgemind.train.calibrate)."""
+    score, calibrated on val (as ``judgemind train`` stores them with a run, absolute error per unit of DD; see
+    judgemind.train.calibrate)."""
     from judgemind.evaluate.conformal import calibrate_abs, coverage
     from judgemind.train.predict import official_scores
 
-    cal = calibrate_abs(official_scores(val_out, val.records, info), val.tensors["score"].double().numpy(), 0.1)
-    c = coverage(official_scores(test_out, test.records, info), test.tensors["score"].double().numpy(), cal["q"],
-                 lo=0.0)
+    vdd = np.array([float(r.dd) for r in val.records])
+    tdd = np.array([float(r.dd) for r in test.records])
+    cal = calibrate_abs(official_scores(val_out, val.records, info) / vdd,
+                        val.tensors["score"].double().numpy() / vdd, 0.1)
+    c = coverage(official_scores(test_out, test.records, info), test.tensors["score"].double().numpy(),
+                 cal["q"] * tdd, lo=0.0, hi=30.0 * tdd if info.scoring.startswith("aerials") else None)
     return {"cov90": 100.0 * c["coverage"], "width90": c["width"]}
 
 

@@ -401,11 +401,14 @@ def judge_view(result: dict, res: dict, out, feats: dict, stage_probs, target: T
     # intervals: split conformal around the reported score and the raw components
     iv: dict[str, Any] = {"level": 0.9}
     if cal is not None:
-        iv["final_score"] = C.interval_of(float(result["final_score"]), cal, "final_score")
+        dd = float(target.dd)
+        top = 30.0 * dd if result.get("J") is not None else None   # J <= 30 (3 judges x 10)
+        iv["final_score"] = C.interval_of(float(result["final_score"]), cal, "final_score", 0.0, top, dd)
         for c, v in (res.get("components_raw") or {}).items():
             iv[c] = C.interval_of(float(v), cal, c, 0.0, C.COMPONENT_TOP[c])
         iv["calibrated_on"] = f"{cal.get('split')} split, {cal.get('n')} videos"
-        iv["method"] = "split conformal (absolute residuals on the validation split)"
+        iv["method"] = ("split conformal on the validation split (final score: absolute error per unit of DD, "
+                        "so the interval is score +- q x DD)")
         if iv["final_score"] is None:
             iv["note"] = cal.get("guarantee")
     else:

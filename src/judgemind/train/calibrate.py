@@ -6,6 +6,9 @@ and computes it once (then stores it) for older runs whose training data set is 
 * ``intervals``: split-conformal half-widths (:mod:`judgemind.evaluate.conformal`) at 90 % for the reported final
   score (the rules-engine score vs the official score) and for each component (the model's raw Air/Form/Landing vs
   the panel's mean mark), from the validation split -- data the checkpoint was chosen on but never trained on.
+  The final score's residual is divided by the jump's DD (score = J x DD, so errors grow with the DD): its ``q`` is
+  in judges' points (J) and a jump's interval is ``score +- q x DD`` -- the same guarantee, narrower for easy jumps.
+  Every interval is clipped to the value's range (0..30 x DD, 0..2/5/3).
 * ``ood``: the reference of the in-distribution check. ``feature_mean``/``feature_std`` of the time-pooled tokens
   (global ++ foreground) over the training split; ``thresholds`` of two non-conformity scores, each the conformal
   quantile of the validation videos' scores at ``alpha_ood`` (a validation-like video exceeds it with probability
@@ -29,7 +32,7 @@ ALPHA_OOD = 0.01      # per check: at most 1 % of in-distribution videos flagged
 MIN_TRACK = 0.5       # the athlete must be located in at least half of the steps
 COMPONENTS = ("air", "form", "landing")
 COMPONENT_TOP = {"air": 2.0, "form": 5.0, "landing": 3.0}
-VERSION = 1
+VERSION = 2
 
 
 def calibration_path(run_dir, checkpoint: str = "best") -> Path:
@@ -143,7 +146,8 @@ def build_calibration(model, cfg, info, dataset_path: str, device="cpu") -> dict
     out = collect_outputs(model, val, bs, dev)
     true = val.tensors["score"].numpy().astype(np.float64)
     final = official_scores(out, val.records, info)
-    iv = {"final_score": calibrate_abs(final, true, ALPHA)}
+    dd = np.array([float(r.dd) for r in val.records])
+    iv = {"final_score": {**calibrate_abs(final / dd, true / dd, ALPHA), "scale": "dd"}}
     if "components" in out:
         truth = val.tensors["components"].numpy()
         for k, c in enumerate(COMPONENTS):
@@ -207,10 +211,15 @@ def load_calibration(run_dir, checkpoint: str = "best", compute: bool = True) ->
         return None, f"no calibration: {path.name} is missing and could not be computed ({str(e)[:200]})"
 
 
-def interval_of(value: float, cal: dict | None, key: str, lo: float = 0.0, hi: float | None = None):
-    """``[lo, hi]`` of a 90 % interval around ``value`` or None when the run has no finite calibration for key."""
-    q = ((cal or {}).get("intervals", {}).get(key) or {}).get("q")
+def interval_of(value: float, cal: dict | None, key: str, lo: float = 0.0, hi: float | None = None,
+                dd: float | None = None):
+    """``[lo, hi]`` of a 90 % interval around ``value`` or None when the run has no finite calibration for key;
+    ``dd`` scales a half-width calibrated per unit of DD (the final score's)."""
+    entry = (cal or {}).get("intervals", {}).get(key) or {}
+    q = entry.get("q")
     if q is None or not math.isfinite(q):
         return None
+    if entry.get("scale") == "dd":
+        q = q * float(dd)
     a, b = max(value - q, lo), value + q if hi is None else min(value + q, hi)
     return [round(a, 2), round(b, 2)]

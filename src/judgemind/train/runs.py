@@ -356,9 +356,10 @@ def _interval_metrics(run_dir, checkpoint, outputs, ds, info) -> dict:
         return {"note": note}
     iv = cal["intervals"]
     true = ds.tensors["score"].numpy().astype(np.float64)
+    dd = np.array([float(r.dd) for r in ds.records])
     out = {"calibrated_on": f"{cal['split']} ({cal['n']} videos)", "level": 1 - cal["alpha"],
-           "final_score": coverage(official_scores(outputs, ds.records, info), true,
-                                   _q(iv["final_score"]), lo=0.0)}
+           "final_score": coverage(official_scores(outputs, ds.records, info), true, _q(iv["final_score"]) * dd,
+                                   lo=0.0, hi=30.0 * dd if info.scoring.startswith("aerials") else None)}
     if "components" in outputs:
         truth = ds.tensors["components"].numpy()
         for k, c in enumerate(COMPONENTS):
