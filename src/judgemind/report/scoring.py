@@ -49,6 +49,18 @@ class Target:
 # inputs
 
 
+_DATASETS: dict = {}   # (kind, root) -> (stamp, value): a round scores many videos of one data set
+
+
+def _cached(kind: str, root: Path, load):
+    """``load(root)`` once per process while the data set's files are unchanged (size and mtime)."""
+    stamp = tuple((f.stat().st_mtime_ns, f.stat().st_size) for f in (root / "dataset.json", root / "annotations.jsonl"))
+    hit = _DATASETS.get((kind, root))
+    if hit is None or hit[0] != stamp:
+        hit = _DATASETS[(kind, root)] = (stamp, load(root))
+    return hit[1]
+
+
 def find_dataset_record(video: Path, start: int | None, end: int | None):
     """The FineSkiing record of ``video`` if a parent folder is a dataset that lists it, else None."""
     from judgemind.data.dataset import read_records
@@ -56,7 +68,7 @@ def find_dataset_record(video: Path, start: int | None, end: int | None):
     vreal = os.path.realpath(video)
     for parent in list(video.resolve().parents)[:6]:
         if (parent / "dataset.json").is_file() and (parent / "annotations.jsonl").is_file():
-            records, _ = read_records(parent)
+            records, _ = _cached("records", parent, read_records)
             hits = [r for r in records if os.path.realpath(parent / r.video) == vreal]
             if start is not None:
                 hits = [r for r in hits if r.frames[0] <= start < r.frames[1]] or hits
@@ -141,7 +153,7 @@ def _annotation_features(extractor, video, target, start, end) -> dict:
     if (start is not None and start != rec.frames[0]) or (end is not None and end != rec.frames[1]):
         raise JudgemindError(f"{video}: --start/--end cannot change the frames of annotated {extractor.name!r} "
                              f"features; the record {rec.id!r} covers {list(rec.frames)}")
-    ds = load_dataset(root)
+    ds = _cached("dataset", root, load_dataset)
     extractor.bind(root, ds.meta, [rec])
     return extractor.encode_record(rec)
 
