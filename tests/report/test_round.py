@@ -63,3 +63,14 @@ def test_same_stem_gets_its_own_folder_and_ranking(tmp_path):
     out = ranked(rows)
     assert [r.get("final_score") for r in out] == ["70.0", "50.1", "90.0", None]
     assert [r.get("rank") for r in out] == [1, 2, 3, None]
+
+
+def test_action_code_is_the_round_default(folder, tmp_path):
+    jumps = plan_round([str(folder)], _codes(folder, "a.mp4 bFdFF\n"), default_code="bLT")
+    assert [(j.video.name, j.code) for j in jumps] == [("a.mp4", "bFdFF"), ("b.mp4", "bLT")]
+    with pytest.raises(JudgemindError, match="--action-code: .*bQQ"):
+        plan_round([str(folder)], None, default_code="bQQ")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(JudgemindError, match="is a folder with no video files"):
+        plan_round([str(empty)], None)

@@ -34,7 +34,8 @@ def add_parser(sub) -> None:
     p.add_argument("--json", action="store_true", help="print the result JSON instead of a summary")
     p.add_argument("--codes", metavar="FILE",
                    help="a round's action codes: one 'VIDEO CODE' line per jump (VIDEO relative to FILE's folder); "
-                        "with no VIDEOS, the videos of the file are scored")
+                        "with no VIDEOS, the videos of the file are scored; in a round, --action-code is the code "
+                        "of every video the file does not list")
     p.add_argument("--strict", action="store_true",
                    help="a video that does not look like an aerials jump is an error (exit code 3); the sheet is "
                         "still written")
@@ -118,11 +119,11 @@ def run_round(args) -> int:
     from judgemind.errors import JudgemindError
     from judgemind.report.round import plan_round, score_round
 
-    for flag in ("start", "end", "action_code", "dd", "json"):
+    for flag in ("start", "end", "dd", "json"):
         if getattr(args, flag) not in (None, False):
             raise JudgemindError(f"--{flag.replace('_', '-')} applies to one video; in a round give codes with "
                                  f"--codes FILE (segments: one video per jump)")
-    jumps = plan_round(args.video, args.codes)   # every check that needs no scoring, before any scoring
+    jumps = plan_round(args.video, args.codes, args.action_code)   # every check that needs no scoring, before any scoring
     out = Path(args.out) if args.out else Path("judgemind_round")
     if out.exists() and not out.is_dir():
         raise JudgemindError(f"--out {out} exists and is not a folder")

@@ -61,17 +61,26 @@ def _videos_of(arg: str) -> list[Path]:
     if p.is_dir():
         vids = sorted(q for q in p.iterdir() if q.suffix.lower() in VIDEO_EXTENSIONS and q.is_file())
         if not vids:
-            raise JudgemindError(f"{p}: the folder holds no video files ({', '.join(VIDEO_EXTENSIONS)})")
+            raise JudgemindError(f"{p} is a folder with no video files ({', '.join(VIDEO_EXTENSIONS)}); pass video "
+                                 f"files or a folder of them")
         return vids
     if not p.exists() and not p.is_symlink():
         raise JudgemindError(f"{p}: no such video; nothing was scored")
     return [p]
 
 
-def plan_round(videos: Sequence[str], codes_file: str | None) -> list[Jump]:
-    """The jumps of a round, checked before any scoring (see the module docstring)."""
+def plan_round(videos: Sequence[str], codes_file: str | None, default_code: str | None = None) -> list[Jump]:
+    """The jumps of a round, checked before any scoring (see the module docstring). ``default_code``
+    (``--action-code``): the code of every video that the codes file does not list."""
     from judgemind import rules
     from judgemind.report.scoring import find_dataset_record
+
+    if default_code is not None:
+        try:
+            rules.parse_jump_code(default_code)
+            rules.dd_for(default_code)
+        except JudgemindError as e:
+            raise JudgemindError(f"--action-code: {e}; nothing was scored") from None
 
     codes: dict[str, tuple[str, Path, int]] = {}
     listed: list[Path] = []
@@ -104,10 +113,11 @@ def plan_round(videos: Sequence[str], codes_file: str | None) -> list[Jump]:
         if key in seen:
             raise JudgemindError(f"{p} is given twice (also as {seen[key]}); nothing was scored")
         seen[key] = p
-        code = codes.get(key, (None,))[0]
+        code = codes.get(key, (default_code,))[0]
         if code is None and find_dataset_record(p, None, None) is None:
             raise JudgemindError(f"{p}: no action code for this video; list it in --codes FILE ('VIDEO CODE' "
-                                 f"lines) or put it in a FineSkiing data set; nothing was scored")
+                                 f"lines), give one code for all with --action-code, or put it in a FineSkiing data "
+                                 f"set; nothing was scored")
         name = p.stem or "video"
         k = 2
         while name in names:
