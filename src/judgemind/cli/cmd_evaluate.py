@@ -38,6 +38,13 @@ def run(args) -> int:
         print(f"  segmentation AIoU@0.5 {_f(100 * f['aiou@0.5'], 2)}  @0.75 {_f(100 * f['aiou@0.75'], 2)}")
     if "deductions" in m:
         print(f"  deductions mAP {_f(m['deductions']['map'])}")
+    iv = doc.get("intervals") or {}
+    if "final_score" in iv:
+        print(f"  90% intervals (calibrated on {iv['calibrated_on']}): " + "  ".join(
+            f"{k} coverage {_f(v['coverage'], 3)} width {_f(v['width'], 2)}" for k, v in iv.items()
+            if isinstance(v, dict)))
+    elif iv.get("note"):
+        print(f"  90% intervals: {iv['note']}")
     print(f"  -> {doc['out']}/metrics.json, predictions.jsonl")
     return 0
 

@@ -1,4 +1,7 @@
-"""`judgemind score VIDEO --checkpoint RUN/best.pt`: score one jump, write a JSON result and an HTML judge sheet."""
+"""`judgemind score VIDEO --checkpoint RUN/best.pt`: score one jump, write a JSON result and an HTML judge sheet.
+
+`judgemind score VIDEOS... | DIR --checkpoint RUN/best.pt [--codes FILE]`: a round, one sheet per jump and an
+index.html ranking (see :mod:`judgemind.report.round`)."""
 
 from __future__ import annotations
 
@@ -13,7 +16,8 @@ def add_parser(sub) -> None:
                     "bands, likely deductions with evidence frames, J, DD and the final score truncated like the "
                     "official result, provenance) and timeline.png.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("video", help="any video file PyAV can open")
+    p.add_argument("video", nargs="*", help="a video file PyAV can open; several files or a folder score a round "
+                                             "(one sheet per jump + index.html)")
     p.add_argument("--checkpoint", required=True, help="RUN/best.pt (or a run folder) of `judgemind train`")
     p.add_argument("--action-code", help="declared jump code, e.g. bFdFF (sets the DD; needed unless the video "
                                          "is in a FineSkiing dataset)")
@@ -28,12 +32,25 @@ def add_parser(sub) -> None:
     p.add_argument("--no-dataset", action="store_true",
                    help="ignore boxes/cuts of a dataset record even when the video belongs to one")
     p.add_argument("--json", action="store_true", help="print the result JSON instead of a summary")
+    p.add_argument("--codes", metavar="FILE",
+                   help="a round's action codes: one 'VIDEO CODE' line per jump (VIDEO relative to FILE's folder); "
+                        "with no VIDEOS, the videos of the file are scored; in a round, --action-code is the code "
+                        "of every video the file does not list")
+    p.add_argument("--strict", action="store_true",
+                   help="a video that does not look like an aerials jump is an error (exit code 3); the sheet is "
+                        "still written")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar for a round")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
     import json
     from pathlib import Path
+
+    if not args.video and not args.codes:
+        from judgemind.errors import JudgemindError
+
+        raise JudgemindError("score needs a video (or several, a folder, or --codes FILE)")
 
     import math
 
@@ -47,6 +64,9 @@ def run(args) -> int:
         if v is not None and not 0 <= v < (1 << 62):
             raise JudgemindError(f"--{flag} must be a frame index >= 0, got {v}")
 
+    if len(args.video) != 1 or args.codes or Path(args.video[0]).is_dir():
+        return run_round(args)
+    args.video = args.video[0]
     result, assets = score_video(args.video, args.checkpoint, action_code=args.action_code, dd=args.dd,
                                  start=args.start, end=args.end, locator=args.locator, weights=args.weights,
                                  threshold=args.threshold, use_dataset=not args.no_dataset)
@@ -56,7 +76,7 @@ def run(args) -> int:
         from judgemind.train.runs import clean_json
 
         print(json.dumps(clean_json(result), indent=2, default=str, allow_nan=False))
-        return 0
+        return _strict(args, result)
     c = result.get("components") or {}
     print(f"{result['video_name']}: {result['action_code']} (DD {result['dd']})")
     if c:
@@ -67,9 +87,62 @@ def run(args) -> int:
     for d in result["deductions"][:6]:
         kind = "likely deduction" if d.get("above_threshold", True) else "possible (below threshold)"
         print(f"  {kind}: {d['name']} ({d['probability']:.0%}, frame {d['evidence_frame']})")
-    print(f"  J = {result['J']}  score = {result['final_score']}")
+    iv = (result.get("intervals") or {}).get("final_score")
+    print(f"  J = {result['J']}  score = {result['final_score']}"
+          + (f"  (90% interval {iv[0]:.2f}-{iv[1]:.2f})" if iv else ""))
+    if result.get("in_distribution") is False:
+        print("  WARNING: this may not be an aerials jump: " + "; ".join(result["ood_reasons"]))
+    p = result.get("panel")
+    if p:
+        print(f"  panel: official score {p['official_score']}, model error {p['model_error']['final_score']}")
     from judgemind.utils import display_text
 
     print(f"judge sheet: {display_text(paths['sheet'])}\nresult: {display_text(paths['result'])}\n"
           f"timeline: {display_text(paths['timeline'])}")
+    return _strict(args, result)
+
+
+def _strict(args, result) -> int:
+    import sys
+
+    if args.strict and result.get("in_distribution") is False:
+        print(f"error: {result['video_name']} does not look like an aerials jump (--strict): "
+              + "; ".join(result["ood_reasons"]), file=sys.stderr)
+        return 3
+    return 0
+
+
+def run_round(args) -> int:
+    import sys
+    from pathlib import Path
+
+    from judgemind.errors import JudgemindError
+    from judgemind.report.round import plan_round, score_round
+
+    for flag in ("start", "end", "dd", "json"):
+        if getattr(args, flag) not in (None, False):
+            raise JudgemindError(f"--{flag.replace('_', '-')} applies to one video; in a round give codes with "
+                                 f"--codes FILE (segments: one video per jump)")
+    jumps = plan_round(args.video, args.codes, args.action_code)   # every check that needs no scoring, before any scoring
+    out = Path(args.out) if args.out else Path("judgemind_round")
+    if out.exists() and not out.is_dir():
+        raise JudgemindError(f"--out {out} exists and is not a folder")
+    doc = score_round(jumps, args.checkpoint, out, progress=not args.no_progress, locator=args.locator,
+                      weights=args.weights, threshold=args.threshold, use_dataset=not args.no_dataset)
+    for r in doc["jumps"]:
+        if r["status"] == "failed":
+            print(f"  FAILED {r['name']}: {r['reason']}")
+        else:
+            flag = "  (not an aerials jump?)" if r.get("in_distribution") is False else ""
+            print(f"  {r['rank']:>3}. {r['name']:<30} {r['final_score']:>7}{flag}")
+    print(f"{doc['n']} jumps, {doc['failed']} failed, {doc['not_in_distribution']} flagged, {doc['elapsed_s']:.1f} s"
+          f"\nranking: {out / 'index.html'}")
+    if doc["failed"]:
+        print(f"error: {doc['failed']} of {doc['n']} videos failed (listed in {out / 'index.html'})",
+              file=sys.stderr)
+        return 1
+    if args.strict and doc["not_in_distribution"]:
+        print(f"error: {doc['not_in_distribution']} videos do not look like aerials jumps (--strict)",
+              file=sys.stderr)
+        return 3
     return 0

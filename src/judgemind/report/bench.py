@@ -77,7 +77,7 @@ PUBLISHED_FINEDIVING = (
 
 # Flat metric keys of one evaluation (x100 where papers print x100).
 METRICS = ("rho", "rl2_x100", "l2", "final_rho", "final_rl2_x100", "air_rho", "form_rho", "landing_rho",
-           "aiou@0.5", "aiou@0.75", "deduction_map")
+           "aiou@0.5", "aiou@0.75", "deduction_map", "cov90", "width90")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -422,6 +422,22 @@ def flat_metrics(m: dict) -> dict[str, float]:
     return {k: float(v) for k, v in out.items()}
 
 
+def interval_metrics(val_out: dict, val, test_out: dict, test, info) -> dict[str, float]:
+    """Empirical test coverage (%) and mean width (points) of 90 % split-conformal intervals of the reported final
+    score, calibrated on val (as ``judgemind train`` stores them with a run, absolute error per unit of DD; see
+    judgemind.train.calibrate)."""
+    from judgemind.evaluate.conformal import calibrate_abs, coverage
+    from judgemind.train.predict import official_scores
+
+    vdd = np.array([float(r.dd) for r in val.records])
+    tdd = np.array([float(r.dd) for r in test.records])
+    cal = calibrate_abs(official_scores(val_out, val.records, info) / vdd,
+                        val.tensors["score"].double().numpy() / vdd, 0.1)
+    c = coverage(official_scores(test_out, test.records, info), test.tensors["score"].double().numpy(),
+                 cal["q"] * tdd, lo=0.0, hi=30.0 * tdd if info.scoring.startswith("aerials") else None)
+    return {"cov90": 100.0 * c["coverage"], "width90": c["width"]}
+
+
 def _finite(x) -> float:
     return x if x is not None and math.isfinite(x) else -math.inf
 
@@ -469,9 +485,11 @@ def run_one(spec: RunSpec, data: BenchData, cfg: BenchConfig, optim_sets: dict, 
         t0 = time.perf_counter()
         parts = train_one_epoch(model, opt, sched, data.train, tcfg, epoch, ctx)
         train_time += time.perf_counter() - t0
-        val = flat_metrics(compute_metrics(collect_outputs(model, data.val, bs, device), data.val, data.info))
+        val_out = collect_outputs(model, data.val, bs, device)
+        val = flat_metrics(compute_metrics(val_out, data.val, data.info))
         test_out = collect_outputs(model, data.test, bs, device)
         test = flat_metrics(compute_metrics(test_out, data.test, data.info))
+        test.update(interval_metrics(val_out, data.val, test_out, data.test, data.info))
         history.append({"epoch": epoch + 1, "loss": parts.get("loss"), "val": val, "test": test})
         if best["epoch"] < 0 or _finite(val["rho"]) > best["val_rho"]:
             best = {"epoch": epoch, "val_rho": _finite(val["rho"]), "val": val, "test": test,
@@ -869,7 +887,8 @@ def bench_tables(doc: dict) -> dict:
                                                                         if lab != "codeprior"]
     tuned = bool(doc.get("tuning"))
     cols = ["model", "ρ", "R-ℓ2×100", "ρ Air", "ρ Form", "ρ Landing", "AIoU@0.5", "AIoU@0.75", "ded. mAP",
-            "train time (s)", "params", "best epoch"] + (["settings (tuned on val)"] if tuned else [])
+            "90% cover. (%)", "90% width", "train time (s)", "params", "best epoch"] + (
+        ["settings (tuned on val)"] if tuned else [])
     blank = [""] * (len(cols) - 6)
     main = []
     if "codeprior" not in rows and "code_prior" in data_ref:
@@ -888,7 +907,8 @@ def bench_tables(doc: dict) -> dict:
         name = _pretty(lab) + (" †" if lab in below else "")
         main.append([name, _ms(o, "rho"), _ms(o, "rl2_x100"), _ms(o, "air_rho"), _ms(o, "form_rho"),
                      _ms(o, "landing_rho"), _ms(o, "aiou@0.5", 1), _ms(o, "aiou@0.75", 1),
-                     _ms(o, "deduction_map", 1), _ms(o, "train_time_s", 1), fmt_count(o["params"][0]),
+                     _ms(o, "deduction_map", 1), _ms(o, "cov90", 1), _ms(o, "width90", 1),
+                     _ms(o, "train_time_s", 1), fmt_count(o["params"][0]),
                      fmt_num(o["epoch"][0], 1)] + ([_settings_cell(doc, lab)] if tuned else []))
         if lab == "codeprior" and oracle is not None:
             main.append(oracle)
@@ -897,7 +917,8 @@ def bench_tables(doc: dict) -> dict:
         main.insert(1 if main and main[0][0].startswith("code prior") else 0, oracle)
     notes = ["mean ± std over seeds; ρ = Spearman, R-ℓ2 = relative L2 ×100 (test-set range); per-stage ρ only "
              "for models that predict Air/Form/Landing; AIoU (flight interval, %) for models with segmentation; "
-             "mAP (%) for models with a deduction head."]
+             "mAP (%) for models with a deduction head; 90% cover./width = empirical test coverage and mean "
+             "width (points) of the final score's 90% split-conformal interval calibrated on val (target 90%)."]
     if below:
         f = doc["findings"]
         notes.append(f"† does not beat the code prior's ρ ({f['code_prior_rho']:.3f}, {f['code_prior_source']}): "

@@ -49,6 +49,18 @@ class Target:
 # inputs
 
 
+_DATASETS: dict = {}   # (kind, root) -> (stamp, value): a round scores many videos of one data set
+
+
+def _cached(kind: str, root: Path, load):
+    """``load(root)`` once per process while the data set's files are unchanged (size and mtime)."""
+    stamp = tuple((f.stat().st_mtime_ns, f.stat().st_size) for f in (root / "dataset.json", root / "annotations.jsonl"))
+    hit = _DATASETS.get((kind, root))
+    if hit is None or hit[0] != stamp:
+        hit = _DATASETS[(kind, root)] = (stamp, load(root))
+    return hit[1]
+
+
 def find_dataset_record(video: Path, start: int | None, end: int | None):
     """The FineSkiing record of ``video`` if a parent folder is a dataset that lists it, else None."""
     from judgemind.data.dataset import read_records
@@ -56,7 +68,7 @@ def find_dataset_record(video: Path, start: int | None, end: int | None):
     vreal = os.path.realpath(video)
     for parent in list(video.resolve().parents)[:6]:
         if (parent / "dataset.json").is_file() and (parent / "annotations.jsonl").is_file():
-            records, _ = read_records(parent)
+            records, _ = _cached("records", parent, read_records)
             hits = [r for r in records if os.path.realpath(parent / r.video) == vreal]
             if start is not None:
                 hits = [r for r in hits if r.frames[0] <= start < r.frames[1]] or hits
@@ -122,7 +134,7 @@ def resolve_target(video: str | os.PathLike, action_code: str | None, dd: str | 
     if rec is not None:
         return Target(rec.id, str(path), (s, e), code, ddv, tuple(c for c in rec.cuts if s <= c < e),
                       {k: v for k, v in (rec.boxes or {}).items() if s <= k < e} or None,
-                      f"dataset {found[0]}", {"fps": info.fps})
+                      f"dataset {found[0]}", {"fps": info.fps, "record": rec})
     return Target(path.stem, str(path), (s, e), code, ddv, detect_cuts(path, s, e), None, "video", {"fps": info.fps})
 
 
@@ -141,9 +153,15 @@ def _annotation_features(extractor, video, target, start, end) -> dict:
     if (start is not None and start != rec.frames[0]) or (end is not None and end != rec.frames[1]):
         raise JudgemindError(f"{video}: --start/--end cannot change the frames of annotated {extractor.name!r} "
                              f"features; the record {rec.id!r} covers {list(rec.frames)}")
-    ds = load_dataset(root)
+    ds = _cached("dataset", root, load_dataset)
     extractor.bind(root, ds.meta, [rec])
     return extractor.encode_record(rec)
+
+
+def run_dir_of(checkpoint: str | os.PathLike) -> tuple[Path, str]:
+    """(run folder, checkpoint name) of ``RUN/best.pt``, ``RUN/last.pt`` or a run folder."""
+    p = Path(checkpoint)
+    return (p, "best") if p.is_dir() else (p.parent, p.stem)
 
 
 def load_scoring_run(checkpoint: str | os.PathLike):
@@ -284,8 +302,11 @@ def compose(out, target: Target, info) -> dict:
 def score_video(video: str | os.PathLike, checkpoint: str | os.PathLike, *, action_code: str | None = None,
                 dd: str | None = None, start: int | None = None, end: int | None = None,
                 locator: str | None = None, weights: str | None = None, threshold: float = 0.3,
-                use_dataset: bool = True) -> tuple[dict, dict]:
-    """Score one jump. Returns ``(result JSON dict, assets)`` where assets hold the images for the sheet."""
+                use_dataset: bool = True, loaded: dict | None = None) -> tuple[dict, dict]:
+    """Score one jump. Returns ``(result JSON dict, assets)`` where assets hold the images for the sheet.
+
+    ``loaded``: the output of :func:`load_for_scoring` of this checkpoint, when several videos are scored with it
+    (a round); loaded here otherwise."""
     import torch
 
     from judgemind import __version__, rules
@@ -293,7 +314,8 @@ def score_video(video: str | os.PathLike, checkpoint: str | os.PathLike, *, acti
     from judgemind.rules import load_catalogue
     from judgemind.video.locators import get_locator
 
-    model, cfg, info, ck, manifest = load_scoring_run(checkpoint)
+    loaded = loaded or load_for_scoring(checkpoint)
+    model, cfg, info, ck, manifest = loaded["run"]
     target = resolve_target(video, action_code, dd, start, end, use_dataset)
     extractor, fcfg = build_extractor(manifest, weights)
     trained_locator = fcfg.get("locator", "mediapipe")
@@ -368,9 +390,90 @@ def score_video(video: str | os.PathLike, checkpoint: str | os.PathLike, *, acti
     if loc_name != trained_locator:
         result["notes"].append(f"The model was trained with locator {trained_locator!r}; this video used "
                                f"{loc_name!r}, so its foreground tokens may differ from what the model saw.")
+    judge_view(result, res, out, feats, stage_probs, target, loaded["calibration"])
     assets = {"boxes": {int(f): b for f, b in zip(fi, feats.get("box", []))}, "stage_probs": stage_probs,
               "video_path": str(target.video)}
     return result, assets
+
+
+def load_for_scoring(checkpoint) -> dict:
+    """``{"run": load_scoring_run(...), "calibration": (calibration or None, note)}`` of a checkpoint."""
+    from judgemind.train.calibrate import load_calibration
+
+    run = load_scoring_run(checkpoint)
+    return {"run": run, "calibration": load_calibration(*run_dir_of(checkpoint))}
+
+
+def judge_view(result: dict, res: dict, out, feats: dict, stage_probs, target: Target, calibration) -> None:
+    """Add what a judge needs beside the numbers (issue 15): 90 % intervals, the in-distribution check, and the
+    panel of an annotated data set with the model's error. ``calibration``: (document or None, note)."""
+    from judgemind.train import calibrate as C
+
+    cal, note = calibration
+    # intervals: split conformal around the reported score and the raw components
+    iv: dict[str, Any] = {"level": 0.9}
+    if cal is not None:
+        dd = float(target.dd)
+        top = 30.0 * dd if result.get("J") is not None else None   # J <= 30 (3 judges x 10)
+        iv["final_score"] = C.interval_of(float(result["final_score"]), cal, "final_score", 0.0, top, dd)
+        for c, v in (res.get("components_raw") or {}).items():
+            iv[c] = C.interval_of(float(v), cal, c, 0.0, C.COMPONENT_TOP[c])
+        iv["calibrated_on"] = f"{cal.get('split')} split, {cal.get('n')} videos"
+        iv["method"] = ("split conformal on the validation split (final score: absolute error per unit of DD, "
+                        "so the interval is score +- q x DD)")
+        if iv["final_score"] is None:
+            iv["note"] = cal.get("guarantee")
+    else:
+        iv["note"] = note
+    result["intervals"] = iv
+    # is this an aerials jump? signals the system already computes
+    sig: dict[str, Any] = {"track_fraction": None if target.boxes else C.track_fraction(feats)}
+    L = feats["global"].shape[0]
+    ood = (cal or {}).get("ood")
+    if ood is not None:
+        vec = C.pooled_tokens(feats["global"][:L], feats["foreground"][:L])
+        sig["feature_distance"] = C.feature_distance(vec, np.asarray(ood["feature_mean"]),
+                                                     np.asarray(ood["feature_std"]))
+    if stage_probs is not None and out.bounds is not None:
+        sig["stage_doubt"] = C.stage_doubt(stage_probs, out.bounds[0].numpy())
+    ok, reasons = C.ood_check(sig, ood)
+    result["in_distribution"] = ok
+    result["ood_reasons"] = reasons
+    result["ood_signals"] = {k: (None if v is None else round(float(v), 4)) for k, v in sig.items()}
+    if ood is not None:
+        result["ood_thresholds"] = ood.get("thresholds")
+    else:
+        result["ood_note"] = ("only the athlete-track check ran: the run has no calibration (" + str(note) + ")")
+    rec = target.extra.get("record")
+    result["panel"] = panel_of(rec, result, res) if rec is not None else None
+
+
+def panel_of(rec, result: dict, res: dict) -> dict:
+    """The annotated panel of a data-set record beside the model: marks, counted/dropped, official score, errors."""
+    from judgemind import rules
+
+    judges = [{k: (str(v) if v is not None else None) for k, v in
+               (("air", j.air), ("form", j.form), ("landing", j.landing), ("air_form", j.air_form),
+                ("score", j.score))} | {"total": str(j.total)} for j in rec.judges]
+    judges = [{k: v for k, v in j.items() if v is not None} for j in judges]
+    panel: dict[str, Any] = {"record": rec.id, "judges": judges, "official_score": str(rec.final_score)}
+    full = all(j.air is not None and j.form is not None and j.landing is not None for j in rec.judges)
+    if full and len(rec.judges) == 5:
+        sc = rules.score_aerials([(j.air, j.form, j.landing) for j in rec.judges], rec.dd)
+        panel.update(counted=list(sc.counted), dropped=list(sc.dropped), J=str(sc.J))
+    means = rec.component_means()
+    panel["component_means"] = {c: str(v.quantize(Decimal("0.01"))) for c, v in means.items()}
+    err = {}
+    for c, v in (res.get("components") or {}).items():
+        if c in means:
+            err[c] = str((Decimal(v) - means[c]).quantize(Decimal("0.01")))
+    err["final_score"] = str(Decimal(result["final_score"]) - rec.final_score)
+    panel["model_error"] = err
+    iv = result.get("intervals") or {}
+    if iv.get("final_score"):
+        lo, hi = iv["final_score"]
+        panel["official_in_interval"] = bool(lo <= float(rec.final_score) <= hi)
+    return panel
 
 
 def _training_data(cfg) -> dict:

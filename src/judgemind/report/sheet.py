@@ -4,7 +4,8 @@ Input is the JSON result of ``judgemind score`` (see :func:`judgemind.report.sco
 already-encoded images. Layout, top to bottom: headline (final score, J, DD, code), a strip of frames with the
 stage boundaries, Air / Form / Landing cards with their band names, likely deductions with probability and an
 evidence frame, the timeline plot, provenance. Elements carry stable ids/classes (``#final-score``,
-``.component``, ``.deduction``, ``#timeline``, ``#provenance``) so tests and users' scripts can read them.
+``#score-interval``, ``#ood-warning``, ``.component``, ``.deduction``, ``#panel-table``, ``#timeline``,
+``#provenance``) so tests and users' scripts can read them.
 """
 
 from __future__ import annotations
@@ -36,6 +37,11 @@ table{border-collapse:collapse;width:100%;font-size:13px} td,th{padding:6px 8px;
 .deduction img{height:64px;border-radius:3px} .muted{color:#778;font-size:12px}
 .warn{background:#fff6e0;border:1px solid #f0d48a;padding:8px 12px;border-radius:6px;font-size:13px;margin-top:8px}
 #timeline img{max-width:100%}
+.interval{font-size:13px;opacity:.9} .component .interval{color:#556}
+.greyed{color:#9aa3ad !important;text-decoration:line-through;opacity:.7}
+#ood-warning{background:#fde2e1;border:2px solid #c62828;color:#7f1d1d;padding:12px 16px;border-radius:8px;
+font-size:15px;margin-bottom:16px} #ood-warning b{font-size:17px}
+#panel-table td.dropped{color:#99a;text-decoration:line-through} #panel-table tr.model td{font-weight:600}
 """
 
 
@@ -45,6 +51,37 @@ def data_uri(data: bytes, mime: str) -> str:
 
 def _e(x: Any) -> str:
     return html.escape(str(x), quote=True)
+
+
+def render_panel(panel: Mapping[str, Any], result: Mapping[str, Any]) -> str:
+    """The annotated panel beside the model: each judge's marks (dropped ones struck through), the official score,
+    the model's marks and its error per component."""
+    counted, dropped = set(panel.get("counted") or []), set(panel.get("dropped") or [])
+    keys = [k for k in ("air", "form", "landing", "air_form", "score") if any(k in j for j in panel["judges"])]
+    head = "".join(f"<th>{_e(k.replace('_', '+').title())}</th>" for k in keys)
+    rows = []
+    for i, j in enumerate(panel["judges"]):
+        st = "dropped" if i in dropped else ("counted" if i in counted else "")
+        cls = f" class='{st}'" if st else ""
+        rows.append(f"<tr class='judge' data-judge='{i + 1}' data-status='{st}'><td>Judge {i + 1}</td>"
+                    + "".join(f"<td{cls}>{_e(j.get(k, '-'))}</td>" for k in keys)
+                    + f"<td{cls}>{_e(j.get('total'))}</td><td>{_e(st or '-')}</td></tr>")
+    means, comps, err = panel.get("component_means") or {}, result.get("components") or {}, panel.get("model_error") or {}
+    rows.append("<tr class='mean'><td>Panel mean</td>" + "".join(f"<td>{_e(means.get(k, ''))}</td>" for k in keys)
+                + "<td></td><td></td></tr>")
+    rows.append("<tr class='model'><td>Model</td>" + "".join(f"<td>{_e(comps.get(k, ''))}</td>" for k in keys)
+                + "<td></td><td></td></tr>")
+    rows.append("<tr class='error'><td>Model error</td>" + "".join(f"<td>{_e(err.get(k, ''))}</td>" for k in keys)
+                + "<td></td><td></td></tr>")
+    inside = panel.get("official_in_interval")
+    note = "" if inside is None else (" &middot; inside the model's 90% interval" if inside
+                                      else " &middot; <b>outside</b> the model's 90% interval")
+    return ("<section id='panel'><h2>The panel beside the model</h2><table id='panel-table'><tr><th></th>"
+            f"{head}<th>Total</th><th>Status</th></tr>{''.join(rows)}</table><p>Official score <b id='official-score'>"
+            f"{_e(panel.get('official_score'))}</b>{' (J = ' + _e(panel['J']) + ')' if panel.get('J') else ''}; "
+            f"model {_e(result.get('final_score'))}, error <b id='final-error'>{_e(err.get('final_score', '-'))}</b>"
+            f"{note}. <span class='muted'>Highest and lowest judge totals are dropped; the other three count."
+            f"</span></p></section>")
 
 
 def render_sheet(result: Mapping[str, Any], strip: Sequence[Mapping[str, Any]],
@@ -67,14 +104,25 @@ def render_sheet(result: Mapping[str, Any], strip: Sequence[Mapping[str, Any]],
     parts.append(f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
                  f"<title>judgemind judge sheet - {_e(result.get('video_name', result.get('video', '')))}</title>"
                  f"<style>{_CSS}</style></head><body>")
+    ood = result.get("in_distribution") is False
+    iv = result.get("intervals") or {}
+    fs_iv = iv.get("final_score")
+    iv_html = (f"<div class='interval' id='score-interval'>90% interval {fs_iv[0]:.2f} &ndash; {fs_iv[1]:.2f}</div>"
+               if fs_iv else "")
     parts.append(
         "<header><div><h1>Judge sheet &middot; "
         f"<span id='action-code'>{_e(result.get('action_code', '?'))}</span></h1>"
         f"<div class='sub'>{_e(result.get('code_description', ''))} &middot; "
         f"{_e(result.get('video_name', result.get('video', '')))}</div></div>"
-        f"<div class='scorebox'><div id='final-score'>{_e(result.get('final_score'))}</div>"
+        f"<div class='scorebox'><div id='final-score'{' class=greyed' if ood else ''}>"
+        f"{_e(result.get('final_score'))}</div>{iv_html}"
         f"<div class='j'>J = <span id='judges-total'>{_e(result.get('J') if result.get('J') is not None else '-')}</span> &times; DD "
         f"<span id='dd'>{_e(result.get('dd'))}</span>, truncated to 2 decimals</div></div></header><main>")
+    if ood:
+        reasons = "".join(f"<li>{_e(r)}</li>" for r in result.get("ood_reasons") or [])
+        parts.append("<div id='ood-warning' role='alert'><b>&#9888; This may not be an aerials jump.</b> The "
+                     "video does not look like the videos the model was trained on, so the score below is "
+                     f"meaningless and is shown greyed out.<ul>{reasons}</ul></div>")
 
     # Strip of frames with the stage boundaries.
     parts.append("<section id='stages'><h2>Stages</h2><div class='stagebar'>")
@@ -102,13 +150,22 @@ def render_sheet(result: Mapping[str, Any], strip: Sequence[Mapping[str, Any]],
             continue
         band = bands.get(c) or {}
         parts.append(f"<div class='component' id='component-{c}' data-component='{c}'><div>{c.title()}</div>"
-                     f"<div><span class='value'>{_e(comps[c])}</span> <span class='max'>/ {COMPONENT_MAX[c]}"
-                     f"</span></div><div class='band'>{_e(band.get('name', ''))}"
-                     f"{' (' + _e(band.get('range')) + ')' if band.get('range') else ''}</div></div>")
+                     f"<div><span class='value{' greyed' if ood else ''}'>{_e(comps[c])}</span> <span "
+                     f"class='max'>/ {COMPONENT_MAX[c]}</span></div><div class='band'>{_e(band.get('name', ''))}"
+                     f"{' (' + _e(band.get('range')) + ')' if band.get('range') else ''}</div>"
+                     + (f"<div class='interval'>90%: {iv[c][0]:.2f} &ndash; {iv[c][1]:.2f}</div>" if iv.get(c)
+                        else "") + "</div>")
     parts.append("</div>")
     if result.get("caps_applied"):
         parts.append(f"<div class='warn'>Landing cap applied: {_e(result['caps_applied'])}</div>")
+    if fs_iv:
+        parts.append(f"<p class='muted'>Intervals: the truth lies inside 9 times in 10 for jumps like the "
+                     f"validation set ({_e(iv.get('calibrated_on', ''))}); {_e(iv.get('method', ''))}.</p>")
+    elif iv.get("note"):
+        parts.append(f"<p class='muted'>No interval: {_e(iv['note'])}</p>")
     parts.append("</section>")
+    if result.get("panel"):
+        parts.append(render_panel(result["panel"], result))
 
     # Deductions.
     parts.append("<section id='deductions'><h2>Likely deductions</h2>")

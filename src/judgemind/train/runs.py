@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from judgemind import __version__
@@ -249,6 +250,17 @@ def finish(run_dir: Path, state: RunState, cfg: TrainConfig) -> None:
         from judgemind.train.e2e import export_backbone
 
         summary["backbone_weights"] = str(export_backbone(run_dir))
+    else:
+        # 90 % intervals and the in-distribution reference of best.pt, from the validation split (see
+        # judgemind.train.calibrate); `judgemind score` reads them
+        from judgemind.train.calibrate import calibrate_run
+
+        try:
+            cal = calibrate_run(run_dir, "best", str(D.resolve_device(cfg.run.device)))
+            summary["interval90_final_halfwidth_per_dd"] = cal["intervals"]["final_score"]["q"]
+        except JudgemindError as e:  # a finished training is kept; `judgemind score` then says why no interval
+            summary["calibration_error"] = str(e)
+            print(f"note: no calibration for intervals: {e}", file=sys.stderr, flush=True)
     atomic_write_json(run_dir / "summary.json", clean_json(summary))
 
 
@@ -326,12 +338,43 @@ def evaluate_run(run_dir, split: str = "test", checkpoint: str = "best", out_dir
         rho, ep = max(tests, key=lambda t: -math.inf if t[0] is None else t[0])
         doc["best_epoch_on_test"] = {"rho": rho, "epoch": ep, "note": "the field's protocol (epoch chosen on the "
                                      "test split); not a held-out estimate, reported for comparison only"}
+    if not cfg.run.end_to_end:
+        doc["intervals"] = _interval_metrics(run_dir, checkpoint, outputs, ds, info)
     out = Path(out_dir) if out_dir else run_dir / "eval" / f"{split}-{checkpoint}"
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_json(out / "metrics.json", clean_json(doc))
     _write_jsonl(out / "predictions.jsonl", prediction_records(outputs, ds, info, split))
     doc["out"] = str(out)
     return doc
+
+
+def _interval_metrics(run_dir, checkpoint, outputs, ds, info) -> dict:
+    """Empirical coverage and mean width on this split of the run's 90 % conformal intervals (calibrated on val,
+    computed and stored now if the run has none yet)."""
+    from judgemind.evaluate.conformal import coverage
+    from judgemind.train.calibrate import COMPONENT_TOP, COMPONENTS, load_calibration
+    from judgemind.train.predict import official_scores
+
+    cal, note = load_calibration(run_dir, checkpoint)
+    if cal is None:
+        return {"note": note}
+    iv = cal["intervals"]
+    true = ds.tensors["score"].numpy().astype(np.float64)
+    dd = np.array([float(r.dd) for r in ds.records])
+    out = {"calibrated_on": f"{cal['split']} ({cal['n']} videos)", "level": 1 - cal["alpha"],
+           "final_score": coverage(official_scores(outputs, ds.records, info), true, _q(iv["final_score"]) * dd,
+                                   lo=0.0, hi=30.0 * dd if info.scoring.startswith("aerials") else None)}
+    if "components" in outputs:
+        truth = ds.tensors["components"].numpy()
+        for k, c in enumerate(COMPONENTS):
+            if c in iv:
+                out[c] = coverage(outputs["components"][:, k], truth[:, k], _q(iv[c]), 0.0, COMPONENT_TOP[c])
+    return out
+
+
+def _q(entry: dict) -> float:
+    q = entry.get("q")
+    return math.inf if q is None else float(q)
 
 
 def predict_run(run_dir, dataset_path: str, split: str = "all", checkpoint: str = "best", out=None,

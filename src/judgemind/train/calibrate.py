@@ -1,0 +1,225 @@
+"""How sure a run's scores are, and what its in-distribution videos look like: ``RUN/calibration-<ckpt>.json``.
+
+Written at the end of ``judgemind train`` (for best.pt) and by ``judgemind evaluate``; ``judgemind score`` reads it,
+and computes it once (then stores it) for older runs whose training data set is still there. Contents:
+
+* ``intervals``: split-conformal half-widths (:mod:`judgemind.evaluate.conformal`) at 90 % for the reported final
+  score (the rules-engine score vs the official score) and for each component (the model's raw Air/Form/Landing vs
+  the panel's mean mark), from the validation split -- data the checkpoint was chosen on but never trained on.
+  The final score's residual is divided by the jump's DD (score = J x DD, so errors grow with the DD): its ``q`` is
+  in judges' points (J) and a jump's interval is ``score +- q x DD`` -- the same guarantee, narrower for easy jumps.
+  Every interval is clipped to the value's range (0..30 x DD, 0..2/5/3).
+* ``ood``: the reference of the in-distribution check. ``feature_mean``/``feature_std`` of the time-pooled tokens
+  (global ++ foreground) over the training split; ``thresholds`` of two non-conformity scores, each the conformal
+  quantile of the validation videos' scores at ``alpha_ood`` (a validation-like video exceeds it with probability
+  <= alpha_ood; with fewer than 1/alpha_ood videos, the largest validation score): ``feature_distance`` (RMS z of
+  the pooled tokens) and ``stage_doubt`` (1 - the mean probability of each step's decoded stage: low when the
+  take-off -> flight -> landing structure is clear). The athlete-track check needs no calibration (see
+  :func:`ood_check`).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from judgemind.evaluate.conformal import calibrate_abs, conformal_rank, conformal_quantile
+
+ALPHA = 0.10          # 90 % intervals
+ALPHA_OOD = 0.01      # per check: at most 1 % of in-distribution videos flagged
+MIN_TRACK = 0.5       # the athlete must be located in at least half of the steps
+COMPONENTS = ("air", "form", "landing")
+COMPONENT_TOP = {"air": 2.0, "form": 5.0, "landing": 3.0}
+VERSION = 2
+
+
+def calibration_path(run_dir, checkpoint: str = "best") -> Path:
+    return Path(run_dir) / f"calibration-{checkpoint}.json"
+
+
+# -- per-video signals ------------------------------------------------------------------------------------------
+
+
+def pooled_tokens(glob: np.ndarray, fg: np.ndarray) -> np.ndarray:
+    """(T, Dg), (T, Df) tokens of the real steps -> (Dg + Df,) their mean over time."""
+    return np.concatenate([np.asarray(glob, np.float64).mean(0), np.asarray(fg, np.float64).mean(0)])
+
+
+def feature_distance(vec: np.ndarray, mean: np.ndarray, std: np.ndarray) -> float:
+    """RMS z-score of a pooled token vector against the training split's per-dimension mean and std."""
+    z = (np.asarray(vec, np.float64) - mean) / np.maximum(std, 1e-6)
+    return float(np.sqrt(np.mean(z * z)))
+
+
+def stage_doubt(stage_probs: np.ndarray, bounds) -> float:
+    """1 - mean over steps of the probability of the step's decoded stage. stage_probs: (T, 3); bounds: (b1, b2)."""
+    p = np.asarray(stage_probs, np.float64)
+    T = len(p)
+    b1, b2 = (int(x) for x in bounds)
+    lab = np.zeros(T, int)
+    lab[b1:] = 1
+    lab[b2:] = 2
+    return float(1.0 - p[np.arange(T), lab].mean())
+
+
+def track_fraction(feats: dict) -> float | None:
+    """Share of steps where the locator found the athlete (not filled in from neighbours); None without boxes."""
+    box = feats.get("box")
+    if box is None or len(box) == 0:
+        return None
+    box = np.asarray(box, np.float64)
+    found = np.isfinite(box).all(1)
+    if feats.get("box_filled") is not None:
+        found &= ~np.asarray(feats["box_filled"]).astype(bool)
+    return float(found.mean())
+
+
+def ood_check(signals: dict, ood: dict | None) -> tuple[bool, list[str]]:
+    """``(in_distribution, reasons)`` of one video's signals against a run's ``ood`` reference."""
+    reasons = []
+    t = signals.get("track_fraction")
+    if t is not None and t < MIN_TRACK:
+        reasons.append(f"the athlete was located in only {t:.0%} of the time steps (need {MIN_TRACK:.0%})")
+    th = (ood or {}).get("thresholds", {})
+    d = signals.get("feature_distance")
+    if d is not None and th.get("feature_distance") is not None and d > th["feature_distance"]:
+        reasons.append(f"the video's features are far from the training set's (distance {d:.2f}, in-distribution "
+                       f"videos stay below {th['feature_distance']:.2f})")
+    s = signals.get("stage_doubt")
+    if s is not None and th.get("stage_doubt") is not None and s > th["stage_doubt"]:
+        reasons.append(f"no clear take-off -> flight -> landing structure (stage doubt {s:.3g}, in-distribution "
+                       f"videos stay below {th['stage_doubt']:.3g})")
+    return not reasons, reasons
+
+
+def _threshold(scores, alpha: float) -> float | None:
+    s = [x for x in scores if x is not None and math.isfinite(x)]
+    if not s:
+        return None
+    a = max(alpha, 1.0 / (len(s) + 1))  # too few videos for alpha: the largest score (flag rate <= 1/(n+1))
+    q = conformal_quantile(s, a)
+    return float(q if math.isfinite(q) else max(s))
+
+
+# -- a run's calibration ----------------------------------------------------------------------------------------
+
+
+def _outputs_with_stages(model, ds, batch_size: int, device):
+    """Per video of a split: pooled tokens, stage probabilities (T, 3) or None, bounds or None."""
+    import torch
+
+    rows = []
+    model.eval()
+    with torch.no_grad():
+        for start in range(0, len(ds), batch_size):
+            idx = torch.arange(start, min(start + batch_size, len(ds)))
+            batch = {k: v.to(device) for k, v in ds.batch(idx).items()}
+            out = model(batch)
+            sp = None if out.stage_logits is None else torch.softmax(out.stage_logits, -1).cpu().numpy()
+            for j in range(len(idx)):
+                L = int(batch["mask"][j].sum())
+                rows.append({"pooled": pooled_tokens(batch["global"][j, :L].cpu().numpy(),
+                                                     batch["foreground"][j, :L].cpu().numpy()),
+                             "stage_probs": None if sp is None else sp[j, :L],
+                             "bounds": None if out.bounds is None else out.bounds[j].cpu().numpy()})
+    return rows
+
+
+def build_calibration(model, cfg, info, dataset_path: str, device="cpu") -> dict:
+    """The calibration document of a loaded model (see the module docstring)."""
+    import torch
+
+    from judgemind.data import load_dataset
+    from judgemind.train.data import load_split, open_features, split_records
+    from judgemind.train.predict import collect_outputs, official_scores
+
+    dev = torch.device(device)
+    dataset = load_dataset(Path(dataset_path))
+    cache = open_features(dataset, cfg.data.features)
+    train = load_split(cache, split_records(dataset, cfg.data.train_split, "train"), info, cfg.data.train_split)
+    val = load_split(cache, split_records(dataset, cfg.data.val_split, "val"), info, cfg.data.val_split)
+    if getattr(model, "needs_train_set", False):
+        model.attach_train_set({k: v.to(dev) for k, v in train.tensors.items()})
+    bs = cfg.run.eval_batch_size
+    out = collect_outputs(model, val, bs, dev)
+    true = val.tensors["score"].numpy().astype(np.float64)
+    final = official_scores(out, val.records, info)
+    dd = np.array([float(r.dd) for r in val.records])
+    iv = {"final_score": {**calibrate_abs(final / dd, true / dd, ALPHA), "scale": "dd"}}
+    if "components" in out:
+        truth = val.tensors["components"].numpy()
+        for k, c in enumerate(COMPONENTS):
+            iv[c] = calibrate_abs(out["components"][:, k], truth[:, k], ALPHA)
+    # in-distribution reference: token statistics of train, non-conformity thresholds from val
+    tr = np.stack([r["pooled"] for r in _outputs_with_stages(model, train, bs, dev)])
+    mean, std = tr.mean(0), tr.std(0)
+    vrows = _outputs_with_stages(model, val, bs, dev)
+    dist = [feature_distance(r["pooled"], mean, std) for r in vrows]
+    doubt = [stage_doubt(r["stage_probs"], r["bounds"]) for r in vrows
+             if r["stage_probs"] is not None and r["bounds"] is not None]
+    n = len(true)
+    return {
+        "version": VERSION, "split": cfg.data.val_split, "n": n, "alpha": ALPHA,
+        "guarantee": (f"split conformal: P(truth in interval) >= {1 - ALPHA:.0%} for a video exchangeable with "
+                      f"the {n} validation videos" if conformal_rank(n, ALPHA) <= n else
+                      f"too few validation videos ({n}) for a {1 - ALPHA:.0%} guarantee: intervals are unbounded"),
+        "intervals": iv,
+        "ood": {"alpha": ALPHA_OOD, "min_track": MIN_TRACK, "feature_mean": mean.tolist(),
+                "feature_std": std.tolist(),
+                "thresholds": {"feature_distance": _threshold(dist, ALPHA_OOD),
+                               "stage_doubt": _threshold(doubt, ALPHA_OOD)},
+                "val_scores": {"feature_distance": [round(x, 4) for x in dist],
+                               "stage_doubt": [round(x, 4) for x in doubt]}},
+    }
+
+
+def calibrate_run(run_dir, checkpoint: str = "best", device: str = "cpu") -> dict:
+    """Compute and write ``RUN/calibration-<checkpoint>.json``; returns the document."""
+    from judgemind.train.runs import clean_json, load_run_model
+    from judgemind.utils.atomic import atomic_write_json
+
+    model, cfg, info, ck = load_run_model(Path(run_dir), checkpoint, device)
+    doc = build_calibration(model, cfg, info, cfg.data.dataset, device)
+    doc["checkpoint"] = checkpoint
+    doc["epoch"] = int(ck.get("epoch", -1)) + 1
+    atomic_write_json(calibration_path(run_dir, checkpoint), clean_json(doc))
+    return doc
+
+
+def load_calibration(run_dir, checkpoint: str = "best", compute: bool = True) -> tuple[dict | None, str | None]:
+    """``(calibration, note)``: the stored document; else computed now and stored (``compute``) when the run's data
+    set is still there; else ``(None, why not)``."""
+    import json
+
+    from judgemind.errors import JudgemindError
+
+    path = calibration_path(run_dir, checkpoint)
+    if path.is_file():
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+            if doc.get("version") == VERSION:
+                return doc, None
+        except (OSError, ValueError):
+            pass
+    if not compute:
+        return None, f"{path.name} is missing"
+    try:
+        return calibrate_run(run_dir, checkpoint), None
+    except (JudgemindError, OSError) as e:
+        return None, f"no calibration: {path.name} is missing and could not be computed ({str(e)[:200]})"
+
+
+def interval_of(value: float, cal: dict | None, key: str, lo: float = 0.0, hi: float | None = None,
+                dd: float | None = None):
+    """``[lo, hi]`` of a 90 % interval around ``value`` or None when the run has no finite calibration for key;
+    ``dd`` scales a half-width calibrated per unit of DD (the final score's)."""
+    entry = (cal or {}).get("intervals", {}).get(key) or {}
+    q = entry.get("q")
+    if q is None or not math.isfinite(q):
+        return None
+    if entry.get("scale") == "dd":
+        q = q * float(dd)
+    a, b = max(value - q, lo), value + q if hi is None else min(value + q, hi)
+    return [round(a, 2), round(b, 2)]
