@@ -31,7 +31,9 @@ def _cell(row: dict, key: str, digits: int) -> str:
     mean, std = v
     if mean is None:
         return "-"
-    scale = 100.0 if key.startswith("aiou") else 1.0
+    scale = 100.0 if key.startswith("aiou") and mean <= 1.0 else 1.0
+    if std is None:   # one seed
+        return f"{mean * scale:.{digits}f}"
     return f"{mean * scale:.{digits}f} ± {std * scale:.{digits}f}"
 
 
@@ -39,7 +41,8 @@ def _line(name: str, features: str, row: dict) -> str:
     return f"| {name} | {features} | " + " | ".join(_cell(row, k, d) for k, _, d in COLS) + " |"
 
 
-def ladder(stats: dict, main: dict, noise: dict[str, dict], extra: dict[str, dict]) -> tuple[str, list]:
+def ladder(stats: dict, main: dict, noise: dict[str, dict], extra: dict[str, dict],
+           ablations: dict | None = None) -> tuple[str, list]:
     head = "| rung | features | " + " | ".join(c for _, c, _ in COLS) + " |"
     lines = [head, "|" + "---|" * (len(COLS) + 2)]
     cp, fo = stats["code_prior"], stats["fault_oracle"]
@@ -62,8 +65,11 @@ def ladder(stats: dict, main: dict, noise: dict[str, dict], extra: dict[str, dic
         r = doc["rows"].get("judgemind")
         if r:
             lines.append(_line("judgemind", name, r))
-    for lab in [k for k in rows if rows[k].get("ablation")]:
-        lines.append(_line(lab, "annotated skeletons", rows[lab]))
+    abl = (ablations or main)["rows"]
+    seeds = "" if ablations is None else f" (seeds {', '.join(map(str, ablations['settings']['seeds']))})"
+    for lab in [k for k in abl if abl[k].get("ablation") or (ablations is not None and k == "judgemind")]:
+        name = lab if abl[lab].get("ablation") else f"{lab} (the same run as the ablations)"
+        lines.append(_line(name + seeds, "annotated skeletons", abl[lab]))
     return "\n".join(lines), curve
 
 
@@ -95,14 +101,15 @@ def main() -> int:
     p.add_argument("--main", required=True, help="bench folder of all models on annotated skeletons")
     p.add_argument("--noise", nargs="*", default=[], help="LEVEL=BENCH_FOLDER")
     p.add_argument("--extra", nargs="*", default=[], help="'FEATURES NAME=BENCH_FOLDER'")
+    p.add_argument("--ablations", help="bench folder with JudgeMind's ablation rows (default: --main's)")
     p.add_argument("--out", required=True)
     p.add_argument("--plot")
     a = p.parse_args()
     stats = json.loads(Path(a.stats).read_text(encoding="utf-8"))
     main_doc = _load(a.main)
     noise = {k: _load(v) for k, v in (x.split("=", 1) for x in a.noise)}
-    extra = {k: _load(v) for k, v in (x.split("=", 1) for x in a.extra)}
-    table, curve = ladder(stats, main_doc, noise, extra)
+    extra = {k: _load(v) for k, v in (x.rsplit("=", 1) for x in a.extra)}
+    table, curve = ladder(stats, main_doc, noise, extra, _load(a.ablations) if a.ablations else None)
     Path(a.out).write_text(table + "\n", encoding="utf-8")
     print(table)
     if a.plot and len(curve) > 1:
