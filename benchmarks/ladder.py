@@ -87,7 +87,7 @@ def plot(curve: list, png: str, floor: float, ceiling: float) -> None:
     ax.axhline(floor, color="grey", ls="--", label=f"code prior {floor:.2f}")
     ax.axhline(ceiling, color="green", ls=":", label=f"fault oracle {ceiling:.2f}")
     ax.set(xlabel="simulated skeleton noise (jitter, % of the box height)", ylabel="test Spearman rho",
-           title="Robustness to pose noise - SYNTHETIC (SynthAerials bench)")
+           title="Pose-noise robustness (SYNTHETIC, bench preset)")
     ax.set_ylim(min(floor, min(ys)) - 0.05, 1.0)
     ax.legend(fontsize=8, loc="lower left")
     fig.tight_layout()
