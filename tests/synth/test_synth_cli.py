@@ -78,3 +78,32 @@ def test_preset_with_overrides_prints_box_heights(tmp_path):
     assert "flight" in r.stdout and "follow shots" in r.stdout
     gen = json.loads((out / "dataset.json").read_text())["extra"]["generator"]
     assert (gen["n"], gen["seed"], gen["size"], gen["fps"]) == (3, 2026, 64, 8.0)
+
+
+def test_data_stats_prints_and_writes_floor_and_ceilings(tmp_path):
+    """`judgemind data stats`: code prior, fault oracle, judges, items, spread, box heights; JSON written
+    atomically (default DIR/stats.json, or --out); a data set without a test split is one clear error."""
+    import json
+
+    from judgemind.synth import generate
+
+    root = generate(tmp_path / "ds", n=40, seed=1, size=64, fps=10, workers=1, progress=False, render=False)
+    r = subprocess.run([sys.executable, "-m", "judgemind.cli.main", "data", "stats", str(root)],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "code prior" in r.stdout and "fault oracle" in r.stdout and "SYNTHETIC" in r.stdout
+    doc = json.loads((root / "stats.json").read_text())
+    assert set(doc) >= {"code_prior", "fault_oracle", "judge_agreement", "item_rates", "component_spread",
+                        "box_height"}
+    assert set(doc["fault_oracle"]["per_component"]) == {"air", "form", "landing"}
+    assert doc["box_height"]["flight"]["p50"] > 0.2
+    out = tmp_path / "s.json"
+    r = subprocess.run([sys.executable, "-m", "judgemind.cli.main", "data", "stats", str(root), "--out", str(out),
+                        "--json"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0 and json.loads(r.stdout)["n"] == 40 and out.is_file()
+    meta = json.loads((root / "dataset.json").read_text())
+    meta["splits"].pop("test")
+    (root / "dataset.json").write_text(json.dumps(meta))
+    r = subprocess.run([sys.executable, "-m", "judgemind.cli.main", "data", "stats", str(root), "--out",
+                        str(tmp_path / "none.json")], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2 and "no split 'test'" in r.stderr and not (tmp_path / "none.json").exists()

@@ -41,15 +41,19 @@ def _metrics(pred, true) -> dict:
     return {"rho": round(float(spearman(pred, true)), 4), "rl2x100": round(float(relative_l2_x100(pred, true)), 4)}
 
 
-def code_prior(train, test) -> dict:
+def code_prior_predictions(train, test) -> np.ndarray:
+    """The training split's mean final score per action code for each test record (the training mean for codes
+    unseen in training)."""
     y_tr = np.array([float(r.final_score) for r in train])
-    y_te = np.array([float(r.final_score) for r in test])
     per: dict[str, list[float]] = {}
     for r, y in zip(train, y_tr):
         per.setdefault(r.action_code, []).append(y)
     means = {c: float(np.mean(v)) for c, v in per.items()}
-    pred = np.array([means.get(r.action_code, float(y_tr.mean())) for r in test])
-    return _metrics(pred, y_te)
+    return np.array([means.get(r.action_code, float(y_tr.mean())) for r in test])
+
+
+def code_prior(train, test) -> dict:
+    return _metrics(code_prior_predictions(train, test), [float(r.final_score) for r in test])
 
 
 def _item_features(recs, items) -> np.ndarray:

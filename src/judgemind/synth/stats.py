@@ -27,16 +27,13 @@ def _load(root):
 def code_dd_baseline(ds) -> dict:
     """Spearman rho on the test split of (a) the train mean score per code (codes unseen in train get the train
     mean) and (b) linear regression on one-hot code + DD."""
+    from judgemind.data.stats import code_prior_predictions
     from judgemind.evaluate import spearman
 
     train, test = ds.split("train"), ds.split("test")
     y_tr = np.array([float(r.final_score) for r in train])
     y_te = np.array([float(r.final_score) for r in test])
-    per_code: dict[str, list[float]] = {}
-    for r, y in zip(train, y_tr):
-        per_code.setdefault(r.action_code, []).append(y)
-    means = {c: float(np.mean(v)) for c, v in per_code.items()}
-    pred_mean = np.array([means.get(r.action_code, float(y_tr.mean())) for r in test])
+    pred_mean = code_prior_predictions(train, test)
     codes = sorted({r.action_code for r in ds.records})
 
     def features(rs):
