@@ -7,6 +7,8 @@ from decimal import Decimal
 import pytest
 import torch
 
+from loss_contract import assert_loss_is_mean_of_parts
+
 from judgemind.models import DataInfo, create_model
 from judgemind.models.core import assign_leaf, leaf_value, symmetric_intervals
 from judgemind.models.musdl import compose_panel
@@ -274,13 +276,7 @@ def test_loss_is_a_mean_of_per_sample_losses(name):
     model = build(name).eval()
     batch = make_batch(6, seed=4)
     batch["judges"][1, 2:] = float("nan")  # a sample with missing judges keeps its weight
-    with torch.no_grad():
-        whole, _ = model.loss(model(batch), batch)
-        parts = []
-        for idx in (torch.arange(0, 2), torch.arange(2, 6)):
-            part = {k: v[idx] for k, v in batch.items()}
-            parts.append(model.loss(model(part), part)[0] * len(idx) / 6)
-    assert torch.allclose(whole, sum(parts), rtol=1e-5, atol=1e-6)
+    assert_loss_is_mean_of_parts(model, batch, name)
 
 
 def test_keyed_exemplars_do_not_depend_on_the_batch():

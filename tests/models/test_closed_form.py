@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
+from loss_contract import assert_loss_is_mean_of_parts
+
 from judgemind.errors import JudgemindError
 from judgemind.models import DataInfo, create_model
 from judgemind.models.posestats import ridge_cv, ridge_fit, stage_statistics, windows_from_bounds
@@ -186,11 +188,4 @@ def test_posestats_contract_and_errors():
 @pytest.mark.parametrize("name", ["codeprior", "posestats"])
 def test_loss_is_a_mean_of_per_sample_losses(name):
     model = fitted(name, make_split(40, seed=1)).eval()
-    batch = make_split(6, seed=5)
-    with torch.no_grad():
-        whole, _ = model.loss(model(batch), batch)
-        parts = []
-        for idx in (torch.arange(0, 2), torch.arange(2, 6)):
-            part = {k: v[idx] for k, v in batch.items()}
-            parts.append(model.loss(model(part), part)[0] * len(idx) / 6)
-    assert torch.allclose(whole, sum(parts), rtol=1e-5, atol=1e-6)
+    assert_loss_is_mean_of_parts(model, make_split(6, seed=5), name)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
+from loss_contract import assert_loss_is_mean_of_parts
+
 from judgemind.errors import JudgemindError
 from judgemind.models import ModelOutput, create_model, list_models
 
@@ -59,10 +61,4 @@ def test_loss_is_a_mean_of_per_sample_losses(tiny_split, tiny_batch):
     for name in ("judgemind", "mlp"):
         model, _ = _build(name, info, ds, {"dropout": 0.0})
         model.eval()  # no augmentation: the same sample gives the same output in any batch
-        with torch.no_grad():
-            whole, _ = model.loss(model(tiny_batch), tiny_batch)
-            halves = []
-            for idx in (torch.arange(0, 2), torch.arange(2, 6)):
-                part = {k: v[idx] for k, v in tiny_batch.items()}
-                halves.append(model.loss(model(part), part)[0] * len(idx) / 6)
-        assert torch.allclose(whole, sum(halves), rtol=1e-5, atol=1e-6), name
+        assert_loss_is_mean_of_parts(model, tiny_batch, name)

@@ -73,7 +73,7 @@ def _angle(uv: np.ndarray, a: int, j: int, b: int) -> np.ndarray:
 
 
 def _between(d1: np.ndarray, d2: np.ndarray) -> np.ndarray:
-    """Angle (0..pi) between two direction arrays (T, 2)."""
+    """Angle (0..pi) between two direction arrays (T, 2) or (T, 3)."""
     n1, n2 = np.linalg.norm(d1, axis=-1), np.linalg.norm(d2, axis=-1)
     c = np.einsum("td,td->t", d1, d2) / np.maximum(n1 * n2, 1e-9)
     return np.where((n1 > 1e-6) & (n2 > 1e-6), np.arccos(np.clip(c, -1.0, 1.0)), 0.0)
@@ -106,14 +106,10 @@ def _angles3(x: np.ndarray) -> np.ndarray:
     p = lambda n: x[:, _P[n]]  # noqa: E731
     a = [_angle(x, a, j, b) for a, j, b in _ANG]
     hipmid = (p("l_hip") + p("r_hip")) / 2
-    a.append(_between3(p("neck") - p("pelvis"), p("pelvis") - hipmid))
-    a.append(_between3(p("l_knee") - p("l_hip"), p("r_knee") - p("r_hip")))
-    a.append(_between3(p("l_ski_tip") - p("l_ski_tail"), p("r_ski_tip") - p("r_ski_tail")))
+    a.append(_between(p("neck") - p("pelvis"), p("pelvis") - hipmid))
+    a.append(_between(p("l_knee") - p("l_hip"), p("r_knee") - p("r_hip")))
+    a.append(_between(p("l_ski_tip") - p("l_ski_tail"), p("r_ski_tip") - p("r_ski_tail")))
     return np.stack(a, -1)
-
-
-def _between3(d1: np.ndarray, d2: np.ndarray) -> np.ndarray:
-    return _between(d1, d2)
 
 
 def world_block(world: np.ndarray | None, dt: float) -> np.ndarray:

@@ -17,7 +17,7 @@ from judgemind.synth.camera import NEAR, JumpView, athlete_boxes, shot_frames
 from judgemind.synth.judging import score_jump
 from judgemind.synth.measure import ITEMS
 from judgemind.synth.motion import P, POINTS
-from judgemind.synth.spec import GENERATOR_VERSION, JumpSpec
+from judgemind.synth.spec import FAULT_STAGE, GENERATOR_VERSION, JumpSpec
 
 VIDEO_DIR = "videos"
 assert POINTS == SKELETON_POINTS
@@ -66,8 +66,6 @@ def build_record(spec: JumpSpec, view: JumpView) -> Record:
     scores = score_jump(spec, view.motion)
     stage_order = {s: i for i, s in enumerate(STAGES)}
     deductions = []
-    from judgemind.synth.spec import FAULT_STAGE
-
     visible = [m for m in scores.measured.values() if m.visible]
     for m in sorted(visible, key=lambda m: (stage_order[FAULT_STAGE[m.item]], m.frames[0], m.item)):
         deductions.append(Deduction(item=m.item, stage=FAULT_STAGE[m.item], points=scores.points[m.item],

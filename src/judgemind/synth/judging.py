@@ -18,11 +18,11 @@ but gives or takes no point by itself. The final score is ``judgemind.rules.scor
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass
 from decimal import Decimal
 
+from judgemind.synth.measure import _catalogue
 from judgemind.synth.spec import SYNTH_ITEMS, JumpSpec
 
 COMPONENT_MAX = {"air": 2.0, "form": 5.0, "landing": 3.0}
@@ -30,13 +30,6 @@ _TENTH = Decimal("0.1")
 HAND_ITEMS = ("hand_drag",)
 BODY_ITEMS = ("back_slap", "body_contact", "crash", "no_weight_on_skis")
 _ITEM_INDEX = {k: i for i, k in enumerate(SYNTH_ITEMS)}
-
-
-@functools.lru_cache(maxsize=1)
-def _catalogue():
-    from judgemind.rules import load_catalogue
-
-    return load_catalogue()
 
 
 @dataclass(frozen=True)

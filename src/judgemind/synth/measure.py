@@ -102,11 +102,6 @@ def points_decimal(item: str, q: float) -> Decimal:
 # measuring
 
 
-def _span(motion, spec: JumpSpec, f: Fault) -> tuple[int, int]:
-    a, b = motion.timeline.fault_frames(f)
-    return a, b
-
-
 def _delta(act, ref, name: str, a: int, b: int) -> np.ndarray:
     n = min(len(act.angles[name]), len(ref.angles[name]))
     a, b = min(a, n - 1), max(min(b, n), min(a, n - 1) + 1)
@@ -120,7 +115,7 @@ def _mean2(act, ref, names, a, b) -> np.ndarray:
 def _measure_fault(spec: JumpSpec, f: Fault, act, ref) -> float:
     item = f.item
     tl = act.timeline
-    a, b = _span(act, spec, f)
+    a, b = tl.fault_frames(f)
     d = functools.partial(_delta, act, ref)
     if item == "early_rotation":
         k = tl.lip - 1
