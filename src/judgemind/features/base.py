@@ -53,7 +53,7 @@ class Frames:
     ``images`` {frame: (H, W, 3) uint8 RGB}; ``boxes`` {frame: (x0, y0, x1, y1)} in working pixels (interpolated
     where the locator did not run or found nothing); ``filled`` {frame: bool} = box not detected at that frame;
     ``detections`` {frame: Detection} for the located frames (keypoints in working pixels); ``scale`` = working
-    size / video size; ``record_id`` for error messages.
+    size / video size; ``record_id`` for error messages; ``fps`` the video's frame rate.
     """
 
     images: dict[int, np.ndarray]
@@ -62,6 +62,7 @@ class Frames:
     detections: dict[int, Any]
     scale: float = 1.0
     record_id: str = ""
+    fps: float = 25.0
 
     @property
     def size(self) -> tuple[int, int]:
@@ -185,6 +186,7 @@ _BUILTIN = {
     "videomae": "judgemind.features.videomae",
     "pixels": "judgemind.features.pixels",
     "skeleton": "judgemind.features.skeleton",
+    "aerialspose": "judgemind.features.aerialspose",
 }
 
 

@@ -54,7 +54,7 @@ def load_frames(video_path: str | os.PathLike, plan: Plan, locator: Locator, *, 
     was_located = dict(zip(located, dets))
     filled = {i: (was_located[i].filled if i in was_located else True) for i in dec}
     return Frames(images=images, boxes={i: tuple(float(v) for v in b) for i, b in zip(dec, boxes)},
-                  filled=filled, detections=was_located, scale=scale, record_id=rid)
+                  filled=filled, detections=was_located, scale=scale, record_id=rid, fps=video.info.fps)
 
 
 def extract_record(extractor: Extractor, locator: Locator, video_path: str | os.PathLike, record, *,
@@ -73,10 +73,16 @@ def extract_record(extractor: Extractor, locator: Locator, video_path: str | os.
         if out[k].shape != (T, dims[k]):
             raise JudgemindError(f"extractor {extractor.name!r} gave {k} of shape {out[k].shape} for record "
                                  f"{record.id!r}, expected {(T, dims[k])} (a bug in the extractor)")
-    box, filled = step_boxes(frames, plan.steps, tuple(getattr(record, "cuts", ()) or ()))
-    return {"global": out["global"].astype(np.float32), "foreground": out["foreground"].astype(np.float32),
-            "frame_index": np.asarray(plan.steps, np.int64), "box": box / np.float32(frames.scale),
-            "box_filled": filled.astype(np.uint8)}
+    if "box" in out:  # an extractor that finds the athlete itself (aerialspose) gives its own step boxes
+        box, filled = np.asarray(out["box"], np.float32), np.asarray(out["box_filled"], bool)
+    else:
+        box, filled = step_boxes(frames, plan.steps, tuple(getattr(record, "cuts", ()) or ()))
+    tensors = {"global": out["global"].astype(np.float32), "foreground": out["foreground"].astype(np.float32),
+               "frame_index": np.asarray(plan.steps, np.int64), "box": box / np.float32(frames.scale),
+               "box_filled": filled.astype(np.uint8)}
+    if "cuts" in out:  # camera cuts the extractor found in the video (frame indices)
+        tensors["cuts"] = np.asarray(out["cuts"], np.int64)
+    return tensors
 
 
 def step_boxes(frames: Frames, steps, cuts=()) -> tuple[np.ndarray, np.ndarray]:

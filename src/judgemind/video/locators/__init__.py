@@ -18,6 +18,7 @@ mediapipe  MediaPipe Pose (legacy ``mp.solutions.pose``, bundled model complexit
 hog        OpenCV HOG people detector every k frames, template tracking between, MediaPipe Pose on the crop;
            for small, distant athletes
 motion     OpenCV MOG2 background subtraction (static camera), largest moving blob
+aerialspose AerialsPose's learned detector refined by its predicted points (SynthAerials renders)
 ========== =====================================================================================================
 """
 
@@ -189,6 +190,7 @@ _BUILTIN = {
     "mediapipe": "judgemind.video.locators.mp_pose",
     "hog": "judgemind.video.locators.hog",
     "motion": "judgemind.video.locators.motion",
+    "aerialspose": "judgemind.video.locators.aerialspose",
 }
 
 
