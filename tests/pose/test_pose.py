@@ -184,3 +184,41 @@ def test_pose_train_on_a_data_set_without_skeletons_is_a_clear_error(tmp_path, c
 def test_pose_eval_with_a_missing_weights_file_names_it(rendered, tmp_path, capsys):
     rc = main(["pose", "eval", "--data", str(rendered), "--weights", str(tmp_path / "nope.safetensors")])
     assert rc == 2 and "nope.safetensors" in capsys.readouterr().err
+
+
+def test_the_extractor_uses_nothing_of_the_annotation(rendered, tiny_weights, tmp_path):
+    """Tokens in the skeleton layout from the video alone: removing the records' boxes, cuts and skeletons
+    changes nothing."""
+    import shutil
+
+    from judgemind.features.cache import FeatureCache
+    from judgemind.features.pipeline import run_extract
+    from judgemind.features.skeleton import FG_DIM, GLOBAL_DIM
+
+    a = tmp_path / "a"
+    shutil.copytree(rendered, a, ignore=shutil.ignore_patterns("features"))
+    b = tmp_path / "b"
+    shutil.copytree(a, b)
+    lines = [json.loads(x) for x in (b / "annotations.jsonl").read_text().splitlines()]
+    for r in lines:
+        for k in ("boxes", "cuts", "skeleton"):
+            r.pop(k, None)
+    (b / "annotations.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
+    meta = json.loads((b / "dataset.json").read_text())
+    meta.pop("skeleton")
+    (b / "dataset.json").write_text(json.dumps(meta))
+    shutil.rmtree(b / "skeletons")
+    opts = {"steps": 8, "smooth": 1.0}
+    for root in (a, b):
+        s = run_extract(root, "aerialspose", weights=str(tiny_weights[0]), options=opts, split="test",
+                        progress=False)
+        assert s.done >= 1 and not s.failed, s.failed
+        assert s.config["locator"].startswith("none")
+    rid = json.loads((a / "dataset.json").read_text())["splits"]["test"][0]
+    ta, tb = FeatureCache(a, "aerialspose").load(rid), FeatureCache(b, "aerialspose").load(rid)
+    assert ta["global"].shape == (8, GLOBAL_DIM) and ta["foreground"].shape == (8, FG_DIM)
+    for k in ("global", "foreground", "box", "box_filled", "cuts"):
+        assert np.array_equal(ta[k], tb[k]), k
+    with pytest.raises(JudgemindError, match="drop --locator"):
+        run_extract(a, "aerialspose", weights=str(tiny_weights[0]), locator="annotation", options=opts,
+                    progress=False)

@@ -124,6 +124,7 @@ class AerialsPoseExtractor(Extractor):
     requires = ("torch", "cv2")
     dims_text = f"{GLOBAL_DIM} / {FG_DIM}"
     steps_text = "48"
+    finds_athlete = True
 
     def __init__(self, steps: int | None = None, smooth: float = 1.0, refine: bool = True, world: bool = True,
                  estimator: str = "aerialspose", short_side: int = 320, weights: str | None = None):

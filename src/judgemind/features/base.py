@@ -100,6 +100,9 @@ class Extractor:
     #: False for extractors that read annotations instead of pixels (``skeleton``): the pipeline calls
     #: ``bind(root, meta, records)`` once and ``encode_record(record)`` per record, and decodes nothing
     needs_video: ClassVar[bool] = True
+    #: True for extractors that find the athlete (and the cuts) in the frames themselves (``aerialspose``): the
+    #: pipeline runs no locator and takes the step boxes from ``encode``'s output
+    finds_athlete: ClassVar[bool] = False
 
     def config(self) -> dict[str, Any]:
         """Everything that changes the numbers (without locator and fps, which the pipeline adds)."""
