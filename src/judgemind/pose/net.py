@@ -47,7 +47,7 @@ class PoseConfig:
     margin: float = 1.3        # crop side / the box's longer side
     width: int = 32            # PoseNet base channels
     box_input: int = 96        # BoxNet input side (pixels, letterboxed frame)
-    box_width: int = 24        # BoxNet base channels
+    box_width: int = 16        # BoxNet base channels
     points: tuple[str, ...] = field(default=SKELETON_POINTS)
 
     def to_dict(self) -> dict[str, Any]:

@@ -3,8 +3,9 @@
 Both networks learn from the same frames (``per_record`` frames of every training jump, decoded once):
 
 - PoseNet on crops around the annotated box, jittered in scale (log-normal, s.d. ``aug_scale``) and position
-  (normal, s.d. ``aug_shift`` of the crop side) so that it tolerates the detector's errors; half of them mirrored
-  (left and right points exchanged, the 3D target left out); brightness, contrast and pixel noise jittered.
+  (normal, s.d. ``aug_shift`` of the crop side) so that it tolerates the detector's errors; 30 % of them down-
+  and up-sampled (smaller renders, distant athletes); half of them mirrored (left and right points exchanged, the
+  3D target left out); brightness, contrast and pixel noise jittered.
   Loss: cross-entropy of each heatmap against a Gaussian around the true point (s.d. 1 cell) + 20 x the L1 error
   of the soft-argmax position (in crop sides), for points in the picture and inside the crop; cross-entropy of
   the 3 visibility classes; L1 of the pelvis-relative 3D points (metres).
@@ -47,14 +48,16 @@ _RUNTIME = ("threads", "save_every")  # settings that do not change the result: 
 
 @dataclass
 class TrainConfig:
-    steps: int = 3000
+    steps: int = 2500
     batch: int = 64
+    box_batch: int = 32
     lr: float = 3e-3
     weight_decay: float = 1e-4
     per_record: int = 16
     split: str = "train"
     seed: int = 0
     width: int = 24
+    box_width: int = 16
     crop: int = 64
     margin: float = 1.3
     aug_scale: float = 0.12
@@ -103,6 +106,12 @@ def pose_batch(s: PoseSamples, idx: np.ndarray, cfg: PoseConfig, rng: np.random.
         p = apply(M, s.uv[i])
         v = s.vis[i].astype(np.int64)
         w = s.world[i]
+        if rng is not None and rng.random() < 0.3:   # a smaller render or a distant athlete: fewer pixels
+            import cv2
+
+            lo = max(8, int(round(C * rng.uniform(0.35, 0.8))))
+            img = cv2.resize(cv2.resize(img, (lo, lo), interpolation=cv2.INTER_AREA), (C, C),
+                             interpolation=cv2.INTER_LINEAR)
         if flip:
             img = img[:, ::-1]
             p = p[FLIP]
@@ -202,7 +211,7 @@ def train_pose(data: str | os.PathLike, out: str | os.PathLike, cfg: TrainConfig
     out.mkdir(parents=True, exist_ok=True)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
-    pcfg = PoseConfig(crop=cfg.crop, margin=cfg.margin, width=cfg.width)
+    pcfg = PoseConfig(crop=cfg.crop, margin=cfg.margin, width=cfg.width, box_width=cfg.box_width)
     t0 = time.time()
     log(f"reading {cfg.per_record} frames of every {cfg.split!r} jump of {data} ...")
     s = load_samples(data, cfg.split.split(","), cfg.per_record, seed=cfg.seed, progress=progress)
@@ -245,7 +254,7 @@ def train_pose(data: str | os.PathLike, out: str | os.PathLike, cfg: TrainConfig
             gparam["lr"] = _lr(step, cfg.steps, cfg.lr)
         pb = pose_batch(s, rng.choice(has, cfg.batch), pcfg, rng, cfg.aug_scale, cfg.aug_shift)
         lp, parts = pose_loss(model.pose(pb["image"]), pb, pcfg)
-        bb = box_batch(s, rng.choice(len(s), cfg.batch), lb, pcfg, rng)
+        bb = box_batch(s, rng.choice(len(s), cfg.box_batch), lb, pcfg, rng)
         lbx, bparts = box_loss(model.box(bb["image"]), bb, pcfg)
         opt.zero_grad(set_to_none=True)
         (lp + lbx).backward()
