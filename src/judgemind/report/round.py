@@ -73,7 +73,7 @@ def plan_round(videos: Sequence[str], codes_file: str | None, default_code: str 
     """The jumps of a round, checked before any scoring (see the module docstring). ``default_code``
     (``--action-code``): the code of every video that the codes file does not list."""
     from judgemind import rules
-    from judgemind.report.scoring import find_dataset_record
+    from judgemind.infer.target import find_dataset_record
 
     if default_code is not None:
         try:
@@ -147,11 +147,12 @@ def _done(out: Path, jump: Jump, checkpoint: str) -> dict | None:
 
 def score_round(jumps: Sequence[Jump], checkpoint: str, out: Path, *, progress: bool = True, **score_kw) -> dict:
     """Score every jump (see the module docstring). Returns the round document (also in OUT/round.json)."""
-    from judgemind.report.scoring import load_for_scoring, score_video, write_outputs
+    from judgemind.infer import load_run, score_video
+    from judgemind.report.score_outputs import write_outputs
     from judgemind.utils.atomic import atomic_write_bytes
 
     out.mkdir(parents=True, exist_ok=True)
-    loaded = load_for_scoring(checkpoint)
+    loaded = load_run(checkpoint)
     rows: list[dict[str, Any]] = []
     t0 = time.perf_counter()
     bar = None
@@ -166,7 +167,7 @@ def score_round(jumps: Sequence[Jump], checkpoint: str, out: Path, *, progress: 
             row.update(_summary(prev), status="done (kept from an earlier run)")
         else:
             try:
-                res, assets = score_video(jump.video, checkpoint, action_code=jump.code, loaded=loaded, **score_kw)
+                res, assets = score_video(loaded, jump.video, action_code=jump.code, **score_kw)
                 res["round"] = {"video": os.path.realpath(jump.video), "checkpoint": os.path.realpath(checkpoint),
                                 "code": jump.code}
                 write_outputs(res, assets, out / jump.name)
@@ -183,7 +184,7 @@ def score_round(jumps: Sequence[Jump], checkpoint: str, out: Path, *, progress: 
     doc = {"checkpoint": str(checkpoint), "n": len(rows), "elapsed_s": round(time.perf_counter() - t0, 2),
            "failed": sum(r["status"] == "failed" for r in rows),
            "not_in_distribution": sum(r.get("in_distribution") is False for r in rows), "jumps": ranked(rows)}
-    from judgemind.train.runs import clean_json
+    from judgemind.utils import clean_json
 
     atomic_write_bytes(out / "round.json", (json.dumps(clean_json(doc), indent=2) + "\n").encode("utf-8"))
     atomic_write_bytes(out / "index.html", render_index(doc).encode("utf-8"))
