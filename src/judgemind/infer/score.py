@@ -81,7 +81,7 @@ def score_video(run: LoadedRun, video: str | os.PathLike, *, action_code: str | 
         "video": display_text(target.video), "video_name": display_text(Path(target.video).name),
         "frames": list(target.frames),
         "fps": target.extra.get("fps"), "action_code": target.action_code,
-        "code_description": rules.describe_code(target.action_code), "dd": str(target.dd),
+        "code_description": describe(target.action_code), "dd": str(target.dd),
         **res, **{k: v for k, v in evidence.items() if k == "all_deduction_probs"},
         "stages": stages, "deductions": evidence["deductions"], "deduction_threshold": threshold,
         "cuts": list(target.cuts),
@@ -103,6 +103,17 @@ def score_video(run: LoadedRun, video: str | os.PathLike, *, action_code: str | 
     assets = {"boxes": {int(f): b for f, b in zip(fi, feats.get("box", []))}, "stage_probs": stage_probs,
               "video_path": str(target.video)}
     return result, assets
+
+
+def describe(code: str) -> str | None:
+    """The words of an aerials jump code; None for a code of another sport (a data set's dive number)."""
+    from judgemind.errors import UnknownJumpCode
+    from judgemind.rules import describe_code
+
+    try:
+        return describe_code(code)
+    except UnknownJumpCode:
+        return None
 
 
 def scoring_manifest(run: LoadedRun) -> dict:

@@ -87,6 +87,9 @@ def detect_cuts(video: Path, start: int, end: int, threshold: float = 0.35) -> t
 
 def resolve_target(video: str | os.PathLike, action_code: str | None, dd: str | None, start: int | None,
                    end: int | None, use_dataset: bool = True) -> Target:
+    """The jump of ``video`` (arguments as ``judgemind score`` takes them). A code given here must be an aerials
+    jump code; a data-set record's own code is trusted as the data set was validated (a FineDiving record's dive
+    number, e.g. ``107B``, scores with its record's DD)."""
     from judgemind import rules
     from judgemind.video.probe import probe_video
 
@@ -98,12 +101,14 @@ def resolve_target(video: str | os.PathLike, action_code: str | None, dd: str | 
     if not code:
         raise JudgemindError(f"{path}: the jump's action code is needed (it sets the DD and the model's prior "
                              f"knowledge); pass --action-code, e.g. --action-code bFdFF")
-    rules.parse_jump_code(code)  # bad code -> UnknownJumpCode
+    own = rec is not None and rec.action_code == code
+    if not own:
+        rules.parse_jump_code(code)  # bad code -> UnknownJumpCode
     if dd is not None:
         ddv = rules.to_decimal(dd, "--dd")
         if not Decimal(0) < ddv <= Decimal("5.5"):
             raise JudgemindError(f"--dd {dd} is outside (0, 5.5]")
-    elif rec is not None and rec.action_code == code:
+    elif own:
         ddv = rec.dd
     else:
         ddv = rules.dd_for(code)  # unknown code -> error listing close codes

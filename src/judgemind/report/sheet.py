@@ -112,7 +112,7 @@ def render_sheet(result: Mapping[str, Any], strip: Sequence[Mapping[str, Any]],
     parts.append(
         "<header><div><h1>Judge sheet &middot; "
         f"<span id='action-code'>{_e(result.get('action_code', '?'))}</span></h1>"
-        f"<div class='sub'>{_e(result.get('code_description', ''))} &middot; "
+        f"<div class='sub'>{_e(result.get('code_description') or '')} &middot; "
         f"{_e(result.get('video_name', result.get('video', '')))}</div></div>"
         f"<div class='scorebox'><div id='final-score'{' class=greyed' if ood else ''}>"
         f"{_e(result.get('final_score'))}</div>{iv_html}"
