@@ -1,7 +1,7 @@
 """`judgemind score VIDEO --checkpoint RUN/best.pt`: score one jump, write a JSON result and an HTML judge sheet.
 
 `judgemind score VIDEOS... | DIR --checkpoint RUN/best.pt [--codes FILE]`: a round, one sheet per jump and an
-index.html ranking (see :mod:`judgemind.report.round`).
+index.html ranking (see :mod:`judgemind.infer.round`).
 
 Scoring is :mod:`judgemind.infer`; the files are written by :mod:`judgemind.report`."""
 
@@ -120,7 +120,9 @@ def run_round(args) -> int:
     from pathlib import Path
 
     from judgemind.errors import JudgemindError
-    from judgemind.report.round import plan_round, score_round
+    from judgemind.infer.round import plan_round, score_round
+    from judgemind.report.round import write_round
+    from judgemind.report.score_outputs import write_outputs
 
     for flag in ("start", "end", "dd", "json"):
         if getattr(args, flag) not in (None, False):
@@ -130,8 +132,10 @@ def run_round(args) -> int:
     out = Path(args.out) if args.out else Path("judgemind_round")
     if out.exists() and not out.is_dir():
         raise JudgemindError(f"--out {out} exists and is not a folder")
-    doc = score_round(jumps, args.checkpoint, out, progress=not args.no_progress, locator=args.locator,
-                      weights=args.weights, threshold=args.threshold, use_dataset=not args.no_dataset)
+    doc = score_round(jumps, args.checkpoint, out, write_outputs, progress=not args.no_progress,
+                      locator=args.locator, weights=args.weights, threshold=args.threshold,
+                      use_dataset=not args.no_dataset)
+    write_round(out, doc)
     for r in doc["jumps"]:
         if r["status"] == "failed":
             print(f"  FAILED {r['name']}: {r['reason']}")
