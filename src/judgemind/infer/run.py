@@ -37,6 +37,7 @@ class LoadedRun:
     ck: dict
     manifest: dict | None
     device: torch.device
+    source: str = ""               # the path it was loaded from, as given (for provenance)
     _calibration: tuple | None = None
 
     @property
@@ -72,7 +73,7 @@ def load_run(path: str | os.PathLike, checkpoint: str | None = None, device: str
     dev = torch.device(device)
     if getattr(model, "needs_train_set", False):
         attach_train_set(model, cfg, info, dev)
-    return LoadedRun(Path(run_dir), checkpoint, model, cfg, info, ck, manifest, dev)
+    return LoadedRun(Path(run_dir), checkpoint, model, cfg, info, ck, manifest, dev, str(path))
 
 
 def _manifest(path: Path, cfg, ck: dict) -> dict | None:

@@ -87,7 +87,7 @@ def score_video(run: LoadedRun, video: str | os.PathLike, *, action_code: str | 
         "cuts": list(target.cuts),
         "steps": {"frame_index": fi.tolist(),
                   "stage_probs": None if stage_probs is None else np.round(stage_probs, 4).tolist()},
-        "provenance": {"model": cfg.model_name, "checkpoint": display_text(run.run_dir / f"{run.checkpoint}.pt"),
+        "provenance": {"model": cfg.model_name, "checkpoint": display_text(run.source),
                        "training_data": data_meta["name"], "synthetic": data_meta["synthetic"],
                        "features": f"{manifest.get('extractor')} ({cfg.data.features})",
                        "locator": f"{loc_name}" + (f" (boxes and cuts from {target.source})"
