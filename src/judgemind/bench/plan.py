@@ -30,10 +30,9 @@ ABLATIONS = (("segmentation", "temporal segmentation"), ("foreground", "foregrou
              ("grade_bands", "grade-band decoder"))
 DEFAULT_EPOCHS = 12
 DEFAULT_BATCH = 16
-STAGE_KEYS = ("air_rho", "form_rho", "landing_rho")
 
-# The FineDiving protocol (docs/bench.md, "FineDiving protocol"): what each model must be set to. The batch target is the raw dive
-# score already (judgemind.train.data), so no model multiplies by DD except MUSDL's panel rule.
+# The FineDiving protocol (docs/bench.md, "FineDiving protocol"): what each model must be set to. The batch target
+# is the raw dive score already (judgemind.train.data), so no model multiplies by DD except MUSDL's panel rule.
 FINEDIVING_OVERRIDES = {
     "core": {"exemplar": "action", "voters": 10, "target": "score"},
     "tsa": {"exemplar": "action", "voters": 10},

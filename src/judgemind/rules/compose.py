@@ -102,8 +102,8 @@ def explain_official(scoring: str, source: str) -> str:
     """One sentence for a result sheet: how :func:`compose_official` made the score (``source`` as in
     :class:`OfficialScore`)."""
     if source == "components" and scoring == "aerials5":
-        how = ("one consensus judge given five times: the predicted Air, Form and Landing rounded to 0.1, J = 3 x "
-               "total, J x DD truncated to 2 decimals")
+        how = ("that of one consensus judge given five times: the predicted Air, Form and Landing rounded to 0.1, "
+               "J = 3 x total, J x DD truncated to 2 decimals")
     elif source == "components" and scoring == "aerials7":
         how = ("the old 7-judge format: five Air+Form judges marking the predicted Air + Form (at most 7.0) and two "
                "landing judges marking the predicted Landing, each rounded to 0.1; J = the 3 middle Air+Form marks + "
