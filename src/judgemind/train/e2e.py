@@ -161,13 +161,13 @@ class ClipDataset:
 def load_clip_split(folder: Path, records, info: DataInfo, name: str) -> ClipDataset:
     from safetensors import safe_open
 
-    from judgemind.train.data import _targets
+    from judgemind.train.data import record_targets
 
     rows: dict[str, list] = {}
     for r in records:
         with safe_open(str(_record_path(folder, r.id)), framework="np") as fh:
             fi = fh.get_tensor("frame_index").astype(np.int64)
-        tg = _targets(r, fi, info)
+        tg = record_targets(r, fi, info)
         tg["frame_index"] = fi
         tg["mask"] = np.ones(len(fi), dtype=bool)
         for k, v in tg.items():

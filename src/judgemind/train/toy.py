@@ -105,7 +105,7 @@ def make_toy_tensors(n: int, steps: int, dim_global: int, dim_foreground: int, s
 
     from judgemind.data import record_from_dict
     from judgemind.rules import load_catalogue
-    from judgemind.train.data import FeatureDataset, _targets, build_data_info
+    from judgemind.train.data import FeatureDataset, record_targets, build_data_info
 
     rng = np.random.default_rng(seed)
     cat = load_catalogue()
@@ -121,7 +121,7 @@ def make_toy_tensors(n: int, steps: int, dim_global: int, dim_foreground: int, s
         f = _features(r, steps, {"global": dim_global, "foreground": dim_foreground}, rng)
         t["global"][i], t["foreground"][i] = torch.from_numpy(f["global"]), torch.from_numpy(f["foreground"])
         t["frame_index"][i] = torch.from_numpy(f["frame_index"])
-        tg = _targets(rec, f["frame_index"], info)
+        tg = record_targets(rec, f["frame_index"], info)
         t["stage"][i], t["shot"][i] = torch.from_numpy(tg.pop("stage")), torch.from_numpy(tg.pop("shot"))
         for k, v in tg.items():
             rows.setdefault(k, []).append(v)
