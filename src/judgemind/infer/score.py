@@ -17,6 +17,8 @@ so in ``landing_cap_note``.
 
 from __future__ import annotations
 
+import dataclasses
+
 import datetime as _dt
 import inspect
 import json
@@ -49,20 +51,20 @@ def score_video(run: LoadedRun, video: str | os.PathLike, *, action_code: str | 
     target = resolve_target(video, action_code, dd, start, end, use_dataset)
     extractor, fcfg = build_extractor(manifest, weights)
     trained_locator = fcfg.get("locator", "mediapipe")
-    if target.boxes:
-        loc_name = "annotation"
+    if extractor.finds_athlete:
+        # learned perception (aerialspose): boxes, cuts and joints all come from the pixels, never the record
+        if locator:
+            raise JudgemindError(f"the model reads {extractor.name!r} features, which find the athlete themselves; "
+                                 f"drop --locator {locator}")
+        loc_name, loc = trained_locator, None
     else:
-        loc_name = locator or (trained_locator if trained_locator != "annotation" else "mediapipe")
-    if loc_name == "annotation" and not target.boxes:
-        raise JudgemindError(f"{video}: locator 'annotation' needs athlete boxes from a dataset record; this video "
-                             f"is not in a FineSkiing dataset -- pass --locator mediapipe, hog or motion")
-    loc_opts = dict(fcfg.get("locator_config", {})) if loc_name == trained_locator else {}
-    loc_opts.pop("name", None)
-    loc = get_locator(loc_name, **loc_opts)
+        loc_name, loc = _locator(video, locator, target, trained_locator, fcfg)
     if not extractor.needs_video:   # e.g. annotated skeletons: read from the video's data set, not its pixels
         feats = _annotation_features(extractor, video, start, end)
     else:
         feats = extract_record(extractor, loc, target.video, target)
+    if "cuts" in feats:             # cuts the extractor found in the video replace the record's or the detector's
+        target = dataclasses.replace(target, cuts=tuple(int(c) for c in feats["cuts"]))
     batch = video_batch(feats, target.action_code, target.dd, target.cuts, run.info)
     with torch.no_grad():
         out = run.model({k: v.to(run.device) for k, v in batch.items()})
@@ -91,7 +93,9 @@ def score_video(run: LoadedRun, video: str | os.PathLike, *, action_code: str | 
                        "training_data": data_meta["name"], "synthetic": data_meta["synthetic"],
                        "features": f"{manifest.get('extractor')} ({cfg.data.features})",
                        "locator": f"{loc_name}" + (f" (boxes and cuts from {target.source})"
-                                                   if target.source != "video" else ""),
+                                                   if target.source != "video" and loc is not None
+                                                   and loc.needs_record_boxes else ""),
+                       "perception": perception(extractor, fcfg),
                        "judgemind_version": __version__, "git_revision": ck.get("git_revision"),
                        "scored_at": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")},
         "notes": [rules.explain_official(run.info.scoring, "components" if res.get("components") else "score")],
@@ -103,6 +107,32 @@ def score_video(run: LoadedRun, video: str | os.PathLike, *, action_code: str | 
     assets = {"boxes": {int(f): b for f, b in zip(fi, feats.get("box", []))}, "stage_probs": stage_probs,
               "video_path": str(target.video)}
     return result, assets
+
+
+def _locator(video, locator: str | None, target: Target, trained_locator: str, fcfg: dict):
+    """(name, locator) for an extractor that needs athlete boxes from outside."""
+    from judgemind.video.locators import get_locator
+
+    if target.boxes:
+        loc_name = "annotation"
+    else:
+        loc_name = locator or (trained_locator if trained_locator != "annotation" else "mediapipe")
+    if loc_name == "annotation" and not target.boxes:
+        raise JudgemindError(f"{video}: locator 'annotation' needs athlete boxes from a dataset record; this video "
+                             f"is not in a FineSkiing dataset -- pass --locator mediapipe, hog or motion")
+    loc_opts = dict(fcfg.get("locator_config", {})) if loc_name == trained_locator else {}
+    loc_opts.pop("name", None)
+    return loc_name, get_locator(loc_name, **loc_opts)
+
+
+def perception(extractor, fcfg: dict) -> str:
+    """One line for the sheet: what saw the athlete."""
+    what = fcfg.get("perception")
+    if extractor.finds_athlete:
+        sha = (extractor.config().get("weights_sha256") or "")[:12]
+        return (f"{what}: boxes, camera cuts and joints predicted from the video"
+                + (f" (AerialsPose weights sha256 {sha}...)" if sha else ""))
+    return what or f"{extractor.name} features"
 
 
 def describe(code: str) -> str | None:
@@ -233,7 +263,9 @@ def build_extractor(manifest: dict, weights: str | None = None):
     cls = extractor_class(name)
     params = set(inspect.signature(cls.__init__).parameters) - {"self"}
     opts = {k: v for k, v in cfg.items() if k in params and k != "weights"}
-    if cfg.get("weights_sha256"):
+    if cfg.get("weights_sha256") and not weights and cfg["weights_sha256"] == cls.shipped_weights_sha256():
+        pass                      # made with the weights that ship inside judgemind: nothing to pass
+    elif cfg.get("weights_sha256"):
         if not weights:
             raise JudgemindError(f"the model was trained on {name} features made with a weights file "
                                  f"(sha256 {cfg['weights_sha256'][:12]}...); pass it with --weights")

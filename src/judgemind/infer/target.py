@@ -63,26 +63,11 @@ def find_dataset_record(video: Path, start: int | None, end: int | None):
 def detect_cuts(video: Path, start: int, end: int, threshold: float = 0.35) -> tuple[int, ...]:
     """Hard camera cuts in [start, end): frames whose colour histogram differs from the previous frame's by more
     than ``threshold`` (total variation distance, 0..1) and stands out from its neighbours."""
-    import cv2
-
+    from judgemind.video.cuts import find_cuts
     from judgemind.video.decode import iter_frames
 
-    hists, idx = [], []
-    for i, img in iter_frames(video, start, end, short_side=64):
-        h = cv2.calcHist([img], [0, 1, 2], None, [8, 8, 8], [0, 256] * 3).ravel()
-        hists.append(h / max(h.sum(), 1.0))
-        idx.append(i)
-    if len(hists) < 3:
-        return ()
-    d = np.array([0.5 * np.abs(hists[k] - hists[k - 1]).sum() for k in range(1, len(hists))])
-    base = np.median(d)
-    cuts = [idx[k + 1] for k, v in enumerate(d) if v > threshold and v > base + 0.2]
-    # a cut needs a few frames of the new shot before the next one counts
-    out: list[int] = []
-    for c in cuts:
-        if not out or c - out[-1] >= 3:
-            out.append(c)
-    return tuple(out)
+    pairs = list(iter_frames(video, start, end, short_side=64))
+    return find_cuts([img for _, img in pairs], [i for i, _ in pairs], threshold)
 
 
 def resolve_target(video: str | os.PathLike, action_code: str | None, dd: str | None, start: int | None,
