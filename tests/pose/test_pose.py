@@ -238,3 +238,12 @@ def test_the_locator_gives_every_frame_a_box(rendered, tiny_weights):
     assert loc.config()["weights_sha256"]
     with pytest.raises(JudgemindError, match="threshold"):
         get_locator("aerialspose", threshold=2)
+
+
+def test_smoothing_keeps_shape_for_shots_shorter_than_the_kernel():
+    from judgemind.features.aerialspose import fill_and_smooth
+
+    idx = np.arange(5)
+    x = np.random.default_rng(0).normal(size=(5, 19, 2))
+    (y,) = fill_and_smooth(idx, np.ones(5, bool), [x], cuts=(2, 4), sigma=4.0)
+    assert y.shape == x.shape and np.allclose(y[4], x[4])     # a one-frame shot is left as it is
