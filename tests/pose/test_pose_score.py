@@ -75,3 +75,27 @@ def test_score_a_video_outside_any_data_set_from_predicted_skeletons(learned_run
     r = jm("score", alone, "--checkpoint", run / "best.pt", "--action-code", rec["action_code"], "--out",
            tmp_path / "s3", "--weights", weights, "--locator", "motion")
     assert r.returncode == 2 and "drop --locator" in r.stderr
+
+
+def test_a_model_trained_on_annotated_skeletons_is_evaluated_on_predicted_ones(learned_run, tmp_path):
+    from judgemind.features.pipeline import run_extract
+
+    data, weights, s = learned_run
+    run_extract(data, "skeleton", workers=1, progress=False, options={"steps": 8})
+    meta = json.loads((data / "dataset.json").read_text())
+    bad = {rid for rid, _ in s.failed}
+    for split in meta["splits"]:
+        meta["splits"][split] = [i for i in meta["splits"][split] if i not in bad] or \
+            [next(i for i in meta["splits"]["train"] if i not in bad)]
+    (data / "dataset.json").write_text(json.dumps(meta))
+    run = tmp_path / "run"
+    r = jm("train", "--data", data, "--features", "skeleton", "--model", "judgemind", "--epochs", "1",
+           "--out", run, "--set", "optim.batch_size=4", "--set", "model.d_model=16")
+    assert r.returncode == 0, r.stderr[-2000:]
+    r = jm("evaluate", run, "--features", "aerialspose")
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "features aerialspose (trained on skeleton)" in r.stdout
+    doc = json.loads((run / "eval" / "test-best-aerialspose" / "metrics.json").read_text())
+    assert doc["features"] == "aerialspose" and doc["trained_on_features"] == "skeleton"
+    r = jm("evaluate", run, "--features", "nope")
+    assert r.returncode == 2 and "no features 'nope'" in r.stderr

@@ -16,10 +16,15 @@ def add_parser(sub) -> None:
                    help="best.pt (chosen on val, default) or last.pt")
     p.add_argument("--out", metavar="DIR", help="output folder (default RUN/eval/<split>-<checkpoint>)")
     p.add_argument("--device", default="cpu", help="torch device (default cpu)")
+    p.add_argument("--features", metavar="CACHE",
+                   help="evaluate on another feature cache of the run's data set with the same token layout (e.g. "
+                        "aerialspose = predicted skeletons, for a model trained on annotated skeletons); default: "
+                        "the run's own features")
     p.set_defaults(func=run)
 
 
-def evaluate_run(run_dir, split: str = "test", checkpoint: str = "best", out_dir=None, device: str = "cpu") -> dict:
+def evaluate_run(run_dir, split: str = "test", checkpoint: str = "best", out_dir=None, device: str = "cpu",
+                 features: str | None = None) -> dict:
     """Evaluate ``RUN/<checkpoint>.pt`` on ``split`` (``judgemind.infer``) and write metrics.json and
     predictions.jsonl into ``out_dir`` (default RUN/eval/<split>-<checkpoint>); returns the document with ``out``."""
     from pathlib import Path
@@ -27,16 +32,19 @@ def evaluate_run(run_dir, split: str = "test", checkpoint: str = "best", out_dir
     from judgemind.infer import evaluate_split, load_run
     from judgemind.report.predictions import write_evaluation
 
-    ev = evaluate_split(load_run(run_dir, checkpoint, device), split)
-    out = write_evaluation(out_dir or Path(run_dir) / "eval" / f"{split}-{checkpoint}", ev.doc, ev.lines)
+    ev = evaluate_split(load_run(run_dir, checkpoint, device), split, features)
+    tag = f"-{features}" if features else ""
+    out = write_evaluation(out_dir or Path(run_dir) / "eval" / f"{split}-{checkpoint}{tag}", ev.doc, ev.lines)
     return {**ev.doc, "out": str(out)}
 
 
 def run(args) -> int:
-    doc = evaluate_run(args.run_dir, args.split, args.checkpoint, args.out, args.device)
+    doc = evaluate_run(args.run_dir, args.split, args.checkpoint, args.out, args.device, args.features)
     m = doc["metrics"]
     tag = " (SYNTHETIC data)" if doc["synthetic"] else ""
-    print(f"{doc['model']} {args.checkpoint}.pt (epoch {doc['epoch']}) on {doc['split']} ({doc['n']} videos){tag}")
+    feats = f", features {doc['features']} (trained on {doc['trained_on_features']})" if args.features else ""
+    print(f"{doc['model']} {args.checkpoint}.pt (epoch {doc['epoch']}) on {doc['split']} ({doc['n']} videos)"
+          f"{feats}{tag}")
     for name in ("final", "score"):
         s = m[name]
         print(f"  {name:<6} rho {_f(s['rho'])}  R-l2x100 {_f(s['rl2_x100'])}  L2 {_f(s['l2'], 2)}  "

@@ -31,16 +31,18 @@ class Evaluation:
     lines: list[dict]
 
 
-def evaluate_split(run: LoadedRun, split: str = "test") -> Evaluation:
-    """Metrics and predictions of a run's checkpoint on one split of its own data set."""
+def evaluate_split(run: LoadedRun, split: str = "test", features: str | None = None) -> Evaluation:
+    """Metrics and predictions of a run's checkpoint on one split of its own data set (with ``features``: from
+    another feature cache of the same layout, e.g. predicted skeletons for a model trained on annotated ones)."""
     from judgemind.train.predict import collect_outputs, compute_metrics
     from judgemind.train.runs import read_log
 
     cfg = run.cfg
-    ds, dataset = load_split(run, cfg.data.dataset, split)
+    ds, dataset = load_split(run, cfg.data.dataset, split, features)
     outputs = collect_outputs(run.model, ds, cfg.run.eval_batch_size, run.device)
     doc = {"run": str(run.run_dir), "model": cfg.model_name, "checkpoint": run.checkpoint,
-           "epoch": run.ck["epoch"] + 1, "dataset": cfg.data.dataset, "features": cfg.data.features, "split": split,
+           "epoch": run.ck["epoch"] + 1, "dataset": cfg.data.dataset, "features": features or cfg.data.features,
+           "trained_on_features": cfg.data.features, "split": split,
            "n": len(ds), "synthetic": bool(dataset.meta.synthetic),
            "metrics": compute_metrics(outputs, ds, run.info),
            "note": "score.rho is the model's continuous score (used for checkpoint selection on val); final.* is the "

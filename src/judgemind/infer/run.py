@@ -105,9 +105,10 @@ def attach_train_set(model, cfg, info, device: torch.device) -> None:
     model.attach_train_set({k: v.to(device) for k, v in train.tensors.items()})
 
 
-def load_split(run: LoadedRun, dataset_path: str | os.PathLike, split: str):
+def load_split(run: LoadedRun, dataset_path: str | os.PathLike, split: str, features: str | None = None):
     """``(split as a FeatureDataset (or ClipDataset for an end-to-end run), the Dataset)`` of any data set that has
-    the run's features."""
+    the run's features (or the cache ``features``: another perception with the same token layout, e.g. predicted
+    skeletons for a model trained on annotated ones)."""
     from judgemind.data import load_dataset
     from judgemind.train.data import load_split as load_feature_split
     from judgemind.train.data import open_features, split_records
@@ -118,7 +119,11 @@ def load_split(run: LoadedRun, dataset_path: str | os.PathLike, split: str):
 
         return load_e2e_split(run.model, cfg, run.info, str(dataset_path), split)
     dataset = load_dataset(Path(dataset_path))
-    cache = open_features(dataset, cfg.data.features)
+    if features and features != cfg.data.features:
+        cache = open_features(dataset, features, {"global": run.info.dim_global,
+                                                  "foreground": run.info.dim_foreground})
+    else:
+        cache = open_features(dataset, cfg.data.features)
     return load_feature_split(cache, split_records(dataset, split, "evaluated"), run.info, split), dataset
 
 
