@@ -10,7 +10,9 @@ bench preset ship inside the package (``weights/aerialspose_v1.safetensors``, mo
 - :mod:`judgemind.pose.train`     training (resumable), ``judgemind pose train``
 - :mod:`judgemind.pose.infer`     :class:`AerialsPose` on frames
 - :mod:`judgemind.pose.evaluate`  PCK per joint and group, ``judgemind pose eval``
+- :mod:`judgemind.pose.locator`   the ``aerialspose`` athlete locator (registered with the video locators)
 
-The ``aerialspose`` extractor (:mod:`judgemind.features.aerialspose`) and locator
-(:mod:`judgemind.video.locators.aerialspose`) put it between the video and the judge.
+The ``aerialspose`` extractor (:mod:`judgemind.features.aerialspose`) and locator put it between the video and the
+judge. Layering: ``pose`` imports ``data`` and ``video``; ``features`` imports ``pose``; ``video`` never does (its
+registry names the locator's module as a string).
 """

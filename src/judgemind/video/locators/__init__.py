@@ -190,7 +190,7 @@ _BUILTIN = {
     "mediapipe": "judgemind.video.locators.mp_pose",
     "hog": "judgemind.video.locators.hog",
     "motion": "judgemind.video.locators.motion",
-    "aerialspose": "judgemind.video.locators.aerialspose",
+    "aerialspose": "judgemind.pose.locator",            # lives with the networks it runs
 }
 
 
