@@ -132,7 +132,7 @@ def test_plan_and_errors(toy):
         == "core"
     with pytest.raises(JudgemindError, match="unknown model"):
         bench.plan_runs(bench.BenchConfig(data=str(toy), models=["nope"]), "fineskiing")
-    with pytest.raises(JudgemindError, match="unknown"):
+    with pytest.raises(JudgemindError, match="no option bogus"):
         bench.plan_runs(bench.BenchConfig(data=str(toy), models=["usdl"], sets=["usdl.bogus=1"]), "fineskiing")
     with pytest.raises(JudgemindError, match="not 'diving'"):
         bench.load_bench_data(f"finediving:{toy}")
