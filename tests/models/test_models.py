@@ -49,7 +49,7 @@ def test_unknown_model_and_key_are_clear_errors(tiny_split):
     ds, info = tiny_split
     with pytest.raises(JudgemindError, match="unknown model 'judgemnd'.*did you mean judgemind"):
         create_model("judgemnd", {}, info)
-    with pytest.raises(JudgemindError, match="model .judgemind. has no option no_such_key; its options are .*knowledge"):
+    with pytest.raises(JudgemindError, match="model 'judgemind' has no option no_such_key; its options are .*know"):
         create_model("judgemind", {"no_such_key": 1}, info)
     with pytest.raises(JudgemindError, match="model.knowledge expects true/false"):
         create_model("judgemind", {"knowledge": "maybe"}, info)

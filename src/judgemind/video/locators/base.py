@@ -75,7 +75,8 @@ class Locator:
 
     def __init__(self, **options: Any):
         if options:
-            raise JudgemindError(f"locator {self.name!r} has no option {', '.join(sorted(options))}; its options are none")
+            raise JudgemindError(f"locator {self.name!r} has no option {', '.join(sorted(options))}; its options "
+                                 f"are none")
 
     def config(self) -> dict[str, Any]:
         """Everything that changes the boxes (goes into a feature cache's manifest)."""
