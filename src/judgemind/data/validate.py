@@ -7,6 +7,8 @@ ranges/steps [marks], landing caps implied by the deductions [cap], deduction it
 final score = rules engine(judges, DD) [final_score]; per dataset: splits name existing records, disjoint [splits],
 not empty [empty].
 
+    ds = load_dataset("data/synth")          # validates; raises ValidationError listing every problem
+
 A record may declare a known disagreement between its published score and the rules (real-world data has them,
 e.g. FineDiving) with ``extra.score_mismatch`` = reason; it is then reported as a warning, not an error.
 """
@@ -18,7 +20,9 @@ import re
 from decimal import Decimal
 from pathlib import Path
 
+from judgemind.data.dataset import ANNOTATIONS_FILE, DATASET_FILE, Dataset, read_meta, read_numbered_records
 from judgemind.data.records import STAGES, DatasetMeta, Problem, Record
+from judgemind.errors import ValidationError
 
 DIVE_NUMBER = re.compile(r"^[1-6]\d{2,3}[a-dA-D]$")
 _HALF = Decimal("0.5")
@@ -216,8 +220,6 @@ def _check_skeleton(rec: Record, meta: DatasetMeta, root: Path, add) -> None:
 
 def validate_dataset(root: str | os.PathLike, *, check_videos: bool = True):
     """Validate a whole dataset folder. Returns ``(Dataset or None, problems)``; never raises for bad data."""
-    from judgemind.data.dataset import ANNOTATIONS_FILE, DATASET_FILE, Dataset, read_meta, read_numbered_records
-
     root = Path(root)
     meta, problems = read_meta(root)
     if meta is None:
@@ -288,3 +290,19 @@ def _probe_frames(path: Path, afile: str, rec: Record, problems: list[Problem], 
     except JudgemindError as e:
         problems.append(Problem(afile, str(e), rec.id, "video", line, rule="video"))
         return None
+
+
+def load_dataset(root: str | os.PathLike, *, check_videos: bool = False, strict: bool = True) -> Dataset:
+    """Load and validate a dataset folder. Any error -> :class:`ValidationError` listing every problem.
+
+    ``check_videos`` also opens every video to check that it exists and that frames/stages lie inside it
+    (slower; ``judgemind data validate`` does it by default).
+    """
+    ds, problems = validate_dataset(root, check_videos=check_videos)
+    errors = [p for p in problems if p.level == "error"]
+    if errors and strict:
+        raise ValidationError(f"{root}: {len(errors)} problem(s) in the dataset; run `judgemind data validate "
+                              f"{root}` for the full report", errors)
+    if ds is None:
+        raise ValidationError(f"{root}: cannot be loaded", errors)
+    return ds
