@@ -18,6 +18,7 @@ from typing import Any, Iterable, Iterator, Mapping
 
 from judgemind.data.records import SCHEMA_VERSION, SCORING_FORMATS, SUPPORTED_SCHEMA_VERSIONS, DatasetMeta, Problem, Record, record_from_dict
 from judgemind.errors import JudgemindError
+from judgemind.rules.names import STAGE_LABELS
 from judgemind.utils.atomic import atomic_path, atomic_write_text
 
 DATASET_FILE = "dataset.json"
@@ -132,7 +133,7 @@ def read_meta(root: str | os.PathLike) -> tuple[DatasetMeta | None, list[Problem
     if scoring not in SCORING_FORMATS:
         probs.append(Problem(f, f"unknown scoring {scoring!r} (one of {', '.join(SCORING_FORMATS)})",
                              field="scoring", rule="schema"))
-    stage_names = d.get("stage_names", ["take-off", "flight", "landing"])
+    stage_names = d.get("stage_names", list(STAGE_LABELS))
     if not (isinstance(stage_names, list) and len(stage_names) == 3 and all(isinstance(x, str) for x in stage_names)):
         probs.append(Problem(f, f"stage_names must be a list of 3 display names (take-off, flight, landing), got "
                                 f"{stage_names!r}", field="stage_names", rule="type"))

@@ -21,8 +21,10 @@ from decimal import Decimal
 from pathlib import Path
 
 from judgemind.data.dataset import ANNOTATIONS_FILE, DATASET_FILE, Dataset, read_meta, read_numbered_records
-from judgemind.data.records import STAGES, DatasetMeta, Problem, Record
+from judgemind.data.records import DatasetMeta, Problem, Record
 from judgemind.errors import ValidationError
+from judgemind.rules.names import COMPONENT_RANGES, COMPONENTS, STAGES
+from judgemind.rules.scoring import LEGACY_AIR_FORM_RANGE
 
 DIVE_NUMBER = re.compile(r"^[1-6]\d{2,3}[a-dA-D]$")
 _HALF = Decimal("0.5")
@@ -47,7 +49,7 @@ def _check_marks(rec: Record, scoring: str, add) -> bool:
             add("judges", f"the current aerials format has 5 judges, found {len(js)}", "marks")
             return False
         for i, j in enumerate(js):
-            for c in ("air", "form", "landing"):
+            for c in COMPONENTS:
                 v = getattr(j, c)
                 if v is None:
                     add(f"judges[{i}].{c}", "missing mark", "marks")
@@ -64,7 +66,8 @@ def _check_marks(rec: Record, scoring: str, add) -> bool:
             add("judges", "the legacy aerials format has 5 air_form judges and 2 landing judges", "marks")
             return False
         for i, j in enumerate(js):
-            v, hi = (j.air_form, Decimal("7.0")) if j.air_form is not None else (j.landing, Decimal("3.0"))
+            v, hi = ((j.air_form, LEGACY_AIR_FORM_RANGE[1]) if j.air_form is not None
+                     else (j.landing, COMPONENT_RANGES["landing"][1]))
             if not (0 <= v <= hi) or v % _TENTH:
                 add(f"judges[{i}]", f"mark {v} must be within 0.0-{hi} in steps of 0.1", "marks")
                 ok = False
@@ -82,16 +85,19 @@ def _check_marks(rec: Record, scoring: str, add) -> bool:
     return ok
 
 
-def _final_score(rec: Record, scoring: str):
+def rules_score(rec: Record, scoring: str):
+    """What the rules engine makes of a record's judges and DD under the data set's ``scoring`` format: an
+    :class:`~judgemind.rules.AerialsScore` (``.J``, ``.score``) or a :class:`~judgemind.rules.DivingScore`
+    (``.raw``, ``.score``). Bad marks -> JudgemindError."""
     from judgemind import rules
 
     if scoring == "aerials5":
-        return rules.score_aerials([(j.air, j.form, j.landing) for j in rec.judges], rec.dd).score
+        return rules.score_aerials([(j.air, j.form, j.landing) for j in rec.judges], rec.dd)
     if scoring == "aerials7":
         af = [j.air_form for j in rec.judges if j.air_form is not None]
         ld = [j.landing for j in rec.judges if j.air_form is None]
-        return rules.score_aerials_legacy(af, ld, rec.dd).score
-    return rules.score_diving([j.score for j in rec.judges], rec.dd, synchro=rec.synchro).score
+        return rules.score_aerials_legacy(af, ld, rec.dd)
+    return rules.score_diving([j.score for j in rec.judges], rec.dd, synchro=rec.synchro)
 
 
 def validate_record(rec: Record, meta: DatasetMeta, root: Path, file: str, line: int | None = None,
@@ -182,7 +188,7 @@ def validate_record(rec: Record, meta: DatasetMeta, root: Path, file: str, line:
 
     if marks_ok and not any(p.rule in ("dd",) for p in probs):
         try:
-            expected = _final_score(rec, meta.scoring)
+            expected = rules_score(rec, meta.scoring).score
         except JudgemindError as e:
             add("judges", str(e), "final_score")
         else:

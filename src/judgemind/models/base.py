@@ -319,8 +319,11 @@ def keyed_dropout(x: torch.Tensor, seed: torch.Tensor | None, p: float, stream: 
     return x * keep.to(x.dtype) / (1.0 - p)
 
 
-def masked_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Mean over time of ``x`` (B, T, D) where ``mask`` (B, T) is True -> (B, D)."""
+def masked_mean(x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    """Mean over time of ``x`` (B, T, D) where ``mask`` (B, T) is True -> (B, D); every step when ``mask`` is
+    None."""
+    if mask is None:
+        return x.mean(1)
     w = mask.to(x.dtype).unsqueeze(-1)
     return (x * w).sum(1) / w.sum(1).clamp_min(1.0)
 

@@ -3,7 +3,8 @@
 - :mod:`.scoring`: marks and score formulas (5-judge aerials, old 7-judge split format, diving), truncation;
 - :mod:`.bands`: Air/Form/Landing grade bands, landing caps;
 - :mod:`.codes`: jump codes (``bFdFF``) and the DD table;
-- :mod:`.catalogue`: the deduction catalogue (``catalogue_v1.json``).
+- :mod:`.catalogue`: the deduction catalogue (``catalogue_v1.json``);
+- :mod:`.names`: the stage and component names and the component maxima that every other package imports.
 
 The domain reference is ``docs/aerials_rules.md`` (shared docs).
 """
@@ -26,7 +27,6 @@ from judgemind.rules.bands import (
 from judgemind.rules.catalogue import (
     CATALOGUE_FILE,
     CATALOGUE_V1_IDS,
-    STAGES,
     Catalogue,
     DeductionItem,
     load_catalogue,
@@ -46,6 +46,7 @@ from judgemind.rules.codes import (
     known_codes,
     parse_jump_code,
 )
+from judgemind.rules.names import COMPONENT_MAX, STAGE_LABELS, STAGES
 from judgemind.rules.scoring import (
     COMPONENT_RANGES,
     COMPONENTS,
@@ -69,6 +70,7 @@ __all__ = [
     "CATALOGUE_FILE",
     "CATALOGUE_V1_IDS",
     "COMPONENTS",
+    "COMPONENT_MAX",
     "COMPONENT_RANGES",
     "DD_TABLE",
     "DIRECTIONS",
@@ -80,6 +82,7 @@ __all__ = [
     "MAX_SOMERSAULTS",
     "NO_WEIGHT_CAP",
     "STAGES",
+    "STAGE_LABELS",
     "SYMBOLS",
     "AerialsScore",
     "Catalogue",

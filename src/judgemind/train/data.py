@@ -40,10 +40,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from judgemind.data import STAGES, Dataset, Record, load_dataset
+from judgemind.data import Dataset, Record, load_dataset
 from judgemind.errors import JudgemindError
 from judgemind.features.cache import FeatureCache, list_caches
 from judgemind.models.base import DataInfo
+from judgemind.rules.names import COMPONENTS, STAGES
 
 # --------------------------------------------------------------------------------------------------------------
 # Action codes
@@ -203,14 +204,14 @@ def shot_index(cuts, frame_index: np.ndarray) -> np.ndarray:
     return np.searchsorted(np.sort(np.asarray(cuts, dtype=np.int64)), frame_index, side="right").astype(np.int64)
 
 
-def _targets(rec: Record, fi: np.ndarray, info: DataInfo) -> dict[str, np.ndarray]:
+def record_targets(rec: Record, fi: np.ndarray, info: DataInfo) -> dict[str, np.ndarray]:
     """Per-record target arrays for steps with centre frames ``fi`` (T,)."""
     flight0, landing0 = rec.stages[STAGES[1]][0], rec.stages[STAGES[2]][0]
     stage = (fi >= flight0).astype(np.int64) + (fi >= landing0).astype(np.int64)
     bounds = np.array([(stage == 0).sum(), (stage <= 1).sum()], dtype=np.int64)
     shot = shot_index(rec.cuts, fi)
     means = rec.component_means()
-    comps = np.array([float(means[c]) if c in means else math.nan for c in ("air", "form", "landing")],
+    comps = np.array([float(means[c]) if c in means else math.nan for c in COMPONENTS],
                      dtype=np.float32)
     judges = np.full(max(info.n_judges, 1), math.nan, dtype=np.float32)
     totals = [float(j.total) for j in rec.judges][: len(judges)]
@@ -256,7 +257,7 @@ def load_split(cache: FeatureCache, records: list[Record], info: DataInfo, name:
         out["foreground"][i, :t] = torch.from_numpy(f["foreground"])
         out["mask"][i, :t] = True
         out["frame_index"][i, :t] = torch.from_numpy(fi)
-        tg = _targets(rec, fi, info)
+        tg = record_targets(rec, fi, info)
         out["stage"][i, :t] = torch.from_numpy(tg.pop("stage"))
         out["shot"][i, :t] = torch.from_numpy(tg.pop("shot"))
         steps_k = tg.pop("ded_steps")

@@ -101,9 +101,9 @@ def clip_dir(dataset, cfg, records) -> tuple[Path, dict]:
 
 
 def _record_path(d: Path, rid: str) -> Path:
-    from judgemind.features.cache import _safe_name
+    from judgemind.features.cache import safe_name
 
-    return d / f"{_safe_name(rid)}.safetensors"
+    return d / f"{safe_name(rid)}.safetensors"
 
 
 def ensure_clips(dataset, cfg, records) -> Path:
@@ -161,13 +161,13 @@ class ClipDataset:
 def load_clip_split(folder: Path, records, info: DataInfo, name: str) -> ClipDataset:
     from safetensors import safe_open
 
-    from judgemind.train.data import _targets
+    from judgemind.train.data import record_targets
 
     rows: dict[str, list] = {}
     for r in records:
         with safe_open(str(_record_path(folder, r.id)), framework="np") as fh:
             fi = fh.get_tensor("frame_index").astype(np.int64)
-        tg = _targets(r, fi, info)
+        tg = record_targets(r, fi, info)
         tg["frame_index"] = fi
         tg["mask"] = np.ones(len(fi), dtype=bool)
         for k, v in tg.items():

@@ -16,6 +16,7 @@ import numpy as np
 
 from judgemind.data import DatasetMeta, write_dataset
 from judgemind.features.cache import FeatureCache
+from judgemind.rules.names import COMPONENTS
 
 CODES = ("bL", "bF", "bdF", "bLT", "bFT", "bFdF", "bLLL", "bFFF", "bFdFF")
 # item id -> (component whose latent quality triggers it, threshold); items without a landing cap only
@@ -67,7 +68,7 @@ def _features(rec: dict, steps: int, dims: dict[str, int], rng: np.random.Genera
     for name, d in dims.items():
         x = rng.normal(0, 1, (steps, d)).astype(np.float32)
         x[np.arange(steps), stage % d] += 2.0                      # which stage a step is in
-        for s, comp in enumerate(("air", "form", "landing")):      # how well that stage went
+        for s, comp in enumerate(COMPONENTS):                      # how well that stage went
             x[stage == s, (3 + s) % d] += rec["_q"][comp]
         x += rng.normal(0, 1.0, (int(shot.max()) + 1, d)).astype(np.float32)[shot]   # camera shots
         out[name] = x
@@ -105,7 +106,7 @@ def make_toy_tensors(n: int, steps: int, dim_global: int, dim_foreground: int, s
 
     from judgemind.data import record_from_dict
     from judgemind.rules import load_catalogue
-    from judgemind.train.data import FeatureDataset, _targets, build_data_info
+    from judgemind.train.data import FeatureDataset, record_targets, build_data_info
 
     rng = np.random.default_rng(seed)
     cat = load_catalogue()
@@ -121,7 +122,7 @@ def make_toy_tensors(n: int, steps: int, dim_global: int, dim_foreground: int, s
         f = _features(r, steps, {"global": dim_global, "foreground": dim_foreground}, rng)
         t["global"][i], t["foreground"][i] = torch.from_numpy(f["global"]), torch.from_numpy(f["foreground"])
         t["frame_index"][i] = torch.from_numpy(f["frame_index"])
-        tg = _targets(rec, f["frame_index"], info)
+        tg = record_targets(rec, f["frame_index"], info)
         t["stage"][i], t["shot"][i] = torch.from_numpy(tg.pop("stage")), torch.from_numpy(tg.pop("shot"))
         for k, v in tg.items():
             rows.setdefault(k, []).append(v)
