@@ -16,9 +16,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
-from judgemind.data.records import SCHEMA_VERSION, SCORING_FORMATS, SUPPORTED_SCHEMA_VERSIONS, DatasetMeta, Problem, Record, record_from_dict
+from judgemind.data.records import (SCHEMA_VERSION, SUPPORTED_SCHEMA_VERSIONS, DatasetMeta, Problem, Record,
+                                    record_from_dict)
 from judgemind.errors import JudgemindError
-from judgemind.rules.names import STAGE_LABELS
+from judgemind.rules.names import SCORING_FORMATS, STAGE_LABELS
 from judgemind.utils.atomic import atomic_path, atomic_write_text
 
 DATASET_FILE = "dataset.json"

@@ -27,11 +27,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Mapping
 
-from judgemind.rules.names import COMPONENTS, STAGE_LABELS, STAGES
+from judgemind.rules.names import COMPONENTS, SCORING_FORMATS, STAGE_LABELS, STAGES
 
 SCHEMA_VERSION = 2
 SUPPORTED_SCHEMA_VERSIONS = (1, 2)
-SCORING_FORMATS = ("aerials5", "aerials7", "diving")
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,7 @@ import torch
 from torch import nn
 
 from judgemind.errors import JudgemindError
+from judgemind.rules.names import SCORING_FORMATS
 from judgemind.utils.registry import Registry
 
 
@@ -163,7 +164,7 @@ class DataInfo:
                 if not ok or (kind == "int" and (not isinstance(v, int) or not 0 <= v <= 1 << 20)):
                     raise JudgemindError(f"DataInfo.{k}: expected a {kind} within limits, got {str(v)[:40]}")
             out[k] = v
-        if out.get("scoring", "aerials5") not in ("aerials5", "aerials7", "diving"):
+        if out.get("scoring", "aerials5") not in SCORING_FORMATS:
             raise JudgemindError(f"DataInfo.scoring: unknown scoring format {str(out.get('scoring'))[:40]!r}")
         return cls(**out)
 

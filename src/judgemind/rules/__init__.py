@@ -46,7 +46,7 @@ from judgemind.rules.codes import (
     known_codes,
     parse_jump_code,
 )
-from judgemind.rules.names import COMPONENT_MAX, STAGE_LABELS, STAGES
+from judgemind.rules.names import COMPONENT_MAX, SCORING_FORMATS, STAGE_LABELS, STAGES
 from judgemind.rules.scoring import (
     COMPONENT_RANGES,
     COMPONENTS,
@@ -81,6 +81,7 @@ __all__ = [
     "MARK_STEP",
     "MAX_SOMERSAULTS",
     "NO_WEIGHT_CAP",
+    "SCORING_FORMATS",
     "STAGES",
     "STAGE_LABELS",
     "SYMBOLS",

@@ -5,6 +5,7 @@
     COMPONENTS      ("air", "form", "landing")           the judges' marks, in order
     COMPONENT_RANGES {component: (Decimal lo, Decimal hi)}  exact mark ranges (0-2.0, 0-5.0, 0-3.0)
     COMPONENT_MAX   {component: float hi}                the top marks as floats, for numeric code (models, metrics)
+    SCORING_FORMATS ("aerials5", "aerials7", "diving")   the panels the rules engine scores (``dataset.json`` scoring)
 
 ``COMPONENTS`` and ``COMPONENT_RANGES`` live with the marking rules in :mod:`judgemind.rules.scoring`; this module
 re-exports them beside the rest so that one import gives every shared name.
@@ -14,8 +15,9 @@ from __future__ import annotations
 
 from judgemind.rules.scoring import COMPONENT_RANGES, COMPONENTS
 
-__all__ = ["STAGES", "STAGE_LABELS", "COMPONENTS", "COMPONENT_RANGES", "COMPONENT_MAX"]
+__all__ = ["STAGES", "STAGE_LABELS", "COMPONENTS", "COMPONENT_RANGES", "COMPONENT_MAX", "SCORING_FORMATS"]
 
 STAGES: tuple[str, ...] = ("takeoff", "flight", "landing")
 STAGE_LABELS: tuple[str, ...] = ("take-off", "flight", "landing")
 COMPONENT_MAX: dict[str, float] = {c: float(hi) for c, (_, hi) in COMPONENT_RANGES.items()}
+SCORING_FORMATS: tuple[str, ...] = ("aerials5", "aerials7", "diving")

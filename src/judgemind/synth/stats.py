@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from judgemind.rules.names import COMPONENT_MAX, COMPONENTS, STAGES
+from judgemind.synth.spec import CONTACT_ITEMS
 
 
 def _load(root):
@@ -59,9 +60,7 @@ def summary(ds) -> dict:
     frac = J / 30.0
     corr = np.corrcoef(np.stack([comp["air"], comp["form"], comp["landing"], final]))
     n_faults = np.array([len(r.deductions) for r in recs])
-    contact = np.array([any(d.item in ("hand_drag", "back_slap", "body_contact", "crash", "no_weight_on_skis")
-                            for d in r.deductions)
-                        for r in recs])
+    contact = np.array([any(d.item in CONTACT_ITEMS for d in r.deductions) for r in recs])
     return {
         "n": len(recs),
         "J_over_30_percentiles": dict(zip(("p5", "p25", "p50", "p75", "p95"),
