@@ -31,6 +31,7 @@ COMMANDS = [
     "evaluate_predictions",
     "data",
     "rules",
+    "pose",
 ]
 
 

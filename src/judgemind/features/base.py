@@ -54,7 +54,7 @@ class Frames:
     ``images`` {frame: (H, W, 3) uint8 RGB}; ``boxes`` {frame: (x0, y0, x1, y1)} in working pixels (interpolated
     where the locator did not run or found nothing); ``filled`` {frame: bool} = box not detected at that frame;
     ``detections`` {frame: Detection} for the located frames (keypoints in working pixels); ``scale`` = working
-    size / video size; ``record_id`` for error messages.
+    size / video size; ``record_id`` for error messages; ``fps`` the video's frame rate.
     """
 
     images: dict[int, np.ndarray]
@@ -63,6 +63,7 @@ class Frames:
     detections: dict[int, Any]
     scale: float = 1.0
     record_id: str = ""
+    fps: float = 25.0
 
     @property
     def size(self) -> tuple[int, int]:
@@ -100,6 +101,9 @@ class Extractor:
     #: False for extractors that read annotations instead of pixels (``skeleton``): the pipeline calls
     #: ``bind(root, meta, records)`` once and ``encode_record(record)`` per record, and decodes nothing
     needs_video: ClassVar[bool] = True
+    #: True for extractors that find the athlete (and the cuts) in the frames themselves (``aerialspose``): the
+    #: pipeline runs no locator and takes the step boxes from ``encode``'s output
+    finds_athlete: ClassVar[bool] = False
 
     def config(self) -> dict[str, Any]:
         """Everything that changes the numbers (without locator and fps, which the pipeline adds)."""
@@ -186,6 +190,7 @@ EXTRACTORS = Registry("extractor", package="judgemind.features", skip=("base", "
                           "videomae": "judgemind.features.videomae",
                           "pixels": "judgemind.features.pixels",
                           "skeleton": "judgemind.features.skeleton",
+                          "aerialspose": "judgemind.features.aerialspose",
                       })
 
 

@@ -25,13 +25,16 @@ from judgemind.features.cache import FeatureCache, check_file_names
 from judgemind.video.decode import open_video
 from judgemind.video.locators import Locator, boxes_array, get_locator, interpolate_boxes
 
+OWN_LOCATOR = "none (the extractor finds the athlete)"
+
 __all__ = ["load_frames", "extract_record", "run_extract", "resolve_locator", "ExtractSummary", "parse_shard"]
 
 
-def load_frames(video_path: str | os.PathLike, plan: Plan, locator: Locator, *, record=None,
+def load_frames(video_path: str | os.PathLike, plan: Plan, locator: Locator | None, *, record=None,
                 short_side: int | None = 256, threads: int = 0) -> Frames:
     """Decode ``plan.decode`` (shorter side scaled to ``short_side``), locate on ``plan.locate`` and give every
-    decoded frame a box (interpolated between located frames of the same shot)."""
+    decoded frame a box (interpolated between located frames of the same shot). ``locator`` None: no locating
+    (the extractor finds the athlete itself); every box is the whole frame, flagged filled."""
     video = open_video(video_path, threads=threads)
     rid = getattr(record, "id", "")
     if record is not None:
@@ -43,18 +46,22 @@ def load_frames(video_path: str | os.PathLike, plan: Plan, locator: Locator, *, 
     any_img = next(iter(images.values()))
     scale = any_img.shape[1] / float(video.size[0])
     cuts = tuple(getattr(record, "cuts", ()) or ())
+    size = (any_img.shape[1], any_img.shape[0])
+    if locator is None:  # an extractor that finds the athlete itself: no boxes from outside
+        dec = [int(i) for i in plan.decode]
+        return Frames(images=images, boxes={i: (0.0, 0.0, float(size[0]), float(size[1])) for i in dec},
+                      filled={i: True for i in dec}, detections={}, scale=scale, record_id=rid, fps=video.info.fps)
     # annotated boxes cost nothing: read them for every decoded frame, not only where a detector would run
     where = plan.decode if locator.needs_record_boxes else plan.locate
     located = [int(i) for i in where]
     dets = locator.locate([(i, images[i]) for i in located], record=record, scale=scale, cuts=cuts)
-    size = (any_img.shape[1], any_img.shape[0])
     dec = [int(i) for i in plan.decode]
     # the located boxes (detected or already filled between detections) are the knots for the other frames
     boxes, _ = interpolate_boxes(located, boxes_array(dets), dec, size, cuts)
     was_located = dict(zip(located, dets))
     filled = {i: (was_located[i].filled if i in was_located else True) for i in dec}
     return Frames(images=images, boxes={i: tuple(float(v) for v in b) for i, b in zip(dec, boxes)},
-                  filled=filled, detections=was_located, scale=scale, record_id=rid)
+                  filled=filled, detections=was_located, scale=scale, record_id=rid, fps=video.info.fps)
 
 
 def extract_record(extractor: Extractor, locator: Locator, video_path: str | os.PathLike, record, *,
@@ -73,10 +80,16 @@ def extract_record(extractor: Extractor, locator: Locator, video_path: str | os.
         if out[k].shape != (T, dims[k]):
             raise JudgemindError(f"extractor {extractor.name!r} gave {k} of shape {out[k].shape} for record "
                                  f"{record.id!r}, expected {(T, dims[k])} (a bug in the extractor)")
-    box, filled = step_boxes(frames, plan.steps, tuple(getattr(record, "cuts", ()) or ()))
-    return {"global": out["global"].astype(np.float32), "foreground": out["foreground"].astype(np.float32),
-            "frame_index": np.asarray(plan.steps, np.int64), "box": box / np.float32(frames.scale),
-            "box_filled": filled.astype(np.uint8)}
+    if "box" in out:  # an extractor that finds the athlete itself (aerialspose) gives its own step boxes
+        box, filled = np.asarray(out["box"], np.float32), np.asarray(out["box_filled"], bool)
+    else:
+        box, filled = step_boxes(frames, plan.steps, tuple(getattr(record, "cuts", ()) or ()))
+    tensors = {"global": out["global"].astype(np.float32), "foreground": out["foreground"].astype(np.float32),
+               "frame_index": np.asarray(plan.steps, np.int64), "box": box / np.float32(frames.scale),
+               "box_filled": filled.astype(np.uint8)}
+    if "cuts" in out:  # camera cuts the extractor found in the video (frame indices)
+        tensors["cuts"] = np.asarray(out["cuts"], np.int64)
+    return tensors
 
 
 def step_boxes(frames: Frames, steps, cuts=()) -> tuple[np.ndarray, np.ndarray]:
@@ -124,12 +137,12 @@ def resolve_locator(name: str | None, records: Sequence) -> str:
     return "annotation" if records and all(r.boxes for r in records) else "mediapipe"
 
 
-def _config(extractor: Extractor, locator: Locator, fps: float) -> dict[str, Any]:
+def _config(extractor: Extractor, locator: Locator | None, fps: float) -> dict[str, Any]:
     cfg = dict(extractor.config())
     cfg["extractor"] = extractor.name
     cfg["short_side"] = extractor.short_side
-    cfg["locator"] = locator.name
-    cfg["locator_config"] = locator.config()
+    cfg["locator"] = locator.name if locator is not None else OWN_LOCATOR
+    cfg["locator_config"] = locator.config() if locator is not None else {}
     cfg["fps"] = float(fps)
     return cfg
 
@@ -153,7 +166,8 @@ def _init_worker(spec: dict) -> None:
         from judgemind.data.dataset import read_meta
 
         _WORKER["extractor"].bind(spec["root"], read_meta(spec["root"])[0])
-    _WORKER["locator"] = get_locator(spec["locator"], **spec["locator_options"])
+    _WORKER["locator"] = (None if spec["locator"] == OWN_LOCATOR
+                          else get_locator(spec["locator"], **spec["locator_options"]))
     _WORKER["cache"] = FeatureCache(spec["root"], spec["name"])
     _WORKER["threads"] = spec["threads"]
 
@@ -189,7 +203,6 @@ def run_extract(root: str | os.PathLike, extractor: str, *, locator: str | None 
     records = ds.split(split) if split else list(ds.records)
     i, n = shard
     selected = records[i::n]
-    loc_name = resolve_locator(locator, list(ds.records))
     opts = dict(options or {})
     if weights is not None:
         opts["weights"] = str(weights)
@@ -206,7 +219,14 @@ def run_extract(root: str | os.PathLike, extractor: str, *, locator: str | None 
     ext = get_extractor(extractor, **opts)
     if not ext.needs_video:
         ext.bind(ds.root, ds.meta, records)
-    loc = get_locator(loc_name, **(locator_options or {}))
+    if ext.finds_athlete:
+        if locator not in (None, "auto"):
+            raise JudgemindError(f"the {ext.name} extractor finds the athlete itself (boxes and cuts from the "
+                                 f"video); drop --locator {locator}")
+        loc_name, loc = OWN_LOCATOR, None
+    else:
+        loc_name = resolve_locator(locator, list(ds.records))
+        loc = get_locator(loc_name, **(locator_options or {}))
     config = _config(ext, loc, ds.meta.fps)
     cache = FeatureCache(ds.root, name or extractor)
     try:
@@ -215,7 +235,8 @@ def run_extract(root: str | os.PathLike, extractor: str, *, locator: str | None 
     finally:
         cache.close()
         ext.close()
-        loc.close()
+        if loc is not None:
+            loc.close()
 
 
 def _extract_into(cache, ds, selected, ext, loc, config, extractor, opts, loc_name, locator_options, workers,
@@ -248,7 +269,8 @@ def _extract_into(cache, ds, selected, ext, loc, config, extractor, opts, loc_na
             import multiprocessing as mp
 
             ext.close()
-            loc.close()
+            if loc is not None:
+                loc.close()
             ctx = mp.get_context("spawn")  # fork after torch/MediaPipe threads started is unsafe
             with ctx.Pool(workers, initializer=_init_worker, initargs=(spec,)) as pool:
                 for result in pool.imap_unordered(_process, tasks):

@@ -4,7 +4,8 @@
     dets = loc.locate([(i, frame) for i, frame in frames], cuts=record.cuts)
 
 The code lives in :mod:`~judgemind.video.locators.base` (Detection, Locator, gap filling, the registry); this
-package re-exports it. Built-in locators: :mod:`~.annotation`, :mod:`~.mp_pose`, :mod:`~.hog`, :mod:`~.motion`.
+package re-exports it. Built-in locators: :mod:`~.annotation`, :mod:`~.mp_pose`, :mod:`~.hog`, :mod:`~.motion`,
+:mod:`~.aerialspose`.
 """
 
 from judgemind.video.locators.base import (LOCATORS, N_KEYPOINTS, Box, Detection, Locator, LocatorInfo, boxes_array,

@@ -20,6 +20,7 @@ mediapipe  MediaPipe Pose (legacy ``mp.solutions.pose``, bundled model complexit
 hog        OpenCV HOG people detector every k frames, template tracking between, MediaPipe Pose on the crop;
            for small, distant athletes
 motion     OpenCV MOG2 background subtraction (static camera), largest moving blob
+aerialspose AerialsPose's learned detector refined by its predicted points (SynthAerials renders)
 ========== =====================================================================================================
 """
 
@@ -192,6 +193,7 @@ LOCATORS = Registry("locator", package="judgemind.video.locators", skip=("base",
     "mediapipe": "judgemind.video.locators.mp_pose",
     "hog": "judgemind.video.locators.hog",
     "motion": "judgemind.video.locators.motion",
+    "aerialspose": "judgemind.video.locators.aerialspose",
 })
 
 

@@ -1,0 +1,230 @@
+"""``aerialspose``: skeleton tokens from the video alone (learned perception).
+
+The same token layout as the ``skeleton`` extractor (:mod:`judgemind.features.skeleton`), so a model reads
+annotated and predicted skeletons alike; here every input is predicted from the decoded frames and nothing of the
+record is used (no annotated boxes, cuts or joints):
+
+1. camera cuts from colour-histogram jumps between consecutive frames (:func:`judgemind.video.cuts.find_cuts`);
+2. the athlete's box in every frame by AerialsPose's detector, its 19 points, their visibility and the
+   pelvis-relative 3D pose by AerialsPose's crop network (:class:`judgemind.pose.infer.AerialsPose`);
+3. frames where no athlete is found are flagged and filled by interpolation inside their shot (a shot without any
+   detection holds the nearest found frame's pose; a record without any -> a clear error);
+4. points, 3D pose and visibility probabilities smoothed over time inside each shot (Gaussian, ``smooth`` frames;
+   0 = off); every frame is estimated (``dense``, default) or only the step frames;
+5. the tokens of :func:`judgemind.features.skeleton.skeleton_tokens` at the step frames. The 3D block holds the
+   predicted pelvis-relative pose (joint angles, spine, thigh and ski separation, body axes); the pelvis position
+   and velocity entries are 0 (a crop does not show where on the hill the athlete is).
+
+``estimator=mediapipe`` uses MediaPipe Pose (real footage) instead: its 33 landmarks map onto the layout
+(:data:`MEDIAPIPE_MAP`), the skis are flagged out of picture and the 3D block is left empty.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from judgemind.data.skeleton import SKELETON_POINTS, VISIBLE
+from judgemind.errors import JudgemindError
+from judgemind.features.base import Extractor, Frames, Plan, register_extractor
+from judgemind.features.skeleton import FG_DIM, GLOBAL_DIM, skeleton_tokens
+from judgemind.video.decode import sample_indices
+
+__all__ = ["AerialsPoseExtractor", "MEDIAPIPE_MAP", "fill_and_smooth", "mediapipe_to_layout"]
+
+MAX_STEPS = 4096
+
+# MediaPipe Pose landmark index (or two indices whose mean is taken) for each point of the layout; None = the
+# point does not exist in MediaPipe's 33 landmarks (the skis): flagged out of picture.
+MEDIAPIPE_MAP: dict[str, tuple[int, ...] | None] = {
+    "pelvis": (23, 24), "neck": (11, 12), "head": (0,),
+    "l_shoulder": (11,), "r_shoulder": (12,), "l_elbow": (13,), "r_elbow": (14,), "l_hand": (15,), "r_hand": (16,),
+    "l_hip": (23,), "r_hip": (24,), "l_knee": (25,), "r_knee": (26,), "l_ankle": (27,), "r_ankle": (28,),
+    "l_ski_tip": None, "l_ski_tail": None, "r_ski_tip": None, "r_ski_tail": None,
+}
+
+
+def mediapipe_to_layout(kp: np.ndarray | None, min_visibility: float = 0.3) -> tuple[np.ndarray, np.ndarray]:
+    """MediaPipe keypoints (33, 3) = (x px, y px, visibility 0..1) or None -> (uv (19, 2), visibility (19,) 0/2)."""
+    uv = np.zeros((len(SKELETON_POINTS), 2), np.float32)
+    vis = np.zeros(len(SKELETON_POINTS), np.int8)
+    if kp is None:
+        return uv, vis
+    for j, name in enumerate(SKELETON_POINTS):
+        src = MEDIAPIPE_MAP[name]
+        if src is None:
+            continue
+        pts = kp[list(src)]
+        if float(pts[:, 2].min()) >= min_visibility:
+            uv[j] = pts[:, :2].mean(0)
+            vis[j] = VISIBLE
+    return uv, vis
+
+
+def _shots(indices: np.ndarray, cuts) -> np.ndarray:
+    return np.searchsorted(np.asarray(sorted(cuts), np.int64), indices, side="right")
+
+
+def _gauss(x: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian smoothing along axis 0 with edge renormalisation."""
+    if sigma <= 0 or len(x) < 2:
+        return x
+    r = max(1, int(round(3 * sigma)))
+    k = np.exp(-0.5 * (np.arange(-r, r + 1) / sigma) ** 2)
+    flat = x.reshape(len(x), -1)
+    num = np.stack([np.convolve(flat[:, c], k, mode="same") for c in range(flat.shape[1])], 1)
+    den = np.convolve(np.ones(len(x)), k, mode="same")[:, None]
+    return (num / den).reshape(x.shape)
+
+
+def fill_and_smooth(indices: np.ndarray, found: np.ndarray, arrays: list[np.ndarray], cuts, sigma: float,
+                    where: str = "") -> list[np.ndarray]:
+    """Fill frames without a detection (linear inside a shot between found frames, the nearest found frame at a
+    shot's ends, the nearest found frame of the record for a shot without any) and smooth each shot over time
+    (Gaussian, s.d. ``sigma`` rows of the arrays).
+    ``arrays``: (N, ...) float arrays aligned with ``indices``. Raises when no frame has the athlete."""
+    if not found.any():
+        raise JudgemindError(f"{where}: AerialsPose found no athlete in any of the {len(indices)} frames; check "
+                             f"the segment (--start/--end) or try another perception (--set estimator=mediapipe)")
+    shot = _shots(indices, cuts)
+    out = [a.astype(np.float64).copy() for a in arrays]
+    fidx = np.flatnonzero(found)
+    for s in np.unique(shot):
+        rows = np.flatnonzero(shot == s)
+        have = rows[found[rows]]
+        if not len(have):
+            near = fidx[np.argmin(np.abs(fidx[:, None] - rows[None, :]), axis=0)]
+            for a in out:
+                a[rows] = a[near]
+            continue
+        for a in out:
+            flat = a.reshape(len(a), -1)
+            for c in range(flat.shape[1]):
+                flat[rows, c] = np.interp(indices[rows], indices[have], flat[have, c])
+            if sigma > 0:
+                a[rows] = _gauss(a[rows], sigma)
+    return out
+
+
+@register_extractor
+class AerialsPoseExtractor(Extractor):
+    """``aerialspose``: predicted skeletons from the video -> the ``skeleton`` extractor's tokens.
+
+    Options: ``steps`` (T, default 48), ``dense`` (estimate every frame of the record, default true; false = only
+    the step frames, ~2.5x faster), ``smooth`` (temporal smoothing s.d. in frames, default 1.0; 0 = off),
+    ``refine`` (second crop around the predicted points, default true), ``world`` (fill
+    the 3D block from the predicted 3D pose, default true), ``estimator`` (``aerialspose`` or ``mediapipe``),
+    ``short_side`` (decoding size, default 320 px; smaller videos are not enlarged), ``--weights FILE`` (AerialsPose
+    weights; default: the weights shipped with judgemind).
+    """
+
+    name = "aerialspose"
+    description = ("predicted skeletons (AerialsPose: detector + 19-point crop network, or MediaPipe) -> the "
+                   "skeleton extractor's tokens; cuts, boxes and joints all from the video")
+    weights_kind = "optional file"
+    requires = ("torch", "cv2")
+    dims_text = f"{GLOBAL_DIM} / {FG_DIM}"
+    steps_text = "48"
+    finds_athlete = True
+
+    def __init__(self, steps: int | None = None, dense: bool = True, smooth: float = 1.0, refine: bool = True,
+                 world: bool = True, estimator: str = "aerialspose", short_side: int = 320,
+                 weights: str | None = None):
+        self.steps = 48 if steps is None else int(steps)
+        if not 1 <= self.steps <= MAX_STEPS:
+            raise JudgemindError(f"aerialspose: steps must be 1-{MAX_STEPS}, got {steps!r}")
+        self.dense, self.smooth = bool(dense), float(smooth)
+        if not 0.0 <= self.smooth <= 25.0:
+            raise JudgemindError(f"aerialspose: smooth is a s.d. in frames, 0-25; got {smooth!r}")
+        if estimator not in ("aerialspose", "mediapipe"):
+            raise JudgemindError(f"aerialspose: estimator must be 'aerialspose' or 'mediapipe', got {estimator!r}")
+        if estimator == "mediapipe" and weights:
+            raise JudgemindError("aerialspose: --weights is for AerialsPose; MediaPipe uses its bundled model")
+        self.short_side = int(short_side)
+        if not 32 <= self.short_side <= 4096:
+            raise JudgemindError(f"aerialspose: short_side must be 32-4096 px, got {short_side!r}")
+        self.refine, self.world, self.estimator = bool(refine), bool(world), estimator
+        self.weights = weights
+        self._est = None
+        self._sha = None
+
+    def _estimator(self):
+        if self._est is None:
+            if self.estimator == "mediapipe":
+                from judgemind.video.locators import get_locator
+
+                self._est = get_locator("mediapipe")
+            else:
+                from judgemind.pose.infer import AerialsPose
+
+                self._est = AerialsPose(self.weights, refine=self.refine)
+        return self._est
+
+    def weights_sha256(self) -> str | None:
+        if self.estimator != "aerialspose":
+            return None
+        if self._sha is None:
+            from judgemind.pose.infer import default_weights
+            from judgemind.utils.atomic import sha256_file
+
+            self._sha = sha256_file(default_weights(self.weights))
+        return self._sha
+
+    def config(self) -> dict[str, Any]:
+        return {"extractor": self.name, "steps": self.steps, "sampling": "linspace",
+                "perception": f"predicted skeletons ({self.estimator})", "dense": self.dense, "smooth": self.smooth,
+                "refine": self.refine, "world": self.world, "estimator": self.estimator,
+                "weights_sha256": self.weights_sha256()}
+
+    def dims(self) -> dict[str, int]:
+        return {"global": GLOBAL_DIM, "foreground": FG_DIM}
+
+    def plan(self, start: int, end: int) -> Plan:
+        steps = sample_indices(start, end, self.steps)
+        decode = np.arange(start, end, dtype=np.int64) if self.dense else np.unique(steps)
+        return Plan(steps=steps, decode=decode, locate=np.zeros(0, np.int64))
+
+    def perceive(self, frames: Frames, plan: Plan) -> dict[str, np.ndarray]:
+        """Per decoded frame: uv (N, 19, 2), vis_prob (N, 19, 3), world (N, 19, 3), box (N, 4), found (N,), cuts."""
+        from judgemind.video.cuts import find_cuts
+
+        idx = np.asarray(plan.decode, np.int64)
+        images = [frames.images[int(i)] for i in idx]
+        cuts = find_cuts(images, idx)
+        est = self._estimator()
+        if self.estimator == "mediapipe":
+            dets = est.locate(list(zip(idx.tolist(), images)), cuts=cuts)
+            found = np.array([not d.filled and d.keypoints is not None for d in dets])
+            pairs = [mediapipe_to_layout(d.keypoints if ok else None) for d, ok in zip(dets, found)]
+            uv = np.stack([p[0] for p in pairs]) if pairs else np.zeros((0, 19, 2), np.float32)
+            vis = np.stack([p[1] for p in pairs]) if pairs else np.zeros((0, 19), np.int8)
+            vp = np.eye(3, dtype=np.float32)[vis]
+            world = np.zeros((len(idx), 19, 3), np.float32)
+            box = np.array([d.box for d in dets], np.float32).reshape(-1, 4)
+        else:
+            res = est(images)
+            uv, vp, world, box, found = res.uv, res.vis_prob, res.world, res.box, res.found
+        return {"indices": idx, "uv": uv, "vis_prob": vp, "world": np.nan_to_num(world), "box": box,
+                "found": found, "cuts": np.asarray(cuts, np.int64)}
+
+    def encode(self, frames: Frames, plan: Plan) -> dict[str, np.ndarray]:
+        p = self.perceive(frames, plan)
+        idx, found, cuts = p["indices"], p["found"], tuple(int(c) for c in p["cuts"])
+        box = np.where(found[:, None], p["box"], 0.0)
+        spacing = float(np.mean(np.diff(idx))) if len(idx) > 1 else 1.0
+        uv, vp, world, box = fill_and_smooth(idx, found, [p["uv"], p["vis_prob"], p["world"], box], cuts,
+                                             self.smooth / spacing, where=f"record {frames.record_id!r}")
+        rows = np.searchsorted(idx, plan.steps)
+        vis = vp[rows].argmax(-1).astype(np.int8)
+        steps = np.asarray(plan.steps, np.int64)
+        shot = _shots(steps, cuts)
+        cut_before = np.concatenate([[False], shot[1:] != shot[:-1]])
+        fps = float(getattr(frames, "fps", 0.0) or 25.0)
+        dt = float(np.mean(np.diff(steps))) / fps if len(steps) > 1 else 1.0 / fps
+        w = world[rows] if (self.world and self.estimator == "aerialspose") else None
+        g, fg, _, _ = skeleton_tokens(uv[rows], vis, frames.size, cut_before, w, dt)
+        return {"global": g, "foreground": fg, "box": box[rows].astype(np.float32),
+                "box_filled": ~found[rows], "cuts": np.asarray(cuts, np.int64)}
+
+

@@ -1,0 +1,223 @@
+"""The two AerialsPose networks and their weights file.
+
+``BoxNet`` finds the athlete in a whole frame (single person): the frame is letterboxed to a square of
+``BOX_INPUT`` pixels; the output is a presence logit, a softmax over the cells of a ``BOX_INPUT / 8`` grid (where
+the box centre is), the centre's offset inside its cell and the box's log width and height (in input pixels).
+
+``PoseNet`` reads a square crop of ``CROP`` pixels around the athlete (side = ``MARGIN`` x the box's longer side)
+and gives, for each of the 19 points of :data:`judgemind.data.skeleton.SKELETON_POINTS`,
+
+    heatmap logits  (B, 19, CROP/2, CROP/2)   -> position by soft-argmax (integral regression), crop pixels
+    visibility      (B, 19, 3)                 logits of out of picture / hidden by the body / visible
+    world           (B, 19, 3)                 metres relative to the pelvis, world axes (x down the course, z up)
+
+Weights are stored as safetensors (numbers only, never a pickle) with a JSON header (``__metadata__``) holding
+the format name, the layout (point names, crop size, margin, widths) and the model card, so a file of another
+layout is refused with a clear message instead of a shape error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from judgemind.data.skeleton import SKELETON_POINTS
+from judgemind.errors import JudgemindError
+
+__all__ = ["PoseConfig", "PoseNet", "BoxNet", "AerialsPoseModel", "save_weights", "load_weights", "FORMAT",
+           "soft_argmax"]
+
+FORMAT = "judgemind-aerialspose-1"
+N_POINTS = len(SKELETON_POINTS)
+
+
+@dataclass(frozen=True)
+class PoseConfig:
+    """Sizes of both networks (stored in the weights file; a file is only loaded into the layout it was saved
+    from)."""
+
+    crop: int = 64             # PoseNet input side (pixels)
+    margin: float = 1.3        # crop side / the box's longer side
+    width: int = 32            # PoseNet base channels
+    box_input: int = 96        # BoxNet input side (pixels, letterboxed frame)
+    box_width: int = 16        # BoxNet base channels
+    points: tuple[str, ...] = field(default=SKELETON_POINTS)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["points"] = list(self.points)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict, where: str) -> "PoseConfig":
+        try:
+            cfg = cls(crop=int(d["crop"]), margin=float(d["margin"]), width=int(d["width"]),
+                      box_input=int(d["box_input"]), box_width=int(d["box_width"]),
+                      points=tuple(str(p) for p in d["points"]))
+        except (KeyError, TypeError, ValueError) as e:
+            raise JudgemindError(f"{where}: the AerialsPose layout in the file is incomplete or malformed ({e!r})")
+        if not (16 <= cfg.crop <= 512 and cfg.crop % 8 == 0 and 32 <= cfg.box_input <= 1024
+                and cfg.box_input % 8 == 0 and 1 <= cfg.width <= 512 and 1 <= cfg.box_width <= 512
+                and 1.0 <= cfg.margin <= 4.0):
+            raise JudgemindError(f"{where}: implausible AerialsPose layout {cfg.to_dict()}")
+        return cfg
+
+
+def _cbr(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
+
+
+class _Res(nn.Module):
+    def __init__(self, c: int):
+        super().__init__()
+        self.a, self.b = _cbr(c, c), nn.Sequential(nn.Conv2d(c, c, 3, 1, 1, bias=False), nn.BatchNorm2d(c))
+
+    def forward(self, x):
+        return F.relu(x + self.b(self.a(x)))
+
+
+def soft_argmax(logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Heatmap logits (B, P, h, w) -> expected (x, y) in heatmap cells (cell centres at 0.5, 1.5, ...) (B, P, 2),
+    and the softmax probabilities (B, P, h, w)."""
+    B, P, h, w = logits.shape
+    prob = logits.flatten(2).softmax(-1).view(B, P, h, w)
+    xs = torch.arange(w, dtype=prob.dtype, device=prob.device) + 0.5
+    ys = torch.arange(h, dtype=prob.dtype, device=prob.device) + 0.5
+    x = (prob.sum(2) * xs).sum(-1)
+    y = (prob.sum(3) * ys).sum(-1)
+    return torch.stack([x, y], -1), prob
+
+
+class PoseNet(nn.Module):
+    """Crop (B, 3, crop, crop) float in [0, 1] -> {"heatmap" (B, P, crop/2, crop/2), "xy" (B, P, 2) crop pixels,
+    "visibility" (B, P, 3) logits, "world" (B, P, 3) metres relative to the pelvis}."""
+
+    def __init__(self, cfg: PoseConfig):
+        super().__init__()
+        w, P = cfg.width, len(cfg.points)
+        self.cfg = cfg
+        self.stem = nn.Sequential(_cbr(3, w, 2), _cbr(w, w))                          # /2
+        self.down1 = nn.Sequential(_cbr(w, 2 * w, 2), _Res(2 * w))                    # /4
+        self.down2 = nn.Sequential(_cbr(2 * w, 4 * w, 2), _Res(4 * w), _Res(4 * w))   # /8
+        self.up1 = _cbr(4 * w + 2 * w, 2 * w)                                          # /4
+        self.up2 = _cbr(2 * w + w, w)                                                  # /2
+        self.heat = nn.Conv2d(w, P, 1)
+        self.glob = nn.Sequential(nn.Flatten(), nn.Linear(4 * w, 256), nn.ReLU(inplace=True))
+        self.vis = nn.Linear(256, P * 3)
+        self.world = nn.Linear(256, P * 3)
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        s = self.stem(x)
+        d1 = self.down1(s)
+        d2 = self.down2(d1)
+        u1 = self.up1(torch.cat([F.interpolate(d2, size=d1.shape[-2:], mode="nearest"), d1], 1))
+        u2 = self.up2(torch.cat([F.interpolate(u1, size=s.shape[-2:], mode="nearest"), s], 1))
+        heat = self.heat(u2)
+        xy, _ = soft_argmax(heat)
+        g = self.glob(F.adaptive_avg_pool2d(d2, 1))
+        B, P = x.shape[0], heat.shape[1]
+        return {"heatmap": heat, "xy": xy * (x.shape[-1] / heat.shape[-1]),
+                "visibility": self.vis(g).view(B, P, 3), "world": self.world(g).view(B, P, 3)}
+
+
+class BoxNet(nn.Module):
+    """Letterboxed frame (B, 3, S, S) in [0, 1] -> {"present" (B,) logit, "cell" (B, (S/8)^2) logits,
+    "offset" (B, 2, S/8, S/8) in cells, "size" (B, 2, S/8, S/8) log of (w, h) / S}."""
+
+    def __init__(self, cfg: PoseConfig):
+        super().__init__()
+        w = cfg.box_width
+        self.body = nn.Sequential(_cbr(3, w, 2), _cbr(w, w), _cbr(w, 2 * w, 2), _Res(2 * w), _cbr(2 * w, 4 * w, 2),
+                                  _Res(4 * w), _Res(4 * w))
+        self.cell = nn.Conv2d(4 * w, 1, 1)
+        self.reg = nn.Conv2d(4 * w, 4, 1)
+        self.present = nn.Linear(4 * w, 1)
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        f = self.body(x)
+        r = self.reg(f)
+        return {"present": self.present(F.adaptive_avg_pool2d(f, 1).flatten(1))[:, 0],
+                "cell": self.cell(f).flatten(1), "offset": r[:, :2].sigmoid(), "size": r[:, 2:]}
+
+
+class AerialsPoseModel(nn.Module):
+    """Both networks and their layout, saved and loaded together."""
+
+    def __init__(self, cfg: PoseConfig | None = None):
+        super().__init__()
+        self.cfg = cfg or PoseConfig()
+        self.pose = PoseNet(self.cfg)
+        self.box = BoxNet(self.cfg)
+
+
+def save_weights(model: AerialsPoseModel, path: str | os.PathLike, card: dict | None = None) -> Path:
+    """Write ``model`` as safetensors (atomically) with its layout and model card in the header."""
+    from safetensors.torch import save
+
+    from judgemind.utils.atomic import atomic_write_bytes
+
+    meta = {"format": FORMAT, "layout": json.dumps(model.cfg.to_dict()), "card": json.dumps(card or {})}
+    tensors = {k: v.detach().to(torch.float32).contiguous() if v.is_floating_point() else v.detach().contiguous()
+               for k, v in model.state_dict().items()}
+    path = Path(path)
+    atomic_write_bytes(path, save(tensors, metadata=meta))
+    return path
+
+
+def load_weights(path: str | os.PathLike) -> tuple[AerialsPoseModel, dict]:
+    """(model in eval mode, model card) from a weights file written by :func:`save_weights`.
+
+    Refuses, naming the file: a missing or unreadable file, a file that is not safetensors, another format, a
+    layout other than the 19-point skeleton, tensors that do not match the layout."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load
+
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise JudgemindError(f"{path}: cannot read the AerialsPose weights ({e.strerror or e})") from e
+    try:
+        tensors = load(data)
+        from safetensors import safe_open  # noqa: F401  (metadata below)
+        header_len = int.from_bytes(data[:8], "little")
+        header = json.loads(data[8:8 + header_len])
+    except (SafetensorError, ValueError, UnicodeDecodeError, OverflowError) as e:
+        raise JudgemindError(f"{path}: not an AerialsPose weights file (not a readable safetensors file: {e})") \
+            from e
+    meta = header.get("__metadata__") or {}
+    if meta.get("format") != FORMAT:
+        raise JudgemindError(f"{path}: not an AerialsPose weights file (format {meta.get('format')!r}, expected "
+                             f"{FORMAT!r}); train one with `judgemind pose train`")
+    try:
+        layout = json.loads(meta.get("layout", ""))
+        card = json.loads(meta.get("card", "{}"))
+    except ValueError as e:
+        raise JudgemindError(f"{path}: the AerialsPose header is not valid JSON ({e})") from e
+    cfg = PoseConfig.from_dict(layout if isinstance(layout, dict) else {}, str(path))
+    if cfg.points != SKELETON_POINTS:
+        raise JudgemindError(f"{path}: weights for the points {list(cfg.points)}; this version of judgemind "
+                             f"reads the 19-point skeleton {list(SKELETON_POINTS)}")
+    model = AerialsPoseModel(cfg)
+    want = model.state_dict()
+    missing = sorted(set(want) - set(tensors))
+    extra = sorted(set(tensors) - set(want))
+    bad = sorted(k for k in set(want) & set(tensors) if tuple(want[k].shape) != tuple(tensors[k].shape))
+    if missing or extra or bad:
+        what = "; ".join(x for x in (f"missing {missing[:3]}" if missing else "",
+                                     f"unexpected {extra[:3]}" if extra else "",
+                                     f"wrong shape {bad[:3]}" if bad else "") if x)
+        raise JudgemindError(f"{path}: the tensors do not match the AerialsPose layout in its header ({what})")
+    for k, v in tensors.items():
+        if v.is_floating_point() and not torch.isfinite(v).all():
+            raise JudgemindError(f"{path}: tensor {k!r} holds NaN or infinite values (a corrupt file)")
+    model.load_state_dict(tensors)
+    model.eval()
+    return model, card if isinstance(card, dict) else {}
