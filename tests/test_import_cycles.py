@@ -1,5 +1,5 @@
-"""No import circle inside judgemind: read every module's imports with ``ast`` (nothing is executed) and look for
-cycles in the graph of judgemind modules.
+"""No import circle inside judgemind, and no private name used across modules: read every module's imports with
+``ast`` (nothing is executed) and look for cycles in the graph of judgemind modules.
 
 Imports inside functions count too (a circle hidden in a function still couples the two modules both ways and
 breaks as soon as one import moves to the top); imports under ``if TYPE_CHECKING:`` do not, since they never run.
@@ -18,6 +18,9 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 # train.loop <-> train.runs, and train.calibrate <-> train.runs through the same module. Remove this entry when
 # that move lands; the test then holds the package to no circle at all.
 KNOWN_CYCLES = [frozenset({"judgemind.train.calibrate", "judgemind.train.loop", "judgemind.train.runs"})]
+# Private names (``_x``) one module takes from another; the one left is in part A's files of issue 13 (remove it
+# when report/scoring.py moves).
+KNOWN_PRIVATE = {("judgemind.report.scoring", "judgemind.train.runs._run_split")}
 
 
 def _modules() -> dict[str, tuple[Path, bool]]:
@@ -126,3 +129,32 @@ def test_no_import_cycle():
     found = cycles(import_graph())
     unexpected = [sorted(c) for c in found if c not in KNOWN_CYCLES]
     assert not unexpected, f"import circle(s) between judgemind modules: {unexpected}"
+
+
+def private_imports() -> set[tuple[str, str]]:
+    """``(module, other_module.name)`` for every ``_name`` (not dunder) a module imports from another judgemind module
+    or reads as an attribute of an imported judgemind module."""
+    out = set()
+    for name, (path, _) in _modules().items():
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        aliases = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("judgemind"):
+                for a in node.names:
+                    if a.name.startswith("_") and not a.name.startswith("__"):
+                        out.add((name, f"{node.module}.{a.name}"))
+                    aliases[a.asname or a.name] = f"{node.module}.{a.name}"
+            elif isinstance(node, ast.Import):
+                for a in node.names:
+                    if a.name.startswith("judgemind") and a.asname:
+                        aliases[a.asname] = a.name
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases
+                    and node.attr.startswith("_") and not node.attr.startswith("__")):
+                out.add((name, f"{aliases[node.value.id]}.{node.attr}"))
+    return out
+
+
+def test_no_private_name_is_used_across_modules():
+    found = private_imports() - KNOWN_PRIVATE
+    assert not found, f"private names used outside their module (make them public or move the code): {sorted(found)}"
