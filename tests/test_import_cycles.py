@@ -14,14 +14,6 @@ from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 
-# The one known circle, left to part A of issue 13 (which moves parts of train/runs.py into judgemind/infer/):
-# train.loop <-> train.runs, and train.calibrate <-> train.runs through the same module. Remove this entry when
-# that move lands; the test then holds the package to no circle at all.
-KNOWN_CYCLES = [frozenset({"judgemind.train.calibrate", "judgemind.train.loop", "judgemind.train.runs"})]
-# Private names (``_x``) one module takes from another; the one left is in part A's files of issue 13 (remove it
-# when report/scoring.py moves).
-KNOWN_PRIVATE = {("judgemind.report.scoring", "judgemind.train.runs._run_split")}
-
 
 def _modules() -> dict[str, tuple[Path, bool]]:
     out = {}
@@ -126,9 +118,8 @@ def test_the_graph_sees_imports_inside_functions():
 
 
 def test_no_import_cycle():
-    found = cycles(import_graph())
-    unexpected = [sorted(c) for c in found if c not in KNOWN_CYCLES]
-    assert not unexpected, f"import circle(s) between judgemind modules: {unexpected}"
+    found = [sorted(c) for c in cycles(import_graph())]
+    assert not found, f"import circle(s) between judgemind modules: {found}"
 
 
 def private_imports() -> set[tuple[str, str]]:
@@ -156,5 +147,5 @@ def private_imports() -> set[tuple[str, str]]:
 
 
 def test_no_private_name_is_used_across_modules():
-    found = private_imports() - KNOWN_PRIVATE
+    found = private_imports()
     assert not found, f"private names used outside their module (make them public or move the code): {sorted(found)}"

@@ -222,3 +222,19 @@ def test_the_extractor_uses_nothing_of_the_annotation(rendered, tiny_weights, tm
     with pytest.raises(JudgemindError, match="drop --locator"):
         run_extract(a, "aerialspose", weights=str(tiny_weights[0]), locator="annotation", options=opts,
                     progress=False)
+
+
+def test_the_locator_gives_every_frame_a_box(rendered, tiny_weights):
+    from judgemind.data import load_dataset
+    from judgemind.video import read_frames
+    from judgemind.video.locators import get_locator
+
+    ds = load_dataset(rendered)
+    rec = ds.records[0]
+    frames = read_frames(ds.video_path(rec), range(rec.frames[0], rec.frames[0] + 6))
+    loc = get_locator("aerialspose", weights=str(tiny_weights[0]), threshold=0.01)
+    dets = loc.locate(list(enumerate(frames)))
+    assert len(dets) == 6 and all(d.box is not None for d in dets)
+    assert loc.config()["weights_sha256"]
+    with pytest.raises(JudgemindError, match="threshold"):
+        get_locator("aerialspose", threshold=2)

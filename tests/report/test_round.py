@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from judgemind.errors import JudgemindError
-from judgemind.report.round import plan_round, ranked, read_codes
+from judgemind.infer.round import plan_round, ranked, read_codes
 
 
 @pytest.fixture

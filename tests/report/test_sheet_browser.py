@@ -131,7 +131,8 @@ def test_sheet_shows_interval_warning_and_panel_in_chromium(tmp_path):
 def test_round_index_page_in_chromium(tmp_path):
     """Issue 15: index.html ranks the round, links each sheet, shows intervals, warnings and failures."""
     _need_browser()
-    from judgemind.report.round import ranked, render_index
+    from judgemind.infer.round import ranked
+    from judgemind.report.round import render_index
 
     rows = [{"name": "j1", "sheet": "j1/sheet.html", "status": "scored", "action_code": "bLT", "dd": "2.60",
              "final_score": "60.10", "interval": [40.0, 80.2], "components": {"air": "1.5", "form": "3.0",

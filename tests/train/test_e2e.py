@@ -17,7 +17,7 @@ def test_end_to_end_tiny3d(tmp_path):
     from judgemind.synth import generate
     from judgemind.train.config import resolve_config
     from judgemind.train.loop import fit
-    from judgemind.train.runs import evaluate_run
+    from judgemind.cli.cmd_evaluate import evaluate_run
 
     data = generate(tmp_path / "synth", n=4, seed=3, size=64, workers=1, progress=False)
     meta = json.loads((data / "dataset.json").read_text())

@@ -64,8 +64,21 @@ def add_parser(sub) -> None:
     p.set_defaults(func=run)
 
 
+def bench_and_report(cfg) -> dict:
+    """Run (or resume) the bench of ``cfg`` (``judgemind.bench``) and write its tables and plots
+    (``judgemind.report.bench``); returns the summary document (bench.json) with ``out`` and ``files``."""
+    from pathlib import Path
+
+    from judgemind.bench import run_bench
+    from judgemind.report.bench import write_outputs
+
+    doc, results = run_bench(cfg)
+    write_outputs(Path(doc["out"]), doc, results)
+    return doc
+
+
 def run(args) -> int:
-    from judgemind.report.bench import BenchConfig, run_bench
+    from judgemind.bench import BenchConfig
 
     if min(args.epochs, args.batch_size, args.limit, args.jobs, args.threads) < 0:
         raise JudgemindError("--epochs, --batch-size, --limit, --jobs and --threads must be >= 0")
@@ -74,7 +87,7 @@ def run(args) -> int:
                       limit=args.limit, device=args.device, threads=args.threads, jobs=args.jobs,
                       progress=args.progress, sets=args.sets, tune=args.tune or args.tune_grid is not None,
                       tune_grid=args.tune_grid)
-    doc = run_bench(cfg)
+    doc = bench_and_report(cfg)
     out = doc["out"]
     with open(f"{out}/bench.md", encoding="utf-8") as fh:
         sys.stdout.write(fh.read())

@@ -88,16 +88,17 @@ def run(args) -> int:
     times["train"] = time.time() - t
 
     _say(f"4/6 benchmark: JudgeMind vs {', '.join(BASELINES)} (same features and splits, seed {args.seed})")
-    from judgemind.report.bench import BenchConfig, run_bench
+    from judgemind.bench import BenchConfig
+    from judgemind.cli.cmd_bench import bench_and_report
 
     t = time.time()
-    doc = run_bench(BenchConfig(data=str(data), features=args.extractor, models=("judgemind",) + BASELINES,
+    doc = bench_and_report(BenchConfig(data=str(data), features=args.extractor, models=("judgemind",) + BASELINES,
                                 seeds=(args.seed,), epochs=prm["bench_epochs"], out=str(bench_dir),
                                 ablations=False, progress=progress))
     times["bench"] = time.time() - t
 
     _say("5/6 evaluating the JudgeMind run on the test split")
-    from judgemind.train.runs import evaluate_run
+    from judgemind.cli.cmd_evaluate import evaluate_run
 
     t = time.time()
     metrics = evaluate_run(run_dir, split="test")
@@ -105,10 +106,11 @@ def run(args) -> int:
 
     _say(f"6/6 judge sheets for {prm['sheets']} test videos")
     from judgemind.data import load_dataset
-    from judgemind.report.scoring import load_for_scoring, score_video, write_outputs
+    from judgemind.infer import load_run, score_video
+    from judgemind.report.score_outputs import write_outputs
 
     t = time.time()
-    loaded = load_for_scoring(run_dir / "best.pt")
+    loaded = load_run(run_dir / "best.pt")
     ds = load_dataset(data)
     test = ds.split("test")
     # a spread of the test set: best, worst and middle jumps by the judges' score
@@ -116,7 +118,7 @@ def run(args) -> int:
     picks = [ranked[-1], ranked[0], ranked[len(ranked) // 2]][: prm["sheets"]]
     sheet_paths = []
     for rec in picks:
-        result, assets = score_video(ds.video_path(rec), run_dir / "best.pt", loaded=loaded)
+        result, assets = score_video(loaded, ds.video_path(rec))
         result["truth"] = {"final_score": str(rec.final_score), "deductions": [d.item for d in rec.deductions]}
         paths = write_outputs(result, assets, sheets / rec.id)
         sheet_paths.append((rec, result, paths["sheet"]))

@@ -19,9 +19,20 @@ def add_parser(sub) -> None:
     p.set_defaults(func=run)
 
 
-def run(args) -> int:
-    from judgemind.train.runs import evaluate_run
+def evaluate_run(run_dir, split: str = "test", checkpoint: str = "best", out_dir=None, device: str = "cpu") -> dict:
+    """Evaluate ``RUN/<checkpoint>.pt`` on ``split`` (``judgemind.infer``) and write metrics.json and
+    predictions.jsonl into ``out_dir`` (default RUN/eval/<split>-<checkpoint>); returns the document with ``out``."""
+    from pathlib import Path
 
+    from judgemind.infer import evaluate_split, load_run
+    from judgemind.report.predictions import write_evaluation
+
+    ev = evaluate_split(load_run(run_dir, checkpoint, device), split)
+    out = write_evaluation(out_dir or Path(run_dir) / "eval" / f"{split}-{checkpoint}", ev.doc, ev.lines)
+    return {**ev.doc, "out": str(out)}
+
+
+def run(args) -> int:
     doc = evaluate_run(args.run_dir, args.split, args.checkpoint, args.out, args.device)
     m = doc["metrics"]
     tag = " (SYNTHETIC data)" if doc["synthetic"] else ""

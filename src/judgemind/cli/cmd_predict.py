@@ -16,8 +16,13 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from judgemind.train.runs import predict_run
+    from pathlib import Path
 
-    path = predict_run(args.run_dir, args.data, args.split, args.checkpoint, args.out, args.device)
-    print(path)
+    from judgemind.infer import load_run, predict_dataset
+    from judgemind.report.predictions import write_jsonl
+
+    loaded = load_run(args.run_dir, args.checkpoint, args.device)
+    lines = predict_dataset(loaded, args.data, args.split)
+    out = args.out or Path(args.run_dir) / "predict" / f"{Path(args.data).name}-{args.split}-{args.checkpoint}.jsonl"
+    print(write_jsonl(out, lines))
     return 0

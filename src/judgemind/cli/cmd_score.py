@@ -1,7 +1,9 @@
 """`judgemind score VIDEO --checkpoint RUN/best.pt`: score one jump, write a JSON result and an HTML judge sheet.
 
 `judgemind score VIDEOS... | DIR --checkpoint RUN/best.pt [--codes FILE]`: a round, one sheet per jump and an
-index.html ranking (see :mod:`judgemind.report.round`)."""
+index.html ranking (see :mod:`judgemind.infer.round`).
+
+Scoring is :mod:`judgemind.infer`; the files are written by :mod:`judgemind.report`."""
 
 from __future__ import annotations
 
@@ -55,7 +57,8 @@ def run(args) -> int:
     import math
 
     from judgemind.errors import JudgemindError
-    from judgemind.report.scoring import score_video, write_outputs
+    from judgemind.infer import load_run, score_video
+    from judgemind.report.score_outputs import write_outputs
 
     if not (math.isfinite(args.threshold) and 0.0 <= args.threshold <= 1.0):
         raise JudgemindError(f"--threshold must be a probability in [0, 1], got {args.threshold}")
@@ -67,13 +70,13 @@ def run(args) -> int:
     if len(args.video) != 1 or args.codes or Path(args.video[0]).is_dir():
         return run_round(args)
     args.video = args.video[0]
-    result, assets = score_video(args.video, args.checkpoint, action_code=args.action_code, dd=args.dd,
+    result, assets = score_video(load_run(args.checkpoint), args.video, action_code=args.action_code, dd=args.dd,
                                  start=args.start, end=args.end, locator=args.locator, weights=args.weights,
                                  threshold=args.threshold, use_dataset=not args.no_dataset)
     out = Path(args.out) if args.out else Path(f"{Path(args.video).stem}_judgemind")
     paths = write_outputs(result, assets, out)
     if args.json:
-        from judgemind.train.runs import clean_json
+        from judgemind.utils import clean_json
 
         print(json.dumps(clean_json(result), indent=2, default=str, allow_nan=False))
         return _strict(args, result)
@@ -117,7 +120,9 @@ def run_round(args) -> int:
     from pathlib import Path
 
     from judgemind.errors import JudgemindError
-    from judgemind.report.round import plan_round, score_round
+    from judgemind.infer.round import plan_round, score_round
+    from judgemind.report.round import write_round
+    from judgemind.report.score_outputs import write_outputs
 
     for flag in ("start", "end", "dd", "json"):
         if getattr(args, flag) not in (None, False):
@@ -127,8 +132,10 @@ def run_round(args) -> int:
     out = Path(args.out) if args.out else Path("judgemind_round")
     if out.exists() and not out.is_dir():
         raise JudgemindError(f"--out {out} exists and is not a folder")
-    doc = score_round(jumps, args.checkpoint, out, progress=not args.no_progress, locator=args.locator,
-                      weights=args.weights, threshold=args.threshold, use_dataset=not args.no_dataset)
+    doc = score_round(jumps, args.checkpoint, out, write_outputs, progress=not args.no_progress,
+                      locator=args.locator, weights=args.weights, threshold=args.threshold,
+                      use_dataset=not args.no_dataset)
+    write_round(out, doc)
     for r in doc["jumps"]:
         if r["status"] == "failed":
             print(f"  FAILED {r['name']}: {r['reason']}")

@@ -161,6 +161,14 @@ class AerialsPoseExtractor(Extractor):
                 self._est = AerialsPose(self.weights, refine=self.refine)
         return self._est
 
+    @classmethod
+    def shipped_weights_sha256(cls) -> str | None:
+        from judgemind.pose.infer import shipped_weights
+        from judgemind.utils.atomic import sha256_file
+
+        path = shipped_weights()
+        return sha256_file(path) if path.is_file() else None
+
     def weights_sha256(self) -> str | None:
         if self.estimator != "aerialspose":
             return None

@@ -105,6 +105,12 @@ class Extractor:
     #: pipeline runs no locator and takes the step boxes from ``encode``'s output
     finds_athlete: ClassVar[bool] = False
 
+    @classmethod
+    def shipped_weights_sha256(cls) -> str | None:
+        """sha256 of the weights that ship inside judgemind and are used when no ``weights`` is given (None: the
+        extractor ships none)."""
+        return None
+
     def config(self) -> dict[str, Any]:
         """Everything that changes the numbers (without locator and fps, which the pipeline adds)."""
         raise NotImplementedError

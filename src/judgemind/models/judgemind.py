@@ -22,7 +22,7 @@ Per video (B videos, T steps, d = ``JudgeMindConfig.d_model``, K catalogue items
    of the component (``judgemind.rules.GRADE_BANDS``) and the mark inside the band (sigmoid offset).
 5. **Score.** Components are the band-probability-weighted marks; the differentiable score is
    ``3 x (A + F + L) x DD`` (three counted judges of a consensus panel). Reports compose the official score with
-   the rules engine (``judgemind.train.predict``: consensus judge on the 0.1 grid, J x DD truncated).
+   the rules engine (``judgemind.rules.compose_official``: consensus judge on the 0.1 grid, J x DD truncated).
    **Diving data** (no Air/Form/Landing marks, ``DataInfo.scoring == "diving"``): the three grade queries become
    stage queries (take-off, flight, entry) that predict each stage's contribution to the judges' total J
    (0..10 each, ``ModelOutput.stage_scores``); score = ``DD x sum of contributions``.

@@ -1,6 +1,6 @@
 """The judge sheet: a self-contained HTML page (images inlined) that explains one scored jump.
 
-Input is the JSON result of ``judgemind score`` (see :func:`judgemind.report.scoring.score_video`) plus
+Input is the JSON result of ``judgemind score`` (see :func:`judgemind.infer.score_video`) plus
 already-encoded images. Layout, top to bottom: headline (final score, J, DD, code), a strip of frames with the
 stage boundaries, Air / Form / Landing cards with their band names, likely deductions with probability and an
 evidence frame, the timeline plot, provenance. Elements carry stable ids/classes (``#final-score``,
@@ -114,7 +114,7 @@ def render_sheet(result: Mapping[str, Any], strip: Sequence[Mapping[str, Any]],
     parts.append(
         "<header><div><h1>Judge sheet &middot; "
         f"<span id='action-code'>{_e(result.get('action_code', '?'))}</span></h1>"
-        f"<div class='sub'>{_e(result.get('code_description', ''))} &middot; "
+        f"<div class='sub'>{_e(result.get('code_description') or '')} &middot; "
         f"{_e(result.get('video_name', result.get('video', '')))}</div></div>"
         f"<div class='scorebox'><div id='final-score'{' class=greyed' if ood else ''}>"
         f"{_e(result.get('final_score'))}</div>{iv_html}"
@@ -158,8 +158,8 @@ def render_sheet(result: Mapping[str, Any], strip: Sequence[Mapping[str, Any]],
                      + (f"<div class='interval'>90%: {iv[c][0]:.2f} &ndash; {iv[c][1]:.2f}</div>" if iv.get(c)
                         else "") + "</div>")
     parts.append("</div>")
-    if result.get("caps_applied"):
-        parts.append(f"<div class='warn'>Landing cap applied: {_e(result['caps_applied'])}</div>")
+    if result.get("landing_cap_note"):
+        parts.append(f"<div class='warn'>Landing: {_e(result['landing_cap_note'])}</div>")
     if fs_iv:
         parts.append(f"<p class='muted'>Intervals: the truth lies inside 9 times in 10 for jumps like the "
                      f"validation set ({_e(iv.get('calibrated_on', ''))}); {_e(iv.get('method', ''))}.</p>")

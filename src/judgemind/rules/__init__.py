@@ -4,6 +4,7 @@
 - :mod:`.bands`: Air/Form/Landing grade bands, landing caps;
 - :mod:`.codes`: jump codes (``bFdFF``) and the DD table;
 - :mod:`.catalogue`: the deduction catalogue (``catalogue_v1.json``);
+- :mod:`.compose`: the one composer of a model's prediction into the official score (every command uses it);
 - :mod:`.names`: the stage and component names and the component maxima that every other package imports.
 
 The domain reference is ``docs/aerials_rules.md`` (shared docs).
@@ -46,6 +47,7 @@ from judgemind.rules.codes import (
     known_codes,
     parse_jump_code,
 )
+from judgemind.rules.compose import OfficialScore, compose_official, contact_cap, explain_official, to_mark
 from judgemind.rules.names import COMPONENT_MAX, SCORING_FORMATS, STAGE_LABELS, STAGES
 from judgemind.rules.scoring import (
     COMPONENT_RANGES,
@@ -91,6 +93,7 @@ __all__ = [
     "DeductionItem",
     "DivingScore",
     "GradeBand",
+    "OfficialScore",
     "JudgeMarks",
     "JumpCode",
     "Somersault",
@@ -98,9 +101,12 @@ __all__ = [
     "band_index",
     "band_of",
     "check_mark",
+    "compose_official",
+    "contact_cap",
     "dd_entries",
     "dd_entry",
     "dd_for",
+    "explain_official",
     "describe_code",
     "final_score_matches",
     "known_codes",
@@ -113,5 +119,6 @@ __all__ = [
     "score_aerials_legacy",
     "score_diving",
     "to_decimal",
+    "to_mark",
     "truncate2",
 ]

@@ -1,8 +1,11 @@
-"""Training: config resolution (``config``), batches from the feature cache (``data``), the loop (``loop``),
-checkpoints (``checkpoint``), data-parallel runs (``dist``), run folders with evaluate/predict (``runs``),
-metrics and prediction files (``predict``), end-to-end training of a video backbone (``e2e``).
+"""Training: config resolution (``config``), batches from the feature cache (``data``), the loop (``loop``: the
+one training loop, :func:`fit_model`, and ``judgemind train``'s :func:`fit`), checkpoints (``checkpoint``),
+data-parallel runs (``dist``), run folders (``runs``), metrics of model outputs (``predict``), 90 % intervals and
+the in-distribution reference (``calibrate``), end-to-end training of a video backbone (``e2e``). Loading a
+finished run and scoring with it is ``judgemind.infer``.
 
-    from judgemind.train import resolve_config, fit, evaluate_run
+    from judgemind.train import resolve_config, fit
+    from judgemind.infer import evaluate_run
     cfg = resolve_config(sets=["data.dataset=data/synth", "data.features=tiny3d", "model.name=judgemind"])
     run = fit(cfg)
     evaluate_run(run, split="test")
@@ -10,8 +13,7 @@ metrics and prediction files (``predict``), end-to-end training of a video backb
 
 from judgemind.train.config import TrainConfig, resolve_config
 from judgemind.train.data import CODE_DIM, FeatureDataset, code_features, prepare_data
-from judgemind.train.loop import evaluate, fit, train_one_epoch
-from judgemind.train.runs import evaluate_run, load_run_model, predict_run
+from judgemind.train.loop import evaluate, fit, fit_model, load_run_model, train_one_epoch
 
-__all__ = ["CODE_DIM", "FeatureDataset", "TrainConfig", "code_features", "evaluate", "evaluate_run", "fit",
-           "load_run_model", "predict_run", "prepare_data", "resolve_config", "train_one_epoch"]
+__all__ = ["CODE_DIM", "FeatureDataset", "TrainConfig", "code_features", "evaluate", "fit", "fit_model",
+           "load_run_model", "prepare_data", "resolve_config", "train_one_epoch"]

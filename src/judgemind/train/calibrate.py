@@ -1,7 +1,8 @@
 """How sure a run's scores are, and what its in-distribution videos look like: ``RUN/calibration-<ckpt>.json``.
 
-Written at the end of ``judgemind train`` (for best.pt) and by ``judgemind evaluate``; ``judgemind score`` reads it,
-and computes it once (then stores it) for older runs whose training data set is still there. Contents:
+Written at the end of ``judgemind train`` (for best.pt); ``judgemind evaluate`` and ``score`` read it
+(``judgemind.infer.run.load_calibration``), and compute it once (then store it) for older runs whose training data
+set is still there. Contents:
 
 * ``intervals``: split-conformal half-widths (:mod:`judgemind.evaluate.conformal`) at 90 % for the reported final
   score (the rules-engine score vs the official score) and for each component (the model's raw Air/Form/Landing vs
@@ -174,40 +175,30 @@ def build_calibration(model, cfg, info, dataset_path: str, device="cpu") -> dict
     }
 
 
-def calibrate_run(run_dir, checkpoint: str = "best", device: str = "cpu") -> dict:
-    """Compute and write ``RUN/calibration-<checkpoint>.json``; returns the document."""
-    from judgemind.train.runs import clean_json, load_run_model
+def write_calibration(run_dir, checkpoint: str, doc: dict, ck: dict) -> dict:
+    """Write ``doc`` (:func:`build_calibration` of ``RUN/<checkpoint>.pt``, whose checkpoint dict is ``ck``) as
+    ``RUN/calibration-<checkpoint>.json``; returns it with the checkpoint's name and epoch."""
+    from judgemind.utils import clean_json
     from judgemind.utils.atomic import atomic_write_json
 
-    model, cfg, info, ck = load_run_model(Path(run_dir), checkpoint, device)
-    doc = build_calibration(model, cfg, info, cfg.data.dataset, device)
-    doc["checkpoint"] = checkpoint
-    doc["epoch"] = int(ck.get("epoch", -1)) + 1
+    doc = {**doc, "checkpoint": checkpoint, "epoch": int(ck.get("epoch", -1)) + 1}
     atomic_write_json(calibration_path(run_dir, checkpoint), clean_json(doc))
     return doc
 
 
-def load_calibration(run_dir, checkpoint: str = "best", compute: bool = True) -> tuple[dict | None, str | None]:
-    """``(calibration, note)``: the stored document; else computed now and stored (``compute``) when the run's data
-    set is still there; else ``(None, why not)``."""
+def read_calibration(run_dir, checkpoint: str = "best") -> dict | None:
+    """The stored calibration document of this version, or None (missing, unreadable or older)."""
     import json
-
-    from judgemind.errors import JudgemindError
 
     path = calibration_path(run_dir, checkpoint)
     if path.is_file():
         try:
             doc = json.loads(path.read_text(encoding="utf-8"))
             if doc.get("version") == VERSION:
-                return doc, None
+                return doc
         except (OSError, ValueError):
             pass
-    if not compute:
-        return None, f"{path.name} is missing"
-    try:
-        return calibrate_run(run_dir, checkpoint), None
-    except (JudgemindError, OSError) as e:
-        return None, f"no calibration: {path.name} is missing and could not be computed ({str(e)[:200]})"
+    return None
 
 
 def interval_of(value: float, cal: dict | None, key: str, lo: float = 0.0, hi: float | None = None,

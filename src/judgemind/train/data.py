@@ -244,20 +244,58 @@ def load_split(cache: FeatureCache, records: list[Record], info: DataInfo, name:
             raise JudgemindError(f"{cache.manifest_path}: {key} features have dimension {cdims.get(key)}, the model "
                                  f"was built for {dims[key]}; use the features the run was trained on")
     feats = [_read_record(cache, r, dims) for r in records]
-    N, T = len(records), max(f["global"].shape[0] for f in feats)
+    targets = [record_targets(rec, f["frame_index"].astype(np.int64), info) for rec, f in zip(records, feats)]
+    out = stack_rows(feats, targets, dims)
+    for k in ("score", "dd"):
+        bad = ~torch.isfinite(out[k])
+        if bad.any():
+            rid = records[int(bad.nonzero()[0, 0])].id
+            raise JudgemindError(f"record {rid!r} of split {name!r}: target {k} is NaN/Inf; fix the annotations")
+    if torch.isinf(out["components"]).any():
+        raise JudgemindError(f"split {name!r}: a component target is infinite; fix the annotations")
+    return FeatureDataset(name, list(records), out)
+
+
+def video_targets(action_code: str, dd, cuts, fi: np.ndarray, info: DataInfo) -> dict[str, np.ndarray]:
+    """The targets of a video without annotations (``judgemind score``): what the model reads (action code, DD,
+    camera cuts) is filled in, the truth is unknown (NaN scores, no stages: bounds -1, stage -100, no
+    deductions)."""
+    vocab = {c: i for i, c in enumerate(info.action_codes or ())}
+    k = info.n_items
+    return {"stage": np.full(len(fi), -100, dtype=np.int64), "bounds": np.full(2, -1, dtype=np.int64),
+            "shot": shot_index(cuts, fi), "components": np.full(3, math.nan, dtype=np.float32),
+            "judges": np.full(max(info.n_judges, 1), math.nan, dtype=np.float32),
+            "deductions": np.zeros(k, dtype=np.float32), "ded_points": np.zeros(k, dtype=np.float32),
+            "ded_steps": np.zeros((k, len(fi)), dtype=np.float32), "code": code_features(action_code),
+            "action": np.int64(vocab.get(action_code, -1)), "dd": np.float32(float(dd)),
+            "score": np.float32(math.nan)}
+
+
+def video_batch(feats: dict[str, np.ndarray], action_code: str, dd, cuts, info: DataInfo) -> dict[str, torch.Tensor]:
+    """The batch of one unannotated video (N = 1): its features (``global`` (T,Dg), ``foreground`` (T,Df),
+    ``frame_index`` (T,)) stacked exactly as a split's rows are (:func:`stack_rows`)."""
+    fi = feats["frame_index"].astype(np.int64)
+    dims = {"global": feats["global"].shape[1], "foreground": feats["foreground"].shape[1]}
+    return stack_rows([feats], [video_targets(action_code, dd, cuts, fi, info)], dims)
+
+
+def stack_rows(feats: list[dict], targets: list[dict], dims: dict[str, int]) -> dict[str, torch.Tensor]:
+    """Stack per-video features and targets into the batch layout (first dimension N, time padded to the longest
+    video with ``mask`` False; see the module docstring)."""
+    N, T = len(feats), max(f["global"].shape[0] for f in feats)
     out = {"global": torch.zeros(N, T, dims["global"]), "foreground": torch.zeros(N, T, dims["foreground"]),
            "mask": torch.zeros(N, T, dtype=torch.bool), "shot": torch.zeros(N, T, dtype=torch.long),
            "stage": torch.full((N, T), -100, dtype=torch.long), "frame_index": torch.full((N, T), -1,
                                                                                          dtype=torch.long)}
     rows: dict[str, list] = {}
-    for i, (rec, f) in enumerate(zip(records, feats)):
+    for i, (f, tg) in enumerate(zip(feats, targets)):
+        tg = dict(tg)
         t = f["global"].shape[0]
         fi = f["frame_index"].astype(np.int64)
         out["global"][i, :t] = torch.from_numpy(f["global"])
         out["foreground"][i, :t] = torch.from_numpy(f["foreground"])
         out["mask"][i, :t] = True
         out["frame_index"][i, :t] = torch.from_numpy(fi)
-        tg = record_targets(rec, fi, info)
         out["stage"][i, :t] = torch.from_numpy(tg.pop("stage"))
         out["shot"][i, :t] = torch.from_numpy(tg.pop("shot"))
         steps_k = tg.pop("ded_steps")
@@ -269,14 +307,7 @@ def load_split(cache: FeatureCache, records: list[Record], info: DataInfo, name:
     for k, v in rows.items():
         out[k] = torch.as_tensor(np.stack(v))
     out["index"] = torch.arange(N, dtype=torch.long)
-    for k in ("score", "dd"):
-        bad = ~torch.isfinite(out[k])
-        if bad.any():
-            rid = records[int(bad.nonzero()[0, 0])].id
-            raise JudgemindError(f"record {rid!r} of split {name!r}: target {k} is NaN/Inf; fix the annotations")
-    if torch.isinf(out["components"]).any():
-        raise JudgemindError(f"split {name!r}: a component target is infinite; fix the annotations")
-    return FeatureDataset(name, list(records), out)
+    return out
 
 
 def build_data_info(scoring: str, dims: dict[str, int], train: list[Record],

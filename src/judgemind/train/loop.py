@@ -1,4 +1,8 @@
-"""The training loop: ``build_*``, ``train_one_epoch``, ``evaluate``, ``fit``.
+"""The training loop: ``build_*``, ``train_one_epoch``, ``evaluate``, ``fit_model``, ``fit``.
+
+:func:`fit_model` is the one loop every trainer uses: ``judgemind train`` (:func:`fit`, which adds the run folder,
+checkpoints, DDP and the calibration) and ``judgemind bench`` (``judgemind.bench.run``, which evaluates after every
+epoch and keeps no run folder) differ only in the epoch callback they pass.
 
 The loop knows nothing about a model's internals: it calls ``model(batch)`` and ``model.loss(out, batch)`` (and the
 optional hooks ``set_epoch`` / ``attach_train_set``, see ``judgemind.models.base``).
@@ -19,19 +23,20 @@ import math
 import os
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import torch
 
-from judgemind.errors import JudgemindError
+from judgemind.errors import CheckpointError, JudgemindError
 from judgemind.models.base import DataInfo, create_model
 from judgemind.train import dist as D
+from judgemind.train import runs
+from judgemind.train.checkpoint import load_checkpoint, load_model_state
 from judgemind.train.config import TrainConfig
 from judgemind.train.data import FeatureDataset
-from judgemind.train.predict import collect_outputs, compute_metrics
-
-# Keys that may change between a run and its --resume (they do not change the numbers).
-RESUME_MAY_DIFFER = ("run.out", "run.device", "run.threads", "run.eval_batch_size")
+from judgemind.train.predict import collect_outputs, compute_metrics, headline
 
 
 # -- builders ------------------------------------------------------------------------------------------------------
@@ -48,6 +53,36 @@ def build_model(cfg: TrainConfig, info: DataInfo) -> tuple[torch.nn.Module, dict
         model, mcfg = create_model(cfg.model_name, cfg.model, info)
     resolved = dataclasses.asdict(mcfg) if dataclasses.is_dataclass(mcfg) else dict(mcfg or {})
     return model, resolved
+
+
+def load_run_model(run_dir, checkpoint: str = "best", device: str = "cpu"):
+    """``(model in eval mode, TrainConfig, DataInfo, checkpoint dict)`` of ``RUN/<checkpoint>.pt``: the model is
+    built from the stored config and data description, then given the stored weights (``judgemind.infer.load_run``
+    adds the feature manifest, the training split of exemplar models and the calibration)."""
+    if checkpoint not in ("best", "last"):
+        raise JudgemindError(f"--checkpoint must be best or last, got {checkpoint!r}")
+    path = Path(run_dir) / f"{checkpoint}.pt"
+    if not Path(run_dir).is_dir():
+        raise JudgemindError(f"run folder {run_dir} does not exist")
+    ck = load_checkpoint(path)
+    try:
+        cfg = TrainConfig.from_dict(ck["config"], where=f"{path} config")
+        info = DataInfo.from_dict(ck["data_info"])
+    except CheckpointError:
+        raise
+    except JudgemindError as e:
+        raise CheckpointError(f"{path}: the stored config or data description is not valid ({e})") from None
+    try:
+        model, _ = build_model(cfg, info)
+    except JudgemindError as e:
+        raise CheckpointError(f"{path}: the model cannot be built from the stored config ({e})") from None
+    except (RuntimeError, ValueError, TypeError, IndexError, KeyError) as e:  # torch layers refusing stored sizes
+        raise CheckpointError(f"{path}: the model cannot be built from the stored config and data description "
+                              f"({type(e).__name__}: {str(e)[:160]}); the file is damaged or from another "
+                              f"version") from None
+    load_model_state(model, ck, path)
+    model.to(device).eval()
+    return model, cfg, info, ck
 
 
 def build_optimizer(cfg: TrainConfig, model: torch.nn.Module) -> torch.optim.Optimizer:
@@ -147,16 +182,54 @@ def evaluate(model, ds: FeatureDataset, info: DataInfo, cfg: TrainConfig, device
 
 # -- fit -----------------------------------------------------------------------------------------------------------
 
+@dataclass
+class EpochEnd:
+    """What the epoch callback of :func:`fit_model` gets after each epoch. ``epoch`` is 0-based; ``t0`` the
+    ``time.time()`` at the epoch's start; ``train_s`` the seconds of ``train_one_epoch``; ``setup_s`` the seconds
+    ``attach_train_set`` took (a closed-form model's fit)."""
+
+    epoch: int
+    model: torch.nn.Module
+    opt: torch.optim.Optimizer
+    sched: object
+    train_parts: dict
+    t0: float
+    train_s: float
+    setup_s: float
+
+
+def fit_model(cfg: TrainConfig, data, ctx: D.DistContext, on_epoch: Callable[[EpochEnd], None], *,
+              begin: Callable[[torch.nn.Module, torch.optim.Optimizer, object], int] | None = None) -> torch.nn.Module:
+    """Train the model of ``cfg`` on ``data`` (``.info``, ``.train``: a PreparedData or the bench's shared data):
+    build it (seeded by ``optim.seed``; ``cfg.model`` becomes the resolved model config), hand it the training
+    split when it needs one, AdamW + schedule, then for every epoch ``train_one_epoch`` and ``on_epoch(EpochEnd)``.
+    ``begin(model, opt, sched) -> first epoch`` runs once before the first epoch (``judgemind train`` restores a
+    resumed run there). Returns the model after the last epoch."""
+    model, cfg.model = build_model(cfg, data.info)
+    model.to(ctx.device)
+    setup = time.perf_counter()
+    if getattr(model, "needs_train_set", False):
+        model.attach_train_set(to_device(data.train.tensors, ctx.device))
+    setup = time.perf_counter() - setup
+    opt = build_optimizer(cfg, model)
+    sched = build_scheduler(cfg, opt, len(data.train))
+    first = begin(model, opt, sched) if begin is not None else 0
+    for epoch in range(first, cfg.optim.epochs):
+        t0, p0 = time.time(), time.perf_counter()
+        parts = train_one_epoch(model, opt, sched, data.train, cfg, epoch, ctx)
+        on_epoch(EpochEnd(epoch, model, opt, sched, parts, t0, time.perf_counter() - p0, setup))
+    return model
+
+
 def _say(ctx: D.DistContext, msg: str) -> None:
     if ctx.is_main:
         print(msg, file=sys.stderr, flush=True)
 
 
 def fit(cfg: TrainConfig, resume: bool = False, argv: list[str] | None = None) -> Path:
-    """Train ``cfg`` into its run folder (see ``judgemind.train.runs``); returns the folder. Under torchrun every
-    process calls this; rank 0 evaluates and writes."""
-    from judgemind.train import runs
-
+    """``judgemind train``: :func:`fit_model` into the run folder of ``cfg`` (see ``judgemind.train.runs``): after
+    every epoch validate, log and checkpoint; at the end calibrate ``best.pt``. Returns the folder. Under torchrun
+    every process calls this; rank 0 evaluates and writes."""
     ctx = D.init_distributed(cfg.run.device)
     guard = None
     try:
@@ -170,25 +243,30 @@ def fit(cfg: TrainConfig, resume: bool = False, argv: list[str] | None = None) -
         if ctx.is_main:
             guard = runs.RunGuard(run_dir).acquire()  # refuses a folder another process is training into
         data = runs.prepare(cfg)
-        model, cfg.model = build_model(cfg, data.info)
-        model.to(ctx.device)
-        if getattr(model, "needs_train_set", False):
-            model.attach_train_set(to_device(data.train.tensors, ctx.device))
-        opt = build_optimizer(cfg, model)
-        sched = build_scheduler(cfg, opt, len(data.train))
-        state = runs.start(run_dir, cfg, model, opt, sched, data.info, resume, ctx, argv)
-        if state.epoch == 0:
-            D.broadcast_parameters(model, ctx)
-        _say(ctx, f"training {cfg.model_name} on {len(data.train)} videos ({ctx.world} process(es), "
-                  f"{ctx.device}) -> {run_dir}")
-        for epoch in range(state.epoch, cfg.optim.epochs):
-            t0 = time.time()
-            train_parts = train_one_epoch(model, opt, sched, data.train, cfg, epoch, ctx)
+        state = runs.RunState()
+
+        def begin(model, opt, sched) -> int:
+            nonlocal state
+            state = runs.start(run_dir, cfg, model, opt, sched, data.info, resume, ctx, argv)
+            if state.epoch == 0:
+                D.broadcast_parameters(model, ctx)
+            _say(ctx, f"training {cfg.model_name} on {len(data.train)} videos ({ctx.world} process(es), "
+                      f"{ctx.device}) -> {run_dir}")
+            return state.epoch
+
+        def on_epoch(e: EpochEnd) -> None:
             if ctx.is_main:
-                runs.end_epoch(run_dir, cfg, model, opt, sched, data, state, epoch, train_parts, t0, ctx)
+                val = headline(evaluate(e.model, data.val, data.info, cfg, ctx.device))
+                test = None
+                if getattr(data, "test", None) is not None:
+                    test = headline(evaluate(e.model, data.test, data.info, cfg, ctx.device))
+                runs.end_epoch(run_dir, cfg, e.model, e.opt, e.sched, data, state, e.epoch, e.train_parts, e.t0,
+                               val, test)
             D.barrier(ctx)
+
+        fit_model(cfg, data, ctx, on_epoch, begin=begin)
         if ctx.is_main:
-            runs.finish(run_dir, state, cfg)
+            runs.finish(run_dir, state, cfg, _calibrate_best(run_dir, cfg))
         return run_dir
     except BaseException:
         if guard is not None:
@@ -198,3 +276,21 @@ def fit(cfg: TrainConfig, resume: bool = False, argv: list[str] | None = None) -
         if guard is not None:
             guard.release()
         D.shutdown(ctx)
+
+
+def _calibrate_best(run_dir: Path, cfg: TrainConfig) -> dict:
+    """90 % intervals and the in-distribution reference of best.pt, from the validation split (see
+    judgemind.train.calibrate; `judgemind score` reads them), as summary.json entries. End-to-end runs have none."""
+    if cfg.run.end_to_end:
+        return {}
+    from judgemind.train.calibrate import build_calibration, write_calibration
+
+    device = str(D.resolve_device(cfg.run.device))
+    try:
+        model, rcfg, info, ck = load_run_model(run_dir, "best", device)
+        cal = write_calibration(run_dir, "best", build_calibration(model, rcfg, info, rcfg.data.dataset, device),
+                                ck)
+        return {"interval90_final_halfwidth_per_dd": cal["intervals"]["final_score"]["q"]}
+    except JudgemindError as e:  # a finished training is kept; `judgemind score` then says why no interval
+        print(f"note: no calibration for intervals: {e}", file=sys.stderr, flush=True)
+        return {"calibration_error": str(e)}

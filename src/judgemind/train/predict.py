@@ -1,26 +1,20 @@
-"""From model outputs to metrics and per-record predictions.
+"""From model outputs to metrics: what training validates with and evaluation, bench and calibration reuse.
 
 * :func:`collect_outputs` runs a model over a split (eval mode, no gradients) -> numpy arrays.
-* :func:`official_scores` composes the reported score with the rules engine: a consensus judge whose marks are the
-  predicted Air/Form/Landing rounded to the 0.1 grid, five such judges -> ``rules.score_aerials`` (J x DD,
-  truncated); legacy 7-judge data -> ``rules.score_aerials_legacy``; models without components -> the model score
-  truncated (aerials) or rounded half-up (diving) to 2 decimals.
-* :func:`compute_metrics` calls ``judgemind.evaluate`` (the only place metrics are computed).
-* :func:`prediction_records` builds the JSONL lines of ``judgemind evaluate`` / ``predict``.
+* :func:`official_scores` composes the reported score of every row with the one composer,
+  :func:`judgemind.rules.compose_official` (consensus judge on the 0.1 grid, J x DD truncated; legacy 7-judge and
+  diving formats; predicted contact never caps the landing mark).
+* :func:`compute_metrics` calls ``judgemind.evaluate`` (the only place metrics are computed); :func:`headline` is
+  its flat view (log.jsonl, the console, the bench's tables).
 """
 
 from __future__ import annotations
-
-from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 import torch
 
 from judgemind.models.base import DataInfo
-
-COMPONENTS = ("air", "form", "landing")
-STAGES = ("takeoff", "flight", "landing")
-_TOP = {"air": Decimal("2.0"), "form": Decimal("5.0"), "landing": Decimal("3.0")}
+from judgemind.rules import COMPONENTS
 
 
 @torch.no_grad()
@@ -48,30 +42,14 @@ def collect_outputs(model: torch.nn.Module, ds, batch_size: int, device: torch.d
     return {k: torch.cat(v).numpy() for k, v in parts.items()}
 
 
-def to_mark(value: float, component: str) -> Decimal:
-    """A predicted component on the judges' grid: clipped to its range, rounded half-up to 0.1."""
-    v = Decimal(repr(min(max(float(value), 0.0), float(_TOP[component]))))
-    return v.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-
-
-def official_score(raw: float, dd: Decimal, scoring: str, components=None) -> Decimal:
-    """The reported score of one video (see the module docstring)."""
-    from judgemind import rules
-
-    if components is not None and scoring == "aerials5" and np.isfinite(components).all():
-        judge = tuple(to_mark(v, c) for v, c in zip(components, COMPONENTS))
-        return rules.score_aerials([judge] * 5, dd).score
-    if components is not None and scoring == "aerials7" and np.isfinite(components).all():
-        af = min(to_mark(components[0], "air") + to_mark(components[1], "form"), Decimal("7.0"))
-        return rules.score_aerials_legacy([af] * 5, [to_mark(components[2], "landing")] * 2, dd).score
-    raw_d = Decimal(repr(max(float(raw), 0.0)))
-    return rules.round_half_up2(raw_d) if scoring == "diving" else rules.truncate2(raw_d)
-
-
 def official_scores(outputs: dict, records, info: DataInfo) -> np.ndarray:
+    """(N,) official score of every row (:func:`judgemind.rules.compose_official`) from ``outputs`` (score,
+    optional components) and each record's DD."""
+    from judgemind.rules import compose_official
+
     comps = outputs.get("components")
-    return np.array([float(official_score(outputs["score"][i], r.dd, info.scoring,
-                                          None if comps is None else comps[i]))
+    return np.array([float(compose_official(outputs["score"][i], r.dd, info.scoring,
+                                            None if comps is None else comps[i]).score)
                      for i, r in enumerate(records)])
 
 
@@ -110,62 +88,19 @@ def compute_metrics(outputs: dict, ds, info: DataInfo) -> dict:
     return m
 
 
-def headline(metrics: dict) -> dict[str, float]:
-    """The few numbers that go into log.jsonl and the console."""
+def headline(metrics: dict, detail: bool = False) -> dict[str, float]:
+    """The few numbers that go into log.jsonl and the console (fractions, as ``compute_metrics`` gives them).
+    ``detail`` adds each component's rho (``air_rho``, ...) and ``aiou@0.75`` (the bench's columns)."""
     h = {"rho": metrics["score"]["rho"], "rl2_x100": metrics["score"]["rl2_x100"], "l2": metrics["score"]["l2"],
          "final_rho": metrics["final"]["rho"], "final_rl2_x100": metrics["final"]["rl2_x100"]}
+    if detail:
+        for c in COMPONENTS:
+            if c in metrics.get("components", {}):
+                h[f"{c}_rho"] = metrics["components"][c]["rho"]
     if "segmentation" in metrics:
         h["aiou@0.5"] = metrics["segmentation"]["flight"]["aiou@0.5"]
+        if detail:
+            h["aiou@0.75"] = metrics["segmentation"]["flight"]["aiou@0.75"]
     if "deductions" in metrics:
         h["deduction_map"] = metrics["deductions"]["map"]
     return h
-
-
-def _r(x, nd=4):
-    return None if x is None or not np.isfinite(x) else round(float(x), nd)
-
-
-def prediction_records(outputs: dict, ds, info: DataInfo, split: str) -> list[dict]:
-    """One JSON-ready dict per record: predicted score (rules engine) and its parts, with the truth."""
-    from judgemind.rules import GRADE_BANDS
-
-    final = official_scores(outputs, ds.records, info)
-    t = ds.tensors
-    lines = []
-    for i, rec in enumerate(ds.records):
-        fi = t["frame_index"][i].tolist()
-        L = int(t["mask"][i].sum())
-        d: dict = {"id": rec.id, "split": split, "action_code": rec.action_code, "dd": float(rec.dd),
-                   "score": float(final[i]), "score_raw": _r(outputs["score"][i])}
-        if "components" in outputs:
-            d["components"] = {c: _r(outputs["components"][i, k]) for k, c in enumerate(COMPONENTS)}
-        bands = {}
-        for c in COMPONENTS:
-            probs = outputs.get(f"band_probs_{c}")
-            if probs is not None:
-                b = GRADE_BANDS[c][int(probs[i].argmax())]
-                bands[c] = {"band": b.label, "name": b.name, "prob": _r(probs[i].max()),
-                            "probs": [_r(p) for p in probs[i]]}
-        if bands:
-            d["bands"] = bands
-        if "bounds" in outputs:
-            b1, b2 = (int(x) for x in outputs["bounds"][i])
-            d["bounds"] = [b1, b2]
-            d["stage_steps"] = {"takeoff": [0, b1], "flight": [b1, b2], "landing": [b2, L]}
-            d["stage_start_frames"] = {"takeoff": fi[0], "flight": fi[b1], "landing": fi[b2]}
-        if "stage_scores" in outputs:
-            d["stage_scores"] = {s: _r(outputs["stage_scores"][i, k]) for k, s in enumerate(STAGES)}
-        if "gates" in outputs:
-            d["foreground_gate"] = {s: _r(outputs["gates"][i, k]) for k, s in enumerate(STAGES)}
-        if "deduction_probs" in outputs:
-            order = np.argsort(-outputs["deduction_probs"][i], kind="stable")
-            d["deductions"] = [{"item": info.item_ids[k], "prob": _r(outputs["deduction_probs"][i, k]),
-                                "evidence_step": int(outputs["deduction_step"][i, k]),
-                                "evidence_frame": fi[int(outputs["deduction_step"][i, k])]} for k in order]
-        comps = t["components"][i].tolist()
-        d["truth"] = {"score": float(rec.final_score), "bounds": t["bounds"][i].tolist(),
-                      "components": {c: (None if not np.isfinite(v) else round(v, 4))
-                                     for c, v in zip(COMPONENTS, comps)},
-                      "deductions": [x.item for x in rec.deductions]}
-        lines.append(d)
-    return lines

@@ -1,4 +1,4 @@
-"""Run folders: what ``judgemind train`` writes and ``evaluate`` / ``predict`` read.
+"""Run folders: what ``judgemind train`` writes (``judgemind.infer.run`` reads them back).
 
     RUN/config.yaml      the resolved config (every key; re-run with --config RUN/config.yaml)
     RUN/run.json         judgemind version, git revision, model, torch version, processes, command line, times
@@ -19,7 +19,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from judgemind import __version__
@@ -29,9 +28,12 @@ from judgemind.train import dist as D
 from judgemind.train.checkpoint import (check_payload, git_revision, load_checkpoint, load_model_state,
                                         rng_state, save_checkpoint, set_rng_state)
 from judgemind.train.config import TrainConfig, dump_yaml
+from judgemind.utils import clean_json
 from judgemind.utils.atomic import atomic_write_json, atomic_write_text
 
 LOG = "log.jsonl"
+# Keys that may change between a run and its --resume (they do not change the numbers).
+RESUME_MAY_DIFFER = ("run.out", "run.device", "run.threads", "run.eval_batch_size")
 
 
 @dataclass
@@ -40,19 +42,6 @@ class RunState:
     best_epoch: int = -1           # 0-based epoch of best.pt
     best_rho: float = -math.inf
     best_val: dict | None = None
-
-
-def clean_json(x):
-    """NaN/Inf -> None, numpy scalars -> Python, recursively (JSON has no NaN)."""
-    if isinstance(x, dict):
-        return {str(k): clean_json(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [clean_json(v) for v in x]
-    if hasattr(x, "item") and not isinstance(x, (str, bytes)):
-        x = x.item()
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
 
 
 def run_folder(cfg: TrainConfig) -> Path:
@@ -77,7 +66,7 @@ def prepare(cfg: TrainConfig):
     return data
 
 
-def _read_log(run_dir: Path) -> list[dict]:
+def read_log(run_dir: Path) -> list[dict]:
     p = run_dir / LOG
     if not p.is_file():
         return []
@@ -180,8 +169,6 @@ def start(run_dir: Path, cfg: TrainConfig, model, opt, sched, info: DataInfo, re
 
 
 def _resume(run_dir, cfg, model, opt, sched, info, ctx, argv) -> RunState:
-    from judgemind.train.loop import RESUME_MAY_DIFFER
-
     last = run_dir / "last.pt"
     ck = load_checkpoint(last, expect_model=cfg.model_name, expect_config=cfg.to_dict(), ignore=RESUME_MAY_DIFFER)
     if ck["data_info"] != info.to_dict():
@@ -199,7 +186,7 @@ def _resume(run_dir, cfg, model, opt, sched, info, ctx, argv) -> RunState:
                               f"start a new run folder") from None
     done = ck["epoch"] + 1
     if ctx.is_main:
-        kept = [line for line in _read_log(run_dir) if line.get("epoch", 0) <= done]
+        kept = [line for line in read_log(run_dir) if line.get("epoch", 0) <= done]
         atomic_write_text(run_dir / LOG, "".join(json.dumps(x) + "\n" for x in kept))
         prev = json.loads((run_dir / "run.json").read_text()) if (run_dir / "run.json").is_file() else {}
         resumed = prev.get("resumed", []) + [{"at_epoch": done, "time": time.strftime("%Y-%m-%dT%H:%M:%S")}]
@@ -211,18 +198,21 @@ def _resume(run_dir, cfg, model, opt, sched, info, ctx, argv) -> RunState:
     return RunState(done, b["epoch"], b["rho"] if b["rho"] is not None else -math.inf, ck.get("best_val"))
 
 
-def end_epoch(run_dir, cfg, model, opt, sched, data, state: RunState, epoch: int, train_parts: dict, t0: float,
-              ctx) -> None:
-    """Validate, log, and write best.pt / last.pt (rank 0)."""
-    from judgemind.train.loop import evaluate
-    from judgemind.train.predict import headline
+def is_better(rho: float, best_rho: float, best_epoch: int) -> bool:
+    """Checkpoint selection, the same for ``judgemind train`` and ``judgemind bench``: the first epoch, then any
+    epoch whose validation rho is strictly higher (an undefined rho counts as -inf)."""
+    return best_epoch < 0 or (rho if math.isfinite(rho) else -math.inf) > best_rho
 
-    val = headline(evaluate(model, data.val, data.info, cfg, ctx.device))
+
+def end_epoch(run_dir, cfg, model, opt, sched, data, state: RunState, epoch: int, train_parts: dict, t0: float,
+              val: dict, test: dict | None = None) -> None:
+    """Log the epoch and write best.pt / last.pt (rank 0). ``val`` / ``test``: the headline metrics of the epoch
+    (``judgemind.train.predict.headline``), computed by the loop."""
     rho = val["rho"] if math.isfinite(val["rho"]) else -math.inf
-    is_best = state.best_epoch < 0 or rho > state.best_rho
+    is_best = is_better(val["rho"], state.best_rho, state.best_epoch)
     line = {"epoch": epoch + 1, "train": train_parts, "val": val, "lr": sched.get_last_lr()[0], "best": is_best}
-    if getattr(data, "test", None) is not None:
-        line["test"] = headline(evaluate(model, data.test, data.info, cfg, ctx.device))
+    if test is not None:
+        line["test"] = test
     line["time_s"] = round(time.time() - t0, 3)
     _append_log(run_dir, line)
     if is_best:
@@ -244,149 +234,13 @@ def end_epoch(run_dir, cfg, model, opt, sched, data, state: RunState, epoch: int
           f"(best {f(state.best_rho)} @ {state.best_epoch + 1})  {line['time_s']:.1f}s", file=sys.stderr, flush=True)
 
 
-def finish(run_dir: Path, state: RunState, cfg: TrainConfig) -> None:
+def finish(run_dir: Path, state: RunState, cfg: TrainConfig, extra: dict | None = None) -> None:
+    """Write summary.json (best epoch and its validation metrics, plus ``extra``: the calibration's entries); an
+    end-to-end run also exports its backbone."""
     summary = {"best_epoch": state.best_epoch + 1, "best_val": state.best_val, "epochs": state.epoch}
     if cfg.run.end_to_end:
         from judgemind.train.e2e import export_backbone
 
         summary["backbone_weights"] = str(export_backbone(run_dir))
-    else:
-        # 90 % intervals and the in-distribution reference of best.pt, from the validation split (see
-        # judgemind.train.calibrate); `judgemind score` reads them
-        from judgemind.train.calibrate import calibrate_run
-
-        try:
-            cal = calibrate_run(run_dir, "best", str(D.resolve_device(cfg.run.device)))
-            summary["interval90_final_halfwidth_per_dd"] = cal["intervals"]["final_score"]["q"]
-        except JudgemindError as e:  # a finished training is kept; `judgemind score` then says why no interval
-            summary["calibration_error"] = str(e)
-            print(f"note: no calibration for intervals: {e}", file=sys.stderr, flush=True)
+    summary.update(extra or {})
     atomic_write_json(run_dir / "summary.json", clean_json(summary))
-
-
-# -- evaluate / predict from a run folder ---------------------------------------------------------------------------
-
-def load_run_model(run_dir: Path, checkpoint: str = "best", device: str = "cpu"):
-    """``(model in eval mode, TrainConfig, DataInfo, checkpoint dict)`` of ``RUN/<checkpoint>.pt``."""
-    if checkpoint not in ("best", "last"):
-        raise JudgemindError(f"--checkpoint must be best or last, got {checkpoint!r}")
-    path = Path(run_dir) / f"{checkpoint}.pt"
-    if not Path(run_dir).is_dir():
-        raise JudgemindError(f"run folder {run_dir} does not exist")
-    from judgemind.train.loop import build_model
-
-    ck = load_checkpoint(path)
-    try:
-        cfg = TrainConfig.from_dict(ck["config"], where=f"{path} config")
-        info = DataInfo.from_dict(ck["data_info"])
-    except CheckpointError:
-        raise
-    except JudgemindError as e:
-        raise CheckpointError(f"{path}: the stored config or data description is not valid ({e})") from None
-    try:
-        model, _ = build_model(cfg, info)
-    except JudgemindError as e:
-        raise CheckpointError(f"{path}: the model cannot be built from the stored config ({e})") from None
-    except (RuntimeError, ValueError, TypeError, IndexError, KeyError) as e:  # torch layers refusing stored sizes
-        raise CheckpointError(f"{path}: the model cannot be built from the stored config and data description "
-                              f"({type(e).__name__}: {str(e)[:160]}); the file is damaged or from another "
-                              f"version") from None
-    load_model_state(model, ck, path)
-    model.to(device).eval()
-    return model, cfg, info, ck
-
-
-def _run_split(model, cfg, info, dataset_path: str, split: str, device):
-    """(FeatureDataset of ``split``) of a dataset, with the run's features; attaches the train set if needed."""
-    from judgemind.data import load_dataset
-    from judgemind.train.data import load_split, open_features, split_records
-
-    if cfg.run.end_to_end:
-        from judgemind.train.e2e import load_e2e_split
-
-        return load_e2e_split(model, cfg, info, dataset_path, split)
-    dataset = load_dataset(Path(dataset_path))
-    cache = open_features(dataset, cfg.data.features)
-    ds = load_split(cache, split_records(dataset, split, "evaluated"), info, split)
-    if getattr(model, "needs_train_set", False):
-        train = load_split(cache, split_records(dataset, cfg.data.train_split, "train"), info, cfg.data.train_split)
-        model.attach_train_set({k: v.to(device) for k, v in train.tensors.items()})
-    return ds, dataset
-
-
-def _write_jsonl(path: Path, lines: list[dict]) -> None:
-    atomic_write_text(path, "".join(json.dumps(clean_json(x), ensure_ascii=False) + "\n" for x in lines))
-
-
-def evaluate_run(run_dir, split: str = "test", checkpoint: str = "best", out_dir=None,
-                 device: str = "cpu") -> dict:
-    """Metrics and predictions of a run's checkpoint on one split of its dataset; writes
-    ``OUT/metrics.json`` and ``OUT/predictions.jsonl`` (OUT defaults to ``RUN/eval/<split>-<checkpoint>``)."""
-    from judgemind.train.predict import collect_outputs, compute_metrics, prediction_records
-
-    run_dir = Path(run_dir)
-    model, cfg, info, ck = load_run_model(run_dir, checkpoint, device)
-    ds, dataset = _run_split(model, cfg, info, cfg.data.dataset, split, torch.device(device))
-    outputs = collect_outputs(model, ds, cfg.run.eval_batch_size, torch.device(device))
-    doc = {"run": str(run_dir), "model": cfg.model_name, "checkpoint": checkpoint, "epoch": ck["epoch"] + 1,
-           "dataset": cfg.data.dataset, "features": cfg.data.features, "split": split, "n": len(ds),
-           "synthetic": bool(dataset.meta.synthetic), "metrics": compute_metrics(outputs, ds, info),
-           "note": "score.rho is the model's continuous score (used for checkpoint selection on val); final.* is the "
-                   "reported score composed by the rules engine (consensus judge, J x DD truncated)"}
-    tests = [(x["test"]["rho"], x["epoch"]) for x in _read_log(run_dir) if x.get("test")]
-    if tests:
-        rho, ep = max(tests, key=lambda t: -math.inf if t[0] is None else t[0])
-        doc["best_epoch_on_test"] = {"rho": rho, "epoch": ep, "note": "the field's protocol (epoch chosen on the "
-                                     "test split); not a held-out estimate, reported for comparison only"}
-    if not cfg.run.end_to_end:
-        doc["intervals"] = _interval_metrics(run_dir, checkpoint, outputs, ds, info)
-    out = Path(out_dir) if out_dir else run_dir / "eval" / f"{split}-{checkpoint}"
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(out / "metrics.json", clean_json(doc))
-    _write_jsonl(out / "predictions.jsonl", prediction_records(outputs, ds, info, split))
-    doc["out"] = str(out)
-    return doc
-
-
-def _interval_metrics(run_dir, checkpoint, outputs, ds, info) -> dict:
-    """Empirical coverage and mean width on this split of the run's 90 % conformal intervals (calibrated on val,
-    computed and stored now if the run has none yet)."""
-    from judgemind.evaluate.conformal import coverage
-    from judgemind.train.calibrate import COMPONENT_TOP, COMPONENTS, load_calibration
-    from judgemind.train.predict import official_scores
-
-    cal, note = load_calibration(run_dir, checkpoint)
-    if cal is None:
-        return {"note": note}
-    iv = cal["intervals"]
-    true = ds.tensors["score"].numpy().astype(np.float64)
-    dd = np.array([float(r.dd) for r in ds.records])
-    out = {"calibrated_on": f"{cal['split']} ({cal['n']} videos)", "level": 1 - cal["alpha"],
-           "final_score": coverage(official_scores(outputs, ds.records, info), true, _q(iv["final_score"]) * dd,
-                                   lo=0.0, hi=30.0 * dd if info.scoring.startswith("aerials") else None)}
-    if "components" in outputs:
-        truth = ds.tensors["components"].numpy()
-        for k, c in enumerate(COMPONENTS):
-            if c in iv:
-                out[c] = coverage(outputs["components"][:, k], truth[:, k], _q(iv[c]), 0.0, COMPONENT_TOP[c])
-    return out
-
-
-def _q(entry: dict) -> float:
-    q = entry.get("q")
-    return math.inf if q is None else float(q)
-
-
-def predict_run(run_dir, dataset_path: str, split: str = "all", checkpoint: str = "best", out=None,
-                device: str = "cpu") -> Path:
-    """Predictions (JSONL, one line per record) of a run's checkpoint on any dataset with the run's features."""
-    from judgemind.train.predict import collect_outputs, prediction_records
-
-    run_dir = Path(run_dir)
-    model, cfg, info, _ = load_run_model(run_dir, checkpoint, device)
-    ds, dataset = _run_split(model, cfg, info, dataset_path, split, torch.device(device))
-    outputs = collect_outputs(model, ds, cfg.run.eval_batch_size, torch.device(device))
-    path = Path(out) if out else run_dir / "predict" / f"{Path(dataset_path).name}-{split}-{checkpoint}.jsonl"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _write_jsonl(path, prediction_records(outputs, ds, info, split))
-    return path

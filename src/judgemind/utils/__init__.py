@@ -1,4 +1,4 @@
-"""Small shared helpers (atomic writes, hashing)."""
+"""Small shared helpers (atomic writes, hashing, JSON-safe values)."""
 
 
 def display_text(text) -> str:
@@ -39,3 +39,18 @@ def not_a_file_reason(path) -> str | None:
     if not os.access(path, os.R_OK):
         return "is not readable (permission denied)"
     return None
+
+
+def clean_json(x):
+    """NaN/Inf -> None, numpy scalars -> Python, recursively (JSON has no NaN)."""
+    import math
+
+    if isinstance(x, dict):
+        return {str(k): clean_json(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [clean_json(v) for v in x]
+    if hasattr(x, "item") and not isinstance(x, (str, bytes)):
+        x = x.item()
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x

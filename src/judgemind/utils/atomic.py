@@ -60,7 +60,7 @@ def atomic_write_text(dest: str | os.PathLike, text: str) -> None:
 
 def atomic_write_json(dest: str | os.PathLike, obj: Any, indent: int | None = 2) -> None:
     """Write ``obj`` as strict JSON: NaN and Infinity are refused (``ValueError``), never written as bare tokens
-    that other JSON readers reject; callers clean such values first (``judgemind.train.runs.clean_json``)."""
+    that other JSON readers reject; callers clean such values first (``judgemind.utils.clean_json``)."""
     atomic_write_text(dest, json.dumps(obj, indent=indent, sort_keys=False, ensure_ascii=False, allow_nan=False)
                       + "\n")
 

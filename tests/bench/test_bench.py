@@ -13,12 +13,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[1] / "report"))
 from toy_data import make_toy_dataset  # noqa: E402
 
+from judgemind.bench import plan, run  # noqa: E402
 from judgemind.cli.main import main  # noqa: E402
 from judgemind.errors import JudgemindError  # noqa: E402
-from judgemind.report import bench  # noqa: E402
+from judgemind.report import bench as report_bench  # noqa: E402
 
 FAST = ["--epochs", "1", "--no-progress", "--threads", "1", "--set", "judgemind.text_encoder=hashing"]
 
@@ -42,7 +43,7 @@ def test_outputs_and_structure(bench_all):
     md = (out / "bench.md").read_text()
     doc = json.loads((out / "bench.json").read_text())
     labels = ["codeprior", "judgemind", "usdl", "musdl", "core", "tsa", "posestats", "mlp", "mean"] + [
-        f"judgemind -{k}" for k, _ in bench.ABLATIONS]
+        f"judgemind -{k}" for k, _ in plan.ABLATIONS]
     assert list(doc["rows"]) == labels
     assert doc["dataset"]["synthetic"] and "Synthetic data" in md
     for heading in ("checkpoint chosen on val (ours)", "best epoch on test (the field's protocol",
@@ -79,7 +80,7 @@ def test_outputs_and_structure(bench_all):
              and not (r["ours"]["rho"][0] is not None and r["ours"]["rho"][0] > floor)]   # undefined rho: below
     assert doc["findings"]["not_above_code_prior"] == below
     for lab in below:
-        assert f"{bench._pretty(lab)} †" in md
+        assert f"{report_bench._pretty(lab)} †" in md
     # CSV: one row per (protocol, label), mean/std columns
     table = list(csv.DictReader(io.StringIO((out / "bench.csv").read_text())))
     assert len(table) == 2 * len(labels)
@@ -101,7 +102,7 @@ def test_resume_skips_finished_runs(bench_all, toy, monkeypatch):
     def boom(*a, **k):
         raise AssertionError("a finished run was trained again")
 
-    monkeypatch.setattr(bench, "run_one", boom)
+    monkeypatch.setattr(run, "run_one", boom)
     assert main(["bench", "--data", str(toy), "--models", "all", "--seeds", "0,1", "--out", str(bench_all),
                  *FAST]) == 0
     assert (bench_all / "results" / "usdl" / "seed0.json").read_text() == before
@@ -124,24 +125,24 @@ def test_parallel_jobs_give_the_same_numbers(bench_all, toy, tmp_path):
 
 
 def test_plan_and_errors(toy):
-    specs = bench.plan_runs(bench.BenchConfig(data=str(toy), models=["usdl"], seeds=[0], ablations=True),
+    specs = plan.plan_runs(plan.BenchConfig(data=str(toy), models=["usdl"], seeds=[0], ablations=True),
                             "fineskiing")
     assert [s.label for s in specs][:2] == ["judgemind", "usdl"]
-    assert {s.ablation for s in specs} - {None} == {k for k, _ in bench.ABLATIONS}
-    assert bench.plan_runs(bench.BenchConfig(data=str(toy), models=["core,tsa"], seeds=[0]), "fineskiing")[0].label \
+    assert {s.ablation for s in specs} - {None} == {k for k, _ in plan.ABLATIONS}
+    assert plan.plan_runs(plan.BenchConfig(data=str(toy), models=["core,tsa"], seeds=[0]), "fineskiing")[0].label \
         == "core"
     with pytest.raises(JudgemindError, match="unknown model"):
-        bench.plan_runs(bench.BenchConfig(data=str(toy), models=["nope"]), "fineskiing")
+        plan.plan_runs(plan.BenchConfig(data=str(toy), models=["nope"]), "fineskiing")
     with pytest.raises(JudgemindError, match="no option bogus"):
-        bench.plan_runs(bench.BenchConfig(data=str(toy), models=["usdl"], sets=["usdl.bogus=1"]), "fineskiing")
+        plan.plan_runs(plan.BenchConfig(data=str(toy), models=["usdl"], sets=["usdl.bogus=1"]), "fineskiing")
     with pytest.raises(JudgemindError, match="not 'diving'"):
-        bench.load_bench_data(f"finediving:{toy}")
+        run.load_bench_data(f"finediving:{toy}")
 
 
 def test_best_on_test_protocol():
     hist = [{"epoch": 1, "test": {"rho": 0.5, "rl2_x100": 1.0}}, {"epoch": 2, "test": {"rho": 0.7, "rl2_x100": 2.0}},
             {"epoch": 3, "test": {"rho": float("nan"), "rl2_x100": float("nan")}}]
-    f = bench.best_on_test(hist)
+    f = run.best_on_test(hist)
     assert (f["rho"], f["rho_epoch"], f["rl2_x100"], f["rl2_epoch"]) == (0.7, 2, 1.0, 1)
 
 
@@ -230,24 +231,24 @@ def test_tune_chooses_on_val_records_and_resumes(toy, tmp_path, monkeypatch):
         assert res["config"]["hidden1"] == (128 if usdl["chosen"]["width"] == 0.5 else 256)
     assert doc["rows"]["usdl"]["settings"]["lr"] == usdl["chosen"]["lr"]
     # seed 0 of the chosen point is the tuning run itself (copied, not trained twice)
-    chosen = json.loads((out / "tune" / "usdl" / f"{bench._tag(usdl['chosen'])}.json").read_text())
+    chosen = json.loads((out / "tune" / "usdl" / f"{plan._tag(usdl['chosen'])}.json").read_text())
     assert json.loads((out / "results" / "usdl" / "seed0.json").read_text()) == chosen
     assert "## Tuning (seed 0, val split" in md and "settings (tuned on val)" in md and grid in md
     assert len(doc["files"]["tuning"]) == 6
     # resumable: nothing is trained again
-    monkeypatch.setattr(bench, "run_one", lambda *a, **k: (_ for _ in ()).throw(AssertionError("trained again")))
+    monkeypatch.setattr(run, "run_one", lambda *a, **k: (_ for _ in ()).throw(AssertionError("trained again")))
     assert main(args) == 0
 
 
 def test_tune_grid_parsing_and_errors(toy, capsys):
-    assert bench.parse_tune_grid(bench.DEFAULT_TUNE_GRID) == {"lr": [1e-3, 3e-4], "epochs": [12, 24],
+    assert plan.parse_tune_grid(plan.DEFAULT_TUNE_GRID) == {"lr": [1e-3, 3e-4], "epochs": [12, 24],
                                                               "width": [0.5, 1.0]}
-    assert len(bench.grid_points(bench.parse_tune_grid("lr=1e-3,3e-4;aug_noise=0,0.1"))) == 4
+    assert len(plan.grid_points(plan.parse_tune_grid("lr=1e-3,3e-4;aug_noise=0,0.1"))) == 4
     for grid, msg in (("", "the grid is empty"), (" ; ", "the grid is empty"), ("lr=", "has no values"),
                       ("depth=1,2", "unknown axis 'depth'"), ("width=0", "width factors"),
                       ("lr=1e-3;lr=3e-4", "given twice"), ("epochs=x", "optim.epochs")):
         with pytest.raises(JudgemindError, match=msg):
-            bench.parse_tune_grid(grid)
+            plan.parse_tune_grid(grid)
     # the CLI: exit 2 with one line, before any data is read
     assert main(["bench", "--data", str(toy / "missing"), "--models", "usdl", "--tune-grid", ""]) == 2
     err = capsys.readouterr().err.strip().splitlines()
@@ -255,11 +256,11 @@ def test_tune_grid_parsing_and_errors(toy, capsys):
 
 
 def test_width_scaling_keeps_multiples():
-    assert bench.scale_width("usdl", {}, 0.5) == {"hidden1": 128, "hidden2": 64}
-    assert bench.scale_width("judgemind", {"heads": 4}, 0.3)["d_model"] % 4 == 0
-    assert bench.scale_width("tsa", {}, 0.1)["dim"] == 8          # at least one multiple of its 8 heads
-    assert bench.scale_width("mean", {"x": 1}, 0.5) == {"x": 1}    # no width keys: unchanged
-    assert bench.scale_width("mlp", {"hidden": 100}, 1.0) == {"hidden": 100}
+    assert plan.scale_width("usdl", {}, 0.5) == {"hidden1": 128, "hidden2": 64}
+    assert plan.scale_width("judgemind", {"heads": 4}, 0.3)["d_model"] % 4 == 0
+    assert plan.scale_width("tsa", {}, 0.1)["dim"] == 8          # at least one multiple of its 8 heads
+    assert plan.scale_width("mean", {"x": 1}, 0.5) == {"x": 1}    # no width keys: unchanged
+    assert plan.scale_width("mlp", {"hidden": 100}, 1.0) == {"hidden": 100}
 
 
 def test_floor_and_fault_oracle_rows_from_stats_json(tmp_path):
@@ -285,5 +286,5 @@ def test_floor_and_fault_oracle_rows_from_stats_json(tmp_path):
     # a malformed file is a clear error before any training
     (root / "stats.json").write_text('{"code_prior": {"rho": "high"}}')
     with pytest.raises(JudgemindError, match="stats.json.*code_prior needs numbers"):
-        bench.run_bench(bench.BenchConfig(data=str(root), models=["usdl"], seeds=[0], out=str(tmp_path / "bad"),
+        run.run_bench(plan.BenchConfig(data=str(root), models=["usdl"], seeds=[0], out=str(tmp_path / "bad"),
                                           progress=False))

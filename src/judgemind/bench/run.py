@@ -1,0 +1,357 @@
+"""Running a bench: the data read once, every planned run trained through the one training loop, results stored
+one file per run (resumable), in one process or a pool.
+
+For every (model or ablation variant, seed) the features are trained on with ``judgemind.train.loop.fit_model``
+(the loop ``judgemind train`` uses) and an epoch callback that evaluates the val and test splits
+(``judgemind.train.predict.compute_metrics``, i.e. ``judgemind.evaluate``). The dataset and its feature cache are
+read **once** and shared by all runs. Each run's result is written atomically to
+``OUT/results/<label>/seed<k>.json`` as soon as it finishes and is skipped on a re-run when its settings (the
+fingerprint) are unchanged.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from judgemind.bench.plan import (CLOSED_FORM, DEFAULT_BATCH, DEFAULT_EPOCHS, DEFAULT_TUNE_GRID, NOT_TUNED,
+                                  BenchConfig, RunSpec, apply_tuning, choose_settings, parse_data_arg, parse_sets,
+                                  parse_tune_grid, plan_runs, plan_tuning, resolve_models, result_path)
+from judgemind.bench.summary import load_reference, summarize
+from judgemind.errors import JudgemindError
+from judgemind.utils import clean_json
+from judgemind.utils.atomic import atomic_write_json
+
+@dataclass
+class BenchData:
+    root: Path
+    dataset: Any
+    features: str
+    info: Any
+    train: Any
+    val: Any
+    test: Any
+    protocol: str
+
+
+def default_features(root: Path, protocol: str) -> str:
+    from judgemind.features.cache import list_caches
+
+    if protocol == "finediving":
+        return "i3d"
+    caches = list_caches(root)
+    if len(caches) == 1:
+        return caches[0]
+    what = f"several feature caches ({', '.join(caches)})" if caches else "no feature caches"
+    hint = "" if caches else f" after `judgemind extract {root} --extractor ...`"
+    raise JudgemindError(f"bench: {root} has {what}; pass --features NAME{hint}")
+
+
+def load_bench_data(data: str, features: str = "", limit: int = 0) -> BenchData:
+    """The dataset, its DataInfo and the train/val/test splits as tensors, read once with the trainer's own data
+    functions (``judgemind.train.runs.prepare`` / ``judgemind.train.data``: same checks and targets as
+    ``judgemind train``). ``limit`` keeps the first N videos of each split and reads only those."""
+    from judgemind.data import load_dataset
+    from judgemind.train.config import DataConfig, RunConfig, TrainConfig
+
+    protocol, root = parse_data_arg(data)
+    dataset = load_dataset(root)
+    if protocol == "finediving" and dataset.meta.scoring != "diving":
+        raise JudgemindError(f"bench --data finediving:{root}: the dataset's scoring is {dataset.meta.scoring!r}, "
+                             f"not 'diving'; convert FineDiving with `judgemind data convert finediving ...`")
+    features = features or default_features(root, protocol)
+    if limit and limit > 0:
+        splits = _load_limited(dataset, features, limit)
+    else:
+        from judgemind.train.runs import prepare
+
+        prepared = prepare(TrainConfig(data=DataConfig(dataset=str(root), features=features),
+                                       run=RunConfig(log_test=True)))
+        splits = (prepared.info, prepared.train, prepared.val, prepared.test)
+    info, train, val, test = splits
+    return BenchData(root, dataset, features, info, train, val, test, protocol)
+
+
+def _load_limited(dataset, features: str, limit: int):
+    """(DataInfo, train, val, test) from the first ``limit`` records of each split (DataInfo from those too)."""
+    from judgemind.train.data import build_data_info, load_split, open_features, split_records
+
+    cache = open_features(dataset, features)
+    recs = {role: split_records(dataset, role, role)[:limit] for role in ("train", "val", "test")}
+    info = build_data_info(dataset.meta.scoring, cache.dims, recs["train"], list(dataset.records))
+    train = load_split(cache, recs["train"], info, "train")
+    info = dataclasses.replace(info, steps=int(train.tensors["mask"].shape[1]))
+    return info, train, load_split(cache, recs["val"], info, "val"), load_split(cache, recs["test"], info, "test")
+
+
+
+
+
+def flat_metrics(m: dict) -> dict[str, float]:
+    """The bench's flat view of ``compute_metrics`` output: ``judgemind.train.predict.headline`` with every
+    component's rho and AIoU@0.75, AIoU and mAP x100 (as papers print them)."""
+    from judgemind.train.predict import headline
+
+    h = headline(m, detail=True)
+    return {k: float(100.0 * v if k.startswith("aiou") or k == "deduction_map" else v) for k, v in h.items()}
+
+
+def interval_metrics(val_out: dict, val, test_out: dict, test, info) -> dict[str, float]:
+    """Empirical test coverage (%) and mean width (points) of 90 % split-conformal intervals of the reported final
+    score, calibrated on val (as ``judgemind train`` stores them with a run, absolute error per unit of DD; see
+    judgemind.train.calibrate)."""
+    from judgemind.evaluate.conformal import calibrate_abs, coverage
+    from judgemind.train.predict import official_scores
+
+    vdd = np.array([float(r.dd) for r in val.records])
+    tdd = np.array([float(r.dd) for r in test.records])
+    cal = calibrate_abs(official_scores(val_out, val.records, info) / vdd,
+                        val.tensors["score"].double().numpy() / vdd, 0.1)
+    c = coverage(official_scores(test_out, test.records, info), test.tensors["score"].double().numpy(),
+                 cal["q"] * tdd, lo=0.0, hi=30.0 * tdd if info.scoring.startswith("aerials") else None)
+    return {"cov90": 100.0 * c["coverage"], "width90": c["width"]}
+
+
+def _finite(x) -> float:
+    return x if x is not None and math.isfinite(x) else -math.inf
+
+
+def fingerprint(spec: RunSpec, data: BenchData, cfg: BenchConfig, optim: dict) -> dict:
+    return {"dataset": str(Path(data.root).resolve()), "features": data.features, "protocol": data.protocol,
+            "limit": int(cfg.limit), "model": spec.model, "overrides": {k: str(v) for k, v in spec.overrides.items()},
+            "seed": spec.seed, "optim": {k: str(v) for k, v in {**optim, **spec.optim}.items()}}
+
+
+def train_config(spec: RunSpec, data: BenchData, cfg: BenchConfig, optim_sets: dict):
+    from judgemind.train.config import DataConfig, OptimConfig, RunConfig, TrainConfig
+    from judgemind.models.base import build_config, check_model_overrides
+
+    optim = build_config(OptimConfig, {"epochs": cfg.epochs or DEFAULT_EPOCHS,
+                                       "batch_size": cfg.batch_size or DEFAULT_BATCH, **optim_sets,
+                                       **spec.optim, "seed": spec.seed}, where="optim")
+    return TrainConfig(data=DataConfig(dataset=str(data.root), features=data.features), model_name=spec.model,
+                       model=check_model_overrides(spec.model, spec.overrides), optim=optim,
+                       run=RunConfig(device=cfg.device))
+
+
+def run_one(spec: RunSpec, data: BenchData, cfg: BenchConfig, optim_sets: dict, bar=None) -> dict:
+    """Train one (model, seed) on the shared data with the one training loop (``judgemind.train.loop.fit_model``);
+    its epoch callback evaluates val and test and keeps the epoch with the best validation rho
+    (``judgemind.train.runs.is_better``, the rule ``judgemind train`` picks best.pt by)."""
+    from judgemind.train import dist as D
+    from judgemind.train.loop import fit_model
+    from judgemind.train.predict import collect_outputs, compute_metrics
+    from judgemind.train.runs import is_better
+
+    tcfg = train_config(spec, data, cfg, optim_sets)
+    device = D.resolve_device(cfg.device)
+    history: list[dict] = []
+    best: dict = {"epoch": -1, "val_rho": -math.inf}
+    run: dict = {"train_time": 0.0, "params": 0}
+    bs = tcfg.run.eval_batch_size
+
+    def on_epoch(e) -> None:
+        if e.epoch == 0:
+            run["params"] = sum(p.numel() for p in e.model.parameters() if p.requires_grad)
+            # a closed-form model's fit (attaching the training split) counts as training time
+            run["train_time"] = e.setup_s if getattr(e.model, "closed_form", False) else 0.0
+        run["train_time"] += e.train_s
+        val_out = collect_outputs(e.model, data.val, bs, device)
+        val = flat_metrics(compute_metrics(val_out, data.val, data.info))
+        test_out = collect_outputs(e.model, data.test, bs, device)
+        test = flat_metrics(compute_metrics(test_out, data.test, data.info))
+        test.update(interval_metrics(val_out, data.val, test_out, data.test, data.info))
+        history.append({"epoch": e.epoch + 1, "loss": e.train_parts.get("loss"), "val": val, "test": test})
+        if is_better(val["rho"], best["val_rho"], best["epoch"]):
+            best.update(epoch=e.epoch, val_rho=_finite(val["rho"]), val=val, test=test,
+                        pred=test_out["score"].astype(float).tolist())
+        if bar is not None:
+            bar.set_postfix_str(f"{spec.label} s{spec.seed} ep {e.epoch + 1}/{tcfg.optim.epochs} "
+                                f"val rho {val['rho']:.3f}", refresh=True)
+
+    model = fit_model(tcfg, data, D.DistContext(device=device), on_epoch)
+    return {
+        "label": spec.label, "model": spec.model, "seed": spec.seed, "ablation": spec.ablation,
+        "config": tcfg.model, "optim": dataclasses.asdict(tcfg.optim), "params": int(run["params"]),
+        "train_time_s": round(run["train_time"], 3), "epochs": tcfg.optim.epochs,
+        "fit": model.fit_summary() if hasattr(model, "fit_summary") else None,
+        "ours": {"epoch": best["epoch"] + 1, "val": best["val"], "test": best["test"]},
+        "best_epoch_on_test": best_on_test(history),
+        "test_predictions": {"ids": [r.id for r in data.test.records],
+                             "true": data.test.tensors["score"].double().tolist(), "pred": best["pred"]},
+        "history": history,
+    }
+
+
+def best_on_test(history: list[dict]) -> dict:
+    """The field's numbers: the best test rho and the lowest test R-l2 over epochs (each with its epoch)."""
+    rho = max(history, key=lambda h: _finite(h["test"]["rho"]))
+    rl2 = min(history, key=lambda h: h["test"]["rl2_x100"] if math.isfinite(h["test"]["rl2_x100"]) else math.inf)
+    out = {"rho": rho["test"]["rho"], "rho_epoch": rho["epoch"], "rl2_x100": rl2["test"]["rl2_x100"],
+           "rl2_epoch": rl2["epoch"]}
+    for k in ("aiou@0.5", "aiou@0.75"):
+        if k in rho["test"]:
+            out[k] = rho["test"][k]
+    return out
+
+
+
+
+
+def _load_result(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None  # unreadable (should not happen with atomic writes): run again
+
+
+def default_out(data: BenchData) -> Path:
+    return Path("bench") / f"{Path(data.root).resolve().name}-{data.features}"
+
+
+def run_bench(cfg: BenchConfig) -> tuple[dict, list[dict]]:
+    """Run (or resume) the whole bench; returns ``(summary document, run results)``: ``doc`` is what bench.json
+    holds (``doc["out"]`` the output folder), rendered by ``judgemind.report.bench.write_outputs(out, doc,
+    results)``. Each run's result is already stored under ``OUT/results`` (the unit of resumption)."""
+    protocol, _ = parse_data_arg(cfg.data)
+    specs = plan_runs(cfg, protocol)               # config errors before any data is read
+    names, _ = resolve_models(cfg.models)
+    optim_sets, _ = parse_sets(cfg.sets, names)
+    grid_text = DEFAULT_TUNE_GRID if cfg.tune_grid is None else cfg.tune_grid
+    tune_plan = plan_tuning(specs, parse_tune_grid(grid_text)) if cfg.tune else []
+    _set_threads(cfg.threads)
+    data = load_bench_data(cfg.data, cfg.features, cfg.limit)
+    reference = load_reference(data, cfg.limit)     # a malformed stats.json fails before any training
+    out = Path(cfg.out) if cfg.out else default_out(data)
+    out.mkdir(parents=True, exist_ok=True)
+    t_start = time.time()
+    tuning, tune_results = None, []
+    if cfg.tune:
+        tune_results = _execute([s for s, _ in tune_plan], data, cfg, optim_sets, out, "bench tuning (seed 0, val)")
+        chosen = choose_settings(tune_plan, tune_results)
+        specs = apply_tuning(specs, chosen)
+        tuning = {"grid": parse_tune_grid(grid_text), "grid_text": grid_text, "split": "val", "seed": 0,
+                  "criterion": "best validation rho at the run's checkpoint epoch (ties: lower val R-l2)",
+                  "models": chosen, "ablations": "take the full JudgeMind's choice",
+                  "not_tuned": {m: NOT_TUNED[m] for m in CLOSED_FORM if any(s.model == m for s in specs)}}
+    results = _execute(specs, data, cfg, optim_sets, out, "bench runs", tune_results if cfg.tune else ())
+    doc = summarize(results, specs, data, cfg, time.time() - t_start, tuning, reference)
+    doc["out"] = str(out)
+    return doc, results
+
+
+def _execute(specs: list[RunSpec], data: BenchData, cfg: BenchConfig, optim_sets: dict, out: Path,
+             desc: str, pool: Sequence[dict] = ()) -> list[dict]:
+    """Train every spec whose stored result is missing or stale (fingerprint), reuse the others; results in
+    ``specs`` order. A result in ``pool`` (the tuning runs) with a spec's fingerprint is that run already done
+    (the chosen point on seed 0): it is copied, not trained again."""
+    done: dict[int, dict] = {}
+    todo: list[tuple[int, RunSpec, dict]] = []
+    by_fp = {json.dumps(r.get("fingerprint"), sort_keys=True): r for r in pool}
+    for i, spec in enumerate(specs):
+        fp = fingerprint(spec, data, cfg, {"epochs": cfg.epochs or DEFAULT_EPOCHS,
+                                           "batch_size": cfg.batch_size or DEFAULT_BATCH, **optim_sets})
+        path = result_path(out, spec)
+        old = _load_result(path) if path.is_file() else None
+        same = by_fp.get(json.dumps(fp, sort_keys=True))
+        if old is not None and old.get("fingerprint") == fp:
+            done[i] = old
+        elif same is not None and same["label"] == spec.label and same["seed"] == spec.seed:
+            atomic_write_json(path, same)
+            done[i] = same
+        else:
+            todo.append((i, spec, fp))
+    bar = _progress(len(specs), cfg.progress, desc)
+    if bar is not None and done:
+        bar.update(len(done))
+    jobs = min(resolve_jobs(cfg), len(todo)) if todo else 1
+    if jobs <= 1:
+        for i, spec, fp in todo:
+            done[i] = _run_and_store(spec, fp, data, cfg, optim_sets, out, bar)
+            if bar is not None:
+                bar.update(1)
+    else:
+        done.update(_run_parallel(todo, cfg, optim_sets, out, jobs, bar))
+    if bar is not None:
+        bar.close()
+    return [done[i] for i in range(len(specs))]
+
+
+def resolve_jobs(cfg: BenchConfig) -> int:
+    import os
+
+    if cfg.jobs > 0:
+        return cfg.jobs
+    if cfg.device not in ("cpu",):
+        return 1
+    return 2 if (os.cpu_count() or 1) >= 2 else 1
+
+
+def _set_threads(threads: int) -> None:
+    if threads > 0:
+        import torch
+
+        torch.set_num_threads(threads)
+
+
+def _run_and_store(spec: RunSpec, fp: dict, data: BenchData, cfg: BenchConfig, optim_sets: dict, out: Path,
+                   bar=None) -> dict:
+    """Train one run and write its result file atomically (the unit of resumption)."""
+    res = clean_json(run_one(spec, data, cfg, optim_sets, bar))
+    res["fingerprint"] = fp
+    atomic_write_json(result_path(out, spec), res)
+    return res
+
+
+# Worker processes (``--jobs``): each reads the data once, then trains the runs it is handed.
+_WORKER: dict = {}
+
+
+def _worker_init(cfg: BenchConfig) -> None:
+    _set_threads(cfg.threads)
+    _WORKER["data"] = load_bench_data(cfg.data, cfg.features, cfg.limit)
+    _WORKER["cfg"] = cfg
+
+
+def _worker_run(spec: RunSpec, fp: dict, optim_sets: dict, out: str) -> str:
+    _run_and_store(spec, fp, _WORKER["data"], _WORKER["cfg"], optim_sets, Path(out))
+    return str(result_path(Path(out), spec))
+
+
+def _run_parallel(todo, cfg: BenchConfig, optim_sets: dict, out: Path, jobs: int, bar) -> dict[int, dict]:
+    """Run ``todo`` in ``jobs`` spawned processes; results are read back from their files."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    results: dict[int, dict] = {}
+    worker_cfg = dataclasses.replace(cfg, progress=False)
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn"), initializer=_worker_init,
+                             initargs=(worker_cfg,)) as pool:
+        futures = {pool.submit(_worker_run, spec, fp, optim_sets, str(out)): (i, spec) for i, spec, fp in todo}
+        try:
+            for fut in as_completed(futures):
+                i, spec = futures[fut]
+                results[i] = json.loads(Path(fut.result()).read_text(encoding="utf-8"))
+                if bar is not None:
+                    bar.set_postfix_str(f"finished {spec.label} s{spec.seed}", refresh=False)
+                    bar.update(1)
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            raise
+    return results
+
+
+def _progress(total: int, on: bool, desc: str = "bench runs"):
+    if not on:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit="run", dynamic_ncols=True)

@@ -1,0 +1,144 @@
+"""Predicting a data set with a loaded run: ``judgemind evaluate`` (metrics + predictions of one split of the run's
+data set) and ``judgemind predict`` (predictions of any data set with the run's features).
+
+    run = load_run("runs/x", "best")
+    ev = evaluate_split(run, "test")             # Evaluation(doc, lines): metrics.json and predictions.jsonl
+    lines = predict_dataset(run, "data/other", "all")
+
+The documents are returned, not written: ``judgemind.report.predictions`` writes them. Official scores come from
+the one composer (``judgemind.rules.compose_official``) through ``judgemind.train.predict.official_scores``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from judgemind.data import STAGES
+from judgemind.infer.run import LoadedRun, load_split
+from judgemind.rules import COMPONENTS
+
+
+@dataclass
+class Evaluation:
+    """``doc``: what metrics.json holds (run, model, checkpoint, epoch, data set, split, n, synthetic, metrics,
+    intervals, best_epoch_on_test); ``lines``: one prediction per record (:func:`prediction_records`)."""
+
+    doc: dict
+    lines: list[dict]
+
+
+def evaluate_split(run: LoadedRun, split: str = "test") -> Evaluation:
+    """Metrics and predictions of a run's checkpoint on one split of its own data set."""
+    from judgemind.train.predict import collect_outputs, compute_metrics
+    from judgemind.train.runs import read_log
+
+    cfg = run.cfg
+    ds, dataset = load_split(run, cfg.data.dataset, split)
+    outputs = collect_outputs(run.model, ds, cfg.run.eval_batch_size, run.device)
+    doc = {"run": str(run.run_dir), "model": cfg.model_name, "checkpoint": run.checkpoint,
+           "epoch": run.ck["epoch"] + 1, "dataset": cfg.data.dataset, "features": cfg.data.features, "split": split,
+           "n": len(ds), "synthetic": bool(dataset.meta.synthetic),
+           "metrics": compute_metrics(outputs, ds, run.info),
+           "note": "score.rho is the model's continuous score (used for checkpoint selection on val); final.* is the "
+                   "reported score composed by the rules engine (consensus judge, J x DD truncated)"}
+    tests = [(x["test"]["rho"], x["epoch"]) for x in read_log(run.run_dir) if x.get("test")]
+    if tests:
+        rho, ep = max(tests, key=lambda t: -math.inf if t[0] is None else t[0])
+        doc["best_epoch_on_test"] = {"rho": rho, "epoch": ep, "note": "the field's protocol (epoch chosen on the "
+                                     "test split); not a held-out estimate, reported for comparison only"}
+    if not cfg.run.end_to_end:
+        doc["intervals"] = interval_metrics(run, outputs, ds)
+    return Evaluation(doc, prediction_records(outputs, ds, run.info, split))
+
+
+def predict_dataset(run: LoadedRun, dataset_path: str | os.PathLike, split: str = "all") -> list[dict]:
+    """Predictions (one dict per record) of a run's checkpoint on any data set with the run's features."""
+    from judgemind.train.predict import collect_outputs
+
+    ds, _ = load_split(run, dataset_path, split)
+    outputs = collect_outputs(run.model, ds, run.cfg.run.eval_batch_size, run.device)
+    return prediction_records(outputs, ds, run.info, split)
+
+
+def interval_metrics(run: LoadedRun, outputs: dict, ds) -> dict:
+    """Empirical coverage and mean width on this split of the run's 90 % conformal intervals (calibrated on val,
+    computed and stored now if the run has none yet)."""
+    from judgemind.evaluate.conformal import coverage
+    from judgemind.train.calibrate import COMPONENT_TOP
+    from judgemind.train.predict import official_scores
+
+    cal, note = run.calibration
+    if cal is None:
+        return {"note": note}
+    iv = cal["intervals"]
+    true = ds.tensors["score"].numpy().astype(np.float64)
+    dd = np.array([float(r.dd) for r in ds.records])
+    out = {"calibrated_on": f"{cal['split']} ({cal['n']} videos)", "level": 1 - cal["alpha"],
+           "final_score": coverage(official_scores(outputs, ds.records, run.info), true, _q(iv["final_score"]) * dd,
+                                   lo=0.0, hi=30.0 * dd if run.info.scoring.startswith("aerials") else None)}
+    if "components" in outputs:
+        truth = ds.tensors["components"].numpy()
+        for k, c in enumerate(COMPONENTS):
+            if c in iv:
+                out[c] = coverage(outputs["components"][:, k], truth[:, k], _q(iv[c]), 0.0, COMPONENT_TOP[c])
+    return out
+
+
+def _q(entry: dict) -> float:
+    q = entry.get("q")
+    return math.inf if q is None else float(q)
+
+
+def _r(x, nd=4):
+    return None if x is None or not np.isfinite(x) else round(float(x), nd)
+
+
+def prediction_records(outputs: dict, ds, info, split: str) -> list[dict]:
+    """One JSON-ready dict per record: predicted score (rules engine) and its parts, with the truth."""
+    from judgemind.rules import GRADE_BANDS
+    from judgemind.train.predict import official_scores
+
+    final = official_scores(outputs, ds.records, info)
+    t = ds.tensors
+    lines = []
+    for i, rec in enumerate(ds.records):
+        fi = t["frame_index"][i].tolist()
+        L = int(t["mask"][i].sum())
+        d: dict = {"id": rec.id, "split": split, "action_code": rec.action_code, "dd": float(rec.dd),
+                   "score": float(final[i]), "score_raw": _r(outputs["score"][i])}
+        if "components" in outputs:
+            d["components"] = {c: _r(outputs["components"][i, k]) for k, c in enumerate(COMPONENTS)}
+        bands = {}
+        for c in COMPONENTS:
+            probs = outputs.get(f"band_probs_{c}")
+            if probs is not None:
+                b = GRADE_BANDS[c][int(probs[i].argmax())]
+                bands[c] = {"band": b.label, "name": b.name, "prob": _r(probs[i].max()),
+                            "probs": [_r(p) for p in probs[i]]}
+        if bands:
+            d["bands"] = bands
+        if "bounds" in outputs:
+            b1, b2 = (int(x) for x in outputs["bounds"][i])
+            d["bounds"] = [b1, b2]
+            d["stage_steps"] = {"takeoff": [0, b1], "flight": [b1, b2], "landing": [b2, L]}
+            d["stage_start_frames"] = {"takeoff": fi[0], "flight": fi[b1], "landing": fi[b2]}
+        if "stage_scores" in outputs:
+            d["stage_scores"] = {s: _r(outputs["stage_scores"][i, k]) for k, s in enumerate(STAGES)}
+        if "gates" in outputs:
+            d["foreground_gate"] = {s: _r(outputs["gates"][i, k]) for k, s in enumerate(STAGES)}
+        if "deduction_probs" in outputs:
+            order = np.argsort(-outputs["deduction_probs"][i], kind="stable")
+            d["deductions"] = [{"item": info.item_ids[k], "prob": _r(outputs["deduction_probs"][i, k]),
+                                "evidence_step": int(outputs["deduction_step"][i, k]),
+                                "evidence_frame": fi[int(outputs["deduction_step"][i, k])]} for k in order]
+        comps = t["components"][i].tolist()
+        d["truth"] = {"score": float(rec.final_score), "bounds": t["bounds"][i].tolist(),
+                      "components": {c: (None if not np.isfinite(v) else round(v, 4))
+                                     for c, v in zip(COMPONENTS, comps)},
+                      "deductions": [x.item for x in rec.deductions]}
+        lines.append(d)
+    return lines

@@ -1,0 +1,384 @@
+"""Score one video end to end: decode -> locate -> features -> model -> rules (the one composer) -> a result.
+
+    run = load_run("runs/x/best.pt")
+    result, assets = score_video(run, "jump.mp4", action_code="bFdFF")
+    # judgemind.report.score_outputs.write_outputs(result, assets, "out/") writes result.json + sheet.html
+
+:func:`score_video` re-creates the feature extractor the checkpoint was trained on (from the feature-cache manifest
+stored with the run), so the model sees the same kind of tokens it was trained with. When the video belongs to a
+FineSkiing data set, the record's athlete boxes and camera cuts are used; otherwise the athlete is found by a
+locator (``locator``) and camera cuts by a frame-difference detector (:mod:`judgemind.infer.target`).
+
+The official score is :func:`judgemind.rules.compose_official` of the model's output, exactly as ``judgemind
+evaluate`` composes it: the same video gets the same official score from both commands. Predicted landing contact
+never caps the landing mark (see ``judgemind.rules.compose``); when the model sees a capping fault, the result says
+so in ``landing_cap_note``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import datetime as _dt
+import inspect
+import json
+import os
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from judgemind.data import STAGES
+from judgemind.errors import CheckpointError, JudgemindError
+from judgemind.infer.run import LoadedRun
+from judgemind.infer.target import Target, cached, find_dataset_record, resolve_target
+from judgemind.rules import COMPONENTS
+
+def score_video(run: LoadedRun, video: str | os.PathLike, *, action_code: str | None = None, dd: str | None = None,
+                start: int | None = None, end: int | None = None, locator: str | None = None,
+                weights: str | None = None, threshold: float = 0.3, use_dataset: bool = True) -> tuple[dict, dict]:
+    """Score one jump with a loaded run. Returns ``(result, assets)``: the JSON-ready result (what result.json
+    holds) and what the judge sheet needs beside it (``boxes`` {frame: box}, ``stage_probs`` (T, 3) or None,
+    ``video_path``)."""
+    import torch
+
+    from judgemind.features.pipeline import extract_record
+    from judgemind.train.data import video_batch
+    from judgemind.video.locators import get_locator
+
+    manifest = scoring_manifest(run)
+    target = resolve_target(video, action_code, dd, start, end, use_dataset)
+    extractor, fcfg = build_extractor(manifest, weights)
+    trained_locator = fcfg.get("locator", "mediapipe")
+    if extractor.finds_athlete:
+        # learned perception (aerialspose): boxes, cuts and joints all come from the pixels, never the record
+        if locator:
+            raise JudgemindError(f"the model reads {extractor.name!r} features, which find the athlete themselves; "
+                                 f"drop --locator {locator}")
+        loc_name, loc = trained_locator, None
+    else:
+        loc_name, loc = _locator(video, locator, target, trained_locator, fcfg)
+    if not extractor.needs_video:   # e.g. annotated skeletons: read from the video's data set, not its pixels
+        feats = _annotation_features(extractor, video, start, end)
+    else:
+        feats = extract_record(extractor, loc, target.video, target)
+    if "cuts" in feats:             # cuts the extractor found in the video replace the record's or the detector's
+        target = dataclasses.replace(target, cuts=tuple(int(c) for c in feats["cuts"]))
+    batch = video_batch(feats, target.action_code, target.dd, target.cuts, run.info)
+    with torch.no_grad():
+        out = run.model({k: v.to(run.device) for k, v in batch.items()})
+    out_np = _numpy(out)
+    res = compose_result(out_np, target, run.info)
+    fi = feats["frame_index"].astype(np.int64)
+    stage_probs = out_np["stage_probs"]
+    stages = stage_frames(out_np["bounds"], fi, target.frames)
+    evidence = deduction_evidence(out_np, fi, run.info, threshold)
+    cfg, ck = run.cfg, run.ck
+    data_meta = _training_data(cfg)
+    from judgemind import __version__, rules
+    from judgemind.utils import display_text
+
+    result = {
+        "video": display_text(target.video), "video_name": display_text(Path(target.video).name),
+        "frames": list(target.frames),
+        "fps": target.extra.get("fps"), "action_code": target.action_code,
+        "code_description": describe(target.action_code), "dd": str(target.dd),
+        **res, **{k: v for k, v in evidence.items() if k == "all_deduction_probs"},
+        "stages": stages, "deductions": evidence["deductions"], "deduction_threshold": threshold,
+        "cuts": list(target.cuts),
+        "steps": {"frame_index": fi.tolist(),
+                  "stage_probs": None if stage_probs is None else np.round(stage_probs, 4).tolist()},
+        "provenance": {"model": cfg.model_name, "checkpoint": display_text(run.source),
+                       "training_data": data_meta["name"], "synthetic": data_meta["synthetic"],
+                       "features": f"{manifest.get('extractor')} ({cfg.data.features})",
+                       "locator": f"{loc_name}" + (f" (boxes and cuts from {target.source})"
+                                                   if target.source != "video" and loc is not None
+                                                   and loc.needs_record_boxes else ""),
+                       "perception": perception(extractor, fcfg),
+                       "judgemind_version": __version__, "git_revision": ck.get("git_revision"),
+                       "scored_at": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")},
+        "notes": [rules.explain_official(run.info.scoring, "components" if res.get("components") else "score")],
+    }
+    if loc_name != trained_locator:
+        result["notes"].append(f"The model was trained with locator {trained_locator!r}; this video used "
+                               f"{loc_name!r}, so its foreground tokens may differ from what the model saw.")
+    judge_view(result, res, out_np, feats, target, run.calibration)
+    assets = {"boxes": {int(f): b for f, b in zip(fi, feats.get("box", []))}, "stage_probs": stage_probs,
+              "video_path": str(target.video)}
+    return result, assets
+
+
+def _locator(video, locator: str | None, target: Target, trained_locator: str, fcfg: dict):
+    """(name, locator) for an extractor that needs athlete boxes from outside."""
+    from judgemind.video.locators import get_locator
+
+    if target.boxes:
+        loc_name = "annotation"
+    else:
+        loc_name = locator or (trained_locator if trained_locator != "annotation" else "mediapipe")
+    if loc_name == "annotation" and not target.boxes:
+        raise JudgemindError(f"{video}: locator 'annotation' needs athlete boxes from a dataset record; this video "
+                             f"is not in a FineSkiing dataset -- pass --locator mediapipe, hog or motion")
+    loc_opts = dict(fcfg.get("locator_config", {})) if loc_name == trained_locator else {}
+    loc_opts.pop("name", None)
+    return loc_name, get_locator(loc_name, **loc_opts)
+
+
+def perception(extractor, fcfg: dict) -> str:
+    """One line for the sheet: what saw the athlete."""
+    what = fcfg.get("perception")
+    if extractor.finds_athlete:
+        sha = (extractor.config().get("weights_sha256") or "")[:12]
+        return (f"{what}: boxes, camera cuts and joints predicted from the video"
+                + (f" (AerialsPose weights sha256 {sha}...)" if sha else ""))
+    return what or f"{extractor.name} features"
+
+
+def describe(code: str) -> str | None:
+    """The words of an aerials jump code; None for a code of another sport (a data set's dive number)."""
+    from judgemind.errors import UnknownJumpCode
+    from judgemind.rules import describe_code
+
+    try:
+        return describe_code(code)
+    except UnknownJumpCode:
+        return None
+
+
+def scoring_manifest(run: LoadedRun) -> dict:
+    """The feature manifest to extract a new video's features with; errors say why a run cannot score videos."""
+    if run.cfg.run.end_to_end:
+        raise CheckpointError(f"{run.run_dir}: an end-to-end run has no feature extractor to score new videos with; "
+                              f"extract features with its exported backbone and train on them")
+    if run.manifest is None:
+        mpath = Path(run.cfg.data.dataset) / "features" / run.cfg.data.features / "manifest.json"
+        raise CheckpointError(f"{run.run_dir / (run.checkpoint + '.pt')}: the run does not record how its features "
+                              f"were made and {mpath} is gone; re-train with this judgemind version")
+    return run.manifest
+
+
+def _numpy(out) -> dict[str, Any]:
+    """The model output of one video (batch of 1) as numpy arrays without the batch dimension (None if absent)."""
+    import torch
+
+    def first(x):
+        return None if x is None else x[0].detach().float().cpu().numpy() if x.is_floating_point() \
+            else x[0].cpu().numpy()
+
+    return {"score": float(out.score[0]), "components": first(out.components), "bounds": first(out.bounds),
+            "deduction_probs": None if out.deduction_logits is None else
+            torch.sigmoid(out.deduction_logits[0]).float().cpu().numpy(),
+            "deduction_step": first(out.deduction_step),
+            "stage_probs": None if out.stage_logits is None else
+            torch.softmax(out.stage_logits[0], -1).float().cpu().numpy()}
+
+
+def compose_result(out: dict, target: Target, info) -> dict:
+    """The judge's numbers of one video from its model output (:func:`_numpy`): ``final_score``, ``J``, ``raw``,
+    and for aerials models with components ``components`` (marks), ``components_raw`` and ``bands``."""
+    from judgemind import rules
+
+    comps = out["components"] if info.scoring.startswith("aerials") else None
+    off = rules.compose_official(out["score"], target.dd, info.scoring, comps)
+    res: dict[str, Any] = {}
+    if off.source == "components":
+        res["components"] = {c: str(off.marks[c]) for c in COMPONENTS}
+        res["components_raw"] = {c: round(float(out["components"][k]), 4) for k, c in enumerate(COMPONENTS)}
+        res["bands"] = {}
+        for c in COMPONENTS:
+            b = rules.band_of(c, off.marks[c])
+            res["bands"][c] = {"name": b.name, "range": b.label, "description": b.description,
+                               "official": b.official}
+        res["J"], res["final_score"], res["raw"] = str(off.J), str(off.score), str(off.raw)
+        note = _cap_note(out, info, off.marks["landing"])
+        if note:
+            res["landing_cap_note"] = note
+    else:
+        res["J"], res["final_score"] = None, str(off.score)
+    return res
+
+
+def _cap_note(out: dict, info, landing: Decimal) -> str | None:
+    """Say when the model sees a fault whose landing cap (deduction catalogue) is below the predicted landing mark:
+    predicted contact does not cap (judgemind.rules.compose), but a judge should look."""
+    from judgemind.rules import load_catalogue
+
+    probs = out["deduction_probs"]
+    if probs is None:
+        return None
+    cat = load_catalogue()
+    seen = [(cat.get(item), float(p)) for item, p in zip(info.item_ids, probs) if p >= 0.5]
+    seen = [(it, p) for it, p in seen if it.landing_cap is not None and it.landing_cap < landing]
+    if not seen:
+        return None
+    return ("the model sees " + ", ".join(f"{it.name} ({p:.0%}; the rules cap Landing at {it.landing_cap})"
+                                          for it, p in seen)
+            + f"; the predicted Landing {landing} is not capped (predicted contact never caps; check the video)")
+
+
+def stage_frames(bounds, fi: np.ndarray, frames: tuple[int, int]) -> dict | None:
+    """Decoded stage boundaries (steps) -> {stage: [first frame, end frame)} covering ``frames``."""
+    if bounds is None:
+        return None
+    T = len(fi)
+    b1, b2 = (int(x) for x in bounds)
+    b1, b2 = min(max(b1, 1), T - 2), min(max(b2, 2), T - 1)
+    edges = [frames[0]] + [int((fi[b - 1] + fi[b]) // 2) + 1 for b in (b1, b2)] + [frames[1]]
+    return {s: [edges[k], edges[k + 1]] for k, s in enumerate(STAGES)}
+
+
+def deduction_evidence(out: dict, fi: np.ndarray, info, threshold: float) -> dict:
+    """``deductions``: every catalogue item above ``threshold`` and at least the three most likely ones (marked as
+    unsure), each with its evidence frame; ``all_deduction_probs``: every item's probability."""
+    from judgemind.rules import load_catalogue
+
+    probs = out["deduction_probs"]
+    if probs is None:
+        return {"deductions": []}
+    T = len(fi)
+    cat = load_catalogue()
+    steps = out["deduction_step"] if out["deduction_step"] is not None else np.zeros(len(probs), int)
+    deds = []
+    for rank, k in enumerate(np.argsort(-probs, kind="stable")):
+        # every item above the threshold, and at least the three most likely ones (marked as unsure) so the
+        # sheet always says where the model looked
+        if probs[k] < threshold and rank >= 3:
+            break
+        item = cat.get(info.item_ids[k])
+        deds.append({"item": item.id, "name": item.name, "stage": item.stage, "component": item.component,
+                     "probability": round(float(probs[k]), 4), "above_threshold": bool(probs[k] >= threshold),
+                     "evidence_step": int(steps[k]), "evidence_frame": int(fi[min(int(steps[k]), T - 1)]),
+                     "points_range": f"{item.points_min}-{item.points_max}", "description": item.description})
+    return {"deductions": deds,
+            "all_deduction_probs": {info.item_ids[k]: round(float(p), 4) for k, p in enumerate(probs)}}
+
+
+def build_extractor(manifest: dict, weights: str | None = None):
+    """The feature extractor (and its stored config) that made the run's features, with the same settings."""
+    from judgemind.features.base import extractor_class, get_extractor
+
+    cfg = dict(manifest.get("config", {}))
+    name = manifest.get("extractor") or cfg.get("extractor")
+    cls = extractor_class(name)
+    params = set(inspect.signature(cls.__init__).parameters) - {"self"}
+    opts = {k: v for k, v in cfg.items() if k in params and k != "weights"}
+    if cfg.get("weights_sha256") and not weights and cfg["weights_sha256"] == cls.shipped_weights_sha256():
+        pass                      # made with the weights that ship inside judgemind: nothing to pass
+    elif cfg.get("weights_sha256"):
+        if not weights:
+            raise JudgemindError(f"the model was trained on {name} features made with a weights file "
+                                 f"(sha256 {cfg['weights_sha256'][:12]}...); pass it with --weights")
+        opts["weights"] = weights
+    ex = get_extractor(name, **opts)
+    now = ex.config()
+    if cfg.get("weights_sha256") and now.get("weights_sha256") != cfg["weights_sha256"]:
+        raise JudgemindError(f"--weights {weights} is not the file the model's features were made with")
+    dims, want = ex.dims(), manifest.get("dims") or {}
+    if any(int(dims[k]) != int(want.get(k, dims[k])) for k in ("global", "foreground")):
+        raise CheckpointError(f"the run's feature manifest names extractor {name!r} with dims {want}, but {name!r} "
+                              f"with these settings gives {dims}; the manifest does not describe the features the "
+                              f"model was trained on -- re-extract and re-train")
+    return ex, cfg
+
+
+def _annotation_features(extractor, video, start, end) -> dict:
+    """Features of an extractor that reads annotations (``skeleton``): the video must be a record of a FineSkiing
+    data set that carries them; the record's own frames are used."""
+    from judgemind.data import load_dataset
+
+    found = find_dataset_record(Path(video), start, end)
+    if found is None:
+        raise JudgemindError(f"{video}: this checkpoint was trained on {extractor.name!r} features, which are read "
+                             f"from a data set's annotations (annotated skeletons), and the video is not a record of "
+                             f"a FineSkiing data set; score it with a checkpoint trained on video features (e.g. "
+                             f"pixels), or put it in a data set with skeletons")
+    root, rec = found
+    if (start is not None and start != rec.frames[0]) or (end is not None and end != rec.frames[1]):
+        raise JudgemindError(f"{video}: --start/--end cannot change the frames of annotated {extractor.name!r} "
+                             f"features; the record {rec.id!r} covers {list(rec.frames)}")
+    ds = cached("dataset", root, load_dataset)
+    extractor.bind(root, ds.meta, [rec])
+    return extractor.encode_record(rec)
+
+
+def judge_view(result: dict, res: dict, out: dict, feats: dict, target: Target, calibration) -> None:
+    """Add what a judge needs beside the numbers: 90 % intervals, the in-distribution check, and the panel of an
+    annotated data set with the model's error. ``out``: :func:`_numpy` of the model output; ``calibration``:
+    (document or None, note)."""
+    from judgemind.train import calibrate as C
+
+    cal, note = calibration
+    # intervals: split conformal around the reported score and the raw components
+    iv: dict[str, Any] = {"level": 0.9}
+    if cal is not None:
+        dd = float(target.dd)
+        top = 30.0 * dd if result.get("J") is not None else None   # J <= 30 (3 judges x 10)
+        iv["final_score"] = C.interval_of(float(result["final_score"]), cal, "final_score", 0.0, top, dd)
+        for c, v in (res.get("components_raw") or {}).items():
+            iv[c] = C.interval_of(float(v), cal, c, 0.0, C.COMPONENT_TOP[c])
+        iv["calibrated_on"] = f"{cal.get('split')} split, {cal.get('n')} videos"
+        iv["method"] = ("split conformal on the validation split (final score: absolute error per unit of DD, "
+                        "so the interval is score +- q x DD)")
+        if iv["final_score"] is None:
+            iv["note"] = cal.get("guarantee")
+    else:
+        iv["note"] = note
+    result["intervals"] = iv
+    # is this an aerials jump? signals the system already computes
+    sig: dict[str, Any] = {"track_fraction": None if target.boxes else C.track_fraction(feats)}
+    L = feats["global"].shape[0]
+    ood = (cal or {}).get("ood")
+    if ood is not None:
+        vec = C.pooled_tokens(feats["global"][:L], feats["foreground"][:L])
+        sig["feature_distance"] = C.feature_distance(vec, np.asarray(ood["feature_mean"]),
+                                                     np.asarray(ood["feature_std"]))
+    if out["stage_probs"] is not None and out["bounds"] is not None:
+        sig["stage_doubt"] = C.stage_doubt(out["stage_probs"], out["bounds"])
+    ok, reasons = C.ood_check(sig, ood)
+    result["in_distribution"] = ok
+    result["ood_reasons"] = reasons
+    result["ood_signals"] = {k: (None if v is None else round(float(v), 4)) for k, v in sig.items()}
+    if ood is not None:
+        result["ood_thresholds"] = ood.get("thresholds")
+    else:
+        result["ood_note"] = ("only the athlete-track check ran: the run has no calibration (" + str(note) + ")")
+    rec = target.extra.get("record")
+    result["panel"] = panel_of(rec, result, res) if rec is not None else None
+
+
+def panel_of(rec, result: dict, res: dict) -> dict:
+    """The annotated panel of a data-set record beside the model: marks, counted/dropped, official score, errors."""
+    from judgemind import rules
+
+    judges = [{k: (str(v) if v is not None else None) for k, v in
+               (("air", j.air), ("form", j.form), ("landing", j.landing), ("air_form", j.air_form),
+                ("score", j.score))} | {"total": str(j.total)} for j in rec.judges]
+    judges = [{k: v for k, v in j.items() if v is not None} for j in judges]
+    panel: dict[str, Any] = {"record": rec.id, "judges": judges, "official_score": str(rec.final_score)}
+    full = all(j.air is not None and j.form is not None and j.landing is not None for j in rec.judges)
+    if full and len(rec.judges) == 5:
+        sc = rules.score_aerials([(j.air, j.form, j.landing) for j in rec.judges], rec.dd)
+        panel.update(counted=list(sc.counted), dropped=list(sc.dropped), J=str(sc.J))
+    means = rec.component_means()
+    panel["component_means"] = {c: str(v.quantize(Decimal("0.01"))) for c, v in means.items()}
+    err = {}
+    for c, v in (res.get("components") or {}).items():
+        if c in means:
+            err[c] = str((Decimal(v) - means[c]).quantize(Decimal("0.01")))
+    err["final_score"] = str(Decimal(result["final_score"]) - rec.final_score)
+    panel["model_error"] = err
+    iv = result.get("intervals") or {}
+    if iv.get("final_score"):
+        lo, hi = iv["final_score"]
+        panel["official_in_interval"] = bool(lo <= float(rec.final_score) <= hi)
+    return panel
+
+
+def _training_data(cfg) -> dict:
+    try:
+        meta = json.loads((Path(cfg.data.dataset) / "dataset.json").read_text())
+        return {"name": f"{meta.get('name')} ({cfg.data.dataset}, split {cfg.data.train_split})",
+                "synthetic": bool(meta.get("synthetic"))}
+    except (OSError, ValueError):
+        return {"name": str(cfg.data.dataset), "synthetic": None}
