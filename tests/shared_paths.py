@@ -1,20 +1,26 @@
-"""Where the shared annotation data lives (used by conftest files and tests)."""
+"""Where the tests' real data lives (used by conftest files and tests).
+
+* :data:`FIXTURES` (``tests/fixtures``, in the repository): small cuts of the real data -- the released TSA and
+  MCoRe FineDiving predictions, a few hundred FineDiving and MTL-AQA records in their original formats (see
+  ``tests/fixtures/README.md``). Tests on them always run.
+* :func:`find_shared_data_dir`: the full shared annotation data, for the checks that need whole files; those tests
+  skip when it is absent.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = REPO / "tests" / "fixtures"
 
 
 def find_shared_data_dir() -> Path:
-    """The shared annotation data (FineDiving, MTL-AQA): ``$JUDGEMIND_SHARED_DATA`` if set, else ``shared/data``
-    beside the repository (repo at ``/work/main`` -> ``/work/shared/data``), else ``/work/shared/data``; the
-    returned folder may not exist (the tests that need it then skip)."""
-    import os
-
+    """The full shared annotation data (FineDiving, MTL-AQA): ``$JUDGEMIND_SHARED_DATA`` when set, else
+    ``shared/data`` beside the repository (``../shared/data`` relative to its root). The folder may not exist
+    (the tests that need it then skip)."""
     env = os.environ.get("JUDGEMIND_SHARED_DATA")
     if env:
         return Path(env)
-    beside = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-    if beside.is_dir():
-        return beside
-    return Path("/work/shared/data")
+    return REPO.parent / "shared" / "data"

@@ -107,14 +107,14 @@ def test_fuzz_data_validate(lines, fps, split):
         assert code in (0, 1), err
         assert "Traceback" not in err and "internal error" not in err
         from judgemind.data import load_dataset
-        from judgemind.features.cache import _safe_name
+        from judgemind.features.cache import safe_name
 
         try:
             ds = load_dataset(root)
         except JudgemindError:
             return
         for rec in ds.records:  # accepted records are usable downstream: portable file names, JSON-able
-            assert len(_safe_name(rec.id).encode()) < 240
+            assert len(safe_name(rec.id).encode()) < 240
             from judgemind.data.dataset import dumps_record
 
             json.loads(dumps_record(rec))

@@ -133,7 +133,7 @@ def test_plan_and_errors(toy):
         == "core"
     with pytest.raises(JudgemindError, match="unknown model"):
         plan.plan_runs(plan.BenchConfig(data=str(toy), models=["nope"]), "fineskiing")
-    with pytest.raises(JudgemindError, match="unknown"):
+    with pytest.raises(JudgemindError, match="no option bogus"):
         plan.plan_runs(plan.BenchConfig(data=str(toy), models=["usdl"], sets=["usdl.bogus=1"]), "fineskiing")
     with pytest.raises(JudgemindError, match="not 'diving'"):
         run.load_bench_data(f"finediving:{toy}")

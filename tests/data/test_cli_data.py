@@ -46,31 +46,35 @@ def test_validate_ok_bad_and_missing(dataset_dir, record_dict, tmp_path):
     assert r.returncode == 2 and "no such dataset folder" in r.stderr and r.stdout == ""
 
 
-def test_convert_finediving_validate_and_info(finediving_dir, tmp_path):
+def test_convert_finediving_validate_and_info(finediving_data, tmp_path):
+    e = finediving_data.expect
     out = tmp_path / "fd"
-    r = _cli("convert", "finediving", finediving_dir, out, cwd=tmp_path)
+    r = _cli("convert", "finediving", finediving_data.path, out, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    assert "3000 records (train 1801, val 450, test 749)" in r.stdout
+    assert f"{e['n']} records (train {e['train']}, val {e['val']}, test {e['test']})" in r.stdout
     seven = next(line for line in r.stdout.splitlines() if line.strip().startswith("7 judges "))
-    assert "1269/1369" in seven and "92.70 %" in seven
+    ok, n, share = e["reproduced_7"]
+    assert f"{ok}/{n}" in seven and f"{100 * ok / n:.2f} %" in seven
     assert "DD 3.4 -> 3.3" in r.stdout
 
     r = _cli("validate", out, "--no-videos", cwd=tmp_path)
     assert r.returncode == 0, r.stdout[-2000:]
-    assert "3000 records, 0 error(s), 124 warning(s)" in r.stdout
+    assert f"{e['n']} records, 0 error(s), {e['warnings']} warning(s)" in r.stdout
 
     r = _cli("info", out, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    assert "split train      1801" in r.stdout and "52 distinct" in r.stdout and "entry" in r.stdout
+    assert f"split train {e['train']:>9}" in r.stdout and f"{e['codes']} distinct" in r.stdout
+    assert "entry" in r.stdout
 
 
-def test_convert_mtl_aqa_refuses_then_overwrites(mtl_aqa_dir, tmp_path):
+def test_convert_mtl_aqa_refuses_then_overwrites(mtl_aqa_data, tmp_path):
+    e, mtl_aqa_dir = mtl_aqa_data.expect, mtl_aqa_data.path
     out = tmp_path / "mtl"
     r = _cli("convert", "mtl-aqa", mtl_aqa_dir, out, "--json", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     summary = json.loads(r.stdout)
-    assert summary["records"] == 1412 and summary["splits"]["test"] == 353
-    assert summary["reproduction"]["7 judges"]["exact"] == 1382
+    assert summary["records"] == e["n"] and summary["splits"]["test"] == e["test"]
+    assert summary["reproduction"]["7 judges"]["exact"] == e["exact"]
     before = (out / "annotations.jsonl").read_bytes()
 
     r = _cli("convert", "mtl-aqa", mtl_aqa_dir, out, cwd=tmp_path)
@@ -88,12 +92,12 @@ def test_convert_mtl_aqa_refuses_then_overwrites(mtl_aqa_dir, tmp_path):
 
     r = _cli("info", out, "--json", cwd=tmp_path)
     info = json.loads(r.stdout)
-    assert info["records"] == 1412 and info["stages_nominal"] == 1412
+    assert info["records"] == e["n"] and info["stages_nominal"] == e["n"]
 
 
-def test_convert_writes_nothing_on_failure(finediving_dir, tmp_path):
+def test_convert_writes_nothing_on_failure(finediving_sample_dir, tmp_path):
     (tmp_path / "afile").write_text("x")
-    r = _cli("convert", "finediving", finediving_dir, tmp_path / "afile" / "out", cwd=tmp_path)
+    r = _cli("convert", "finediving", finediving_sample_dir, tmp_path / "afile" / "out", cwd=tmp_path)
     assert r.returncode == 2 and "is not a folder" in r.stderr
     r = _cli("convert", "finediving", tmp_path / "no_such_dir", tmp_path / "new" / "out", cwd=tmp_path)
     assert r.returncode == 2 and "does not exist" in r.stderr
@@ -103,7 +107,7 @@ def test_convert_writes_nothing_on_failure(finediving_dir, tmp_path):
     assert _tree(tmp_path) == ["afile", "empty_src"]
 
 
-def test_failure_after_writing_keeps_the_old_folder(mtl_aqa_dir, tmp_path, monkeypatch):
+def test_failure_after_writing_keeps_the_old_folder(mtl_aqa_sample_dir, tmp_path, monkeypatch):
     """A conversion that fails after writing (here: validation) leaves no temp folder and keeps the old OUT."""
     from judgemind.data import Problem, adapters, validate
     from judgemind.errors import ValidationError
@@ -118,27 +122,27 @@ def test_failure_after_writing_keeps_the_old_folder(mtl_aqa_dir, tmp_path, monke
 
     monkeypatch.setattr(validate, "validate_dataset", failing)
     with pytest.raises(ValidationError, match="does not pass validation"):
-        adapters.convert("mtl-aqa", mtl_aqa_dir, out, overwrite=True)
+        adapters.convert("mtl-aqa", mtl_aqa_sample_dir, out, overwrite=True)
     assert _tree(tmp_path / "a") == ["b", "b/out", "b/out/dataset.json", "b/out/keep.txt"]
     with pytest.raises(ValidationError):
-        adapters.convert("mtl-aqa", mtl_aqa_dir, tmp_path / "c" / "d" / "new")
+        adapters.convert("mtl-aqa", mtl_aqa_sample_dir, tmp_path / "c" / "d" / "new")
     assert not (tmp_path / "c").exists()  # parents created for the output are removed again
 
 
-def test_overwrite_never_deletes_what_convert_did_not_write(mtl_aqa_dir, tmp_path):
+def test_overwrite_never_deletes_what_convert_did_not_write(mtl_aqa_sample_dir, tmp_path):
     """Issue 14, class 4: --overwrite refuses a folder that is not a converted dataset, and OUT inside SRC (or
     SRC inside OUT, or OUT = SRC) is refused before anything is read or written."""
     mine = tmp_path / "mine"
     mine.mkdir()
     (mine / "notes.txt").write_text("keep me")
-    r = _cli("convert", "mtl-aqa", mtl_aqa_dir, mine, "--overwrite", cwd=tmp_path)
+    r = _cli("convert", "mtl-aqa", mtl_aqa_sample_dir, mine, "--overwrite", cwd=tmp_path)
     assert r.returncode == 2 and "does not hold a dataset written by" in r.stderr
     assert _tree(mine) == ["notes.txt"]
 
     import shutil
 
     src = tmp_path / "src"
-    shutil.copytree(mtl_aqa_dir, src)
+    shutil.copytree(mtl_aqa_sample_dir, src)
     before = _tree(src)
     for out in (src, src / "out", tmp_path):
         r = _cli("convert", "mtl-aqa", src, out, "--overwrite", cwd=tmp_path)
@@ -147,7 +151,7 @@ def test_overwrite_never_deletes_what_convert_did_not_write(mtl_aqa_dir, tmp_pat
     assert _tree(src) == before
 
 
-def test_killed_convert_leaves_no_part_folder_behind(mtl_aqa_dir, tmp_path):
+def test_killed_convert_leaves_no_part_folder_behind(mtl_aqa_sample_dir, tmp_path):
     """Issue 14, class 5: a .part folder of a killed conversion is removed by the next conversion; one that a live
     process is building (locked) is kept."""
     from judgemind.utils.atomic import remove_stale_parts, temp_dir_beside
@@ -159,6 +163,6 @@ def test_killed_convert_leaves_no_part_folder_behind(mtl_aqa_dir, tmp_path):
     with temp_dir_beside(tmp_path / "other") as live:
         assert remove_stale_parts(tmp_path / "other") == []  # locked by us: kept
         assert live.is_dir()
-    r = _cli("convert", "mtl-aqa", mtl_aqa_dir, out, cwd=tmp_path)
+    r = _cli("convert", "mtl-aqa", mtl_aqa_sample_dir, out, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert not stale.exists() and _tree(tmp_path)[0] == "mtl"

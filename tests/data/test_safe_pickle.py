@@ -77,9 +77,16 @@ def test_missing_and_corrupt_files(tmp_path):
         safe_load_pickle(tmp_path / "bad.pkl")
 
 
-def test_every_shared_annotation_pickle_loads():
-    from pathlib import Path
+def test_every_fixture_annotation_pickle_loads():
+    from shared_paths import FIXTURES
 
+    files = sorted(FIXTURES.rglob("*.pkl"))
+    assert len(files) == 8
+    for f in files:
+        assert safe_load_pickle(f) is not None, f
+
+
+def test_every_shared_annotation_pickle_loads():
     from shared_paths import find_shared_data_dir
 
     root = find_shared_data_dir()

@@ -1,9 +1,14 @@
-"""Golden tests: the peers' released FineDiving predictions must give the numbers the field reports."""
+"""Golden tests: the peers' released FineDiving predictions must give the numbers the field reports.
+
+The arrays are in tests/fixtures/reference_predictions (copied from the shared data; see the README there), so these
+tests always run; when the shared data is beside the repository the copies are checked against it.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from shared_paths import FIXTURES, find_shared_data_dir
 
 from judgemind.evaluate import evaluate_scores, l2, relative_l2, relative_l2_x100, spearman
 
@@ -14,18 +19,16 @@ GOLDEN = [
 ]
 
 
-def _load(shared_data_dir, method):
-    folder = shared_data_dir / "FineDiving" / "reference_predictions" / method
-    if not folder.is_dir():
-        pytest.skip(f"reference predictions {folder} are absent")
+def _load(method):
+    folder = FIXTURES / "reference_predictions" / method
     pred = np.load(folder / "pred.npy", allow_pickle=False)
     true = np.load(folder / "true.npy", allow_pickle=False)
     return pred, true
 
 
 @pytest.mark.parametrize("method,rho,rl2_x100,l2_value", GOLDEN, ids=[g[0] for g in GOLDEN])
-def test_reference_predictions_match_published_metrics(shared_data_dir, method, rho, rl2_x100, l2_value):
-    pred, true = _load(shared_data_dir, method)
+def test_reference_predictions_match_published_metrics(method, rho, rl2_x100, l2_value):
+    pred, true = _load(method)
     assert pred.shape == true.shape == (749,)
     assert round(spearman(pred, true), 4) == pytest.approx(rho, abs=1e-12)
     assert round(relative_l2_x100(pred, true), 4) == pytest.approx(rl2_x100, abs=1e-12)
@@ -41,6 +44,15 @@ def test_reference_predictions_match_published_metrics(shared_data_dir, method, 
     assert round(report["l2"], 2) == pytest.approx(l2_value, abs=1e-12)
 
 
-def test_reference_metrics_accept_float32_and_lists(shared_data_dir):
-    pred, true = _load(shared_data_dir, "TSA")
+def test_reference_metrics_accept_float32_and_lists():
+    pred, true = _load("TSA")
     assert round(spearman(pred.astype(np.float32), list(true)), 4) == pytest.approx(0.9212, abs=1e-12)
+
+
+@pytest.mark.parametrize("method", [g[0] for g in GOLDEN])
+def test_fixture_arrays_are_the_shared_files(method):
+    shared = find_shared_data_dir() / "FineDiving" / "reference_predictions" / method
+    if not shared.is_dir():
+        pytest.skip(f"shared reference predictions {shared} are absent")
+    for name in ("pred.npy", "true.npy", "config.yaml"):
+        assert (FIXTURES / "reference_predictions" / method / name).read_bytes() == (shared / name).read_bytes()

@@ -51,10 +51,10 @@ def test_subprocess_prints_metrics_and_json(arrays, tmp_path):
     assert len(res.stderr.strip().splitlines()) == 1
 
 
-def test_golden_tsa_through_subprocess(shared_data_dir, tmp_path):
-    folder = shared_data_dir / "FineDiving" / "reference_predictions" / "TSA"
-    if not folder.is_dir():
-        pytest.skip(f"reference predictions {folder} are absent")
+def test_golden_tsa_through_subprocess(tmp_path):
+    from shared_paths import FIXTURES
+
+    folder = FIXTURES / "reference_predictions" / "TSA"
     res = _cli(folder / "pred.npy", folder / "true.npy", cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     lines = dict(line.rsplit(None, 1) for line in res.stdout.splitlines())

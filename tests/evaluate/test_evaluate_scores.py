@@ -77,7 +77,8 @@ def test_evaluate_scores_and_score_report():
 
 
 def test_torch_tensors_are_accepted():
-    torch = pytest.importorskip("torch")
+    import torch  # a dependency of judgemind: missing, it is a failure, not a skip
+
     pred = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
     assert l2(pred, torch.tensor([1.0, 2.0, 4.0])) == pytest.approx(1 / 3)
     assert spearman(pred, np.array([3.0, 2.0, 1.0])) == pytest.approx(-1.0)

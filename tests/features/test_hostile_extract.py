@@ -15,7 +15,7 @@ import pytest
 from judgemind.cli.main import main
 from judgemind.errors import JudgemindError
 from judgemind.features import FeatureCache
-from judgemind.features.cache import _safe_name
+from judgemind.features.cache import safe_name
 
 TINY = ["--extractor", "tiny3d", "--steps", "4", "--set", "in_size=32", "--set", "clip_len=2",
         "--set", "channels=[8,16]", "--set", "dim=16", "--no-progress", "--threads", "1"]
@@ -29,7 +29,7 @@ def _tensors(T=3, D=4, value=0.0):
 def test_escaped_id_never_equals_another_id(tmp_path):
     """Class 3: `a/b` and `id_612f62` both became id_612f62.safetensors (6 records, 5 files)."""
     ids = ["a/b", "id_612f62", "id_69645f363132663632", "x" * 300, "y" * 300, "é", "id_", ".hidden", "ok"]
-    names = [_safe_name(i) for i in ids]
+    names = [safe_name(i) for i in ids]
     assert len(set(names)) == len(ids)
     assert all(len(n.encode()) + len(".safetensors") < 255 for n in names)
     cache = FeatureCache(tmp_path, "c")

@@ -266,7 +266,7 @@ def test_bad_config_is_a_clear_error():
     from judgemind.errors import JudgemindError
     with pytest.raises(JudgemindError, match="exemplar"):
         create_model("core", {"exemplar": "nearest"}, info())
-    with pytest.raises(JudgemindError, match="unknown"):
+    with pytest.raises(JudgemindError, match="model .usdl. has no option bogus; its options are bins"):
         create_model("usdl", {"bogus": 1}, info())
 
 

@@ -11,7 +11,7 @@ import torch
 from judgemind.errors import JudgemindError
 from judgemind.models import create_model, keyed_uniform
 from judgemind.models import judgemind as jm
-from judgemind.rules import GRADE_BANDS
+from judgemind.rules import COMPONENT_MAX, GRADE_BANDS, STAGES
 
 
 def _brute(logits: torch.Tensor, L: int):
@@ -123,7 +123,7 @@ def test_grade_band_decoder_composes_the_score(tiny_split, tiny_batch):
     # deduction evidence lies inside the window of the item's stage
     win = out.extra["windows"]
     for k, stage in enumerate(info.item_stages):
-        s = jm.STAGE_NAMES.index(stage)
+        s = STAGES.index(stage)
         assert win[torch.arange(6), s, out.deduction_step[:, k]].all()
 
 
@@ -220,9 +220,9 @@ def test_components_come_from_the_expected_deduction_points(tiny_split, tiny_bat
     assert torch.allclose(expected, torch.sigmoid(out.deduction_logits) * pts)
     for i, c in enumerate(("air", "form", "landing")):
         own = torch.tensor([cat.get(k).component == c for k in info.item_ids])
-        want = jm.COMPONENT_MAX[c] - expected[:, own].sum(-1)
+        want = COMPONENT_MAX[c] - expected[:, own].sum(-1)
         assert torch.allclose(out.extra["deduction_components"][:, i], want, atol=1e-5)
-        assert torch.allclose(out.components[:, i], want.clamp(0, jm.COMPONENT_MAX[c]), atol=1e-5)
+        assert torch.allclose(out.components[:, i], want.clamp(0, COMPONENT_MAX[c]), atol=1e-5)
 
 
 def test_deduction_losses_use_points_and_evidence_frames(tiny_split, tiny_batch):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from judgemind.errors import JudgemindError, UnknownJumpCode
@@ -59,15 +60,20 @@ def test_somersaults_and_twists_match_the_code():
         assert turns == pytest.approx(jc.n_somersaults - 0.2, abs=0.25)
 
 
-def test_timeline_and_cuts():
-    s = sample_spec(0, 2)
+@pytest.mark.parametrize("index", [2, 5, 11])
+def test_timeline_and_cuts(index):
+    s = sample_spec(0, index)
     for fps in (8, 25):
         tl = timeline(s, fps)
         assert 2 <= tl.lip < tl.touch < tl.n_frames
         assert tl.n_frames == pytest.approx(s.duration * fps, abs=2)
         v = view_jump(s, 64, fps)
-        assert len(v.camera.cuts) == len(s.shots) - 1 or len(v.camera.cuts) < len(s.shots)
-        assert all(0 < c < tl.n_frames for c in v.camera.cuts)
+        cuts = list(v.camera.cuts)
+        # every jump has 2-4 shots with cuts inside it; a shot too short for one frame adds no cut
+        assert 1 <= len(cuts) <= len(s.shots) - 1
+        assert all(0 < c < tl.n_frames for c in cuts) and cuts == sorted(set(cuts))
+        # the cuts are exactly the frames where the camera's shot index changes
+        assert cuts == (np.flatnonzero(np.diff(v.camera.shot)) + 1).tolist()
     assert 3.0 < s.duration < 5.5
 
 

@@ -45,9 +45,61 @@ def test_run_folder_contents(mlp_run):
     assert ck["git_revision"] == git_revision() and ck["judgemind_version"] == __version__
 
 
-def test_git_revision_is_read_without_git():
-    rev = git_revision()
-    assert rev == "unknown" or (len(rev) == 40 and all(c in "0123456789abcdef" for c in rev))
+SHA_A, SHA_B, SHA_C = "a" * 40, "0123456789abcdef0123456789abcdef01234567", "c" * 40
+
+
+def _fake_checkout(root, head: str, refs: dict | None = None, packed: dict | None = None):
+    """A ``.git`` folder as git writes it: HEAD, loose refs, packed-refs."""
+    g = root / ".git"
+    (g / "refs" / "heads").mkdir(parents=True)
+    (g / "HEAD").write_text(head + "\n")
+    for ref, sha in (refs or {}).items():
+        (g / ref).parent.mkdir(parents=True, exist_ok=True)
+        (g / ref).write_text(sha + "\n")
+    if packed:
+        (g / "packed-refs").write_text("# pack-refs with: peeled fully-peeled sorted\n"
+                                       + "".join(f"{sha} {ref}\n" for ref, sha in packed.items()))
+    (root / "src" / "pkg").mkdir(parents=True)
+    return root / "src" / "pkg" / "module.py"
+
+
+def test_git_revision_is_read_without_git(tmp_path):
+    """Read from the .git files (no git program): a loose ref, a packed ref, a detached HEAD, a worktree's
+    ``.git`` file; "unknown" only outside a checkout."""
+    loose = _fake_checkout(tmp_path / "loose", "ref: refs/heads/main", refs={"refs/heads/main": SHA_A})
+    assert git_revision(loose) == SHA_A
+    packed = _fake_checkout(tmp_path / "packed", "ref: refs/heads/main", packed={"refs/heads/main": SHA_B,
+                                                                                 "refs/heads/other": SHA_C})
+    assert git_revision(packed) == SHA_B
+    detached = _fake_checkout(tmp_path / "detached", SHA_C)
+    assert git_revision(detached) == SHA_C
+    # a linked worktree: .git is a file naming its gitdir, whose commondir holds the refs
+    _fake_checkout(tmp_path / "main", "ref: refs/heads/main", refs={"refs/heads/main": SHA_A,
+                                                                     "refs/heads/feature": SHA_B})
+    wt_git = tmp_path / "main" / ".git" / "worktrees" / "wt"
+    wt_git.mkdir(parents=True)
+    (wt_git / "HEAD").write_text("ref: refs/heads/feature\n")
+    (wt_git / "commondir").write_text("../..\n")
+    (tmp_path / "wt" / "src").mkdir(parents=True)
+    (tmp_path / "wt" / ".git").write_text(f"gitdir: {wt_git}\n")
+    assert git_revision(tmp_path / "wt" / "src") == SHA_B
+    bare = tmp_path / "no-checkout" / "x.py"
+    bare.parent.mkdir()
+    if not any((d / ".git").exists() for d in bare.parents):
+        assert git_revision(bare) == "unknown"
+
+
+def test_git_revision_of_this_checkout_matches_git():
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    if not (repo / ".git").exists() or shutil.which("git") is None:
+        pytest.skip("not a git checkout (or no git program to compare with)")
+    want = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    assert git_revision(repo / "src" / "judgemind" / "__init__.py") == want
 
 
 def test_checkpoint_of_another_model_is_a_clear_error(mlp_run, tmp_path):

@@ -182,8 +182,8 @@ def _range(values) -> dict:
 
 def dataset_summary(ds) -> dict:
     """Numbers that describe a loaded dataset (used by `data info`)."""
-    from judgemind.data.records import STAGES
-    from judgemind.data.validate import _final_score
+    from judgemind.rules import STAGES
+    from judgemind.data.validate import rules_score
     from judgemind.rules import final_score_matches
 
     recs = list(ds.records)
@@ -191,7 +191,7 @@ def dataset_summary(ds) -> dict:
     agree, checked = 0, 0
     for r in recs:
         try:
-            expected = _final_score(r, ds.meta.scoring)
+            expected = rules_score(r, ds.meta.scoring).score
         except (JudgemindError, TypeError, AttributeError):
             continue
         checked += 1

@@ -8,6 +8,7 @@ import json
 import re
 
 from judgemind.errors import JudgemindError
+from judgemind.rules.names import STAGES
 
 _EXAMPLES = """examples:
   judgemind rules score --dd 4.425 --judge 1.8,4.4,2.7 --judge 1.9,4.6,2.8 --judge 1.7,4.2,2.6 \\
@@ -66,7 +67,7 @@ def add_parser(sub) -> None:
     s.set_defaults(func=run_score)
 
     c = rs.add_parser("catalogue", help="list the deduction catalogue", description="List the deduction items.")
-    c.add_argument("--stage", choices=["takeoff", "flight", "landing"], help="only the items of this stage")
+    c.add_argument("--stage", choices=list(STAGES), help="only the items of this stage")
     c.add_argument("--file", help="a catalogue JSON file instead of the packaged one")
     c.add_argument("--json", action="store_true", help="print the catalogue as JSON")
     c.set_defaults(func=run_catalogue)

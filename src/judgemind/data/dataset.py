@@ -1,8 +1,10 @@
-"""FineSkiing dataset folders: load and write ``dataset.json`` + ``annotations.jsonl``.
+"""FineSkiing dataset folders: read and write ``dataset.json`` + ``annotations.jsonl``, the :class:`Dataset` type.
 
-    ds = load_dataset("data/synth")          # validates; raises ValidationError listing every problem
     for rec in ds.split("train"): ...
     write_dataset("out", meta, records)     # atomic: both files appear complete or not at all
+
+Loading *with* validation is :func:`judgemind.data.validate.load_dataset` (also ``judgemind.data.load_dataset``);
+this module only parses (:func:`read_meta`, :func:`read_records`) and knows nothing of the rules.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
-from judgemind.data.records import SCHEMA_VERSION, SCORING_FORMATS, SUPPORTED_SCHEMA_VERSIONS, DatasetMeta, Problem, Record, record_from_dict
-from judgemind.errors import JudgemindError, ValidationError
+from judgemind.data.records import (SCHEMA_VERSION, SUPPORTED_SCHEMA_VERSIONS, DatasetMeta, Problem, Record,
+                                    record_from_dict)
+from judgemind.errors import JudgemindError
+from judgemind.rules.names import SCORING_FORMATS, STAGE_LABELS
 from judgemind.utils.atomic import atomic_path, atomic_write_text
 
 DATASET_FILE = "dataset.json"
@@ -130,7 +134,7 @@ def read_meta(root: str | os.PathLike) -> tuple[DatasetMeta | None, list[Problem
     if scoring not in SCORING_FORMATS:
         probs.append(Problem(f, f"unknown scoring {scoring!r} (one of {', '.join(SCORING_FORMATS)})",
                              field="scoring", rule="schema"))
-    stage_names = d.get("stage_names", ["take-off", "flight", "landing"])
+    stage_names = d.get("stage_names", list(STAGE_LABELS))
     if not (isinstance(stage_names, list) and len(stage_names) == 3 and all(isinstance(x, str) for x in stage_names)):
         probs.append(Problem(f, f"stage_names must be a list of 3 display names (take-off, flight, landing), got "
                                 f"{stage_names!r}", field="stage_names", rule="type"))
@@ -186,24 +190,6 @@ def read_numbered_records(root: str | os.PathLike) -> tuple[list[tuple[int, Reco
             if rec is not None:
                 records.append((lineno, rec))
     return records, problems
-
-
-def load_dataset(root: str | os.PathLike, *, check_videos: bool = False, strict: bool = True) -> Dataset:
-    """Load and validate a dataset folder. Any error -> :class:`ValidationError` listing every problem.
-
-    ``check_videos`` also opens every video to check that it exists and that frames/stages lie inside it
-    (slower; ``judgemind data validate`` does it by default).
-    """
-    from judgemind.data.validate import validate_dataset
-
-    ds, problems = validate_dataset(root, check_videos=check_videos)
-    errors = [p for p in problems if p.level == "error"]
-    if errors and strict:
-        raise ValidationError(f"{root}: {len(errors)} problem(s) in the dataset; run `judgemind data validate "
-                              f"{root}` for the full report", errors)
-    if ds is None:
-        raise ValidationError(f"{root}: cannot be loaded", errors)
-    return ds
 
 
 def write_dataset(root: str | os.PathLike, meta: DatasetMeta, records: Iterable[Record | Mapping]) -> None:

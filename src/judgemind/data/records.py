@@ -27,11 +27,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Mapping
 
-STAGES: tuple[str, ...] = ("takeoff", "flight", "landing")
-COMPONENTS: tuple[str, ...] = ("air", "form", "landing")
+from judgemind.rules.names import COMPONENTS, SCORING_FORMATS, STAGE_LABELS, STAGES
+
 SCHEMA_VERSION = 2
 SUPPORTED_SCHEMA_VERSIONS = (1, 2)
-SCORING_FORMATS = ("aerials5", "aerials7", "diving")
 
 
 @dataclass(frozen=True)
@@ -184,7 +183,7 @@ class DatasetMeta:
     fps: float
     splits: Mapping[str, tuple[str, ...]]
     scoring: str = "aerials5"
-    stage_names: tuple[str, ...] = ("take-off", "flight", "landing")
+    stage_names: tuple[str, ...] = STAGE_LABELS
     catalogue_version: str = "1"
     schema_version: int = SCHEMA_VERSION
     synthetic: bool = False
@@ -392,7 +391,7 @@ def record_from_dict(d: Any, file: str = "annotations.jsonl", line: int | None =
                 continue
             vals = {}
             for k, v in j.items():
-                if k not in ("air", "form", "landing", "air_form", "score"):
+                if k not in (*COMPONENTS, "air_form", "score"):
                     c.add(f"judges[{i}].{k}", "unknown mark (air, form, landing, air_form or score)", "schema")
                     continue
                 vals[k] = _dec(c, v, f"judges[{i}].{k}")

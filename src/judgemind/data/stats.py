@@ -22,17 +22,15 @@ from typing import Any
 
 import numpy as np
 
-from judgemind.data.records import COMPONENTS, STAGES
+from judgemind.data.validate import rules_score
+from judgemind.rules.names import COMPONENT_MAX, COMPONENTS, STAGES
 
-COMPONENT_RANGE = {"air": 2.0, "form": 5.0, "landing": 3.0}
 
-
-def _j(rec) -> float:
-    """The panel's J: the total of the judges that count (aerials 5-judge: drop the highest and lowest)."""
-    totals = sorted(float(j.total) for j in rec.judges)
-    if len(totals) >= 5:
-        totals = totals[1:-1]
-    return float(sum(totals))
+def panel_j(rec, scoring: str = "aerials5") -> float:
+    """The panel's J as the rules engine counts it (aerials: the judges' total that counts, 0-30; diving: the
+    counted marks' sum, the score before x DD)."""
+    res = rules_score(rec, scoring)
+    return float(res.J) if hasattr(res, "J") else float(res.raw / res.dd)
 
 
 def _metrics(pred, true) -> dict:
@@ -72,10 +70,10 @@ def _fit(x, y, ridge: float = 1e-3) -> np.ndarray:
     return np.linalg.solve(a, x.T @ y)
 
 
-def fault_oracle(train, test, catalogue) -> dict:
+def fault_oracle(train, test, catalogue, scoring: str = "aerials5") -> dict:
     items = list(catalogue.ids)
     x_tr, x_te = _item_features(train, items), _item_features(test, items)
-    w = _fit(x_tr, np.array([_j(r) for r in train]))
+    w = _fit(x_tr, np.array([panel_j(r, scoring) for r in train]))
     pred = (x_te @ w) * np.array([float(r.dd) for r in test])
     out = _metrics(pred, [float(r.final_score) for r in test])
     per = {}
@@ -112,7 +110,7 @@ def component_spread(recs) -> dict:
     for c in COMPONENTS:
         v = np.array([float(r.component_means().get(c, 0)) for r in recs])
         out[c] = {"mean": round(float(v.mean()), 3), "std": round(float(v.std()), 3),
-                  "std_pct_of_range": round(100 * float(v.std()) / COMPONENT_RANGE[c], 1)}
+                  "std_pct_of_range": round(100 * float(v.std()) / COMPONENT_MAX[c], 1)}
     return out
 
 
@@ -178,7 +176,7 @@ def dataset_stats(ds) -> dict:
         "dataset": str(ds.root), "n": len(recs), "n_train": len(train), "n_test": len(test),
         "synthetic": bool(ds.meta.synthetic),
         "code_prior": code_prior(train, test),
-        "fault_oracle": fault_oracle(train, test, catalogue),
+        "fault_oracle": fault_oracle(train, test, catalogue, ds.meta.scoring),
         "judge_agreement": judge_agreement(test),
         "component_spread": component_spread(recs),
         "item_rates": item_rates(recs, catalogue),

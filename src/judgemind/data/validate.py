@@ -7,6 +7,8 @@ ranges/steps [marks], landing caps implied by the deductions [cap], deduction it
 final score = rules engine(judges, DD) [final_score]; per dataset: splits name existing records, disjoint [splits],
 not empty [empty].
 
+    ds = load_dataset("data/synth")          # validates; raises ValidationError listing every problem
+
 A record may declare a known disagreement between its published score and the rules (real-world data has them,
 e.g. FineDiving) with ``extra.score_mismatch`` = reason; it is then reported as a warning, not an error.
 """
@@ -18,7 +20,11 @@ import re
 from decimal import Decimal
 from pathlib import Path
 
-from judgemind.data.records import STAGES, DatasetMeta, Problem, Record
+from judgemind.data.dataset import ANNOTATIONS_FILE, DATASET_FILE, Dataset, read_meta, read_numbered_records
+from judgemind.data.records import DatasetMeta, Problem, Record
+from judgemind.errors import ValidationError
+from judgemind.rules.names import COMPONENT_RANGES, COMPONENTS, STAGES
+from judgemind.rules.scoring import LEGACY_AIR_FORM_RANGE
 
 DIVE_NUMBER = re.compile(r"^[1-6]\d{2,3}[a-dA-D]$")
 _HALF = Decimal("0.5")
@@ -43,7 +49,7 @@ def _check_marks(rec: Record, scoring: str, add) -> bool:
             add("judges", f"the current aerials format has 5 judges, found {len(js)}", "marks")
             return False
         for i, j in enumerate(js):
-            for c in ("air", "form", "landing"):
+            for c in COMPONENTS:
                 v = getattr(j, c)
                 if v is None:
                     add(f"judges[{i}].{c}", "missing mark", "marks")
@@ -60,7 +66,8 @@ def _check_marks(rec: Record, scoring: str, add) -> bool:
             add("judges", "the legacy aerials format has 5 air_form judges and 2 landing judges", "marks")
             return False
         for i, j in enumerate(js):
-            v, hi = (j.air_form, Decimal("7.0")) if j.air_form is not None else (j.landing, Decimal("3.0"))
+            v, hi = ((j.air_form, LEGACY_AIR_FORM_RANGE[1]) if j.air_form is not None
+                     else (j.landing, COMPONENT_RANGES["landing"][1]))
             if not (0 <= v <= hi) or v % _TENTH:
                 add(f"judges[{i}]", f"mark {v} must be within 0.0-{hi} in steps of 0.1", "marks")
                 ok = False
@@ -78,16 +85,19 @@ def _check_marks(rec: Record, scoring: str, add) -> bool:
     return ok
 
 
-def _final_score(rec: Record, scoring: str):
+def rules_score(rec: Record, scoring: str):
+    """What the rules engine makes of a record's judges and DD under the data set's ``scoring`` format: an
+    :class:`~judgemind.rules.AerialsScore` (``.J``, ``.score``) or a :class:`~judgemind.rules.DivingScore`
+    (``.raw``, ``.score``). Bad marks -> JudgemindError."""
     from judgemind import rules
 
     if scoring == "aerials5":
-        return rules.score_aerials([(j.air, j.form, j.landing) for j in rec.judges], rec.dd).score
+        return rules.score_aerials([(j.air, j.form, j.landing) for j in rec.judges], rec.dd)
     if scoring == "aerials7":
         af = [j.air_form for j in rec.judges if j.air_form is not None]
         ld = [j.landing for j in rec.judges if j.air_form is None]
-        return rules.score_aerials_legacy(af, ld, rec.dd).score
-    return rules.score_diving([j.score for j in rec.judges], rec.dd, synchro=rec.synchro).score
+        return rules.score_aerials_legacy(af, ld, rec.dd)
+    return rules.score_diving([j.score for j in rec.judges], rec.dd, synchro=rec.synchro)
 
 
 def validate_record(rec: Record, meta: DatasetMeta, root: Path, file: str, line: int | None = None,
@@ -178,7 +188,7 @@ def validate_record(rec: Record, meta: DatasetMeta, root: Path, file: str, line:
 
     if marks_ok and not any(p.rule in ("dd",) for p in probs):
         try:
-            expected = _final_score(rec, meta.scoring)
+            expected = rules_score(rec, meta.scoring).score
         except JudgemindError as e:
             add("judges", str(e), "final_score")
         else:
@@ -216,8 +226,6 @@ def _check_skeleton(rec: Record, meta: DatasetMeta, root: Path, add) -> None:
 
 def validate_dataset(root: str | os.PathLike, *, check_videos: bool = True):
     """Validate a whole dataset folder. Returns ``(Dataset or None, problems)``; never raises for bad data."""
-    from judgemind.data.dataset import ANNOTATIONS_FILE, DATASET_FILE, Dataset, read_meta, read_numbered_records
-
     root = Path(root)
     meta, problems = read_meta(root)
     if meta is None:
@@ -288,3 +296,19 @@ def _probe_frames(path: Path, afile: str, rec: Record, problems: list[Problem], 
     except JudgemindError as e:
         problems.append(Problem(afile, str(e), rec.id, "video", line, rule="video"))
         return None
+
+
+def load_dataset(root: str | os.PathLike, *, check_videos: bool = False, strict: bool = True) -> Dataset:
+    """Load and validate a dataset folder. Any error -> :class:`ValidationError` listing every problem.
+
+    ``check_videos`` also opens every video to check that it exists and that frames/stages lie inside it
+    (slower; ``judgemind data validate`` does it by default).
+    """
+    ds, problems = validate_dataset(root, check_videos=check_videos)
+    errors = [p for p in problems if p.level == "error"]
+    if errors and strict:
+        raise ValidationError(f"{root}: {len(errors)} problem(s) in the dataset; run `judgemind data validate "
+                              f"{root}` for the full report", errors)
+    if ds is None:
+        raise ValidationError(f"{root}: cannot be loaded", errors)
+    return ds

@@ -14,21 +14,22 @@ It works in three calls, so that decoding and locating are shared by every extra
    interpolates boxes to every decoded frame -> :class:`Frames`;
 3. ``encode(frames, plan) -> {"global", "foreground"}``.
 
-Registry: :func:`register_extractor` (class decorator), :func:`get_extractor`, :func:`list_extractors`; the
-built-in modules are imported on first use so that ``import judgemind.features`` stays light.
+Registry (:data:`EXTRACTORS`, a :class:`judgemind.utils.registry.Registry`): :func:`register_extractor` (class
+decorator), :func:`get_extractor`, :func:`list_extractors`; the built-in modules are imported on first use so that
+``import judgemind.features`` stays light. A new extractor is a module of ``judgemind.features`` with a
+``@register_extractor`` class; the registry finds it.
 """
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Mapping
 
 import numpy as np
 
-from judgemind.errors import JudgemindError
+from judgemind.utils.registry import Registry
 
-__all__ = ["Plan", "Frames", "Extractor", "ExtractorInfo", "register_extractor", "get_extractor",
+__all__ = ["Plan", "Frames", "Extractor", "ExtractorInfo", "EXTRACTORS", "register_extractor", "get_extractor",
            "list_extractors", "square_crop", "letterbox", "clip_frames"]
 
 
@@ -187,52 +188,32 @@ def letterbox(frame: np.ndarray, size: int) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------------------------
 # registry
 
-_REGISTRY: dict[str, type[Extractor]] = {}
-_BUILTIN = {
-    "tiny3d": "judgemind.features.tiny3d",
-    "pose": "judgemind.features.pose",
-    "i3d": "judgemind.features.i3d_extractor",
-    "videomae": "judgemind.features.videomae",
-    "pixels": "judgemind.features.pixels",
-    "skeleton": "judgemind.features.skeleton",
-    "aerialspose": "judgemind.features.aerialspose",
-}
+EXTRACTORS = Registry("extractor", package="judgemind.features", skip=("base", "cache", "pipeline", "i3d"),
+                      hint="`judgemind extractors` lists them", modules={
+                          "tiny3d": "judgemind.features.tiny3d",
+                          "pose": "judgemind.features.pose",
+                          "i3d": "judgemind.features.i3d_extractor",
+                          "videomae": "judgemind.features.videomae",
+                          "pixels": "judgemind.features.pixels",
+                          "skeleton": "judgemind.features.skeleton",
+                          "aerialspose": "judgemind.features.aerialspose",
+                      })
 
 
 def register_extractor(cls: type[Extractor]) -> type[Extractor]:
     """Class decorator: make ``cls`` available as ``get_extractor(cls.name, **kw)``."""
-    if not cls.name:
-        raise ValueError(f"{cls.__name__} has no name")
-    _REGISTRY[cls.name] = cls
-    return cls
-
-
-def _load(name: str) -> None:
-    if name not in _REGISTRY and name in _BUILTIN:
-        importlib.import_module(_BUILTIN[name])
+    return EXTRACTORS.register(cls.name, cls, description=cls.description)
 
 
 def extractor_class(name: str) -> type[Extractor]:
-    _load(name)
-    if name not in _REGISTRY:
-        for n in _BUILTIN:
-            _load(n)
-        raise JudgemindError(f"unknown extractor {name!r}; available: {', '.join(sorted(_REGISTRY))} "
-                             f"(`judgemind extractors` lists them)")
-    return _REGISTRY[name]
+    return EXTRACTORS.get(name).obj
 
 
 def get_extractor(name: str, **options: Any) -> Extractor:
     """A ready extractor. Common options: ``weights`` (file or folder), ``steps`` (T), ``short_side``; the rest
-    are the extractor's own (see its class)."""
-    from judgemind.utils.options import check_options
-
-    cls = extractor_class(name)
-    check_options(cls.__init__, options, f"extractor {name!r}")  # types, finite values, size limits
-    return cls(**options)
+    are the extractor's own (see its class). Unknown options and bad values -> JudgemindError."""
+    return EXTRACTORS.create(name, **options)
 
 
 def list_extractors() -> list[ExtractorInfo]:
-    for n in _BUILTIN:
-        _load(n)
-    return [c.info() for _, c in sorted(_REGISTRY.items())]
+    return [e.obj.info() for e in EXTRACTORS.entries()]

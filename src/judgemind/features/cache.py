@@ -39,7 +39,7 @@ _VERBATIM_MAX = 120  # longer ids are escaped, so that every file name stays bel
 _HEX_MAX = 200
 
 
-def _safe_name(record_id: str) -> str:
+def safe_name(record_id: str) -> str:
     """The file stem of a record: the id itself when it is short and portable, else an escaped form.
 
     Injective (two ids never share a file): escaped forms start with ``id_`` and no verbatim name does (an id that
@@ -62,7 +62,7 @@ def check_file_names(record_ids, where: str) -> None:
     """Refuse ids whose cache files would be the same file on a case-insensitive file system (``Jump1``, ``jump1``)."""
     seen: dict[str, str] = {}
     for rid in record_ids:
-        key = _safe_name(rid).casefold()
+        key = safe_name(rid).casefold()
         if key in seen and seen[key] != rid:
             raise JudgemindError(f"{where}: records {seen[key]!r} and {rid!r} differ only in upper/lower case; their "
                                  f"feature files would collide on case-insensitive file systems -- rename one")
@@ -191,7 +191,7 @@ class FeatureCache:
 
     # -- records -------------------------------------------------------------------------------------------------
     def path(self, record_id: str) -> Path:
-        return self.dir / f"{_safe_name(record_id)}.safetensors"
+        return self.dir / f"{safe_name(record_id)}.safetensors"
 
     def has(self, record_id: str) -> bool:
         return self.path(record_id).is_file()

@@ -25,14 +25,6 @@ from judgemind.errors import JudgemindError
 GROUPINGS = ("action", "dd", "random")
 
 
-def masked_mean(x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-    """Mean over time of ``x`` (B, T, D) using only steps where ``mask`` (B, T) is True -> (B, D)."""
-    if mask is None:
-        return x.mean(1)
-    m = mask.to(x.dtype).unsqueeze(-1)
-    return (x * m).sum(1) / m.sum(1).clamp_min(1.0)
-
-
 def video_tokens(batch: dict, use_global: bool = True, use_foreground: bool = True) -> torch.Tensor:
     """Per-step tokens (B, T, Dg + Df) of the sources that are switched on (at least one must be)."""
     parts = [batch[k] for k, on in (("global", use_global), ("foreground", use_foreground)) if on]

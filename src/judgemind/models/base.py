@@ -56,12 +56,12 @@ smoke test that loops over :func:`list_models`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
-
 import torch
 from torch import nn
 
 from judgemind.errors import JudgemindError
+from judgemind.rules.names import SCORING_FORMATS
+from judgemind.utils.registry import Registry
 
 
 @dataclass
@@ -164,70 +164,44 @@ class DataInfo:
                 if not ok or (kind == "int" and (not isinstance(v, int) or not 0 <= v <= 1 << 20)):
                     raise JudgemindError(f"DataInfo.{k}: expected a {kind} within limits, got {str(v)[:40]}")
             out[k] = v
-        if out.get("scoring", "aerials5") not in ("aerials5", "aerials7", "diving"):
+        if out.get("scoring", "aerials5") not in SCORING_FORMATS:
             raise JudgemindError(f"DataInfo.scoring: unknown scoring format {str(out.get('scoring'))[:40]!r}")
         return cls(**out)
 
 
-_REGISTRY: dict[str, Callable] = {}
-_DESCRIPTIONS: dict[str, str] = {}
-_CONFIGS: dict[str, type] = {}
+MODELS = Registry("model", package="judgemind.models", skip=("base",), hint="`judgemind models` lists them")
 
 
 def register_model(name: str, description: str = "", config: type | None = None):
     """Decorator: ``@register_model("judgemind", "description", config=JudgeMindConfig)`` on a factory
     ``fn(cfg_overrides: dict, info: DataInfo)`` returning ``(model, config_dataclass_instance)``.
 
-    ``config`` (the model's config dataclass) lets the trainer check ``--set model.*`` keys before any data is
-    loaded (:func:`check_model_overrides`)."""
+    ``config`` (the model's config dataclass, required: its fields are the model's options) lets the trainer check
+    ``--set model.*`` keys before any data is loaded (:func:`check_model_overrides`)."""
 
     def deco(fn):
-        if name in _REGISTRY:
-            raise RuntimeError(f"model {name!r} registered twice")
-        _REGISTRY[name] = fn
-        _DESCRIPTIONS[name] = description or (fn.__doc__ or "").strip().split("\n")[0]
-        if config is not None:
-            _CONFIGS[name] = config
-        return fn
+        if config is None:
+            raise JudgemindError(f"model registry: {name!r} needs its config dataclass (register_model(..., "
+                                 f"config=...)); its fields are the model's options")
+        return MODELS.register(name, fn, description=description or (fn.__doc__ or "").strip().split("\n")[0],
+                               config=config)
 
     return deco
 
 
-def _import_all() -> None:
-    # Importing the model modules registers them.
-    import importlib
-    import pkgutil
-
-    import judgemind.models as pkg
-    for m in pkgutil.iter_modules(pkg.__path__):
-        if m.name not in ("base",) and not m.name.startswith("_"):
-            importlib.import_module(f"judgemind.models.{m.name}")
-
-
 def list_models() -> dict[str, str]:
-    _import_all()
-    return dict(sorted(_DESCRIPTIONS.items()))
-
-
-def _check_name(name: str) -> None:
-    _import_all()
-    if name not in _REGISTRY:
-        import difflib
-        close = difflib.get_close_matches(name, list(_REGISTRY), n=3)
-        raise JudgemindError(f"unknown model {name!r}; known: {', '.join(sorted(_REGISTRY))}"
-                             + (f" (did you mean {', '.join(close)}?)" if close else ""))
+    return {e.name: e.description for e in MODELS.entries()}
 
 
 def create_model(name: str, cfg: dict | None, info: DataInfo) -> tuple[nn.Module, object]:
     """Build a registered model. ``cfg`` holds overrides of its config dataclass (unknown keys -> error)."""
-    _check_name(name)
-    return _REGISTRY[name](dict(cfg or {}), info)
+    overrides = MODELS.check_options(name, cfg or {})
+    return MODELS.get(name).obj(overrides, info)
 
 
-def model_config_class(name: str) -> type | None:
-    """The config dataclass a model registered with (``None`` if it registered none)."""
-    _check_name(name)
-    return _CONFIGS.get(name)
+def model_config_class(name: str) -> type:
+    """The config dataclass a model registered with."""
+    return MODELS.get(name).config
 
 
 def check_model_overrides(name: str, overrides: dict) -> dict:
@@ -235,10 +209,8 @@ def check_model_overrides(name: str, overrides: dict) -> dict:
     config as a dict (defaults filled in); unknown keys or bad values -> :class:`JudgemindError`."""
     import dataclasses
 
-    cls = model_config_class(name)
-    if cls is None:
-        return dict(overrides)
-    return dataclasses.asdict(build_config(cls, dict(overrides), where="model"))
+    overrides = MODELS.check_options(name, overrides)
+    return dataclasses.asdict(build_config(model_config_class(name), overrides, where="model"))
 
 
 def build_config(cls, overrides: dict, where: str = "model"):
@@ -348,8 +320,11 @@ def keyed_dropout(x: torch.Tensor, seed: torch.Tensor | None, p: float, stream: 
     return x * keep.to(x.dtype) / (1.0 - p)
 
 
-def masked_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Mean over time of ``x`` (B, T, D) where ``mask`` (B, T) is True -> (B, D)."""
+def masked_mean(x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    """Mean over time of ``x`` (B, T, D) where ``mask`` (B, T) is True -> (B, D); every step when ``mask`` is
+    None."""
+    if mask is None:
+        return x.mean(1)
     w = mask.to(x.dtype).unsqueeze(-1)
     return (x * w).sum(1) / w.sum(1).clamp_min(1.0)
 

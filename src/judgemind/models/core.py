@@ -25,9 +25,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from judgemind.errors import JudgemindError
-from judgemind.models._exemplars import (ExemplarBank, check_choice, check_grouping, exemplar_uniforms, masked_mean,
-                                         scatter_mean, token_dim, video_tokens)
-from judgemind.models.base import DataInfo, ModelOutput, build_config, register_model
+from judgemind.models._exemplars import (ExemplarBank, check_choice, check_grouping, exemplar_uniforms, scatter_mean,
+                                         token_dim, video_tokens)
+from judgemind.models.base import DataInfo, ModelOutput, build_config, masked_mean, register_model
 
 
 @dataclass

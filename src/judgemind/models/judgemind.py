@@ -53,13 +53,11 @@ from torch import nn
 from judgemind.errors import JudgemindError
 from judgemind.models.base import (DataInfo, ModelOutput, build_config, keyed_dropout, keyed_uniform,
                                    register_model, score_loss)
+from judgemind.rules.names import COMPONENT_MAX, COMPONENTS, STAGES
 
-STAGE_NAMES = ("takeoff", "flight", "landing")
-COMPONENT_NAMES = ("air", "form", "landing")
 # Which stages each component is judged from (design.md section 4): Air = take-off + height/distance (the flight
 # trajectory), Form = flight, Landing = landing.
 COMPONENT_STAGES: dict[str, tuple[int, ...]] = {"air": (0, 1), "form": (1,), "landing": (2,)}
-COMPONENT_MAX = {"air": 2.0, "form": 5.0, "landing": 3.0}
 DIVING_STAGE_MAX = 10.0    # one judge's score (0..10) per stage contribution on diving data
 TEXT_DIM = 384             # all-MiniLM-L6-v2 sentence embedding size (the hashing fallback uses the same)
 TEXT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
@@ -529,14 +527,14 @@ class JudgeMind(nn.Module):
         self.ded_key = nn.Linear(d, 4 * d)
         self.ded_bias = nn.Parameter(torch.zeros(K, 2))
         self.ded_temp = nn.Parameter(torch.zeros(K))   # log temperature of each item's soft maximum
-        stage_of = {s: i for i, s in enumerate(STAGE_NAMES)}
+        stage_of = {s: i for i, s in enumerate(STAGES)}
         stages = [stage_of.get(s, 1) for s in self.info.item_stages] or [1] * K
         self.register_buffer("item_stage", torch.tensor(stages, dtype=torch.long), persistent=False)
         lo = list(self.info.item_points_min) or [0.0] * K
         hi = list(self.info.item_points_max) or [1.0] * K
         self.register_buffer("points_lo", torch.tensor(lo, dtype=torch.float32), persistent=False)
         self.register_buffer("points_hi", torch.tensor(hi, dtype=torch.float32), persistent=False)
-        comp = [COMPONENT_NAMES.index(c) if c in COMPONENT_NAMES else -1 for c in self.info.item_components]
+        comp = [COMPONENTS.index(c) if c in COMPONENTS else -1 for c in self.info.item_components]
         onehot = torch.zeros(K, 3)
         for k, c in enumerate(comp or [-1] * K):
             if c >= 0:
@@ -558,7 +556,7 @@ class JudgeMind(nn.Module):
         nn.init.zeros_(self.residual_head.bias)
         if self.cfg.grade_bands:
             self.band_heads = nn.ModuleDict()
-            for c in COMPONENT_NAMES:
+            for c in COMPONENTS:
                 lo, w = _band_table(c)
                 self.register_buffer(f"lo_{c}", torch.tensor(lo), persistent=False)
                 self.register_buffer(f"w_{c}", torch.tensor(w), persistent=False)
@@ -574,12 +572,12 @@ class JudgeMind(nn.Module):
         Q = self.cfg.queries
         M = 3 * Q + self.n_items + 1
         allowed = torch.zeros(3, M, dtype=torch.bool)
-        for i, c in enumerate(COMPONENT_NAMES):
+        for i, c in enumerate(COMPONENTS):
             stages = (i,) if self.diving else COMPONENT_STAGES[c]
             for s in stages:
                 allowed[i, s * Q:(s + 1) * Q] = True
             for k in range(self.n_items):
-                own = (self.info.item_stages[k] == STAGE_NAMES[i]) if self.diving else (
+                own = (self.info.item_stages[k] == STAGES[i]) if self.diving else (
                     self.info.item_components[k] == c if self.info.item_components else False)
                 allowed[i, 3 * Q + k] = bool(own)
             allowed[i, -1] = True
@@ -713,7 +711,7 @@ class JudgeMind(nn.Module):
         """``out.components`` (B, 3): each component's maximum minus the expected points of its items, plus the
         grade decoder's bounded residual, moved towards the band decoder's mark by a learned share; clipped into
         the component's range. Without catalogue items (K = 0) the decoder predicts the marks directly."""
-        top = h.new_tensor([COMPONENT_MAX[c] for c in COMPONENT_NAMES])
+        top = h.new_tensor([COMPONENT_MAX[c] for c in COMPONENTS])
         if self.n_items:
             base = top - out.extra["expected_points"] @ self.item_component          # (B, 3)
             comp = base + self.cfg.residual * torch.tanh((h * self.residual_head.weight[None]).sum(-1)
@@ -726,7 +724,7 @@ class JudgeMind(nn.Module):
             comp = None
         if self.cfg.grade_bands:
             bands, out.band_logits, marks = [], {}, {}
-            for i, c in enumerate(COMPONENT_NAMES):
+            for i, c in enumerate(COMPONENTS):
                 lo, w = getattr(self, f"lo_{c}"), getattr(self, f"w_{c}")
                 logits, offset = self.band_heads[c](h[:, i]).chunk(2, dim=-1)
                 marks[c] = lo + torch.sigmoid(offset) * w                       # (B, n_bands): mark if band b
@@ -776,12 +774,12 @@ class JudgeMind(nn.Module):
         have = torch.isfinite(target)
         tgt = torch.where(have, target, torch.zeros_like(target))
         n = have.sum(1).clamp_min(1)
-        top = tgt.new_tensor([COMPONENT_MAX[k] for k in COMPONENT_NAMES])
+        top = tgt.new_tensor([COMPONENT_MAX[k] for k in COMPONENTS])
         sub = (((out.components - tgt) / top) ** 2 * have).sum(1) / n
         if not self.cfg.grade_bands:
             return None, sub
         band_ce, band_sub = [], []
-        for i, comp in enumerate(COMPONENT_NAMES):
+        for i, comp in enumerate(COMPONENTS):
             lo = getattr(self, f"lo_{comp}")
             idx = (lo[None, :] > tgt[:, i:i + 1] + 1e-4).sum(1)                 # rules.band_index on tensors
             band_ce.append(F.cross_entropy(out.band_logits[comp], idx, reduction="none"))

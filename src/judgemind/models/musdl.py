@@ -28,11 +28,11 @@ import torch
 from torch import nn
 
 from judgemind.errors import JudgemindError
-from judgemind.models._exemplars import (check_choice, distribution_value, gaussian_targets, kl_to_target,
-                                         masked_mean, mlp, token_dim, video_tokens)
-from judgemind.models.base import DataInfo, ModelOutput, build_config, register_model
+from judgemind.models._exemplars import (check_choice, distribution_value, gaussian_targets, kl_to_target, mlp,
+                                         token_dim, video_tokens)
+from judgemind.models.base import DataInfo, ModelOutput, build_config, masked_mean, register_model
+from judgemind.rules.names import COMPONENT_MAX, COMPONENTS
 
-COMPONENT_MAX = (2.0, 5.0, 3.0)  # Air, Form, Landing
 
 
 @dataclass
@@ -84,7 +84,7 @@ class MUSDL(nn.Module):
         self.step = float(cfg.step or (0.5 if diving else 0.1))
         # (judge, component-or-None, max mark) of every head, in output order.
         if cfg.mode == "component":
-            ranges = [c_max for _ in range(self.n_judges) for c_max in COMPONENT_MAX]
+            ranges = [COMPONENT_MAX[c] for _ in range(self.n_judges) for c in COMPONENTS]
         elif info.scoring == "aerials7":
             ranges = [7.0] * (self.n_judges - 2) + [3.0, 3.0]
         else:

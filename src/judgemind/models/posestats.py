@@ -30,6 +30,7 @@ from torch import nn
 
 from judgemind.errors import JudgemindError
 from judgemind.models.base import DataInfo, ModelOutput, build_config, register_model, score_loss
+from judgemind.rules.names import COMPONENT_MAX, COMPONENTS
 
 STATS = ("mean", "std", "min", "max")
 
@@ -297,7 +298,8 @@ class PoseStats(nn.Module):
             z = ((feats - self.x_mean) / self.x_std).clamp(-Z_CLIP, Z_CLIP)
             pred = (z @ self.w.T + self.b) * self.y_std + self.y_mean              # (B, 4)
             pred[:, 0] = pred[:, 0].clamp(0.0, 1.5 * max(float(self.info.score_max), 1e-6))
-            for i, top in enumerate((2.0, 5.0, 3.0) if self.info.scoring.startswith("aerials") else ()):
+            for i, top in enumerate([COMPONENT_MAX[c] for c in COMPONENTS]
+                                    if self.info.scoring.startswith("aerials") else ()):
                 pred[:, 1 + i] = pred[:, 1 + i].clamp(0.0, top)
         dtype = batch["score"].dtype
         comps = pred[:, 1:] if bool(torch.isfinite(self.lam[1:]).all()) else None
@@ -312,7 +314,7 @@ class PoseStats(nn.Module):
     def fit_summary(self) -> dict:
         """What the closed-form fit chose (recorded by the bench): the lambda per target and the stage classifier's
         training accuracy."""
-        names = ("score", "air", "form", "landing")
+        names = ("score", *COMPONENTS)
         return {"lambda": {n: float(self.lam[i]) for i, n in enumerate(names) if math.isfinite(float(self.lam[i]))},
                 "lambda_grid": [float(v) for v in self.lambdas], "folds": int(self.cfg.folds),
                 "stage_classifier_train_accuracy": float(self.s_acc), "features": int(self.dim_features)}

@@ -103,7 +103,7 @@ def load_samples(root: str | os.PathLike, split: str | Sequence[str] | None, per
     """``per_record`` frames of every record of ``split`` (all records when None), drawn with ``seed``: frames
     are spread over the record (one random frame in each of ``per_record`` equal parts), so take-off, flight and
     landing all appear. Raises a JudgemindError naming the data set when it has no skeletons."""
-    from judgemind.data.dataset import load_dataset
+    from judgemind.data import load_dataset
     from judgemind.data.skeleton import load_skeleton
     from judgemind.video.decode import open_video
 

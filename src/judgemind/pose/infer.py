@@ -24,7 +24,7 @@ import torch
 from judgemind.data.skeleton import OUT_OF_FRAME
 from judgemind.errors import JudgemindError
 from judgemind.pose.data import apply, crop_transform, invert, letterbox_transform, warp_crop, warp_letterbox
-from judgemind.pose.net import AerialsPoseModel, load_weights
+from judgemind.pose.net import AerialsPoseModel, load_weights, to_tensor
 
 __all__ = ["AerialsPose", "PoseResult", "default_weights", "shipped_weights"]
 
@@ -83,8 +83,6 @@ class AerialsPose:
     @torch.no_grad()
     def detect(self, frames: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """Boxes (N, 4) float32 in frame pixels (NaN where the athlete is not found) and presence (N,)."""
-        from judgemind.pose.train import to_tensor
-
         S, G = self.cfg.box_input, self.cfg.box_input // 8
         boxes = np.full((len(frames), 4), np.nan, np.float32)
         conf = np.zeros(len(frames), np.float32)
@@ -114,8 +112,6 @@ class AerialsPose:
     def keypoints(self, frames: Sequence[np.ndarray], boxes: np.ndarray):
         """Points of the athlete in ``boxes`` (N, 4): uv (N, 19, 2), visibility probabilities (N, 19, 3),
         world (N, 19, 3)."""
-        from judgemind.pose.train import to_tensor
-
         C = self.cfg.crop
         N = len(frames)
         uv = np.zeros((N, 19, 2), np.float32)

@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -68,6 +69,11 @@ class PoseConfig:
                 and 1.0 <= cfg.margin <= 4.0):
             raise JudgemindError(f"{where}: implausible AerialsPose layout {cfg.to_dict()}")
         return cfg
+
+
+def to_tensor(x: np.ndarray) -> torch.Tensor:
+    """uint8 images (B, h, w, 3) -> float32 (B, 3, h, w) in [0, 1] (what the networks take)."""
+    return torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2))).float().div_(255.0)
 
 
 def _cbr(cin: int, cout: int, stride: int = 1) -> nn.Sequential:

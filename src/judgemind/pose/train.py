@@ -35,7 +35,7 @@ from judgemind.data.skeleton import OUT_OF_FRAME, SKELETON_POINTS
 from judgemind.errors import JudgemindError
 from judgemind.pose.data import (PoseSamples, apply, crop_transform, letterbox_transform, load_samples,
                                  skeleton_box)
-from judgemind.pose.net import AerialsPoseModel, PoseConfig, save_weights
+from judgemind.pose.net import AerialsPoseModel, PoseConfig, save_weights, to_tensor
 
 __all__ = ["TrainConfig", "train_pose", "pose_batch", "box_batch", "FLIP"]
 
@@ -75,11 +75,6 @@ def _photometric(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     mean = x.mean(axis=(1, 2, 3), keepdims=True)
     x = (x - mean) * gain + mean + bias + rng.normal(0, 0.02, x.shape).astype(np.float32)
     return np.clip(x, 0, 1).transpose(0, 3, 1, 2)
-
-
-def to_tensor(x: np.ndarray) -> torch.Tensor:
-    """uint8 (B, h, w, 3) -> float32 (B, 3, h, w) in [0, 1]."""
-    return torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2))).float().div_(255.0)
 
 
 def pose_batch(s: PoseSamples, idx: np.ndarray, cfg: PoseConfig, rng: np.random.Generator | None,
@@ -287,7 +282,7 @@ def train_pose(data: str | os.PathLike, out: str | os.PathLike, cfg: TrainConfig
         "loss_last": round(float(np.mean(losses[-max(1, len(losses) // 10):])), 4) if losses else None,
         "command": f"judgemind pose train --data {data} --out {out} --steps {cfg.steps} --seed {cfg.seed}",
     }
-    from judgemind.data.dataset import load_dataset
+    from judgemind.data import load_dataset
 
     try:
         meta = load_dataset(data).meta

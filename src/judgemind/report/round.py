@@ -25,7 +25,7 @@ def _e(x: Any) -> str:
 
 def render_index(doc: dict) -> str:
     """OUT/index.html: the ranking with scores, intervals and warnings, links to each sheet, failures listed."""
-    from judgemind.report.sheet import _CSS
+    from judgemind.report.sheet import SHEET_CSS
 
     rows = []
     for r in doc["jumps"]:
@@ -47,7 +47,7 @@ def render_index(doc: dict) -> str:
                     f"<td>{warn}{_e(r.get('official_score') or '')}</td></tr>")
     failed = doc["failed"]
     return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>judgemind round</title>"
-            f"<style>{_CSS} tr.failed td{{color:#b71c1c}} .ood-flag{{color:#b71c1c;font-weight:600;"
+            f"<style>{SHEET_CSS} tr.failed td{{color:#b71c1c}} .ood-flag{{color:#b71c1c;font-weight:600;"
             "margin-right:6px}</style></head><body><header><div><h1>Round &middot; "
             f"{doc['n']} jumps</h1><div class='sub'>checkpoint {_e(doc['checkpoint'])}</div></div>"
             f"<div class='scorebox'><div class='j'>{failed} failed &middot; {doc['not_in_distribution']} flagged as "

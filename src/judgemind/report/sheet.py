@@ -14,11 +14,13 @@ import base64
 import html
 from typing import Any, Mapping, Sequence
 
-STAGE_COLOURS = {"takeoff": "#3b7dd8", "flight": "#e0902b", "landing": "#3aa65b"}
-STAGE_LABELS = {"takeoff": "Take-off", "flight": "Flight", "landing": "Landing"}
-COMPONENT_MAX = {"air": "2.0", "form": "5.0", "landing": "3.0"}
+from judgemind.report import timeline
+from judgemind.rules.names import COMPONENT_RANGES, COMPONENTS, STAGE_LABELS, STAGES
 
-_CSS = """
+STAGE_COLOURS = dict(zip(STAGES, timeline.STAGE_COLOURS))
+STAGE_TITLES = {s: label.capitalize() for s, label in zip(STAGES, STAGE_LABELS)}   # Take-off, Flight, Landing
+
+SHEET_CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;background:#f4f6f9;color:#1d2430}
 header{background:#17324d;color:#fff;padding:18px 28px;display:flex;justify-content:space-between;align-items:center}
 header h1{margin:0;font-size:22px} header .sub{opacity:.8;font-size:14px}
@@ -57,7 +59,7 @@ def render_panel(panel: Mapping[str, Any], result: Mapping[str, Any]) -> str:
     """The annotated panel beside the model: each judge's marks (dropped ones struck through), the official score,
     the model's marks and its error per component."""
     counted, dropped = set(panel.get("counted") or []), set(panel.get("dropped") or [])
-    keys = [k for k in ("air", "form", "landing", "air_form", "score") if any(k in j for j in panel["judges"])]
+    keys = [k for k in (*COMPONENTS, "air_form", "score") if any(k in j for j in panel["judges"])]
     head = "".join(f"<th>{_e(k.replace('_', '+').title())}</th>" for k in keys)
     rows = []
     for i, j in enumerate(panel["judges"]):
@@ -103,7 +105,7 @@ def render_sheet(result: Mapping[str, Any], strip: Sequence[Mapping[str, Any]],
     parts = []
     parts.append(f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
                  f"<title>judgemind judge sheet - {_e(result.get('video_name', result.get('video', '')))}</title>"
-                 f"<style>{_CSS}</style></head><body>")
+                 f"<style>{SHEET_CSS}</style></head><body>")
     ood = result.get("in_distribution") is False
     iv = result.get("intervals") or {}
     fs_iv = iv.get("final_score")
@@ -126,15 +128,15 @@ def render_sheet(result: Mapping[str, Any], strip: Sequence[Mapping[str, Any]],
 
     # Strip of frames with the stage boundaries.
     parts.append("<section id='stages'><h2>Stages</h2><div class='stagebar'>")
-    for s in ("takeoff", "flight", "landing"):
+    for s in STAGES:
         if s in stages:
             sa, sb = stages[s]
             w = 100.0 * (sb - sa) / total
             parts.append(f"<div class='stage' data-stage='{s}' style='width:{w:.2f}%;background:"
-                         f"{STAGE_COLOURS[s]}'>{STAGE_LABELS[s]}</div>")
+                         f"{STAGE_COLOURS[s]}'>{STAGE_TITLES[s]}</div>")
     parts.append("</div><div class='muted'>")
-    parts.append(" &middot; ".join(f"{STAGE_LABELS[s]} frames {stages[s][0]}&ndash;{stages[s][1] - 1}"
-                                   for s in ("takeoff", "flight", "landing") if s in stages))
+    parts.append(" &middot; ".join(f"{STAGE_TITLES[s]} frames {stages[s][0]}&ndash;{stages[s][1] - 1}"
+                                   for s in STAGES if s in stages))
     parts.append("</div><div class='strip'>")
     for fr in strip:
         col = STAGE_COLOURS.get(fr.get("stage"), "#999")
@@ -145,13 +147,13 @@ def render_sheet(result: Mapping[str, Any], strip: Sequence[Mapping[str, Any]],
     # Components.
     parts.append("<section><h2>Scores of a consensus judge</h2><div class='components'>")
     comps, bands = result.get("components") or {}, result.get("bands") or {}
-    for c in ("air", "form", "landing"):
+    for c in COMPONENTS:
         if c not in comps:
             continue
         band = bands.get(c) or {}
         parts.append(f"<div class='component' id='component-{c}' data-component='{c}'><div>{c.title()}</div>"
                      f"<div><span class='value{' greyed' if ood else ''}'>{_e(comps[c])}</span> <span "
-                     f"class='max'>/ {COMPONENT_MAX[c]}</span></div><div class='band'>{_e(band.get('name', ''))}"
+                     f"class='max'>/ {COMPONENT_RANGES[c][1]}</span></div><div class='band'>{_e(band.get('name', ''))}"
                      f"{' (' + _e(band.get('range')) + ')' if band.get('range') else ''}</div>"
                      + (f"<div class='interval'>90%: {iv[c][0]:.2f} &ndash; {iv[c][1]:.2f}</div>" if iv.get(c)
                         else "") + "</div>")
@@ -187,7 +189,7 @@ def render_sheet(result: Mapping[str, Any], strip: Sequence[Mapping[str, Any]],
                   f"{_e(d.get('evidence_frame'))}</div>") if img else f"frame {_e(d.get('evidence_frame', '-'))}"
             unsure = "" if d.get("above_threshold", True) else " style='opacity:.6'"
             parts.append(f"<tr class='deduction' data-item='{_e(d['item'])}'{unsure}><td><b>{_e(d.get('name', d['item']))}"
-                         f"</b></td><td>{_e(STAGE_LABELS.get(d.get('stage'), d.get('stage')))}</td><td>"
+                         f"</b></td><td>{_e(STAGE_TITLES.get(d.get('stage'), d.get('stage')))}</td><td>"
                          f"<span class='prob' style='width:{int(60 * p)}px'></span>{p:.0%}</td><td>{ev}</td>"
                          f"<td class='muted'>{_e(d.get('description', ''))}</td></tr>")
         parts.append("</table>")

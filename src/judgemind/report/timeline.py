@@ -8,8 +8,9 @@ from typing import Sequence
 
 import numpy as np
 
-STAGE_COLOURS = ("#3b7dd8", "#e0902b", "#3aa65b")
-STAGE_LABELS = ("take-off", "flight", "landing")
+from judgemind.rules.names import STAGE_LABELS, STAGES
+
+STAGE_COLOURS = ("#3b7dd8", "#e0902b", "#3aa65b")   # take-off, flight, landing
 
 
 def plot_timeline(frame_index: np.ndarray, stage_probs: np.ndarray | None, stages: dict,
@@ -31,7 +32,7 @@ def plot_timeline(frame_index: np.ndarray, stage_probs: np.ndarray | None, stage
     if stage_probs is not None:
         for k in range(3):
             ax.plot(x, stage_probs[:, k], color=STAGE_COLOURS[k], label=f"P({STAGE_LABELS[k]})", lw=2)
-    for k, s in enumerate(("takeoff", "flight", "landing")):
+    for k, s in enumerate(STAGES):
         if s in stages:
             a, b = stages[s]
             ax.axvspan(a, b, color=STAGE_COLOURS[k], alpha=0.08)

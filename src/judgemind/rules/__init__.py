@@ -4,7 +4,8 @@
 - :mod:`.bands`: Air/Form/Landing grade bands, landing caps;
 - :mod:`.codes`: jump codes (``bFdFF``) and the DD table;
 - :mod:`.catalogue`: the deduction catalogue (``catalogue_v1.json``);
-- :mod:`.compose`: the one composer of a model's prediction into the official score (every command uses it).
+- :mod:`.compose`: the one composer of a model's prediction into the official score (every command uses it);
+- :mod:`.names`: the stage and component names and the component maxima that every other package imports.
 
 The domain reference is ``docs/aerials_rules.md`` (shared docs).
 """
@@ -27,7 +28,6 @@ from judgemind.rules.bands import (
 from judgemind.rules.catalogue import (
     CATALOGUE_FILE,
     CATALOGUE_V1_IDS,
-    STAGES,
     Catalogue,
     DeductionItem,
     load_catalogue,
@@ -48,6 +48,7 @@ from judgemind.rules.codes import (
     parse_jump_code,
 )
 from judgemind.rules.compose import OfficialScore, compose_official, contact_cap, explain_official, to_mark
+from judgemind.rules.names import COMPONENT_MAX, SCORING_FORMATS, STAGE_LABELS, STAGES
 from judgemind.rules.scoring import (
     COMPONENT_RANGES,
     COMPONENTS,
@@ -71,6 +72,7 @@ __all__ = [
     "CATALOGUE_FILE",
     "CATALOGUE_V1_IDS",
     "COMPONENTS",
+    "COMPONENT_MAX",
     "COMPONENT_RANGES",
     "DD_TABLE",
     "DIRECTIONS",
@@ -81,7 +83,9 @@ __all__ = [
     "MARK_STEP",
     "MAX_SOMERSAULTS",
     "NO_WEIGHT_CAP",
+    "SCORING_FORMATS",
     "STAGES",
+    "STAGE_LABELS",
     "SYMBOLS",
     "AerialsScore",
     "Catalogue",

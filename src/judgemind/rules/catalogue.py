@@ -18,18 +18,17 @@ from importlib import resources
 from pathlib import Path
 
 from judgemind.errors import JudgemindError, ValidationError
+from judgemind.rules.names import STAGES
 from judgemind.rules.scoring import COMPONENT_RANGES, COMPONENTS, MARK_STEP, to_decimal
 
 __all__ = [
     "CATALOGUE_FILE",
     "CATALOGUE_V1_IDS",
-    "STAGES",
     "Catalogue",
     "DeductionItem",
     "load_catalogue",
 ]
 
-STAGES = ("takeoff", "flight", "landing")
 CATALOGUE_FILE = "catalogue_v1.json"
 # The ids fixed by docs/architecture.md, in catalogue order.
 CATALOGUE_V1_IDS = (

@@ -11,8 +11,9 @@ from decimal import Decimal
 
 import numpy as np
 
-from judgemind.data.records import STAGES, Deduction, JudgeScore, Record
+from judgemind.data.records import Deduction, JudgeScore, Record
 from judgemind.data.skeleton import OCCLUDED, OUT_OF_FRAME, SKELETON_DIR, SKELETON_POINTS, VISIBLE
+from judgemind.rules.names import STAGES
 from judgemind.synth.camera import NEAR, JumpView, athlete_boxes, shot_frames
 from judgemind.synth.judging import score_jump
 from judgemind.synth.measure import ITEMS

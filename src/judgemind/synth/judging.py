@@ -22,10 +22,10 @@ import math
 from dataclasses import dataclass
 from decimal import Decimal
 
-from judgemind.synth.measure import _catalogue
+from judgemind.rules.names import COMPONENT_MAX, COMPONENTS
+from judgemind.synth.measure import catalogue
 from judgemind.synth.spec import SYNTH_ITEMS, JumpSpec
 
-COMPONENT_MAX = {"air": 2.0, "form": 5.0, "landing": 3.0}
 _TENTH = Decimal("0.1")
 HAND_ITEMS = ("hand_drag",)
 BODY_ITEMS = ("back_slap", "body_contact", "crash", "no_weight_on_skis")
@@ -50,7 +50,7 @@ class JumpScores:
 
 
 def landing_cap(items) -> float | None:
-    caps = [float(_catalogue().get(i).landing_cap) for i in items if _catalogue().get(i).landing_cap is not None]
+    caps = [float(catalogue().get(i).landing_cap) for i in items if catalogue().get(i).landing_cap is not None]
     return min(caps) if caps else None
 
 
@@ -71,7 +71,7 @@ def true_components(spec: JumpSpec, motion=None, fps: float = 25.0) -> tuple[dic
     points = {k: points_decimal(k, m.value) for k, m in measured.items() if m.visible}
     comp = {}
     for c, top in COMPONENT_MAX.items():
-        v = top - float(sum((p for i, p in points.items() if _catalogue().get(i).component == c), Decimal(0)))
+        v = top - float(sum((p for i, p in points.items() if catalogue().get(i).component == c), Decimal(0)))
         comp[c] = max(0.0, v)
     cap = landing_cap(points)
     if cap is not None:
@@ -98,9 +98,9 @@ def score_jump(spec: JumpSpec, motion=None, fps: float = 25.0) -> JumpScores:
         seen = {c: 0.0 for c in COMPONENT_MAX}
         for item, m in measured.items():
             zi = spec.perception[j][_ITEM_INDEX[item]] if spec.perception else 0.0
-            seen[_catalogue().get(item).component] += points_for(item, max(0.0, m.value + ITEMS[item].sigma * zi))
+            seen[catalogue().get(item).component] += points_for(item, max(0.0, m.value + ITEMS[item].sigma * zi))
         marks = [_mark(COMPONENT_MAX[c] - seen[c] + judge.bias[k] + judge.noise[k] * z[k], COMPONENT_MAX[c])
-                 for k, c in enumerate(("air", "form", "landing"))]
+                 for k, c in enumerate(COMPONENTS)]
         land = apply_landing_caps(marks[2], hand_contact=hand, body_contact=body)
         if cap is not None:
             land = min(land, Decimal(str(cap)))

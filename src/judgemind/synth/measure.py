@@ -75,7 +75,8 @@ assert set(ITEMS) == set(SYNTH_ITEMS)
 
 
 @functools.lru_cache(maxsize=1)
-def _catalogue():
+def catalogue():
+    """The packaged deduction catalogue, loaded once."""
     from judgemind.rules import load_catalogue
 
     return load_catalogue()
@@ -87,7 +88,7 @@ def points_for(item: str, q: float) -> float:
     r = ITEMS[item]
     if not q >= r.q0:
         return 0.0
-    it = _catalogue().get(item)
+    it = catalogue().get(item)
     lo, hi = float(it.points_min), float(it.points_max)
     frac = min(max((q - r.q0) / (r.q1 - r.q0), 0.0), 1.0)
     return max(lo + frac * (hi - lo), 0.1 if hi > 0 else 0.0)
@@ -193,7 +194,7 @@ def measure(spec: JumpSpec, motion) -> dict[str, Measured]:
 
 def table_markdown() -> str:
     """The per-item table of docs/synth.md."""
-    cat = _catalogue()
+    cat = catalogue()
     rows = ["| item | stage | quantity measured on the motion | unit | visible from (q0) | catalogue max at (q1) "
             "| points | judges' perception s.d. |", "|---|---|---|---|---:|---:|---|---:|"]
     for item in SYNTH_ITEMS:

@@ -68,7 +68,7 @@ def write_preview(root: str | os.PathLike, png: str | os.PathLike, max_jumps: in
     from judgemind.synth.camera import view_jump
     from judgemind.synth.judging import score_jump
     from judgemind.synth.render import render_frames
-    from judgemind.synth.writer import SETTINGS_FILE, SYNTH_DIR, _settings_from_dict
+    from judgemind.synth.writer import SETTINGS_FILE, SYNTH_DIR, settings_from_dict
     from judgemind.utils.atomic import atomic_path
 
     root, png = Path(root), Path(png)
@@ -78,7 +78,7 @@ def write_preview(root: str | os.PathLike, png: str | os.PathLike, max_jumps: in
     if not sfile.is_file():
         raise JudgemindError(f"{root}: not a SynthAerials dataset (no {SYNTH_DIR}/{SETTINGS_FILE}); the preview "
                              f"re-renders jumps from the generator's settings")
-    st = _settings_from_dict(json.loads(sfile.read_text(encoding="utf-8")))
+    st = settings_from_dict(json.loads(sfile.read_text(encoding="utf-8")))
     rows = []
     width = tile * frames_per_jump
     for index in _pick_jumps(st.seed, st.n, st.codes, max_jumps):

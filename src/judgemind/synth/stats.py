@@ -17,6 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
+from judgemind.rules.names import COMPONENT_MAX, COMPONENTS, STAGES
+from judgemind.synth.spec import CONTACT_ITEMS
+
 
 def _load(root):
     from judgemind.data import load_dataset
@@ -52,14 +55,12 @@ def summary(ds) -> dict:
     recs = list(ds.records)
     J = np.array([float(score_aerials([(j.air, j.form, j.landing) for j in r.judges], r.dd).J) for r in recs])
     final = np.array([float(r.final_score) for r in recs])
-    comp = {c: np.array([float(r.component_means()[c]) for r in recs]) for c in ("air", "form", "landing")}
+    comp = {c: np.array([float(r.component_means()[c]) for r in recs]) for c in COMPONENTS}
     true_total = np.array([float(r.extra["true"]["total"]) for r in recs])
     frac = J / 30.0
     corr = np.corrcoef(np.stack([comp["air"], comp["form"], comp["landing"], final]))
     n_faults = np.array([len(r.deductions) for r in recs])
-    contact = np.array([any(d.item in ("hand_drag", "back_slap", "body_contact", "crash", "no_weight_on_skis")
-                            for d in r.deductions)
-                        for r in recs])
+    contact = np.array([any(d.item in CONTACT_ITEMS for d in r.deductions) for r in recs])
     return {
         "n": len(recs),
         "J_over_30_percentiles": dict(zip(("p5", "p25", "p50", "p75", "p95"),
@@ -73,7 +74,7 @@ def summary(ds) -> dict:
         "component_std": {c: round(float(v.std()), 3) for c, v in comp.items()},
         "corr_air_form": round(float(corr[0, 1]), 3), "corr_air_landing": round(float(corr[0, 2]), 3),
         "corr_form_landing": round(float(corr[1, 2]), 3),
-        "corr_with_final": {c: round(float(corr[i, 3]), 3) for i, c in enumerate(("air", "form", "landing"))},
+        "corr_with_final": {c: round(float(corr[i, 3]), 3) for i, c in enumerate(COMPONENTS)},
         "corr_true_total_vs_judged_J": round(float(np.corrcoef(true_total, J)[0, 1]), 3),
         "faults_per_jump": round(float(n_faults.mean()), 3),
         "clean_jumps": round(float(np.mean(n_faults == 0)), 3),
@@ -88,7 +89,7 @@ def box_height_table(root) -> str:
     if not bh:
         return "box heights: no boxes"
     lines = ["athlete box height / frame height (percentiles 10/25/50/75/90):"]
-    for st in ("takeoff", "flight", "landing"):
+    for st in STAGES:
         if st in bh:
             lines.append(f"  {st:<8} " + "  ".join(f"{v:.2f}" for v in bh[st].values()))
     if "flight_follow_share_ge_35pct" in bh:
@@ -112,7 +113,7 @@ def plot(ds, png: str | os.PathLike) -> Path:
     J = np.array([float(score_aerials([(j.air, j.form, j.landing) for j in r.judges], r.dd).J) for r in recs])
     final = np.array([float(r.final_score) for r in recs])
     dd = np.array([float(r.dd) for r in recs])
-    comp = {c: np.array([float(r.component_means()[c]) for r in recs]) for c in ("air", "form", "landing")}
+    comp = {c: np.array([float(r.component_means()[c]) for r in recs]) for c in COMPONENTS}
     fig, ax = plt.subplots(1, 3, figsize=(13, 3.6))
     ax[0].hist(100 * J / 30.0, bins=np.arange(0, 101, 5), color="#4477aa", edgecolor="white")
     ax[0].axvspan(60, 80, color="#cccccc", alpha=0.4, zorder=0)
@@ -120,7 +121,7 @@ def plot(ds, png: str | os.PathLike) -> Path:
     ax[1].scatter(dd + np.random.default_rng(0).uniform(-0.03, 0.03, len(dd)), final, s=6, alpha=0.5)
     ax[1].set(xlabel="DD", ylabel="final score (J x DD, truncated)", title="final score vs DD")
     for c, col in zip(comp, ("#228833", "#ee6677", "#ccbb44")):
-        hi = {"air": 2.0, "form": 5.0, "landing": 3.0}[c]
+        hi = COMPONENT_MAX[c]
         ax[2].hist(comp[c] / hi, bins=np.linspace(0, 1, 21), histtype="step", lw=2, color=col, label=c)
     ax[2].set(xlabel="panel mean / component maximum", ylabel="jumps", title="components")
     ax[2].legend()

@@ -154,7 +154,7 @@ def _init_worker() -> None:
 
 def _job(args: tuple[dict, str, int]) -> int:
     settings_d, root, index = args
-    make_jump(_settings_from_dict(settings_d), index, Path(root))
+    make_jump(settings_from_dict(settings_d), index, Path(root))
     return index
 
 
@@ -162,7 +162,8 @@ def _job(args: tuple[dict, str, int]) -> int:
 # the run
 
 
-def _settings_from_dict(d: dict) -> SynthSettings:
+def settings_from_dict(d: dict) -> SynthSettings:
+    """The settings stored in a data set's `.synth/settings.json`, back as :class:`SynthSettings`."""
     d = dict(d)
     d["codes"] = tuple(d["codes"]) if d.get("codes") is not None else None
     return SynthSettings(**d)

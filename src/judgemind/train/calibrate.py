@@ -27,12 +27,11 @@ from pathlib import Path
 import numpy as np
 
 from judgemind.evaluate.conformal import calibrate_abs, conformal_rank, conformal_quantile
+from judgemind.rules.names import COMPONENT_MAX as COMPONENT_TOP, COMPONENTS
 
 ALPHA = 0.10          # 90 % intervals
 ALPHA_OOD = 0.01      # per check: at most 1 % of in-distribution videos flagged
 MIN_TRACK = 0.5       # the athlete must be located in at least half of the steps
-COMPONENTS = ("air", "form", "landing")
-COMPONENT_TOP = {"air": 2.0, "form": 5.0, "landing": 3.0}
 VERSION = 2
 
 

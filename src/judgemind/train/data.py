@@ -40,10 +40,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from judgemind.data import STAGES, Dataset, Record, load_dataset
+from judgemind.data import Dataset, Record, load_dataset
 from judgemind.errors import JudgemindError
 from judgemind.features.cache import FeatureCache, list_caches
 from judgemind.models.base import DataInfo
+from judgemind.rules.names import COMPONENTS, STAGES
 
 # --------------------------------------------------------------------------------------------------------------
 # Action codes
@@ -210,7 +211,7 @@ def record_targets(rec: Record, fi: np.ndarray, info: DataInfo) -> dict[str, np.
     bounds = np.array([(stage == 0).sum(), (stage <= 1).sum()], dtype=np.int64)
     shot = shot_index(rec.cuts, fi)
     means = rec.component_means()
-    comps = np.array([float(means[c]) if c in means else math.nan for c in ("air", "form", "landing")],
+    comps = np.array([float(means[c]) if c in means else math.nan for c in COMPONENTS],
                      dtype=np.float32)
     judges = np.full(max(info.n_judges, 1), math.nan, dtype=np.float32)
     totals = [float(j.total) for j in rec.judges][: len(judges)]

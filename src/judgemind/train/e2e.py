@@ -101,9 +101,9 @@ def clip_dir(dataset, cfg, records) -> tuple[Path, dict]:
 
 
 def _record_path(d: Path, rid: str) -> Path:
-    from judgemind.features.cache import _safe_name
+    from judgemind.features.cache import safe_name
 
-    return d / f"{_safe_name(rid)}.safetensors"
+    return d / f"{safe_name(rid)}.safetensors"
 
 
 def ensure_clips(dataset, cfg, records) -> Path:

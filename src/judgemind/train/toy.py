@@ -16,6 +16,7 @@ import numpy as np
 
 from judgemind.data import DatasetMeta, write_dataset
 from judgemind.features.cache import FeatureCache
+from judgemind.rules.names import COMPONENTS
 
 CODES = ("bL", "bF", "bdF", "bLT", "bFT", "bFdF", "bLLL", "bFFF", "bFdFF")
 # item id -> (component whose latent quality triggers it, threshold); items without a landing cap only
@@ -67,7 +68,7 @@ def _features(rec: dict, steps: int, dims: dict[str, int], rng: np.random.Genera
     for name, d in dims.items():
         x = rng.normal(0, 1, (steps, d)).astype(np.float32)
         x[np.arange(steps), stage % d] += 2.0                      # which stage a step is in
-        for s, comp in enumerate(("air", "form", "landing")):      # how well that stage went
+        for s, comp in enumerate(COMPONENTS):                      # how well that stage went
             x[stage == s, (3 + s) % d] += rec["_q"][comp]
         x += rng.normal(0, 1.0, (int(shot.max()) + 1, d)).astype(np.float32)[shot]   # camera shots
         out[name] = x

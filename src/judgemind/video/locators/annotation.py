@@ -7,7 +7,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from judgemind.errors import JudgemindError
-from judgemind.video.locators import Detection, Locator, interpolate_boxes, register_locator
+from judgemind.video.locators.base import Detection, Locator, interpolate_boxes, register_locator
 
 
 @register_locator

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from judgemind.video.locators import Box, Detection, Locator, _require, register_locator
+from judgemind.video.locators.base import Box, Detection, Locator, register_locator, require_package
 
 
 def iou(a: Box, b: Box) -> float:
@@ -71,7 +71,7 @@ class HogLocator(Locator):
     def __init__(self, detect_every: int = 5, min_height: int = 96, scale_step: float = 1.05,
                  hit_threshold: float = 0.0, pose: bool = True, margin: float = 1.4, pose_size: int = 256,
                  max_side: int = 1280, min_track_score: float = 0.4):
-        self.cv2 = _require("cv2", "the hog locator")
+        self.cv2 = require_package("cv2", "the hog locator")
         if detect_every < 1 or min_height < 16:
             raise ValueError("detect_every must be >= 1 and min_height >= 16")
         self.opts = dict(detect_every=int(detect_every), min_height=int(min_height), scale_step=float(scale_step),

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from judgemind.video.locators import Detection, Locator, _require, register_locator
+from judgemind.video.locators.base import Detection, Locator, register_locator, require_package
 
 
 @register_locator
@@ -29,7 +29,7 @@ class MotionLocator(Locator):
 
     def __init__(self, history: int = 120, var_threshold: float = 25.0, work_width: int = 320,
                  min_area: float = 0.0005, max_area: float = 0.5, dilate: int = 5):
-        self.cv2 = _require("cv2", "the motion locator")
+        self.cv2 = require_package("cv2", "the motion locator")
         self.opts = dict(history=int(history), var_threshold=float(var_threshold), work_width=int(work_width),
                          min_area=float(min_area), max_area=float(max_area), dilate=int(dilate))
         self.reset()

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from judgemind.video.locators import N_KEYPOINTS, Box, Detection, Locator, _require, register_locator
+from judgemind.video.locators.base import N_KEYPOINTS, Box, Detection, Locator, register_locator, require_package
 
 VISIBLE = 0.5  # landmark visibility above which a landmark counts for the box
 
@@ -29,7 +29,7 @@ class PoseResult:
 
 def _import_mediapipe():
     os.environ.setdefault("GLOG_minloglevel", "2")  # MediaPipe's C++ logging is noisy on stderr
-    return _require("mediapipe", "MediaPipe pose")
+    return require_package("mediapipe", "MediaPipe pose")
 
 
 class PoseEstimator:

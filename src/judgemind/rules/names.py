@@ -1,0 +1,23 @@
+"""The names and ranges every part of judgemind shares, defined once: import them, never retype them.
+
+    STAGES          ("takeoff", "flight", "landing")     stage ids, in order (records, models, reports)
+    STAGE_LABELS    ("take-off", "flight", "landing")    their display names (default ``dataset.json`` stage_names)
+    COMPONENTS      ("air", "form", "landing")           the judges' marks, in order
+    COMPONENT_RANGES {component: (Decimal lo, Decimal hi)}  exact mark ranges (0-2.0, 0-5.0, 0-3.0)
+    COMPONENT_MAX   {component: float hi}                the top marks as floats, for numeric code (models, metrics)
+    SCORING_FORMATS ("aerials5", "aerials7", "diving")   the panels the rules engine scores (``dataset.json`` scoring)
+
+``COMPONENTS`` and ``COMPONENT_RANGES`` live with the marking rules in :mod:`judgemind.rules.scoring`; this module
+re-exports them beside the rest so that one import gives every shared name.
+"""
+
+from __future__ import annotations
+
+from judgemind.rules.scoring import COMPONENT_RANGES, COMPONENTS
+
+__all__ = ["STAGES", "STAGE_LABELS", "COMPONENTS", "COMPONENT_RANGES", "COMPONENT_MAX", "SCORING_FORMATS"]
+
+STAGES: tuple[str, ...] = ("takeoff", "flight", "landing")
+STAGE_LABELS: tuple[str, ...] = ("take-off", "flight", "landing")
+COMPONENT_MAX: dict[str, float] = {c: float(hi) for c, (_, hi) in COMPONENT_RANGES.items()}
+SCORING_FORMATS: tuple[str, ...] = ("aerials5", "aerials7", "diving")
