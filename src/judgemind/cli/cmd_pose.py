@@ -39,6 +39,8 @@ def add_parser(sub) -> None:
     t.add_argument("--per-record", type=int, default=16, help="frames read from each jump (default 16)")
     t.add_argument("--width", type=int, default=24, help="crop network base channels (default 24)")
     t.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    t.add_argument("--init", metavar="FILE", default="",
+                   help="start from these AerialsPose weights (same layout) and continue training them")
     t.add_argument("--save-every", type=int, default=250, help="steps between resumable checkpoints")
     t.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's choice)")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -78,7 +80,8 @@ def run_train(args) -> int:
 
         raise JudgemindError(f"--lr must be in (0, 1), got {args.lr}")
     cfg = TrainConfig(steps=args.steps, batch=args.batch, box_batch=max(1, args.batch // 2), lr=args.lr, per_record=args.per_record, split=args.split,
-                      seed=args.seed, width=args.width, save_every=args.save_every, threads=args.threads)
+                      seed=args.seed, width=args.width, save_every=args.save_every, threads=args.threads,
+                      init=args.init)
     card = train_pose(args.data, args.out, cfg, progress=not args.no_progress)
     v = card.get("val", {})
     pck = f"; validation PCK@0.1 {v['pck@0.1']:.3f}" if "pck@0.1" in v else ""

@@ -7,7 +7,9 @@
 
 The detector (BoxNet) sees each frame letterboxed; the pose network (PoseNet) reads a crop around the detected box
 and, with ``refine`` (default), a second crop around the box of its own in-picture points (the detector's box is
-coarse, the skeleton's box is what the crop was trained on).
+coarse, the skeleton's box is what the crop was trained on). With ``flip`` each crop is also read
+mirrored and the two readings are averaged (left and right exchanged back); the 3D pose comes from the unmirrored
+crop only.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import torch
 from judgemind.data.skeleton import OUT_OF_FRAME
 from judgemind.errors import JudgemindError
 from judgemind.pose.data import apply, crop_transform, invert, letterbox_transform, warp_crop, warp_letterbox
-from judgemind.pose.net import AerialsPoseModel, load_weights, to_tensor
+from judgemind.pose.net import FLIP, AerialsPoseModel, load_weights, to_tensor
 
 __all__ = ["AerialsPose", "PoseResult", "default_weights", "shipped_weights"]
 
@@ -61,12 +63,12 @@ class PoseResult:
 class AerialsPose:
     """The learned estimator (weights: a file written by ``judgemind pose train``; default: shipped)."""
 
-    def __init__(self, weights: str | os.PathLike | None = None, *, refine: bool = True, batch: int = 128,
-                 threshold: float = 0.5):
+    def __init__(self, weights: str | os.PathLike | None = None, *, refine: bool = True, flip: bool = False,
+                 batch: int = 128, threshold: float = 0.5):
         self.path = default_weights(weights)
         self.model, self.card = load_weights(self.path)
         self.cfg = self.model.cfg
-        self.refine = bool(refine)
+        self.refine, self.flip = bool(refine), bool(flip)
         self.batch = int(batch)
         self.threshold = float(threshold)
 
@@ -75,6 +77,7 @@ class AerialsPose:
         self = cls.__new__(cls)
         self.path, self.model, self.card, self.cfg = None, model.eval(), {}, model.cfg
         self.refine = kw.get("refine", True)
+        self.flip = kw.get("flip", False)
         self.batch = kw.get("batch", 128)
         self.threshold = kw.get("threshold", 0.5)
         return self
@@ -122,9 +125,16 @@ class AerialsPose:
             crops = np.stack([warp_crop(frames[a + j], M, C) for j, M in enumerate(Ms)])
             out = self.model.pose(to_tensor(crops))
             xy = out["xy"].numpy()
+            prob = out["visibility"].softmax(-1).numpy()
+            if self.flip:   # test-time mirroring: the mirrored crop's points, mirrored back, left and right swapped
+                fo = self.model.pose(to_tensor(np.ascontiguousarray(crops[:, :, ::-1])))
+                fxy = fo["xy"].numpy()[:, FLIP]
+                fxy[..., 0] = C - fxy[..., 0]
+                xy = (xy + fxy) / 2
+                prob = (prob + fo["visibility"].softmax(-1).numpy()[:, FLIP]) / 2
             for j, M in enumerate(Ms):
                 uv[a + j] = apply(invert(M), xy[j])
-            vp[a:a + len(Ms)] = out["visibility"].softmax(-1).numpy()
+            vp[a:a + len(Ms)] = prob
             world[a:a + len(Ms)] = out["world"].numpy()
         return uv, vp, world
 

@@ -37,6 +37,10 @@ __all__ = ["PoseConfig", "PoseNet", "BoxNet", "AerialsPoseModel", "save_weights"
 
 FORMAT = "judgemind-aerialspose-1"
 N_POINTS = len(SKELETON_POINTS)
+# each point's mirror image (left <-> right): mirrored training crops and test-time mirroring
+FLIP = np.array([SKELETON_POINTS.index(("r_" if n.startswith("l_") else "l_") + n[2:]) if n[:2] in ("l_", "r_")
+                 else i for i, n in enumerate(SKELETON_POINTS)])
+
 
 
 @dataclass(frozen=True)

@@ -31,16 +31,13 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from judgemind.data.skeleton import OUT_OF_FRAME, SKELETON_POINTS
+from judgemind.data.skeleton import OUT_OF_FRAME
 from judgemind.errors import JudgemindError
 from judgemind.pose.data import (PoseSamples, apply, crop_transform, letterbox_transform, load_samples,
                                  skeleton_box)
-from judgemind.pose.net import AerialsPoseModel, PoseConfig, save_weights, to_tensor
+from judgemind.pose.net import FLIP, AerialsPoseModel, PoseConfig, save_weights, to_tensor
 
-__all__ = ["TrainConfig", "train_pose", "pose_batch", "box_batch", "FLIP"]
-
-FLIP = np.array([SKELETON_POINTS.index(("r_" if n.startswith("l_") else "l_") + n[2:]) if n[:2] in ("l_", "r_")
-                 else i for i, n in enumerate(SKELETON_POINTS)])
+__all__ = ["TrainConfig", "train_pose", "pose_batch", "box_batch"]
 
 
 _RUNTIME = ("threads", "save_every")  # settings that do not change the result: a run may resume with others
@@ -64,6 +61,7 @@ class TrainConfig:
     aug_shift: float = 0.06
     save_every: int = 250
     threads: int = 0
+    init: str = ""          # start from these weights (same layout) instead of a random initialisation
 
 
 def _photometric(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -217,6 +215,14 @@ def train_pose(data: str | os.PathLike, out: str | os.PathLike, cfg: TrainConfig
     log(f"{len(s)} frames ({len(has)} with the athlete) in {time.time() - t0:.0f} s")
     torch.manual_seed(cfg.seed)
     model = AerialsPoseModel(pcfg)
+    if cfg.init:
+        from judgemind.pose.net import load_weights
+
+        start, _ = load_weights(cfg.init)
+        if start.cfg != pcfg:
+            raise JudgemindError(f"{cfg.init}: weights of layout {start.cfg.to_dict()}, but this run trains "
+                                 f"{pcfg.to_dict()}; pass the same --width (and crop) or drop --init")
+        model.load_state_dict(start.state_dict())
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     rng = np.random.default_rng(cfg.seed + 1)
     state_path = out / "train_state.pt"
@@ -280,7 +286,9 @@ def train_pose(data: str | os.PathLike, out: str | os.PathLike, cfg: TrainConfig
         "train_seconds": round(seconds, 1), "threads": torch.get_num_threads(),
         "loss_first": round(float(np.mean(losses[:max(1, len(losses) // 10)])), 4) if losses else None,
         "loss_last": round(float(np.mean(losses[-max(1, len(losses) // 10):])), 4) if losses else None,
-        "command": f"judgemind pose train --data {data} --out {out} --steps {cfg.steps} --seed {cfg.seed}",
+        "command": " ".join(["judgemind pose train", f"--data {data} --out {out} --steps {cfg.steps}",
+                             f"--lr {cfg.lr:g} --width {cfg.width} --per-record {cfg.per_record}",
+                             f"--seed {cfg.seed}"] + ([f"--init {cfg.init}"] if cfg.init else [])),
     }
     from judgemind.data import load_dataset
 
