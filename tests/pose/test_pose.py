@@ -208,7 +208,7 @@ def test_the_extractor_uses_nothing_of_the_annotation(rendered, tiny_weights, tm
     meta.pop("skeleton")
     (b / "dataset.json").write_text(json.dumps(meta))
     shutil.rmtree(b / "skeletons")
-    opts = {"steps": 8, "smooth": 1.0}
+    opts = {"steps": 8, "dense": True, "smooth": 1.0}
     for root in (a, b):
         s = run_extract(root, "aerialspose", weights=str(tiny_weights[0]), options=opts, split="test",
                         progress=False)

@@ -1,6 +1,7 @@
 """`judgemind demo`: the whole pipeline on SynthAerials, one command, no downloads.
 
-generate a SynthAerials set -> extract features -> train JudgeMind -> benchmark JudgeMind against two baselines
+generate a SynthAerials set -> extract features (default: skeletons predicted from the video by AerialsPose) ->
+train JudgeMind -> benchmark JudgeMind against two baselines
 -> evaluate the run on the test split -> score a few test videos (judge sheets) -> print where everything is.
 Every step resumes: re-running the same command reuses what is finished.
 """
@@ -26,7 +27,10 @@ def add_parser(sub) -> None:
     p.add_argument("--out", default="demo_out", help="output folder")
     p.add_argument("--quick", action="store_true", help="small and fast (a smoke run of every step)")
     p.add_argument("--seed", type=int, default=0, help="seed of the data set and the training runs")
-    p.add_argument("--extractor", default="pixels", help="feature extractor (see `judgemind extractors`)")
+    p.add_argument("--extractor", default="aerialspose",
+                   help="feature extractor (see `judgemind extractors`); the default, aerialspose, predicts the "
+                        "athlete's skeleton from the video with the shipped AerialsPose weights (no annotation is "
+                        "read: the model trains and is tested on predicted skeletons)")
     p.add_argument("--workers", type=int, default=2, help="processes for generation and extraction")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
@@ -63,8 +67,12 @@ def run(args) -> int:
     generate(data, n=prm["n"], seed=args.seed, size=prm["size"], fps=25, workers=args.workers, progress=progress)
     times["generate"] = time.time() - t
 
-    _say(f"2/6 features: extractor {args.extractor}, athlete boxes from the annotations")
+    from judgemind.features.base import extractor_class
     from judgemind.features.pipeline import run_extract
+
+    how = ("boxes, cuts and joints predicted from the video (learned perception, AerialsPose)"
+           if extractor_class(args.extractor).finds_athlete else "athlete boxes from the annotations")
+    _say(f"2/6 features: extractor {args.extractor}, {how}")
 
     t = time.time()
     summary = run_extract(data, args.extractor, locator="auto", workers=args.workers, progress=progress)
