@@ -34,7 +34,8 @@ def add_parser(sub) -> None:
     t.add_argument("--out", required=True, help="output folder (created)")
     t.add_argument("--split", default="train", help="split(s) to learn from, comma-separated (default train)")
     t.add_argument("--steps", type=int, default=2500, help="optimisation steps (default 2500)")
-    t.add_argument("--batch", type=int, default=64, help="crops per step (default 64; the detector sees half as many frames)")
+    t.add_argument("--batch", type=int, default=64,
+                   help="crops per step (default 64; the detector sees half as many frames)")
     t.add_argument("--lr", type=float, default=3e-3, help="peak learning rate (default 3e-3)")
     t.add_argument("--per-record", type=int, default=16, help="frames read from each jump (default 16)")
     t.add_argument("--width", type=int, default=24, help="crop network base channels (default 24)")
@@ -79,7 +80,8 @@ def run_train(args) -> int:
         from judgemind.errors import JudgemindError
 
         raise JudgemindError(f"--lr must be in (0, 1), got {args.lr}")
-    cfg = TrainConfig(steps=args.steps, batch=args.batch, box_batch=max(1, args.batch // 2), lr=args.lr, per_record=args.per_record, split=args.split,
+    cfg = TrainConfig(steps=args.steps, batch=args.batch, box_batch=max(1, args.batch // 2), lr=args.lr,
+                      per_record=args.per_record, split=args.split,
                       seed=args.seed, width=args.width, save_every=args.save_every, threads=args.threads,
                       init=args.init)
     card = train_pose(args.data, args.out, cfg, progress=not args.no_progress)

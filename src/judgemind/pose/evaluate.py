@@ -67,7 +67,10 @@ def pck_report(estimator, data: str | os.PathLike, *, split: str | None = "test"
     t0 = time.time()
     res = estimator(list(s.frames), given)
     secs = time.time() - t0
-    out: dict[str, Any] = {"data": str(data), "split": split, "frames": int(len(s)), "boxes": boxes}
+    import torch
+
+    out: dict[str, Any] = {"data": str(data), "split": split, "frames": int(len(s)), "boxes": boxes,
+                           "refine": bool(getattr(estimator, "refine", False)), "threads": torch.get_num_threads()}
     summary: dict[str, float] = {}
     per_joint: dict[str, dict[str, float]] = {}
     groups: dict[str, dict[str, float]] = {}
@@ -103,7 +106,8 @@ def format_report(rep: dict) -> str:
              f"  athlete found in {100 * s['detected']:.1f} % of frames that show it; visibility class right "
              f"{100 * s['visibility_accuracy']:.1f} %" + (f"; 3D error {100 * s['world_mpjpe_m']:.1f} cm"
                                                           if "world_mpjpe_m" in s else ""),
-             f"  {s['frames_per_second']:.0f} frames/s (detector and pose network, 2 threads or torch's choice)",
+             f"  {s['frames_per_second']:.0f} frames/s (detector + crop network"
+             f"{' x2 (refined)' if rep.get('refine') else ''}, {rep.get('threads', '?')} torch threads)",
              "  group          PCK@0.05  PCK@0.1"]
     for g, v in rep["groups"].items():
         lines.append(f"  {g:<14} {v['pck@0.05']:8.3f} {v['pck@0.1']:8.3f}")
