@@ -109,7 +109,7 @@ class AerialsPoseExtractor(Extractor):
     """``aerialspose``: predicted skeletons from the video -> the ``skeleton`` extractor's tokens.
 
     Options: ``steps`` (T, default 48), ``dense`` (estimate every frame of the record, not only the step frames;
-    default false), ``smooth`` (temporal smoothing s.d. in frames, default 0 = off: on SynthAerials the body turns
+    default false; every frame is decoded either way, for the camera cuts), ``smooth`` (temporal smoothing s.d. in frames, default 0 = off: on SynthAerials the body turns
     too fast between frames and smoothing lowers PCK at the steps, 0.834 -> 0.801 for 1 frame),
     ``refine`` (second crop around the predicted points, default true), ``world`` (fill
     the 3D block from the predicted 3D pose, default true), ``estimator`` (``aerialspose`` or ``mediapipe``),
@@ -188,16 +188,21 @@ class AerialsPoseExtractor(Extractor):
 
     def plan(self, start: int, end: int) -> Plan:
         steps = sample_indices(start, end, self.steps)
-        decode = np.arange(start, end, dtype=np.int64) if self.dense else np.unique(steps)
+        # every frame is decoded (cheap) so that camera cuts are found between consecutive frames -- between step
+        # frames a fast pan looks like a cut; the pose is estimated on the step frames only unless ``dense``
+        decode = np.arange(start, end, dtype=np.int64)
         return Plan(steps=steps, decode=decode, locate=np.zeros(0, np.int64))
 
     def perceive(self, frames: Frames, plan: Plan) -> dict[str, np.ndarray]:
-        """Per decoded frame: uv (N, 19, 2), vis_prob (N, 19, 3), world (N, 19, 3), box (N, 4), found (N,), cuts."""
+        """Per estimated frame (every decoded frame with ``dense``, else the step frames): ``indices`` (N,), uv
+        (N, 19, 2), vis_prob (N, 19, 3), world (N, 19, 3), box (N, 4), found (N,); and the camera cuts found
+        between consecutive decoded frames."""
         from judgemind.video.cuts import find_cuts
 
-        idx = np.asarray(plan.decode, np.int64)
+        dec = np.asarray(plan.decode, np.int64)
+        cuts = find_cuts([frames.images[int(i)] for i in dec], dec)
+        idx = dec if self.dense else np.unique(np.asarray(plan.steps, np.int64))
         images = [frames.images[int(i)] for i in idx]
-        cuts = find_cuts(images, idx)
         est = self._estimator()
         if self.estimator == "mediapipe":
             dets = est.locate(list(zip(idx.tolist(), images)), cuts=cuts)
