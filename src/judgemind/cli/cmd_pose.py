@@ -10,7 +10,7 @@ _EXAMPLES = """examples:
   judgemind pose eval --data data/other_seed --weights runs/pose/aerialspose.safetensors --json pck.json
 
 The trained weights score SynthAerials renders; for real footage use the mediapipe perception
-(`judgemind extract DATA aerialspose --set estimator=mediapipe`).
+(`judgemind extract DATA --extractor aerialspose --set estimator=mediapipe`).
 """
 
 
@@ -21,7 +21,7 @@ def add_parser(sub) -> None:
         description="AerialsPose finds the athlete in each frame (a small detector) and its 19 skeleton points, "
         "their visibility and a pelvis-relative 3D pose (a small crop network). It learns from a data set with "
         "per-frame skeletons (schema v2, written by `judgemind synth`) on the CPU. `judgemind extract DATA "
-        "aerialspose` turns its predictions into the skeleton extractor's tokens.",
+        "--extractor aerialspose` turns its predictions into the skeleton extractor's tokens.",
         epilog=_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     ps = p.add_subparsers(dest="pose_command", metavar="ACTION", title="actions")
     t = ps.add_parser("train", help="train AerialsPose on a data set with skeletons",
