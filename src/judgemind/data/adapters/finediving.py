@@ -45,6 +45,7 @@ from judgemind.data.adapters._diving import (check_score, dec, judge_scores, rea
 from judgemind.data.records import DatasetMeta, Record
 from judgemind.data.safe_pickle import safe_load_pickle
 from judgemind.errors import JudgemindError
+from judgemind.rules.names import STAGES
 
 COARSE_FILE = "FineDiving_coarse_annotation.pkl"
 FINE_FILE = "FineDiving_fine-grained_annotation.pkl"
@@ -104,7 +105,7 @@ def stages_from_labels(names: list[str], where: str) -> tuple[dict[str, tuple[in
     if t1 is None or not (0 < t1 < t2 < n):
         raise JudgemindError(f"{where}: cannot form take-off/flight/entry from the frame labels (first non-take-off "
                              f"frame {t1}, entry frame {t2}, {n} frames); check the fine-grained annotation")
-    return {"takeoff": (0, t1), "flight": (t1, t2), "landing": (t2, n)}, notes
+    return dict(zip(STAGES, ((0, t1), (t1, t2), (t2, n)))), notes
 
 
 def _key(k: Any, where: str) -> tuple[str, int]:

@@ -31,6 +31,7 @@ from judgemind.data.adapters._diving import (check_score, dec, judge_scores, rea
 from judgemind.data.records import DatasetMeta, Record
 from judgemind.data.safe_pickle import safe_load_pickle
 from judgemind.errors import JudgemindError
+from judgemind.rules.names import STAGES
 
 ANNOTATIONS_FILE = "final_annotations_dict_with_dive_number.pkl"
 TRAIN_FILE = "train_split_0.pkl"
@@ -49,7 +50,7 @@ def nominal_stages(n: int) -> dict[str, tuple[int, int]]:
     f1, f2 = NOMINAL_STAGE_FRACTIONS
     t1 = min(max(1, round(f1 * n)), n - 2)
     t2 = min(max(t1 + 1, round(f2 * n)), n - 1)
-    return {"takeoff": (0, t1), "flight": (t1, t2), "landing": (t2, n)}
+    return dict(zip(STAGES, ((0, t1), (t1, t2), (t2, n))))
 
 
 def _key(k: Any, where: str) -> tuple[int, int]:
