@@ -1,7 +1,7 @@
 """Every metric the project reports, computed the way the AQA field computes it (numpy/scipy only).
 
 Training, evaluation, benchmarks and reports all call these functions; nothing else in judgemind computes a
-metric. Definitions follow the peers' released runner code (see ``shared/docs/peers.md`` section 2):
+metric. Definitions follow the AQA methods' released runner code (``docs/bench.md``, "Metrics"):
 
 * ``spearman``: one Spearman rank correlation over the whole evaluated set (``scipy.stats.spearmanr``).
 * ``l2``: mean squared error in raw score units.

@@ -1,7 +1,8 @@
 """From what the camera shows to the panel's marks: true components, five judges, the final score.
 
-SynthAerials v2: every point given or taken is caused by something drawn (design.md §6). Each item's quantity is
-measured on the jump's motion (:mod:`judgemind.synth.measure`); below its visibility threshold it costs nothing.
+SynthAerials v2: every point given or taken is caused by something drawn (docs/synth.md, "Scores"). Each item's
+quantity is measured on the jump's motion (:mod:`judgemind.synth.measure`); below its visibility threshold it costs
+nothing.
 
 True (noise-free) components, the annotation's ``extra.true``:
 

@@ -104,7 +104,7 @@ def load_mtl_aqa(info_dir: str | os.PathLike) -> tuple[DatasetMeta, list[Record]
     src = Path(info_dir)
     if not src.is_dir():
         raise JudgemindError(f"{src}: MTL-AQA annotation folder does not exist (expected {ANNOTATIONS_FILE}, "
-                             f"{TRAIN_FILE}, {TEST_FILE}, e.g. shared/data/MTL-AQA/CoRe_info)")
+                             f"{TRAIN_FILE}, {TEST_FILE}, e.g. MTL-AQA/CoRe_info)")
     for f in (ANNOTATIONS_FILE, TRAIN_FILE, TEST_FILE):
         if not (src / f).is_file():
             raise JudgemindError(f"{src}: missing {f}; point at the folder holding CoRe's MTL-AQA info files")
