@@ -149,8 +149,8 @@ def relative_l2(
     """Relative L2: ``scale * mean(((pred - true) / (hi - lo)) ** 2)``; ``pred``, ``true``: ``(N,)``.
 
     ``(lo, hi)`` defaults to ``(true.min(), true.max())`` of the evaluated array, as the AQA methods' released code
-    does (docs/bench.md, "Metrics"; FineDiving test split: 0.0..104.4). Pass ``value_range`` to normalise by a fixed label range instead.
-    Reports print the value x100: use ``scale=100`` or :func:`relative_l2_x100`.
+    does (docs/bench.md, "Metrics"; FineDiving test split: 0.0..104.4). Pass ``value_range`` to normalise by a fixed
+    label range instead. Reports print the value x100: use ``scale=100`` or :func:`relative_l2_x100`.
     Returns ``nan`` when the default range is zero (constant ground truth).
     """
     p, t = _pair(pred, true, "relative_l2")
