@@ -40,7 +40,7 @@ import os
 from pathlib import Path
 from typing import Any, Mapping
 
-from judgemind.data.adapters._diving import (check_score, dec, judge_scores, read_official_splits,
+from judgemind.data.adapters._diving import (STAGE_NAMES, check_score, dec, judge_scores, read_official_splits,
                                             repair_marks, sample_fields, seeded_val)
 from judgemind.data.records import DatasetMeta, Record
 from judgemind.data.safe_pickle import safe_load_pickle
@@ -243,7 +243,7 @@ def load_finediving(annotations_dir: str | os.PathLike, *, val_list: str | os.Pa
 
     meta = DatasetMeta(
         name="FineDiving", fps=NOMINAL_FPS, splits={k: tuple(v) for k, v in splits.items()}, scoring="diving",
-        stage_names=("take-off", "flight", "entry"), synthetic=False,
+        stage_names=STAGE_NAMES, synthetic=False,
         source=f"FineDiving annotations ({src.name}): Xu et al., CVPR 2022",
         description="FineDiving dives converted by judgemind's FineDiving adapter; videos are not included "
                     "(encode FINADiving_MTL_256s/<video>/<instance>/ jpgs to videos/<video>/<instance>.mp4).",

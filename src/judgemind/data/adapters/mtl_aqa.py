@@ -26,7 +26,7 @@ import os
 from pathlib import Path
 from typing import Any, Mapping
 
-from judgemind.data.adapters._diving import (check_score, dec, judge_scores, read_official_splits,
+from judgemind.data.adapters._diving import (STAGE_NAMES, check_score, dec, judge_scores, read_official_splits,
                                             repair_marks, sample_fields, seeded_val)
 from judgemind.data.records import DatasetMeta, Record
 from judgemind.data.safe_pickle import safe_load_pickle
@@ -126,7 +126,7 @@ def load_mtl_aqa(info_dir: str | os.PathLike) -> tuple[DatasetMeta, list[Record]
     splits = {"train": [i for i in splits["train"] if i not in chosen], "val": val, "test": splits["test"]}
     meta = DatasetMeta(
         name="MTL-AQA", fps=NOMINAL_FPS, splits={k: tuple(v) for k, v in splits.items()}, scoring="diving",
-        stage_names=("take-off", "flight", "entry"), synthetic=False,
+        stage_names=STAGE_NAMES, synthetic=False,
         source="MTL-AQA annotations (CoRe's final_annotations_dict_with_dive_number.pkl): Parmar & Morris, CVPR 2019",
         description="MTL-AQA dives converted by judgemind's MTL-AQA adapter; videos are not included. Stages are "
                     "nominal (not annotated).",
