@@ -5,6 +5,9 @@ Imports inside functions count too (a circle hidden in a function still couples 
 breaks as soon as one import moves to the top); imports under ``if TYPE_CHECKING:`` do not, since they never run.
 ``from judgemind.pkg import name`` is an edge to ``judgemind.pkg.name`` when that is a module, else to
 ``judgemind.pkg``. The import of a package's ``__init__`` implied by importing one of its modules is not an edge.
+
+Private names (``_x``) stay in their module: no ``from judgemind.m import _x`` (relative imports included), no
+``m._x`` on an imported judgemind module; a private module (``judgemind.pkg._m``) is imported only inside ``pkg``.
 """
 
 from __future__ import annotations
@@ -31,6 +34,19 @@ def _is_type_checking(node: ast.AST) -> bool:
         or (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"))
 
 
+def _is_private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")
+
+
+def _absolute(module: str | None, level: int, name: str, is_pkg: bool) -> str:
+    """The absolute module of ``from <level dots><module> import ...`` written in module ``name``."""
+    if not level:
+        return module or ""
+    base = name.split(".") if is_pkg else name.split(".")[:-1]
+    base = base[:len(base) - (level - 1)]
+    return ".".join(base + ([module] if module else []))
+
+
 def _imports(name: str, path: Path, is_pkg: bool, modules) -> set[str]:
     found: set[str] = set()
 
@@ -42,12 +58,7 @@ def _imports(name: str, path: Path, is_pkg: bool, modules) -> set[str]:
         if isinstance(node, ast.Import):
             found.update(a.name for a in node.names)
         elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = name.split(".") if is_pkg else name.split(".")[:-1]
-                base = base[:len(base) - (node.level - 1)]
-                mod = ".".join(base + ([node.module] if node.module else []))
-            else:
-                mod = node.module or ""
+            mod = _absolute(node.module, node.level, name, is_pkg)
             for a in node.names:
                 found.add(f"{mod}.{a.name}" if f"{mod}.{a.name}" in modules else mod)
         for child in ast.iter_child_nodes(node):
@@ -122,28 +133,106 @@ def test_no_import_cycle():
     assert not found, f"import circle(s) between judgemind modules: {found}"
 
 
-def private_imports() -> set[tuple[str, str]]:
-    """``(module, other_module.name)`` for every ``_name`` (not dunder) a module imports from another judgemind module
-    or reads as an attribute of an imported judgemind module."""
+def _private_module_outside(name: str, module: str) -> bool:
+    """Whether ``module`` is (inside) a private module (``judgemind.pkg._m``) of a package that ``name`` is not in."""
+    parts = module.split(".")
+    return any(_is_private(part) and not (name + ".").startswith(".".join(parts[:i]) + ".")
+               for i, part in enumerate(parts))
+
+
+def private_uses(name: str, source: str, is_pkg: bool = False, modules=()) -> set[tuple[str, str]]:
+    """``(name, other_module.private)`` for every private name (``_x``, not dunder) that module ``name`` takes from
+    another judgemind module: ``from judgemind.m import _x`` (relative imports included), ``m._x`` where ``m`` is an
+    imported judgemind module (``from judgemind import m``, ``import judgemind.m as m``, or the dotted
+    ``judgemind.m._x`` after ``import judgemind.m``). A private module (``judgemind.pkg._m``, one of ``modules``) is
+    private to its package: importing it from outside ``judgemind.pkg`` counts too."""
     out = set()
-    for name, (path, _) in _modules().items():
-        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
-        aliases = {}
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("judgemind"):
-                for a in node.names:
-                    if a.name.startswith("_") and not a.name.startswith("__"):
-                        out.add((name, f"{node.module}.{a.name}"))
-                    aliases[a.asname or a.name] = f"{node.module}.{a.name}"
-            elif isinstance(node, ast.Import):
-                for a in node.names:
-                    if a.name.startswith("judgemind") and a.asname:
-                        aliases[a.asname] = a.name
-        for node in ast.walk(tree):
-            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases
-                    and node.attr.startswith("_") and not node.attr.startswith("__")):
-                out.add((name, f"{aliases[node.value.id]}.{node.attr}"))
+    tree = ast.parse(source)
+    aliases: dict[str, str] = {}
+    plain_imports = False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            mod = _absolute(node.module, node.level, name, is_pkg)
+            if not mod.startswith("judgemind"):
+                continue
+            if _private_module_outside(name, mod):
+                out.add((name, mod))
+            for a in node.names:
+                target = f"{mod}.{a.name}"
+                if _is_private(a.name):
+                    if target in modules:
+                        if _private_module_outside(name, target):
+                            out.add((name, target))
+                    elif mod != name:
+                        out.add((name, target))
+                aliases[a.asname or a.name] = target
+        elif isinstance(node, ast.Import):
+            for a in node.names:
+                if not a.name.startswith("judgemind"):
+                    continue
+                if a.asname:
+                    aliases[a.asname] = a.name
+                else:
+                    plain_imports = True
+                if _private_module_outside(name, a.name):
+                    out.add((name, a.name))
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Attribute) and _is_private(node.attr)):
+            continue
+        chain, value = [], node.value
+        while isinstance(value, ast.Attribute):
+            chain.append(value.attr)
+            value = value.value
+        if not isinstance(value, ast.Name):
+            continue
+        if value.id in aliases:
+            owner = ".".join([aliases[value.id]] + chain[::-1])
+        elif value.id == "judgemind" and plain_imports:
+            owner = ".".join(["judgemind"] + chain[::-1])
+        else:
+            continue
+        target = f"{owner}.{node.attr}"
+        if owner != name and not (target in modules and not _private_module_outside(name, target)):
+            out.add((name, target))
     return out
+
+
+def private_imports() -> set[tuple[str, str]]:
+    """:func:`private_uses` of every judgemind module."""
+    modules = _modules()
+    out = set()
+    for name, (path, is_pkg) in modules.items():
+        out |= private_uses(name, path.read_text(encoding="utf-8"), is_pkg, set(modules))
+    return out
+
+
+def test_the_private_name_finder_sees_every_form():
+    modules = {"judgemind.a", "judgemind.a.cache", "judgemind.b", "judgemind.b.mod", "judgemind.b.other",
+               "judgemind.b._util", "judgemind.c", "judgemind.c._util"}
+
+    def uses(source, name="judgemind.b.mod", is_pkg=False):
+        return {t for _, t in private_uses(name, source, is_pkg, modules)}
+
+    # a private function or constant of another module, however it is reached
+    assert uses("from judgemind.a.cache import _safe_name") == {"judgemind.a.cache._safe_name"}
+    assert uses("def f():\n    from judgemind.a import x as y, _z as z\n") == {"judgemind.a._z"}
+    assert uses("from judgemind.a import cache\ncache._safe_name('x')") == {"judgemind.a.cache._safe_name"}
+    assert uses("import judgemind.a.cache as c\nc._safe_name('x')") == {"judgemind.a.cache._safe_name"}
+    assert uses("import judgemind.a.cache\njudgemind.a.cache._safe_name('x')") == {"judgemind.a.cache._safe_name"}
+    assert uses("from judgemind import a\na.cache._safe_name('x')") == {"judgemind.a.cache._safe_name"}
+    assert uses("from .other import _helper") == {"judgemind.b.other._helper"}
+    assert uses("from . import _helper") == {"judgemind.b._helper"}
+    assert uses("from judgemind.b import _util\n_util._inner()") == {"judgemind.b._util._inner"}
+    # private modules: fine inside their package, not outside it
+    assert uses("from judgemind.b._util import helper") == set()
+    assert uses("from judgemind.b import _util") == set()
+    assert uses("from . import _util", name="judgemind.b", is_pkg=True) == set()
+    assert uses("from judgemind.c._util import helper") == {"judgemind.c._util"}
+    assert uses("from judgemind.c import _util") == {"judgemind.c._util"}
+    assert uses("import judgemind.c._util as u") == {"judgemind.c._util"}
+    # what is not a private name across modules
+    assert uses("from judgemind.a import __version__\nimport os\nos._exit\nself._x = 1\nx = _y") == set()
+    assert uses("import judgemind.b.mod as me\nme._own()") == set()
 
 
 def test_no_private_name_is_used_across_modules():

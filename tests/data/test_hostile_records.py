@@ -8,7 +8,7 @@ import pickle
 import time
 
 import pytest
-from conftest import aerials_record_dict, write_folder
+from record_files import aerials_record_dict, write_folder
 
 from judgemind.data import validate_dataset
 from judgemind.data.safe_pickle import safe_loads_pickle

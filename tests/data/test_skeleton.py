@@ -8,7 +8,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import aerials_record_dict, write_folder
+from record_files import aerials_record_dict, write_folder
 
 from judgemind.data import load_dataset, validate_dataset
 from judgemind.data.skeleton import CHANNELS, SKELETON_POINTS, load_skeleton, save_array

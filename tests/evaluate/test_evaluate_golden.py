@@ -1,4 +1,5 @@
-"""Golden tests: the peers' released FineDiving predictions must give the numbers the field reports.
+"""Golden tests: the FineDiving predictions released by the TSA and MCoRe authors must give the numbers the field
+reports.
 
 The arrays are in tests/fixtures/reference_predictions (copied from the shared data; see the README there), so these
 tests always run; when the shared data is beside the repository the copies are checked against it.
@@ -12,7 +13,8 @@ from shared_paths import FIXTURES, find_shared_data_dir
 
 from judgemind.evaluate import evaluate_scores, l2, relative_l2, relative_l2_x100, spearman
 
-# (method, rho, R-l2 x100, L2) as computed by the peers' runner code on their released arrays (peers.md section 2).
+# (method, rho, R-l2 x100, L2) as computed by the methods' runner code on their released arrays (docs/bench.md,
+# "Metrics").
 GOLDEN = [
     ("TSA", 0.9212, 0.3370, 36.73),
     ("MCoRe", 0.9270, 0.3276, 35.70),

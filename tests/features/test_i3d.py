@@ -1,7 +1,9 @@
-"""Tests for judgemind.features.i3d against the facts in shared/docs/i3d_checkpoints.md.
+"""Tests for judgemind.features.i3d against the checkpoint facts summarised in docs/video.md ("I3D checkpoints").
 
-Everything runs on tiny inputs with random weights; checkpoint files are synthetic (our own state_dict renamed
-to each family's layout with the doc's rename table, written independently of the module's renamer).
+"The doc's tables" below (every unit's shapes, the A <-> B rename table) were typed in from the module definitions of
+hassony2/kinetics_i3d_pytorch and piergiaj/pytorch-i3d, not derived from the module under test. Everything runs on
+tiny inputs with random weights; checkpoint files are synthetic (our own state_dict renamed to each family's layout
+with that rename table, written independently of the module's renamer).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from judgemind.features.i3d import (
 
 torch.set_num_threads(1)
 
-# ---- the doc's tables (§3), typed in from the doc, not derived from the module ---------------------------------
+# ---- the doc's tables (every unit's shapes), typed in, not derived from the module --------------------------------
 
 DOC_STEM = {  # unit -> (conv3d.weight shape, BN width, params)
     "Conv3d_1a_7x7": ([64, 3, 7, 7, 7], 64, 65_984),
@@ -64,7 +66,7 @@ DOC_OUT = {"Conv3d_1a_7x7": 64, "MaxPool3d_2a_3x3": 64, "Conv3d_2b_1x1": 64, "Co
            "Mixed_4c": 512, "Mixed_4d": 512, "Mixed_4e": 528, "Mixed_4f": 832, "MaxPool3d_5a_2x2": 832,
            "Mixed_5b": 832, "Mixed_5c": 1024}
 
-# doc §2 rename table, B (canonical) -> A
+# the rename table, B (canonical) -> A
 _DOC_BRANCH_B_TO_A = {"b0": "branch_0", "b1a": "branch_1.0", "b1b": "branch_1.1", "b2a": "branch_2.0",
                       "b2b": "branch_2.1", "b3b": "branch_3.1"}
 

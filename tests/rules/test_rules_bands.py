@@ -1,4 +1,4 @@
-"""Grade bands and landing caps (docs/aerials_rules.md §2.3)."""
+"""Grade bands and landing caps (docs/rules.md, "Landing bands and caps")."""
 
 from __future__ import annotations
 

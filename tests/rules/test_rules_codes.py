@@ -1,4 +1,4 @@
-"""Jump codes and the DD table (docs/aerials_rules.md §3)."""
+"""Jump codes and the DD table (docs/rules.md, "Jump codes and DD")."""
 
 from __future__ import annotations
 
@@ -112,7 +112,7 @@ def test_describe_code(code, text):
     assert describe_code(code) == text
 
 
-# every code of docs/aerials_rules.md §3.2 with the value dd_for returns (sex None / "M" / "W")
+# every code of the DD table (docs/rules.md, "Jump codes and DD") with the value dd_for returns (sex None / "M" / "W")
 DD_CASES = [
     ("bL", None, "2.05"),
     ("bF", None, "2.30"),

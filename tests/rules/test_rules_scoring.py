@@ -1,4 +1,4 @@
-"""Score formulas: every test vector of docs/aerials_rules.md §4, truncation, marks, legacy and diving rules."""
+"""Score formulas: the six published results of docs/rules.md, truncation, marks, legacy and diving rules."""
 
 from __future__ import annotations
 
@@ -25,7 +25,8 @@ from judgemind.rules import (
 
 D = Decimal
 
-# docs/aerials_rules.md §4: (event, athlete, jump, DD, derived J, J x DD exact, published, truncation only)
+# docs/rules.md, "Aerials, current format": (event, athlete, jump, DD, derived J, J x DD exact, published,
+# truncation only)
 PUBLISHED = [
     ("OG 2022 W super-final", "Xu Mengtao", "bFFF", "4.293", "25.3", "108.6129", "108.61", False),
     ("OG 2022 M super-final", "Qi Guangpu", "bdFFdF", "5.000", "25.8", "129.0000", "129.00", False),

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Sequence
 
 from judgemind.errors import JudgemindError
+from judgemind.rules.names import COMPONENTS
 
 ALL_MODELS = ("codeprior", "judgemind", "usdl", "musdl", "core", "tsa", "posestats", "mlp", "mean")
 # Models fitted in closed form when the training split is attached: no optimizer settings to tune.
@@ -39,7 +40,7 @@ FINEDIVING_OVERRIDES = {
     "musdl": {"mode": "total", "judges": 7, "step": 0.5},
 }
 # Flat metric keys of one evaluation (x100 where papers print x100).
-METRICS = ("rho", "rl2_x100", "l2", "final_rho", "final_rl2_x100", "air_rho", "form_rho", "landing_rho",
+METRICS = ("rho", "rl2_x100", "l2", "final_rho", "final_rl2_x100", *(f"{c}_rho" for c in COMPONENTS),
            "aiou@0.5", "aiou@0.75", "deduction_map", "cov90", "width90")
 
 

@@ -11,6 +11,7 @@ from typing import Sequence
 from judgemind.bench.plan import (CLOSED_FORM, DEFAULT_BATCH, DEFAULT_EPOCHS, METRICS, WIDTH_KEYS, BenchConfig,
                                   RunSpec)
 from judgemind.errors import JudgemindError
+from judgemind.rules.names import COMPONENTS
 
 
 def _nan(x):
@@ -54,7 +55,7 @@ def load_reference(data, limit: int) -> dict:
     per = st["fault_oracle"].get("per_component") or {}
     if isinstance(per, dict):
         ref["fault_oracle"]["per_component"] = {c: metrics(v, f"fault_oracle.per_component.{c}")["rho"]
-                                                for c, v in per.items() if c in ("air", "form", "landing")}
+                                                for c, v in per.items() if c in COMPONENTS}
     if limit:
         return {"note": f"{path.name} describes the whole splits; not shown with --limit"}
     n = {"train": st.get("n_train"), "test": st.get("n_test")}

@@ -19,8 +19,8 @@ from judgemind.errors import JudgemindError
 _EXAMPLES = """examples:
   judgemind data validate data/synth                 every problem, then a summary; exit 1 on errors
   judgemind data validate out/finediving --no-videos annotations only (videos not at hand)
-  judgemind data convert finediving ../shared/data/FineDiving/Annotations out/finediving
-  judgemind data convert mtl-aqa ../shared/data/MTL-AQA/CoRe_info out/mtl-aqa
+  judgemind data convert finediving FineDiving/Annotations out/finediving
+  judgemind data convert mtl-aqa MTL-AQA/CoRe_info out/mtl-aqa
   judgemind data info out/finediving
 """
 

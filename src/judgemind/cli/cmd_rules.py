@@ -8,7 +8,7 @@ import json
 import re
 
 from judgemind.errors import JudgemindError
-from judgemind.rules.names import STAGES
+from judgemind.rules.names import COMPONENTS, STAGES
 
 _EXAMPLES = """examples:
   judgemind rules score --dd 4.425 --judge 1.8,4.4,2.7 --judge 1.9,4.6,2.8 --judge 1.7,4.2,2.6 \\
@@ -153,7 +153,7 @@ def run_score(args) -> int:
     if args.json:
         out = res.to_dict()
         if marks is not None:
-            out["judges"] = [{"air": str(a), "form": str(f), "landing": str(l)} for a, f, l in marks]
+            out["judges"] = [dict(zip(COMPONENTS, map(str, m))) for m in marks]
         if args.code:
             out["code"] = args.code
         print(json.dumps(out, indent=2))

@@ -59,6 +59,7 @@ def run(args) -> int:
     from judgemind.errors import JudgemindError
     from judgemind.infer import load_run, score_video
     from judgemind.report.score_outputs import write_outputs
+    from judgemind.rules.names import COMPONENTS
 
     if not (math.isfinite(args.threshold) and 0.0 <= args.threshold <= 1.0):
         raise JudgemindError(f"--threshold must be a probability in [0, 1], got {args.threshold}")
@@ -84,7 +85,7 @@ def run(args) -> int:
     print(f"{result['video_name']}: {result['action_code']} (DD {result['dd']})")
     if c:
         print(f"  Air {c['air']}  Form {c['form']}  Landing {c['landing']}  "
-              f"({', '.join(result['bands'][k]['name'] for k in ('air', 'form', 'landing'))})")
+              f"({', '.join(result['bands'][k]['name'] for k in COMPONENTS)})")
     if result.get("stages"):
         print("  stages: " + ", ".join(f"{k} {v[0]}-{v[1] - 1}" for k, v in result["stages"].items()))
     for d in result["deductions"][:6]:

@@ -24,11 +24,9 @@ from judgemind.data.dataset import ANNOTATIONS_FILE, DATASET_FILE, Dataset, read
 from judgemind.data.records import DatasetMeta, Problem, Record
 from judgemind.errors import ValidationError
 from judgemind.rules.names import COMPONENT_RANGES, COMPONENTS, STAGES
-from judgemind.rules.scoring import LEGACY_AIR_FORM_RANGE
+from judgemind.rules.scoring import DIVING_RANGE, DIVING_STEP, LEGACY_AIR_FORM_RANGE, MARK_STEP
 
 DIVE_NUMBER = re.compile(r"^[1-6]\d{2,3}[a-dA-D]$")
-_HALF = Decimal("0.5")
-_TENTH = Decimal("0.1")
 
 
 def _path_inside(root: Path, rel: str) -> bool:
@@ -68,7 +66,7 @@ def _check_marks(rec: Record, scoring: str, add) -> bool:
         for i, j in enumerate(js):
             v, hi = ((j.air_form, LEGACY_AIR_FORM_RANGE[1]) if j.air_form is not None
                      else (j.landing, COMPONENT_RANGES["landing"][1]))
-            if not (0 <= v <= hi) or v % _TENTH:
+            if not (0 <= v <= hi) or v % MARK_STEP:
                 add(f"judges[{i}]", f"mark {v} must be within 0.0-{hi} in steps of 0.1", "marks")
                 ok = False
     else:  # diving
@@ -79,7 +77,7 @@ def _check_marks(rec: Record, scoring: str, add) -> bool:
             if j.score is None:
                 add(f"judges[{i}].score", "missing score", "marks")
                 ok = False
-            elif not (0 <= j.score <= 10) or j.score % _HALF:
+            elif not (DIVING_RANGE[0] <= j.score <= DIVING_RANGE[1]) or j.score % DIVING_STEP:
                 add(f"judges[{i}].score", f"{j.score} must be within 0-10 in steps of 0.5", "marks")
                 ok = False
     return ok

@@ -1,7 +1,7 @@
 """Metrics: the only place judgemind computes them (training, evaluation, benchmarks and reports call these).
 
-See :mod:`judgemind.evaluate.metrics` for the exact definitions (they follow the AQA peers' code). Relative L2
-and AIoU are reported x100 by our reports, as in the papers.
+See :mod:`judgemind.evaluate.metrics` for the exact definitions (they follow the released code of the AQA methods,
+docs/bench.md "Metrics"). Relative L2 and AIoU are reported x100 by our reports, as in the papers.
 """
 
 from judgemind.evaluate.metrics import (

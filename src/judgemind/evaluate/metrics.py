@@ -1,7 +1,7 @@
 """Every metric the project reports, computed the way the AQA field computes it (numpy/scipy only).
 
 Training, evaluation, benchmarks and reports all call these functions; nothing else in judgemind computes a
-metric. Definitions follow the peers' released runner code (see ``shared/docs/peers.md`` section 2):
+metric. Definitions follow the AQA methods' released runner code (``docs/bench.md``, "Metrics"):
 
 * ``spearman``: one Spearman rank correlation over the whole evaluated set (``scipy.stats.spearmanr``).
 * ``l2``: mean squared error in raw score units.
@@ -148,9 +148,9 @@ def relative_l2(
 ) -> float:
     """Relative L2: ``scale * mean(((pred - true) / (hi - lo)) ** 2)``; ``pred``, ``true``: ``(N,)``.
 
-    ``(lo, hi)`` defaults to ``(true.min(), true.max())`` of the evaluated array, as every peer's code does
-    (FineDiving test split: 0.0..104.4). Pass ``value_range`` to normalise by a fixed label range instead.
-    Reports print the value x100: use ``scale=100`` or :func:`relative_l2_x100`.
+    ``(lo, hi)`` defaults to ``(true.min(), true.max())`` of the evaluated array, as the AQA methods' released code
+    does (docs/bench.md, "Metrics"; FineDiving test split: 0.0..104.4). Pass ``value_range`` to normalise by a fixed
+    label range instead. Reports print the value x100: use ``scale=100`` or :func:`relative_l2_x100`.
     Returns ``nan`` when the default range is zero (constant ground truth).
     """
     p, t = _pair(pred, true, "relative_l2")

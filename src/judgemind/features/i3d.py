@@ -1,7 +1,7 @@
 """Kinetics-400 Inception-v1 I3D in plain PyTorch, a loader for the two converted checkpoint families, and a
 clip encoder for the FineDiving feature protocol.
 
-Spec: ``shared/docs/i3d_checkpoints.md`` (architecture, key names and shapes, padding and BN facts).
+The two families, their key names, the padding and BatchNorm facts: ``docs/video.md`` ("I3D checkpoints").
 
 * :class:`InceptionI3d` -- the network. Its ``state_dict`` uses family B (piergiaj/pytorch-i3d) naming, the one
   canonical naming of this project: ``Conv3d_1a_7x7.conv3d.weight``, ``Mixed_4b.b1b.bn.running_var``,
@@ -83,7 +83,7 @@ _POOLS: dict[str, tuple[Triple, Triple]] = {  # name -> (kernel, stride), (T, H,
 }
 FEATURE_DIM = 1024  # channels of Mixed_5c
 
-# BatchNorm eps is not stored in any checkpoint; it is the loader's choice (doc §1 "BatchNorm").
+# BatchNorm eps is not stored in any checkpoint; it is the loader's choice (docs/video.md, "I3D checkpoints").
 # A: 1e-5 reproduces CoRe / FineDiving / FineParser bit for bit (their 2018 copy of hassony2 used the PyTorch
 # default). B: 1e-3 is what DeepMind's TF model (Sonnet default) and piergiaj use, i.e. TF-faithful.
 DEFAULT_BN_EPS: dict[str, float] = {"A": 1e-5, "B": 1e-3}

@@ -126,8 +126,8 @@ def prediction_records(outputs: dict, ds, info, split: str) -> list[dict]:
         if "bounds" in outputs:
             b1, b2 = (int(x) for x in outputs["bounds"][i])
             d["bounds"] = [b1, b2]
-            d["stage_steps"] = {"takeoff": [0, b1], "flight": [b1, b2], "landing": [b2, L]}
-            d["stage_start_frames"] = {"takeoff": fi[0], "flight": fi[b1], "landing": fi[b2]}
+            d["stage_steps"] = dict(zip(STAGES, ([0, b1], [b1, b2], [b2, L])))
+            d["stage_start_frames"] = dict(zip(STAGES, (fi[0], fi[b1], fi[b2])))
         if "stage_scores" in outputs:
             d["stage_scores"] = {s: _r(outputs["stage_scores"][i, k]) for k, s in enumerate(STAGES)}
         if "gates" in outputs:

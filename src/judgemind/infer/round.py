@@ -68,18 +68,24 @@ def _videos_of(arg: str) -> list[Path]:
     return [p]
 
 
+def _check_code(code: str, where: str) -> None:
+    """A jump code that parses and has a DD, else an error naming ``where`` it came from."""
+    from judgemind import rules
+
+    try:
+        rules.parse_jump_code(code)
+        rules.dd_for(code)
+    except JudgemindError as e:
+        raise JudgemindError(f"{where}: {e}; nothing was scored") from None
+
+
 def plan_round(videos: Sequence[str], codes_file: str | None, default_code: str | None = None) -> list[Jump]:
     """The jumps of a round, checked before any scoring (see the module docstring). ``default_code``
     (``--action-code``): the code of every video that the codes file does not list."""
-    from judgemind import rules
     from judgemind.infer.target import find_dataset_record
 
     if default_code is not None:
-        try:
-            rules.parse_jump_code(default_code)
-            rules.dd_for(default_code)
-        except JudgemindError as e:
-            raise JudgemindError(f"--action-code: {e}; nothing was scored") from None
+        _check_code(default_code, "--action-code")
 
     codes: dict[str, tuple[str, Path, int]] = {}
     listed: list[Path] = []
@@ -92,11 +98,7 @@ def plan_round(videos: Sequence[str], codes_file: str | None, default_code: str 
                                      f"nothing was scored")
             if not v.is_file():
                 raise JudgemindError(f"--codes {cpath}, line {n}: video {v} does not exist; nothing was scored")
-            try:
-                rules.parse_jump_code(code)
-                rules.dd_for(code)
-            except JudgemindError as e:
-                raise JudgemindError(f"--codes {cpath}, line {n}: {e}; nothing was scored") from None
+            _check_code(code, f"--codes {cpath}, line {n}")
             codes[key] = (code, v, n)
             listed.append(v)
     paths: list[Path] = []

@@ -1,6 +1,5 @@
 """JudgeMind: stage-aware scoring with a knowledge-based, grade-aware decoder (this project's reconstruction of
-Zhang et al., "FineSkiing", arXiv 2511.10250; design in ``shared/docs/design.md`` section 5, user docs in
-``docs/model.md``).
+Zhang et al., "FineSkiing", arXiv 2511.10250; its design and use: ``docs/model.md``).
 
 Per video (B videos, T steps, d = ``JudgeMindConfig.d_model``, K catalogue items):
 
@@ -55,8 +54,8 @@ from judgemind.models.base import (DataInfo, ModelOutput, build_config, keyed_dr
                                    register_model, score_loss)
 from judgemind.rules.names import COMPONENT_MAX, COMPONENTS, STAGES
 
-# Which stages each component is judged from (design.md section 4): Air = take-off + height/distance (the flight
-# trajectory), Form = flight, Landing = landing.
+# Which stages each component is judged from (docs/rules.md "Components", docs/model.md): Air = take-off +
+# height/distance (the flight trajectory), Form = flight, Landing = landing.
 COMPONENT_STAGES: dict[str, tuple[int, ...]] = {"air": (0, 1), "form": (1,), "landing": (2,)}
 DIVING_STAGE_MAX = 10.0    # one judge's score (0..10) per stage contribution on diving data
 TEXT_DIM = 384             # all-MiniLM-L6-v2 sentence embedding size (the hashing fallback uses the same)

@@ -32,6 +32,7 @@ from judgemind.models._exemplars import (check_choice, distribution_value, gauss
                                          token_dim, video_tokens)
 from judgemind.models.base import DataInfo, ModelOutput, build_config, masked_mean, register_model
 from judgemind.rules.names import COMPONENT_MAX, COMPONENTS
+from judgemind.rules.scoring import LEGACY_AIR_FORM_RANGE
 
 
 
@@ -86,7 +87,7 @@ class MUSDL(nn.Module):
         if cfg.mode == "component":
             ranges = [COMPONENT_MAX[c] for _ in range(self.n_judges) for c in COMPONENTS]
         elif info.scoring == "aerials7":
-            ranges = [7.0] * (self.n_judges - 2) + [3.0, 3.0]
+            ranges = [float(LEGACY_AIR_FORM_RANGE[1])] * (self.n_judges - 2) + [COMPONENT_MAX["landing"]] * 2
         else:
             ranges = [10.0] * self.n_judges
         self.max_marks = ranges

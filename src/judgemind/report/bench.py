@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from judgemind.bench.plan import ABLATIONS, CLOSED_FORM, METRICS, safe_label
+from judgemind.rules.names import COMPONENTS
 from judgemind.utils import clean_json
 from judgemind.utils.atomic import atomic_write_json
 
@@ -87,12 +88,12 @@ def bench_tables(doc: dict) -> dict:
         pc = f.get("per_component", {})
         oracle = ["fault oracle (from the data: true deduction items + points → least squares)",
                   fmt_num(f["rho"], 3), fmt_num(f["rl2_x100"], 3)] + [
-            fmt_num(pc[c], 3) if c in pc else "" for c in ("air", "form", "landing")] + blank
+            fmt_num(pc[c], 3) if c in pc else "" for c in COMPONENTS] + blank
     for lab in main_labels:
         o = rows[lab]["ours"]
         name = _pretty(lab) + (" †" if lab in below else "")
-        main.append([name, _ms(o, "rho"), _ms(o, "rl2_x100"), _ms(o, "air_rho"), _ms(o, "form_rho"),
-                     _ms(o, "landing_rho"), _ms(o, "aiou@0.5", 1), _ms(o, "aiou@0.75", 1),
+        main.append([name, _ms(o, "rho"), _ms(o, "rl2_x100"),
+                     *(_ms(o, f"{c}_rho") for c in COMPONENTS), _ms(o, "aiou@0.5", 1), _ms(o, "aiou@0.75", 1),
                      _ms(o, "deduction_map", 1), _ms(o, "cov90", 1), _ms(o, "width90", 1),
                      _ms(o, "train_time_s", 1), fmt_count(o["params"][0]),
                      fmt_num(o["epoch"][0], 1)] + ([_settings_cell(doc, lab)] if tuned else []))
@@ -136,14 +137,14 @@ def bench_tables(doc: dict) -> dict:
     if abl_labels and "judgemind" in rows:
         ref = rows["judgemind"]["ours"]
         full = "JudgeMind (full)" + (" †" if "judgemind" in below else "")
-        arows = [[full, _ms(ref, "rho"), "", _ms(ref, "rl2_x100"), "", _ms(ref, "air_rho"), _ms(ref, "form_rho"),
-                  _ms(ref, "landing_rho"), _ms(ref, "aiou@0.5", 1), _ms(ref, "deduction_map", 1)]]
+        arows = [[full, _ms(ref, "rho"), "", _ms(ref, "rl2_x100"), "",
+                  *(_ms(ref, f"{c}_rho") for c in COMPONENTS), _ms(ref, "aiou@0.5", 1), _ms(ref, "deduction_map", 1)]]
         for lab in abl_labels:
             o = rows[lab]["ours"]
             arows.append([_pretty(lab) + (" †" if lab in below else ""), _ms(o, "rho"),
                           fmt_num(o["rho"][0] - ref["rho"][0], 3), _ms(o, "rl2_x100"),
-                          fmt_num(o["rl2_x100"][0] - ref["rl2_x100"][0], 3), _ms(o, "air_rho"), _ms(o, "form_rho"),
-                          _ms(o, "landing_rho"), _ms(o, "aiou@0.5", 1), _ms(o, "deduction_map", 1)])
+                          fmt_num(o["rl2_x100"][0] - ref["rl2_x100"][0], 3),
+                          *(_ms(o, f"{c}_rho") for c in COMPONENTS), _ms(o, "aiou@0.5", 1), _ms(o, "deduction_map", 1)])
         out["ablation"] = Table(["variant", "ρ", "Δρ", "R-ℓ2×100", "ΔR-ℓ2", "ρ Air", "ρ Form", "ρ Landing",
                                  "AIoU@0.5", "ded. mAP"], arows,
                                 title="JudgeMind ablations (test, checkpoint chosen on val)",
@@ -299,7 +300,7 @@ def write_plots(folder: Path, doc: dict, results: list[dict]) -> list[str]:
                           note=f"ρ {o['rho'][0]:.3f}, R-ℓ2×100 {o['rl2_x100'][0]:.3f} (mean of "
                                f"{len(runs)} seed(s))", groups=seeds)
         files.append(f"plots/scatter_{name}.png")
-    stages = ("air", "form", "landing")
+    stages = COMPONENTS
     series = {}
     for lab, row in doc["rows"].items():
         o = row["ours"]
@@ -310,6 +311,6 @@ def write_plots(folder: Path, doc: dict, results: list[dict]) -> list[str]:
     title = "Per-stage ρ on test (mean ± std over seeds)"
     if not series:
         title += "\n(no model predicts Air/Form/Landing on this data)"
-    grouped_bars(folder / "stages.png", ["Air", "Form", "Landing"], series, title=title, ylabel="Spearman ρ")
+    grouped_bars(folder / "stages.png", [c.capitalize() for c in stages], series, title=title, ylabel="Spearman ρ")
     files.append("plots/stages.png")
     return files

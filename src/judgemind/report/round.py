@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from judgemind.rules.names import COMPONENTS
 from judgemind.utils import clean_json
 from judgemind.utils.atomic import atomic_write_bytes
 
@@ -43,7 +44,7 @@ def render_index(doc: dict) -> str:
                     f"<td>{_e(r.get('dd'))}</td><td class='score{' greyed' if ood else ''}'>"
                     f"{_e(r.get('final_score'))}</td><td class='interval'>"
                     f"{f'{iv[0]:.2f} &ndash; {iv[1]:.2f}' if iv else '-'}</td>"
-                    f"<td>{_e(' / '.join(str(c.get(k, '-')) for k in ('air', 'form', 'landing')))}</td>"
+                    f"<td>{_e(' / '.join(str(c.get(k, '-')) for k in COMPONENTS))}</td>"
                     f"<td>{warn}{_e(r.get('official_score') or '')}</td></tr>")
     failed = doc["failed"]
     return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>judgemind round</title>"

@@ -7,7 +7,7 @@
 - :mod:`.compose`: the one composer of a model's prediction into the official score (every command uses it);
 - :mod:`.names`: the stage and component names and the component maxima that every other package imports.
 
-The domain reference is ``docs/aerials_rules.md`` (shared docs).
+The domain reference is ``docs/rules.md`` (with the sources its facts come from).
 """
 
 from judgemind.rules.bands import (

@@ -1,8 +1,8 @@
 """Grade bands for Air, Form and Landing marks, and the hard landing caps.
 
-Landing: the 8 official bands of FIS Judging Handbook 2018 rule 6004.3.1.1 (``docs/aerials_rules.md`` §2.3), with
-the caps "any hand contact: landing max 2.0; any body contact: landing max 1.5" and "no weight on the skis: 0.0".
-Air and Form have no official word scale (§2.4); the bands here are this project's own (``official=False``), so
+Landing: the 8 official bands of FIS Judging Handbook 2018 rule 6004.3.1.1 (``docs/rules.md``, "Landing bands and
+caps"), with the caps "any hand contact: landing max 2.0; any body contact: landing max 1.5" and "no weight on the
+skis: 0.0". Air and Form have no official word scale; the bands here are this project's own (``official=False``), so
 that reports can say something like "good" for every component. Every tuple is ordered from the best band
 (index 0) down to the worst, and the bands of a component are contiguous on the 0.1 grid and cover its range.
 """
@@ -112,7 +112,7 @@ LANDING_BANDS = _bands(
     ],
 )
 
-# Project-defined: Air = take-off (about 1.0) + height and distance (about 1.0), docs/aerials_rules.md §2.1.
+# Project-defined: Air = take-off (about 1.0) + height and distance (about 1.0), docs/rules.md "Components".
 AIR_BANDS = _bands(
     "air",
     False,
@@ -131,7 +131,7 @@ AIR_BANDS = _bands(
 )
 
 # Project-defined, following the handbook's form-break sizes (minor <= 25 %, medium <= 50 %, major <= 100 % of
-# the form points at stake, docs/aerials_rules.md §2.2).
+# the form points at stake, docs/rules.md "Components").
 FORM_BANDS = _bands(
     "form",
     False,

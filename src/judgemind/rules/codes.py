@@ -1,12 +1,13 @@
 """Aerials jump codes (``bFdFF``) and the degree-of-difficulty (DD) table.
 
-Code system (``docs/aerials_rules.md`` §3.1, FIS Data Service codes): a lower-case direction letter (``b`` back,
+Code system (``docs/rules.md``, "Jump codes and DD"; FIS Data Service codes): a lower-case direction letter (``b`` back,
 ``f`` front, ``s``/``l`` side or loop), then one symbol per somersault, in order: a shape ``L`` layout, ``T`` tuck,
 ``P`` pike for a somersault without twist, or a twist ``H`` (1/2), ``F`` (1), ``Ru`` rudy (1 1/2), ``dF`` double
 full (2), ``Ra`` randy (2 1/2), ``tF`` triple full (3). Twisting somersaults are laid out. At most 3 somersaults.
 
-The DD table holds only values found in sources (§3.2), each with its era, source tag and confidence. A DD
-depends on the season: dataset records carry their own ``dd``, which may legitimately differ from this table.
+The DD table holds only values found in sources (listed in ``docs/rules.md``), each with its era, source tag and
+confidence. A DD depends on the season: dataset records carry their own ``dd``, which may legitimately differ from
+this table.
 """
 
 from __future__ import annotations
@@ -170,7 +171,7 @@ def describe_code(code: str) -> str:
 class DDEntry:
     """One DD value found in a source. ``sex``: ``"M"``, ``"W"`` or ``None`` (generic: the era had one value for
     both). ``current``: the value :func:`dd_for` returns for (code, sex); other entries are kept as history.
-    ``confidence`` as in aerials_rules.md: H (official), M (secondary), I (inferred by arithmetic), U (uncertain).
+    ``confidence`` as in docs/rules.md: H (official), M (secondary), I (inferred by arithmetic), U (uncertain).
     """
 
     code: str
@@ -199,7 +200,7 @@ def _e(code, value, sex, era, source, confidence, current=True, note=""):
     return DDEntry(code, Decimal(value), sex, era, source, confidence, current, note)
 
 
-# docs/aerials_rules.md §3.2 ("men unless marked W"). Values from ~2005/~2014 predate any women's multiplier and
+# docs/rules.md, "Jump codes and DD" ("men unless marked W"). Values from ~2005/~2014 predate any women's multiplier and
 # are stored as generic (sex None); the 2022 men's values are stored as "M".
 DD_TABLE: tuple[DDEntry, ...] = (
     _e("bL", "2.05", None, "~2005, ~2014", "S11, S10", "M"),

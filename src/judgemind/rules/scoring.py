@@ -2,8 +2,9 @@
 
 Every mark goes through :func:`to_decimal` (floats via their shortest repr, so ``0.1`` is ``Decimal("0.1")``),
 so sums and products are exact. Aerials scores are truncated to 2 decimals (FIS rule 3045.3.1; six published
-results fit only truncation, see ``docs/aerials_rules.md`` §1.2 and §4); diving scores are rounded half-up to 2
-decimals (the usual way diving results are published; FineDiving's stored scores carry at most 2 decimals).
+results fit it, two of them only it, see ``docs/rules.md``, "Aerials, current format"); diving scores are rounded
+half-up to 2 decimals (the usual way diving results are published; FineDiving's stored scores carry at most 2
+decimals).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """SynthAerials: a procedural generator of freestyle-skiing aerials jumps, rendered to real video files with exact
-FineSkiing annotations (design.md §6). It is the demo's data, the tests' data and a test bed for every model;
-it is not real footage (see docs/synth.md).
+FineSkiing annotations. It is the demo's data, the tests' data and a test bed for every model; it is not real
+footage (see docs/synth.md).
 
     from judgemind.synth import generate, sample_spec, render_jump
     generate("data/synth", n=300, seed=0)                  # dataset folder: videos, annotations, splits

@@ -13,7 +13,7 @@ import numpy as np
 
 from judgemind.data.records import Deduction, JudgeScore, Record
 from judgemind.data.skeleton import OCCLUDED, OUT_OF_FRAME, SKELETON_DIR, SKELETON_POINTS, VISIBLE
-from judgemind.rules.names import STAGES
+from judgemind.rules.names import COMPONENTS, STAGES
 from judgemind.synth.camera import NEAR, JumpView, athlete_boxes, shot_frames
 from judgemind.synth.judging import score_jump
 from judgemind.synth.measure import ITEMS
@@ -83,8 +83,7 @@ def build_record(spec: JumpSpec, view: JumpView) -> Record:
         "synthetic": True,
         "generator": f"judgemind.synth SynthAerials v{GENERATOR_VERSION}",
         "index": spec.index,
-        "true": {"air": _r(true["air"]), "form": _r(true["form"]), "landing": _r(true["landing"]),
-                 "total": _r(true["air"] + true["form"] + true["landing"])},
+        "true": {c: _r(true[c]) for c in COMPONENTS} | {"total": _r(sum(true[c] for c in COMPONENTS))},
         "measured": measured,
         "athlete_quality": _r(spec.athlete.quality),
         "execution": _r(spec.execution),
@@ -98,8 +97,7 @@ def build_record(spec: JumpSpec, view: JumpView) -> Record:
     judges = tuple(JudgeScore(air=a, form=f, landing=l) for a, f, l in scores.judges)
     return Record(
         id=spec.id, video=video_name(spec), frames=(0, tl.n_frames), action_code=spec.code, dd=Decimal(spec.dd),
-        stages={"takeoff": tl.stage_frames("takeoff"), "flight": tl.stage_frames("flight"),
-                "landing": tl.stage_frames("landing")},
+        stages={s: tl.stage_frames(s) for s in STAGES},
         judges=judges, final_score=scores.final, deductions=tuple(deductions), sex=spec.sex,
         event="SynthAerials (synthetic)", athlete=spec.athlete.id, boxes=boxes, cuts=tuple(view.camera.cuts),
         extra=extra, skeleton=skeleton_name(spec))

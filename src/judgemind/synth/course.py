@@ -29,7 +29,7 @@ INRUN_ANGLE = math.radians(24.0)
 INRUN_LENGTH = 45.0        # m along the slope
 PELVIS_HEIGHT = 1.0        # m: pelvis above the snow for a standing athlete, along the surface normal
 TOUCHDOWN_CLEARANCE = 0.9  # m: the skis touch the snow when the pelvis is this high above it
-IDEAL_LANDING_X = KNOLL_END + 6.0  # m: "as far from the knoll as the jump is high" (aerials_rules.md §2.1)
+IDEAL_LANDING_X = KNOLL_END + 6.0  # m: "as far from the knoll as the jump is high" (docs/rules.md, "Components")
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:

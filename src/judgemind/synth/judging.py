@@ -1,7 +1,8 @@
 """From what the camera shows to the panel's marks: true components, five judges, the final score.
 
-SynthAerials v2: every point given or taken is caused by something drawn (design.md §6). Each item's quantity is
-measured on the jump's motion (:mod:`judgemind.synth.measure`); below its visibility threshold it costs nothing.
+SynthAerials v2: every point given or taken is caused by something drawn (docs/synth.md, "Scores"). Each item's
+quantity is measured on the jump's motion (:mod:`judgemind.synth.measure`); below its visibility threshold it costs
+nothing.
 
 True (noise-free) components, the annotation's ``extra.true``:
 
@@ -23,10 +24,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from judgemind.rules.names import COMPONENT_MAX, COMPONENTS
+from judgemind.rules.scoring import MARK_STEP
 from judgemind.synth.measure import catalogue
 from judgemind.synth.spec import SYNTH_ITEMS, JumpSpec
 
-_TENTH = Decimal("0.1")
 HAND_ITEMS = ("hand_drag",)
 BODY_ITEMS = ("back_slap", "body_contact", "crash", "no_weight_on_skis")
 _ITEM_INDEX = {k: i for i, k in enumerate(SYNTH_ITEMS)}
@@ -81,7 +82,7 @@ def true_components(spec: JumpSpec, motion=None, fps: float = 25.0) -> tuple[dic
 
 def _mark(value: float, hi: float) -> Decimal:
     tenths = math.floor(value * 10.0 + 0.5)
-    return Decimal(min(max(tenths, 0), int(round(hi * 10)))) * _TENTH
+    return Decimal(min(max(tenths, 0), int(round(hi * 10)))) * MARK_STEP
 
 
 def score_jump(spec: JumpSpec, motion=None, fps: float = 25.0) -> JumpScores:

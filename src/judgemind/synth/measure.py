@@ -24,11 +24,11 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 
+from judgemind.rules.scoring import MARK_STEP
 from judgemind.synth import course
 from judgemind.synth.spec import SYNTH_ITEMS, Fault, JumpSpec
 
 _DEG = 180.0 / math.pi
-_TENTH = Decimal("0.1")
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ def points_for(item: str, q: float) -> float:
 
 def points_decimal(item: str, q: float) -> Decimal:
     """``points_for`` on the 0.1 grid (the annotation's noise-free points)."""
-    return Decimal(repr(points_for(item, q))).quantize(_TENTH, rounding=ROUND_HALF_UP)
+    return Decimal(repr(points_for(item, q))).quantize(MARK_STEP, rounding=ROUND_HALF_UP)
 
 
 # --------------------------------------------------------------------------------------------------------------

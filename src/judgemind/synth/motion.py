@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from judgemind.rules.names import STAGES
 from judgemind.synth import course
 from judgemind.synth.spec import Fault, JumpSpec, Timeline, timeline
 
@@ -188,7 +189,7 @@ def _stage_window(spec: JumpSpec, f: Fault, t: np.ndarray) -> np.ndarray:
     """0..1 envelope of a fault over absolute times ``t`` (its window is in fractions of its stage)."""
     t_lip = spec.inrun_time
     t_td = t_lip + spec.flight_time
-    a, b = {"takeoff": (0.0, t_lip), "flight": (t_lip, t_td), "landing": (t_td, spec.duration)}[f.stage]
+    a, b = dict(zip(STAGES, ((0.0, t_lip), (t_lip, t_td), (t_td, spec.duration))))[f.stage]
     return window(t, a + f.start * (b - a), a + f.end * (b - a), ramp=0.12)
 
 

@@ -23,6 +23,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from judgemind.errors import JudgemindError
+from judgemind.rules.names import STAGES
 from judgemind.synth import course
 
 GENERATOR_VERSION = "2"
@@ -226,8 +227,7 @@ class Timeline:
         return np.arange(self.n_frames) / self.fps
 
     def stage_frames(self, stage: str) -> tuple[int, int]:
-        return {"takeoff": (0, self.lip), "flight": (self.lip, self.touch),
-                "landing": (self.touch, self.n_frames)}[stage]
+        return dict(zip(STAGES, ((0, self.lip), (self.lip, self.touch), (self.touch, self.n_frames))))[stage]
 
     def fault_frames(self, f: Fault) -> tuple[int, int]:
         a, b = self.stage_frames(f.stage)

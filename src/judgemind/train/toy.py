@@ -16,14 +16,15 @@ import numpy as np
 
 from judgemind.data import DatasetMeta, write_dataset
 from judgemind.features.cache import FeatureCache
-from judgemind.rules.names import COMPONENTS
+from judgemind.rules.names import COMPONENT_MAX, COMPONENTS, STAGES
 
 CODES = ("bL", "bF", "bdF", "bLT", "bFT", "bFdF", "bLLL", "bFFF", "bFdFF")
 # item id -> (component whose latent quality triggers it, threshold); items without a landing cap only
 TRIGGERS = {"weak_takeoff": ("air", -0.6), "short_flight": ("air", -0.9), "bent_knees": ("form", -0.5),
             "arms_flailing": ("form", -0.9), "landing_imbalance": ("landing", -0.4),
             "hard_compression": ("landing", -1.0)}
-BASE = {"air": (1.5, 0.3, 2.0), "form": (3.8, 0.6, 5.0), "landing": (2.3, 0.5, 3.0)}   # mean, spread, max
+# component -> (mean, spread, max)
+BASE = {c: (mu, sd, COMPONENT_MAX[c]) for c, (mu, sd) in zip(COMPONENTS, ((1.5, 0.3), (3.8, 0.6), (2.3, 0.5)))}
 
 
 def _record(i: int, rng: np.random.Generator, frames: int, cat) -> dict:
@@ -41,8 +42,8 @@ def _record(i: int, rng: np.random.Generator, frames: int, cat) -> dict:
             v = np.clip(mu + sd * q[c] + rng.normal(0, 0.1), 0, top)
             marks[c] = Decimal(f"{v:.1f}")
         judges.append(marks)
-    score = rules.score_aerials([(j["air"], j["form"], j["landing"]) for j in judges], dd).score
-    window = {"takeoff": [0, a], "flight": [a, b], "landing": [b, frames]}
+    score = rules.score_aerials([tuple(j[c] for c in COMPONENTS) for j in judges], dd).score
+    window = dict(zip(STAGES, ([0, a], [a, b], [b, frames])))
     deductions = []
     for item_id, (comp, thr) in TRIGGERS.items():
         if q[comp] < thr:
@@ -52,7 +53,7 @@ def _record(i: int, rng: np.random.Generator, frames: int, cat) -> dict:
     n_cuts = int(rng.integers(0, 3))
     cuts = sorted({int(c) for c in rng.integers(1, frames - 1, n_cuts)})
     rec = {"id": f"toy_{i:05d}", "video": f"videos/toy_{i:05d}.mp4", "frames": [0, frames], "action_code": code,
-           "dd": dd, "stages": {"takeoff": [0, a], "flight": [a, b], "landing": [b, frames]}, "judges": judges,
+           "dd": dd, "stages": {s: list(w) for s, w in window.items()}, "judges": judges,
            "final_score": score, "deductions": deductions, "cuts": cuts}
     rec["_q"] = q
     return rec

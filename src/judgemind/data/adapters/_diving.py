@@ -13,16 +13,18 @@ from typing import Any, Callable, Iterable, Sequence
 
 from judgemind.data.records import JudgeScore, Record
 from judgemind.errors import JudgemindError
+from judgemind.rules.names import STAGE_LABELS
+from judgemind.rules.scoring import DIVING_STEP, SYNCHRO_FACTOR
 
 CENT = Decimal("0.01")
-HALF = Decimal("0.5")
 TENTH = Decimal("0.1")
 # Some published scores are off in their last digit (80.85 -> 80.8, 34.65 -> 34.7, 85.75 -> 85.78).
 LAST_DIGIT = Decimal("0.05")
-SYNCHRO_FACTOR = Decimal("0.6")
 MAX_JUDGE_SHIFT = Decimal("1.0")  # "judges": the counted marks' sum is off by a half or a whole point
 VAL_FRACTION = 0.2
 VAL_SEED = 0
+# display names of the stages of a dive (the third, stored as "landing", is the entry)
+STAGE_NAMES = (*STAGE_LABELS[:2], "entry")
 
 # Score-check categories, most to least benign (the order of the statistics table).
 CHECKS = ("exact", "rounded", "dd", "judges", "invalid_mark", "other")
@@ -72,8 +74,8 @@ def repair_marks(raw: Sequence[Decimal]) -> tuple[list[Decimal], str | None]:
         w = v
         if w > 10:
             w = w / 10
-        if w % HALF:
-            w = (w / HALF).to_integral_value() * HALF
+        if w % DIVING_STEP:
+            w = (w / DIVING_STEP).to_integral_value() * DIVING_STEP
         w = min(max(w, Decimal(0)), Decimal(10))
         if w != v:
             notes.append(f"judge {i + 1}: {v} -> {w}")
@@ -115,7 +117,7 @@ def check_score(marks: Sequence[Decimal], dd: Decimal, synchro: bool, annotated:
     factor = SYNCHRO_FACTOR if synchro else Decimal(1)
     if dd > 0:
         implied = annotated / (dd * factor)
-        implied_sum = (implied / HALF).to_integral_value() * HALF
+        implied_sum = (implied / DIVING_STEP).to_integral_value() * DIVING_STEP
         if abs(round_half_up2(implied_sum * dd * factor) - annotated) < CENT / 2 and \
                 abs(implied_sum - J / factor) <= MAX_JUDGE_SHIFT:
             J_marks = J / factor
@@ -150,7 +152,7 @@ def mismatch_pattern(rec: Record) -> str | None:
         return f"DD {rec.dd} -> {(rec.final_score / res.J).quantize(TENTH)}"
     if chk == "judges":
         factor = SYNCHRO_FACTOR if rec.synchro else Decimal(1)
-        implied = (rec.final_score / (rec.dd * factor) / HALF).to_integral_value() * HALF
+        implied = (rec.final_score / (rec.dd * factor) / DIVING_STEP).to_integral_value() * DIVING_STEP
         return f"counted marks {implied - res.J / factor:+}"
     diff = rec.final_score - res.score
     return f"other (published {'higher' if diff > 0 else 'lower'} by {'< 1' if abs(diff) < 1 else '>= 1'})"

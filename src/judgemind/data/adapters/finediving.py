@@ -40,11 +40,12 @@ import os
 from pathlib import Path
 from typing import Any, Mapping
 
-from judgemind.data.adapters._diving import (check_score, dec, judge_scores, read_official_splits,
+from judgemind.data.adapters._diving import (STAGE_NAMES, check_score, dec, judge_scores, read_official_splits,
                                             repair_marks, sample_fields, seeded_val)
 from judgemind.data.records import DatasetMeta, Record
 from judgemind.data.safe_pickle import safe_load_pickle
 from judgemind.errors import JudgemindError
+from judgemind.rules.names import STAGES
 
 COARSE_FILE = "FineDiving_coarse_annotation.pkl"
 FINE_FILE = "FineDiving_fine-grained_annotation.pkl"
@@ -104,7 +105,7 @@ def stages_from_labels(names: list[str], where: str) -> tuple[dict[str, tuple[in
     if t1 is None or not (0 < t1 < t2 < n):
         raise JudgemindError(f"{where}: cannot form take-off/flight/entry from the frame labels (first non-take-off "
                              f"frame {t1}, entry frame {t2}, {n} frames); check the fine-grained annotation")
-    return {"takeoff": (0, t1), "flight": (t1, t2), "landing": (t2, n)}, notes
+    return dict(zip(STAGES, ((0, t1), (t1, t2), (t2, n)))), notes
 
 
 def _key(k: Any, where: str) -> tuple[str, int]:
@@ -242,7 +243,7 @@ def load_finediving(annotations_dir: str | os.PathLike, *, val_list: str | os.Pa
 
     meta = DatasetMeta(
         name="FineDiving", fps=NOMINAL_FPS, splits={k: tuple(v) for k, v in splits.items()}, scoring="diving",
-        stage_names=("take-off", "flight", "entry"), synthetic=False,
+        stage_names=STAGE_NAMES, synthetic=False,
         source=f"FineDiving annotations ({src.name}): Xu et al., CVPR 2022",
         description="FineDiving dives converted by judgemind's FineDiving adapter; videos are not included "
                     "(encode FINADiving_MTL_256s/<video>/<instance>/ jpgs to videos/<video>/<instance>.mp4).",

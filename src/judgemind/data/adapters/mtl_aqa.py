@@ -26,11 +26,12 @@ import os
 from pathlib import Path
 from typing import Any, Mapping
 
-from judgemind.data.adapters._diving import (check_score, dec, judge_scores, read_official_splits,
+from judgemind.data.adapters._diving import (STAGE_NAMES, check_score, dec, judge_scores, read_official_splits,
                                             repair_marks, sample_fields, seeded_val)
 from judgemind.data.records import DatasetMeta, Record
 from judgemind.data.safe_pickle import safe_load_pickle
 from judgemind.errors import JudgemindError
+from judgemind.rules.names import STAGES
 
 ANNOTATIONS_FILE = "final_annotations_dict_with_dive_number.pkl"
 TRAIN_FILE = "train_split_0.pkl"
@@ -49,7 +50,7 @@ def nominal_stages(n: int) -> dict[str, tuple[int, int]]:
     f1, f2 = NOMINAL_STAGE_FRACTIONS
     t1 = min(max(1, round(f1 * n)), n - 2)
     t2 = min(max(t1 + 1, round(f2 * n)), n - 1)
-    return {"takeoff": (0, t1), "flight": (t1, t2), "landing": (t2, n)}
+    return dict(zip(STAGES, ((0, t1), (t1, t2), (t2, n))))
 
 
 def _key(k: Any, where: str) -> tuple[int, int]:
@@ -103,7 +104,7 @@ def load_mtl_aqa(info_dir: str | os.PathLike) -> tuple[DatasetMeta, list[Record]
     src = Path(info_dir)
     if not src.is_dir():
         raise JudgemindError(f"{src}: MTL-AQA annotation folder does not exist (expected {ANNOTATIONS_FILE}, "
-                             f"{TRAIN_FILE}, {TEST_FILE}, e.g. shared/data/MTL-AQA/CoRe_info)")
+                             f"{TRAIN_FILE}, {TEST_FILE}, e.g. MTL-AQA/CoRe_info)")
     for f in (ANNOTATIONS_FILE, TRAIN_FILE, TEST_FILE):
         if not (src / f).is_file():
             raise JudgemindError(f"{src}: missing {f}; point at the folder holding CoRe's MTL-AQA info files")
@@ -125,7 +126,7 @@ def load_mtl_aqa(info_dir: str | os.PathLike) -> tuple[DatasetMeta, list[Record]
     splits = {"train": [i for i in splits["train"] if i not in chosen], "val": val, "test": splits["test"]}
     meta = DatasetMeta(
         name="MTL-AQA", fps=NOMINAL_FPS, splits={k: tuple(v) for k, v in splits.items()}, scoring="diving",
-        stage_names=("take-off", "flight", "entry"), synthetic=False,
+        stage_names=STAGE_NAMES, synthetic=False,
         source="MTL-AQA annotations (CoRe's final_annotations_dict_with_dive_number.pkl): Parmar & Morris, CVPR 2019",
         description="MTL-AQA dives converted by judgemind's MTL-AQA adapter; videos are not included. Stages are "
                     "nominal (not annotated).",
