@@ -48,8 +48,8 @@ def score_video(run: LoadedRun, video: str | os.PathLike, *, action_code: str | 
     from judgemind.video.locators import get_locator
 
     manifest = scoring_manifest(run)
-    target = resolve_target(video, action_code, dd, start, end, use_dataset)
     extractor, fcfg = build_extractor(manifest, weights)
+    target = resolve_target(video, action_code, dd, start, end, use_dataset, cuts=not extractor.finds_athlete)
     trained_locator = fcfg.get("locator", "mediapipe")
     if extractor.finds_athlete:
         # learned perception (aerialspose): boxes, cuts and joints all come from the pixels, never the record

@@ -71,7 +71,7 @@ def detect_cuts(video: Path, start: int, end: int, threshold: float = 0.35) -> t
 
 
 def resolve_target(video: str | os.PathLike, action_code: str | None, dd: str | None, start: int | None,
-                   end: int | None, use_dataset: bool = True) -> Target:
+                   end: int | None, use_dataset: bool = True, cuts: bool = True) -> Target:
     """The jump of ``video`` (arguments as ``judgemind score`` takes them). A code given here must be an aerials
     jump code; a data-set record's own code is trusted as the data set was validated (a FineDiving record's dive
     number, e.g. ``107B``, scores with its record's DD)."""
@@ -108,4 +108,6 @@ def resolve_target(video: str | os.PathLike, action_code: str | None, dd: str | 
         return Target(rec.id, str(path), (s, e), code, ddv, tuple(c for c in rec.cuts if s <= c < e),
                       {k: v for k, v in (rec.boxes or {}).items() if s <= k < e} or None,
                       f"dataset {found[0]}", {"fps": info.fps, "record": rec})
-    return Target(path.stem, str(path), (s, e), code, ddv, detect_cuts(path, s, e), None, "video", {"fps": info.fps})
+    # ``cuts=False``: the extractor finds the cuts itself (aerialspose); no second pass over the video
+    found_cuts = detect_cuts(path, s, e) if cuts else ()
+    return Target(path.stem, str(path), (s, e), code, ddv, found_cuts, None, "video", {"fps": info.fps})
