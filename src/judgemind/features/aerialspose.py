@@ -29,6 +29,7 @@ from judgemind.data.skeleton import SKELETON_POINTS, VISIBLE
 from judgemind.errors import JudgemindError
 from judgemind.features.base import Extractor, Frames, Plan, register_extractor
 from judgemind.features.skeleton import FG_DIM, GLOBAL_DIM, skeleton_tokens
+from judgemind.video.cuts import shot_index
 from judgemind.video.decode import sample_indices
 
 __all__ = ["AerialsPoseExtractor", "MEDIAPIPE_MAP", "fill_and_smooth", "mediapipe_to_layout"]
@@ -62,10 +63,6 @@ def mediapipe_to_layout(kp: np.ndarray | None, min_visibility: float = 0.3) -> t
     return uv, vis
 
 
-def _shots(indices: np.ndarray, cuts) -> np.ndarray:
-    return np.searchsorted(np.asarray(sorted(cuts), np.int64), indices, side="right")
-
-
 def _gauss(x: np.ndarray, sigma: float) -> np.ndarray:
     """Gaussian smoothing along axis 0 (edges padded with the nearest value)."""
     if sigma <= 0 or len(x) < 2:
@@ -84,7 +81,7 @@ def fill_and_smooth(indices: np.ndarray, found: np.ndarray, arrays: list[np.ndar
     if not found.any():
         raise JudgemindError(f"{where}: AerialsPose found no athlete in any of the {len(indices)} frames; check "
                              f"the segment (--start/--end) or try another perception (--set estimator=mediapipe)")
-    shot = _shots(indices, cuts)
+    shot = shot_index(cuts, indices)
     out = [a.astype(np.float64).copy() for a in arrays]
     fidx = np.flatnonzero(found)
     for s in np.unique(shot):
@@ -229,7 +226,7 @@ class AerialsPoseExtractor(Extractor):
         rows = np.searchsorted(idx, plan.steps)
         vis = vp[rows].argmax(-1).astype(np.int8)
         steps = np.asarray(plan.steps, np.int64)
-        shot = _shots(steps, cuts)
+        shot = shot_index(cuts, steps)
         cut_before = np.concatenate([[False], shot[1:] != shot[:-1]])
         fps = float(getattr(frames, "fps", 0.0) or 25.0)
         dt = float(np.mean(np.diff(steps))) / fps if len(steps) > 1 else 1.0 / fps

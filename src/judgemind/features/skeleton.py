@@ -46,6 +46,7 @@ import numpy as np
 from judgemind.data.skeleton import OUT_OF_FRAME, SKELETON_POINTS, VISIBLE
 from judgemind.errors import JudgemindError
 from judgemind.features.base import Extractor, Plan, register_extractor
+from judgemind.video.cuts import shot_index
 from judgemind.video.decode import sample_indices
 
 __all__ = ["SkeletonExtractor", "skeleton_tokens", "FG_DIM", "GLOBAL_DIM"]
@@ -311,8 +312,7 @@ class SkeletonExtractor(Extractor):
         world = sk.world[rows][:, idx].astype(np.float64)
         uv, vis, world = self._noisy(sk.uv[rows][:, idx].astype(np.float64), sk.visibility[rows][:, idx], world,
                                      record.id)
-        cuts = sorted(int(c) for c in (record.cuts or ()))
-        shot = np.searchsorted(cuts, steps, side="right")
+        shot = shot_index(record.cuts or (), steps)
         cut_before = np.concatenate([[False], shot[1:] != shot[:-1]])
         dt = float(np.mean(np.diff(steps))) / self._fps if len(steps) > 1 else 1.0 / self._fps
         g, fg, box, filled = skeleton_tokens(uv, vis, self._layout.frame_size, cut_before,

@@ -99,7 +99,8 @@ def invert(M: np.ndarray) -> np.ndarray:
 
 def load_samples(root: str | os.PathLike, split: str | Sequence[str] | None, per_record: int, seed: int = 0,
                  limit: int | None = None, progress: bool = False) -> PoseSamples:
-    """``per_record`` frames of every record of ``split`` (all records when None), drawn with ``seed``: frames
+    """``per_record`` frames of every record of ``split`` (a split name, "all" or None for every record, or a list
+    of split names), drawn with ``seed``: frames
     are spread over the record (one random frame in each of ``per_record`` equal parts), so take-off, flight and
     landing all appear. Raises a JudgemindError naming the data set when it has no skeletons."""
     from judgemind.data import load_dataset
@@ -114,17 +115,8 @@ def load_samples(root: str | os.PathLike, split: str | Sequence[str] | None, per
     missing = [n for n in SKELETON_POINTS if n not in layout.points]
     if missing:
         raise JudgemindError(f"{root}: the skeleton layout lacks {', '.join(missing)}")
-    if split is None:
-        records = list(ds.records)
-    else:
-        names = [split] if isinstance(split, str) else list(split)
-        ids: list[str] = []
-        for s in names:
-            if s not in ds.meta.splits:
-                raise JudgemindError(f"{root}: no split {s!r}; the data set has {', '.join(ds.meta.splits)}")
-            ids += list(ds.meta.splits[s])
-        by_id = {r.id: r for r in ds.records}
-        records = [by_id[i] for i in ids if i in by_id]
+    names = ["all"] if split is None else [split] if isinstance(split, str) else list(split)
+    records = [r for name in names for r in ds.split(name)]
     records = [r for r in records if r.skeleton is not None]
     if limit:
         records = records[:limit]
@@ -160,10 +152,4 @@ def load_samples(root: str | os.PathLike, split: str | Sequence[str] | None, per
             fids.append(int(r + start))
     return PoseSamples(np.stack(frames), np.stack(uvs), np.stack(viss), np.stack(worlds), np.array(rids),
                        np.array(fids, np.int64))
-
-
-def split_names(text: str | None) -> list[str] | None:
-    if text in (None, "", "all"):
-        return None
-    return [s.strip() for s in str(text).split(",") if s.strip()]
 

@@ -35,16 +35,23 @@ JOINT_GROUPS = {
 def pck(pred: np.ndarray, found: np.ndarray, uv: np.ndarray, vis: np.ndarray, alpha: float,
         ref: str = "height") -> tuple[np.ndarray, np.ndarray]:
     """(correct (N, 19) bool, counted (N, 19) bool) for predictions ``pred`` (N, 19, 2) against ``uv``."""
+    dist, height, side = _distances(pred, uv, vis)
     counted = vis > OUT_OF_FRAME
-    correct = np.zeros_like(counted)
+    size = height if ref == "height" else side
+    return counted & found[:, None] & (dist <= alpha * size[:, None]), counted
+
+
+def _distances(pred: np.ndarray, uv: np.ndarray, vis: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per point distance (N, 19) and per frame box height and longer side (N,) (at least 1 px; 0 where the frame
+    shows no point, so nothing counts there)."""
+    dist = np.linalg.norm(pred - uv, axis=-1)
+    height, side = np.zeros(len(uv)), np.zeros(len(uv))
     for k in range(len(uv)):
         b = skeleton_box(uv[k], vis[k])
-        if b is None or not found[k]:
-            continue
-        size = (b[3] - b[1]) if ref == "height" else max(b[2] - b[0], b[3] - b[1])
-        d = np.linalg.norm(pred[k] - uv[k], axis=-1)
-        correct[k] = counted[k] & (d <= alpha * max(size, 1.0))
-    return correct, counted
+        if b is not None:
+            height[k] = max(b[3] - b[1], 1.0)
+            side[k] = max(b[2] - b[0], b[3] - b[1], 1.0)
+    return dist, height, side
 
 
 def pck_report(estimator, data: str | os.PathLike, *, split: str | None = "test", per_record: int = 8,
@@ -57,8 +64,8 @@ def pck_report(estimator, data: str | os.PathLike, *, split: str | None = "test"
     from judgemind.pose.net import AerialsPoseModel
 
     if isinstance(estimator, AerialsPoseModel):
-        estimator = AerialsPose.from_model(estimator)
-    s = load_samples(data, None if split in (None, "all") else split.split(","), per_record, seed=seed,
+        estimator = AerialsPose(model=estimator)
+    s = load_samples(data, None if split is None else split.split(","), per_record, seed=seed,
                      progress=progress, limit=limit)
     given = None
     if boxes == "annotated":
@@ -74,10 +81,13 @@ def pck_report(estimator, data: str | os.PathLike, *, split: str | None = "test"
     summary: dict[str, float] = {}
     per_joint: dict[str, dict[str, float]] = {}
     groups: dict[str, dict[str, float]] = {}
+    dist, height, side = _distances(res.uv, s.uv, s.vis)
+    cnt = s.vis > OUT_OF_FRAME
     for ref in ("height", "longer side"):
         for alpha in (0.05, 0.1):
             key = f"pck@{alpha:g}" + ("" if ref == "height" else " (longer side)")
-            corr, cnt = pck(res.uv, res.found, s.uv, s.vis, alpha, "height" if ref == "height" else "side")
+            size = height if ref == "height" else side
+            corr = cnt & res.found[:, None] & (dist <= alpha * size[:, None])
             summary[key] = float(corr.sum() / max(cnt.sum(), 1))
             for j, name in enumerate(SKELETON_POINTS):
                 per_joint.setdefault(name, {})[key] = float(corr[:, j].sum() / max(cnt[:, j].sum(), 1))

@@ -63,24 +63,18 @@ class PoseResult:
 class AerialsPose:
     """The learned estimator (weights: a file written by ``judgemind pose train``; default: shipped)."""
 
-    def __init__(self, weights: str | os.PathLike | None = None, *, refine: bool = True, flip: bool = False,
-                 batch: int = 128, threshold: float = 0.5):
-        self.path = default_weights(weights)
-        self.model, self.card = load_weights(self.path)
+    def __init__(self, weights: str | os.PathLike | None = None, *, model: AerialsPoseModel | None = None,
+                 refine: bool = True, flip: bool = False, batch: int = 128, threshold: float = 0.5):
+        """``model``: networks already in memory (e.g. just trained) instead of a weights file."""
+        if model is not None:
+            self.path, self.model, self.card = None, model.eval(), {}
+        else:
+            self.path = default_weights(weights)
+            self.model, self.card = load_weights(self.path)
         self.cfg = self.model.cfg
         self.refine, self.flip = bool(refine), bool(flip)
         self.batch = int(batch)
         self.threshold = float(threshold)
-
-    @classmethod
-    def from_model(cls, model: AerialsPoseModel, **kw) -> "AerialsPose":
-        self = cls.__new__(cls)
-        self.path, self.model, self.card, self.cfg = None, model.eval(), {}, model.cfg
-        self.refine = kw.get("refine", True)
-        self.flip = kw.get("flip", False)
-        self.batch = kw.get("batch", 128)
-        self.threshold = kw.get("threshold", 0.5)
-        return self
 
     # ---- detector
     @torch.no_grad()

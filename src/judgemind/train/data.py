@@ -45,6 +45,7 @@ from judgemind.errors import JudgemindError
 from judgemind.features.cache import FeatureCache, list_caches
 from judgemind.models.base import DataInfo
 from judgemind.rules.names import COMPONENTS, STAGES
+from judgemind.video.cuts import shot_index
 
 # --------------------------------------------------------------------------------------------------------------
 # Action codes
@@ -196,12 +197,6 @@ def _missing_report(cache: FeatureCache, records: list[Record], split: str) -> N
         raise JudgemindError(f"{cache.dir}: {len(missing)} of {len(records)} records of split {split!r} have no "
                              f"features ({show}); run `judgemind extract {cache.root} --extractor {cache.name}` "
                              f"(it resumes and fills the missing ones)")
-
-
-def shot_index(cuts, frame_index: np.ndarray) -> np.ndarray:
-    """Camera-shot index (0, 1, ...) of each step: the number of cuts (first frames of new shots) at or before the
-    step's centre frame. ``frame_index`` (T,) -> int64 (T,)."""
-    return np.searchsorted(np.sort(np.asarray(cuts, dtype=np.int64)), frame_index, side="right").astype(np.int64)
 
 
 def record_targets(rec: Record, fi: np.ndarray, info: DataInfo) -> dict[str, np.ndarray]:

@@ -13,7 +13,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-__all__ = ["find_cuts", "histogram"]
+__all__ = ["find_cuts", "histogram", "shot_index"]
 
 
 def histogram(img: np.ndarray) -> np.ndarray:
@@ -42,3 +42,10 @@ def find_cuts(images: Iterable[np.ndarray], indices: Sequence[int], threshold: f
         if v > threshold and v > base + 0.2 and (not out or idx[k + 1] - out[-1] >= min_gap):
             out.append(idx[k + 1])
     return tuple(out)
+
+
+def shot_index(cuts, frame_index) -> np.ndarray:
+    """Camera-shot index (0, 1, ...) of each frame: the number of cuts (first frames of new shots) at or before it.
+    ``frame_index`` (T,) -> int64 (T,)."""
+    return np.searchsorted(np.sort(np.asarray(cuts, dtype=np.int64)), np.asarray(frame_index),
+                           side="right").astype(np.int64)
