@@ -47,7 +47,7 @@ def test_bent_knees_bends_the_knees_by_severity(base):
     def knee_angle(s):
         pts = compute_motion(s, FPS).points[mid]
         a, b = pts[P["l_hip"]] - pts[P["l_knee"]], pts[P["l_ankle"]] - pts[P["l_knee"]]
-        return np.degrees(np.arccos(np.dot(a, b) / np.linalg.norm(a) / np.linalg.norm(b)))
+        return np.degrees(np.arccos(np.clip(np.dot(a, b) / np.linalg.norm(a) / np.linalg.norm(b), -1.0, 1.0)))
 
     straight = knee_angle(spec)
     bent = knee_angle(spec.with_faults([Fault("bent_knees", 1.0, 0.0, 1.0)]))
