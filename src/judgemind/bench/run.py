@@ -26,6 +26,7 @@ from judgemind.bench.plan import (CLOSED_FORM, DEFAULT_BATCH, DEFAULT_EPOCHS, DE
                                   parse_tune_grid, plan_runs, plan_tuning, resolve_models, result_path)
 from judgemind.bench.summary import load_reference, summarize
 from judgemind.errors import JudgemindError
+from judgemind.rules.compose import official_score_max
 from judgemind.utils import clean_json
 from judgemind.utils.atomic import atomic_write_json
 
@@ -115,7 +116,7 @@ def interval_metrics(val_out: dict, val, test_out: dict, test, info) -> dict[str
     cal = calibrate_abs(official_scores(val_out, val.records, info) / vdd,
                         val.tensors["score"].double().numpy() / vdd, 0.1)
     c = coverage(official_scores(test_out, test.records, info), test.tensors["score"].double().numpy(),
-                 cal["q"] * tdd, lo=0.0, hi=30.0 * tdd if info.scoring.startswith("aerials") else None)
+                 cal["q"] * tdd, lo=0.0, hi=official_score_max(info.scoring, tdd))
     return {"cov90": 100.0 * c["coverage"], "width90": c["width"]}
 
 
@@ -352,6 +353,6 @@ def _run_parallel(todo, cfg: BenchConfig, optim_sets: dict, out: Path, jobs: int
 def _progress(total: int, on: bool, desc: str = "bench runs"):
     if not on:
         return None
-    from tqdm.auto import tqdm
+    from judgemind.utils.progress import progress_bar
 
-    return tqdm(total=total, desc=desc, unit="run", dynamic_ncols=True)
+    return progress_bar(total=total, desc=desc, unit="run")

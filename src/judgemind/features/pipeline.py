@@ -292,6 +292,6 @@ def _record(summary: ExtractSummary, result, bar) -> None:
 
 
 def _bar(total: int, desc: str, enabled: bool):
-    from tqdm import tqdm
+    from judgemind.utils.progress import progress_bar
 
-    return tqdm(total=total, desc=desc, unit="video", disable=not enabled, dynamic_ncols=True)
+    return progress_bar(total=total, desc=desc, unit="video", enabled=enabled)

@@ -20,6 +20,7 @@ import numpy as np
 from judgemind.data import STAGES
 from judgemind.infer.run import LoadedRun, load_split
 from judgemind.rules import COMPONENTS
+from judgemind.rules.compose import official_score_max
 
 
 @dataclass
@@ -81,7 +82,7 @@ def interval_metrics(run: LoadedRun, outputs: dict, ds) -> dict:
     dd = np.array([float(r.dd) for r in ds.records])
     out = {"calibrated_on": f"{cal['split']} ({cal['n']} videos)", "level": 1 - cal["alpha"],
            "final_score": coverage(official_scores(outputs, ds.records, run.info), true, _q(iv["final_score"]) * dd,
-                                   lo=0.0, hi=30.0 * dd if run.info.scoring.startswith("aerials") else None)}
+                                   lo=0.0, hi=official_score_max(run.info.scoring, dd))}
     if "components" in outputs:
         truth = ds.tensors["components"].numpy()
         for k, c in enumerate(COMPONENTS):

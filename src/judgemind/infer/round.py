@@ -160,9 +160,9 @@ def score_round(jumps: Sequence[Jump], checkpoint: str, out: Path, write_jump: C
     t0 = time.perf_counter()
     bar = None
     if progress:
-        from tqdm import tqdm
+        from judgemind.utils.progress import progress_bar
 
-        bar = tqdm(total=len(jumps), desc="scoring the round", unit="jump", dynamic_ncols=True)
+        bar = progress_bar(total=len(jumps), desc="scoring the round", unit="jump")
     for jump in jumps:
         row: dict[str, Any] = {"name": jump.name, "video": str(jump.video), "sheet": f"{jump.name}/sheet.html"}
         prev = _done(out, jump, checkpoint)

@@ -33,7 +33,7 @@ from judgemind.data import STAGES
 from judgemind.errors import CheckpointError, JudgemindError
 from judgemind.infer.run import LoadedRun
 from judgemind.infer.target import Target, cached, find_dataset_record, resolve_target
-from judgemind.rules import COMPONENTS
+from judgemind.rules import COMPONENTS, J_MAX
 
 def score_video(run: LoadedRun, video: str | os.PathLike, *, action_code: str | None = None, dd: str | None = None,
                 start: int | None = None, end: int | None = None, locator: str | None = None,
@@ -313,7 +313,7 @@ def judge_view(result: dict, res: dict, out: dict, feats: dict, target: Target, 
     iv: dict[str, Any] = {"level": 0.9}
     if cal is not None:
         dd = float(target.dd)
-        top = 30.0 * dd if result.get("J") is not None else None   # J <= 30 (3 judges x 10)
+        top = J_MAX * dd if result.get("J") is not None else None
         iv["final_score"] = C.interval_of(float(result["final_score"]), cal, "final_score", 0.0, top, dd)
         for c, v in (res.get("components_raw") or {}).items():
             iv[c] = C.interval_of(float(v), cal, c, 0.0, C.COMPONENT_TOP[c])

@@ -52,12 +52,11 @@ from torch import nn
 from judgemind.errors import JudgemindError
 from judgemind.models.base import (DataInfo, ModelOutput, build_config, keyed_dropout, keyed_uniform,
                                    register_model, score_loss)
-from judgemind.rules.names import COMPONENT_MAX, COMPONENTS, STAGES
+from judgemind.rules.names import COMPONENT_MAX, COMPONENTS, DIVING_MAX, STAGES
 
 # Which stages each component is judged from (docs/rules.md "Components", docs/model.md): Air = take-off +
 # height/distance (the flight trajectory), Form = flight, Landing = landing.
 COMPONENT_STAGES: dict[str, tuple[int, ...]] = {"air": (0, 1), "form": (1,), "landing": (2,)}
-DIVING_STAGE_MAX = 10.0    # one judge's score (0..10) per stage contribution on diving data
 TEXT_DIM = 384             # all-MiniLM-L6-v2 sentence embedding size (the hashing fallback uses the same)
 TEXT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 
@@ -694,7 +693,7 @@ class JudgeMind(nn.Module):
         out = ModelOutput(score=batch["dd"].new_zeros(mask.shape[0]), stage_logits=stage_logits, bounds=bounds,
                           deduction_logits=ded_logits, deduction_step=ded_step, extra=extra)
         if self.diving:
-            contrib = DIVING_STAGE_MAX * torch.sigmoid((h * self.stage_head.weight[None]).sum(-1)
+            contrib = DIVING_MAX * torch.sigmoid((h * self.stage_head.weight[None]).sum(-1)
                                                        + self.stage_head.bias)
             out.stage_scores = contrib
             out.score = batch["dd"] * contrib.sum(-1)

@@ -31,8 +31,8 @@ from judgemind.errors import JudgemindError
 from judgemind.models._exemplars import (check_choice, distribution_value, gaussian_targets, kl_to_target, mlp,
                                          token_dim, video_tokens)
 from judgemind.models.base import DataInfo, ModelOutput, build_config, masked_mean, register_model
-from judgemind.rules.names import COMPONENT_MAX, COMPONENTS
-from judgemind.rules.scoring import LEGACY_AIR_FORM_RANGE
+from judgemind.rules.names import COMPONENT_MAX, COMPONENTS, DIVING_MAX
+from judgemind.rules.scoring import DIVING_STEP, LEGACY_AIR_FORM_RANGE, MARK_STEP
 
 
 
@@ -82,14 +82,14 @@ class MUSDL(nn.Module):
                                  f"is {info.scoring!r}; use mode=total")
         diving = info.scoring == "diving"
         self.n_judges = int(cfg.judges or (7 if info.scoring in ("diving", "aerials7") else 5))
-        self.step = float(cfg.step or (0.5 if diving else 0.1))
+        self.step = float(cfg.step or (DIVING_STEP if diving else MARK_STEP))
         # (judge, component-or-None, max mark) of every head, in output order.
         if cfg.mode == "component":
             ranges = [COMPONENT_MAX[c] for _ in range(self.n_judges) for c in COMPONENTS]
         elif info.scoring == "aerials7":
             ranges = [float(LEGACY_AIR_FORM_RANGE[1])] * (self.n_judges - 2) + [COMPONENT_MAX["landing"]] * 2
         else:
-            ranges = [10.0] * self.n_judges
+            ranges = [DIVING_MAX] * self.n_judges
         self.max_marks = ranges
         self.bins = [int(round(m / self.step)) + 1 for m in ranges]
         if cfg.std < 0 or cfg.target_width <= 0:

@@ -127,9 +127,9 @@ def load_samples(root: str | os.PathLike, split: str | Sequence[str] | None, per
     frames, uvs, viss, worlds, rids, fids = [], [], [], [], [], []
     it = records
     if progress:
-        from tqdm import tqdm
+        from judgemind.utils.progress import progress_bar
 
-        it = tqdm(records, desc="frames", unit="jump", dynamic_ncols=True)
+        it = progress_bar(records, desc="frames", unit="jump")
     for rec in it:
         sk = load_skeleton(ds.root, rec, layout)
         start, end = (int(v) for v in rec.frames)

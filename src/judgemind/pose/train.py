@@ -245,9 +245,9 @@ def train_pose(data: str | os.PathLike, out: str | os.PathLike, cfg: TrainConfig
         log(f"resuming at step {step}/{cfg.steps}")
     bar = None
     if progress:
-        from tqdm import tqdm
+        from judgemind.utils.progress import progress_bar
 
-        bar = tqdm(total=cfg.steps, initial=step, desc="pose train", unit="step", dynamic_ncols=True)
+        bar = progress_bar(total=cfg.steps, initial=step, desc="pose train", unit="step")
     model.train()
     t_start = time.time() - seconds
     while step < cfg.steps:

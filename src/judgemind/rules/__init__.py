@@ -12,12 +12,10 @@ The domain reference is ``docs/rules.md`` (with the sources its facts come from)
 
 from judgemind.rules.bands import (
     AIR_BANDS,
-    BODY_CONTACT_CAP,
+    CONTACT_CAP_ITEMS,
     FORM_BANDS,
     GRADE_BANDS,
-    HAND_CONTACT_CAP,
     LANDING_BANDS,
-    NO_WEIGHT_CAP,
     GradeBand,
     apply_landing_caps,
     band_index,
@@ -48,7 +46,7 @@ from judgemind.rules.codes import (
     parse_jump_code,
 )
 from judgemind.rules.compose import OfficialScore, compose_official, contact_cap, explain_official, to_mark
-from judgemind.rules.names import COMPONENT_MAX, SCORING_FORMATS, STAGE_LABELS, STAGES
+from judgemind.rules.names import COMPONENT_MAX, DIVING_MAX, J_MAX, SCORING_FORMATS, STAGE_LABELS, STAGES
 from judgemind.rules.scoring import (
     COMPONENT_RANGES,
     COMPONENTS,
@@ -68,21 +66,21 @@ from judgemind.rules.scoring import (
 
 __all__ = [
     "AIR_BANDS",
-    "BODY_CONTACT_CAP",
+    "CONTACT_CAP_ITEMS",
     "CATALOGUE_FILE",
     "CATALOGUE_V1_IDS",
     "COMPONENTS",
     "COMPONENT_MAX",
+    "DIVING_MAX",
+    "J_MAX",
     "COMPONENT_RANGES",
     "DD_TABLE",
     "DIRECTIONS",
     "FORM_BANDS",
     "GRADE_BANDS",
-    "HAND_CONTACT_CAP",
     "LANDING_BANDS",
     "MARK_STEP",
     "MAX_SOMERSAULTS",
-    "NO_WEIGHT_CAP",
     "SCORING_FORMATS",
     "STAGES",
     "STAGE_LABELS",

@@ -13,15 +13,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from judgemind.errors import JudgemindError
+from judgemind.rules.compose import contact_cap
 from judgemind.rules.scoring import COMPONENT_RANGES, COMPONENTS, to_decimal
 
 __all__ = [
     "AIR_BANDS",
     "FORM_BANDS",
     "GRADE_BANDS",
-    "HAND_CONTACT_CAP",
-    "BODY_CONTACT_CAP",
-    "NO_WEIGHT_CAP",
+    "CONTACT_CAP_ITEMS",
     "LANDING_BANDS",
     "GradeBand",
     "apply_landing_caps",
@@ -147,9 +146,9 @@ FORM_BANDS = _bands(
 
 GRADE_BANDS = {"air": AIR_BANDS, "form": FORM_BANDS, "landing": LANDING_BANDS}
 
-HAND_CONTACT_CAP = Decimal("2.0")
-BODY_CONTACT_CAP = Decimal("1.5")
-NO_WEIGHT_CAP = Decimal("0.0")
+# The catalogue item whose ``landing_cap`` is each contact's cap: the catalogue (rules/catalogue_v1.json) is the one
+# source of the caps (hand contact 2.0, body contact 1.5, no weight on the skis 0.0).
+CONTACT_CAP_ITEMS = {"hand_contact": "hand_drag", "body_contact": "body_contact", "no_weight": "no_weight_on_skis"}
 
 
 def band_index(component: str, value) -> int:
@@ -184,17 +183,9 @@ def landing_band(value) -> GradeBand:
 
 def landing_cap(hand_contact: bool = False, body_contact: bool = False, no_weight: bool = False) -> Decimal | None:
     """Highest landing mark allowed: hand contact -> 2.0, body contact -> 1.5, no weight on the skis -> 0.0
-    (the strongest that applies wins); ``None`` when no cap applies."""
-    caps = [
-        cap
-        for flag, cap in (
-            (hand_contact, HAND_CONTACT_CAP),
-            (body_contact, BODY_CONTACT_CAP),
-            (no_weight, NO_WEIGHT_CAP),
-        )
-        if flag
-    ]
-    return min(caps) if caps else None
+    (the catalogue's caps of ``CONTACT_CAP_ITEMS``; the strongest that applies wins); ``None`` when no cap applies."""
+    flags = {"hand_contact": hand_contact, "body_contact": body_contact, "no_weight": no_weight}
+    return contact_cap(item for flag, item in CONTACT_CAP_ITEMS.items() if flags[flag])
 
 
 def apply_landing_caps(

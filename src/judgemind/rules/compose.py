@@ -28,10 +28,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Iterable, Sequence
 
 from judgemind.errors import JudgemindError
+from judgemind.rules.names import J_MAX, SCORING_FORMATS
 from judgemind.rules.scoring import (COMPONENT_RANGES, COMPONENTS, LEGACY_AIR_FORM_RANGE, MARK_STEP,
                                      round_half_up2, score_aerials, score_aerials_legacy, truncate2)
 
-SCORINGS = ("aerials5", "aerials7", "diving")
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,12 @@ def to_mark(value: float, component: str) -> Decimal:
     return v.quantize(MARK_STEP, rounding=ROUND_HALF_UP)
 
 
+def official_score_max(scoring: str, dd):
+    """The highest official score of a jump (or an array of jumps) of difficulty ``dd`` under ``scoring``:
+    ``J_MAX x DD`` for aerials, None (no ceiling used) for diving."""
+    return J_MAX * dd if scoring.startswith("aerials") else None
+
+
 def contact_cap(items: Iterable[str]) -> Decimal | None:
     """The lowest ``landing_cap`` of the deduction-catalogue items ``items`` (None when none of them caps)."""
     from judgemind.rules.catalogue import load_catalogue
@@ -78,8 +84,8 @@ def compose_official(model_score: float, dd, scoring: str, components: Sequence[
     ``scoring``: ``aerials5`` | ``aerials7`` | ``diving``; ``components``: predicted (air, form, landing) or None;
     they are used only when all three are finite and the format is an aerials one; ``contact``: catalogue ids of
     landing contact known to have happened (never predicted contact)."""
-    if scoring not in SCORINGS:
-        raise JudgemindError(f"unknown scoring {scoring!r}; use one of {', '.join(SCORINGS)}")
+    if scoring not in SCORING_FORMATS:
+        raise JudgemindError(f"unknown scoring {scoring!r}; use one of {', '.join(SCORING_FORMATS)}")
     dd = Decimal(str(dd))
     comps = None if components is None else [float(c) for c in components]
     if comps is not None and scoring.startswith("aerials") and len(comps) == 3 and all(map(math.isfinite, comps)):

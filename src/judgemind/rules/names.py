@@ -6,6 +6,8 @@
     COMPONENT_RANGES {component: (Decimal lo, Decimal hi)}  exact mark ranges (0-2.0, 0-5.0, 0-3.0)
     COMPONENT_MAX   {component: float hi}                the top marks as floats, for numeric code (models, metrics)
     SCORING_FORMATS ("aerials5", "aerials7", "diving")   the panels the rules engine scores (``dataset.json`` scoring)
+    J_MAX           30.0                                 the top judges' total J of an aerials jump (score <= J_MAX x DD)
+    DIVING_MAX      10.0                                 the top mark of one diving judge
 
 ``COMPONENTS`` and ``COMPONENT_RANGES`` live with the marking rules in :mod:`judgemind.rules.scoring`; this module
 re-exports them beside the rest so that one import gives every shared name.
@@ -13,11 +15,14 @@ re-exports them beside the rest so that one import gives every shared name.
 
 from __future__ import annotations
 
-from judgemind.rules.scoring import COMPONENT_RANGES, COMPONENTS
+from judgemind.rules.scoring import COMPONENT_RANGES, COMPONENTS, DIVING_RANGE, J_RANGE
 
-__all__ = ["STAGES", "STAGE_LABELS", "COMPONENTS", "COMPONENT_RANGES", "COMPONENT_MAX", "SCORING_FORMATS"]
+__all__ = ["STAGES", "STAGE_LABELS", "COMPONENTS", "COMPONENT_RANGES", "COMPONENT_MAX", "SCORING_FORMATS", "J_MAX",
+           "DIVING_MAX"]
 
 STAGES: tuple[str, ...] = ("takeoff", "flight", "landing")
 STAGE_LABELS: tuple[str, ...] = ("take-off", "flight", "landing")
 COMPONENT_MAX: dict[str, float] = {c: float(hi) for c, (_, hi) in COMPONENT_RANGES.items()}
 SCORING_FORMATS: tuple[str, ...] = ("aerials5", "aerials7", "diving")
+J_MAX: float = float(J_RANGE[1])
+DIVING_MAX: float = float(DIVING_RANGE[1])

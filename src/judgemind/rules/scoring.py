@@ -20,6 +20,7 @@ from judgemind.errors import JudgemindError
 __all__ = [
     "COMPONENTS",
     "COMPONENT_RANGES",
+    "J_RANGE",
     "MARK_STEP",
     "AerialsScore",
     "DivingScore",
@@ -46,6 +47,9 @@ AERIALS_JUDGES = 5
 LEGACY_AIR_FORM_JUDGES = 5
 LEGACY_LANDING_JUDGES = 2
 LEGACY_AIR_FORM_RANGE = (Decimal("0"), Decimal("7.0"))
+AERIALS_COUNTED_JUDGES = 3  # of the 5 judges' totals: the highest and the lowest are dropped
+# J, the judges' total: 3 x (2.0 + 5.0 + 3.0) = 30.0 in the 5-judge format, 21.0 + 9.0 = 30.0 in the old one
+J_RANGE = (Decimal("0"), AERIALS_COUNTED_JUDGES * sum(hi for _, hi in COMPONENT_RANGES.values()))
 DIVING_RANGE = (Decimal("0"), Decimal("10.0"))
 DIVING_STEP = Decimal("0.5")
 SYNCHRO_FACTOR = Decimal("0.6")

@@ -23,13 +23,12 @@ import math
 from dataclasses import dataclass
 from decimal import Decimal
 
+from judgemind.rules.compose import contact_cap
 from judgemind.rules.names import COMPONENT_MAX, COMPONENTS
 from judgemind.rules.scoring import MARK_STEP
 from judgemind.synth.measure import catalogue
 from judgemind.synth.spec import SYNTH_ITEMS, JumpSpec
 
-HAND_ITEMS = ("hand_drag",)
-BODY_ITEMS = ("back_slap", "body_contact", "crash", "no_weight_on_skis")
 _ITEM_INDEX = {k: i for i, k in enumerate(SYNTH_ITEMS)}
 
 
@@ -48,11 +47,6 @@ class JumpScores:
     @property
     def final(self) -> Decimal:
         return self.score.score
-
-
-def landing_cap(items) -> float | None:
-    caps = [float(catalogue().get(i).landing_cap) for i in items if catalogue().get(i).landing_cap is not None]
-    return min(caps) if caps else None
 
 
 def _motion(spec: JumpSpec, motion, fps: float):
@@ -74,9 +68,9 @@ def true_components(spec: JumpSpec, motion=None, fps: float = 25.0) -> tuple[dic
     for c, top in COMPONENT_MAX.items():
         v = top - float(sum((p for i, p in points.items() if catalogue().get(i).component == c), Decimal(0)))
         comp[c] = max(0.0, v)
-    cap = landing_cap(points)
+    cap = contact_cap(points)
     if cap is not None:
-        comp["landing"] = min(comp["landing"], cap)
+        comp["landing"] = min(comp["landing"], float(cap))
     return {c: round(v, 4) for c, v in comp.items()}, points, measured
 
 
@@ -86,14 +80,11 @@ def _mark(value: float, hi: float) -> Decimal:
 
 
 def score_jump(spec: JumpSpec, motion=None, fps: float = 25.0) -> JumpScores:
-    from judgemind.rules import apply_landing_caps, score_aerials
+    from judgemind.rules import score_aerials
     from judgemind.synth.measure import ITEMS, points_for
 
     true, points, measured = true_components(spec, motion, fps)
-    items = set(points)
-    cap = landing_cap(items)
-    hand = bool(items & set(HAND_ITEMS))
-    body = bool(items & set(BODY_ITEMS))
+    cap = contact_cap(points)  # the catalogue's landing caps (hand drag 2.0, body contact 1.5, no weight 0.0)
     judges = []
     for j, (judge, z) in enumerate(zip(spec.judges, spec.judge_noise)):
         seen = {c: 0.0 for c in COMPONENT_MAX}
@@ -102,9 +93,6 @@ def score_jump(spec: JumpSpec, motion=None, fps: float = 25.0) -> JumpScores:
             seen[catalogue().get(item).component] += points_for(item, max(0.0, m.value + ITEMS[item].sigma * zi))
         marks = [_mark(COMPONENT_MAX[c] - seen[c] + judge.bias[k] + judge.noise[k] * z[k], COMPONENT_MAX[c])
                  for k, c in enumerate(COMPONENTS)]
-        land = apply_landing_caps(marks[2], hand_contact=hand, body_contact=body)
-        if cap is not None:
-            land = min(land, Decimal(str(cap)))
-        judges.append((marks[0], marks[1], land))
+        judges.append((marks[0], marks[1], marks[2] if cap is None else min(marks[2], cap)))
     result = score_aerials(judges, Decimal(spec.dd))
     return JumpScores(true=true, judges=tuple(judges), score=result, points=points, measured=measured)

@@ -19,7 +19,6 @@ import json
 import multiprocessing as mp
 import os
 import shutil
-import sys
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -31,6 +30,7 @@ from judgemind.data.skeleton import SKELETON_DIR
 from judgemind.errors import JudgemindError
 from judgemind.synth.spec import GENERATOR_VERSION, SynthSettings, check_codes, jump_id, sample_spec
 from judgemind.utils.atomic import atomic_path, atomic_write_text
+from judgemind.utils.progress import progress_bar
 
 SYNTH_DIR = ".synth"
 SETTINGS_FILE = "settings.json"
@@ -319,10 +319,7 @@ def generate(out: str | os.PathLike, n: int = 300, seed: int = 0, size: int = 12
 
 
 def _run(root: Path, settings: SynthSettings, todo: list[int], workers: int, progress: bool) -> None:
-    from tqdm import tqdm
-
-    bar = tqdm(total=settings.n, initial=settings.n - len(todo), desc="synth", unit="jump", disable=not progress,
-               file=sys.stderr, dynamic_ncols=True)
+    bar = progress_bar(total=settings.n, initial=settings.n - len(todo), desc="synth", unit="jump", enabled=progress)
     try:
         if workers <= 1 or len(todo) <= 1:
             _init_worker()

@@ -1,0 +1,58 @@
+"""The one progress bar every long command shows: tqdm redrawn in place in a terminal; in a file or a CI log (stderr
+not a terminal) one plain line per ~10 % of the work (per minute when the total is unknown), so a log of
+``make demo`` stays a few kilobytes instead of hundreds of redraws."""
+
+from __future__ import annotations
+
+import math
+import sys
+
+__all__ = ["progress_bar", "LOG_STEPS", "LOG_SECONDS"]
+
+LOG_STEPS = 10  # lines per bar in a log: one per 10 % of the total
+LOG_SECONDS = 60.0  # at most one line a minute when the total is unknown
+
+
+class _LineWriter:
+    """A file for tqdm that turns its in-place redraws (``"\\r" + bar + padding``) into whole lines, each written
+    once (tqdm's closing redraw repeats the last one)."""
+
+    def __init__(self, file):
+        self.file = file
+        self.last = None
+
+    def write(self, s: str) -> None:
+        line = s.replace("\r", "").rstrip()
+        if line and line != self.last:
+            self.file.write(line + "\n")
+            self.last = line
+
+    def flush(self) -> None:
+        self.file.flush()
+
+
+def _is_terminal(file) -> bool:
+    try:
+        return bool(file.isatty())
+    except (AttributeError, ValueError):  # no isatty, or a closed file
+        return False
+
+
+def progress_bar(iterable=None, *, total: int | None = None, desc: str = "", unit: str = "it", enabled: bool = True,
+                 initial: int = 0, file=None):
+    """A tqdm bar over ``iterable`` (or updated by hand up to ``total``) on ``file`` (default stderr), shown only when
+    ``enabled``. In a terminal: the usual redrawn bar; otherwise one line per ``1/LOG_STEPS`` of the total."""
+    from tqdm import tqdm  # start-up time: tqdm only for the commands that show a bar
+
+    file = sys.stderr if file is None else file
+    if total is None and iterable is not None and hasattr(iterable, "__len__"):
+        total = len(iterable)
+    if _is_terminal(file):
+        return tqdm(iterable, total=total, desc=desc, unit=unit, disable=not enabled, initial=initial, file=file,
+                    dynamic_ncols=True)
+    if total:
+        pace = {"miniters": max(1, math.ceil(total / LOG_STEPS)), "mininterval": 0.0}
+    else:
+        pace = {"miniters": 1, "mininterval": LOG_SECONDS}
+    return tqdm(iterable, total=total, desc=desc, unit=unit, disable=not enabled, initial=initial,
+                file=_LineWriter(file), ncols=80, maxinterval=float("inf"), **pace)
