@@ -28,8 +28,8 @@ def test_a_run_is_read_once(toy_run, monkeypatch):
 
     data, run_dir = toy_run
     reads = []
-    real = TD.load_split
-    monkeypatch.setattr(TD, "load_split", lambda cache, recs, info, name: reads.append(name) or real(cache, recs,
+    real = TD.load_feature_split
+    monkeypatch.setattr(TD, "load_feature_split", lambda cache, recs, info, name: reads.append(name) or real(cache, recs,
                                                                                                       info, name))
     run = load_run(run_dir / "best.pt")
     assert run.checkpoint == "best" and run.run_dir == run_dir and run.manifest["extractor"] == "toy"

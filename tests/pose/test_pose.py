@@ -11,7 +11,7 @@ import torch
 from judgemind.cli.main import main
 from judgemind.errors import JudgemindError
 from judgemind.pose.net import AerialsPoseModel, PoseConfig, load_weights, save_weights
-from judgemind.pose.train import TrainConfig, train_pose
+from judgemind.pose.train import PoseTrainConfig, train_pose
 
 TINY = dict(steps=16, batch=8, per_record=3, width=8, save_every=4, threads=1)
 
@@ -28,7 +28,7 @@ def rendered(tmp_path_factory):
 @pytest.fixture(scope="module")
 def tiny_weights(rendered, tmp_path_factory):
     out = tmp_path_factory.mktemp("w")
-    card = train_pose(rendered, out, TrainConfig(**TINY), progress=False, log=lambda *a: None)
+    card = train_pose(rendered, out, PoseTrainConfig(**TINY), progress=False, log=lambda *a: None)
     return out / "aerialspose.safetensors", card
 
 
@@ -49,7 +49,7 @@ def test_an_interrupted_run_resumes_to_the_same_weights(rendered, tmp_path, monk
     from judgemind.pose import train as T
 
     ref = tmp_path / "ref"
-    train_pose(rendered, ref, TrainConfig(**TINY), progress=False, log=lambda *a: None)
+    train_pose(rendered, ref, PoseTrainConfig(**TINY), progress=False, log=lambda *a: None)
     real, calls = T.pose_batch, {"n": 0}
 
     def flaky(*a, **k):
@@ -61,11 +61,11 @@ def test_an_interrupted_run_resumes_to_the_same_weights(rendered, tmp_path, monk
     out = tmp_path / "run"
     monkeypatch.setattr(T, "pose_batch", flaky)
     with pytest.raises(KeyboardInterrupt):
-        train_pose(rendered, out, TrainConfig(**TINY), progress=False, log=lambda *a: None)
+        train_pose(rendered, out, PoseTrainConfig(**TINY), progress=False, log=lambda *a: None)
     assert not (out / "aerialspose.safetensors").exists()
     monkeypatch.setattr(T, "pose_batch", real)
     said = []
-    train_pose(rendered, out, TrainConfig(**TINY), progress=False, log=said.append)
+    train_pose(rendered, out, PoseTrainConfig(**TINY), progress=False, log=said.append)
     assert any("resuming at step 8/16" in s for s in said)
     a, _ = load_weights(ref / "aerialspose.safetensors")
     b, _ = load_weights(out / "aerialspose.safetensors")
@@ -73,7 +73,7 @@ def test_an_interrupted_run_resumes_to_the_same_weights(rendered, tmp_path, monk
         assert torch.equal(v, w), k
     # other settings in the same folder -> refused, not mixed
     with pytest.raises(JudgemindError, match="other settings"):
-        train_pose(rendered, out, TrainConfig(**{**TINY, "lr": 1e-3}), progress=False, log=lambda *a: None)
+        train_pose(rendered, out, PoseTrainConfig(**{**TINY, "lr": 1e-3}), progress=False, log=lambda *a: None)
 
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "other_format", "wrong_shapes", "nan", "missing"])

@@ -22,13 +22,13 @@ def jm(*args):
 @pytest.fixture(scope="module")
 def learned_run(tmp_path_factory):
     from judgemind.features.pipeline import run_extract
-    from judgemind.pose.train import TrainConfig, train_pose
+    from judgemind.pose.train import PoseTrainConfig, train_pose
     from judgemind.synth import generate
 
     root = tmp_path_factory.mktemp("learned")
     data = generate(root / "data", n=8, seed=4, size=64, fps=25, workers=1, progress=False)
     w = root / "pose"
-    train_pose(data, w, TrainConfig(steps=6, batch=8, per_record=2, width=8, threads=1), progress=False,
+    train_pose(data, w, PoseTrainConfig(steps=6, batch=8, per_record=2, width=8, threads=1), progress=False,
                log=lambda *a: None)
     weights = w / "aerialspose.safetensors"
     s = run_extract(data, "aerialspose", weights=str(weights), workers=1, progress=False,

@@ -1,7 +1,7 @@
 """``judgemind bench``: JudgeMind and the classic AQA baselines on the same features and splits, over seeds.
 
     doc, results = run_bench(BenchConfig(data="data/synth", features="tiny3d", models=("all",), seeds=(0, 1, 2)))
-    judgemind.report.bench.write_outputs(Path(doc["out"]), doc, results)     # bench.md, bench.csv, plots
+    judgemind.report.bench.write_bench_outputs(Path(doc["out"]), doc, results)     # bench.md, bench.csv, plots
 
 * :mod:`.plan` -- which runs (models, JudgeMind's ablations, seeds) with which settings (``--set``, ``--tune``);
 * :mod:`.run` -- the data read once, every run trained by ``judgemind.train.loop.fit_model`` (the loop

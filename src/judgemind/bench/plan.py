@@ -111,7 +111,7 @@ def resolve_models(models: Sequence[str]) -> tuple[list[str], bool]:
     return list(dict.fromkeys(names)), is_all
 
 
-def parse_sets(sets: Sequence[str], models: Sequence[str]) -> tuple[dict, dict[str, dict]]:
+def parse_bench_sets(sets: Sequence[str], models: Sequence[str]) -> tuple[dict, dict[str, dict]]:
     """``optim.lr=1e-3`` -> optim overrides; ``tsa.bce_weight=0.5`` -> per-model overrides."""
     optim: dict = {}
     per_model: dict[str, dict] = {}
@@ -135,7 +135,7 @@ def plan_runs(cfg: BenchConfig, protocol: str) -> list[RunSpec]:
     from judgemind.models import check_model_overrides
 
     names, is_all = resolve_models(cfg.models)
-    _, per_model = parse_sets(cfg.sets, names)
+    _, per_model = parse_bench_sets(cfg.sets, names)
     ablations = is_all if cfg.ablations is None else bool(cfg.ablations)
     if ablations and "judgemind" not in names:
         names = ["judgemind"] + names  # the ablation table needs the full model as its reference row

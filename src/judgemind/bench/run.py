@@ -22,7 +22,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from judgemind.bench.plan import (CLOSED_FORM, DEFAULT_BATCH, DEFAULT_EPOCHS, DEFAULT_TUNE_GRID, NOT_TUNED,
-                                  BenchConfig, RunSpec, apply_tuning, choose_settings, parse_data_arg, parse_sets,
+                                  BenchConfig, RunSpec, apply_tuning, choose_settings, parse_data_arg, parse_bench_sets,
                                   parse_tune_grid, plan_runs, plan_tuning, resolve_models, result_path)
 from judgemind.bench.summary import load_reference, summarize
 from judgemind.errors import JudgemindError
@@ -82,14 +82,14 @@ def load_bench_data(data: str, features: str = "", limit: int = 0) -> BenchData:
 
 def _load_limited(dataset, features: str, limit: int):
     """(DataInfo, train, val, test) from the first ``limit`` records of each split (DataInfo from those too)."""
-    from judgemind.train.data import build_data_info, load_split, open_features, split_records
+    from judgemind.train.data import build_data_info, load_feature_split, open_features, split_records
 
     cache = open_features(dataset, features)
     recs = {role: split_records(dataset, role, role)[:limit] for role in ("train", "val", "test")}
     info = build_data_info(dataset.meta.scoring, cache.dims, recs["train"], list(dataset.records))
-    train = load_split(cache, recs["train"], info, "train")
+    train = load_feature_split(cache, recs["train"], info, "train")
     info = dataclasses.replace(info, steps=int(train.tensors["mask"].shape[1]))
-    return info, train, load_split(cache, recs["val"], info, "val"), load_split(cache, recs["test"], info, "test")
+    return info, train, load_feature_split(cache, recs["val"], info, "val"), load_feature_split(cache, recs["test"], info, "test")
 
 
 
@@ -104,7 +104,7 @@ def flat_metrics(m: dict) -> dict[str, float]:
     return {k: float(100.0 * v if k.startswith("aiou") or k == "deduction_map" else v) for k, v in h.items()}
 
 
-def interval_metrics(val_out: dict, val, test_out: dict, test, info) -> dict[str, float]:
+def val_calibrated_intervals(val_out: dict, val, test_out: dict, test, info) -> dict[str, float]:
     """Empirical test coverage (%) and mean width (points) of 90 % split-conformal intervals of the reported final
     score, calibrated on val (as ``judgemind train`` stores them with a run, absolute error per unit of DD; see
     judgemind.train.calibrate)."""
@@ -168,7 +168,7 @@ def run_one(spec: RunSpec, data: BenchData, cfg: BenchConfig, optim_sets: dict, 
         val = flat_metrics(compute_metrics(val_out, data.val, data.info))
         test_out = collect_outputs(e.model, data.test, bs, device)
         test = flat_metrics(compute_metrics(test_out, data.test, data.info))
-        test.update(interval_metrics(val_out, data.val, test_out, data.test, data.info))
+        test.update(val_calibrated_intervals(val_out, data.val, test_out, data.test, data.info))
         history.append({"epoch": e.epoch + 1, "loss": e.train_parts.get("loss"), "val": val, "test": test})
         if is_better(val["rho"], best["val_rho"], best["epoch"]):
             best.update(epoch=e.epoch, val_rho=_finite(val["rho"]), val=val, test=test,
@@ -219,12 +219,12 @@ def default_out(data: BenchData) -> Path:
 
 def run_bench(cfg: BenchConfig) -> tuple[dict, list[dict]]:
     """Run (or resume) the whole bench; returns ``(summary document, run results)``: ``doc`` is what bench.json
-    holds (``doc["out"]`` the output folder), rendered by ``judgemind.report.bench.write_outputs(out, doc,
+    holds (``doc["out"]`` the output folder), rendered by ``judgemind.report.bench.write_bench_outputs(out, doc,
     results)``. Each run's result is already stored under ``OUT/results`` (the unit of resumption)."""
     protocol, _ = parse_data_arg(cfg.data)
     specs = plan_runs(cfg, protocol)               # config errors before any data is read
     names, _ = resolve_models(cfg.models)
-    optim_sets, _ = parse_sets(cfg.sets, names)
+    optim_sets, _ = parse_bench_sets(cfg.sets, names)
     grid_text = DEFAULT_TUNE_GRID if cfg.tune_grid is None else cfg.tune_grid
     tune_plan = plan_tuning(specs, parse_tune_grid(grid_text)) if cfg.tune else []
     _set_threads(cfg.threads)

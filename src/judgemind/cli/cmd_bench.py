@@ -70,10 +70,10 @@ def bench_and_report(cfg) -> dict:
     from pathlib import Path
 
     from judgemind.bench import run_bench
-    from judgemind.report.bench import write_outputs
+    from judgemind.report.bench import write_bench_outputs
 
     doc, results = run_bench(cfg)
-    write_outputs(Path(doc["out"]), doc, results)
+    write_bench_outputs(Path(doc["out"]), doc, results)
     return doc
 
 

@@ -118,7 +118,7 @@ def run(args) -> int:
     _say(f"6/6 judge sheets for {prm['sheets']} test videos")
     from judgemind.data import load_dataset
     from judgemind.infer import load_run, score_video
-    from judgemind.report.score_outputs import write_outputs
+    from judgemind.report.score_outputs import write_score_outputs
 
     t = time.time()
     loaded = load_run(run_dir / "best.pt")
@@ -131,7 +131,7 @@ def run(args) -> int:
     for rec in picks:
         result, assets = score_video(loaded, ds.video_path(rec))
         result["truth"] = {"final_score": str(rec.final_score), "deductions": [d.item for d in rec.deductions]}
-        paths = write_outputs(result, assets, sheets / rec.id)
+        paths = write_score_outputs(result, assets, sheets / rec.id)
         sheet_paths.append((rec, result, paths["sheet"]))
     times["score"] = time.time() - t
     total = time.time() - t0

@@ -72,7 +72,7 @@ def _positive(name: str, v: int, hi: int = 10 ** 7) -> None:
 
 
 def run_train(args) -> int:
-    from judgemind.pose.train import TrainConfig, train_pose
+    from judgemind.pose.train import PoseTrainConfig, train_pose
 
     for n in ("steps", "batch", "per_record", "width", "save_every"):
         _positive(n.replace("_", "-"), getattr(args, n), 4096 if n in ("batch", "width") else 10 ** 7)
@@ -80,7 +80,7 @@ def run_train(args) -> int:
         from judgemind.errors import JudgemindError
 
         raise JudgemindError(f"--lr must be in (0, 1), got {args.lr}")
-    cfg = TrainConfig(steps=args.steps, batch=args.batch, box_batch=max(1, args.batch // 2), lr=args.lr,
+    cfg = PoseTrainConfig(steps=args.steps, batch=args.batch, box_batch=max(1, args.batch // 2), lr=args.lr,
                       per_record=args.per_record, split=args.split,
                       seed=args.seed, width=args.width, save_every=args.save_every, threads=args.threads,
                       init=args.init)

@@ -58,7 +58,7 @@ def run(args) -> int:
 
     from judgemind.errors import JudgemindError
     from judgemind.infer import load_run, score_video
-    from judgemind.report.score_outputs import write_outputs
+    from judgemind.report.score_outputs import write_score_outputs
     from judgemind.rules.names import COMPONENTS
 
     if not (math.isfinite(args.threshold) and 0.0 <= args.threshold <= 1.0):
@@ -75,7 +75,7 @@ def run(args) -> int:
                                  start=args.start, end=args.end, locator=args.locator, weights=args.weights,
                                  threshold=args.threshold, use_dataset=not args.no_dataset)
     out = Path(args.out) if args.out else Path(f"{Path(args.video).stem}_judgemind")
-    paths = write_outputs(result, assets, out)
+    paths = write_score_outputs(result, assets, out)
     if args.json:
         from judgemind.utils import clean_json
 
@@ -123,7 +123,7 @@ def run_round(args) -> int:
     from judgemind.errors import JudgemindError
     from judgemind.infer.round import plan_round, score_round
     from judgemind.report.round import write_round
-    from judgemind.report.score_outputs import write_outputs
+    from judgemind.report.score_outputs import write_score_outputs
 
     for flag in ("start", "end", "dd", "json"):
         if getattr(args, flag) not in (None, False):
@@ -133,7 +133,7 @@ def run_round(args) -> int:
     out = Path(args.out) if args.out else Path("judgemind_round")
     if out.exists() and not out.is_dir():
         raise JudgemindError(f"--out {out} exists and is not a folder")
-    doc = score_round(jumps, args.checkpoint, out, write_outputs, progress=not args.no_progress,
+    doc = score_round(jumps, args.checkpoint, out, write_score_outputs, progress=not args.no_progress,
                       locator=args.locator, weights=args.weights, threshold=args.threshold,
                       use_dataset=not args.no_dataset)
     write_round(out, doc)

@@ -49,11 +49,12 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     import time
 
+    from judgemind.rules.names import DEFAULT_FPS
     from judgemind.synth import generate, write_preview
     from judgemind.synth.stats import box_height_table
     from judgemind.synth.writer import resolve_preset
 
-    defaults = {"n": 300, "seed": 0, "size": 128, "fps": 25.0}
+    defaults = {"n": 300, "seed": 0, "size": 128, "fps": DEFAULT_FPS}
     prm = resolve_preset(args.preset, n=args.n, seed=args.seed, size=args.size, fps=args.fps)
     prm = {**defaults, **prm}
     t0 = time.time()

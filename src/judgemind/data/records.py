@@ -29,6 +29,16 @@ from typing import Any, Mapping
 
 from judgemind.rules.names import COMPONENTS, SCORING_FORMATS, STAGE_LABELS, STAGES
 
+
+def stage_at(stages: Mapping[str, Any], frame):
+    """The one stage-of-frame rule: the index into STAGES of the stage holding ``frame`` (an int, or a numpy array
+    of frames for an array of indices) = how many of the later stages' starts it has reached. The stages are
+    contiguous and in order, so frames outside the jump are clamped to the nearest stage."""
+    index = 0
+    for s in STAGES[1:]:
+        index = index + (frame >= stages[s][0])
+    return index
+
 SCHEMA_VERSION = 2
 SUPPORTED_SCHEMA_VERSIONS = (1, 2)
 
@@ -132,11 +142,7 @@ class Record:
 
     def stage_of_frame(self, frame: int) -> int:
         """Index into STAGES of the stage that holds ``frame`` (frames outside are clamped to the nearest stage)."""
-        for i, s in enumerate(STAGES):
-            a, b = self.stages[s]
-            if frame < b:
-                return i
-        return len(STAGES) - 1
+        return int(stage_at(self.stages, frame))
 
     def component_means(self) -> dict[str, Decimal]:
         """Mean mark per component over the judges that gave one (the panel's consensus per component)."""

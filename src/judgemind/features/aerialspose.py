@@ -27,8 +27,9 @@ import numpy as np
 
 from judgemind.data.skeleton import SKELETON_POINTS, VISIBLE
 from judgemind.errors import JudgemindError
-from judgemind.features.base import Extractor, Frames, Plan, register_extractor
+from judgemind.features.base import Extractor, Frames, Plan, register_extractor, step_seconds
 from judgemind.features.skeleton import FG_DIM, GLOBAL_DIM, skeleton_tokens
+from judgemind.rules.names import DEFAULT_FPS
 from judgemind.video.cuts import shot_index
 from judgemind.video.decode import sample_indices
 
@@ -228,8 +229,7 @@ class AerialsPoseExtractor(Extractor):
         steps = np.asarray(plan.steps, np.int64)
         shot = shot_index(cuts, steps)
         cut_before = np.concatenate([[False], shot[1:] != shot[:-1]])
-        fps = float(getattr(frames, "fps", 0.0) or 25.0)
-        dt = float(np.mean(np.diff(steps))) / fps if len(steps) > 1 else 1.0 / fps
+        dt = step_seconds(steps, float(getattr(frames, "fps", 0.0) or DEFAULT_FPS))
         w = world[rows] if (self.world and self.estimator == "aerialspose") else None
         g, fg, _, _ = skeleton_tokens(uv[rows], vis, frames.size, cut_before, w, dt)
         return {"global": g, "foreground": fg, "box": box[rows].astype(np.float32),

@@ -27,6 +27,7 @@ from typing import Any, ClassVar, Mapping
 
 import numpy as np
 
+from judgemind.rules.names import DEFAULT_FPS
 from judgemind.utils.registry import Registry
 
 __all__ = ["Plan", "Frames", "Extractor", "ExtractorInfo", "EXTRACTORS", "register_extractor", "get_extractor",
@@ -63,7 +64,7 @@ class Frames:
     detections: dict[int, Any]
     scale: float = 1.0
     record_id: str = ""
-    fps: float = 25.0
+    fps: float = DEFAULT_FPS
 
     @property
     def size(self) -> tuple[int, int]:
@@ -137,6 +138,13 @@ class Extractor:
 
 # ---------------------------------------------------------------------------------------------------------------
 # image helpers shared by the extractors
+
+
+def step_seconds(steps, fps: float) -> float:
+    """The time step of a plan, read one way by every extractor: the mean spacing of the step frames ``steps``
+    over ``fps`` (1 / fps for a single step). ``fps``: the data set's rate (dataset.json) for annotation-based
+    extractors, the container's for extractors that decode the video (equal for a valid data set)."""
+    return float(np.mean(np.diff(steps))) / fps if len(steps) > 1 else 1.0 / fps
 
 
 def clip_frames(steps: np.ndarray, start: int, end: int, clip_len: int, frame_step: int) -> np.ndarray:

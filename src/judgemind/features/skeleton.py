@@ -45,7 +45,8 @@ import numpy as np
 
 from judgemind.data.skeleton import OUT_OF_FRAME, SKELETON_POINTS, VISIBLE
 from judgemind.errors import JudgemindError
-from judgemind.features.base import Extractor, Plan, register_extractor
+from judgemind.features.base import Extractor, Plan, register_extractor, step_seconds
+from judgemind.rules.names import DEFAULT_FPS
 from judgemind.video.cuts import shot_index
 from judgemind.video.decode import sample_indices
 
@@ -239,7 +240,7 @@ class SkeletonExtractor(Extractor):
         self.noise_seed = int(noise_seed)
         self.world = bool(world)
         self.short_side = 0
-        self._fps = 25.0
+        self._fps = DEFAULT_FPS
         self._root: Path | None = None
         self._layout = None
 
@@ -274,7 +275,7 @@ class SkeletonExtractor(Extractor):
             raise JudgemindError(f"{root}: dataset.json's skeleton layout has no frame_size [width, height]; the "
                                  f"skeleton extractor needs it to normalise positions")
         self._root, self._layout = Path(root), layout
-        self._fps = float(getattr(meta, "fps", 25.0) or 25.0)
+        self._fps = float(getattr(meta, "fps", 0.0) or DEFAULT_FPS)
 
     def _noisy(self, uv: np.ndarray, vis: np.ndarray, world: np.ndarray, rid: str):
         if not (self.jitter or self.dropout or self.swaps):
@@ -314,7 +315,7 @@ class SkeletonExtractor(Extractor):
                                      record.id)
         shot = shot_index(record.cuts or (), steps)
         cut_before = np.concatenate([[False], shot[1:] != shot[:-1]])
-        dt = float(np.mean(np.diff(steps))) / self._fps if len(steps) > 1 else 1.0 / self._fps
+        dt = step_seconds(steps, self._fps)
         g, fg, box, filled = skeleton_tokens(uv, vis, self._layout.frame_size, cut_before,
                                              world if self.world else None, dt)
         return {"global": g, "foreground": fg, "frame_index": np.asarray(steps, np.int64), "box": box,

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from judgemind.data import STAGES
-from judgemind.infer.run import LoadedRun, load_split
+from judgemind.infer.run import LoadedRun, load_run_split
 from judgemind.rules import COMPONENTS
 from judgemind.rules.compose import official_score_max
 
@@ -39,7 +39,7 @@ def evaluate_split(run: LoadedRun, split: str = "test", features: str | None = N
     from judgemind.train.runs import read_log
 
     cfg = run.cfg
-    ds, dataset = load_split(run, cfg.data.dataset, split, features)
+    ds, dataset = load_run_split(run, cfg.data.dataset, split, features)
     outputs = collect_outputs(run.model, ds, cfg.run.eval_batch_size, run.device)
     doc = {"run": str(run.run_dir), "model": cfg.model_name, "checkpoint": run.checkpoint,
            "epoch": run.ck["epoch"] + 1, "dataset": cfg.data.dataset, "features": features or cfg.data.features,
@@ -54,7 +54,7 @@ def evaluate_split(run: LoadedRun, split: str = "test", features: str | None = N
         doc["best_epoch_on_test"] = {"rho": rho, "epoch": ep, "note": "the field's protocol (epoch chosen on the "
                                      "test split); not a held-out estimate, reported for comparison only"}
     if not cfg.run.end_to_end:
-        doc["intervals"] = interval_metrics(run, outputs, ds)
+        doc["intervals"] = stored_interval_coverage(run, outputs, ds)
     return Evaluation(doc, prediction_records(outputs, ds, run.info, split))
 
 
@@ -62,12 +62,12 @@ def predict_dataset(run: LoadedRun, dataset_path: str | os.PathLike, split: str 
     """Predictions (one dict per record) of a run's checkpoint on any data set with the run's features."""
     from judgemind.train.predict import collect_outputs
 
-    ds, _ = load_split(run, dataset_path, split)
+    ds, _ = load_run_split(run, dataset_path, split)
     outputs = collect_outputs(run.model, ds, run.cfg.run.eval_batch_size, run.device)
     return prediction_records(outputs, ds, run.info, split)
 
 
-def interval_metrics(run: LoadedRun, outputs: dict, ds) -> dict:
+def stored_interval_coverage(run: LoadedRun, outputs: dict, ds) -> dict:
     """Empirical coverage and mean width on this split of the run's 90 % conformal intervals (calibrated on val,
     computed and stored now if the run has none yet)."""
     from judgemind.evaluate.conformal import coverage

@@ -150,7 +150,7 @@ def score_round(jumps: Sequence[Jump], checkpoint: str, out: Path, write_jump: C
                 *, progress: bool = True, **score_kw) -> dict:
     """Score every jump with the run of ``checkpoint`` (loaded once; see the module docstring). ``write_jump(result,
     assets, OUT/<name>)`` writes a jump's files as soon as it is scored (``judgemind.report.score_outputs
-    .write_outputs``), so an interrupted round resumes. Returns the round document (what OUT/round.json holds)."""
+    .write_score_outputs``), so an interrupted round resumes. Returns the round document (what OUT/round.json holds)."""
     from judgemind.infer.run import load_run
     from judgemind.infer.score import score_video
 

@@ -95,23 +95,22 @@ def attach_train_set(model, cfg, info, device: torch.device) -> None:
     """Hand an exemplar model (CoRe, TSA, the closed-form ones) its training split, read from the run's data set
     with the run's features (once per loaded run)."""
     from judgemind.data import load_dataset
-    from judgemind.train.data import load_split, open_features, split_records
+    from judgemind.train.data import load_feature_split, open_features, split_records
 
     if cfg.run.end_to_end:
         return  # end-to-end runs train JudgeMind only; no exemplars
     dataset = load_dataset(Path(cfg.data.dataset))
     cache = open_features(dataset, cfg.data.features)
-    train = load_split(cache, split_records(dataset, cfg.data.train_split, "train"), info, cfg.data.train_split)
+    train = load_feature_split(cache, split_records(dataset, cfg.data.train_split, "train"), info, cfg.data.train_split)
     model.attach_train_set({k: v.to(device) for k, v in train.tensors.items()})
 
 
-def load_split(run: LoadedRun, dataset_path: str | os.PathLike, split: str, features: str | None = None):
+def load_run_split(run: LoadedRun, dataset_path: str | os.PathLike, split: str, features: str | None = None):
     """``(split as a FeatureDataset (or ClipDataset for an end-to-end run), the Dataset)`` of any data set that has
     the run's features (or the cache ``features``: another perception with the same token layout, e.g. predicted
     skeletons for a model trained on annotated ones)."""
     from judgemind.data import load_dataset
-    from judgemind.train.data import load_split as load_feature_split
-    from judgemind.train.data import open_features, split_records
+    from judgemind.train.data import load_feature_split, open_features, split_records
 
     cfg = run.cfg
     if cfg.run.end_to_end:

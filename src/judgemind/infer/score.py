@@ -2,7 +2,7 @@
 
     run = load_run("runs/x/best.pt")
     result, assets = score_video(run, "jump.mp4", action_code="bFdFF")
-    # judgemind.report.score_outputs.write_outputs(result, assets, "out/") writes result.json + sheet.html
+    # judgemind.report.score_outputs.write_score_outputs(result, assets, "out/") writes result.json + sheet.html
 
 :func:`score_video` re-creates the feature extractor the checkpoint was trained on (from the feature-cache manifest
 stored with the run), so the model sees the same kind of tokens it was trained with. When the video belongs to a

@@ -37,14 +37,14 @@ from judgemind.pose.data import (PoseSamples, apply, crop_transform, letterbox_t
                                  skeleton_box)
 from judgemind.pose.net import FLIP, AerialsPoseModel, PoseConfig, save_weights, to_tensor
 
-__all__ = ["TrainConfig", "train_pose", "pose_batch", "box_batch"]
+__all__ = ["PoseTrainConfig", "train_pose", "pose_batch", "box_batch"]
 
 
 _RUNTIME = ("threads", "save_every")  # settings that do not change the result: a run may resume with others
 
 
 @dataclass
-class TrainConfig:
+class PoseTrainConfig:
     steps: int = 2500
     batch: int = 64
     box_batch: int = 32
@@ -192,7 +192,7 @@ def _lr(step: int, total: int, peak: float) -> float:
     return peak * 0.5 * (1 + math.cos(math.pi * t))
 
 
-def train_pose(data: str | os.PathLike, out: str | os.PathLike, cfg: TrainConfig, *, progress: bool = True,
+def train_pose(data: str | os.PathLike, out: str | os.PathLike, cfg: PoseTrainConfig, *, progress: bool = True,
                log=print) -> dict[str, Any]:
     """Train both networks on ``data``'s ``cfg.split``; resumable from ``out/train_state.pt``. Returns the model
     card (also written to ``out/model_card.json``)."""

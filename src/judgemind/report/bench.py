@@ -28,7 +28,7 @@ PUBLISHED_FINEDIVING = (
 )
 
 
-def write_outputs(out: Path, doc: dict, results: list[dict]) -> None:
+def write_bench_outputs(out: Path, doc: dict, results: list[dict]) -> None:
     """Write bench.md, bench.csv, plots/ and bench.json into ``out`` (``doc`` and ``results`` from
     ``judgemind.bench.run_bench``); ``doc["files"]`` lists them."""
     from judgemind.report.tables import write_csv, write_text

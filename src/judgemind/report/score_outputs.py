@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from judgemind.data import STAGES
+from judgemind.data.records import stage_at
 from judgemind.errors import JudgemindError
 
 SHEET_SHORT_SIDE = 360  # frames for the judge sheet are decoded at this shorter side
@@ -30,7 +31,7 @@ def _jpeg(img_rgb: np.ndarray, height: int = 96, box=None) -> str:
     return data_uri(buf.tobytes(), "image/jpeg")
 
 
-def write_outputs(result: dict, assets: dict, out_dir: str | os.PathLike, strip_frames: int = 12) -> dict:
+def write_score_outputs(result: dict, assets: dict, out_dir: str | os.PathLike, strip_frames: int = 12) -> dict:
     """Write result.json, sheet.html and timeline.png into ``out_dir``; every file atomically, all computed
     before the first is written (no partial output on error)."""
     from judgemind.report.sheet import render_sheet
@@ -55,10 +56,9 @@ def write_outputs(result: dict, assets: dict, out_dir: str | os.PathLike, strip_
     stages = result.get("stages") or {}
 
     def stage_of(f):
-        for k in STAGES:
-            if k in stages and stages[k][0] <= f < stages[k][1]:
-                return k
-        return None
+        if not stages or not stages[STAGES[0]][0] <= f < stages[STAGES[-1]][1]:
+            return None
+        return STAGES[stage_at(stages, f)]
 
     def near_box(f):
         if not boxes:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from judgemind.rules.compose import contact_cap
-from judgemind.rules.names import COMPONENT_MAX, COMPONENTS
+from judgemind.rules.names import COMPONENT_MAX, COMPONENTS, DEFAULT_FPS
 from judgemind.rules.scoring import MARK_STEP
 from judgemind.synth.measure import catalogue
 from judgemind.synth.spec import SYNTH_ITEMS, JumpSpec
@@ -57,7 +57,7 @@ def _motion(spec: JumpSpec, motion, fps: float):
     return compute_motion(spec, fps)
 
 
-def true_components(spec: JumpSpec, motion=None, fps: float = 25.0) -> tuple[dict, dict, dict]:
+def true_components(spec: JumpSpec, motion=None, fps: float = DEFAULT_FPS) -> tuple[dict, dict, dict]:
     """(components, points per visible item, measurements) of ``spec`` without judge noise. ``motion``: the
     jump's motion at the data set's frame rate (computed at ``fps`` when not given)."""
     from judgemind.synth.measure import measure, points_decimal
@@ -79,7 +79,7 @@ def _mark(value: float, hi: float) -> Decimal:
     return Decimal(min(max(tenths, 0), int(round(hi * 10)))) * MARK_STEP
 
 
-def score_jump(spec: JumpSpec, motion=None, fps: float = 25.0) -> JumpScores:
+def score_jump(spec: JumpSpec, motion=None, fps: float = DEFAULT_FPS) -> JumpScores:
     from judgemind.rules import score_aerials
     from judgemind.synth.measure import ITEMS, points_for
 

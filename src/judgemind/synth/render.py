@@ -18,6 +18,7 @@ from typing import Iterator
 import cv2
 import numpy as np
 
+from judgemind.rules.names import DEFAULT_FPS
 from judgemind.synth import course
 from judgemind.synth.camera import NEAR, JumpView, shot_frames, view_jump
 from judgemind.synth.motion import P
@@ -521,6 +522,6 @@ def render_frames(view: JumpView) -> Iterator[np.ndarray]:
     return Painter(view).frames()
 
 
-def render_jump(spec: JumpSpec, size: int = 128, fps: float = 25.0) -> Iterator[np.ndarray]:
+def render_jump(spec: JumpSpec, size: int = 128, fps: float = DEFAULT_FPS) -> Iterator[np.ndarray]:
     """Frames (size, size, 3) uint8 BGR of ``spec``, one at a time (a generator: nothing is kept)."""
     return render_frames(view_jump(spec, size, fps))

@@ -23,7 +23,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from judgemind.errors import JudgemindError
-from judgemind.rules.names import STAGES
+from judgemind.rules.names import DEFAULT_FPS, STAGES
 from judgemind.synth import course
 
 GENERATOR_VERSION = "2"
@@ -63,7 +63,7 @@ class SynthSettings:
     n: int
     seed: int
     size: int = 128
-    fps: float = 25.0
+    fps: float = DEFAULT_FPS
     codes: tuple[str, ...] | None = None
     render: bool = True
     version: str = GENERATOR_VERSION

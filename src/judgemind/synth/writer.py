@@ -28,6 +28,7 @@ import numpy as np
 
 from judgemind.data.skeleton import SKELETON_DIR
 from judgemind.errors import JudgemindError
+from judgemind.rules.names import DEFAULT_FPS
 from judgemind.synth.spec import GENERATOR_VERSION, SynthSettings, check_codes, jump_id, sample_spec
 from judgemind.utils.atomic import atomic_path, atomic_write_text
 from judgemind.utils.progress import progress_bar
@@ -45,7 +46,7 @@ _OWNED = ("dataset.json", "annotations.jsonl", VIDEO_DIR, SKELETON_DIR, SYNTH_DI
 # The SynthAerials benchmark: the data set every accuracy figure of the project is quoted on (docs/synth.md).
 # 2000 jumps (1400 / 300 / 300), 160 px frames (the athlete's body is 50-110 px tall in follow shots), 25 fps.
 PRESETS = {
-    "bench": {"n": 2000, "seed": 2026, "size": 160, "fps": 25.0},
+    "bench": {"n": 2000, "seed": 2026, "size": 160, "fps": DEFAULT_FPS},
 }
 
 # The same frames must give the same bytes in any process. One thread is not enough: libx264's macroblock-tree

@@ -132,14 +132,14 @@ def build_calibration(model, cfg, info, dataset_path: str, device="cpu") -> dict
     import torch
 
     from judgemind.data import load_dataset
-    from judgemind.train.data import load_split, open_features, split_records
+    from judgemind.train.data import load_feature_split, open_features, split_records
     from judgemind.train.predict import collect_outputs, official_scores
 
     dev = torch.device(device)
     dataset = load_dataset(Path(dataset_path))
     cache = open_features(dataset, cfg.data.features)
-    train = load_split(cache, split_records(dataset, cfg.data.train_split, "train"), info, cfg.data.train_split)
-    val = load_split(cache, split_records(dataset, cfg.data.val_split, "val"), info, cfg.data.val_split)
+    train = load_feature_split(cache, split_records(dataset, cfg.data.train_split, "train"), info, cfg.data.train_split)
+    val = load_feature_split(cache, split_records(dataset, cfg.data.val_split, "val"), info, cfg.data.val_split)
     if getattr(model, "needs_train_set", False):
         model.attach_train_set({k: v.to(dev) for k, v in train.tensors.items()})
     bs = cfg.run.eval_batch_size

@@ -141,7 +141,7 @@ def load_yaml(path: str | Path) -> dict:
     return _split_sections(d, str(p))
 
 
-def parse_sets(sets: list[str] | None) -> dict[str, dict]:
+def parse_config_sets(sets: list[str] | None) -> dict[str, dict]:
     """``["model.knowledge=false", "optim.lr=1e-3"]`` -> ``{"model": {"knowledge": "false"}, ...}``. Values stay
     text; the dataclasses convert them by the type of each key's default."""
     out: dict[str, dict] = {}
@@ -166,7 +166,7 @@ def resolve_config(config_file: str | None = None, sets: list[str] | None = None
     layers = [base or {}]
     if config_file:
         layers.append(load_yaml(config_file))
-    layers.append(parse_sets(sets))
+    layers.append(parse_config_sets(sets))
     layers.append({s: {k: v for k, v in vals.items() if v is not None} for s, vals in (flags or {}).items()})
     merged: dict = {}
     for layer in layers:

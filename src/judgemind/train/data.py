@@ -41,10 +41,11 @@ import numpy as np
 import torch
 
 from judgemind.data import Dataset, Record, load_dataset
+from judgemind.data.records import stage_at
 from judgemind.errors import JudgemindError
 from judgemind.features.cache import FeatureCache, list_caches
 from judgemind.models.base import DataInfo
-from judgemind.rules.names import COMPONENTS, STAGES
+from judgemind.rules.names import COMPONENTS
 from judgemind.video.cuts import shot_index
 
 # --------------------------------------------------------------------------------------------------------------
@@ -201,8 +202,7 @@ def _missing_report(cache: FeatureCache, records: list[Record], split: str) -> N
 
 def record_targets(rec: Record, fi: np.ndarray, info: DataInfo) -> dict[str, np.ndarray]:
     """Per-record target arrays for steps with centre frames ``fi`` (T,)."""
-    flight0, landing0 = rec.stages[STAGES[1]][0], rec.stages[STAGES[2]][0]
-    stage = (fi >= flight0).astype(np.int64) + (fi >= landing0).astype(np.int64)
+    stage = np.asarray(stage_at(rec.stages, fi), dtype=np.int64)
     bounds = np.array([(stage == 0).sum(), (stage <= 1).sum()], dtype=np.int64)
     shot = shot_index(rec.cuts, fi)
     means = rec.component_means()
@@ -229,7 +229,7 @@ def record_targets(rec: Record, fi: np.ndarray, info: DataInfo) -> dict[str, np.
             "score": np.float32(float(rec.final_score))}
 
 
-def load_split(cache: FeatureCache, records: list[Record], info: DataInfo, name: str) -> FeatureDataset:
+def load_feature_split(cache: FeatureCache, records: list[Record], info: DataInfo, name: str) -> FeatureDataset:
     """Read, check and stack the features and targets of ``records`` (one split)."""
     _missing_report(cache, records, name)
     dims = {"global": info.dim_global, "foreground": info.dim_foreground}
@@ -345,7 +345,7 @@ def prepare_data(data_cfg) -> PreparedData:
     _missing_report(cache, train_recs, data_cfg.train_split)
     _missing_report(cache, val_recs, data_cfg.val_split)
     info = build_data_info(dataset.meta.scoring, cache.dims, train_recs, list(dataset.records))
-    train = load_split(cache, train_recs, info, data_cfg.train_split)
+    train = load_feature_split(cache, train_recs, info, data_cfg.train_split)
     info = dataclasses.replace(info, steps=int(train.tensors["mask"].shape[1]))
-    val = load_split(cache, val_recs, info, data_cfg.val_split)
+    val = load_feature_split(cache, val_recs, info, data_cfg.val_split)
     return PreparedData(dataset, cache, info, train, val)

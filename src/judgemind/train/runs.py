@@ -57,11 +57,11 @@ def prepare(cfg: TrainConfig):
         from judgemind.train.e2e import prepare_e2e_data
 
         return prepare_e2e_data(cfg)
-    from judgemind.train.data import load_split, prepare_data, split_records
+    from judgemind.train.data import load_feature_split, prepare_data, split_records
 
     data = prepare_data(cfg.data)
     if cfg.run.log_test:
-        data.test = load_split(data.cache, split_records(data.dataset, cfg.data.test_split, "test"), data.info,
+        data.test = load_feature_split(data.cache, split_records(data.dataset, cfg.data.test_split, "test"), data.info,
                                cfg.data.test_split)
     return data
 

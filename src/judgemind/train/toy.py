@@ -16,7 +16,7 @@ import numpy as np
 
 from judgemind.data import DatasetMeta, write_dataset
 from judgemind.features.cache import FeatureCache
-from judgemind.rules.names import COMPONENT_MAX, COMPONENTS, STAGES
+from judgemind.rules.names import COMPONENT_MAX, COMPONENTS, DEFAULT_FPS, STAGES
 
 CODES = ("bL", "bF", "bdF", "bLT", "bFT", "bFdF", "bLLL", "bFFF", "bFdFF")
 # item id -> (component whose latent quality triggers it, threshold); items without a landing cap only
@@ -88,7 +88,7 @@ def make_toy_dataset(root, n: int = 24, steps: int = 16, dim: int = 8, dim_foreg
     n_train = max(1, int(round(splits[0] * n)))
     n_val = max(1, int(round(splits[1] * n)))
     ids = [r["id"] for r in recs]
-    meta = DatasetMeta(name=root.name, fps=25.0, scoring="aerials5", synthetic=True, source="judgemind.train.toy",
+    meta = DatasetMeta(name=root.name, fps=DEFAULT_FPS, scoring="aerials5", synthetic=True, source="judgemind.train.toy",
                        description="toy features for tests", catalogue_version=str(cat.version),
                        splits={"train": tuple(ids[:n_train]), "val": tuple(ids[n_train:n_train + n_val]),
                                "test": tuple(ids[n_train + n_val:])})

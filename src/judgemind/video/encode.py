@@ -15,12 +15,13 @@ from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
+from judgemind.rules.names import DEFAULT_FPS
 from judgemind.utils.atomic import atomic_path
 
 __all__ = ["write_video", "moving_figure"]
 
 
-def write_video(path: str | os.PathLike, frames: Iterable[np.ndarray], fps: float = 25.0, *, codec: str = "libx264",
+def write_video(path: str | os.PathLike, frames: Iterable[np.ndarray], fps: float = DEFAULT_FPS, *, codec: str = "libx264",
                 pix_fmt: str = "yuv420p", rotation: int = 0, timestamps: Sequence[float] | None = None,
                 options: dict | None = None) -> int:
     """Encode RGB frames into ``path`` (atomic). Returns the number of frames written.

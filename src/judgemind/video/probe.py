@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from judgemind.errors import VideoError
+from judgemind.rules.names import DEFAULT_FPS
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,7 @@ def probe_video(path: str | os.PathLike, count: bool = False) -> VideoInfo:
             if s.codec_context is None:
                 raise VideoError(f"{path}: the video codec is unknown to or not supported by this FFmpeg build; "
                                  f"re-encode it, e.g. `ffmpeg -i IN -c:v libx264 -pix_fmt yuv420p OUT.mp4`")
-            fps = float(s.average_rate or s.guessed_rate or 0) or 25.0
+            fps = float(s.average_rate or s.guessed_rate or 0) or DEFAULT_FPS
             n = int(s.frames or 0)
             if n <= 0 or count:
                 n = sum(1 for p in container.demux(s) if p.size)

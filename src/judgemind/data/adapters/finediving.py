@@ -45,7 +45,7 @@ from judgemind.data.adapters._diving import (STAGE_NAMES, check_score, dec, judg
 from judgemind.data.records import DatasetMeta, Record
 from judgemind.data.safe_pickle import safe_load_pickle
 from judgemind.errors import JudgemindError
-from judgemind.rules.names import STAGES
+from judgemind.rules.names import DEFAULT_FPS, STAGES
 
 COARSE_FILE = "FineDiving_coarse_annotation.pkl"
 FINE_FILE = "FineDiving_fine-grained_annotation.pkl"
@@ -56,8 +56,7 @@ SPOT_VAL = Path("..") / "spot_event_labels" / "val.json"
 TAKEOFF_NAMES = frozenset({"Forward", "Back", "Reverse", "Inward", "Arm.Forward", "Arm.Back", "Arm.Reverse"})
 ENTRY_NAME = "Entry"
 FRAMES_ROOT = "FINADiving_MTL_256s"
-# FineDiving does not publish a frame rate; its broadcast sources are 25 fps (PAL) or 29.97/30 fps.
-NOMINAL_FPS = 25.0
+# FineDiving does not publish a frame rate (its broadcast sources are 25 fps (PAL) or 29.97/30 fps): DEFAULT_FPS.
 
 AUTO = "auto"
 
@@ -242,7 +241,7 @@ def load_finediving(annotations_dir: str | os.PathLike, *, val_list: str | os.Pa
     splits = {"train": [i for i in splits["train"] if i not in chosen], "val": val, "test": splits["test"]}
 
     meta = DatasetMeta(
-        name="FineDiving", fps=NOMINAL_FPS, splits={k: tuple(v) for k, v in splits.items()}, scoring="diving",
+        name="FineDiving", fps=DEFAULT_FPS, splits={k: tuple(v) for k, v in splits.items()}, scoring="diving",
         stage_names=STAGE_NAMES, synthetic=False,
         source=f"FineDiving annotations ({src.name}): Xu et al., CVPR 2022",
         description="FineDiving dives converted by judgemind's FineDiving adapter; videos are not included "

@@ -31,13 +31,12 @@ from judgemind.data.adapters._diving import (STAGE_NAMES, check_score, dec, judg
 from judgemind.data.records import DatasetMeta, Record
 from judgemind.data.safe_pickle import safe_load_pickle
 from judgemind.errors import JudgemindError
-from judgemind.rules.names import STAGES
+from judgemind.rules.names import DEFAULT_FPS, STAGES
 
 ANNOTATIONS_FILE = "final_annotations_dict_with_dive_number.pkl"
 TRAIN_FILE = "train_split_0.pkl"
 TEST_FILE = "test_split_0.pkl"
 NOMINAL_STAGE_FRACTIONS = (0.29, 0.64)  # FineDiving's mean take-off end / entry start, as a share of the dive
-NOMINAL_FPS = 25.0
 EXTRA_FIELDS = ("position", "armstand", "rotation_type", "ss_no", "tw_no", "primary_view")
 
 
@@ -125,7 +124,7 @@ def load_mtl_aqa(info_dir: str | os.PathLike) -> tuple[DatasetMeta, list[Record]
     chosen = set(val)
     splits = {"train": [i for i in splits["train"] if i not in chosen], "val": val, "test": splits["test"]}
     meta = DatasetMeta(
-        name="MTL-AQA", fps=NOMINAL_FPS, splits={k: tuple(v) for k, v in splits.items()}, scoring="diving",
+        name="MTL-AQA", fps=DEFAULT_FPS, splits={k: tuple(v) for k, v in splits.items()}, scoring="diving",
         stage_names=STAGE_NAMES, synthetic=False,
         source="MTL-AQA annotations (CoRe's final_annotations_dict_with_dive_number.pkl): Parmar & Morris, CVPR 2019",
         description="MTL-AQA dives converted by judgemind's MTL-AQA adapter; videos are not included. Stages are "
