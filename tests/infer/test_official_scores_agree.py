@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
@@ -17,6 +17,7 @@ import pytest
 pytest.importorskip("av")
 
 from judgemind.cli.main import main  # noqa: E402
+from judgemind.rules import COMPONENT_RANGES  # noqa: E402
 
 FAST = ["--epochs", "1", "--threads", "1", "--set", "optim.batch_size=4"]
 JM = ["--set", "model.text_encoder=hashing", "--set", "model.d_model=16", "--set", "model.queries=2"]
@@ -89,4 +90,25 @@ def test_evaluate_and_score_agree(datasets, scoring, model, tmp_path):
         assert Decimal(res["dd"]) == Decimal(str(recs[p["id"]]["dd"]))
         if model == "judgemind" and scoring != "diving":
             assert res["components"] and res["J"] is not None
-        assert not any("cap" in n and "applied" in n for n in res["notes"])
+        # predicted contact never caps the landing: each mark is the raw prediction on the judges' grid
+        for c, mark in (res.get("components") or {}).items():
+            lo, hi = COMPONENT_RANGES[c]
+            raw = min(max(Decimal(str(res["components_raw"][c])), lo), hi)
+            assert Decimal(mark) == raw.quantize(Decimal("0.1"), ROUND_HALF_UP), (p["id"], c, res)
+
+
+def test_a_predicted_contact_is_noted_never_capped():
+    """``judgemind score`` composes the marks with no contact: a hand drag the model sees at 90 % leaves the predicted
+    landing 2.8 as it is (the catalogue would cap it at 2.0) and only notes it for the judge."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from judgemind.infer.score import compose_result
+
+    out = {"score": 80.0, "components": np.array([1.5, 4.0, 2.8]), "deduction_probs": np.array([0.9, 0.1])}
+    info = SimpleNamespace(scoring="aerials5", item_ids=("hand_drag", "bent_knees"))
+    res = compose_result(out, SimpleNamespace(dd=Decimal("3.5")), info)
+    assert res["components"] == {"air": "1.5", "form": "4.0", "landing": "2.8"}
+    assert Decimal(res["J"]) == Decimal("24.9") and Decimal(res["final_score"]) == Decimal("87.15")
+    assert "hand drag" in res["landing_cap_note"].lower() and "2.0" in res["landing_cap_note"]

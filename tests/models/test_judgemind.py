@@ -237,12 +237,13 @@ def test_deduction_losses_use_points_and_evidence_frames(tiny_split, tiny_batch)
     att = out.extra["deduction_attention"]
     ev = tiny_batch["ded_steps"]
     have = (ev.sum(-1) > 0) & (tiny_batch["deductions"] > 0)
-    if have.any():
-        inside = (att * ev).sum(-1)[have]
-        assert (inside > 0).all() and (inside <= 1 + 1e-6).all()
-    # rare items weigh more in the deduction loss
-    rates = torch.tensor(info.item_rates)
-    assert torch.all((model.pos_weight >= 1) & (model.pos_weight <= model.cfg.pos_weight_max))
-    if (rates > 0).any() and (rates < 0.5).any():
-        assert model.pos_weight[rates.argmin()] >= model.pos_weight[rates.argmax()]
+    assert have.any(), "the toy batch must hold items with evidence frames, or this test checks nothing"
+    inside = (att * ev).sum(-1)[have]
+    assert (inside > 0).all() and (inside <= 1 + 1e-6).all()
+    # rare items weigh more in the deduction loss: the weight is min((1 - r) / r, pos_weight_max), at least 1
+    rates = torch.tensor(info.item_rates, dtype=model.pos_weight.dtype)
+    assert ((rates > 0) & (rates < 0.5)).any(), "the toy data must hold a rare item"
+    want = ((1 - rates) / rates.clamp_min(1e-6)).clamp(1.0, model.cfg.pos_weight_max)
+    assert torch.allclose(model.pos_weight, want, rtol=1e-5, atol=1e-5), (model.pos_weight, want)
+    assert model.pos_weight[rates.argmin()] >= model.pos_weight[rates.argmax()]
     loss.backward()

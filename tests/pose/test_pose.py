@@ -10,6 +10,7 @@ import torch
 
 from judgemind.cli.main import main
 from judgemind.errors import JudgemindError
+from judgemind.data.skeleton import SKELETON_POINTS
 from judgemind.pose.net import AerialsPoseModel, PoseConfig, load_weights, save_weights
 from judgemind.pose.train import PoseTrainConfig, train_pose
 
@@ -157,12 +158,21 @@ def test_pose_eval_cli_prints_pck_per_joint_and_writes_json(rendered, tiny_weigh
     out = tmp_path / "pck.json"
     rc = main(["pose", "eval", "--data", str(rendered), "--weights", str(tiny_weights[0]), "--split", "all",
                "--per-record", "2", "--json", str(out), "--no-progress"])
-    assert rc in (0, None)
+    assert rc == 0
     text = capsys.readouterr().out
-    assert "PCK@0.1" in text and "wrists" in text and "l_ankle" in text
     rep = json.loads(out.read_text())
-    assert 0.0 <= rep["summary"]["pck@0.1"] <= 1.0 and rep["frames"] == 12
-    assert set(rep["joints"]) >= {"l_hand", "r_ski_tip"}
+    assert f"PCK@0.1 {rep['summary']['pck@0.1']:.3f}" in text and "wrists" in text and "l_ankle" in text
+    assert rep["frames"] == 12 and set(rep["joints"]) == set(SKELETON_POINTS)
+    # the CLI reports what the library computes for the same frames (the speed aside)
+    from judgemind.pose.evaluate import pck_report
+    from judgemind.pose.infer import AerialsPose
+
+    want = pck_report(AerialsPose(tiny_weights[0]), rendered, split="all", per_record=2, progress=False)
+    for key, value in want["summary"].items():
+        if key != "frames_per_second":
+            assert rep["summary"][key] == pytest.approx(value, abs=1e-6), key
+    for joint, scores in want["joints"].items():
+        assert rep["joints"][joint] == pytest.approx(scores, abs=1e-6), joint
 
 
 def test_pose_train_on_a_data_set_without_skeletons_is_a_clear_error(tmp_path, capsys):
@@ -178,7 +188,8 @@ def test_pose_train_on_a_data_set_without_skeletons_is_a_clear_error(tmp_path, c
     (ds / "annotations.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
     rc = main(["pose", "train", "--data", str(ds), "--out", str(tmp_path / "o"), "--no-progress"])
     assert rc == 2
-    assert "no" in capsys.readouterr().err and not (tmp_path / "o" / "aerialspose.safetensors").exists()
+    err = capsys.readouterr().err
+    assert str(ds) in err and "has none" in err and "skeleton" in err and not (tmp_path / "o" / "aerialspose.safetensors").exists()
 
 
 def test_pose_eval_with_a_missing_weights_file_names_it(rendered, tmp_path, capsys):
