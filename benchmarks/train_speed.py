@@ -55,9 +55,10 @@ def main(argv=None) -> int:
 
     import torch
 
-    from judgemind.train import dist as D
-    from judgemind.train.config import resolve_config
-    from judgemind.train.loop import build_model, build_optimizer, build_scheduler, train_one_epoch
+    from judgemind.runs import dist as D
+    from judgemind.runs.config import resolve_config
+    from judgemind.runs.model import build_model
+    from judgemind.train.loop import build_optimizer, build_scheduler, train_one_epoch
     from judgemind.train.toy import make_toy_tensors
 
     torch.set_num_threads(args.threads)

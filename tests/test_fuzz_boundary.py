@@ -171,8 +171,8 @@ def checkpoint_dicts(draw):
 def test_fuzz_checkpoint_dict(ck):
     """Checkpoint contents: the payload check, the stored config and DataInfo accept or raise JudgemindError."""
     from judgemind.models.base import DataInfo
-    from judgemind.train.checkpoint import check_payload
-    from judgemind.train.config import TrainConfig
+    from judgemind.runs.checkpoint import check_payload
+    from judgemind.runs.config import TrainConfig
 
     try:
         check_payload(ck, "best.pt")
@@ -217,7 +217,7 @@ def test_fuzz_extractor_options(key, value, extractor):
                                                   "bogus", "optim.seed"]), OPTION_TEXT), max_size=3))
 def test_fuzz_train_set_values(sets):
     """`train --set SECTION.KEY=VALUE`: a resolved config or a JudgemindError, never a later crash on a type."""
-    from judgemind.train.config import resolve_config
+    from judgemind.runs.config import resolve_config
 
     try:
         cfg = resolve_config(None, [f"{k}={v}" for k, v in sets], {"model": {"name": "judgemind"}})

@@ -133,6 +133,23 @@ def test_no_import_cycle():
     assert not found, f"import circle(s) between judgemind modules: {found}"
 
 
+# The one arrow from inference, benchmarking or reporting into training: the bench trains through the one loop.
+TRAINING_ARROWS = {("judgemind.bench.run", "judgemind.train.loop"): {"fit_model"}}
+
+
+def test_inference_benchmarks_and_reports_never_climb_into_training():
+    """``infer/``, ``bench/`` and ``report/`` use what they share with training from the floor below both
+    (``judgemind.runs``); the only arrow into ``train/`` is ``bench -> train.loop.fit_model``."""
+    graph, modules = import_graph(), _modules()
+    arrows = {(m, d) for m, deps in graph.items() for d in deps
+              if m.split(".")[1:2] in (["infer"], ["bench"], ["report"]) and d.split(".")[1:2] == ["train"]}
+    assert arrows <= set(TRAINING_ARROWS), f"arrows into train/: {sorted(arrows - set(TRAINING_ARROWS))}"
+    for (m, d), names in TRAINING_ARROWS.items():
+        tree = ast.parse(modules[m][0].read_text(encoding="utf-8"))
+        taken = {a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module == d for a in n.names}
+        assert taken <= names, f"{m} takes {sorted(taken - names)} from {d}; only {sorted(names)} may be"
+
+
 def _private_module_outside(name: str, module: str) -> bool:
     """Whether ``module`` is (inside) a private module (``judgemind.pkg._m``) of a package that ``name`` is not in."""
     parts = module.split(".")

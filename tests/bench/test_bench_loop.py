@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 
 import judgemind.train.loop as loop  # noqa: E402

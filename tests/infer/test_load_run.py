@@ -23,7 +23,7 @@ def toy_run(tmp_path_factory):
 
 
 def test_a_run_is_read_once(toy_run, monkeypatch):
-    import judgemind.train.data as TD
+    import judgemind.runs.batch as TD
     from judgemind.infer import evaluate_split, load_run, predict_dataset
 
     data, run_dir = toy_run

@@ -8,7 +8,7 @@ import torch
 
 from judgemind.errors import JudgemindError
 from judgemind.train.augment import augment_active, augment_batch, check_augment
-from judgemind.train.config import OptimConfig
+from judgemind.runs.config import OptimConfig
 
 
 def batch(n: int = 4, T: int = 10, D: int = 6, seed: int = 0) -> dict:
@@ -68,8 +68,8 @@ def test_bad_values_are_clear_errors(key, value):
 def test_the_loop_augments_every_model(monkeypatch):
     """train_one_epoch hands the model the augmented batch (whatever the model)."""
     from judgemind.models import create_model
-    from judgemind.train import dist as D
-    from judgemind.train.config import TrainConfig
+    from judgemind.runs import dist as D
+    from judgemind.runs.config import TrainConfig
     from judgemind.train.loop import build_optimizer, build_scheduler, train_one_epoch
     from judgemind.train.toy import make_toy_tensors
 

@@ -1,10 +1,10 @@
-"""The in-distribution check's signals and decision (judgemind.train.calibrate), without a model."""
+"""The in-distribution check's signals and decision (judgemind.runs.calibrate), without a model."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from judgemind.train import calibrate as C
+from judgemind.runs import calibrate as C
 
 
 def test_stage_doubt_low_for_a_clear_structure_high_for_none():

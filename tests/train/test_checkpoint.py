@@ -12,8 +12,8 @@ from judgemind import __version__
 from judgemind.cli.main import main
 from judgemind.errors import CheckpointError
 from judgemind.models import create_model
-from judgemind.train.checkpoint import git_revision, load_checkpoint, load_model_state
-from judgemind.train.config import resolve_config
+from judgemind.runs.checkpoint import git_revision, load_checkpoint, load_model_state
+from judgemind.runs.config import resolve_config
 from judgemind.train.loop import fit
 
 

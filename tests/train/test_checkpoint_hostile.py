@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from judgemind.errors import CheckpointError
-from judgemind.train.checkpoint import FORMAT, load_checkpoint
+from judgemind.runs.checkpoint import FORMAT, load_checkpoint
 
 
 def test_refusal_never_suggests_weights_only_false(tmp_path):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from judgemind.errors import JudgemindError
-from judgemind.train.config import TrainConfig, config_diff, resolve_config
+from judgemind.runs.config import TrainConfig, config_diff, resolve_config
 
 
 def test_defaults_yaml_sets_and_flags_in_order(tmp_path):

@@ -1,7 +1,7 @@
 """Data parallel training equals one process with the same global batch.
 
 * in-process: the gradient of a global batch dealt out over 2 "processes" (rows ``batch[r::2]``, losses scaled by
-  their share, gradients summed -- what ``judgemind.train.dist`` does) equals the gradient of the whole batch, with
+  their share, gradients summed -- what ``judgemind.runs.dist`` does) equals the gradient of the whole batch, with
   training-time augmentation on;
 * ``torchrun --nproc_per_node 2`` (gloo, CPU) vs one process: the same metrics and weights up to float summation
   order. (Over many steps AdamW, which moves every coordinate by about one learning rate whatever the size of its
@@ -16,13 +16,13 @@ import json
 import torch
 
 from judgemind.models import create_model
-from judgemind.train.checkpoint import load_checkpoint
+from judgemind.runs.checkpoint import load_checkpoint
 from judgemind.train.loop import sample_seeds
 
 
 def test_split_batch_gradients_sum_to_the_whole_batch_gradient(tiny_dataset):
-    from judgemind.train.config import resolve_config
-    from judgemind.train.data import prepare_data
+    from judgemind.runs.config import resolve_config
+    from judgemind.runs.batch import prepare_data
 
     data = prepare_data(resolve_config(None, [f"data.dataset={tiny_dataset}", "data.features=toy"]).data)
     batch = data.train.batch(torch.arange(6))

@@ -15,7 +15,7 @@ pytest.importorskip("av")
 def test_end_to_end_tiny3d(tmp_path):
     from judgemind.features.tiny3d import load_tiny3d
     from judgemind.synth import generate
-    from judgemind.train.config import resolve_config
+    from judgemind.runs.config import resolve_config
     from judgemind.train.loop import fit
     from judgemind.cli.cmd_evaluate import evaluate_run
 

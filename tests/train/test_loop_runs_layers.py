@@ -1,11 +1,11 @@
-"""train.runs (run folders) is below train.loop (the loop): it never imports it, so the two form no circle."""
+"""train.rundir (writing run folders) is below train.loop (the loop): it never imports it, so the two form no circle."""
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
 
-import judgemind.train.runs as runs
+import judgemind.train.rundir as runs
 
 
 def _imports(path: Path) -> set[str]:

@@ -9,7 +9,7 @@ import time
 
 import torch
 
-from judgemind.train.checkpoint import load_checkpoint
+from judgemind.runs.checkpoint import load_checkpoint
 
 
 def _metrics(run):

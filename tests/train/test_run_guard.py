@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from judgemind.errors import JudgemindError
-from judgemind.train.runs import RunGuard
+from judgemind.train.rundir import RunGuard
 
 
 def test_failed_train_leaves_no_run_folder(tiny_dataset, tmp_path, cli):

@@ -33,7 +33,7 @@ DEFAULT_EPOCHS = 12
 DEFAULT_BATCH = 16
 
 # The FineDiving protocol (docs/bench.md, "FineDiving protocol"): what each model must be set to. The batch target
-# is the raw dive score already (judgemind.train.data), so no model multiplies by DD except MUSDL's panel rule.
+# is the raw dive score already (judgemind.runs.batch), so no model multiplies by DD except MUSDL's panel rule.
 FINEDIVING_OVERRIDES = {
     "core": {"exemplar": "action", "voters": 10, "target": "score"},
     "tsa": {"exemplar": "action", "voters": 10},
@@ -170,7 +170,7 @@ def parse_tune_grid(text: str) -> dict[str, list]:
     import dataclasses as dc
 
     from judgemind.models.base import build_config
-    from judgemind.train.config import OptimConfig
+    from judgemind.runs.config import OptimConfig
 
     grid: dict[str, list] = {}
     axes = [a.strip() for a in str(text).replace("\n", ";").split(";") if a.strip()]

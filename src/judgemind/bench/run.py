@@ -3,7 +3,7 @@ one file per run (resumable), in one process or a pool.
 
 For every (model or ablation variant, seed) the features are trained on with ``judgemind.train.loop.fit_model``
 (the loop ``judgemind train`` uses) and an epoch callback that evaluates the val and test splits
-(``judgemind.train.predict.compute_metrics``, i.e. ``judgemind.evaluate``). The dataset and its feature cache are
+(``judgemind.runs.outputs.compute_metrics``, i.e. ``judgemind.evaluate``). The dataset and its feature cache are
 read **once** and shared by all runs. Each run's result is written atomically to
 ``OUT/results/<label>/seed<k>.json`` as soon as it finishes and is skipped on a re-run when its settings (the
 fingerprint) are unchanged.
@@ -57,10 +57,10 @@ def default_features(root: Path, protocol: str) -> str:
 
 def load_bench_data(data: str, features: str = "", limit: int = 0) -> BenchData:
     """The dataset, its DataInfo and the train/val/test splits as tensors, read once with the trainer's own data
-    functions (``judgemind.train.runs.prepare`` / ``judgemind.train.data``: same checks and targets as
+    functions (``judgemind.runs.prepare.prepare_run_data`` / ``judgemind.runs.batch``: same checks and targets as
     ``judgemind train``). ``limit`` keeps the first N videos of each split and reads only those."""
     from judgemind.data import load_dataset
-    from judgemind.train.config import DataConfig, RunConfig, TrainConfig
+    from judgemind.runs.config import DataConfig, RunConfig, TrainConfig
 
     protocol, root = parse_data_arg(data)
     dataset = load_dataset(root)
@@ -71,9 +71,9 @@ def load_bench_data(data: str, features: str = "", limit: int = 0) -> BenchData:
     if limit and limit > 0:
         splits = _load_limited(dataset, features, limit)
     else:
-        from judgemind.train.runs import prepare
+        from judgemind.runs.prepare import prepare_run_data
 
-        prepared = prepare(TrainConfig(data=DataConfig(dataset=str(root), features=features),
+        prepared = prepare_run_data(TrainConfig(data=DataConfig(dataset=str(root), features=features),
                                        run=RunConfig(log_test=True)))
         splits = (prepared.info, prepared.train, prepared.val, prepared.test)
     info, train, val, test = splits
@@ -82,7 +82,7 @@ def load_bench_data(data: str, features: str = "", limit: int = 0) -> BenchData:
 
 def _load_limited(dataset, features: str, limit: int):
     """(DataInfo, train, val, test) from the first ``limit`` records of each split (DataInfo from those too)."""
-    from judgemind.train.data import build_data_info, load_feature_split, open_features, split_records
+    from judgemind.runs.batch import build_data_info, load_feature_split, open_features, split_records
 
     cache = open_features(dataset, features)
     recs = {role: split_records(dataset, role, role)[:limit] for role in ("train", "val", "test")}
@@ -96,9 +96,9 @@ def _load_limited(dataset, features: str, limit: int):
 
 
 def flat_metrics(m: dict) -> dict[str, float]:
-    """The bench's flat view of ``compute_metrics`` output: ``judgemind.train.predict.headline`` with every
+    """The bench's flat view of ``compute_metrics`` output: ``judgemind.runs.outputs.headline`` with every
     component's rho and AIoU@0.75, AIoU and mAP x100 (as papers print them)."""
-    from judgemind.train.predict import headline
+    from judgemind.runs.outputs import headline
 
     h = headline(m, detail=True)
     return {k: float(100.0 * v if k.startswith("aiou") or k == "deduction_map" else v) for k, v in h.items()}
@@ -107,9 +107,9 @@ def flat_metrics(m: dict) -> dict[str, float]:
 def val_calibrated_intervals(val_out: dict, val, test_out: dict, test, info) -> dict[str, float]:
     """Empirical test coverage (%) and mean width (points) of 90 % split-conformal intervals of the reported final
     score, calibrated on val (as ``judgemind train`` stores them with a run, absolute error per unit of DD; see
-    judgemind.train.calibrate)."""
+    judgemind.runs.calibrate)."""
     from judgemind.evaluate.conformal import calibrate_abs, coverage
-    from judgemind.train.predict import official_scores
+    from judgemind.runs.outputs import official_scores
 
     vdd = np.array([float(r.dd) for r in val.records])
     tdd = np.array([float(r.dd) for r in test.records])
@@ -131,7 +131,7 @@ def fingerprint(spec: RunSpec, data: BenchData, cfg: BenchConfig, optim: dict) -
 
 
 def train_config(spec: RunSpec, data: BenchData, cfg: BenchConfig, optim_sets: dict):
-    from judgemind.train.config import DataConfig, OptimConfig, RunConfig, TrainConfig
+    from judgemind.runs.config import DataConfig, OptimConfig, RunConfig, TrainConfig
     from judgemind.models.base import build_config, check_model_overrides
 
     optim = build_config(OptimConfig, {"epochs": cfg.epochs or DEFAULT_EPOCHS,
@@ -145,11 +145,11 @@ def train_config(spec: RunSpec, data: BenchData, cfg: BenchConfig, optim_sets: d
 def run_one(spec: RunSpec, data: BenchData, cfg: BenchConfig, optim_sets: dict, bar=None) -> dict:
     """Train one (model, seed) on the shared data with the one training loop (``judgemind.train.loop.fit_model``);
     its epoch callback evaluates val and test and keeps the epoch with the best validation rho
-    (``judgemind.train.runs.is_better``, the rule ``judgemind train`` picks best.pt by)."""
-    from judgemind.train import dist as D
+    (``judgemind.runs.folder.is_better``, the rule ``judgemind train`` picks best.pt by)."""
+    from judgemind.runs import dist as D
     from judgemind.train.loop import fit_model
-    from judgemind.train.predict import collect_outputs, compute_metrics
-    from judgemind.train.runs import is_better
+    from judgemind.runs.outputs import collect_outputs, compute_metrics
+    from judgemind.runs.folder import is_better
 
     tcfg = train_config(spec, data, cfg, optim_sets)
     device = D.resolve_device(cfg.device)

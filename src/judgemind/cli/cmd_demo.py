@@ -83,7 +83,7 @@ def run(args) -> int:
     times["extract"] = time.time() - t
 
     _say(f"3/6 training JudgeMind ({prm['epochs']} epochs, checkpoint chosen on val)")
-    from judgemind.train.config import resolve_config
+    from judgemind.runs.config import resolve_config
     from judgemind.train.loop import fit
 
     t = time.time()
@@ -136,7 +136,7 @@ def run(args) -> int:
     times["score"] = time.time() - t
     total = time.time() - t0
 
-    from judgemind.train.predict import headline
+    from judgemind.runs.outputs import headline
 
     m = headline(metrics["metrics"])
     print()

@@ -51,8 +51,8 @@ def resolve(args):
     import yaml
 
     from judgemind.errors import CheckpointError
-    from judgemind.train.config import resolve_config
-    from judgemind.train.runs import run_folder
+    from judgemind.runs.config import resolve_config
+    from judgemind.train.rundir import run_folder
 
     flags = _flags(args)
     base = None

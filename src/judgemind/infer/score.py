@@ -33,19 +33,22 @@ from judgemind.data import STAGES
 from judgemind.errors import CheckpointError, JudgemindError
 from judgemind.infer.run import LoadedRun
 from judgemind.infer.target import Target, cached, find_dataset_record, resolve_target
-from judgemind.rules import COMPONENTS, J_MAX
+from judgemind.rules import COMPONENT_MAX, COMPONENTS, J_MAX
+
+SHEET_SHORT_SIDE = 360  # frames for the judge sheet are decoded at this shorter side
+STRIP_FRAMES = 12  # frames in the sheet's strip
+
 
 def score_video(run: LoadedRun, video: str | os.PathLike, *, action_code: str | None = None, dd: str | None = None,
                 start: int | None = None, end: int | None = None, locator: str | None = None,
                 weights: str | None = None, threshold: float = 0.3, use_dataset: bool = True) -> tuple[dict, dict]:
     """Score one jump with a loaded run. Returns ``(result, assets)``: the JSON-ready result (what result.json
     holds) and what the judge sheet needs beside it (``boxes`` {frame: box}, ``stage_probs`` (T, 3) or None,
-    ``video_path``)."""
+    ``video_path``, ``thumbnails``: :func:`sheet_thumbnails`)."""
     import torch
 
     from judgemind.features.pipeline import extract_record
-    from judgemind.train.data import video_batch
-    from judgemind.video.locators import get_locator
+    from judgemind.runs.batch import video_batch
 
     manifest = scoring_manifest(run)
     extractor, fcfg = build_extractor(manifest, weights)
@@ -105,8 +108,24 @@ def score_video(run: LoadedRun, video: str | os.PathLike, *, action_code: str | 
                                f"{loc_name!r}, so its foreground tokens may differ from what the model saw.")
     judge_view(result, res, out_np, feats, target, run.calibration)
     assets = {"boxes": {int(f): b for f, b in zip(fi, feats.get("box", []))}, "stage_probs": stage_probs,
-              "video_path": str(target.video)}
+              "video_path": str(target.video), "thumbnails": sheet_thumbnails(target.video, result)}
     return result, assets
+
+
+def sheet_thumbnails(video, result: dict, strip_frames: int = STRIP_FRAMES) -> dict:
+    """The frames the judge sheet shows, decoded here (the report never opens the video): ``strip`` (frame
+    numbers evenly spread over the jump), ``images`` {frame: RGB array} of those and of every deduction's
+    evidence frame, decoded small (``SHEET_SHORT_SIDE``: an 8000 x 8000 video must not be held at full size),
+    and ``scale`` (thumbnail pixels per video pixel, for the athlete boxes)."""
+    from judgemind.video.decode import read_frames
+    from judgemind.video.probe import probe_video
+
+    s, e = result["frames"]
+    strip = sorted(set(np.linspace(s, e - 1, strip_frames).astype(int).tolist()))
+    want = sorted(set(strip) | {d["evidence_frame"] for d in result["deductions"]})
+    images = dict(zip(want, read_frames(video, want, short_side=SHEET_SHORT_SIDE)))
+    width = next(iter(images.values())).shape[1]
+    return {"strip": strip, "images": images, "scale": width / float(probe_video(video).display_width or width)}
 
 
 def _locator(video, locator: str | None, target: Target, trained_locator: str, fcfg: dict):
@@ -306,7 +325,7 @@ def judge_view(result: dict, res: dict, out: dict, feats: dict, target: Target, 
     """Add what a judge needs beside the numbers: 90 % intervals, the in-distribution check, and the panel of an
     annotated data set with the model's error. ``out``: :func:`_numpy` of the model output; ``calibration``:
     (document or None, note)."""
-    from judgemind.train import calibrate as C
+    from judgemind.runs import calibrate as C
 
     cal, note = calibration
     # intervals: split conformal around the reported score and the raw components
@@ -316,7 +335,7 @@ def judge_view(result: dict, res: dict, out: dict, feats: dict, target: Target, 
         top = J_MAX * dd if result.get("J") is not None else None
         iv["final_score"] = C.interval_of(float(result["final_score"]), cal, "final_score", 0.0, top, dd)
         for c, v in (res.get("components_raw") or {}).items():
-            iv[c] = C.interval_of(float(v), cal, c, 0.0, C.COMPONENT_TOP[c])
+            iv[c] = C.interval_of(float(v), cal, c, 0.0, COMPONENT_MAX[c])
         iv["calibrated_on"] = f"{cal.get('split')} split, {cal.get('n')} videos"
         iv["method"] = ("split conformal on the validation split (final score: absolute error per unit of DD, "
                         "so the interval is score +- q x DD)")

@@ -1,6 +1,6 @@
 """What every scoring model (JudgeMind and the baselines) shares: the batch layout, the output type, the registry.
 
-Batch: a dict of tensors built by ``judgemind.train.data`` (B videos, T time steps, K catalogue items, J judges):
+Batch: a dict of tensors built by ``judgemind.runs.batch`` (B videos, T time steps, K catalogue items, J judges):
 
     global        float (B, T, Dg)   whole-frame tokens
     foreground    float (B, T, Df)   athlete-crop tokens
@@ -8,7 +8,7 @@ Batch: a dict of tensors built by ``judgemind.train.data`` (B videos, T time ste
     shot          long  (B, T)       camera-shot index of each step (0, 1, ...; cuts split shots)
     stage         long  (B, T)       stage label per step (0 take-off, 1 flight, 2 landing; -100 unknown)
     bounds        long  (B, 2)       first step of flight and first step of landing (-1 unknown)
-    code          float (B, C)       parsed action code features (judgemind.train.data.code_features)
+    code          float (B, C)       parsed action code features (judgemind.runs.batch.code_features)
     action        long  (B,)         index of the action code in the training vocabulary (-1 unseen)
     dd            float (B,)         degree of difficulty
     score         float (B,)         final score (target)
@@ -28,7 +28,7 @@ Training batches also carry
 
 Exemplar-based models (CoRe, TSA) set ``needs_train_set = True``; the trainer then calls
 ``model.attach_train_set(tensors)`` with the whole training split stacked as above (same keys, first dim = N
-training videos; ``judgemind.train.data.FeatureDataset.tensors``) before training and before
+training videos; ``judgemind.runs.batch.FeatureDataset.tensors``) before training and before
 evaluation/prediction.
 
 Every model returns a :class:`ModelOutput` and implements ``loss(out, batch) -> (loss, parts)``; the training

@@ -13,9 +13,6 @@ from judgemind.data import STAGES
 from judgemind.data.records import stage_at
 from judgemind.errors import JudgemindError
 
-SHEET_SHORT_SIDE = 360  # frames for the judge sheet are decoded at this shorter side
-
-
 def _jpeg(img_rgb: np.ndarray, height: int = 96, box=None) -> str:
     import cv2
 
@@ -31,27 +28,20 @@ def _jpeg(img_rgb: np.ndarray, height: int = 96, box=None) -> str:
     return data_uri(buf.tobytes(), "image/jpeg")
 
 
-def write_score_outputs(result: dict, assets: dict, out_dir: str | os.PathLike, strip_frames: int = 12) -> dict:
+def write_score_outputs(result: dict, assets: dict, out_dir: str | os.PathLike) -> dict:
     """Write result.json, sheet.html and timeline.png into ``out_dir``; every file atomically, all computed
-    before the first is written (no partial output on error)."""
+    before the first is written (no partial output on error). The frames come decoded with the result
+    (``assets["thumbnails"]``, made by ``judgemind.infer.score.sheet_thumbnails``): this module never opens the
+    video."""
     from judgemind.report.sheet import render_sheet
     from judgemind.report.timeline import plot_timeline
     from judgemind.utils.atomic import atomic_write_bytes
-    from judgemind.video.decode import read_frames
-    from judgemind.video.probe import probe_video
 
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise JudgemindError(f"--out {out} exists and is not a folder")
-    s, e = result["frames"]
-    strip_idx = sorted(set(np.linspace(s, e - 1, strip_frames).astype(int).tolist()))
-    ev_idx = sorted({d["evidence_frame"] for d in result["deductions"]})
-    want = sorted(set(strip_idx) | set(ev_idx))
-    video = assets.get("video_path", result["video"])
-    # the sheet shows 96 px thumbnails: decode small (a 8000 x 8000 video must not be held at full size)
-    imgs = dict(zip(want, read_frames(video, want, short_side=SHEET_SHORT_SIDE)))
-    any_img = next(iter(imgs.values()))
-    scale = any_img.shape[1] / float(probe_video(video).display_width or any_img.shape[1])
+    thumbs = assets["thumbnails"]
+    strip_idx, imgs, scale = thumbs["strip"], thumbs["images"], thumbs["scale"]
     boxes = assets.get("boxes", {})
     stages = result.get("stages") or {}
 

@@ -11,9 +11,10 @@ finished run and scoring with it is ``judgemind.infer``.
     evaluate_run(run, split="test")
 """
 
-from judgemind.train.config import TrainConfig, resolve_config
-from judgemind.train.data import CODE_DIM, FeatureDataset, code_features, prepare_data
-from judgemind.train.loop import evaluate, fit, fit_model, load_run_model, train_one_epoch
+from judgemind.runs.config import TrainConfig, resolve_config
+from judgemind.runs.batch import CODE_DIM, FeatureDataset, code_features, prepare_data
+from judgemind.runs.model import load_run_model
+from judgemind.train.loop import evaluate, fit, fit_model, train_one_epoch
 
 __all__ = ["CODE_DIM", "FeatureDataset", "TrainConfig", "code_features", "evaluate", "fit", "fit_model",
            "load_run_model", "prepare_data", "resolve_config", "train_one_epoch"]

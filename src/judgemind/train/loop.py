@@ -18,7 +18,6 @@ run in the middle of an epoch).
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import os
 import sys
@@ -29,61 +28,18 @@ from typing import Callable
 
 import torch
 
-from judgemind.errors import CheckpointError, JudgemindError
-from judgemind.models.base import DataInfo, create_model
-from judgemind.train import dist as D
-from judgemind.train import runs
-from judgemind.train.checkpoint import load_checkpoint, load_model_state
-from judgemind.train.config import TrainConfig
-from judgemind.train.data import FeatureDataset
-from judgemind.train.predict import collect_outputs, compute_metrics, headline
+from judgemind.errors import JudgemindError
+from judgemind.models.base import DataInfo
+from judgemind.runs import dist as D
+from judgemind.runs.batch import FeatureDataset
+from judgemind.runs.config import TrainConfig
+from judgemind.runs.model import build_model, load_run_model
+from judgemind.runs.outputs import collect_outputs, compute_metrics, headline
+from judgemind.runs.prepare import prepare_run_data
+from judgemind.train import rundir
 
 
 # -- builders ------------------------------------------------------------------------------------------------------
-
-def build_model(cfg: TrainConfig, info: DataInfo) -> tuple[torch.nn.Module, dict]:
-    """The model of ``cfg`` (with its video backbone when ``run.end_to_end``), initialised from ``optim.seed``;
-    returns it and its resolved config dict."""
-    torch.manual_seed(cfg.optim.seed)
-    if cfg.run.end_to_end:
-        from judgemind.train.e2e import build_e2e_model
-
-        model, mcfg = build_e2e_model(cfg, info)
-    else:
-        model, mcfg = create_model(cfg.model_name, cfg.model, info)
-    resolved = dataclasses.asdict(mcfg) if dataclasses.is_dataclass(mcfg) else dict(mcfg or {})
-    return model, resolved
-
-
-def load_run_model(run_dir, checkpoint: str = "best", device: str = "cpu"):
-    """``(model in eval mode, TrainConfig, DataInfo, checkpoint dict)`` of ``RUN/<checkpoint>.pt``: the model is
-    built from the stored config and data description, then given the stored weights (``judgemind.infer.load_run``
-    adds the feature manifest, the training split of exemplar models and the calibration)."""
-    if checkpoint not in ("best", "last"):
-        raise JudgemindError(f"--checkpoint must be best or last, got {checkpoint!r}")
-    path = Path(run_dir) / f"{checkpoint}.pt"
-    if not Path(run_dir).is_dir():
-        raise JudgemindError(f"run folder {run_dir} does not exist")
-    ck = load_checkpoint(path)
-    try:
-        cfg = TrainConfig.from_dict(ck["config"], where=f"{path} config")
-        info = DataInfo.from_dict(ck["data_info"])
-    except CheckpointError:
-        raise
-    except JudgemindError as e:
-        raise CheckpointError(f"{path}: the stored config or data description is not valid ({e})") from None
-    try:
-        model, _ = build_model(cfg, info)
-    except JudgemindError as e:
-        raise CheckpointError(f"{path}: the model cannot be built from the stored config ({e})") from None
-    except (RuntimeError, ValueError, TypeError, IndexError, KeyError) as e:  # torch layers refusing stored sizes
-        raise CheckpointError(f"{path}: the model cannot be built from the stored config and data description "
-                              f"({type(e).__name__}: {str(e)[:160]}); the file is damaged or from another "
-                              f"version") from None
-    load_model_state(model, ck, path)
-    model.to(device).eval()
-    return model, cfg, info, ck
-
 
 def build_optimizer(cfg: TrainConfig, model: torch.nn.Module) -> torch.optim.Optimizer:
     """AdamW; weight decay on matrices only (not on biases, norms, embeddings of size 1-D)."""
@@ -175,7 +131,7 @@ def train_one_epoch(model, opt, sched, ds: FeatureDataset, cfg: TrainConfig, epo
 
 
 def evaluate(model, ds: FeatureDataset, info: DataInfo, cfg: TrainConfig, device: torch.device) -> dict:
-    """All metrics of ``model`` on one split (``judgemind.train.predict.compute_metrics``)."""
+    """All metrics of ``model`` on one split (``judgemind.runs.outputs.compute_metrics``)."""
     outputs = collect_outputs(model, ds, cfg.run.eval_batch_size, device)
     return compute_metrics(outputs, ds, info)
 
@@ -227,7 +183,7 @@ def _say(ctx: D.DistContext, msg: str) -> None:
 
 
 def fit(cfg: TrainConfig, resume: bool = False, argv: list[str] | None = None) -> Path:
-    """``judgemind train``: :func:`fit_model` into the run folder of ``cfg`` (see ``judgemind.train.runs``): after
+    """``judgemind train``: :func:`fit_model` into the run folder of ``cfg`` (see ``judgemind.train.rundir``): after
     every epoch validate, log and checkpoint; at the end calibrate ``best.pt``. Returns the folder. Under torchrun
     every process calls this; rank 0 evaluates and writes."""
     ctx = D.init_distributed(cfg.run.device)
@@ -238,16 +194,16 @@ def fit(cfg: TrainConfig, resume: bool = False, argv: list[str] | None = None) -
         if cfg.optim.batch_size < ctx.world:
             raise JudgemindError(f"optim.batch_size ({cfg.optim.batch_size}) is smaller than the number of "
                                  f"processes ({ctx.world}); the global batch is split over them")
-        run_dir = runs.run_folder(cfg)
-        runs.check_folder(run_dir, resume)
+        run_dir = rundir.run_folder(cfg)
+        rundir.check_folder(run_dir, resume)
         if ctx.is_main:
-            guard = runs.RunGuard(run_dir).acquire()  # refuses a folder another process is training into
-        data = runs.prepare(cfg)
-        state = runs.RunState()
+            guard = rundir.RunGuard(run_dir).acquire()  # refuses a folder another process is training into
+        data = prepare_run_data(cfg)
+        state = rundir.RunState()
 
         def begin(model, opt, sched) -> int:
             nonlocal state
-            state = runs.start(run_dir, cfg, model, opt, sched, data.info, resume, ctx, argv)
+            state = rundir.start(run_dir, cfg, model, opt, sched, data.info, resume, ctx, argv)
             if state.epoch == 0:
                 D.broadcast_parameters(model, ctx)
             _say(ctx, f"training {cfg.model_name} on {len(data.train)} videos ({ctx.world} process(es), "
@@ -260,13 +216,13 @@ def fit(cfg: TrainConfig, resume: bool = False, argv: list[str] | None = None) -
                 test = None
                 if getattr(data, "test", None) is not None:
                     test = headline(evaluate(e.model, data.test, data.info, cfg, ctx.device))
-                runs.end_epoch(run_dir, cfg, e.model, e.opt, e.sched, data, state, e.epoch, e.train_parts, e.t0,
+                rundir.end_epoch(run_dir, cfg, e.model, e.opt, e.sched, data, state, e.epoch, e.train_parts, e.t0,
                                val, test)
             D.barrier(ctx)
 
         fit_model(cfg, data, ctx, on_epoch, begin=begin)
         if ctx.is_main:
-            runs.finish(run_dir, state, cfg, _calibrate_best(run_dir, cfg))
+            rundir.finish(run_dir, state, cfg, _calibrate_best(run_dir, cfg))
         return run_dir
     except BaseException:
         if guard is not None:
@@ -280,10 +236,10 @@ def fit(cfg: TrainConfig, resume: bool = False, argv: list[str] | None = None) -
 
 def _calibrate_best(run_dir: Path, cfg: TrainConfig) -> dict:
     """90 % intervals and the in-distribution reference of best.pt, from the validation split (see
-    judgemind.train.calibrate; `judgemind score` reads them), as summary.json entries. End-to-end runs have none."""
+    judgemind.runs.calibrate; `judgemind score` reads them), as summary.json entries. End-to-end runs have none."""
     if cfg.run.end_to_end:
         return {}
-    from judgemind.train.calibrate import build_calibration, write_calibration
+    from judgemind.runs.calibrate import build_calibration, write_calibration
 
     device = str(D.resolve_device(cfg.run.device))
     try:

@@ -107,7 +107,7 @@ def make_toy_tensors(n: int, steps: int, dim_global: int, dim_foreground: int, s
 
     from judgemind.data import record_from_dict
     from judgemind.rules import load_catalogue
-    from judgemind.train.data import FeatureDataset, record_targets, build_data_info
+    from judgemind.runs.batch import FeatureDataset, record_targets, build_data_info
 
     rng = np.random.default_rng(seed)
     cat = load_catalogue()

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from judgemind.evaluate.conformal import calibrate_abs, conformal_rank, conformal_quantile
-from judgemind.rules.names import COMPONENT_MAX as COMPONENT_TOP, COMPONENTS
+from judgemind.rules.names import COMPONENTS
 
 ALPHA = 0.10          # 90 % intervals
 ALPHA_OOD = 0.01      # per check: at most 1 % of in-distribution videos flagged
@@ -132,8 +132,8 @@ def build_calibration(model, cfg, info, dataset_path: str, device="cpu") -> dict
     import torch
 
     from judgemind.data import load_dataset
-    from judgemind.train.data import load_feature_split, open_features, split_records
-    from judgemind.train.predict import collect_outputs, official_scores
+    from judgemind.runs.batch import load_feature_split, open_features, split_records
+    from judgemind.runs.outputs import collect_outputs, official_scores
 
     dev = torch.device(device)
     dataset = load_dataset(Path(dataset_path))

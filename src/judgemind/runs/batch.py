@@ -333,7 +333,7 @@ def build_data_info(scoring: str, dims: dict[str, int], train: list[Record],
 
 
 def prepare_data(data_cfg) -> PreparedData:
-    """Load and check everything a training run needs (``data_cfg``: :class:`judgemind.train.config.DataConfig`);
+    """Load and check everything a training run needs (``data_cfg``: :class:`judgemind.runs.config.DataConfig`);
     every problem is a :class:`JudgemindError` raised before any training starts."""
     if not data_cfg.dataset:
         raise JudgemindError("no dataset given: pass --data DATASET (a FineSkiing dataset folder)")

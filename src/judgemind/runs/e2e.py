@@ -161,7 +161,7 @@ class ClipDataset:
 def load_clip_split(folder: Path, records, info: DataInfo, name: str) -> ClipDataset:
     from safetensors import safe_open
 
-    from judgemind.train.data import record_targets
+    from judgemind.runs.batch import record_targets
 
     rows: dict[str, list] = {}
     for r in records:
@@ -178,9 +178,9 @@ def load_clip_split(folder: Path, records, info: DataInfo, name: str) -> ClipDat
 
 
 def prepare_e2e_data(cfg):
-    """Like ``judgemind.train.data.prepare_data`` but with frame clips (cached on first use)."""
+    """Like ``judgemind.runs.batch.prepare_data`` but with frame clips (cached on first use)."""
     from judgemind.data import load_dataset
-    from judgemind.train.data import PreparedData, build_data_info, split_records
+    from judgemind.runs.batch import PreparedData, build_data_info, split_records
 
     if not cfg.data.dataset:
         raise JudgemindError("no dataset given: pass --data DATASET (a FineSkiing dataset folder with videos)")
@@ -201,7 +201,7 @@ def prepare_e2e_data(cfg):
 def load_e2e_split(model, cfg, info: DataInfo, dataset_path: str, split: str):
     """(ClipDataset of ``split`` of a dataset, the dataset) for evaluate/predict of an end-to-end run."""
     from judgemind.data import load_dataset
-    from judgemind.train.data import split_records
+    from judgemind.runs.batch import split_records
 
     dataset = load_dataset(Path(dataset_path))
     records = split_records(dataset, split, "evaluated")
@@ -212,8 +212,8 @@ def load_e2e_split(model, cfg, info: DataInfo, dataset_path: str, split: str):
 def export_backbone(run_dir: Path) -> Path | None:
     """Write the backbone of ``RUN/best.pt`` as ``RUN/tiny3d.safetensors`` (usable by the tiny3d extractor)."""
     from judgemind.features.tiny3d import Tiny3D, save_tiny3d
-    from judgemind.train.checkpoint import load_checkpoint
-    from judgemind.train.config import TrainConfig
+    from judgemind.runs.checkpoint import load_checkpoint
+    from judgemind.runs.config import TrainConfig
 
     ck = load_checkpoint(run_dir / "best.pt")
     cfg = TrainConfig.from_dict(ck["config"])

@@ -109,7 +109,7 @@ def load_checkpoint(path: str | os.PathLike, expect_model: str | None = None,
     made with (keys in ``ignore`` may differ). Any mismatch, a missing/corrupt file or another format ->
     :class:`CheckpointError` saying what differs and what to do.
     """
-    from judgemind.train.config import config_diff
+    from judgemind.runs.config import config_diff
 
     from judgemind.utils import display_text, not_a_file_reason
 

@@ -24,14 +24,14 @@ import torch
 from judgemind import __version__
 from judgemind.errors import CheckpointError, JudgemindError
 from judgemind.models.base import DataInfo
-from judgemind.train import dist as D
-from judgemind.train.checkpoint import (check_payload, git_revision, load_checkpoint, load_model_state,
+from judgemind.runs import dist as D
+from judgemind.runs.checkpoint import (check_payload, git_revision, load_checkpoint, load_model_state,
                                         rng_state, save_checkpoint, set_rng_state)
-from judgemind.train.config import TrainConfig, dump_yaml
+from judgemind.runs.config import TrainConfig, dump_yaml
+from judgemind.runs.folder import LOG, is_better, read_log
 from judgemind.utils import clean_json
 from judgemind.utils.atomic import atomic_write_json, atomic_write_text
 
-LOG = "log.jsonl"
 # Keys that may change between a run and its --resume (they do not change the numbers).
 RESUME_MAY_DIFFER = ("run.out", "run.device", "run.threads", "run.eval_batch_size")
 
@@ -49,34 +49,6 @@ def run_folder(cfg: TrainConfig) -> Path:
         return Path(cfg.run.out)
     name = Path(cfg.data.dataset).name or "data"
     return Path("runs") / f"{cfg.model_name}-{name}-{cfg.data.features}-s{cfg.optim.seed}"
-
-
-def prepare(cfg: TrainConfig):
-    """The data of a run (features from a cache, or frame clips for end-to-end training)."""
-    if cfg.run.end_to_end:
-        from judgemind.train.e2e import prepare_e2e_data
-
-        return prepare_e2e_data(cfg)
-    from judgemind.train.data import load_feature_split, prepare_data, split_records
-
-    data = prepare_data(cfg.data)
-    if cfg.run.log_test:
-        data.test = load_feature_split(data.cache, split_records(data.dataset, cfg.data.test_split, "test"), data.info,
-                               cfg.data.test_split)
-    return data
-
-
-def read_log(run_dir: Path) -> list[dict]:
-    p = run_dir / LOG
-    if not p.is_file():
-        return []
-    out = []
-    for line in p.read_text(encoding="utf-8").splitlines():
-        try:
-            out.append(json.loads(line))
-        except json.JSONDecodeError:
-            break  # a line cut by a crash: it and anything after it are dropped on resume
-    return out
 
 
 def _append_log(run_dir: Path, line: dict) -> None:
@@ -198,16 +170,10 @@ def _resume(run_dir, cfg, model, opt, sched, info, ctx, argv) -> RunState:
     return RunState(done, b["epoch"], b["rho"] if b["rho"] is not None else -math.inf, ck.get("best_val"))
 
 
-def is_better(rho: float, best_rho: float, best_epoch: int) -> bool:
-    """Checkpoint selection, the same for ``judgemind train`` and ``judgemind bench``: the first epoch, then any
-    epoch whose validation rho is strictly higher (an undefined rho counts as -inf)."""
-    return best_epoch < 0 or (rho if math.isfinite(rho) else -math.inf) > best_rho
-
-
 def end_epoch(run_dir, cfg, model, opt, sched, data, state: RunState, epoch: int, train_parts: dict, t0: float,
               val: dict, test: dict | None = None) -> None:
     """Log the epoch and write best.pt / last.pt (rank 0). ``val`` / ``test``: the headline metrics of the epoch
-    (``judgemind.train.predict.headline``), computed by the loop."""
+    (``judgemind.runs.outputs.headline``), computed by the loop."""
     rho = val["rho"] if math.isfinite(val["rho"]) else -math.inf
     is_best = is_better(val["rho"], state.best_rho, state.best_epoch)
     line = {"epoch": epoch + 1, "train": train_parts, "val": val, "lr": sched.get_last_lr()[0], "best": is_best}
@@ -239,7 +205,7 @@ def finish(run_dir: Path, state: RunState, cfg: TrainConfig, extra: dict | None 
     end-to-end run also exports its backbone."""
     summary = {"best_epoch": state.best_epoch + 1, "best_val": state.best_val, "epochs": state.epoch}
     if cfg.run.end_to_end:
-        from judgemind.train.e2e import export_backbone
+        from judgemind.runs.e2e import export_backbone
 
         summary["backbone_weights"] = str(export_backbone(run_dir))
     summary.update(extra or {})
