@@ -7,6 +7,7 @@ import io
 import numpy as np
 import pytest
 
+from judgemind.data.result import ScoreResult
 from judgemind.report.sheet import data_uri, render_sheet
 from judgemind.report.timeline import plot_timeline
 
@@ -23,8 +24,11 @@ def _jpeg(colour) -> str:
     return data_uri(buf.tobytes(), "image/jpeg")
 
 
-def _result():
-    return {
+def _result() -> ScoreResult:
+    return ScoreResult.from_json({
+        "fps": 25.0, "raw": "118.1475", "deduction_threshold": 0.3, "cuts": [], "notes": [],
+        "steps": {"frame_index": [], "stage_probs": None}, "intervals": {"level": 0.9}, "in_distribution": True,
+        "ood_reasons": [], "ood_signals": {}, "ood_thresholds": None, "panel": None,
         "video": "videos/jump_0001.mp4", "video_name": "jump_0001.mp4", "action_code": "bFdFF",
         "code_description": "full - double full - full: 3 somersaults, 4 twists", "dd": "4.425", "J": "26.7",
         "final_score": "118.14", "frames": [0, 100],
@@ -37,7 +41,7 @@ def _result():
                         "evidence_frame": 80, "description": "A hand touches the snow."}],
         "provenance": {"model": "judgemind", "checkpoint": "runs/x/best.pt", "training_data": "SynthAerials",
                        "synthetic": True, "judgemind_version": "0.1.0"},
-    }
+    })
 
 
 def test_sheet_renders_in_headless_chromium(tmp_path):
@@ -46,7 +50,7 @@ def test_sheet_renders_in_headless_chromium(tmp_path):
     res = _result()
     strip = [{"frame": f, "stage": s, "src": _jpeg(c)} for f, s, c in
              [(5, "takeoff", (200, 80, 40)), (40, "flight", (40, 160, 220)), (90, "landing", (60, 200, 60))]]
-    png = plot_timeline(np.arange(0, 100, 5), np.tile([0.2, 0.5, 0.3], (20, 1)), res["stages"], res["deductions"])
+    png = plot_timeline(np.arange(0, 100, 5), np.tile([0.2, 0.5, 0.3], (20, 1)), res.stages, res.deductions)
     html = render_sheet(res, strip, {"bent_knees": _jpeg((90, 90, 90))}, png)
     page = tmp_path / "sheet.html"
     page.write_text(html, encoding="utf-8")
@@ -85,13 +89,13 @@ def _need_browser():
 def test_sheet_shows_interval_warning_and_panel_in_chromium(tmp_path):
     """Issue 15: the 90 % interval beside the score, the not-a-jump warning with the score greyed, the panel."""
     _need_browser()
-    res = _result()
-    res["intervals"] = {"level": 0.9, "final_score": [101.5, 131.2], "air": [1.5, 2.0], "form": [3.9, 4.9],
-                        "landing": [2.2, 3.0], "calibrated_on": "val split, 45 videos", "method": "split conformal"}
-    res["in_distribution"] = False
-    res["ood_reasons"] = ["the video's features are far from the training set's (distance 9.10, in-distribution "
-                          "videos stay below 2.00)"]
-    res["panel"] = {"record": "synth_00001", "official_score": "110.8", "J": "25.1", "counted": [0, 2, 3],
+    res = _result().with_(
+        intervals={"level": 0.9, "final_score": [101.5, 131.2], "air": [1.5, 2.0], "form": [3.9, 4.9],
+                        "landing": [2.2, 3.0], "calibrated_on": "val split, 45 videos", "method": "split conformal"},
+        in_distribution=False,
+        ood_reasons=["the video's features are far from the training set's (distance 9.10, in-distribution "
+                          "videos stay below 2.00)"],
+        panel={"record": "synth_00001", "official_score": "110.8", "J": "25.1", "counted": [0, 2, 3],
                     "dropped": [4, 1], "judges": [{"air": "1.7", "form": "4.2", "landing": "2.5", "total": "8.4"},
                                                   {"air": "1.9", "form": "4.6", "landing": "2.8", "total": "9.3"},
                                                   {"air": "1.8", "form": "4.1", "landing": "2.4", "total": "8.3"},
@@ -99,7 +103,7 @@ def test_sheet_shows_interval_warning_and_panel_in_chromium(tmp_path):
                                                   {"air": "1.5", "form": "4.0", "landing": "2.2", "total": "7.7"}],
                     "component_means": {"air": "1.72", "form": "4.24", "landing": "2.46"},
                     "model_error": {"air": "0.08", "form": "0.16", "landing": "0.24", "final_score": "7.34"},
-                    "official_in_interval": True}
+                    "official_in_interval": True})
     page = tmp_path / "sheet.html"
     page.write_text(render_sheet(res, [], {}, None), encoding="utf-8")
     b = webdriver.Browser()

@@ -130,7 +130,7 @@ def run(args) -> int:
     sheet_paths = []
     for rec in picks:
         result, assets = score_video(loaded, ds.video_path(rec))
-        result["truth"] = {"final_score": str(rec.final_score), "deductions": [d.item for d in rec.deductions]}
+        result = result.with_(truth={"final_score": str(rec.final_score), "deductions": [d.item for d in rec.deductions]})
         paths = write_score_outputs(result, assets, sheets / rec.id)
         sheet_paths.append((rec, result, paths["sheet"]))
     times["score"] = time.time() - t
@@ -147,7 +147,7 @@ def run(args) -> int:
     print("  test split: " + ", ".join(f"{k} {v:.3f}" for k, v in m.items() if isinstance(v, (int, float))))
     print(f"benchmark table: {bench_dir / 'bench.md'}")
     for rec, result, path in sheet_paths:
-        print(f"judge sheet:     {path}  (predicted {result['final_score']}, judges {rec.final_score})")
+        print(f"judge sheet:     {path}  (predicted {result.final_score}, judges {rec.final_score})")
     print(f"time: {total / 60:.1f} min (" + ", ".join(f"{k} {v:.0f} s" for k, v in times.items()) + ")")
     from judgemind.utils.atomic import atomic_write_json
 

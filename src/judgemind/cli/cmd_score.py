@@ -79,24 +79,24 @@ def run(args) -> int:
     if args.json:
         from judgemind.utils import clean_json
 
-        print(json.dumps(clean_json(result), indent=2, default=str, allow_nan=False))
+        print(json.dumps(clean_json(result.to_json()), indent=2, default=str, allow_nan=False))
         return _strict(args, result)
-    c = result.get("components") or {}
-    print(f"{result['video_name']}: {result['action_code']} (DD {result['dd']})")
+    c = result.components or {}
+    print(f"{result.video_name}: {result.action_code} (DD {result.dd})")
     if c:
         print(f"  Air {c['air']}  Form {c['form']}  Landing {c['landing']}  "
-              f"({', '.join(result['bands'][k]['name'] for k in COMPONENTS)})")
-    if result.get("stages"):
-        print("  stages: " + ", ".join(f"{k} {v[0]}-{v[1] - 1}" for k, v in result["stages"].items()))
-    for d in result["deductions"][:6]:
+              f"({', '.join(result.bands[k]['name'] for k in COMPONENTS)})")
+    if result.stages:
+        print("  stages: " + ", ".join(f"{k} {v[0]}-{v[1] - 1}" for k, v in result.stages.items()))
+    for d in result.deductions[:6]:
         kind = "likely deduction" if d.get("above_threshold", True) else "possible (below threshold)"
         print(f"  {kind}: {d['name']} ({d['probability']:.0%}, frame {d['evidence_frame']})")
-    iv = (result.get("intervals") or {}).get("final_score")
-    print(f"  J = {result['J']}  score = {result['final_score']}"
+    iv = (result.intervals or {}).get("final_score")
+    print(f"  J = {result.J}  score = {result.final_score}"
           + (f"  (90% interval {iv[0]:.2f}-{iv[1]:.2f})" if iv else ""))
-    if result.get("in_distribution") is False:
-        print("  WARNING: this may not be an aerials jump: " + "; ".join(result["ood_reasons"]))
-    p = result.get("panel")
+    if result.in_distribution is False:
+        print("  WARNING: this may not be an aerials jump: " + "; ".join(result.ood_reasons))
+    p = result.panel
     if p:
         print(f"  panel: official score {p['official_score']}, model error {p['model_error']['final_score']}")
     from judgemind.utils import display_text
@@ -109,9 +109,9 @@ def run(args) -> int:
 def _strict(args, result) -> int:
     import sys
 
-    if args.strict and result.get("in_distribution") is False:
-        print(f"error: {result['video_name']} does not look like an aerials jump (--strict): "
-              + "; ".join(result["ood_reasons"]), file=sys.stderr)
+    if args.strict and result.in_distribution is False:
+        print(f"error: {result.video_name} does not look like an aerials jump (--strict): "
+              + "; ".join(result.ood_reasons), file=sys.stderr)
         return 3
     return 0
 

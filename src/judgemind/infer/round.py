@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from judgemind.data.result import ScoreResult
 from judgemind.errors import JudgemindError
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg")
@@ -130,16 +131,16 @@ def plan_round(videos: Sequence[str], codes_file: str | None, default_code: str 
     return jumps
 
 
-def _done(out: Path, jump: Jump, checkpoint: str) -> dict | None:
+def _done(out: Path, jump: Jump, checkpoint: str) -> ScoreResult | None:
     """The stored result of a jump when it was scored with these inputs already (resume)."""
     path = out / jump.name / "result.json"
     if not (path.is_file() and (out / jump.name / "sheet.html").is_file()):
         return None
     try:
-        res = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        res = ScoreResult.from_json(json.loads(path.read_text(encoding="utf-8")), str(path))
+    except (OSError, ValueError, JudgemindError):
         return None
-    r = res.get("round") or {}
+    r = res.round or {}
     if r.get("video") == os.path.realpath(jump.video) and r.get("checkpoint") == os.path.realpath(checkpoint) \
             and r.get("code") == jump.code:
         return res
@@ -171,8 +172,8 @@ def score_round(jumps: Sequence[Jump], checkpoint: str, out: Path, write_jump: C
         else:
             try:
                 res, assets = score_video(loaded, jump.video, action_code=jump.code, **score_kw)
-                res["round"] = {"video": os.path.realpath(jump.video), "checkpoint": os.path.realpath(checkpoint),
-                                "code": jump.code}
+                res = res.with_(round={"video": os.path.realpath(jump.video),
+                                       "checkpoint": os.path.realpath(checkpoint), "code": jump.code})
                 write_jump(res, assets, out / jump.name)
                 row.update(_summary(res), status="scored")
             except Exception as e:  # noqa: BLE001 -- one broken video is a failed row, the round goes on
@@ -190,12 +191,12 @@ def score_round(jumps: Sequence[Jump], checkpoint: str, out: Path, write_jump: C
     return doc
 
 
-def _summary(res: dict) -> dict:
-    iv = (res.get("intervals") or {}).get("final_score")
-    return {"action_code": res.get("action_code"), "dd": res.get("dd"), "final_score": res.get("final_score"),
-            "interval": iv, "components": res.get("components"), "in_distribution": res.get("in_distribution"),
-            "ood_reasons": res.get("ood_reasons") or [],
-            "official_score": (res.get("panel") or {}).get("official_score")}
+def _summary(res: ScoreResult) -> dict:
+    iv = (res.intervals or {}).get("final_score")
+    return {"action_code": res.action_code, "dd": res.dd, "final_score": res.final_score,
+            "interval": iv, "components": res.components, "in_distribution": res.in_distribution,
+            "ood_reasons": res.ood_reasons or [],
+            "official_score": (res.panel or {}).get("official_score")}
 
 
 def ranked(rows: list[dict]) -> list[dict]:

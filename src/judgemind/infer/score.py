@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from judgemind.data import STAGES
+from judgemind.data.result import ScoreResult
 from judgemind.errors import CheckpointError, JudgemindError
 from judgemind.infer.run import LoadedRun
 from judgemind.infer.target import Target, cached, find_dataset_record, resolve_target
@@ -41,9 +42,9 @@ STRIP_FRAMES = 12  # frames in the sheet's strip
 
 def score_video(run: LoadedRun, video: str | os.PathLike, *, action_code: str | None = None, dd: str | None = None,
                 start: int | None = None, end: int | None = None, locator: str | None = None,
-                weights: str | None = None, threshold: float = 0.3, use_dataset: bool = True) -> tuple[dict, dict]:
-    """Score one jump with a loaded run. Returns ``(result, assets)``: the JSON-ready result (what result.json
-    holds) and what the judge sheet needs beside it (``boxes`` {frame: box}, ``stage_probs`` (T, 3) or None,
+                weights: str | None = None, threshold: float = 0.3, use_dataset: bool = True) -> tuple[ScoreResult, dict]:
+    """Score one jump with a loaded run. Returns ``(result, assets)``: the :class:`ScoreResult` (its ``to_json()`` is
+    what result.json holds) and what the judge sheet needs beside it (``boxes`` {frame: box}, ``stage_probs`` (T, 3) or None,
     ``video_path``, ``thumbnails``: :func:`sheet_thumbnails`)."""
     import torch
 
@@ -109,7 +110,7 @@ def score_video(run: LoadedRun, video: str | os.PathLike, *, action_code: str | 
     judge_view(result, res, out_np, feats, target, run.calibration)
     assets = {"boxes": {int(f): b for f, b in zip(fi, feats.get("box", []))}, "stage_probs": stage_probs,
               "video_path": str(target.video), "thumbnails": sheet_thumbnails(target.video, result)}
-    return result, assets
+    return ScoreResult.from_json(result), assets
 
 
 def sheet_thumbnails(video, result: dict, strip_frames: int = STRIP_FRAMES) -> dict:

@@ -11,6 +11,7 @@ import numpy as np
 
 from judgemind.data import STAGES
 from judgemind.data.records import stage_at
+from judgemind.data.result import ScoreResult
 from judgemind.errors import JudgemindError
 
 def _jpeg(img_rgb: np.ndarray, height: int = 96, box=None) -> str:
@@ -28,7 +29,7 @@ def _jpeg(img_rgb: np.ndarray, height: int = 96, box=None) -> str:
     return data_uri(buf.tobytes(), "image/jpeg")
 
 
-def write_score_outputs(result: dict, assets: dict, out_dir: str | os.PathLike) -> dict:
+def write_score_outputs(result: ScoreResult, assets: dict, out_dir: str | os.PathLike) -> dict:
     """Write result.json, sheet.html and timeline.png into ``out_dir``; every file atomically, all computed
     before the first is written (no partial output on error). The frames come decoded with the result
     (``assets["thumbnails"]``, made by ``judgemind.infer.score.sheet_thumbnails``): this module never opens the
@@ -43,7 +44,7 @@ def write_score_outputs(result: dict, assets: dict, out_dir: str | os.PathLike) 
     thumbs = assets["thumbnails"]
     strip_idx, imgs, scale = thumbs["strip"], thumbs["images"], thumbs["scale"]
     boxes = assets.get("boxes", {})
-    stages = result.get("stages") or {}
+    stages = result.stages or {}
 
     def stage_of(f):
         if not stages or not stages[STAGES[0]][0] <= f < stages[STAGES[-1]][1]:
@@ -58,16 +59,16 @@ def write_score_outputs(result: dict, assets: dict, out_dir: str | os.PathLike) 
 
     strip = [{"frame": f, "stage": stage_of(f), "src": _jpeg(imgs[f])} for f in strip_idx]
     evidence = {d["item"]: _jpeg(imgs[d["evidence_frame"]], 72, near_box(d["evidence_frame"]))
-                for d in result["deductions"]}
+                for d in result.deductions}
     sp = assets.get("stage_probs")
-    png = plot_timeline(np.asarray(result["steps"]["frame_index"]), sp, stages, result["deductions"],
-                        title=f"{result['video_name']}  {result['action_code']}  score {result['final_score']}")
+    png = plot_timeline(np.asarray(result.steps["frame_index"]), sp, stages, result.deductions,
+                        title=f"{result.video_name}  {result.action_code}  score {result.final_score}")
     # every file's bytes are made before the first is written: an error (e.g. text that cannot be encoded)
     # leaves no partial output
     html = render_sheet(result, strip, evidence, png).encode("utf-8")
     from judgemind.utils import clean_json
 
-    text = (json.dumps(clean_json(result), indent=2, default=str, allow_nan=False) + "\n").encode("utf-8")
+    text = (json.dumps(clean_json(result.to_json()), indent=2, default=str, allow_nan=False) + "\n").encode("utf-8")
     out.mkdir(parents=True, exist_ok=True)
     if not os.access(out, os.W_OK | os.X_OK):
         raise JudgemindError(f"--out {out}: the folder is not writable; choose another with --out")

@@ -14,6 +14,7 @@ import base64
 import html
 from typing import Any, Mapping, Sequence
 
+from judgemind.data.result import ScoreResult
 from judgemind.report import timeline
 from judgemind.rules.names import COMPONENT_RANGES, COMPONENTS, STAGE_LABELS, STAGES
 
@@ -55,7 +56,7 @@ def _e(x: Any) -> str:
     return html.escape(str(x), quote=True)
 
 
-def render_panel(panel: Mapping[str, Any], result: Mapping[str, Any]) -> str:
+def render_panel(panel: Mapping[str, Any], result: ScoreResult) -> str:
     """The annotated panel beside the model: each judge's marks (dropped ones struck through), the official score,
     the model's marks and its error per component."""
     counted, dropped = set(panel.get("counted") or []), set(panel.get("dropped") or [])
@@ -68,7 +69,7 @@ def render_panel(panel: Mapping[str, Any], result: Mapping[str, Any]) -> str:
         rows.append(f"<tr class='judge' data-judge='{i + 1}' data-status='{st}'><td>Judge {i + 1}</td>"
                     + "".join(f"<td{cls}>{_e(j.get(k, '-'))}</td>" for k in keys)
                     + f"<td{cls}>{_e(j.get('total'))}</td><td>{_e(st or '-')}</td></tr>")
-    means, comps, err = panel.get("component_means") or {}, result.get("components") or {}, panel.get("model_error") or {}
+    means, comps, err = panel.get("component_means") or {}, result.components or {}, panel.get("model_error") or {}
     rows.append("<tr class='mean'><td>Panel mean</td>" + "".join(f"<td>{_e(means.get(k, ''))}</td>" for k in keys)
                 + "<td></td><td></td></tr>")
     rows.append("<tr class='model'><td>Model</td>" + "".join(f"<td>{_e(comps.get(k, ''))}</td>" for k in keys)
@@ -81,47 +82,46 @@ def render_panel(panel: Mapping[str, Any], result: Mapping[str, Any]) -> str:
     return ("<section id='panel'><h2>The panel beside the model</h2><table id='panel-table'><tr><th></th>"
             f"{head}<th>Total</th><th>Status</th></tr>{''.join(rows)}</table><p>Official score <b id='official-score'>"
             f"{_e(panel.get('official_score'))}</b>{' (J = ' + _e(panel['J']) + ')' if panel.get('J') else ''}; "
-            f"model {_e(result.get('final_score'))}, error <b id='final-error'>{_e(err.get('final_score', '-'))}</b>"
+            f"model {_e(result.final_score)}, error <b id='final-error'>{_e(err.get('final_score', '-'))}</b>"
             f"{note}. <span class='muted'>Highest and lowest judge totals are dropped; the other three count."
             f"</span></p></section>")
 
 
-def render_sheet(result: Mapping[str, Any], strip: Sequence[Mapping[str, Any]],
+def render_sheet(result: ScoreResult, strip: Sequence[Mapping[str, Any]],
                  evidence: Mapping[str, str] | None = None, timeline_png: bytes | None = None) -> str:
     """Build the HTML page.
 
-    result: the score JSON (keys: video, action_code, code_description, dd, J, final_score, components,
-        bands, stages, deductions, provenance, fps).
+    result: the scored jump (:class:`judgemind.data.result.ScoreResult`; read by attribute).
     strip: list of {"frame": int, "stage": str, "src": data-URI of a JPEG}.
     evidence: item id -> data-URI of the evidence frame.
     timeline_png: PNG bytes of the timeline plot.
     """
     evidence = evidence or {}
     # keys that a model does not predict are stored as None (e.g. no stages, no components for a baseline)
-    prov = result.get("provenance") or {}
-    stages = result.get("stages") or {}
-    a, b = result.get("frames") or [0, 1]
+    prov = result.provenance or {}
+    stages = result.stages or {}
+    a, b = result.frames or [0, 1]
     total = max(1, b - a)
     parts = []
     parts.append(f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-                 f"<title>judgemind judge sheet - {_e(result.get('video_name', result.get('video', '')))}</title>"
+                 f"<title>judgemind judge sheet - {_e(result.video_name)}</title>"
                  f"<style>{SHEET_CSS}</style></head><body>")
-    ood = result.get("in_distribution") is False
-    iv = result.get("intervals") or {}
+    ood = result.in_distribution is False
+    iv = result.intervals or {}
     fs_iv = iv.get("final_score")
     iv_html = (f"<div class='interval' id='score-interval'>90% interval {fs_iv[0]:.2f} &ndash; {fs_iv[1]:.2f}</div>"
                if fs_iv else "")
     parts.append(
         "<header><div><h1>Judge sheet &middot; "
-        f"<span id='action-code'>{_e(result.get('action_code', '?'))}</span></h1>"
-        f"<div class='sub'>{_e(result.get('code_description') or '')} &middot; "
-        f"{_e(result.get('video_name', result.get('video', '')))}</div></div>"
+        f"<span id='action-code'>{_e(result.action_code)}</span></h1>"
+        f"<div class='sub'>{_e(result.code_description or '')} &middot; "
+        f"{_e(result.video_name)}</div></div>"
         f"<div class='scorebox'><div id='final-score'{' class=greyed' if ood else ''}>"
-        f"{_e(result.get('final_score'))}</div>{iv_html}"
-        f"<div class='j'>J = <span id='judges-total'>{_e(result.get('J') if result.get('J') is not None else '-')}</span> &times; DD "
-        f"<span id='dd'>{_e(result.get('dd'))}</span>, truncated to 2 decimals</div></div></header><main>")
+        f"{_e(result.final_score)}</div>{iv_html}"
+        f"<div class='j'>J = <span id='judges-total'>{_e(result.J if result.J is not None else '-')}</span> &times; DD "
+        f"<span id='dd'>{_e(result.dd)}</span>, truncated to 2 decimals</div></div></header><main>")
     if ood:
-        reasons = "".join(f"<li>{_e(r)}</li>" for r in result.get("ood_reasons") or [])
+        reasons = "".join(f"<li>{_e(r)}</li>" for r in result.ood_reasons or [])
         parts.append("<div id='ood-warning' role='alert'><b>&#9888; This may not be an aerials jump.</b> The "
                      "video does not look like the videos the model was trained on, so the score below is "
                      f"meaningless and is shown greyed out.<ul>{reasons}</ul></div>")
@@ -146,7 +146,7 @@ def render_sheet(result: Mapping[str, Any], strip: Sequence[Mapping[str, Any]],
 
     # Components.
     parts.append("<section><h2>Scores of a consensus judge</h2><div class='components'>")
-    comps, bands = result.get("components") or {}, result.get("bands") or {}
+    comps, bands = result.components or {}, result.bands or {}
     for c in COMPONENTS:
         if c not in comps:
             continue
@@ -158,22 +158,22 @@ def render_sheet(result: Mapping[str, Any], strip: Sequence[Mapping[str, Any]],
                      + (f"<div class='interval'>90%: {iv[c][0]:.2f} &ndash; {iv[c][1]:.2f}</div>" if iv.get(c)
                         else "") + "</div>")
     parts.append("</div>")
-    if result.get("landing_cap_note"):
-        parts.append(f"<div class='warn'>Landing: {_e(result['landing_cap_note'])}</div>")
+    if result.landing_cap_note:
+        parts.append(f"<div class='warn'>Landing: {_e(result.landing_cap_note)}</div>")
     if fs_iv:
         parts.append(f"<p class='muted'>Intervals: the truth lies inside 9 times in 10 for jumps like the "
                      f"validation set ({_e(iv.get('calibrated_on', ''))}); {_e(iv.get('method', ''))}.</p>")
     elif iv.get("note"):
         parts.append(f"<p class='muted'>No interval: {_e(iv['note'])}</p>")
     parts.append("</section>")
-    if result.get("panel"):
-        parts.append(render_panel(result["panel"], result))
+    if result.panel:
+        parts.append(render_panel(result.panel, result))
 
     # Deductions.
     parts.append("<section id='deductions'><h2>Likely deductions</h2>")
-    deds = result.get("deductions") or []
+    deds = result.deductions or []
     if deds and not any(d.get("above_threshold", True) for d in deds):
-        thr = result.get("deduction_threshold")
+        thr = result.deduction_threshold
         parts.append(f"<p class='muted' id='no-confident-deduction'>No deduction item reaches the reporting "
                      f"threshold{f' ({float(thr):.0%})' if thr is not None else ''}; the three most likely are "
                      f"shown.</p>")
