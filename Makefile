@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.judgemind-installed
 TORCH   ?= torch==2.13.0
 
-.PHONY: demo demo-quick test install test-deps clean
+.PHONY: demo demo-quick test lint install test-deps clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -39,7 +39,12 @@ test-deps:
 	    else echo "note:$$missing not installed (need root + apt); the tests that need them will be skipped"; fi; \
 	  fi
 
-test: $(STAMP) test-deps
+# lint first (ruff: pyflakes, pycodestyle, import order, imports inside functions; then the formatter's check), then the tests
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+test: $(STAMP) test-deps lint
 	HF_HUB_OFFLINE=1 OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -n 2 --dist loadfile tests
 
 clean:

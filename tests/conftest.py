@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from judgemind.video.samples import INSTALL_HINT, sample_video
-
 from shared_paths import find_shared_data_dir  # noqa: E402  (tests/ is on sys.path: no __init__.py)
 
 

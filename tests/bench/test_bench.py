@@ -12,12 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-
 from judgemind.bench import plan, run  # noqa: E402
 from judgemind.cli.main import main  # noqa: E402
-from judgemind.train.toy import make_toy_dataset  # noqa: E402
 from judgemind.errors import JudgemindError  # noqa: E402
 from judgemind.report import bench as report_bench  # noqa: E402
+from judgemind.train.toy import make_toy_dataset  # noqa: E402
 
 FAST = ["--epochs", "1", "--no-progress", "--threads", "1", "--set", "judgemind.text_encoder=hashing"]
 
@@ -149,8 +148,8 @@ def test_best_on_test_protocol():
 
 
 def _finediving_with_features(shared: Path, out: Path) -> Path:
-    from judgemind.data.adapters import convert
     from judgemind.data import load_dataset
+    from judgemind.data.adapters import convert
     from judgemind.features.cache import FeatureCache
 
     convert("finediving", shared / "FineDiving" / "Annotations", out)

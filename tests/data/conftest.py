@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from record_files import aerials_record_dict, write_folder
+
 from shared_paths import FIXTURES, find_shared_data_dir
 
 SHARED_DATA = find_shared_data_dir()

@@ -109,7 +109,7 @@ def test_convert_writes_nothing_on_failure(finediving_sample_dir, tmp_path):
 
 def test_failure_after_writing_keeps_the_old_folder(mtl_aqa_sample_dir, tmp_path, monkeypatch):
     """A conversion that fails after writing (here: validation) leaves no temp folder and keeps the old OUT."""
-    from judgemind.data import Problem, adapters, validate
+    from judgemind.data import Problem, adapters
     from judgemind.errors import ValidationError
 
     out = tmp_path / "a" / "b" / "out"
@@ -120,7 +120,7 @@ def test_failure_after_writing_keeps_the_old_folder(mtl_aqa_sample_dir, tmp_path
     def failing(root, check_videos=True):
         return None, [Problem(str(root / "annotations.jsonl"), "boom", "x", "dd", 1, "dd")]
 
-    monkeypatch.setattr(validate, "validate_dataset", failing)
+    monkeypatch.setattr(adapters, "validate_dataset", failing)  # where convert looks it up
     with pytest.raises(ValidationError, match="does not pass validation"):
         adapters.convert("mtl-aqa", mtl_aqa_sample_dir, out, overwrite=True)
     assert _tree(tmp_path / "a") == ["b", "b/out", "b/out/dataset.json", "b/out/keep.txt"]

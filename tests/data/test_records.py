@@ -7,8 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from judgemind.data import (DatasetMeta, Deduction, JudgeScore, Record, load_dataset, record_from_dict,
-                            write_dataset)
+from judgemind.data import DatasetMeta, Deduction, JudgeScore, Record, load_dataset, record_from_dict, write_dataset
 from judgemind.data.dataset import read_meta
 from judgemind.errors import ValidationError
 

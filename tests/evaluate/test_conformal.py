@@ -7,8 +7,14 @@ import math
 import numpy as np
 import pytest
 
-from judgemind.evaluate.conformal import (calibrate_abs, conformal_quantile, conformal_rank, coverage, interval,
-                                          outlier_threshold)
+from judgemind.evaluate.conformal import (
+    calibrate_abs,
+    conformal_quantile,
+    conformal_rank,
+    coverage,
+    interval,
+    outlier_threshold,
+)
 
 
 @pytest.mark.parametrize("n, alpha, rank", [(9, 0.1, 9), (10, 0.1, 10), (19, 0.1, 18), (45, 0.1, 42),

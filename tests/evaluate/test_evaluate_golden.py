@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from shared_paths import FIXTURES, find_shared_data_dir
 
 from judgemind.evaluate import evaluate_scores, l2, relative_l2, relative_l2_x100, spearman
+from shared_paths import FIXTURES, find_shared_data_dir
 
 # (method, rho, R-l2 x100, L2) as computed by the methods' runner code on their released arrays (docs/bench.md,
 # "Metrics").

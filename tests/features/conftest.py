@@ -9,7 +9,6 @@ import pytest
 from _feature_helpers import write_tiny_dataset
 
 
-
 @pytest.fixture(scope="session")
 def _tiny_template(tmp_path_factory) -> Path:
     return write_tiny_dataset(tmp_path_factory.mktemp("tiny_template") / "ds")

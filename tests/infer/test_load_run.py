@@ -23,7 +23,7 @@ def toy_run(tmp_path_factory):
 
 
 def test_a_run_is_read_once(toy_run, monkeypatch):
-    import judgemind.runs.batch as TD
+    import judgemind.infer.run as TD  # load_run and evaluate_split read splits through infer.run's load_feature_split
     from judgemind.infer import evaluate_split, load_run, predict_dataset
 
     data, run_dir = toy_run

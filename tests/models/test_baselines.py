@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import pytest
 import torch
-
 from loss_contract import assert_loss_is_mean_of_parts
 
 from judgemind.models import DataInfo, create_model

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 import torch
-
 from loss_contract import assert_loss_is_mean_of_parts
 
 from judgemind.errors import JudgemindError

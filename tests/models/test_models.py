@@ -6,7 +6,6 @@ import dataclasses
 
 import pytest
 import torch
-
 from loss_contract import assert_loss_is_mean_of_parts
 
 from judgemind.errors import JudgemindError

@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from judgemind.cli.main import main
-from judgemind.errors import JudgemindError
 from judgemind.data.skeleton import SKELETON_POINTS
+from judgemind.errors import JudgemindError
 from judgemind.pose.net import AerialsPoseModel, PoseConfig, load_weights, save_weights
 from judgemind.pose.train import PoseTrainConfig, train_pose
 

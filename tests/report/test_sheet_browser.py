@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import io
 
+import jm_webdriver as webdriver
 import numpy as np
 import pytest
 
 from judgemind.data.result import ScoreResult
 from judgemind.report.sheet import data_uri, render_sheet
 from judgemind.report.timeline import plot_timeline
-
-import jm_webdriver as webdriver
 
 pytestmark = pytest.mark.browser
 

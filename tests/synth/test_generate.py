@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 import numpy as np
-from decimal import Decimal
 
 from judgemind.data import load_dataset, validate_dataset
 from judgemind.rules import load_catalogue, score_aerials

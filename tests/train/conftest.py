@@ -1,5 +1,6 @@
 """Fixtures for the training tests: a tiny FineSkiing toy dataset on disk (24 records, T=16 steps, D=8 features,
-no videos) with its feature cache and a CLI runner (the knowledge-bank cache is tests/conftest.py's ``knowledge_cache``)."""
+no videos) with its feature cache and a CLI runner (the knowledge-bank cache is tests/conftest.py's
+``knowledge_cache``)."""
 
 from __future__ import annotations
 

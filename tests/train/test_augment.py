@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from judgemind.errors import JudgemindError
-from judgemind.train.augment import augment_active, augment_batch, check_augment
 from judgemind.runs.config import OptimConfig
+from judgemind.train.augment import augment_active, augment_batch, check_augment
 
 
 def batch(n: int = 4, T: int = 10, D: int = 6, seed: int = 0) -> dict:

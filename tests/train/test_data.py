@@ -11,8 +11,8 @@ import torch
 
 from judgemind.data import load_dataset
 from judgemind.errors import JudgemindError
-from judgemind.runs.config import resolve_config
 from judgemind.runs.batch import CODE_DIM, code_features, prepare_data
+from judgemind.runs.config import resolve_config
 
 
 def _cfg(root, *sets):

@@ -21,8 +21,8 @@ from judgemind.train.loop import sample_seeds
 
 
 def test_split_batch_gradients_sum_to_the_whole_batch_gradient(tiny_dataset):
-    from judgemind.runs.config import resolve_config
     from judgemind.runs.batch import prepare_data
+    from judgemind.runs.config import resolve_config
 
     data = prepare_data(resolve_config(None, [f"data.dataset={tiny_dataset}", "data.features=toy"]).data)
     batch = data.train.batch(torch.arange(6))

@@ -13,11 +13,11 @@ pytest.importorskip("av")
 
 @pytest.mark.slow
 def test_end_to_end_tiny3d(tmp_path):
-    from judgemind.features.tiny3d import load_tiny3d
-    from judgemind.synth import generate
-    from judgemind.runs.config import resolve_config
-    from judgemind.train.loop import fit
     from judgemind.cli.cmd_evaluate import evaluate_run
+    from judgemind.features.tiny3d import load_tiny3d
+    from judgemind.runs.config import resolve_config
+    from judgemind.synth import generate
+    from judgemind.train.loop import fit
 
     data = generate(tmp_path / "synth", n=4, seed=3, size=64, workers=1, progress=False)
     meta = json.loads((data / "dataset.json").read_text())

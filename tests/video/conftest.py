@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from _video_helpers import LOSSLESS, index_frames
 
 from judgemind.video.encode import write_video

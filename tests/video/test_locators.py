@@ -9,8 +9,15 @@ import pytest
 
 from judgemind.errors import JudgemindError
 from judgemind.video import iter_frames
-from judgemind.video.locators import (Detection, Locator, fill_gaps, get_locator, interpolate_boxes, list_locators,
-                                      register_locator)
+from judgemind.video.locators import (
+    Detection,
+    Locator,
+    fill_gaps,
+    get_locator,
+    interpolate_boxes,
+    list_locators,
+    register_locator,
+)
 
 
 def test_registry_lists_the_builtins():

@@ -6,13 +6,18 @@ Everything here is checked before any data is read: unknown models, bad ``--set`
 from __future__ import annotations
 
 import dataclasses
+import dataclasses as dc
+import itertools
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
 from judgemind.errors import JudgemindError
+from judgemind.models import check_model_overrides, list_models
+from judgemind.models.base import build_config
 from judgemind.rules.names import COMPONENTS
+from judgemind.runs.config import OptimConfig
 
 ALL_MODELS = ("codeprior", "judgemind", "usdl", "musdl", "core", "tsa", "posestats", "mlp", "mean")
 # Models fitted in closed form when the training split is attached: no optimizer settings to tune.
@@ -90,7 +95,6 @@ def parse_data_arg(data: str) -> tuple[str, Path]:
 
 def resolve_models(models: Sequence[str]) -> tuple[list[str], bool]:
     """Model names in bench order and whether "all" was asked for; unknown names -> error."""
-    from judgemind.models import list_models
 
     known = list_models()
     names: list[str] = []
@@ -132,7 +136,6 @@ def parse_bench_sets(sets: Sequence[str], models: Sequence[str]) -> tuple[dict, 
 
 def plan_runs(cfg: BenchConfig, protocol: str) -> list[RunSpec]:
     """Every (label, seed) run in table order: models, then JudgeMind's ablations."""
-    from judgemind.models import check_model_overrides
 
     names, is_all = resolve_models(cfg.models)
     _, per_model = parse_bench_sets(cfg.sets, names)
@@ -167,10 +170,7 @@ def parse_tune_grid(text: str) -> dict[str, list]:
     Keys: ``width`` (a factor on each model's width keys, :data:`WIDTH_KEYS`) or any ``optim`` key (lr, epochs,
     weight_decay, batch_size, aug_noise, aug_shot, ...); values are checked like ``--set optim.KEY=VALUE``. An
     empty grid, an axis without values or an unknown key -> :class:`JudgemindError`."""
-    import dataclasses as dc
 
-    from judgemind.models.base import build_config
-    from judgemind.runs.config import OptimConfig
 
     grid: dict[str, list] = {}
     axes = [a.strip() for a in str(text).replace("\n", ";").split(";") if a.strip()]
@@ -206,7 +206,6 @@ def parse_tune_grid(text: str) -> dict[str, list]:
 
 def grid_points(grid: dict[str, list]) -> list[dict]:
     """Every combination of the grid's axes, in order (the last axis varies fastest)."""
-    import itertools
 
     keys = list(grid)
     return [dict(zip(keys, combo)) for combo in itertools.product(*(grid[k] for k in keys))]
@@ -215,7 +214,6 @@ def grid_points(grid: dict[str, list]) -> list[dict]:
 def scale_width(model: str, overrides: dict, factor: float) -> dict:
     """``overrides`` with the model's width keys (:data:`WIDTH_KEYS`) multiplied by ``factor`` (rounded; a key that
     must be a multiple of another, e.g. ``d_model`` of ``heads``, is rounded to that multiple, at least one)."""
-    from judgemind.models import check_model_overrides
 
     keys = WIDTH_KEYS.get(model, ())
     if factor == 1 or not keys:

@@ -14,21 +14,53 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import multiprocessing as mp
+import os
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
+import torch
 
-from judgemind.bench.plan import (CLOSED_FORM, DEFAULT_BATCH, DEFAULT_EPOCHS, DEFAULT_TUNE_GRID, NOT_TUNED,
-                                  BenchConfig, RunSpec, apply_tuning, choose_settings, parse_data_arg, parse_bench_sets,
-                                  parse_tune_grid, plan_runs, plan_tuning, resolve_models, result_path)
+from judgemind.bench.plan import (
+    CLOSED_FORM,
+    DEFAULT_BATCH,
+    DEFAULT_EPOCHS,
+    DEFAULT_TUNE_GRID,
+    NOT_TUNED,
+    BenchConfig,
+    RunSpec,
+    apply_tuning,
+    choose_settings,
+    parse_bench_sets,
+    parse_data_arg,
+    parse_tune_grid,
+    plan_runs,
+    plan_tuning,
+    resolve_models,
+    result_path,
+)
 from judgemind.bench.summary import load_reference, summarize
+from judgemind.data import load_dataset
 from judgemind.errors import JudgemindError
+from judgemind.evaluate.conformal import calibrate_abs, coverage
+from judgemind.features.cache import list_caches
+from judgemind.models.base import build_config, check_model_overrides
 from judgemind.rules.compose import official_score_max
+from judgemind.runs import dist as D
+from judgemind.runs.batch import build_data_info, load_feature_split, open_features, split_records
+from judgemind.runs.config import DataConfig, OptimConfig, RunConfig, TrainConfig
+from judgemind.runs.folder import is_better
+from judgemind.runs.outputs import collect_outputs, compute_metrics, headline, official_scores
+from judgemind.runs.prepare import prepare_run_data
+from judgemind.train.loop import fit_model
 from judgemind.utils import clean_json
 from judgemind.utils.atomic import atomic_write_json
+from judgemind.utils.progress import progress_bar
+
 
 @dataclass
 class BenchData:
@@ -43,7 +75,6 @@ class BenchData:
 
 
 def default_features(root: Path, protocol: str) -> str:
-    from judgemind.features.cache import list_caches
 
     if protocol == "finediving":
         return "i3d"
@@ -59,8 +90,6 @@ def load_bench_data(data: str, features: str = "", limit: int = 0) -> BenchData:
     """The dataset, its DataInfo and the train/val/test splits as tensors, read once with the trainer's own data
     functions (``judgemind.runs.prepare.prepare_run_data`` / ``judgemind.runs.batch``: same checks and targets as
     ``judgemind train``). ``limit`` keeps the first N videos of each split and reads only those."""
-    from judgemind.data import load_dataset
-    from judgemind.runs.config import DataConfig, RunConfig, TrainConfig
 
     protocol, root = parse_data_arg(data)
     dataset = load_dataset(root)
@@ -71,7 +100,6 @@ def load_bench_data(data: str, features: str = "", limit: int = 0) -> BenchData:
     if limit and limit > 0:
         splits = _load_limited(dataset, features, limit)
     else:
-        from judgemind.runs.prepare import prepare_run_data
 
         prepared = prepare_run_data(TrainConfig(data=DataConfig(dataset=str(root), features=features),
                                        run=RunConfig(log_test=True)))
@@ -82,7 +110,6 @@ def load_bench_data(data: str, features: str = "", limit: int = 0) -> BenchData:
 
 def _load_limited(dataset, features: str, limit: int):
     """(DataInfo, train, val, test) from the first ``limit`` records of each split (DataInfo from those too)."""
-    from judgemind.runs.batch import build_data_info, load_feature_split, open_features, split_records
 
     cache = open_features(dataset, features)
     recs = {role: split_records(dataset, role, role)[:limit] for role in ("train", "val", "test")}
@@ -98,7 +125,6 @@ def _load_limited(dataset, features: str, limit: int):
 def flat_metrics(m: dict) -> dict[str, float]:
     """The bench's flat view of ``compute_metrics`` output: ``judgemind.runs.outputs.headline`` with every
     component's rho and AIoU@0.75, AIoU and mAP x100 (as papers print them)."""
-    from judgemind.runs.outputs import headline
 
     h = headline(m, detail=True)
     return {k: float(100.0 * v if k.startswith("aiou") or k == "deduction_map" else v) for k, v in h.items()}
@@ -108,8 +134,6 @@ def val_calibrated_intervals(val_out: dict, val, test_out: dict, test, info) -> 
     """Empirical test coverage (%) and mean width (points) of 90 % split-conformal intervals of the reported final
     score, calibrated on val (as ``judgemind train`` stores them with a run, absolute error per unit of DD; see
     judgemind.runs.calibrate)."""
-    from judgemind.evaluate.conformal import calibrate_abs, coverage
-    from judgemind.runs.outputs import official_scores
 
     vdd = np.array([float(r.dd) for r in val.records])
     tdd = np.array([float(r.dd) for r in test.records])
@@ -131,8 +155,6 @@ def fingerprint(spec: RunSpec, data: BenchData, cfg: BenchConfig, optim: dict) -
 
 
 def train_config(spec: RunSpec, data: BenchData, cfg: BenchConfig, optim_sets: dict):
-    from judgemind.runs.config import DataConfig, OptimConfig, RunConfig, TrainConfig
-    from judgemind.models.base import build_config, check_model_overrides
 
     optim = build_config(OptimConfig, {"epochs": cfg.epochs or DEFAULT_EPOCHS,
                                        "batch_size": cfg.batch_size or DEFAULT_BATCH, **optim_sets,
@@ -146,10 +168,6 @@ def run_one(spec: RunSpec, data: BenchData, cfg: BenchConfig, optim_sets: dict, 
     """Train one (model, seed) on the shared data with the one training loop (``judgemind.train.loop.fit_model``);
     its epoch callback evaluates val and test and keeps the epoch with the best validation rho
     (``judgemind.runs.folder.is_better``, the rule ``judgemind train`` picks best.pt by)."""
-    from judgemind.runs import dist as D
-    from judgemind.train.loop import fit_model
-    from judgemind.runs.outputs import collect_outputs, compute_metrics
-    from judgemind.runs.folder import is_better
 
     tcfg = train_config(spec, data, cfg, optim_sets)
     device = D.resolve_device(cfg.device)
@@ -286,7 +304,6 @@ def _execute(specs: list[RunSpec], data: BenchData, cfg: BenchConfig, optim_sets
 
 
 def resolve_jobs(cfg: BenchConfig) -> int:
-    import os
 
     if cfg.jobs > 0:
         return cfg.jobs
@@ -297,7 +314,6 @@ def resolve_jobs(cfg: BenchConfig) -> int:
 
 def _set_threads(threads: int) -> None:
     if threads > 0:
-        import torch
 
         torch.set_num_threads(threads)
 
@@ -328,8 +344,6 @@ def _worker_run(spec: RunSpec, fp: dict, optim_sets: dict, out: str) -> str:
 
 def _run_parallel(todo, cfg: BenchConfig, optim_sets: dict, out: Path, jobs: int, bar) -> dict[int, dict]:
     """Run ``todo`` in ``jobs`` spawned processes; results are read back from their files."""
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor, as_completed
 
     results: dict[int, dict] = {}
     worker_cfg = dataclasses.replace(cfg, progress=False)
@@ -353,6 +367,5 @@ def _run_parallel(todo, cfg: BenchConfig, optim_sets: dict, out: Path, jobs: int
 def _progress(total: int, on: bool, desc: str = "bench runs"):
     if not on:
         return None
-    from judgemind.utils.progress import progress_bar
 
     return progress_bar(total=total, desc=desc, unit="run")

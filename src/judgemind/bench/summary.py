@@ -8,9 +8,9 @@ import math
 from pathlib import Path
 from typing import Sequence
 
-from judgemind.bench.plan import (CLOSED_FORM, DEFAULT_BATCH, DEFAULT_EPOCHS, METRICS, WIDTH_KEYS, BenchConfig,
-                                  RunSpec)
+from judgemind.bench.plan import CLOSED_FORM, DEFAULT_BATCH, DEFAULT_EPOCHS, METRICS, WIDTH_KEYS, BenchConfig, RunSpec
 from judgemind.errors import JudgemindError
+from judgemind.evaluate import summarize_seeds
 from judgemind.rules.names import COMPONENTS
 
 
@@ -20,7 +20,6 @@ def _nan(x):
 
 def _summ(dicts: list[dict], keys: Sequence[str]) -> dict[str, tuple[float, float]]:
     """mean ± std over seeds (``judgemind.evaluate.summarize_seeds``) of ``keys`` (missing -> NaN)."""
-    from judgemind.evaluate import summarize_seeds
 
     rows = [{k: float(_nan(d.get(k))) for k in keys} for d in dicts]
     return {k: (float(m), float(s)) for k, (m, s) in summarize_seeds(rows).items()}

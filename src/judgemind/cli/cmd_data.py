@@ -15,6 +15,8 @@ from dataclasses import asdict
 from pathlib import Path
 
 from judgemind.errors import JudgemindError
+from judgemind.rules import STAGES, final_score_matches
+from judgemind.utils.atomic import atomic_write_text
 
 _EXAMPLES = """examples:
   judgemind data validate data/synth                 every problem, then a summary; exit 1 on errors
@@ -108,7 +110,7 @@ def _help(parser) -> int:
 
 
 def run_validate(args) -> int:
-    from judgemind.data.validate import validate_dataset
+    from judgemind.data.validate import validate_dataset  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
     root = Path(args.dir)
     if not root.is_dir():
@@ -142,7 +144,7 @@ def run_validate(args) -> int:
 
 
 def run_convert(args) -> int:
-    from judgemind.data.adapters import convert, format_stats
+    from judgemind.data.adapters import convert, format_stats  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
     options = {}
     if args.adapter == "finediving":
@@ -182,9 +184,7 @@ def _range(values) -> dict:
 
 def dataset_summary(ds) -> dict:
     """Numbers that describe a loaded dataset (used by `data info`)."""
-    from judgemind.rules import STAGES
-    from judgemind.data.validate import rules_score
-    from judgemind.rules import final_score_matches
+    from judgemind.data.validate import rules_score  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
     recs = list(ds.records)
     ids = {r.id for r in recs}
@@ -227,7 +227,7 @@ def _fmt_range(d: dict, digits: int = 2) -> str:
 
 
 def run_info(args) -> int:
-    from judgemind.data.validate import validate_dataset
+    from judgemind.data.validate import validate_dataset  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
     root = Path(args.dir)
     if not root.is_dir():
@@ -269,9 +269,8 @@ def run_info(args) -> int:
 
 
 def run_stats(args) -> int:
-    from judgemind.data import load_dataset
-    from judgemind.data.stats import dataset_stats, format_stats
-    from judgemind.utils.atomic import atomic_write_text
+    from judgemind.data import load_dataset  # noqa: PLC0415 -- start-up time: loaded when the command runs
+    from judgemind.data.stats import dataset_stats, format_stats  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
     root = Path(args.dir)
     if not root.is_dir():

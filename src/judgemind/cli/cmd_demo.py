@@ -9,6 +9,13 @@ Every step resumes: re-running the same command reuses what is finished.
 from __future__ import annotations
 
 import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from judgemind.errors import JudgemindError
+from judgemind.utils.atomic import atomic_write_json
 
 FULL = dict(n=600, size=128, epochs=30, bench_epochs=20, sheets=3)
 QUICK = dict(n=120, size=96, epochs=10, bench_epochs=8, sheets=2)
@@ -39,19 +46,13 @@ def add_parser(sub) -> None:
 
 
 def _say(msg: str) -> None:
-    import sys
 
     print(f"\n== {msg}", file=sys.stderr, flush=True)
 
 
 def run(args) -> int:
-    import json
-    import os
-    import time
-    from pathlib import Path
 
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    from judgemind.errors import JudgemindError
 
     prm = QUICK if args.quick else FULL
     out = Path(args.out)
@@ -63,14 +64,14 @@ def run(args) -> int:
     times: dict[str, float] = {}
 
     _say(f"1/6 SynthAerials: {prm['n']} synthetic jumps at {prm['size']}x{prm['size']} -> {data}")
-    from judgemind.synth import generate
+    from judgemind.synth import generate  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
     t = time.time()
     generate(data, n=prm["n"], seed=args.seed, size=prm["size"], fps=25, workers=args.workers, progress=progress)
     times["generate"] = time.time() - t
 
-    from judgemind.features.base import extractor_class
-    from judgemind.features.pipeline import run_extract
+    from judgemind.features.base import extractor_class  # noqa: PLC0415 -- start-up time: loaded when the command runs
+    from judgemind.features.pipeline import run_extract  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
     how = ("boxes, cuts and joints predicted from the video (learned perception, AerialsPose)"
            if extractor_class(args.extractor).finds_athlete else "athlete boxes from the annotations")
@@ -83,8 +84,8 @@ def run(args) -> int:
     times["extract"] = time.time() - t
 
     _say(f"3/6 training JudgeMind ({prm['epochs']} epochs, checkpoint chosen on val)")
-    from judgemind.runs.config import resolve_config
-    from judgemind.train.loop import fit
+    from judgemind.runs.config import resolve_config  # noqa: PLC0415 -- start-up time: loaded when the command runs
+    from judgemind.train.loop import fit  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
     t = time.time()
     run_dir = runs / "judgemind"
@@ -98,27 +99,27 @@ def run(args) -> int:
     times["train"] = time.time() - t
 
     _say(f"4/6 benchmark: JudgeMind vs {', '.join(BASELINES)} (same features and splits, seed {args.seed})")
-    from judgemind.bench import BenchConfig
-    from judgemind.cli.cmd_bench import bench_and_report
+    from judgemind.bench import BenchConfig  # noqa: PLC0415 -- start-up time: loaded when the command runs
+    from judgemind.cli.cmd_bench import bench_and_report  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
     t = time.time()
-    doc = bench_and_report(BenchConfig(data=str(data), features=args.extractor, models=("judgemind",) + BASELINES,
+    bench_and_report(BenchConfig(data=str(data), features=args.extractor, models=("judgemind",) + BASELINES,
                                 seeds=(args.seed,), epochs=prm["bench_epochs"], out=str(bench_dir),
                                 sets=(f"optim.lr={DEMO_LR}",),
                                 ablations=False, progress=progress))
     times["bench"] = time.time() - t
 
     _say("5/6 evaluating the JudgeMind run on the test split")
-    from judgemind.cli.cmd_evaluate import evaluate_run
+    from judgemind.cli.cmd_evaluate import evaluate_run  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
     t = time.time()
     metrics = evaluate_run(run_dir, split="test")
     times["evaluate"] = time.time() - t
 
     _say(f"6/6 judge sheets for {prm['sheets']} test videos")
-    from judgemind.data import load_dataset
-    from judgemind.infer import load_run, score_video
-    from judgemind.report.score_outputs import write_score_outputs
+    from judgemind.data import load_dataset  # noqa: PLC0415 -- start-up time: loaded when the command runs
+    from judgemind.infer import load_run, score_video  # noqa: PLC0415 -- start-up time: loaded when the command runs
+    from judgemind.report.score_outputs import write_score_outputs  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
     t = time.time()
     loaded = load_run(run_dir / "best.pt")
@@ -136,7 +137,7 @@ def run(args) -> int:
     times["score"] = time.time() - t
     total = time.time() - t0
 
-    from judgemind.runs.outputs import headline
+    from judgemind.runs.outputs import headline  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
     m = headline(metrics["metrics"])
     print()
@@ -149,7 +150,6 @@ def run(args) -> int:
     for rec, result, path in sheet_paths:
         print(f"judge sheet:     {path}  (predicted {result.final_score}, judges {rec.final_score})")
     print(f"time: {total / 60:.1f} min (" + ", ".join(f"{k} {v:.0f} s" for k, v in times.items()) + ")")
-    from judgemind.utils.atomic import atomic_write_json
 
     atomic_write_json(out / "demo.json", {"quick": args.quick, "seed": args.seed, "extractor": args.extractor,
                                           "times_s": times, "total_s": total, "test_metrics": m,

@@ -7,6 +7,8 @@ probabilities with their evidence step, and the truth). Select checkpoints on va
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 def add_parser(sub) -> None:
     p = sub.add_parser("evaluate", help="metrics + predictions of a trained run on a split", description=__doc__)
@@ -27,10 +29,9 @@ def evaluate_run(run_dir, split: str = "test", checkpoint: str = "best", out_dir
                  features: str | None = None) -> dict:
     """Evaluate ``RUN/<checkpoint>.pt`` on ``split`` (``judgemind.infer``) and write metrics.json and
     predictions.jsonl into ``out_dir`` (default RUN/eval/<split>-<checkpoint>); returns the document with ``out``."""
-    from pathlib import Path
 
-    from judgemind.infer import evaluate_split, load_run
-    from judgemind.report.predictions import write_evaluation
+    from judgemind.infer import evaluate_split, load_run  # noqa: PLC0415 -- start-up time: loaded when the command runs
+    from judgemind.report.predictions import write_evaluation  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
     ev = evaluate_split(load_run(run_dir, checkpoint, device), split, features)
     tag = f"-{features}" if features else ""

@@ -87,7 +87,7 @@ def _jsonable(v):
 
 
 def run(args) -> int:
-    from judgemind.evaluate import ScoreReport, class_averaged_spearman, per_class_spearman
+    from judgemind.evaluate import ScoreReport, class_averaged_spearman, per_class_spearman  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
     pred = _load_npy(args.pred, "PRED")
     true = _load_npy(args.true, "TRUE")

@@ -59,7 +59,7 @@ def parse_options(items: list[str], what: str) -> dict:
 
 
 def run(args) -> int:
-    from judgemind.features.pipeline import parse_shard, run_extract
+    from judgemind.features.pipeline import parse_shard, run_extract  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
     if args.workers < 1:
         raise JudgemindError("--workers must be >= 1")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import importlib.util
 import json
 
 
@@ -14,16 +16,14 @@ def add_parser(sub) -> None:
 
 
 def _available(package: str) -> bool:
-    import importlib.util
 
     return importlib.util.find_spec(package) is not None
 
 
 def run(args) -> int:
-    import dataclasses
 
-    from judgemind.features.base import list_extractors
-    from judgemind.video.locators import list_locators
+    from judgemind.features.base import list_extractors  # noqa: PLC0415 -- start-up time: loaded when the command runs
+    from judgemind.video.locators import list_locators  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
     exts, locs = list_extractors(), list_locators()
     if args.json:

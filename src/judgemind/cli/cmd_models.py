@@ -10,7 +10,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from judgemind.models import check_model_overrides, list_models
+    from judgemind.models import check_model_overrides, list_models  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
     models = list_models()
     width = max(len(n) for n in models)

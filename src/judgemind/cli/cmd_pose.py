@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 
+from judgemind.errors import JudgemindError
+from judgemind.utils.atomic import atomic_write_json
+
 _EXAMPLES = """examples:
   judgemind pose train --data data/bench --out runs/pose         (resumes when run again with the same settings)
   judgemind pose eval --data data/other_seed                     (the weights shipped with judgemind)
@@ -65,19 +68,17 @@ def add_parser(sub) -> None:
 
 
 def _positive(name: str, v: int, hi: int = 10 ** 7) -> None:
-    from judgemind.errors import JudgemindError
 
     if not 1 <= v <= hi:
         raise JudgemindError(f"--{name} must be 1-{hi}, got {v}")
 
 
 def run_train(args) -> int:
-    from judgemind.pose.train import PoseTrainConfig, train_pose
+    from judgemind.pose.train import PoseTrainConfig, train_pose  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
     for n in ("steps", "batch", "per_record", "width", "save_every"):
         _positive(n.replace("_", "-"), getattr(args, n), 4096 if n in ("batch", "width") else 10 ** 7)
     if not 0 < args.lr < 1:
-        from judgemind.errors import JudgemindError
 
         raise JudgemindError(f"--lr must be in (0, 1), got {args.lr}")
     cfg = PoseTrainConfig(steps=args.steps, batch=args.batch, box_batch=max(1, args.batch // 2), lr=args.lr,
@@ -93,8 +94,8 @@ def run_train(args) -> int:
 
 
 def run_eval(args) -> int:
-    from judgemind.pose.evaluate import format_report, pck_report
-    from judgemind.pose.infer import AerialsPose
+    from judgemind.pose.evaluate import format_report, pck_report  # noqa: PLC0415 -- start-up time: loaded when the command runs
+    from judgemind.pose.infer import AerialsPose  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
     _positive("per-record", args.per_record, 10 ** 5)
     est = AerialsPose(args.weights)
@@ -103,7 +104,6 @@ def run_eval(args) -> int:
     rep["weights"] = str(est.path)
     print(format_report(rep))
     if args.json:
-        from judgemind.utils.atomic import atomic_write_json
 
         atomic_write_json(args.json, rep)
     return 0

@@ -3,6 +3,8 @@ features (same extractor name and dimensions)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 def add_parser(sub) -> None:
     p = sub.add_parser("predict", help="predictions of a trained run for a dataset", description=__doc__)
@@ -16,10 +18,9 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from pathlib import Path
 
-    from judgemind.infer import load_run, predict_dataset
-    from judgemind.report.predictions import write_jsonl
+    from judgemind.infer import load_run, predict_dataset  # noqa: PLC0415 -- start-up time: loaded when the command runs
+    from judgemind.report.predictions import write_jsonl  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
     loaded = load_run(args.run_dir, args.checkpoint, args.device)
     lines = predict_dataset(loaded, args.data, args.split)

@@ -8,6 +8,18 @@ import json
 import re
 
 from judgemind.errors import JudgemindError
+from judgemind.rules import (
+    DD_TABLE,
+    dd_entries,
+    dd_entry,
+    describe_code,
+    load_catalogue,
+    parse_jump_code,
+    score_aerials,
+    score_aerials_legacy,
+    score_diving,
+    to_decimal,
+)
 from judgemind.rules.names import COMPONENTS, STAGES
 
 _EXAMPLES = """examples:
@@ -92,7 +104,6 @@ def _help(parser) -> int:
 
 
 def _split(text: str, flag: str) -> list:
-    from judgemind.rules import to_decimal
 
     parts = [t for t in re.split(r"[,/;\s]+", text.strip()) if t]
     if not parts:
@@ -101,7 +112,6 @@ def _split(text: str, flag: str) -> list:
 
 
 def _resolve_dd(args):
-    from judgemind.rules import describe_code, dd_entry, to_decimal
 
     if args.code:
         if args.diving:
@@ -132,7 +142,6 @@ def _check_flags(args) -> None:
 
 
 def run_score(args) -> int:
-    from judgemind.rules import score_aerials, score_aerials_legacy, score_diving
 
     _check_flags(args)
     dd, dd_note = _resolve_dd(args)
@@ -208,7 +217,6 @@ def _print_diving(res, scores) -> None:
 
 
 def run_catalogue(args) -> int:
-    from judgemind.rules import load_catalogue
 
     cat = load_catalogue(args.file)
     items = cat.by_stage(args.stage) if args.stage else cat.items
@@ -229,7 +237,6 @@ def run_catalogue(args) -> int:
 
 
 def run_codes(args) -> int:
-    from judgemind.rules import DD_TABLE, describe_code
 
     if args.json:
         rows = [dict(e.to_dict(), description=describe_code(e.code)) for e in DD_TABLE]
@@ -249,7 +256,6 @@ def run_codes(args) -> int:
 
 
 def run_parse(args) -> int:
-    from judgemind.rules import dd_entries, describe_code, parse_jump_code
 
     jc = parse_jump_code(args.code)
     entries = dd_entries(jc.code)

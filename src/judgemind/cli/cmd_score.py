@@ -8,6 +8,14 @@ Scoring is :mod:`judgemind.infer`; the files are written by :mod:`judgemind.repo
 from __future__ import annotations
 
 import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+from judgemind.errors import JudgemindError
+from judgemind.rules.names import COMPONENTS
+from judgemind.utils import clean_json, display_text
 
 
 def add_parser(sub) -> None:
@@ -46,20 +54,14 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    import json
-    from pathlib import Path
 
     if not args.video and not args.codes:
-        from judgemind.errors import JudgemindError
 
         raise JudgemindError("score needs a video (or several, a folder, or --codes FILE)")
 
-    import math
 
-    from judgemind.errors import JudgemindError
-    from judgemind.infer import load_run, score_video
-    from judgemind.report.score_outputs import write_score_outputs
-    from judgemind.rules.names import COMPONENTS
+    from judgemind.infer import load_run, score_video  # noqa: PLC0415 -- start-up time: loaded when the command runs
+    from judgemind.report.score_outputs import write_score_outputs  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
     if not (math.isfinite(args.threshold) and 0.0 <= args.threshold <= 1.0):
         raise JudgemindError(f"--threshold must be a probability in [0, 1], got {args.threshold}")
@@ -77,7 +79,6 @@ def run(args) -> int:
     out = Path(args.out) if args.out else Path(f"{Path(args.video).stem}_judgemind")
     paths = write_score_outputs(result, assets, out)
     if args.json:
-        from judgemind.utils import clean_json
 
         print(json.dumps(clean_json(result.to_json()), indent=2, default=str, allow_nan=False))
         return _strict(args, result)
@@ -99,7 +100,6 @@ def run(args) -> int:
     p = result.panel
     if p:
         print(f"  panel: official score {p['official_score']}, model error {p['model_error']['final_score']}")
-    from judgemind.utils import display_text
 
     print(f"judge sheet: {display_text(paths['sheet'])}\nresult: {display_text(paths['result'])}\n"
           f"timeline: {display_text(paths['timeline'])}")
@@ -107,7 +107,6 @@ def run(args) -> int:
 
 
 def _strict(args, result) -> int:
-    import sys
 
     if args.strict and result.in_distribution is False:
         print(f"error: {result.video_name} does not look like an aerials jump (--strict): "
@@ -117,13 +116,10 @@ def _strict(args, result) -> int:
 
 
 def run_round(args) -> int:
-    import sys
-    from pathlib import Path
 
-    from judgemind.errors import JudgemindError
-    from judgemind.infer.round import plan_round, score_round
-    from judgemind.report.round import write_round
-    from judgemind.report.score_outputs import write_score_outputs
+    from judgemind.infer.round import plan_round, score_round  # noqa: PLC0415 -- start-up time: loaded when the command runs
+    from judgemind.report.round import write_round  # noqa: PLC0415 -- start-up time: loaded when the command runs
+    from judgemind.report.score_outputs import write_score_outputs  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
     for flag in ("start", "end", "dd", "json"):
         if getattr(args, flag) not in (None, False):

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import time
+
+from judgemind.rules.names import DEFAULT_FPS
 
 _EXAMPLES = """examples:
   judgemind synth data/bench --preset bench           the SynthAerials benchmark (2000 jumps, 160 px, seed 2026)
@@ -47,12 +50,10 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    import time
 
-    from judgemind.rules.names import DEFAULT_FPS
-    from judgemind.synth import generate, write_preview
-    from judgemind.synth.stats import box_height_table
-    from judgemind.synth.writer import resolve_preset
+    from judgemind.synth import generate, write_preview  # noqa: PLC0415 -- start-up time: loaded when the command runs
+    from judgemind.synth.stats import box_height_table  # noqa: PLC0415 -- start-up time: loaded when the command runs
+    from judgemind.synth.writer import resolve_preset  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
     defaults = {"n": 300, "seed": 0, "size": 128, "fps": DEFAULT_FPS}
     prm = resolve_preset(args.preset, n=args.n, seed=args.seed, size=args.size, fps=args.fps)

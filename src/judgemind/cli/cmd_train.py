@@ -6,7 +6,13 @@ same command runs on one CPU, one GPU, or several processes under `torchrun --np
 
 from __future__ import annotations
 
+import argparse
+import json
+import os
+import sys
 from pathlib import Path
+
+from judgemind.errors import CheckpointError
 
 EPILOG = """examples:
   judgemind train --data data/synth --features tiny3d --model judgemind --out runs/jm
@@ -17,7 +23,6 @@ see docs/model.md for every config key and the ablation switches"""
 
 
 def add_parser(sub) -> None:
-    import argparse
 
     p = sub.add_parser("train", help="train a model (JudgeMind or a baseline) into a run folder",
                        description=__doc__, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -48,11 +53,10 @@ def _flags(args) -> dict:
 
 def resolve(args):
     """The resolved TrainConfig of the command line (on --resume: the run's saved config + these flags)."""
-    import yaml
+    import yaml  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
-    from judgemind.errors import CheckpointError
-    from judgemind.runs.config import resolve_config
-    from judgemind.train.rundir import run_folder
+    from judgemind.runs.config import resolve_config  # noqa: PLC0415 -- start-up time: loaded when the command runs
+    from judgemind.train.rundir import run_folder  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
     flags = _flags(args)
     base = None
@@ -72,15 +76,12 @@ def resolve(args):
 
 
 def run(args) -> int:
-    import json
-    import os
-    import sys
 
     # Idle OpenMP threads sleep instead of spinning: on a CPU shared with other processes, spinning threads made an
     # epoch up to 30x slower (benchmarks/train_speed.py); set OMP_WAIT_POLICY yourself to override. Takes effect
     # only before torch starts its thread pool, i.e. here, before the first torch import of this process.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    from judgemind.train.loop import fit
+    from judgemind.train.loop import fit  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
     cfg = resolve(args)
     run_dir = fit(cfg, resume=args.resume, argv=["judgemind"] + sys.argv[1:])

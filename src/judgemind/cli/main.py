@@ -63,7 +63,6 @@ def _one_line(text: str, limit: int = 300) -> str:
 
 def _os_error_message(exc: OSError) -> str:
     """A user-facing line for an error of the operating system (permissions, full disk, name too long ...)."""
-    import os
 
     what = exc.strerror or type(exc).__name__
     files = [f for f in (exc.filename, exc.filename2) if f is not None]

@@ -16,8 +16,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
-from judgemind.data.records import (SCHEMA_VERSION, SUPPORTED_SCHEMA_VERSIONS, DatasetMeta, Problem, Record,
-                                    record_from_dict)
+from judgemind.data.records import (
+    SCHEMA_VERSION,
+    SUPPORTED_SCHEMA_VERSIONS,
+    DatasetMeta,
+    Problem,
+    Record,
+    record_from_dict,
+)
+from judgemind.data.skeleton import layout_from_dict
 from judgemind.errors import JudgemindError
 from judgemind.rules.names import SCORING_FORMATS, STAGE_LABELS
 from judgemind.utils.atomic import atomic_path, atomic_write_text
@@ -113,7 +120,6 @@ def read_meta(root: str | os.PathLike) -> tuple[DatasetMeta | None, list[Problem
         version = SCHEMA_VERSION
     skeleton = None
     if d.get("skeleton") is not None:
-        from judgemind.data.skeleton import layout_from_dict
 
         skeleton, why = layout_from_dict(d["skeleton"])
         if why:

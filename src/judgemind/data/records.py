@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Mapping
 
-from judgemind.rules.names import COMPONENTS, SCORING_FORMATS, STAGE_LABELS, STAGES
+from judgemind.limits import MAX_ID_CHARS, max_frames
+from judgemind.rules.names import COMPONENTS, STAGE_LABELS, STAGES
 
 
 def stage_at(stages: Mapping[str, Any], frame):
@@ -260,7 +261,6 @@ def _short(value: Any, limit: int = 60) -> str:
 
 
 def _int(c: _Collector, value: Any, fname: str) -> int | None:
-    from judgemind.limits import max_frames
 
     if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
         c.add(fname, f"expected an integer frame index, got {_short(value)}", "type")
@@ -350,7 +350,6 @@ def record_from_dict(d: Any, file: str = "annotations.jsonl", line: int | None =
     if not isinstance(d["id"], str) or not d["id"]:
         c.add("id", f"expected a non-empty string, got {_short(d['id'])}", "type")
     else:
-        from judgemind.limits import MAX_ID_CHARS
 
         why = _text_problem(d["id"], "the id")
         if why is None and len(d["id"]) > MAX_ID_CHARS:

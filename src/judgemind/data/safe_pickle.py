@@ -14,6 +14,7 @@ admitted and resolved against whichever numpy is installed. Pickles written with
 
 from __future__ import annotations
 
+import builtins
 import codecs
 import importlib
 import io
@@ -23,7 +24,11 @@ import warnings
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
+
 from judgemind.errors import JudgemindError
+from judgemind.limits import max_pickle_bytes, max_pickle_object_bytes
+from judgemind.utils import not_a_file_reason
 
 __all__ = ["ALLOWED_GLOBALS", "SafeUnpickler", "safe_load_pickle", "safe_loads_pickle"]
 
@@ -78,7 +83,6 @@ def _numpy_global(submodule: str, name: str) -> Any:
 
 
 def _too_big(n: int, what: str) -> pickle.UnpicklingError:
-    from judgemind.limits import max_pickle_object_bytes
 
     return pickle.UnpicklingError(f"{what} of {n} bytes is larger than one pickled object may be "
                                   f"({max_pickle_object_bytes()} bytes; set JUDGEMIND_MAX_PICKLE_OBJECT_BYTES to "
@@ -88,7 +92,6 @@ def _too_big(n: int, what: str) -> pickle.UnpicklingError:
 def _bounded_builtin(ctor: Callable) -> Callable:
     """``ctor`` (bytes, bytearray, str, list, ...) refusing arguments that ask for a huge allocation: an integer
     size (``bytearray(10**15)``) or an oversized string/bytes argument."""
-    from judgemind.limits import max_pickle_object_bytes
 
     def make(*args):
         limit = max_pickle_object_bytes()
@@ -105,9 +108,7 @@ def _bounded_builtin(ctor: Callable) -> Callable:
 
 def _bounded_reconstruct(fn: Callable) -> Callable:
     """numpy's ``_reconstruct(subtype, shape, dtype)`` refusing a shape whose array would be huge."""
-    import numpy as np
 
-    from judgemind.limits import max_pickle_object_bytes
 
     def make(subtype, shape, dtype, *rest):
         if subtype is not np.ndarray:
@@ -132,7 +133,6 @@ def _resolve(module: str, name: str) -> Callable | type | None:
     if full not in ALLOWED_GLOBALS:
         return None
     if module in ("builtins", "__builtin__"):
-        import builtins
         return _bounded_builtin(getattr(builtins, name))
     if full == "_codecs.encode":
         return _latin1_encode
@@ -177,8 +177,6 @@ def safe_load_pickle(path: str | os.PathLike) -> Any:
     Raises :class:`JudgemindError` when the file is missing, refers to a global outside the allow-list, or is not
     a readable pickle.
     """
-    from judgemind.limits import max_pickle_bytes
-    from judgemind.utils import not_a_file_reason
 
     path = Path(path)
     why = not_a_file_reason(path)

@@ -32,6 +32,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from judgemind.errors import JudgemindError
+from judgemind.utils.atomic import atomic_path
 
 SKELETON_DIR = "skeletons"
 CHANNELS = ("u", "v", "visibility", "x", "y", "z")
@@ -173,7 +174,6 @@ def load_skeleton(root: str | os.PathLike, rec, layout: SkeletonLayout | None) -
 
 def save_array(path: str | os.PathLike, arr: np.ndarray) -> None:
     """Write a skeleton array atomically (``.npy``, float32; the same array gives the same bytes)."""
-    from judgemind.utils.atomic import atomic_path
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

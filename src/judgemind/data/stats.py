@@ -23,6 +23,9 @@ from typing import Any
 import numpy as np
 
 from judgemind.data.validate import rules_score
+from judgemind.errors import JudgemindError
+from judgemind.evaluate import relative_l2_x100, spearman
+from judgemind.rules import load_catalogue
 from judgemind.rules.names import COMPONENT_MAX, COMPONENTS, STAGES
 
 
@@ -34,7 +37,6 @@ def panel_j(rec, scoring: str = "aerials5") -> float:
 
 
 def _metrics(pred, true) -> dict:
-    from judgemind.evaluate import relative_l2_x100, spearman
 
     return {"rho": round(float(spearman(pred, true)), 4), "rl2x100": round(float(relative_l2_x100(pred, true)), 4)}
 
@@ -88,7 +90,6 @@ def fault_oracle(train, test, catalogue, scoring: str = "aerials5") -> dict:
 
 
 def judge_agreement(test) -> dict:
-    from judgemind.evaluate import spearman
 
     final = np.array([float(r.final_score) for r in test])
     n_j = min(len(r.judges) for r in test)
@@ -162,8 +163,6 @@ def box_heights(ds) -> dict | None:
 
 def dataset_stats(ds) -> dict:
     """Floor, ceilings, item rates, component spread and box heights of a data set with train and test splits."""
-    from judgemind.errors import JudgemindError
-    from judgemind.rules import load_catalogue
 
     missing = [s for s in ("train", "test") if not ds.split(s)]
     if missing:

@@ -3,7 +3,8 @@
 Rules checked per record (``rule`` tag in brackets): required fields and types [schema/type/required], unique ids
 [unique], video path inside the dataset root [path], frames and stages inside the video, stages contiguous and in
 order [interval, order, video], jump code parseable [action_code], DD range [dd], judge count and mark
-ranges/steps [marks], landing caps implied by the deductions [cap], deduction items known to the catalogue and in their stage [catalogue],
+ranges/steps [marks], landing caps implied by the deductions [cap], deduction items known to the catalogue and in their
+stage [catalogue],
 final score = rules engine(judges, DD) [final_score]; per dataset: splits name existing records, disjoint [splits],
 not empty [empty].
 
@@ -15,16 +16,21 @@ e.g. FineDiving) with ``extra.score_mismatch`` = reason; it is then reported as 
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from decimal import Decimal
 from pathlib import Path
 
+from judgemind import rules
 from judgemind.data.dataset import ANNOTATIONS_FILE, DATASET_FILE, Dataset, read_meta, read_numbered_records
 from judgemind.data.records import DatasetMeta, Problem, Record
-from judgemind.errors import ValidationError
+from judgemind.data.skeleton import check_array, read_array
+from judgemind.errors import JudgemindError, ValidationError
+from judgemind.rules import check_mark, final_score_matches, load_catalogue, parse_jump_code
 from judgemind.rules.names import COMPONENT_RANGES, COMPONENTS, STAGES
 from judgemind.rules.scoring import DIVING_RANGE, DIVING_STEP, LEGACY_AIR_FORM_RANGE, MARK_STEP
+from judgemind.video.probe import probe_video
 
 DIVE_NUMBER = re.compile(r"^[1-6]\d{2,3}[a-dA-D]$")
 
@@ -38,7 +44,6 @@ def _path_inside(root: Path, rel: str) -> bool:
 
 
 def _check_marks(rec: Record, scoring: str, add) -> bool:
-    from judgemind.rules import check_mark
 
     ok = True
     js = rec.judges
@@ -87,7 +92,6 @@ def rules_score(rec: Record, scoring: str):
     """What the rules engine makes of a record's judges and DD under the data set's ``scoring`` format: an
     :class:`~judgemind.rules.AerialsScore` (``.J``, ``.score``) or a :class:`~judgemind.rules.DivingScore`
     (``.raw``, ``.score``). Bad marks -> JudgemindError."""
-    from judgemind import rules
 
     if scoring == "aerials5":
         return rules.score_aerials([(j.air, j.form, j.landing) for j in rec.judges], rec.dd)
@@ -102,8 +106,6 @@ def validate_record(rec: Record, meta: DatasetMeta, root: Path, file: str, line:
                     video_frames: int | None = None, catalogue=None) -> list[Problem]:
     """Rules checks on one parsed record. ``video_frames`` (if known) bounds the frames; ``catalogue`` checks
     deduction items (aerials datasets)."""
-    from judgemind.errors import JudgemindError
-    from judgemind.rules import final_score_matches, parse_jump_code
 
     probs: list[Problem] = []
 
@@ -162,7 +164,6 @@ def validate_record(rec: Record, meta: DatasetMeta, root: Path, file: str, line:
         for i, x in enumerate(rec.deductions):
             f = f"deductions[{i}]"
             if x.item not in catalogue.ids:
-                import difflib
                 close = difflib.get_close_matches(x.item, list(catalogue.ids), n=3)
                 hint = f" (did you mean {', '.join(close)}?)" if close else ""
                 add(f"{f}.item", f"unknown deduction item {x.item!r}{hint}; see `judgemind rules catalogue`",
@@ -203,8 +204,6 @@ def validate_record(rec: Record, meta: DatasetMeta, root: Path, file: str, line:
 
 def _check_skeleton(rec: Record, meta: DatasetMeta, root: Path, add) -> None:
     """Schema v2: the record's skeleton file exists inside the root and holds a valid array for its frames."""
-    from judgemind.data.skeleton import check_array, read_array
-    from judgemind.errors import JudgemindError
 
     if meta.skeleton is None:
         add("skeleton", "the record names a skeleton file but dataset.json declares no skeleton layout "
@@ -236,7 +235,6 @@ def validate_dataset(root: str | os.PathLike, *, check_videos: bool = True):
         problems.append(Problem(afile, "the dataset has no records", rule="empty"))
     catalogue = None
     if meta.scoring.startswith("aerials"):
-        from judgemind.rules import load_catalogue
         catalogue = load_catalogue()
         if str(catalogue.version) != str(meta.catalogue_version):
             problems.append(Problem(str(root / DATASET_FILE), f"dataset uses catalogue version "
@@ -282,8 +280,6 @@ def validate_dataset(root: str | os.PathLike, *, check_videos: bool = True):
 
 def _probe_frames(path: Path, afile: str, rec: Record, problems: list[Problem], line: int | None = None
                   ) -> int | None:
-    from judgemind.errors import JudgemindError
-    from judgemind.video.probe import probe_video
 
     if not path.is_file():
         problems.append(Problem(afile, f"video file {path} does not exist (use --no-videos for annotation-only "

@@ -26,4 +26,4 @@ from judgemind.evaluate.metrics import (
     summarize_seeds,
 )
 
-from judgemind.evaluate.metrics import __all__  # noqa: E402,F401  (one list of public names)
+__all__ = ["ScoreReport", "aiou", "as_scores", "average_precision", "boundary_mae", "class_averaged_spearman", "deduction_map", "evaluate_scores", "fisher_z_mean", "l2", "mae", "per_class_spearman", "per_stage_metrics", "relative_l2", "relative_l2_x100", "segment_iou", "spearman", "stagewise_aiou", "summarize_seeds"]

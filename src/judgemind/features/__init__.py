@@ -10,8 +10,16 @@ Modules: :mod:`~judgemind.features.base` (Extractor, Plan, Frames, registry, cro
 are imported on first use.
 """
 
-from judgemind.features.base import (EXTRACTORS, Extractor, ExtractorInfo, Frames, Plan, get_extractor,
-                                     list_extractors, register_extractor)
+from judgemind.features.base import (
+                                     EXTRACTORS,
+                                     Extractor,
+                                     ExtractorInfo,
+                                     Frames,
+                                     Plan,
+                                     get_extractor,
+                                     list_extractors,
+                                     register_extractor,
+)
 from judgemind.features.cache import FeatureCache, list_caches
 
 __all__ = ["EXTRACTORS", "Extractor", "ExtractorInfo", "Frames", "Plan", "get_extractor", "list_extractors",

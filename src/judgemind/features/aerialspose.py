@@ -29,9 +29,12 @@ from judgemind.data.skeleton import SKELETON_POINTS, VISIBLE
 from judgemind.errors import JudgemindError
 from judgemind.features.base import Extractor, Frames, Plan, register_extractor, step_seconds
 from judgemind.features.skeleton import FG_DIM, GLOBAL_DIM, skeleton_tokens
+from judgemind.pose.infer import AerialsPose, default_weights, shipped_weights
 from judgemind.rules.names import DEFAULT_FPS
-from judgemind.video.cuts import shot_index
+from judgemind.utils.atomic import sha256_file
+from judgemind.video.cuts import find_cuts, shot_index
 from judgemind.video.decode import sample_indices
+from judgemind.video.locators import get_locator
 
 __all__ = ["AerialsPoseExtractor", "MEDIAPIPE_MAP", "fill_and_smooth", "mediapipe_to_layout"]
 
@@ -68,7 +71,7 @@ def _gauss(x: np.ndarray, sigma: float) -> np.ndarray:
     """Gaussian smoothing along axis 0 (edges padded with the nearest value)."""
     if sigma <= 0 or len(x) < 2:
         return x
-    from scipy.ndimage import gaussian_filter1d
+    from scipy.ndimage import gaussian_filter1d  # noqa: PLC0415 -- start-up time (scipy)
 
     return gaussian_filter1d(x, sigma, axis=0, mode="nearest", truncate=3.0)
 
@@ -107,7 +110,8 @@ class AerialsPoseExtractor(Extractor):
     """``aerialspose``: predicted skeletons from the video -> the ``skeleton`` extractor's tokens.
 
     Options: ``steps`` (T, default 48), ``dense`` (estimate every frame of the record, not only the step frames;
-    default false; every frame is decoded either way, for the camera cuts), ``smooth`` (temporal smoothing s.d. in frames, default 0 = off: on SynthAerials the body turns
+    default false; every frame is decoded either way, for the camera cuts), ``smooth`` (temporal smoothing s.d. in
+    frames, default 0 = off: on SynthAerials the body turns
     too fast between frames and smoothing lowers PCK at the steps, 0.834 -> 0.801 for 1 frame),
     ``refine`` (second crop around the predicted points, default true), ``world`` (fill
     the 3D block from the predicted 3D pose, default true), ``estimator`` (``aerialspose`` or ``mediapipe``),
@@ -148,19 +152,15 @@ class AerialsPoseExtractor(Extractor):
     def _estimator(self):
         if self._est is None:
             if self.estimator == "mediapipe":
-                from judgemind.video.locators import get_locator
 
                 self._est = get_locator("mediapipe")
             else:
-                from judgemind.pose.infer import AerialsPose
 
                 self._est = AerialsPose(self.weights, refine=self.refine)
         return self._est
 
     @classmethod
     def shipped_weights_sha256(cls) -> str | None:
-        from judgemind.pose.infer import shipped_weights
-        from judgemind.utils.atomic import sha256_file
 
         path = shipped_weights()
         return sha256_file(path) if path.is_file() else None
@@ -169,8 +169,6 @@ class AerialsPoseExtractor(Extractor):
         if self.estimator != "aerialspose":
             return None
         if self._sha is None:
-            from judgemind.pose.infer import default_weights
-            from judgemind.utils.atomic import sha256_file
 
             self._sha = sha256_file(default_weights(self.weights))
         return self._sha
@@ -195,7 +193,6 @@ class AerialsPoseExtractor(Extractor):
         """Per estimated frame (every decoded frame with ``dense``, else the step frames): ``indices`` (N,), uv
         (N, 19, 2), vis_prob (N, 19, 3), world (N, 19, 3), box (N, 4), found (N,); and the camera cuts found
         between consecutive decoded frames."""
-        from judgemind.video.cuts import find_cuts
 
         dec = np.asarray(plan.decode, np.int64)
         cuts = find_cuts([frames.images[int(i)] for i in dec], dec)

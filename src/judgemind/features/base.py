@@ -28,6 +28,7 @@ from typing import Any, ClassVar, Mapping
 import numpy as np
 
 from judgemind.rules.names import DEFAULT_FPS
+from judgemind.utils.optional import load_cv2
 from judgemind.utils.registry import Registry
 
 __all__ = ["Plan", "Frames", "Extractor", "ExtractorInfo", "EXTRACTORS", "register_extractor", "get_extractor",
@@ -155,7 +156,7 @@ def clip_frames(steps: np.ndarray, start: int, end: int, clip_len: int, frame_st
 
 
 def _resize(img: np.ndarray, size: int) -> np.ndarray:
-    import cv2
+    cv2 = load_cv2()
 
     if img.shape[0] == size and img.shape[1] == size:
         return img

@@ -19,16 +19,19 @@ that exists is complete; ``judgemind extract`` resumes by skipping records whose
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
+from safetensors.numpy import load_file, save_file
 
 from judgemind import __version__
 from judgemind.errors import JudgemindError
 from judgemind.utils.atomic import atomic_path, atomic_write_json
+from judgemind.utils.lock import FileLock, LockBusy
 
 MANIFEST = "manifest.json"
 REQUIRED_TENSORS = ("global", "foreground", "frame_index")
@@ -53,7 +56,6 @@ def safe_name(record_id: str) -> str:
     raw = record_id.encode("utf-8", "surrogatepass")
     if 2 * len(raw) <= _HEX_MAX:
         return "id_" + raw.hex()
-    import hashlib
 
     return "id_sha256_" + hashlib.sha256(raw).hexdigest()
 
@@ -143,7 +145,6 @@ class FeatureCache:
         no feature file and is not in use (an extraction that failed on every record) is re-made with the new
         settings instead of blocking them.
         """
-        from judgemind.utils.lock import FileLock, LockBusy
 
         self.dir.mkdir(parents=True, exist_ok=True)
         with FileLock(self.dir / ".manifest.lock", blocking=True):
@@ -197,7 +198,6 @@ class FeatureCache:
         return self.path(record_id).is_file()
 
     def save(self, record_id: str, tensors: Mapping[str, np.ndarray]) -> None:
-        from safetensors.numpy import save_file
 
         missing = [k for k in REQUIRED_TENSORS if k not in tensors]
         if missing:
@@ -223,7 +223,6 @@ class FeatureCache:
             save_file(t, str(tmp))
 
     def load(self, record_id: str) -> dict[str, np.ndarray]:
-        from safetensors.numpy import load_file
 
         p = self.path(record_id)
         if not p.is_file():

@@ -26,6 +26,8 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
+from safetensors import SafetensorError
+from safetensors.torch import load_file
 from torch import nn
 
 from judgemind.errors import CheckpointError
@@ -385,8 +387,6 @@ def _sha256(path: Path) -> str:
 def _read_file(path: Path, map_location: Any) -> Any:
     """Load the raw object; never executes arbitrary pickled code (weights_only=True)."""
     if path.suffix == ".safetensors":
-        from safetensors import SafetensorError
-        from safetensors.torch import load_file
 
         device = str(map_location) if isinstance(map_location, (str, torch.device)) else "cpu"
         try:

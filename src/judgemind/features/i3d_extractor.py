@@ -16,6 +16,7 @@ import numpy as np
 
 from judgemind.errors import JudgemindError
 from judgemind.features.base import Extractor, Frames, Plan, register_extractor, square_crop
+from judgemind.features.i3d import NORMALIZATIONS, I3DClipEncoder, load_i3d_checkpoint
 
 __all__ = ["I3DExtractor"]
 
@@ -40,7 +41,6 @@ class I3DExtractor(Extractor):
         if not weights:
             raise JudgemindError("the i3d extractor needs --weights FILE: a Kinetics-400 I3D checkpoint (e.g. "
                                  "hassony2 model_rgb.pth or piergiaj rgb_imagenet.pt); none can be downloaded here")
-        from judgemind.features.i3d import NORMALIZATIONS, I3DClipEncoder, load_i3d_checkpoint
 
         if normalization not in NORMALIZATIONS:
             raise JudgemindError(f"i3d: unknown normalization {normalization!r} (one of {', '.join(NORMALIZATIONS)})")

@@ -11,6 +11,7 @@ saves each record atomically, shows a tqdm bar with ETA, and returns the failure
 
 from __future__ import annotations
 
+import multiprocessing as mp
 import os
 import time
 from dataclasses import dataclass, field
@@ -18,10 +19,15 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
+import torch
 
+from judgemind.data import load_dataset
+from judgemind.data.dataset import read_meta
 from judgemind.errors import JudgemindError
 from judgemind.features.base import Extractor, Frames, Plan, get_extractor
 from judgemind.features.cache import FeatureCache, check_file_names
+from judgemind.utils.optional import load_cv2
+from judgemind.utils.progress import progress_bar
 from judgemind.video.decode import open_video
 from judgemind.video.locators import Locator, boxes_array, get_locator, interpolate_boxes
 
@@ -152,18 +158,16 @@ _WORKER: dict[str, Any] = {}
 
 
 def _init_worker(spec: dict) -> None:
-    import torch
 
     torch.set_num_threads(max(1, spec["threads"]))
     try:
-        import cv2
+        cv2 = load_cv2()
 
         cv2.setNumThreads(max(1, spec["threads"]))
     except ImportError:
         pass
     _WORKER["extractor"] = get_extractor(spec["extractor"], **spec["options"])
     if not _WORKER["extractor"].needs_video:
-        from judgemind.data.dataset import read_meta
 
         _WORKER["extractor"].bind(spec["root"], read_meta(spec["root"])[0])
     _WORKER["locator"] = (None if spec["locator"] == OWN_LOCATOR
@@ -197,7 +201,6 @@ def run_extract(root: str | os.PathLike, extractor: str, *, locator: str | None 
     Raises :class:`JudgemindError` for problems that concern every record (unknown extractor, missing weights, a
     cache made with other settings); per-record problems end up in ``summary.failed``.
     """
-    from judgemind.data import load_dataset
 
     ds = load_dataset(root)
     records = ds.split(split) if split else list(ds.records)
@@ -255,8 +258,6 @@ def _extract_into(cache, ds, selected, ext, loc, config, extractor, opts, loc_na
     try:
         if workers == 1 or len(tasks) <= 1:
             _WORKER.update(extractor=ext, locator=loc, cache=cache, threads=threads)
-            import torch
-
             old = torch.get_num_threads()
             torch.set_num_threads(threads)
             try:
@@ -266,8 +267,6 @@ def _extract_into(cache, ds, selected, ext, loc, config, extractor, opts, loc_na
                 torch.set_num_threads(old)
                 _WORKER.clear()
         else:
-            import multiprocessing as mp
-
             ext.close()
             if loc is not None:
                 loc.close()
@@ -292,6 +291,5 @@ def _record(summary: ExtractSummary, result, bar) -> None:
 
 
 def _bar(total: int, desc: str, enabled: bool):
-    from judgemind.utils.progress import progress_bar
 
     return progress_bar(total=total, desc=desc, unit="video", enabled=enabled)

@@ -26,7 +26,9 @@ import numpy as np
 
 from judgemind.errors import JudgemindError
 from judgemind.features.base import Extractor, Frames, Plan, letterbox, register_extractor, square_crop
+from judgemind.utils.optional import load_cv2
 from judgemind.video.decode import sample_indices
+from judgemind.video.locators.mp_pose import PoseEstimator
 
 __all__ = ["PoseExtractor", "pose_token", "global_token", "FG_DIM", "GLOBAL_DIM", "JOINTS"]
 
@@ -80,7 +82,7 @@ def pose_token(keypoints: np.ndarray | None, box, frame_size: tuple[int, int], c
 
 def global_token(frame: np.ndarray, previous: np.ndarray | None) -> np.ndarray:
     """One GLOBAL token ``(GLOBAL_DIM,) float32``: 8x8 gray thumbnail, 4x4 motion energy, mean motion."""
-    import cv2
+    cv2 = load_cv2()
 
     g = cv2.cvtColor(letterbox(frame, 32), cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
     thumb = cv2.resize(g, (8, 8), interpolation=cv2.INTER_AREA).reshape(-1)
@@ -136,7 +138,6 @@ class PoseExtractor(Extractor):
 
     def _crop_pose(self, frame: np.ndarray, box) -> tuple[np.ndarray | None, float]:
         """MediaPipe on a square crop around ``box``; keypoints in frame pixels."""
-        from judgemind.video.locators.mp_pose import PoseEstimator
 
         if self._pose is None:
             self._pose = PoseEstimator(static_image_mode=False)

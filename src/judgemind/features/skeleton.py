@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from judgemind.data.skeleton import OUT_OF_FRAME, SKELETON_POINTS, VISIBLE
+from judgemind.data.skeleton import OUT_OF_FRAME, SKELETON_POINTS, VISIBLE, load_skeleton
 from judgemind.errors import JudgemindError
 from judgemind.features.base import Extractor, Plan, register_extractor, step_seconds
 from judgemind.rules.names import DEFAULT_FPS
@@ -301,7 +301,6 @@ class SkeletonExtractor(Extractor):
         return uv, vis, world
 
     def encode_record(self, record) -> dict[str, np.ndarray]:
-        from judgemind.data.skeleton import load_skeleton
 
         if self._layout is None:
             raise JudgemindError("skeleton extractor: no data set bound (a bug: the pipeline binds it)")

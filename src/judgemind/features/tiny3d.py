@@ -30,12 +30,16 @@ from typing import Any, Mapping
 
 import numpy as np
 import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import load_file, save_file
 from torch import nn
 
 from judgemind.errors import CheckpointError, JudgemindError
-from judgemind.features.base import (Extractor, Frames, Plan, clip_frames, letterbox, register_extractor,
-                                     square_crop)
+from judgemind.features.base import Extractor, Frames, Plan, clip_frames, letterbox, register_extractor, square_crop
+from judgemind.features.pipeline import load_frames, step_boxes
+from judgemind.utils.atomic import atomic_path, sha256_file
 from judgemind.video.decode import sample_indices
+from judgemind.video.locators import Locator, get_locator
 
 __all__ = ["Tiny3DConfig", "Tiny3D", "Tiny3DExtractor", "plan_clips", "clips_from_frames", "record_clips",
            "to_tensor", "load_tiny3d", "save_tiny3d", "DEFAULT_STEPS"]
@@ -175,8 +179,6 @@ def record_clips(video_path: str | os.PathLike, record, config: Tiny3DConfig | N
     Returns ``{"global": (T, 3, L, S, S) float32 tensor, "foreground": same, "frame_index": (T,) int64 array,
     "box": (T, 4) float32 array (video pixels)}``. ``locator`` is a name or a :class:`Locator`.
     """
-    from judgemind.features.pipeline import load_frames, step_boxes
-    from judgemind.video.locators import Locator, get_locator
 
     config = config or Tiny3DConfig()
     loc = locator if isinstance(locator, Locator) else get_locator(locator)
@@ -195,9 +197,7 @@ def record_clips(video_path: str | os.PathLike, record, config: Tiny3DConfig | N
 
 def save_tiny3d(model: Tiny3D, path: str | os.PathLike) -> None:
     """Write ``model`` as safetensors with its config in the metadata (atomic)."""
-    from safetensors.torch import save_file
 
-    from judgemind.utils.atomic import atomic_path
 
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     meta = {"format": FORMAT, "tiny3d_config": json.dumps(model.config.to_dict())}
@@ -207,8 +207,6 @@ def save_tiny3d(model: Tiny3D, path: str | os.PathLike) -> None:
 
 def _read(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any] | None]:
     if path.suffix == ".safetensors":
-        from safetensors import SafetensorError, safe_open
-        from safetensors.torch import load_file
 
         try:
             with safe_open(str(path), framework="pt") as fh:
@@ -257,7 +255,6 @@ def load_tiny3d(path: str | os.PathLike, config: Tiny3DConfig | None = None) -> 
         CheckpointError: missing/unreadable file, or another architecture -- the message lists the missing and
             unexpected keys and shape mismatches.
     """
-    from judgemind.utils.atomic import sha256_file
 
     path = Path(path)
     if not path.is_file():

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
 from judgemind.errors import CheckpointError, JudgemindError
-from judgemind.features.base import (Extractor, Frames, Plan, clip_frames, letterbox, register_extractor,
-                                     square_crop)
+from judgemind.features.base import Extractor, Frames, Plan, clip_frames, letterbox, register_extractor, square_crop
 from judgemind.video.decode import sample_indices
 
 __all__ = ["VideoMAEExtractor", "load_videomae"]
@@ -63,7 +63,7 @@ def load_videomae(folder: str | Path):
                               f"'videomae')")
     if not any((folder / n).is_file() for n in _WEIGHT_FILES):
         raise CheckpointError(f"{folder} has a VideoMAE config.json but no weights ({' or '.join(_WEIGHT_FILES[:2])})")
-    from transformers import VideoMAEModel
+    from transformers import VideoMAEModel  # noqa: PLC0415 -- optional dependency (transformers, judgemind[text])
 
     try:
         model, info = VideoMAEModel.from_pretrained(str(folder), local_files_only=True, output_loading_info=True)
@@ -101,7 +101,6 @@ class VideoMAEExtractor(Extractor):
         if not weights:
             raise JudgemindError("the videomae extractor needs --weights DIR: a local VideoMAE checkpoint folder "
                                  "(transformers save_pretrained); nothing is downloaded")
-        import torch
 
         self.torch = torch
         self.model, self.mcfg, info = load_videomae(weights)

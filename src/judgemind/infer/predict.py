@@ -18,9 +18,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from judgemind.data import STAGES
+from judgemind.evaluate.conformal import coverage
 from judgemind.infer.run import LoadedRun, load_run_split
-from judgemind.rules import COMPONENT_MAX, COMPONENTS
+from judgemind.rules import COMPONENT_MAX, COMPONENTS, GRADE_BANDS
 from judgemind.rules.compose import official_score_max
+from judgemind.runs.folder import read_log
+from judgemind.runs.outputs import collect_outputs, compute_metrics, official_scores
 
 
 @dataclass
@@ -35,8 +38,6 @@ class Evaluation:
 def evaluate_split(run: LoadedRun, split: str = "test", features: str | None = None) -> Evaluation:
     """Metrics and predictions of a run's checkpoint on one split of its own data set (with ``features``: from
     another feature cache of the same layout, e.g. predicted skeletons for a model trained on annotated ones)."""
-    from judgemind.runs.outputs import collect_outputs, compute_metrics
-    from judgemind.runs.folder import read_log
 
     cfg = run.cfg
     ds, dataset = load_run_split(run, cfg.data.dataset, split, features)
@@ -60,7 +61,6 @@ def evaluate_split(run: LoadedRun, split: str = "test", features: str | None = N
 
 def predict_dataset(run: LoadedRun, dataset_path: str | os.PathLike, split: str = "all") -> list[dict]:
     """Predictions (one dict per record) of a run's checkpoint on any data set with the run's features."""
-    from judgemind.runs.outputs import collect_outputs
 
     ds, _ = load_run_split(run, dataset_path, split)
     outputs = collect_outputs(run.model, ds, run.cfg.run.eval_batch_size, run.device)
@@ -70,8 +70,6 @@ def predict_dataset(run: LoadedRun, dataset_path: str | os.PathLike, split: str 
 def stored_interval_coverage(run: LoadedRun, outputs: dict, ds) -> dict:
     """Empirical coverage and mean width on this split of the run's 90 % conformal intervals (calibrated on val,
     computed and stored now if the run has none yet)."""
-    from judgemind.evaluate.conformal import coverage
-    from judgemind.runs.outputs import official_scores
 
     cal, note = run.calibration
     if cal is None:
@@ -101,8 +99,6 @@ def _r(x, nd=4):
 
 def prediction_records(outputs: dict, ds, info, split: str) -> list[dict]:
     """One JSON-ready dict per record: predicted score (rules engine) and its parts, with the truth."""
-    from judgemind.rules import GRADE_BANDS
-    from judgemind.runs.outputs import official_scores
 
     final = official_scores(outputs, ds.records, info)
     t = ds.tensors

@@ -20,8 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from judgemind import rules
 from judgemind.data.result import ScoreResult
 from judgemind.errors import JudgemindError
+from judgemind.infer.run import load_run
+from judgemind.infer.score import score_video
+from judgemind.infer.target import find_dataset_record
+from judgemind.utils.progress import progress_bar
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg")
 
@@ -71,7 +76,6 @@ def _videos_of(arg: str) -> list[Path]:
 
 def _check_code(code: str, where: str) -> None:
     """A jump code that parses and has a DD, else an error naming ``where`` it came from."""
-    from judgemind import rules
 
     try:
         rules.parse_jump_code(code)
@@ -83,7 +87,6 @@ def _check_code(code: str, where: str) -> None:
 def plan_round(videos: Sequence[str], codes_file: str | None, default_code: str | None = None) -> list[Jump]:
     """The jumps of a round, checked before any scoring (see the module docstring). ``default_code``
     (``--action-code``): the code of every video that the codes file does not list."""
-    from judgemind.infer.target import find_dataset_record
 
     if default_code is not None:
         _check_code(default_code, "--action-code")
@@ -152,8 +155,6 @@ def score_round(jumps: Sequence[Jump], checkpoint: str, out: Path, write_jump: C
     """Score every jump with the run of ``checkpoint`` (loaded once; see the module docstring). ``write_jump(result,
     assets, OUT/<name>)`` writes a jump's files as soon as it is scored (``judgemind.report.score_outputs
     .write_score_outputs``), so an interrupted round resumes. Returns the round document (what OUT/round.json holds)."""
-    from judgemind.infer.run import load_run
-    from judgemind.infer.score import score_video
 
     out.mkdir(parents=True, exist_ok=True)
     loaded = load_run(checkpoint)
@@ -161,7 +162,6 @@ def score_round(jumps: Sequence[Jump], checkpoint: str, out: Path, write_jump: C
     t0 = time.perf_counter()
     bar = None
     if progress:
-        from judgemind.utils.progress import progress_bar
 
         bar = progress_bar(total=len(jumps), desc="scoring the round", unit="jump")
     for jump in jumps:

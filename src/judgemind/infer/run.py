@@ -16,7 +16,13 @@ from pathlib import Path
 
 import torch
 
+from judgemind.data import load_dataset
 from judgemind.errors import CheckpointError, JudgemindError
+from judgemind.features.cache import check_manifest, read_manifest
+from judgemind.runs.batch import load_feature_split, open_features, split_records
+from judgemind.runs.calibrate import build_calibration, calibration_path, read_calibration, write_calibration
+from judgemind.runs.e2e import load_e2e_split
+from judgemind.runs.model import load_run_model
 
 
 @dataclass
@@ -62,7 +68,6 @@ def run_dir_of(checkpoint: str | os.PathLike) -> tuple[Path, str]:
 def load_run(path: str | os.PathLike, checkpoint: str | None = None, device: str = "cpu") -> LoadedRun:
     """The run of ``path``: a run folder (``checkpoint`` best or last, default best) or ``RUN/best.pt`` /
     ``RUN/last.pt``. Raises :class:`CheckpointError` / :class:`JudgemindError` saying what is wrong."""
-    from judgemind.runs.model import load_run_model
 
     if checkpoint is None:
         run_dir, checkpoint = run_dir_of(path)
@@ -79,7 +84,6 @@ def load_run(path: str | os.PathLike, checkpoint: str | None = None, device: str
 def _manifest(path: Path, cfg, ck: dict) -> dict | None:
     """The feature manifest stored in the checkpoint (older runs: read from the training data set when it is still
     there; None when it is gone -- scoring a video then explains, evaluating a data set does not need it)."""
-    from judgemind.features.cache import check_manifest, read_manifest
 
     manifest = ck.get("features_manifest")
     if manifest is not None:
@@ -94,8 +98,6 @@ def _manifest(path: Path, cfg, ck: dict) -> dict | None:
 def attach_train_set(model, cfg, info, device: torch.device) -> None:
     """Hand an exemplar model (CoRe, TSA, the closed-form ones) its training split, read from the run's data set
     with the run's features (once per loaded run)."""
-    from judgemind.data import load_dataset
-    from judgemind.runs.batch import load_feature_split, open_features, split_records
 
     if cfg.run.end_to_end:
         return  # end-to-end runs train JudgeMind only; no exemplars
@@ -109,12 +111,9 @@ def load_run_split(run: LoadedRun, dataset_path: str | os.PathLike, split: str, 
     """``(split as a FeatureDataset (or ClipDataset for an end-to-end run), the Dataset)`` of any data set that has
     the run's features (or the cache ``features``: another perception with the same token layout, e.g. predicted
     skeletons for a model trained on annotated ones)."""
-    from judgemind.data import load_dataset
-    from judgemind.runs.batch import load_feature_split, open_features, split_records
 
     cfg = run.cfg
     if cfg.run.end_to_end:
-        from judgemind.runs.e2e import load_e2e_split
 
         return load_e2e_split(run.model, cfg, run.info, str(dataset_path), split)
     dataset = load_dataset(Path(dataset_path))
@@ -130,7 +129,6 @@ def load_calibration(run: LoadedRun, compute: bool = True) -> tuple[dict | None,
     """``(calibration, note)`` of a loaded run: the stored ``RUN/calibration-<checkpoint>.json``; else computed now
     from the run's validation split and stored (``compute``) when the data set is still there; else
     ``(None, why not)``."""
-    from judgemind.runs.calibrate import build_calibration, calibration_path, read_calibration, write_calibration
 
     doc = read_calibration(run.run_dir, run.checkpoint)
     if doc is not None:

@@ -18,7 +18,6 @@ so in ``landing_cap_note``.
 from __future__ import annotations
 
 import dataclasses
-
 import datetime as _dt
 import inspect
 import json
@@ -28,13 +27,23 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
-from judgemind.data import STAGES
+from judgemind import __version__, rules
+from judgemind.data import STAGES, load_dataset
 from judgemind.data.result import ScoreResult
-from judgemind.errors import CheckpointError, JudgemindError
+from judgemind.errors import CheckpointError, JudgemindError, UnknownJumpCode
+from judgemind.features.base import extractor_class, get_extractor
+from judgemind.features.pipeline import extract_record
 from judgemind.infer.run import LoadedRun
 from judgemind.infer.target import Target, cached, find_dataset_record, resolve_target
-from judgemind.rules import COMPONENT_MAX, COMPONENTS, J_MAX
+from judgemind.rules import COMPONENT_MAX, COMPONENTS, J_MAX, describe_code, load_catalogue
+from judgemind.runs import calibrate as C
+from judgemind.runs.batch import video_batch
+from judgemind.utils import display_text
+from judgemind.video.decode import read_frames
+from judgemind.video.locators import get_locator
+from judgemind.video.probe import probe_video
 
 SHEET_SHORT_SIDE = 360  # frames for the judge sheet are decoded at this shorter side
 STRIP_FRAMES = 12  # frames in the sheet's strip
@@ -44,12 +53,10 @@ def score_video(run: LoadedRun, video: str | os.PathLike, *, action_code: str | 
                 start: int | None = None, end: int | None = None, locator: str | None = None,
                 weights: str | None = None, threshold: float = 0.3, use_dataset: bool = True) -> tuple[ScoreResult, dict]:
     """Score one jump with a loaded run. Returns ``(result, assets)``: the :class:`ScoreResult` (its ``to_json()`` is
-    what result.json holds) and what the judge sheet needs beside it (``boxes`` {frame: box}, ``stage_probs`` (T, 3) or None,
+    what result.json holds) and what the judge sheet needs beside it (``boxes`` {frame: box}, ``stage_probs`` (T, 3) or
+    None,
     ``video_path``, ``thumbnails``: :func:`sheet_thumbnails`)."""
-    import torch
 
-    from judgemind.features.pipeline import extract_record
-    from judgemind.runs.batch import video_batch
 
     manifest = scoring_manifest(run)
     extractor, fcfg = build_extractor(manifest, weights)
@@ -80,8 +87,6 @@ def score_video(run: LoadedRun, video: str | os.PathLike, *, action_code: str | 
     evidence = deduction_evidence(out_np, fi, run.info, threshold)
     cfg, ck = run.cfg, run.ck
     data_meta = _training_data(cfg)
-    from judgemind import __version__, rules
-    from judgemind.utils import display_text
 
     result = {
         "video": display_text(target.video), "video_name": display_text(Path(target.video).name),
@@ -118,8 +123,6 @@ def sheet_thumbnails(video, result: dict, strip_frames: int = STRIP_FRAMES) -> d
     numbers evenly spread over the jump), ``images`` {frame: RGB array} of those and of every deduction's
     evidence frame, decoded small (``SHEET_SHORT_SIDE``: an 8000 x 8000 video must not be held at full size),
     and ``scale`` (thumbnail pixels per video pixel, for the athlete boxes)."""
-    from judgemind.video.decode import read_frames
-    from judgemind.video.probe import probe_video
 
     s, e = result["frames"]
     strip = sorted(set(np.linspace(s, e - 1, strip_frames).astype(int).tolist()))
@@ -131,7 +134,6 @@ def sheet_thumbnails(video, result: dict, strip_frames: int = STRIP_FRAMES) -> d
 
 def _locator(video, locator: str | None, target: Target, trained_locator: str, fcfg: dict):
     """(name, locator) for an extractor that needs athlete boxes from outside."""
-    from judgemind.video.locators import get_locator
 
     if target.boxes:
         loc_name = "annotation"
@@ -157,8 +159,6 @@ def perception(extractor, fcfg: dict) -> str:
 
 def describe(code: str) -> str | None:
     """The words of an aerials jump code; None for a code of another sport (a data set's dive number)."""
-    from judgemind.errors import UnknownJumpCode
-    from judgemind.rules import describe_code
 
     try:
         return describe_code(code)
@@ -180,7 +180,6 @@ def scoring_manifest(run: LoadedRun) -> dict:
 
 def _numpy(out) -> dict[str, Any]:
     """The model output of one video (batch of 1) as numpy arrays without the batch dimension (None if absent)."""
-    import torch
 
     def first(x):
         return None if x is None else x[0].detach().float().cpu().numpy() if x.is_floating_point() \
@@ -197,7 +196,6 @@ def _numpy(out) -> dict[str, Any]:
 def compose_result(out: dict, target: Target, info) -> dict:
     """The judge's numbers of one video from its model output (:func:`_numpy`): ``final_score``, ``J``, ``raw``,
     and for aerials models with components ``components`` (marks), ``components_raw`` and ``bands``."""
-    from judgemind import rules
 
     comps = out["components"] if info.scoring.startswith("aerials") else None
     off = rules.compose_official(out["score"], target.dd, info.scoring, comps)
@@ -222,7 +220,6 @@ def compose_result(out: dict, target: Target, info) -> dict:
 def _cap_note(out: dict, info, landing: Decimal) -> str | None:
     """Say when the model sees a fault whose landing cap (deduction catalogue) is below the predicted landing mark:
     predicted contact does not cap (judgemind.rules.compose), but a judge should look."""
-    from judgemind.rules import load_catalogue
 
     probs = out["deduction_probs"]
     if probs is None:
@@ -251,7 +248,6 @@ def stage_frames(bounds, fi: np.ndarray, frames: tuple[int, int]) -> dict | None
 def deduction_evidence(out: dict, fi: np.ndarray, info, threshold: float) -> dict:
     """``deductions``: every catalogue item above ``threshold`` and at least the three most likely ones (marked as
     unsure), each with its evidence frame; ``all_deduction_probs``: every item's probability."""
-    from judgemind.rules import load_catalogue
 
     probs = out["deduction_probs"]
     if probs is None:
@@ -276,7 +272,6 @@ def deduction_evidence(out: dict, fi: np.ndarray, info, threshold: float) -> dic
 
 def build_extractor(manifest: dict, weights: str | None = None):
     """The feature extractor (and its stored config) that made the run's features, with the same settings."""
-    from judgemind.features.base import extractor_class, get_extractor
 
     cfg = dict(manifest.get("config", {}))
     name = manifest.get("extractor") or cfg.get("extractor")
@@ -305,7 +300,6 @@ def build_extractor(manifest: dict, weights: str | None = None):
 def _annotation_features(extractor, video, start, end) -> dict:
     """Features of an extractor that reads annotations (``skeleton``): the video must be a record of a FineSkiing
     data set that carries them; the record's own frames are used."""
-    from judgemind.data import load_dataset
 
     found = find_dataset_record(Path(video), start, end)
     if found is None:
@@ -326,7 +320,6 @@ def judge_view(result: dict, res: dict, out: dict, feats: dict, target: Target, 
     """Add what a judge needs beside the numbers: 90 % intervals, the in-distribution check, and the panel of an
     annotated data set with the model's error. ``out``: :func:`_numpy` of the model output; ``calibration``:
     (document or None, note)."""
-    from judgemind.runs import calibrate as C
 
     cal, note = calibration
     # intervals: split conformal around the reported score and the raw components
@@ -369,7 +362,6 @@ def judge_view(result: dict, res: dict, out: dict, feats: dict, target: Target, 
 
 def panel_of(rec, result: dict, res: dict) -> dict:
     """The annotated panel of a data-set record beside the model: marks, counted/dropped, official score, errors."""
-    from judgemind import rules
 
     judges = [{k: (str(v) if v is not None else None) for k, v in
                (("air", j.air), ("form", j.form), ("landing", j.landing), ("air_form", j.air_form),

@@ -12,9 +12,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-import numpy as np
-
+from judgemind import rules
+from judgemind.data.dataset import read_records
 from judgemind.errors import JudgemindError
+from judgemind.video.cuts import find_cuts
+from judgemind.video.decode import iter_frames
+from judgemind.video.probe import probe_video
 
 
 @dataclass
@@ -46,7 +49,6 @@ def cached(kind: str, root: Path, load):
 
 def find_dataset_record(video: Path, start: int | None, end: int | None):
     """The FineSkiing record of ``video`` if a parent folder is a dataset that lists it, else None."""
-    from judgemind.data.dataset import read_records
 
     vreal = os.path.realpath(video)
     for parent in list(video.resolve().parents)[:6]:
@@ -63,8 +65,6 @@ def find_dataset_record(video: Path, start: int | None, end: int | None):
 def detect_cuts(video: Path, start: int, end: int, threshold: float = 0.35) -> tuple[int, ...]:
     """Hard camera cuts in [start, end): frames whose colour histogram differs from the previous frame's by more
     than ``threshold`` (total variation distance, 0..1) and stands out from its neighbours."""
-    from judgemind.video.cuts import find_cuts
-    from judgemind.video.decode import iter_frames
 
     pairs = list(iter_frames(video, start, end, short_side=64))
     return find_cuts([img for _, img in pairs], [i for i, _ in pairs], threshold)
@@ -75,8 +75,6 @@ def resolve_target(video: str | os.PathLike, action_code: str | None, dd: str | 
     """The jump of ``video`` (arguments as ``judgemind score`` takes them). A code given here must be an aerials
     jump code; a data-set record's own code is trusted as the data set was validated (a FineDiving record's dive
     number, e.g. ``107B``, scores with its record's DD)."""
-    from judgemind import rules
-    from judgemind.video.probe import probe_video
 
     path = Path(video)
     info = probe_video(path)  # missing / empty / not a video -> VideoError naming the file

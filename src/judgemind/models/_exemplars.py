@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from judgemind.errors import JudgemindError
+from judgemind.models.base import keyed_uniform
 
 GROUPINGS = ("action", "dd", "random")
 
@@ -50,7 +51,6 @@ def mlp(sizes: list[int]) -> nn.Sequential:
 def exemplar_uniforms(batch: dict, stream: int, fallback: torch.Generator) -> torch.Tensor:
     """(B,) uniforms for training-time exemplar choice: keyed on ``batch["seed"]`` (the trainer's per-sample
     seeds) when present, else drawn from ``fallback`` (direct calls outside the trainer)."""
-    from judgemind.models.base import keyed_uniform
 
     if batch.get("seed") is not None:
         return keyed_uniform(batch["seed"].cpu(), 1, stream)[:, 0]

@@ -55,7 +55,10 @@ smoke test that loops over :func:`list_models`.
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from dataclasses import dataclass, field
+
 import torch
 from torch import nn
 
@@ -122,13 +125,11 @@ class DataInfo:
 
     def to_dict(self) -> dict:
         """JSON-ready dict (tuples become lists); inverse of :meth:`from_dict`."""
-        import dataclasses
 
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(self).items()}
 
     @classmethod
     def from_dict(cls, d: dict) -> "DataInfo":
-        import dataclasses
 
         if not isinstance(d, dict):
             raise JudgemindError(f"DataInfo: expected a mapping, got {type(d).__name__}")
@@ -144,7 +145,6 @@ class DataInfo:
         for k, v in d.items():
             kind = str(fields[k].type)
             if kind.startswith("tuple[float"):
-                import math
 
                 if not isinstance(v, (list, tuple)) or not all(
                         isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) for x in v):
@@ -158,7 +158,6 @@ class DataInfo:
                 if not isinstance(v, str):
                     raise JudgemindError(f"DataInfo.{k}: expected text, got {type(v).__name__}")
             else:  # int / float
-                import math
 
                 ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
                 if not ok or (kind == "int" and (not isinstance(v, int) or not 0 <= v <= 1 << 20)):
@@ -207,7 +206,6 @@ def model_config_class(name: str) -> type:
 def check_model_overrides(name: str, overrides: dict) -> dict:
     """Resolve ``overrides`` against the model's config dataclass without building the model: returns the full
     config as a dict (defaults filled in); unknown keys or bad values -> :class:`JudgemindError`."""
-    import dataclasses
 
     overrides = MODELS.check_options(name, overrides)
     return dataclasses.asdict(build_config(model_config_class(name), overrides, where="model"))
@@ -215,7 +213,6 @@ def check_model_overrides(name: str, overrides: dict) -> dict:
 
 def build_config(cls, overrides: dict, where: str = "model"):
     """Instantiate config dataclass ``cls`` with ``overrides``; unknown keys and bad types -> clear error."""
-    import dataclasses
 
     aliases = getattr(cls, "ALIASES", {})  # e.g. {"global": "global_tokens"}
     overrides = {aliases.get(k, k): v for k, v in overrides.items()}
@@ -252,7 +249,6 @@ def build_config(cls, overrides: dict, where: str = "model"):
 def _checked_value(where: str, key: str, v, default):
     """A config value of the default's type, finite, not negative where the default is not, and bounded (a
     checkpoint or YAML file is untrusted input: a wrong type must not reach the model's constructor)."""
-    import math
 
     name = f"{where}.{key}"
     if default is None:

@@ -25,8 +25,15 @@ import torch.nn.functional as F
 from torch import nn
 
 from judgemind.errors import JudgemindError
-from judgemind.models._exemplars import (ExemplarBank, check_choice, check_grouping, exemplar_uniforms, scatter_mean,
-                                         token_dim, video_tokens)
+from judgemind.models._exemplars import (
+    ExemplarBank,
+    check_choice,
+    check_grouping,
+    exemplar_uniforms,
+    scatter_mean,
+    token_dim,
+    video_tokens,
+)
 from judgemind.models.base import DataInfo, ModelOutput, build_config, masked_mean, register_model
 
 

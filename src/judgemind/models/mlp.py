@@ -11,8 +11,15 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from judgemind.models.base import (DataInfo, ModelOutput, build_config, keyed_dropout, masked_mean,
-                                   register_model, score_loss)
+from judgemind.models.base import (
+    DataInfo,
+    ModelOutput,
+    build_config,
+    keyed_dropout,
+    masked_mean,
+    register_model,
+    score_loss,
+)
 
 
 @dataclass

@@ -28,12 +28,18 @@ import torch
 from torch import nn
 
 from judgemind.errors import JudgemindError
-from judgemind.models._exemplars import (check_choice, distribution_value, gaussian_targets, kl_to_target, mlp,
-                                         token_dim, video_tokens)
+from judgemind.models._exemplars import (
+    check_choice,
+    distribution_value,
+    gaussian_targets,
+    kl_to_target,
+    mlp,
+    token_dim,
+    video_tokens,
+)
 from judgemind.models.base import DataInfo, ModelOutput, build_config, masked_mean, register_model
 from judgemind.rules.names import COMPONENT_MAX, COMPONENTS, DIVING_MAX
 from judgemind.rules.scoring import DIVING_STEP, LEGACY_AIR_FORM_RANGE, MARK_STEP
-
 
 
 @dataclass

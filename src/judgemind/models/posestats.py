@@ -30,6 +30,7 @@ from torch import nn
 
 from judgemind.errors import JudgemindError
 from judgemind.models.base import DataInfo, ModelOutput, build_config, register_model, score_loss
+from judgemind.models.judgemind import decode_stages
 from judgemind.rules.names import COMPONENT_MAX, COMPONENTS
 
 STATS = ("mean", "std", "min", "max")
@@ -197,7 +198,6 @@ class PoseStats(nn.Module):
         return torch.cat([stage_statistics(x, windows), batch["code"].to(torch.float64), dd], -1)
 
     def _predicted_bounds(self, x: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        from judgemind.models.judgemind import decode_stages
 
         logits = self._stage_logits(x, mask)
         return decode_stages(logits, mask.sum(1)), logits

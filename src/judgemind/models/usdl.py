@@ -16,8 +16,15 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from judgemind.models._exemplars import (check_choice, distribution_value, gaussian_targets, kl_to_target, mlp,
-                                         token_dim, video_tokens)
+from judgemind.models._exemplars import (
+    check_choice,
+    distribution_value,
+    gaussian_targets,
+    kl_to_target,
+    mlp,
+    token_dim,
+    video_tokens,
+)
 from judgemind.models.base import DataInfo, ModelOutput, build_config, masked_mean, register_model
 
 

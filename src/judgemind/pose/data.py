@@ -19,8 +19,12 @@ from typing import Sequence
 
 import numpy as np
 
-from judgemind.data.skeleton import OUT_OF_FRAME, SKELETON_POINTS
+from judgemind.data import load_dataset
+from judgemind.data.skeleton import OUT_OF_FRAME, SKELETON_POINTS, load_skeleton
 from judgemind.errors import JudgemindError
+from judgemind.utils.optional import load_cv2
+from judgemind.utils.progress import progress_bar
+from judgemind.video.decode import open_video
 
 __all__ = ["PoseSamples", "load_samples", "skeleton_box", "crop_transform", "warp_crop", "letterbox_transform",
            "warp_letterbox"]
@@ -66,7 +70,7 @@ def crop_transform(box, margin: float, crop: int, scale: float = 1.0, shift=(0.0
 
 
 def warp_crop(frame: np.ndarray, M: np.ndarray, crop: int) -> np.ndarray:
-    import cv2
+    cv2 = load_cv2()
 
     return cv2.warpAffine(frame, M, (crop, crop), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
                           borderValue=(0, 0, 0))
@@ -79,7 +83,7 @@ def letterbox_transform(width: int, height: int, side: int) -> np.ndarray:
 
 
 def warp_letterbox(frame: np.ndarray, side: int) -> np.ndarray:
-    import cv2
+    cv2 = load_cv2()
 
     h, w = frame.shape[:2]
     M = letterbox_transform(w, h, side)
@@ -103,9 +107,6 @@ def load_samples(root: str | os.PathLike, split: str | Sequence[str] | None, per
     of split names), drawn with ``seed``: frames
     are spread over the record (one random frame in each of ``per_record`` equal parts), so take-off, flight and
     landing all appear. Raises a JudgemindError naming the data set when it has no skeletons."""
-    from judgemind.data import load_dataset
-    from judgemind.data.skeleton import load_skeleton
-    from judgemind.video.decode import open_video
 
     ds = load_dataset(root)
     layout = getattr(ds.meta, "skeleton", None)
@@ -127,7 +128,6 @@ def load_samples(root: str | os.PathLike, split: str | Sequence[str] | None, per
     frames, uvs, viss, worlds, rids, fids = [], [], [], [], [], []
     it = records
     if progress:
-        from judgemind.utils.progress import progress_bar
 
         it = progress_bar(records, desc="frames", unit="jump")
     for rec in it:

@@ -14,9 +14,12 @@ import time
 from typing import Any
 
 import numpy as np
+import torch
 
 from judgemind.data.skeleton import OUT_OF_FRAME, SKELETON_POINTS
 from judgemind.pose.data import load_samples, skeleton_box
+from judgemind.pose.infer import AerialsPose
+from judgemind.pose.net import AerialsPoseModel
 
 __all__ = ["pck", "pck_report", "JOINT_GROUPS"]
 
@@ -60,8 +63,6 @@ def pck_report(estimator, data: str | os.PathLike, *, split: str | None = "test"
     """PCK per joint, per joint group and overall on ``per_record`` frames of each record of ``split``.
 
     ``estimator``: an :class:`judgemind.pose.infer.AerialsPose` or an ``AerialsPoseModel``."""
-    from judgemind.pose.infer import AerialsPose
-    from judgemind.pose.net import AerialsPoseModel
 
     if isinstance(estimator, AerialsPoseModel):
         estimator = AerialsPose(model=estimator)
@@ -74,7 +75,6 @@ def pck_report(estimator, data: str | os.PathLike, *, split: str | None = "test"
     t0 = time.time()
     res = estimator(list(s.frames), given)
     secs = time.time() - t0
-    import torch
 
     out: dict[str, Any] = {"data": str(data), "split": split, "frames": int(len(s)), "boxes": boxes,
                            "refine": bool(getattr(estimator, "refine", False)), "threads": torch.get_num_threads()}

@@ -13,6 +13,9 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
+from judgemind.errors import JudgemindError
+from judgemind.pose.infer import AerialsPose, default_weights
+from judgemind.utils.atomic import sha256_file
 from judgemind.video.locators import Detection, Locator, fill_gaps, register_locator
 
 
@@ -31,7 +34,6 @@ class AerialsPoseLocator(Locator):
     requires = ("torch", "cv2")
 
     def __init__(self, weights: str | None = None, refine: bool = True, threshold: float = 0.5):
-        from judgemind.errors import JudgemindError
 
         if not 0.0 < float(threshold) < 1.0:
             raise JudgemindError(f"locator 'aerialspose': threshold is a probability in (0, 1), got {threshold!r}")
@@ -40,14 +42,11 @@ class AerialsPoseLocator(Locator):
 
     def _estimator(self):
         if self._est is None:
-            from judgemind.pose.infer import AerialsPose
 
             self._est = AerialsPose(self.weights, refine=self.refine, threshold=self.threshold)
         return self._est
 
     def config(self) -> dict[str, Any]:
-        from judgemind.pose.infer import default_weights
-        from judgemind.utils.atomic import sha256_file
 
         return {"name": self.name, "refine": self.refine, "threshold": self.threshold,
                 "weights_sha256": sha256_file(default_weights(self.weights))}

@@ -26,11 +26,14 @@ from typing import Any
 
 import numpy as np
 import torch
+from safetensors import SafetensorError
+from safetensors.torch import load, save
 from torch import nn
 from torch.nn import functional as F
 
 from judgemind.data.skeleton import SKELETON_POINTS
 from judgemind.errors import JudgemindError
+from judgemind.utils.atomic import atomic_write_bytes
 
 __all__ = ["PoseConfig", "PoseNet", "BoxNet", "AerialsPoseModel", "save_weights", "load_weights", "FORMAT",
            "soft_argmax"]
@@ -169,9 +172,7 @@ class AerialsPoseModel(nn.Module):
 
 def save_weights(model: AerialsPoseModel, path: str | os.PathLike, card: dict | None = None) -> Path:
     """Write ``model`` as safetensors (atomically) with its layout and model card in the header."""
-    from safetensors.torch import save
 
-    from judgemind.utils.atomic import atomic_write_bytes
 
     meta = {"format": FORMAT, "layout": json.dumps(model.cfg.to_dict()), "card": json.dumps(card or {})}
     tensors = {k: v.detach().to(torch.float32).contiguous() if v.is_floating_point() else v.detach().contiguous()
@@ -186,8 +187,6 @@ def load_weights(path: str | os.PathLike) -> tuple[AerialsPoseModel, dict]:
 
     Refuses, naming the file: a missing or unreadable file, a file that is not safetensors, another format, a
     layout other than the 19-point skeleton, tensors that do not match the layout."""
-    from safetensors import SafetensorError
-    from safetensors.torch import load
 
     path = Path(path)
     try:
@@ -196,7 +195,6 @@ def load_weights(path: str | os.PathLike) -> tuple[AerialsPoseModel, dict]:
         raise JudgemindError(f"{path}: cannot read the AerialsPose weights ({e.strerror or e})") from e
     try:
         tensors = load(data)
-        from safetensors import safe_open  # noqa: F401  (metadata below)
         header_len = int.from_bytes(data[:8], "little")
         header = json.loads(data[8:8 + header_len])
     except (SafetensorError, ValueError, UnicodeDecodeError, OverflowError) as e:

@@ -31,11 +31,24 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from judgemind.data import load_dataset
 from judgemind.data.skeleton import OUT_OF_FRAME
 from judgemind.errors import JudgemindError
-from judgemind.pose.data import (PoseSamples, apply, crop_transform, letterbox_transform, load_samples,
-                                 skeleton_box)
-from judgemind.pose.net import FLIP, AerialsPoseModel, PoseConfig, save_weights, to_tensor
+from judgemind.pose.data import (
+    PoseSamples,
+    apply,
+    crop_transform,
+    letterbox_transform,
+    load_samples,
+    skeleton_box,
+    warp_crop,
+    warp_letterbox,
+)
+from judgemind.pose.evaluate import pck_report
+from judgemind.pose.net import FLIP, AerialsPoseModel, PoseConfig, load_weights, save_weights, to_tensor
+from judgemind.utils.atomic import atomic_path, atomic_write_json
+from judgemind.utils.optional import load_cv2
+from judgemind.utils.progress import progress_bar
 
 __all__ = ["PoseTrainConfig", "train_pose", "pose_batch", "box_batch"]
 
@@ -79,7 +92,6 @@ def pose_batch(s: PoseSamples, idx: np.ndarray, cfg: PoseConfig, rng: np.random.
                aug_scale: float = 0.0, aug_shift: float = 0.0) -> dict[str, torch.Tensor]:
     """Crops and targets for the samples ``idx`` (each must have a point in the picture); ``rng`` None = no
     augmentation (evaluation)."""
-    from judgemind.pose.data import warp_crop
 
     C = cfg.crop
     crops = np.zeros((len(idx), C, C, 3), np.uint8)
@@ -100,7 +112,7 @@ def pose_batch(s: PoseSamples, idx: np.ndarray, cfg: PoseConfig, rng: np.random.
         v = s.vis[i].astype(np.int64)
         w = s.world[i]
         if rng is not None and rng.random() < 0.3:   # a smaller render or a distant athlete: fewer pixels
-            import cv2
+            cv2 = load_cv2()
 
             lo = max(8, int(round(C * rng.uniform(0.35, 0.8))))
             img = cv2.resize(cv2.resize(img, (lo, lo), interpolation=cv2.INTER_AREA), (C, C),
@@ -196,9 +208,6 @@ def train_pose(data: str | os.PathLike, out: str | os.PathLike, cfg: PoseTrainCo
                log=print) -> dict[str, Any]:
     """Train both networks on ``data``'s ``cfg.split``; resumable from ``out/train_state.pt``. Returns the model
     card (also written to ``out/model_card.json``)."""
-    from judgemind.pose.data import warp_letterbox
-    from judgemind.pose.evaluate import pck_report
-    from judgemind.utils.atomic import atomic_path, atomic_write_json
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -216,7 +225,6 @@ def train_pose(data: str | os.PathLike, out: str | os.PathLike, cfg: PoseTrainCo
     torch.manual_seed(cfg.seed)
     model = AerialsPoseModel(pcfg)
     if cfg.init:
-        from judgemind.pose.net import load_weights
 
         start, _ = load_weights(cfg.init)
         if start.cfg != pcfg:
@@ -245,7 +253,6 @@ def train_pose(data: str | os.PathLike, out: str | os.PathLike, cfg: PoseTrainCo
         log(f"resuming at step {step}/{cfg.steps}")
     bar = None
     if progress:
-        from judgemind.utils.progress import progress_bar
 
         bar = progress_bar(total=cfg.steps, initial=step, desc="pose train", unit="step")
     model.train()
@@ -290,7 +297,6 @@ def train_pose(data: str | os.PathLike, out: str | os.PathLike, cfg: PoseTrainCo
                              f"--lr {cfg.lr:g} --width {cfg.width} --per-record {cfg.per_record}",
                              f"--seed {cfg.seed}"] + ([f"--init {cfg.init}"] if cfg.init else [])),
     }
-    from judgemind.data import load_dataset
 
     try:
         meta = load_dataset(data).meta

@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 
 from judgemind.bench.plan import ABLATIONS, CLOSED_FORM, METRICS, safe_label
+from judgemind.report.plots import grouped_bars, scatter_pred_true
+from judgemind.report.tables import Table, fmt_count, fmt_mean_std, fmt_num, write_csv, write_text
 from judgemind.rules.names import COMPONENTS
 from judgemind.utils import clean_json
 from judgemind.utils.atomic import atomic_write_json
@@ -31,7 +33,6 @@ PUBLISHED_FINEDIVING = (
 def write_bench_outputs(out: Path, doc: dict, results: list[dict]) -> None:
     """Write bench.md, bench.csv, plots/ and bench.json into ``out`` (``doc`` and ``results`` from
     ``judgemind.bench.run_bench``); ``doc["files"]`` lists them."""
-    from judgemind.report.tables import write_csv, write_text
 
     tables = bench_tables(doc)
     write_text(out / "bench.md", bench_markdown(doc, tables))
@@ -45,7 +46,6 @@ def write_bench_outputs(out: Path, doc: dict, results: list[dict]) -> None:
 
 
 def _ms(row: dict, key: str, digits: int = 3):
-    from judgemind.report.tables import fmt_mean_std
 
     m, s = row.get(key, (float("nan"), float("nan")))
     return fmt_mean_std(m, s, digits)
@@ -63,7 +63,6 @@ def _pretty(label: str) -> str:
 
 
 def bench_tables(doc: dict) -> dict:
-    from judgemind.report.tables import Table, fmt_count, fmt_num
 
     rows = doc["rows"]
     data_ref = doc.get("reference") or {}
@@ -174,7 +173,6 @@ def _settings_cell(doc: dict, lab: str) -> str:
 
 
 def tuning_table(doc: dict):
-    from judgemind.report.tables import Table, fmt_num
 
     t = doc["tuning"]
     axes = list(t["grid"])
@@ -265,7 +263,6 @@ def findings_markdown(f: dict) -> str:
 
 
 def csv_table(doc: dict):
-    from judgemind.report.tables import Table
 
     keys = list(METRICS) + ["train_time_s", "params", "epoch"]
     cols = ["protocol", "label", "model", "ablation", "n_seeds"]
@@ -285,7 +282,6 @@ def csv_table(doc: dict):
 
 
 def write_plots(folder: Path, doc: dict, results: list[dict]) -> list[str]:
-    from judgemind.report.plots import grouped_bars, scatter_pred_true
 
     folder.mkdir(parents=True, exist_ok=True)
     files = []

@@ -12,15 +12,13 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from judgemind.utils.atomic import atomic_path
+from judgemind.utils.optional import load_pyplot
 
 PALETTE = ("#17324d", "#e0902b", "#3aa65b", "#c0392b", "#8e44ad", "#3b7dd8", "#7f8c8d", "#d35400")
 
 
 def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = load_pyplot()
 
     return plt
 

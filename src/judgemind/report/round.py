@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from judgemind.report.sheet import SHEET_CSS
 from judgemind.rules.names import COMPONENTS
 from judgemind.utils import clean_json
 from judgemind.utils.atomic import atomic_write_bytes
@@ -26,7 +27,6 @@ def _e(x: Any) -> str:
 
 def render_index(doc: dict) -> str:
     """OUT/index.html: the ranking with scores, intervals and warnings, links to each sheet, failures listed."""
-    from judgemind.report.sheet import SHEET_CSS
 
     rows = []
     for r in doc["jumps"]:

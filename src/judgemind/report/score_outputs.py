@@ -13,11 +13,16 @@ from judgemind.data import STAGES
 from judgemind.data.records import stage_at
 from judgemind.data.result import ScoreResult
 from judgemind.errors import JudgemindError
+from judgemind.report.sheet import data_uri, render_sheet
+from judgemind.report.timeline import plot_timeline
+from judgemind.utils import clean_json
+from judgemind.utils.atomic import atomic_write_bytes
+from judgemind.utils.optional import load_cv2
+
 
 def _jpeg(img_rgb: np.ndarray, height: int = 96, box=None) -> str:
-    import cv2
+    cv2 = load_cv2()
 
-    from judgemind.report.sheet import data_uri
 
     img = img_rgb.copy()
     if box is not None and np.all(np.isfinite(box)):
@@ -34,9 +39,6 @@ def write_score_outputs(result: ScoreResult, assets: dict, out_dir: str | os.Pat
     before the first is written (no partial output on error). The frames come decoded with the result
     (``assets["thumbnails"]``, made by ``judgemind.infer.score.sheet_thumbnails``): this module never opens the
     video."""
-    from judgemind.report.sheet import render_sheet
-    from judgemind.report.timeline import plot_timeline
-    from judgemind.utils.atomic import atomic_write_bytes
 
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
@@ -66,7 +68,6 @@ def write_score_outputs(result: ScoreResult, assets: dict, out_dir: str | os.Pat
     # every file's bytes are made before the first is written: an error (e.g. text that cannot be encoded)
     # leaves no partial output
     html = render_sheet(result, strip, evidence, png).encode("utf-8")
-    from judgemind.utils import clean_json
 
     text = (json.dumps(clean_json(result.to_json()), indent=2, default=str, allow_nan=False) + "\n").encode("utf-8")
     out.mkdir(parents=True, exist_ok=True)

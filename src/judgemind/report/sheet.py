@@ -35,7 +35,8 @@ box-shadow:0 1px 3px rgba(0,0,0,.08)} h2{font-size:16px;margin:0 0 10px 0;color:
 .components{display:flex;gap:14px} .component{flex:1;border:1px solid #dde3ea;border-radius:8px;padding:10px 12px}
 .component .value{font-size:28px;font-weight:700} .component .band{font-size:13px;color:#445}
 .component .max{font-size:14px;color:#889}
-table{border-collapse:collapse;width:100%;font-size:13px} td,th{padding:6px 8px;border-bottom:1px solid #eef1f4;text-align:left;vertical-align:middle}
+table{border-collapse:collapse;width:100%;font-size:13px}
+td,th{padding:6px 8px;border-bottom:1px solid #eef1f4;text-align:left;vertical-align:middle}
 .prob{display:inline-block;height:8px;background:#c84b31;border-radius:4px;vertical-align:middle;margin-right:6px}
 .deduction img{height:64px;border-radius:3px} .muted{color:#778;font-size:12px}
 .warn{background:#fff6e0;border:1px solid #f0d48a;padding:8px 12px;border-radius:6px;font-size:13px;margin-top:8px}

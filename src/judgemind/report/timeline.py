@@ -9,6 +9,7 @@ from typing import Sequence
 import numpy as np
 
 from judgemind.rules.names import STAGE_LABELS, STAGES
+from judgemind.utils.optional import load_pyplot
 
 STAGE_COLOURS = ("#3b7dd8", "#e0902b", "#3aa65b")   # take-off, flight, landing
 
@@ -22,10 +23,7 @@ def plot_timeline(frame_index: np.ndarray, stage_probs: np.ndarray | None, stage
     evidence_frame. label_boxes: when a list, the deduction labels' extents (x0, y0, x1, y1 in pixels) are
     appended to it (they never overlap: a label that would is moved up a row).
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = load_pyplot()
 
     fig, ax = plt.subplots(figsize=(10, 3.2), dpi=100)
     x = np.asarray(frame_index)

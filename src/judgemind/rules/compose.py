@@ -28,10 +28,18 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Iterable, Sequence
 
 from judgemind.errors import JudgemindError
+from judgemind.rules.catalogue import load_catalogue
 from judgemind.rules.names import J_MAX, SCORING_FORMATS
-from judgemind.rules.scoring import (COMPONENT_RANGES, COMPONENTS, LEGACY_AIR_FORM_RANGE, MARK_STEP,
-                                     round_half_up2, score_aerials, score_aerials_legacy, truncate2)
-
+from judgemind.rules.scoring import (
+    COMPONENT_RANGES,
+    COMPONENTS,
+    LEGACY_AIR_FORM_RANGE,
+    MARK_STEP,
+    round_half_up2,
+    score_aerials,
+    score_aerials_legacy,
+    truncate2,
+)
 
 
 @dataclass(frozen=True)
@@ -68,7 +76,6 @@ def official_score_max(scoring: str, dd):
 
 def contact_cap(items: Iterable[str]) -> Decimal | None:
     """The lowest ``landing_cap`` of the deduction-catalogue items ``items`` (None when none of them caps)."""
-    from judgemind.rules.catalogue import load_catalogue
 
     cat = load_catalogue()
     caps = [cap for cap in (cat.get(item).landing_cap for item in items) if cap is not None]  # unknown id: error

@@ -6,7 +6,7 @@
     COMPONENT_RANGES {component: (Decimal lo, Decimal hi)}  exact mark ranges (0-2.0, 0-5.0, 0-3.0)
     COMPONENT_MAX   {component: float hi}                the top marks as floats, for numeric code (models, metrics)
     SCORING_FORMATS ("aerials5", "aerials7", "diving")   the panels the rules engine scores (``dataset.json`` scoring)
-    J_MAX           30.0                                 the top judges' total J of an aerials jump (score <= J_MAX x DD)
+    J_MAX           30.0                                 the top judges' total J of an aerials jump (score <= J x DD)
     DIVING_MAX      10.0                                 the top mark of one diving judge
     DEFAULT_FPS     25.0                                 the frame rate assumed where a video or data set states none
 

@@ -45,6 +45,7 @@ from judgemind.data.records import stage_at
 from judgemind.errors import JudgemindError
 from judgemind.features.cache import FeatureCache, list_caches
 from judgemind.models.base import DataInfo
+from judgemind.rules import load_catalogue, parse_jump_code
 from judgemind.rules.names import COMPONENTS
 from judgemind.video.cuts import shot_index
 
@@ -68,7 +69,6 @@ def code_features(code: str) -> np.ndarray:
     Dive numbers (``107B``, ``5253b``), dims 21-33: group 1-6 (one-hot), half somersaults (/10), half twists (/10),
     position A-D (one-hot), 1 = "dive number". Anything else gives zeros.
     """
-    from judgemind.rules import parse_jump_code
 
     v = np.zeros(CODE_DIM, dtype=np.float32)
     try:
@@ -311,7 +311,6 @@ def build_data_info(scoring: str, dims: dict[str, int], train: list[Record],
     ``steps`` is left 0 here; :func:`prepare_data` sets it to the training split's T once the features are read."""
     items, version = (), ""
     if scoring.startswith("aerials"):
-        from judgemind.rules import load_catalogue
 
         cat = load_catalogue()
         items, version = cat.items, str(cat.version)

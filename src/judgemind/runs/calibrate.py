@@ -21,13 +21,20 @@ set is still there. Contents:
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
 import numpy as np
+import torch
 
-from judgemind.evaluate.conformal import calibrate_abs, conformal_rank, conformal_quantile
+from judgemind.data import load_dataset
+from judgemind.evaluate.conformal import calibrate_abs, conformal_quantile, conformal_rank
 from judgemind.rules.names import COMPONENTS
+from judgemind.runs.batch import load_feature_split, open_features, split_records
+from judgemind.runs.outputs import collect_outputs, official_scores
+from judgemind.utils import clean_json
+from judgemind.utils.atomic import atomic_write_json
 
 ALPHA = 0.10          # 90 % intervals
 ALPHA_OOD = 0.01      # per check: at most 1 % of in-distribution videos flagged
@@ -108,7 +115,6 @@ def _threshold(scores, alpha: float) -> float | None:
 
 def _outputs_with_stages(model, ds, batch_size: int, device):
     """Per video of a split: pooled tokens, stage probabilities (T, 3) or None, bounds or None."""
-    import torch
 
     rows = []
     model.eval()
@@ -129,11 +135,7 @@ def _outputs_with_stages(model, ds, batch_size: int, device):
 
 def build_calibration(model, cfg, info, dataset_path: str, device="cpu") -> dict:
     """The calibration document of a loaded model (see the module docstring)."""
-    import torch
 
-    from judgemind.data import load_dataset
-    from judgemind.runs.batch import load_feature_split, open_features, split_records
-    from judgemind.runs.outputs import collect_outputs, official_scores
 
     dev = torch.device(device)
     dataset = load_dataset(Path(dataset_path))
@@ -178,8 +180,6 @@ def build_calibration(model, cfg, info, dataset_path: str, device="cpu") -> dict
 def write_calibration(run_dir, checkpoint: str, doc: dict, ck: dict) -> dict:
     """Write ``doc`` (:func:`build_calibration` of ``RUN/<checkpoint>.pt``, whose checkpoint dict is ``ck``) as
     ``RUN/calibration-<checkpoint>.json``; returns it with the checkpoint's name and epoch."""
-    from judgemind.utils import clean_json
-    from judgemind.utils.atomic import atomic_write_json
 
     doc = {**doc, "checkpoint": checkpoint, "epoch": int(ck.get("epoch", -1)) + 1}
     atomic_write_json(calibration_path(run_dir, checkpoint), clean_json(doc))
@@ -188,7 +188,6 @@ def write_calibration(run_dir, checkpoint: str, doc: dict, ck: dict) -> dict:
 
 def read_calibration(run_dir, checkpoint: str = "best") -> dict | None:
     """The stored calibration document of this version, or None (missing, unreadable or older)."""
-    import json
 
     path = calibration_path(run_dir, checkpoint)
     if path.is_file():

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,8 @@ import torch
 
 from judgemind import __version__
 from judgemind.errors import CheckpointError
+from judgemind.runs.config import config_diff
+from judgemind.utils import display_text, not_a_file_reason
 from judgemind.utils.atomic import atomic_path
 
 FORMAT = "judgemind-checkpoint/1"
@@ -109,9 +112,7 @@ def load_checkpoint(path: str | os.PathLike, expect_model: str | None = None,
     made with (keys in ``ignore`` may differ). Any mismatch, a missing/corrupt file or another format ->
     :class:`CheckpointError` saying what differs and what to do.
     """
-    from judgemind.runs.config import config_diff
 
-    from judgemind.utils import display_text, not_a_file_reason
 
     p = Path(path)
     why = not_a_file_reason(p)
@@ -142,7 +143,6 @@ def load_checkpoint(path: str | os.PathLike, expect_model: str | None = None,
 def load_failure(e: BaseException) -> str:
     """A short reason why ``torch.load`` refused a file, without torch's advice to load it with
     ``weights_only=False`` (which would run code from the file: a user must never be told to do that)."""
-    import re
 
     text = str(e)
     m = re.search(r"Unsupported global: GLOBAL ([\w.]+)", text)

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from judgemind.errors import JudgemindError
 from judgemind.models.base import build_config, check_model_overrides
 
@@ -129,7 +131,6 @@ def _merge(base: dict, upd: dict) -> dict:
 
 def load_yaml(path: str | Path) -> dict:
     """Read a YAML config file into the nested section dict (checked for unknown sections)."""
-    import yaml
 
     p = Path(path)
     if not p.is_file():
@@ -187,6 +188,5 @@ def config_diff(a: dict, b: dict, ignore: tuple[str, ...] = ()) -> list[str]:
 
 
 def dump_yaml(cfg: TrainConfig) -> str:
-    import yaml
 
     return yaml.safe_dump(cfg.to_dict(), sort_keys=False, default_flow_style=False)

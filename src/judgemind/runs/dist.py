@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as tdist
 
+from judgemind.errors import JudgemindError
+
 
 @dataclass
 class DistContext:
@@ -39,7 +41,6 @@ class DistContext:
 
 
 def resolve_device(name: str, local_rank: int = 0) -> torch.device:
-    from judgemind.errors import JudgemindError
 
     if name == "auto":
         name = "cuda" if torch.cuda.is_available() else "cpu"

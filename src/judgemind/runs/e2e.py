@@ -28,18 +28,27 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from safetensors import safe_open
+from safetensors.numpy import load_file, save_file
 from torch import nn
 
+from judgemind.data import load_dataset
 from judgemind.errors import JudgemindError
+from judgemind.features.cache import safe_name
+from judgemind.features.pipeline import load_frames, resolve_locator
+from judgemind.features.tiny3d import Tiny3D, Tiny3DConfig, clips_from_frames, plan_clips, save_tiny3d
 from judgemind.models.base import DataInfo, ModelOutput, create_model
+from judgemind.runs.batch import PreparedData, build_data_info, record_targets, split_records
+from judgemind.runs.checkpoint import load_checkpoint
+from judgemind.runs.config import TrainConfig
 from judgemind.utils.atomic import atomic_path, atomic_write_json
+from judgemind.video.locators import get_locator
 
 BACKBONES = ("tiny3d",)
 
 
 def backbone_config(cfg):
     """The Tiny3DConfig of a run (``cfg``: TrainConfig)."""
-    from judgemind.features.tiny3d import Tiny3DConfig
 
     if cfg.run.backbone not in BACKBONES:
         raise JudgemindError(f"--end-to-end needs --backbone {' or '.join(BACKBONES)}, got {cfg.run.backbone!r}")
@@ -78,7 +87,6 @@ class EndToEnd(nn.Module):
 
 
 def build_e2e_model(cfg, info: DataInfo) -> tuple[nn.Module, object]:
-    from judgemind.features.tiny3d import Tiny3D
 
     head, mcfg = create_model(cfg.model_name, cfg.model, info)
     if getattr(head, "needs_train_set", False):
@@ -90,7 +98,6 @@ def build_e2e_model(cfg, info: DataInfo) -> tuple[nn.Module, object]:
 # -- the clip cache ------------------------------------------------------------------------------------------------
 
 def clip_dir(dataset, cfg, records) -> tuple[Path, dict]:
-    from judgemind.features.pipeline import resolve_locator
 
     tc = backbone_config(cfg)
     settings = {"backbone": cfg.run.backbone, "steps": cfg.run.e2e_steps, "in_size": tc.in_size,
@@ -101,18 +108,13 @@ def clip_dir(dataset, cfg, records) -> tuple[Path, dict]:
 
 
 def _record_path(d: Path, rid: str) -> Path:
-    from judgemind.features.cache import safe_name
 
     return d / f"{safe_name(rid)}.safetensors"
 
 
 def ensure_clips(dataset, cfg, records) -> Path:
     """Decode and cache the uint8 clips of ``records`` that are not cached yet; returns the cache folder."""
-    from safetensors.numpy import save_file
 
-    from judgemind.features.pipeline import load_frames
-    from judgemind.features.tiny3d import clips_from_frames, plan_clips
-    from judgemind.video.locators import get_locator
 
     d, settings = clip_dir(dataset, cfg, records)
     d.mkdir(parents=True, exist_ok=True)
@@ -148,7 +150,6 @@ class ClipDataset:
         return len(self.records)
 
     def batch(self, idx) -> dict:
-        from safetensors.numpy import load_file
 
         idx = torch.as_tensor(idx, dtype=torch.long)
         b = {k: v.index_select(0, idx) for k, v in self.tensors.items()}
@@ -159,9 +160,7 @@ class ClipDataset:
 
 
 def load_clip_split(folder: Path, records, info: DataInfo, name: str) -> ClipDataset:
-    from safetensors import safe_open
 
-    from judgemind.runs.batch import record_targets
 
     rows: dict[str, list] = {}
     for r in records:
@@ -179,8 +178,6 @@ def load_clip_split(folder: Path, records, info: DataInfo, name: str) -> ClipDat
 
 def prepare_e2e_data(cfg):
     """Like ``judgemind.runs.batch.prepare_data`` but with frame clips (cached on first use)."""
-    from judgemind.data import load_dataset
-    from judgemind.runs.batch import PreparedData, build_data_info, split_records
 
     if not cfg.data.dataset:
         raise JudgemindError("no dataset given: pass --data DATASET (a FineSkiing dataset folder with videos)")
@@ -200,8 +197,6 @@ def prepare_e2e_data(cfg):
 
 def load_e2e_split(model, cfg, info: DataInfo, dataset_path: str, split: str):
     """(ClipDataset of ``split`` of a dataset, the dataset) for evaluate/predict of an end-to-end run."""
-    from judgemind.data import load_dataset
-    from judgemind.runs.batch import split_records
 
     dataset = load_dataset(Path(dataset_path))
     records = split_records(dataset, split, "evaluated")
@@ -211,9 +206,6 @@ def load_e2e_split(model, cfg, info: DataInfo, dataset_path: str, split: str):
 
 def export_backbone(run_dir: Path) -> Path | None:
     """Write the backbone of ``RUN/best.pt`` as ``RUN/tiny3d.safetensors`` (usable by the tiny3d extractor)."""
-    from judgemind.features.tiny3d import Tiny3D, save_tiny3d
-    from judgemind.runs.checkpoint import load_checkpoint
-    from judgemind.runs.config import TrainConfig
 
     ck = load_checkpoint(run_dir / "best.pt")
     cfg = TrainConfig.from_dict(ck["config"])

@@ -13,8 +13,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from judgemind import evaluate as ev
 from judgemind.models.base import DataInfo
-from judgemind.rules import COMPONENTS
+from judgemind.rules import COMPONENTS, compose_official
 
 
 @torch.no_grad()
@@ -45,7 +46,6 @@ def collect_outputs(model: torch.nn.Module, ds, batch_size: int, device: torch.d
 def official_scores(outputs: dict, records, info: DataInfo) -> np.ndarray:
     """(N,) official score of every row (:func:`judgemind.rules.compose_official`) from ``outputs`` (score,
     optional components) and each record's DD."""
-    from judgemind.rules import compose_official
 
     comps = outputs.get("components")
     return np.array([float(compose_official(outputs["score"][i], r.dd, info.scoring,
@@ -63,7 +63,6 @@ def compute_metrics(outputs: dict, ds, info: DataInfo) -> dict:
     """Metrics of one split via ``judgemind.evaluate``: ``score`` (the model's continuous score; ``rho`` there
     selects checkpoints), ``final`` (the rules-engine score that is reported), ``components``, ``segmentation``,
     ``deductions`` -- whichever the model predicts and the data has."""
-    from judgemind import evaluate as ev
 
     t = ds.tensors
     true = t["score"].numpy().astype(np.float64)

@@ -8,7 +8,8 @@ footage (see docs/synth.md).
     for frame in render_jump(spec, size=128, fps=25): ...   # BGR uint8 frames, one at a time
 
 Modules: ``spec`` (sampling a jump), ``course`` (site and ballistics), ``motion`` (skeleton per frame),
-``camera`` (shots, cuts, projection), ``render`` (drawing), ``measure`` (what the camera shows of each fault), ``judging`` (true marks and the panel),
+``camera`` (shots, cuts, projection), ``render`` (drawing), ``measure`` (what the camera shows of each fault),
+``judging`` (true marks and the panel),
 ``annotate`` (the record), ``writer`` (encoding, resume, assembly), ``preview`` (contact sheet),
 ``stats`` (score distribution report).
 """

@@ -17,7 +17,7 @@ from judgemind.rules.names import COMPONENTS, STAGES
 from judgemind.synth.camera import NEAR, JumpView, athlete_boxes, shot_frames
 from judgemind.synth.judging import score_jump
 from judgemind.synth.measure import ITEMS
-from judgemind.synth.motion import P, POINTS
+from judgemind.synth.motion import POINTS, P
 from judgemind.synth.spec import FAULT_STAGE, GENERATOR_VERSION, JumpSpec
 
 VIDEO_DIR = "videos"

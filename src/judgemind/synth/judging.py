@@ -23,10 +23,12 @@ import math
 from dataclasses import dataclass
 from decimal import Decimal
 
+from judgemind.rules import score_aerials
 from judgemind.rules.compose import contact_cap
 from judgemind.rules.names import COMPONENT_MAX, COMPONENTS, DEFAULT_FPS
 from judgemind.rules.scoring import MARK_STEP
-from judgemind.synth.measure import catalogue
+from judgemind.synth.measure import ITEMS, catalogue, measure, points_decimal, points_for
+from judgemind.synth.motion import compute_motion
 from judgemind.synth.spec import SYNTH_ITEMS, JumpSpec
 
 _ITEM_INDEX = {k: i for i, k in enumerate(SYNTH_ITEMS)}
@@ -52,7 +54,6 @@ class JumpScores:
 def _motion(spec: JumpSpec, motion, fps: float):
     if motion is not None:
         return motion
-    from judgemind.synth.motion import compute_motion
 
     return compute_motion(spec, fps)
 
@@ -60,7 +61,6 @@ def _motion(spec: JumpSpec, motion, fps: float):
 def true_components(spec: JumpSpec, motion=None, fps: float = DEFAULT_FPS) -> tuple[dict, dict, dict]:
     """(components, points per visible item, measurements) of ``spec`` without judge noise. ``motion``: the
     jump's motion at the data set's frame rate (computed at ``fps`` when not given)."""
-    from judgemind.synth.measure import measure, points_decimal
 
     measured = measure(spec, _motion(spec, motion, fps))
     points = {k: points_decimal(k, m.value) for k, m in measured.items() if m.visible}
@@ -80,8 +80,6 @@ def _mark(value: float, hi: float) -> Decimal:
 
 
 def score_jump(spec: JumpSpec, motion=None, fps: float = DEFAULT_FPS) -> JumpScores:
-    from judgemind.rules import score_aerials
-    from judgemind.synth.measure import ITEMS, points_for
 
     true, points, measured = true_components(spec, motion, fps)
     cap = contact_cap(points)  # the catalogue's landing caps (hand drag 2.0, body contact 1.5, no weight 0.0)

@@ -24,8 +24,10 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 
+from judgemind.rules import load_catalogue
 from judgemind.rules.scoring import MARK_STEP
 from judgemind.synth import course
+from judgemind.synth.motion import compute_motion
 from judgemind.synth.spec import SYNTH_ITEMS, Fault, JumpSpec
 
 _DEG = 180.0 / math.pi
@@ -77,7 +79,6 @@ assert set(ITEMS) == set(SYNTH_ITEMS)
 @functools.lru_cache(maxsize=1)
 def catalogue():
     """The packaged deduction catalogue, loaded once."""
-    from judgemind.rules import load_catalogue
 
     return load_catalogue()
 
@@ -172,7 +173,6 @@ class Measured:
 def measure(spec: JumpSpec, motion) -> dict[str, Measured]:
     """Every item's measurement on ``motion`` (the jump's motion at the data set's frame rate): the drawn faults,
     and the landing distance of every jump."""
-    from judgemind.synth.motion import compute_motion
 
     fps = motion.timeline.fps
     out: dict[str, Measured] = {}

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from judgemind.rules import parse_jump_code
 from judgemind.rules.names import STAGES
 from judgemind.synth import course
 from judgemind.synth.spec import Fault, JumpSpec, Timeline, timeline
@@ -195,7 +196,6 @@ def _stage_window(spec: JumpSpec, f: Fault, t: np.ndarray) -> np.ndarray:
 
 def _flight_keys(spec: JumpSpec) -> tuple[list[tuple[float, dict]], list[tuple[float, float, float]]]:
     """Pose keys in somersault progress p (0 at the lip, 1 at touchdown) and twist windows (p0, p1, turns)."""
-    from judgemind.rules import parse_jump_code
 
     jc = parse_jump_code(spec.code)
     n = jc.n_somersaults
@@ -317,7 +317,6 @@ def _somersault_and_twist(spec: JumpSpec, clk: _Clock, p: np.ndarray, twists):
     """Pitch and twist per frame, and the snow under the athlete in the in-run and the landing
     ((points (T, 2), surface angles (T,)) each). On the snow the body stands on the surface leaning slightly
     forward; in the air the pitch runs from the lip's to ``n`` turns minus the landing lean."""
-    from judgemind.rules import parse_jump_code
 
     n_som = parse_jump_code(spec.code).n_somersaults
     kick, fl = spec.kicker(), spec.flight()

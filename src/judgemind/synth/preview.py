@@ -7,16 +7,21 @@ import json
 import os
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from judgemind.errors import JudgemindError
+from judgemind.synth.camera import view_jump
+from judgemind.synth.judging import score_jump
+from judgemind.synth.render import render_frames
 from judgemind.synth.spec import FAULT_STAGE, sample_spec, timeline
+from judgemind.synth.writer import SETTINGS_FILE, SYNTH_DIR, settings_from_dict
+from judgemind.utils.atomic import atomic_path
 
 _FONT = 0  # cv2.FONT_HERSHEY_SIMPLEX
 
 
 def _text(img, text: str, org: tuple[int, int], color=(255, 255, 255), scale: float = 0.4) -> None:
-    import cv2
 
     cv2.putText(img, text, org, _FONT, scale, (0, 0, 0), 3, cv2.LINE_AA)
     cv2.putText(img, text, org, _FONT, scale, color, 1, cv2.LINE_AA)
@@ -63,13 +68,7 @@ def _pick_frames(spec, fps: float, k: int) -> list[int]:
 def write_preview(root: str | os.PathLike, png: str | os.PathLike, max_jumps: int = 6, frames_per_jump: int = 6,
                   tile: int = 160) -> Path:
     """Draw a contact sheet of the SynthAerials dataset in ``root`` to ``png`` (written atomically)."""
-    import cv2
 
-    from judgemind.synth.camera import view_jump
-    from judgemind.synth.judging import score_jump
-    from judgemind.synth.render import render_frames
-    from judgemind.synth.writer import SETTINGS_FILE, SYNTH_DIR, settings_from_dict
-    from judgemind.utils.atomic import atomic_path
 
     root, png = Path(root), Path(png)
     if png.suffix.lower() not in (".png", ".jpg", ".jpeg"):

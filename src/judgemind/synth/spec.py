@@ -23,6 +23,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from judgemind.errors import JudgemindError
+from judgemind.rules import dd_entries, dd_for, known_codes, parse_jump_code
 from judgemind.rules.names import DEFAULT_FPS, STAGES
 from judgemind.synth import course
 
@@ -288,7 +289,6 @@ def judging_panel(seed: int) -> tuple[Judge, ...]:
 def _code_info(code: str) -> tuple[int, bool, bool, dict]:
     """(somersaults, has a layout somersault without twist or with, number of twisting somersaults, DD per
     sex)."""
-    from judgemind.rules import dd_entries, parse_jump_code
 
     jc = parse_jump_code(code)
     entries = [e for e in dd_entries(code) if e.current]
@@ -306,7 +306,6 @@ def _code_info(code: str) -> tuple[int, bool, bool, dict]:
 
 def check_codes(codes: Sequence[str]) -> tuple[str, ...]:
     """Validate ``--codes``: each must be in the rules' DD table (the rules error names close codes)."""
-    from judgemind.rules import dd_for
 
     out = []
     for c in codes:
@@ -324,7 +323,6 @@ def check_codes(codes: Sequence[str]) -> tuple[str, ...]:
 @functools.lru_cache(maxsize=16)
 def code_weights(codes: tuple[str, ...] | None, sex: str) -> tuple[tuple[str, ...], np.ndarray]:
     """Codes open to ``sex`` and their sampling weights: the default mix, or uniform over ``codes``."""
-    from judgemind.rules import known_codes
 
     pool = [c for c in (codes if codes is not None else known_codes()) if sex in _code_info(c)[3]]
     if codes is None:

@@ -17,12 +17,17 @@ from pathlib import Path
 
 import numpy as np
 
+from judgemind.data import load_dataset
+from judgemind.data.stats import box_heights, code_prior_predictions
+from judgemind.evaluate import spearman
+from judgemind.rules import score_aerials
 from judgemind.rules.names import COMPONENT_MAX, COMPONENTS, STAGES
 from judgemind.synth.spec import CONTACT_ITEMS
+from judgemind.utils.atomic import atomic_path
+from judgemind.utils.optional import load_pyplot
 
 
 def _load(root):
-    from judgemind.data import load_dataset
 
     return load_dataset(root, check_videos=False)
 
@@ -30,8 +35,6 @@ def _load(root):
 def code_dd_baseline(ds) -> dict:
     """Spearman rho on the test split of (a) the train mean score per code (codes unseen in train get the train
     mean) and (b) linear regression on one-hot code + DD."""
-    from judgemind.data.stats import code_prior_predictions
-    from judgemind.evaluate import spearman
 
     train, test = ds.split("train"), ds.split("test")
     y_tr = np.array([float(r.final_score) for r in train])
@@ -50,7 +53,6 @@ def code_dd_baseline(ds) -> dict:
 
 def summary(ds) -> dict:
     """Distribution of J / 30 and of the final score, component means and correlations."""
-    from judgemind.rules import score_aerials
 
     recs = list(ds.records)
     J = np.array([float(score_aerials([(j.air, j.form, j.landing) for j in r.judges], r.dd).J) for r in recs])
@@ -83,7 +85,6 @@ def summary(ds) -> dict:
 
 def box_height_table(root) -> str:
     """The athlete's box height as a share of the frame height per stage (what `judgemind synth` prints)."""
-    from judgemind.data.stats import box_heights
 
     bh = box_heights(_load(root))
     if not bh:
@@ -101,13 +102,8 @@ def box_height_table(root) -> str:
 
 def plot(ds, png: str | os.PathLike) -> Path:
     """Histogram of J / 30, final score against DD, component histograms; written atomically."""
-    import matplotlib
+    plt = load_pyplot()
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from judgemind.rules import score_aerials
-    from judgemind.utils.atomic import atomic_path
 
     recs = list(ds.records)
     J = np.array([float(score_aerials([(j.air, j.form, j.landing) for j in r.judges], r.dd).J) for r in recs])

@@ -15,6 +15,7 @@ have both a video and a fragment and finishes the rest. A run with other setting
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import multiprocessing as mp
 import os
@@ -24,13 +25,22 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Iterable, Sequence
 
+import cv2
 import numpy as np
 
-from judgemind.data.skeleton import SKELETON_DIR
+from judgemind import __version__
+from judgemind.data.dataset import dumps_record, write_dataset
+from judgemind.data.records import DatasetMeta
+from judgemind.data.skeleton import SKELETON_DIR, SKELETON_POINTS, SkeletonLayout, save_array
 from judgemind.errors import JudgemindError
+from judgemind.rules import load_catalogue
 from judgemind.rules.names import DEFAULT_FPS
+from judgemind.synth.annotate import build_record, skeleton_array
+from judgemind.synth.camera import view_jump
+from judgemind.synth.render import render_frames
 from judgemind.synth.spec import GENERATOR_VERSION, SynthSettings, check_codes, jump_id, sample_spec
 from judgemind.utils.atomic import atomic_path, atomic_write_text
+from judgemind.utils.optional import load_av
 from judgemind.utils.progress import progress_bar
 
 SYNTH_DIR = ".synth"
@@ -65,8 +75,7 @@ X264_OPTIONS = {"preset": "veryfast", "crf": "23", "threads": "1", "x264-params"
 def encode_video(frames: Iterable[np.ndarray], path: str | os.PathLike, fps: float) -> int:
     """Encode BGR frames (H, W, 3) uint8 to an h264 mp4 at ``path`` as they come (nothing is buffered beyond the
     encoder's look-ahead). Returns the number of frames."""
-    import av
-    import cv2
+    av = load_av()
 
     rate = Fraction(fps).limit_denominator(1001)
     n = 0
@@ -117,10 +126,6 @@ def resolve_preset(name: str | None, **overrides) -> dict:
 def make_jump(settings: SynthSettings, index: int, root: Path | None = None) -> str:
     """Sample, (render and encode) and annotate jump ``index``; with ``root`` write its video then its fragment
     (both atomically) and return the fragment text."""
-    from judgemind.data.dataset import dumps_record
-    from judgemind.data.skeleton import save_array
-    from judgemind.synth.annotate import build_record, skeleton_array
-    from judgemind.synth.camera import view_jump
 
     spec = sample_spec(settings.seed, index, settings.codes)
     view = view_jump(spec, settings.size, settings.fps)
@@ -129,7 +134,6 @@ def make_jump(settings: SynthSettings, index: int, root: Path | None = None) -> 
     if root is not None:
         video, fragment = _paths(root, index)
         if settings.render:
-            from judgemind.synth.render import render_frames
 
             with atomic_path(video) as tmp:
                 n = encode_video(render_frames(view), tmp, settings.fps)
@@ -148,7 +152,6 @@ def _mp_context():
 
 
 def _init_worker() -> None:
-    import cv2
 
     cv2.setNumThreads(1)
 
@@ -272,11 +275,6 @@ def split_ids(n: int, seed: int) -> dict[str, list[str]]:
 
 
 def _assemble(out: Path, settings: SynthSettings) -> None:
-    from judgemind import __version__
-    from judgemind.data.dataset import write_dataset
-    from judgemind.data.records import DatasetMeta
-    from judgemind.data.skeleton import SKELETON_POINTS, SkeletonLayout
-    from judgemind.rules import load_catalogue
 
     def records():  # one at a time: the assembly's memory does not grow with n
         for i in range(settings.n):
@@ -307,7 +305,6 @@ def generate(out: str | os.PathLike, n: int = 300, seed: int = 0, size: int = 12
     records as a rendered run; the videos are absent). Re-running with the same settings resumes an interrupted
     run; other settings are refused unless ``overwrite``. Bad input raises :class:`JudgemindError`.
     """
-    import dataclasses
 
     settings = dataclasses.replace(check_settings(n, seed, size, fps, workers, codes), render=bool(render))
     root = Path(out)

@@ -11,8 +11,8 @@ finished run and scoring with it is ``judgemind.infer``.
     evaluate_run(run, split="test")
 """
 
-from judgemind.runs.config import TrainConfig, resolve_config
 from judgemind.runs.batch import CODE_DIM, FeatureDataset, code_features, prepare_data
+from judgemind.runs.config import TrainConfig, resolve_config
 from judgemind.runs.model import load_run_model
 from judgemind.train.loop import evaluate, fit, fit_model, train_one_epoch
 

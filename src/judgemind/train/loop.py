@@ -32,12 +32,13 @@ from judgemind.errors import JudgemindError
 from judgemind.models.base import DataInfo
 from judgemind.runs import dist as D
 from judgemind.runs.batch import FeatureDataset
+from judgemind.runs.calibrate import build_calibration, write_calibration
 from judgemind.runs.config import TrainConfig
 from judgemind.runs.model import build_model, load_run_model
 from judgemind.runs.outputs import collect_outputs, compute_metrics, headline
 from judgemind.runs.prepare import prepare_run_data
 from judgemind.train import rundir
-
+from judgemind.train.augment import augment_batch, check_augment
 
 # -- builders ------------------------------------------------------------------------------------------------------
 
@@ -101,7 +102,6 @@ def train_one_epoch(model, opt, sched, ds: FeatureDataset, cfg: TrainConfig, epo
     model.train()
     if hasattr(model, "set_epoch"):
         model.set_epoch(epoch, cfg.optim.epochs)
-    from judgemind.train.augment import augment_batch, check_augment
 
     check_augment(cfg.optim)
     delay = float(os.environ.get("JUDGEMIND_DEBUG_STEP_DELAY", "0") or 0)
@@ -239,7 +239,6 @@ def _calibrate_best(run_dir: Path, cfg: TrainConfig) -> dict:
     judgemind.runs.calibrate; `judgemind score` reads them), as summary.json entries. End-to-end runs have none."""
     if cfg.run.end_to_end:
         return {}
-    from judgemind.runs.calibrate import build_calibration, write_calibration
 
     device = str(D.resolve_device(cfg.run.device))
     try:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -25,12 +26,21 @@ from judgemind import __version__
 from judgemind.errors import CheckpointError, JudgemindError
 from judgemind.models.base import DataInfo
 from judgemind.runs import dist as D
-from judgemind.runs.checkpoint import (check_payload, git_revision, load_checkpoint, load_model_state,
-                                        rng_state, save_checkpoint, set_rng_state)
+from judgemind.runs.checkpoint import (
+    check_payload,
+    git_revision,
+    load_checkpoint,
+    load_model_state,
+    rng_state,
+    save_checkpoint,
+    set_rng_state,
+)
 from judgemind.runs.config import TrainConfig, dump_yaml
+from judgemind.runs.e2e import export_backbone
 from judgemind.runs.folder import LOG, is_better, read_log
 from judgemind.utils import clean_json
 from judgemind.utils.atomic import atomic_write_json, atomic_write_text
+from judgemind.utils.lock import try_lock_dir
 
 # Keys that may change between a run and its --resume (they do not change the numbers).
 RESUME_MAY_DIFFER = ("run.out", "run.device", "run.threads", "run.eval_batch_size")
@@ -85,7 +95,6 @@ class RunGuard:
         self._fd: int | None = None
 
     def acquire(self) -> "RunGuard":
-        from judgemind.utils.lock import try_lock_dir
 
         p = self.run_dir
         missing = []
@@ -116,7 +125,6 @@ class RunGuard:
 
     def release(self) -> None:
         if self._fd is not None:
-            import os
 
             os.close(self._fd)
             self._fd = None
@@ -205,7 +213,6 @@ def finish(run_dir: Path, state: RunState, cfg: TrainConfig, extra: dict | None 
     end-to-end run also exports its backbone."""
     summary = {"best_epoch": state.best_epoch + 1, "best_val": state.best_val, "epochs": state.epoch}
     if cfg.run.end_to_end:
-        from judgemind.runs.e2e import export_backbone
 
         summary["backbone_weights"] = str(export_backbone(run_dir))
     summary.update(extra or {})

@@ -9,14 +9,19 @@ Not SynthAerials (``judgemind.synth`` renders videos): these numbers mean nothin
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
+import torch
 
-from judgemind.data import DatasetMeta, write_dataset
+from judgemind import rules
+from judgemind.data import DatasetMeta, record_from_dict, write_dataset
 from judgemind.features.cache import FeatureCache
+from judgemind.rules import load_catalogue
 from judgemind.rules.names import COMPONENT_MAX, COMPONENTS, DEFAULT_FPS, STAGES
+from judgemind.runs.batch import FeatureDataset, build_data_info, record_targets
 
 CODES = ("bL", "bF", "bdF", "bLT", "bFT", "bFdF", "bLLL", "bFFF", "bFdFF")
 # item id -> (component whose latent quality triggers it, threshold); items without a landing cap only
@@ -28,7 +33,6 @@ BASE = {c: (mu, sd, COMPONENT_MAX[c]) for c, (mu, sd) in zip(COMPONENTS, ((1.5, 
 
 
 def _record(i: int, rng: np.random.Generator, frames: int, cat) -> dict:
-    from judgemind import rules
 
     code = CODES[i % len(CODES)]
     dd = rules.dd_for(code)
@@ -79,7 +83,6 @@ def _features(rec: dict, steps: int, dims: dict[str, int], rng: np.random.Genera
 def make_toy_dataset(root, n: int = 24, steps: int = 16, dim: int = 8, dim_foreground: int | None = None,
                      frames: int = 64, seed: int = 0, features: str = "toy", splits=(0.67, 0.165)) -> Path:
     """Write a toy dataset (``dataset.json``, ``annotations.jsonl``) and its feature cache ``features``."""
-    from judgemind.rules import load_catalogue
 
     root = Path(root)
     rng = np.random.default_rng(seed)
@@ -103,11 +106,7 @@ def make_toy_dataset(root, n: int = 24, steps: int = 16, dim: int = 8, dim_foreg
 
 def make_toy_tensors(n: int, steps: int, dim_global: int, dim_foreground: int, seed: int = 0, frames: int = 200):
     """A FineDiving-sized training split held in memory (no files): ``(FeatureDataset, DataInfo)``."""
-    import torch
 
-    from judgemind.data import record_from_dict
-    from judgemind.rules import load_catalogue
-    from judgemind.runs.batch import FeatureDataset, record_targets, build_data_info
 
     rng = np.random.default_rng(seed)
     cat = load_catalogue()
@@ -130,6 +129,5 @@ def make_toy_tensors(n: int, steps: int, dim_global: int, dim_foreground: int, s
     for k, v in rows.items():
         t[k] = torch.as_tensor(np.stack(v))
     t["index"] = torch.arange(n)
-    import dataclasses
 
     return FeatureDataset("train", records, t), dataclasses.replace(info, steps=steps)

@@ -1,11 +1,14 @@
 """Small shared helpers (atomic writes, hashing, JSON-safe values)."""
+import errno
+import math
+import os
+import stat
 
 
 def display_text(text) -> str:
     """``text`` (a path or name, possibly holding undecodable bytes from the file system as surrogate escapes)
     as printable Unicode: undecodable bytes become U+FFFD, so the text can be printed, put in JSON and encoded to
     UTF-8 HTML. Never use the result to open a file."""
-    import os
 
     raw = os.fsencode(text) if not isinstance(text, str) else text.encode("utf-8", "surrogateescape")
     return raw.decode("utf-8", "replace")
@@ -14,9 +17,6 @@ def display_text(text) -> str:
 def not_a_file_reason(path) -> str | None:
     """Why ``path`` cannot be read as a regular file -- "does not exist", "is a folder", "is a FIFO ...",
     "is a symbolic link loop", "is not readable (permission denied)" -- or None when it can."""
-    import errno
-    import os
-    import stat
 
     try:
         st = os.stat(path)
@@ -43,7 +43,6 @@ def not_a_file_reason(path) -> str | None:
 
 def clean_json(x):
     """NaN/Inf -> None, numpy scalars -> Python, recursively (JSON has no NaN)."""
-    import math
 
     if isinstance(x, dict):
         return {str(k): clean_json(v) for k, v in x.items()}

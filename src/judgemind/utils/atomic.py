@@ -7,12 +7,16 @@ which is atomic on POSIX file systems. Use these for every output a later step r
 from __future__ import annotations
 
 import contextlib
+import glob
+import hashlib
 import json
 import os
 import shutil
 import tempfile
 from pathlib import Path
 from typing import Any, Iterator
+
+from judgemind.utils.lock import try_lock_dir
 
 
 def _umask() -> int:
@@ -69,7 +73,6 @@ def atomic_write_json(dest: str | os.PathLike, obj: Any, indent: int | None = 2)
 def temp_dir_beside(dest: str | os.PathLike) -> Iterator[Path]:
     """A new hidden folder ``.<name>.*.part`` beside ``dest``, locked while it exists and deleted on exit unless
     the caller moved it away; stale ones left by killed processes are removed first."""
-    from judgemind.utils.lock import try_lock_dir
 
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -108,7 +111,6 @@ def atomic_dir(dest: str | os.PathLike) -> Iterator[Path]:
 def remove_stale_parts(dest: str | os.PathLike) -> list[Path]:
     """Delete the temporary folders ``.<name>.*.part`` beside ``dest`` that a killed :func:`atomic_dir` left
     behind (no live process holds their lock); returns them. Folders being built by a live process are kept."""
-    from judgemind.utils.lock import try_lock_dir
 
     dest = Path(dest)
     removed = []
@@ -129,13 +131,11 @@ def remove_stale_parts(dest: str | os.PathLike) -> list[Path]:
 
 
 def glob_escape(name: str) -> str:
-    import glob
 
     return glob.escape(name)
 
 
 def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
-    import hashlib
 
     h = hashlib.sha256()
     with open(path, "rb") as f:

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import inspect
 import math
+import re
 from typing import Any, Callable
 
 from judgemind.errors import JudgemindError
+from judgemind.limits import max_steps
 
 _INT_MAX = 1_000_000
 # options whose size drives memory or time: (largest value, why)
@@ -25,7 +27,6 @@ _MAX_SIDE = 4096
 
 def _kinds(annotation: Any, default: Any) -> set[str] | None:
     """The accepted kinds ({"int", "float", "str", "bool", "none"}) of a parameter, or None for "anything"."""
-    import re
 
     if annotation is inspect.Parameter.empty:
         if default is None or default is inspect.Parameter.empty:
@@ -43,7 +44,6 @@ def _kinds(annotation: Any, default: Any) -> set[str] | None:
 
 def check_options(fn: Callable, options: dict, what: str) -> dict:
     """``options`` checked against the keyword parameters of ``fn`` (a class or function); returns them."""
-    from judgemind.limits import max_steps
 
     params = {n: p for n, p in inspect.signature(fn).parameters.items()
               if n != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}

@@ -42,7 +42,7 @@ def progress_bar(iterable=None, *, total: int | None = None, desc: str = "", uni
                  initial: int = 0, file=None):
     """A tqdm bar over ``iterable`` (or updated by hand up to ``total``) on ``file`` (default stderr), shown only when
     ``enabled``. In a terminal: the usual redrawn bar; otherwise one line per ``1/LOG_STEPS`` of the total."""
-    from tqdm import tqdm  # start-up time: tqdm only for the commands that show a bar
+    from tqdm import tqdm  # noqa: PLC0415 -- start-up time: tqdm only for the commands that show a bar
 
     file = sys.stderr if file is None else file
     if total is None and iterable is not None and hasattr(iterable, "__len__"):

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
 
 from judgemind.errors import JudgemindError
+from judgemind.utils.options import check_options
 
 __all__ = ["Entry", "Registry"]
 
@@ -163,7 +164,6 @@ class Registry:
                 raise JudgemindError(f"{self.kind} {name!r} has no option {', '.join(bad)}; its options are "
                                      f"{', '.join(valid) or 'none'}")
         if e.config is None:
-            from judgemind.utils.options import check_options
 
             target: Callable = e.obj.__init__ if isinstance(e.obj, type) else e.obj
             check_options(target, options, f"{self.kind} {name!r}")

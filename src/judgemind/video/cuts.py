@@ -13,12 +13,14 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from judgemind.utils.optional import load_cv2
+
 __all__ = ["find_cuts", "histogram", "shot_index"]
 
 
 def histogram(img: np.ndarray) -> np.ndarray:
     """Normalised 512-bin colour histogram of one RGB frame (computed on a <= 64 px copy)."""
-    import cv2
+    cv2 = load_cv2()
 
     h, w = img.shape[:2]
     k = 64.0 / min(h, w)

@@ -30,6 +30,7 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from judgemind.errors import VideoError
+from judgemind.utils.optional import load_av
 from judgemind.video.probe import VideoInfo, check_file, probe_video
 
 __all__ = ["VideoReader", "open_video", "iter_frames", "read_frames", "sample_indices", "output_size",
@@ -136,7 +137,7 @@ class VideoReader:
 
     # -- internals ---------------------------------------------------------------------------------------------
     def _open(self):
-        import av
+        av = load_av()
 
         try:
             container = av.open(str(self.path))
@@ -159,14 +160,14 @@ class VideoReader:
         return arr
 
     def _decode(self, wanted: np.ndarray | None, out_w: int, out_h: int, seek: bool):
-        import av
+        av = load_av()
 
         if seek and wanted is not None and wanted[0] >= SEEK_MIN_FRAMES:
             seeked = self._decode_seek(wanted, out_w, out_h)
             if seeked is not None:
                 yield from seeked
                 return
-        from av.video.reformatter import VideoReformatter
+        VideoReformatter = load_av().video.reformatter.VideoReformatter
 
         container, stream = self._open()
         reformatter = VideoReformatter()
@@ -198,7 +199,7 @@ class VideoReader:
 
     def _table(self) -> tuple[list[int], list[int]] | None:
         """(pts of frame i, sorted; keyframe pts, sorted) if timestamps identify frames safely, else None."""
-        import av
+        av = load_av()
 
         if self._pts_table is not False:
             return self._pts_table  # type: ignore[return-value]
@@ -231,7 +232,7 @@ class VideoReader:
 
     def _decode_seek(self, wanted: np.ndarray, out_w: int, out_h: int):
         """Generator over the wanted frames using a keyframe seek, or None when seeking is not known to be safe."""
-        import av
+        av = load_av()
 
         table = self._table()
         if table is None:
@@ -255,7 +256,7 @@ class VideoReader:
             return None
 
         def gen():
-            from av.video.reformatter import VideoReformatter
+            VideoReformatter = load_av().video.reformatter.VideoReformatter
 
             reformatter = VideoReformatter()
             pos = 0

@@ -17,6 +17,7 @@ import numpy as np
 
 from judgemind.rules.names import DEFAULT_FPS
 from judgemind.utils.atomic import atomic_path
+from judgemind.utils.optional import load_av
 
 __all__ = ["write_video", "moving_figure"]
 
@@ -30,7 +31,7 @@ def write_video(path: str | os.PathLike, frames: Iterable[np.ndarray], fps: floa
     ``timestamps``: per-frame presentation times in seconds (variable frame rate); default ``i / fps``.
     ``options``: encoder options, e.g. ``{"crf": "23", "preset": "ultrafast", "g": "50"}``.
     """
-    import av
+    av = load_av()
 
     n = 0
     fmt = {".mkv": "matroska", ".avi": "avi", ".mp4": "mp4", ".mov": "mov"}.get(os.path.splitext(str(path))[1])

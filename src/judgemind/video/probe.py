@@ -12,7 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from judgemind.errors import VideoError
+from judgemind.limits import max_frames, max_video_pixels
 from judgemind.rules.names import DEFAULT_FPS
+from judgemind.utils import display_text, not_a_file_reason
+from judgemind.utils.optional import load_av
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,6 @@ class VideoInfo:
 
 def check_file(path: Path) -> None:
     """The failures that need no decoder: absent, not a regular file (folder, FIFO, link loop), unreadable, empty."""
-    from judgemind.utils import display_text, not_a_file_reason
 
     why = not_a_file_reason(path)
     if why == "does not exist":
@@ -51,7 +53,7 @@ def check_file(path: Path) -> None:
 def _rotation(container, stream) -> int:
     """Display rotation, read from the first decoded frame's display matrix (FFmpeg >= 6 no longer exposes the
     old ``rotate`` tag); falls back to that tag for old files. Normalised to 0, 90, 180 or -90."""
-    import av
+    av = load_av()
 
     rot = 0
     try:
@@ -81,7 +83,7 @@ def probe_video(path: str | os.PathLike, count: bool = False) -> VideoInfo:
         VideoError: missing or empty file, not a video, no video stream (audio only), a codec this FFmpeg cannot
             decode, or a video stream without frames.
     """
-    import av
+    av = load_av()
 
     path = Path(path)
     check_file(path)
@@ -110,7 +112,6 @@ def probe_video(path: str | os.PathLike, count: bool = False) -> VideoInfo:
         raise VideoError(f"{path}: cannot be opened as a video: {_diagnose(path)} (FFmpeg: {e})") from e
     if info.n_frames <= 0:
         raise VideoError(f"{path}: the video stream has no frames")
-    from judgemind.limits import max_frames, max_video_pixels
 
     if info.width * info.height > max_video_pixels():
         raise VideoError(f"{path}: {info.width}x{info.height} pixels is larger than judgemind decodes "

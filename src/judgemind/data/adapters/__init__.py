@@ -12,7 +12,9 @@ Each adapter is one function ``load_<name>(folder) -> (DatasetMeta, list[Record]
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
+import os as _os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -20,8 +22,11 @@ from typing import Callable
 from judgemind.data.adapters._diving import CHECK_TEXT, CHECKS, format_stats, reproduction_stats
 from judgemind.data.adapters.finediving import load_finediving
 from judgemind.data.adapters.mtl_aqa import load_mtl_aqa
+from judgemind.data.dataset import write_dataset
 from judgemind.data.records import DatasetMeta, Problem, Record
+from judgemind.data.validate import validate_dataset
 from judgemind.errors import JudgemindError, ValidationError
+from judgemind.utils.atomic import atomic_dir, temp_dir_beside
 
 ADAPTERS: dict[str, Callable[..., tuple[DatasetMeta, list[Record]]]] = {
     "finediving": load_finediving,
@@ -54,7 +59,6 @@ def _check_destination(src: Path, out: Path, overwrite: bool) -> list[Path]:
     that holds a converted dataset; everything else in OUT (``videos/``, ``features/``, a user's files) is kept.
     OUT equal to SRC, inside it, or holding it is refused: a conversion never writes over its own input.
     """
-    import os as _os
 
     src_real, out_real = Path(_os.path.realpath(src)), Path(_os.path.realpath(out))
     if src_real == out_real or src_real in out_real.parents or out_real in src_real.parents:
@@ -84,7 +88,6 @@ def _check_destination(src: Path, out: Path, overwrite: bool) -> list[Path]:
 
 
 def _converted_here(out: Path) -> bool:
-    import json
 
     try:
         meta = json.loads((out / "dataset.json").read_text(encoding="utf-8"))
@@ -110,9 +113,6 @@ def convert(adapter: str, src: str | os.PathLike, out: str | os.PathLike, *, ove
     The folder is built in a hidden temporary sibling, validated (annotations only), and moved into place; on any
     failure nothing is left behind and an existing ``out`` (``overwrite=True``) is kept as it was.
     """
-    from judgemind.data.dataset import write_dataset
-    from judgemind.data.validate import validate_dataset
-    from judgemind.utils.atomic import atomic_dir, temp_dir_beside
 
     if adapter not in ADAPTERS:
         raise JudgemindError(f"unknown adapter {adapter!r}; choose one of {', '.join(ADAPTERS)}")

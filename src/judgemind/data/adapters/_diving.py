@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from judgemind.data.records import JudgeScore, Record
+from judgemind.data.safe_pickle import safe_load_pickle
 from judgemind.errors import JudgemindError
+from judgemind.rules import round_half_up2, score_diving, to_decimal
 from judgemind.rules.names import STAGE_LABELS
 from judgemind.rules.scoring import DIVING_STEP, SYNCHRO_FACTOR
 
@@ -41,7 +43,6 @@ REPRODUCED = ("exact", "rounded")
 
 def dec(x: Any, what: str) -> Decimal:
     """Exact decimal of a stored number (a float via its shortest repr: ``66.0`` -> ``66.0``, ``4.425``)."""
-    from judgemind.rules import to_decimal
 
     try:
         return to_decimal(float(x) if not isinstance(x, (int, Decimal, str)) else x, what)
@@ -95,7 +96,6 @@ class ScoreCheck:
 def check_score(marks: Sequence[Decimal], dd: Decimal, synchro: bool, annotated: Decimal,
                 repaired: str | None = None) -> ScoreCheck:
     """Compare ``annotated`` with ``score_diving(marks, dd, synchro)`` and say what kind of disagreement it is."""
-    from judgemind.rules import round_half_up2, score_diving
 
     result = score_diving(marks, dd, synchro=synchro)
     engine, J = result.score, result.J  # J: counted marks' sum (synchro: 0.6 x the sum of 5)
@@ -140,7 +140,6 @@ def group_of(rec: Record) -> str:
 def mismatch_pattern(rec: Record) -> str | None:
     """A short key for how a record's published score departs from the rules (``"DD 3.4 -> 3.3"``,
     ``"counted marks -0.5"``), or None when it is reproduced. Used to summarise the mismatches."""
-    from judgemind.rules import score_diving
 
     chk = rec.extra.get("score_check")
     if chk in (None, *REPRODUCED):
@@ -210,7 +209,6 @@ def read_official_splits(src: Path, files: Sequence[tuple[str, str]], sample_id:
                          ids: set[str], records_file: str) -> dict[str, list[str]]:
     """The official split lists (``(split name, pickle file)`` pairs) as record ids, each id checked against the
     converted records. ``sample_id(key, where)`` turns one pickled sample key into a record id."""
-    from judgemind.data.safe_pickle import safe_load_pickle
 
     splits: dict[str, list[str]] = {}
     for name, f in files:

@@ -40,8 +40,16 @@ import os
 from pathlib import Path
 from typing import Any, Mapping
 
-from judgemind.data.adapters._diving import (STAGE_NAMES, check_score, dec, judge_scores, read_official_splits,
-                                            repair_marks, sample_fields, seeded_val)
+from judgemind.data.adapters._diving import (
+    STAGE_NAMES,
+    check_score,
+    dec,
+    judge_scores,
+    read_official_splits,
+    repair_marks,
+    sample_fields,
+    seeded_val,
+)
 from judgemind.data.records import DatasetMeta, Record
 from judgemind.data.safe_pickle import safe_load_pickle
 from judgemind.errors import JudgemindError

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from judgemind.video.locators.base import Box, Detection, Locator, register_locator, require_package
+from judgemind.video.locators.mp_pose import PoseEstimator
 
 
 def iou(a: Box, b: Box) -> float:
@@ -81,7 +82,6 @@ class HogLocator(Locator):
         self.hog.setSVMDetector(self.cv2.HOGDescriptor_getDefaultPeopleDetector())
         self.pose = None
         if pose:
-            from judgemind.video.locators.mp_pose import PoseEstimator
 
             self.pose = PoseEstimator(static_image_mode=False)
         self.reset()
