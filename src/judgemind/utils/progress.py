@@ -14,8 +14,8 @@ LOG_SECONDS = 60.0  # at most one line a minute when the total is unknown
 
 
 class _LineWriter:
-    """A file for tqdm that turns its in-place redraws (``"\\r" + bar + padding``) into whole lines, each written
-    once (tqdm's closing redraw repeats the last one)."""
+    """A file for tqdm that turns its in-place redraws (``"\\r" + bar + padding``) into whole lines, one per state
+    of the counter (tqdm's closing redraw of the same count, with a new rate, is not repeated)."""
 
     def __init__(self, file):
         self.file = file
@@ -23,9 +23,10 @@ class _LineWriter:
 
     def write(self, s: str) -> None:
         line = s.replace("\r", "").rstrip()
-        if line and line != self.last:
+        state = line.split("[", 1)[0]  # description, percentage, bar and n/total; not the times and rate
+        if line and state != self.last:
             self.file.write(line + "\n")
-            self.last = line
+            self.last = state
 
     def flush(self) -> None:
         self.file.flush()
