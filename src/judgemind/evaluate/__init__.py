@@ -4,6 +4,7 @@ See :mod:`judgemind.evaluate.metrics` for the exact definitions (they follow the
 docs/bench.md "Metrics"). Relative L2 and AIoU are reported x100 by our reports, as in the papers.
 """
 
+from judgemind.evaluate import metrics
 from judgemind.evaluate.metrics import (
     ScoreReport,
     aiou,
@@ -26,4 +27,4 @@ from judgemind.evaluate.metrics import (
     summarize_seeds,
 )
 
-__all__ = ["ScoreReport", "aiou", "as_scores", "average_precision", "boundary_mae", "class_averaged_spearman", "deduction_map", "evaluate_scores", "fisher_z_mean", "l2", "mae", "per_class_spearman", "per_stage_metrics", "relative_l2", "relative_l2_x100", "segment_iou", "spearman", "stagewise_aiou", "summarize_seeds"]
+__all__ = metrics.__all__  # the same public names

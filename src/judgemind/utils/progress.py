@@ -49,11 +49,11 @@ def progress_bar(iterable=None, *, total: int | None = None, desc: str = "", uni
     if total is None and iterable is not None and hasattr(iterable, "__len__"):
         total = len(iterable)
     if _is_terminal(file):
-        return tqdm(iterable, total=total, desc=desc, unit=unit, disable=not enabled, initial=initial, file=file,
-                    dynamic_ncols=True)
-    if total:
-        pace = {"miniters": max(1, math.ceil(total / LOG_STEPS)), "mininterval": 0.0}
+        how = {"file": file, "dynamic_ncols": True}
+    elif total:
+        how = {"file": _LineWriter(file), "ncols": 80, "maxinterval": float("inf"), "mininterval": 0.0,
+               "miniters": max(1, math.ceil(total / LOG_STEPS))}
     else:
-        pace = {"miniters": 1, "mininterval": LOG_SECONDS}
-    return tqdm(iterable, total=total, desc=desc, unit=unit, disable=not enabled, initial=initial,
-                file=_LineWriter(file), ncols=80, maxinterval=float("inf"), **pace)
+        how = {"file": _LineWriter(file), "ncols": 80, "maxinterval": float("inf"), "mininterval": LOG_SECONDS,
+               "miniters": 1}
+    return tqdm(iterable, total=total, desc=desc, unit=unit, disable=not enabled, initial=initial, **how)
