@@ -65,8 +65,9 @@ def make_long(out: Path, minutes: float) -> Path:
 
     base = list(moving_figure(100, W, H))
     n = int(minutes * 60 * 25)
-    write_video(out, (base[i % 100] for i in range(n)), fps=25,
-                options={"crf": "30", "preset": "ultrafast", "g": "250"})
+    write_video(
+        out, (base[i % 100] for i in range(n)), fps=25, options={"crf": "30", "preset": "ultrafast", "g": "250"}
+    )
     return out
 
 
@@ -92,8 +93,15 @@ def bench_locators(path: Path, n: int, threads: int) -> dict:
     from judgemind.video import get_locator, iter_frames
 
     out = {}
-    cases = [("annotation", {}, 256), ("motion", {}, 360), ("mediapipe", {}, 360), ("mediapipe", {}, 480),
-             ("hog", {"pose": False}, 360), ("hog", {}, 360), ("hog", {}, 480)]
+    cases = [
+        ("annotation", {}, 256),
+        ("motion", {}, 360),
+        ("mediapipe", {}, 360),
+        ("mediapipe", {}, 480),
+        ("hog", {"pose": False}, 360),
+        ("hog", {}, 360),
+        ("hog", {}, 480),
+    ]
     cache: dict[int, list] = {}
     for name, kw, side in cases:
         if side not in cache:
@@ -109,8 +117,10 @@ def bench_locators(path: Path, n: int, threads: int) -> dict:
         found = sum(not d.filled for d in dets) / len(dets)
         label = f"{name}{'(' + ','.join(f'{k}={v}' for k, v in kw.items()) + ')' if kw else ''}@{side}"
         out[label] = {"fps": fps, "found": found, "cpu_ms_per_frame": cpu_ms}
-        _log(f"locate {label:28s} {fps:7.1f} frames/s  {cpu_ms:6.1f} CPU-ms/frame  (box detected on {found:.0%} "
-             f"of frames)")
+        _log(
+            f"locate {label:28s} {fps:7.1f} frames/s  {cpu_ms:6.1f} CPU-ms/frame  (box detected on {found:.0%} "
+            f"of frames)"
+        )
         loc.close()
     return out
 
@@ -118,8 +128,12 @@ def bench_locators(path: Path, n: int, threads: int) -> dict:
 def _record(n: int, boxes: bool = False):
     import types
 
-    return types.SimpleNamespace(id="bench", frames=(0, n), cuts=(),
-                                 boxes={i: (500.0, 200.0, 600.0, 500.0) for i in range(0, n, 5)} if boxes else None)
+    return types.SimpleNamespace(
+        id="bench",
+        frames=(0, n),
+        cuts=(),
+        boxes={i: (500.0, 200.0, 600.0, 500.0) for i in range(0, n, 5)} if boxes else None,
+    )
 
 
 def bench_extractors(path: Path, n: int, tmp: Path) -> dict:
@@ -141,9 +155,16 @@ def bench_extractors(path: Path, n: int, tmp: Path) -> dict:
         weights["videomae"] = str(tmp / "videomae_b")
     except ImportError:
         pass
-    cases = [("tiny3d", {}, "annotation"), ("tiny3d", {}, "mediapipe"), ("pose", {}, "annotation"),
-             ("pose", {}, "mediapipe"), ("pose", {}, "hog"), ("pose", {}, "motion"),
-             ("i3d", {}, "annotation"), ("videomae", {"steps": 2}, "annotation")]
+    cases = [
+        ("tiny3d", {}, "annotation"),
+        ("tiny3d", {}, "mediapipe"),
+        ("pose", {}, "annotation"),
+        ("pose", {}, "mediapipe"),
+        ("pose", {}, "hog"),
+        ("pose", {}, "motion"),
+        ("i3d", {}, "annotation"),
+        ("videomae", {"steps": 2}, "annotation"),
+    ]
     out = {}
     for name, kw, loc_name in cases:
         if name in ("i3d", "videomae") and name not in weights:
@@ -158,8 +179,10 @@ def bench_extractors(path: Path, n: int, tmp: Path) -> dict:
         T = len(res["frame_index"])
         label = f"{name}{kw or ''}+{loc_name}"
         out[label] = {"seconds_per_record": dt, "video_fps": n / dt, "steps": T, "cpu_seconds_per_record": cpu}
-        _log(f"extract {label:34s} {dt:6.2f} s per {n}-frame record (T={T})  = {n / dt:7.1f} video frames/s "
-             f"({cpu:.1f} CPU-s)")
+        _log(
+            f"extract {label:34s} {dt:6.2f} s per {n}-frame record (T={T})  = {n / dt:7.1f} video frames/s "
+            f"({cpu:.1f} CPU-s)"
+        )
         ext.close()
         loc.close()
     return out
@@ -186,8 +209,10 @@ def bench_real_path(path: Path, n: int) -> dict:
         extract_record(ext, loc, path, _record(n))
         dt, cpu = time.perf_counter() - t, _cpu() - c
         out[label] = {"video_fps": n / dt, "located_fps": steps / dt, "cpu_ms_per_video_frame": 1000 * cpu / n}
-        _log(f"real path (decode+mediapipe+pose) {label:20s}: {n / dt:7.1f} video frames/s, "
-             f"{steps / dt:6.1f} located frames/s; {1000 * cpu / n:5.1f} CPU-ms per video frame")
+        _log(
+            f"real path (decode+mediapipe+pose) {label:20s}: {n / dt:7.1f} video frames/s, "
+            f"{steps / dt:6.1f} located frames/s; {1000 * cpu / n:5.1f} CPU-ms per video frame"
+        )
         ext.close()
         loc.close()
     return out
@@ -228,14 +253,22 @@ def bench_long(tmp: Path, minutes: list[float], threads: int) -> dict:
         make_long(p, m)
         mb = p.stat().st_size / 1e6
         _log(f"long video: wrote {m:g} min of 720p in {time.perf_counter() - t:.0f} s ({mb:.0f} MB)")
-        r = subprocess.run([sys.executable, "-c", _CHILD.format(threads=threads), str(p)], capture_output=True,
-                           text=True, check=True)
+        r = subprocess.run(
+            [sys.executable, "-c", _CHILD.format(threads=threads), str(p)], capture_output=True, text=True, check=True
+        )
         n, t_dec, t_ext, rss_kb = r.stdout.split()[-4:]
         rss = int(rss_kb) / 1024
-        out[f"{m:g} min"] = {"frames": int(n), "decode_seconds": float(t_dec), "decode_fps": int(n) / float(t_dec),
-                             "pose_T32_seconds": float(t_ext), "peak_rss_mb": rss}
-        _log(f"long video {m:g} min ({n} frames): streamed decode+motion/5 at {int(n) / float(t_dec):.1f} frames/s, "
-             f"pose T=32 over the whole video {float(t_ext):.1f} s, peak RSS {rss:.0f} MB")
+        out[f"{m:g} min"] = {
+            "frames": int(n),
+            "decode_seconds": float(t_dec),
+            "decode_fps": int(n) / float(t_dec),
+            "pose_T32_seconds": float(t_ext),
+            "peak_rss_mb": rss,
+        }
+        _log(
+            f"long video {m:g} min ({n} frames): streamed decode+motion/5 at {int(n) / float(t_dec):.1f} frames/s, "
+            f"pose T=32 over the whole video {float(t_ext):.1f} s, peak RSS {rss:.0f} MB"
+        )
         p.unlink()
     return out
 
@@ -247,8 +280,11 @@ def main() -> int:
     ap.add_argument("--long-minutes", type=float, default=10.0, help="length of the long video (0 = skip)")
     ap.add_argument("--quick", action="store_true", help="100 frames, 1-minute long video, fewer cases")
     ap.add_argument("--json", help="write the results here")
-    ap.add_argument("--only", default="decode,locate,extract,real,long",
-                    help="comma-separated sections to run (decode, locate, extract, real, long)")
+    ap.add_argument(
+        "--only",
+        default="decode,locate,extract,real,long",
+        help="comma-separated sections to run (decode, locate, extract, real, long)",
+    )
     args = ap.parse_args()
     if args.quick:
         args.frames, args.long_minutes = 100, 1.0
@@ -258,8 +294,12 @@ def main() -> int:
 
     torch.set_num_threads(args.threads)
     cv2.setNumThreads(args.threads)
-    results: dict = {"threads": args.threads, "cpu_count": os.cpu_count(), "frames": args.frames,
-                     "load_average_start": os.getloadavg()}
+    results: dict = {
+        "threads": args.threads,
+        "cpu_count": os.cpu_count(),
+        "frames": args.frames,
+        "load_average_start": os.getloadavg(),
+    }
     with tempfile.TemporaryDirectory(prefix="judgemind_bench_") as d:
         tmp = Path(d)
         path, source = make_720p(tmp / "bench720.mp4", args.frames)

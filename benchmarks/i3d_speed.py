@@ -42,10 +42,13 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     model = InceptionI3d(400).eval()
-    frames = np.random.default_rng(args.seed).integers(0, 256, (args.frames, args.height, args.width, 3),
-                                                       dtype=np.uint8)
-    print(f"torch {torch.__version__}, {args.threads} thread(s), input {args.frames}x{args.height}x{args.width}, "
-          f"batch_clips {args.batch_clips}, {args.repeats} repeat(s), random weights, CPU")
+    frames = np.random.default_rng(args.seed).integers(
+        0, 256, (args.frames, args.height, args.width, 3), dtype=np.uint8
+    )
+    print(
+        f"torch {torch.__version__}, {args.threads} thread(s), input {args.frames}x{args.height}x{args.width}, "
+        f"batch_clips {args.batch_clips}, {args.repeats} repeat(s), random weights, CPU"
+    )
     header = f"{'size':>5} {'clips':>5} {'s/video':>8} {'clips/s':>8} {'frames/s':>9} {'peak RSS MiB':>13}"
     print(header)
     print("-" * len(header))
@@ -59,8 +62,10 @@ def main(argv: list[str] | None = None) -> int:
             times.append(time.perf_counter() - t0)
         assert feats.shape == (enc.n_clips, 1024)
         t = statistics.median(times)
-        print(f"{size:>5} {enc.n_clips:>5} {t:>8.2f} {enc.n_clips / t:>8.2f} {enc.n_frames / t:>9.1f} "
-              f"{peak_rss_mib():>13.0f}")
+        print(
+            f"{size:>5} {enc.n_clips:>5} {t:>8.2f} {enc.n_clips / t:>8.2f} {enc.n_frames / t:>9.1f} "
+            f"{peak_rss_mib():>13.0f}"
+        )
     return 0
 
 

@@ -15,9 +15,16 @@ import argparse
 import json
 from pathlib import Path
 
-COLS = (("rho", "ρ", 3), ("rl2_x100", "R-ℓ2×100", 2), ("air_rho", "Air ρ", 2), ("form_rho", "Form ρ", 2),
-        ("landing_rho", "Landing ρ", 2), ("aiou@0.5", "AIoU@0.5", 1), ("aiou@0.75", "AIoU@0.75", 1),
-        ("deduction_map", "ded. mAP", 1))
+COLS = (
+    ("rho", "ρ", 3),
+    ("rl2_x100", "R-ℓ2×100", 2),
+    ("air_rho", "Air ρ", 2),
+    ("form_rho", "Form ρ", 2),
+    ("landing_rho", "Landing ρ", 2),
+    ("aiou@0.5", "AIoU@0.5", 1),
+    ("aiou@0.75", "AIoU@0.75", 1),
+    ("deduction_map", "ded. mAP", 1),
+)
 
 
 def _load(folder: str) -> dict:
@@ -32,7 +39,7 @@ def _cell(row: dict, key: str, digits: int) -> str:
     if mean is None:
         return "-"
     scale = 100.0 if key.startswith("aiou") and mean <= 1.0 else 1.0
-    if std is None:   # one seed
+    if std is None:  # one seed
         return f"{mean * scale:.{digits}f}"
     return f"{mean * scale:.{digits}f} ± {std * scale:.{digits}f}"
 
@@ -41,16 +48,22 @@ def _line(name: str, features: str, row: dict) -> str:
     return f"| {name} | {features} | " + " | ".join(_cell(row, k, d) for k, _, d in COLS) + " |"
 
 
-def ladder(stats: dict, main: dict, noise: dict[str, dict], extra: dict[str, dict],
-           ablations: dict | None = None) -> tuple[str, list]:
+def ladder(
+    stats: dict, main: dict, noise: dict[str, dict], extra: dict[str, dict], ablations: dict | None = None
+) -> tuple[str, list]:
     head = "| rung | features | " + " | ".join(c for _, c, _ in COLS) + " |"
     lines = [head, "|" + "---|" * (len(COLS) + 2)]
     cp, fo = stats["code_prior"], stats["fault_oracle"]
     pc = fo["per_component"]
-    lines.append(f"| **floor**: code prior (train mean per code) | - | {cp['rho']:.3f} | {cp['rl2x100']:.2f} | "
-                 + " | ".join(["-"] * 6) + " |")
-    lines.append(f"| **ceiling**: fault oracle (true items + points) | - | {fo['rho']:.3f} | {fo['rl2x100']:.2f} | "
-                 f"{pc['air']['rho']:.2f} | {pc['form']['rho']:.2f} | {pc['landing']['rho']:.2f} | - | - | - |")
+    lines.append(
+        f"| **floor**: code prior (train mean per code) | - | {cp['rho']:.3f} | {cp['rl2x100']:.2f} | "
+        + " | ".join(["-"] * 6)
+        + " |"
+    )
+    lines.append(
+        f"| **ceiling**: fault oracle (true items + points) | - | {fo['rho']:.3f} | {fo['rl2x100']:.2f} | "
+        f"{pc['air']['rho']:.2f} | {pc['form']['rho']:.2f} | {pc['landing']['rho']:.2f} | - | - | - |"
+    )
     rows = main["rows"]
     order = [k for k in rows if not rows[k].get("ablation")]
     for lab in sorted(order, key=lambda k: -(rows[k]["ours"]["rho"][0] or -9)):
@@ -86,8 +99,11 @@ def plot(curve: list, png: str, floor: float, ceiling: float) -> None:
     ax.errorbar(xs, ys, yerr=es, marker="o", capsize=3, label="JudgeMind (3 seeds)")
     ax.axhline(floor, color="grey", ls="--", label=f"code prior {floor:.2f}")
     ax.axhline(ceiling, color="green", ls=":", label=f"fault oracle {ceiling:.2f}")
-    ax.set(xlabel="simulated skeleton noise (jitter, % of the box height)", ylabel="test Spearman rho",
-           title="Pose-noise robustness (SYNTHETIC, bench preset)")
+    ax.set(
+        xlabel="simulated skeleton noise (jitter, % of the box height)",
+        ylabel="test Spearman rho",
+        title="Pose-noise robustness (SYNTHETIC, bench preset)",
+    )
     ax.set_ylim(min(floor, min(ys)) - 0.05, 1.0)
     ax.legend(fontsize=8, loc="lower left")
     fig.tight_layout()

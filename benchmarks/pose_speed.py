@@ -115,16 +115,29 @@ def bench_score(checkpoint: str, data: Path, action_code: str | None) -> dict:
             yield canvas
 
     write_video(clip, frames(), fps=25, options={"crf": "20", "preset": "veryfast"})
-    cmd = [sys.executable, "-m", "judgemind.cli.main", "score", str(clip), "--checkpoint", checkpoint,
-           "--action-code", action_code or rec.action_code, "--out", str(tmp / "sheet")]
+    cmd = [
+        sys.executable,
+        "-m",
+        "judgemind.cli.main",
+        "score",
+        str(clip),
+        "--checkpoint",
+        checkpoint,
+        "--action-code",
+        action_code or rec.action_code,
+        "--out",
+        str(tmp / "sheet"),
+    ]
     t = time.perf_counter()
     r = subprocess.run(cmd, capture_output=True, text=True)
     secs = time.perf_counter() - t
     if r.returncode:
         raise SystemExit(f"score failed: {r.stderr[-2000:]}")
     n = rec.frames[1] - rec.frames[0]
-    _log(f"judgemind score on a {n / 25:.1f} s 1280x720 clip: {secs:.1f} s wall "
-         f"({secs / (n / 25):.2f} x real time, process start and model load included)")
+    _log(
+        f"judgemind score on a {n / 25:.1f} s 1280x720 clip: {secs:.1f} s wall "
+        f"({secs / (n / 25):.2f} x real time, process start and model load included)"
+    )
     return {"score_seconds": secs, "clip_seconds": n / 25}
 
 

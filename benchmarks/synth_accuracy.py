@@ -38,15 +38,36 @@ def main() -> None:
     if a.demo:
         total = jm("demo", "--out", a.demo, *(["--quick"] if a.quick else []), "--no-progress")
         doc = json.loads((Path(a.demo) / "demo.json").read_text())
-        print(json.dumps({"wall_s": round(total, 1), "steps_s": {k: round(v, 1) for k, v in doc["times_s"].items()},
-                          "test_metrics": doc["test_metrics"], "synthetic": True}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "wall_s": round(total, 1),
+                    "steps_s": {k: round(v, 1) for k, v in doc["times_s"].items()},
+                    "test_metrics": doc["test_metrics"],
+                    "synthetic": True,
+                },
+                indent=2,
+            )
+        )
         return
     times = {"synth": jm("synth", a.out, "--n", str(a.n), "--seed", str(a.seed), "--no-progress")}
     for f in a.features:
         times[f"extract {f}"] = jm("extract", a.out, "--extractor", f, "--workers", "2", "--no-progress")
         out = f"{a.out}_bench_{f}"
-        times[f"bench {f}"] = jm("bench", "--data", a.out, "--features", f, "--models", "all", "--seeds", a.seeds,
-                                 "--out", out, "--no-progress")
+        times[f"bench {f}"] = jm(
+            "bench",
+            "--data",
+            a.out,
+            "--features",
+            f,
+            "--models",
+            "all",
+            "--seeds",
+            a.seeds,
+            "--out",
+            out,
+            "--no-progress",
+        )
         print(f"{f}: {out}/bench.md")
     print(json.dumps({k: round(v, 1) for k, v in times.items()}, indent=2))
 

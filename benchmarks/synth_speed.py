@@ -49,11 +49,19 @@ def time_run(n: int, size: int, workers: int, fps: float, seed: int = 0) -> dict
         cpu = _cpu(resource.RUSAGE_SELF) + _cpu(resource.RUSAGE_CHILDREN) - cpu0
         frames = sum(json.loads(line)["frames"][1] for line in (root / "annotations.jsonl").open())
         mb = sum(p.stat().st_size for p in (root / "videos").iterdir()) / 2**20
-    return {"size": size, "n": n, "workers": workers, "wall_s": round(wall, 2),
-            "jumps_per_min": round(n / wall * 60, 1), "cpu_s_per_jump": round(cpu / n, 3),
-            "ms_cpu_per_frame": round(cpu / frames * 1000, 2), "frames_per_jump": round(frames / n, 1),
-            "video_kib_per_jump": round(mb * 1024 / n, 1), "load_before": round(load0, 2),
-            "load_after": round(os.getloadavg()[0], 2)}
+    return {
+        "size": size,
+        "n": n,
+        "workers": workers,
+        "wall_s": round(wall, 2),
+        "jumps_per_min": round(n / wall * 60, 1),
+        "cpu_s_per_jump": round(cpu / n, 3),
+        "ms_cpu_per_frame": round(cpu / frames * 1000, 2),
+        "frames_per_jump": round(frames / n, 1),
+        "video_kib_per_jump": round(mb * 1024 / n, 1),
+        "load_before": round(load0, 2),
+        "load_after": round(os.getloadavg()[0], 2),
+    }
 
 
 def memory_run(n: int, size: int, workers: int, fps: float) -> dict:
@@ -75,9 +83,15 @@ print(json.dumps({{"self_mib": round(rss(resource.RUSAGE_SELF), 1),
     load0 = os.getloadavg()[0]
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     res = json.loads(out.stdout.strip().splitlines()[-1])
-    res.update(n=n, size=size, workers=workers, jumps_per_min=round(n / res["wall_s"] * 60, 1),
-               total_upper_bound_mib=round(res["self_mib"] + workers * res["child_max_mib"], 1),
-               load_before=round(load0, 2), load_after=round(os.getloadavg()[0], 2))
+    res.update(
+        n=n,
+        size=size,
+        workers=workers,
+        jumps_per_min=round(n / res["wall_s"] * 60, 1),
+        total_upper_bound_mib=round(res["self_mib"] + workers * res["child_max_mib"], 1),
+        load_before=round(load0, 2),
+        load_after=round(os.getloadavg()[0], 2),
+    )
     return res
 
 
@@ -87,8 +101,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sizes", type=int, nargs="+", default=[128, 224], help="frame sizes (default 128 224)")
     ap.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
     ap.add_argument("--fps", type=float, default=25.0)
-    ap.add_argument("--memory-n", type=int, default=0, help="also run this many jumps at the first size for peak "
-                                                            "memory (e.g. 1000; 0 = skip)")
+    ap.add_argument(
+        "--memory-n",
+        type=int,
+        default=0,
+        help="also run this many jumps at the first size for peak memory (e.g. 1000; 0 = skip)",
+    )
     ap.add_argument("--json", help="also write the results to this JSON file")
     args = ap.parse_args(argv)
 
@@ -99,15 +117,20 @@ def main(argv: list[str] | None = None) -> int:
     for size in args.sizes:
         r = time_run(args.n, size, args.workers, args.fps)
         results["speed"].append(r)
-        print(f"| {size} | {r['n']} | {r['workers']} | {r['wall_s']} | {r['jumps_per_min']} | {r['cpu_s_per_jump']} | "
-              f"{r['ms_cpu_per_frame']} | {r['frames_per_jump']} | {r['video_kib_per_jump']} | "
-              f"{r['load_before']} -> {r['load_after']} |", flush=True)
+        print(
+            f"| {size} | {r['n']} | {r['workers']} | {r['wall_s']} | {r['jumps_per_min']} | {r['cpu_s_per_jump']} | "
+            f"{r['ms_cpu_per_frame']} | {r['frames_per_jump']} | {r['video_kib_per_jump']} | "
+            f"{r['load_before']} -> {r['load_after']} |",
+            flush=True,
+        )
     if args.memory_n:
         m = memory_run(args.memory_n, args.sizes[0], args.workers, args.fps)
         results["memory"] = m
-        print(f"\npeak memory, {m['n']} jumps at {m['size']} px with {m['workers']} workers: main process "
-              f"{m['self_mib']} MiB, largest worker {m['child_max_mib']} MiB, total <= {m['total_upper_bound_mib']} "
-              f"MiB ({m['jumps_per_min']} jumps/min, load {m['load_before']} -> {m['load_after']})")
+        print(
+            f"\npeak memory, {m['n']} jumps at {m['size']} px with {m['workers']} workers: main process "
+            f"{m['self_mib']} MiB, largest worker {m['child_max_mib']} MiB, total <= {m['total_upper_bound_mib']} "
+            f"MiB ({m['jumps_per_min']} jumps/min, load {m['load_before']} -> {m['load_after']})"
+        )
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
     return 0

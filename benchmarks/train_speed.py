@@ -48,8 +48,9 @@ def main(argv=None) -> int:
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--epochs", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--set", action="append", default=[], dest="sets", metavar="K=V",
-                    help="config override, e.g. model.d_model=64")
+    ap.add_argument(
+        "--set", action="append", default=[], dest="sets", metavar="K=V", help="config override, e.g. model.d_model=64"
+    )
     ap.add_argument("--json", metavar="FILE", help="also write the result as JSON")
     args = ap.parse_args(argv)
 
@@ -67,8 +68,10 @@ def main(argv=None) -> int:
     ds, info = make_toy_tensors(args.n, args.steps, args.dim_global, args.dim_foreground)
     t_data = time.time() - t0
     data_rss = rss_mb() - base_rss
-    cfg = resolve_config(sets=args.sets, flags={"model": {"name": args.model},
-                                                "optim": {"epochs": args.epochs, "batch_size": args.batch_size}})
+    cfg = resolve_config(
+        sets=args.sets,
+        flags={"model": {"name": args.model}, "optim": {"epochs": args.epochs, "batch_size": args.batch_size}},
+    )
     model, cfg.model = build_model(cfg, info)
     if getattr(model, "needs_train_set", False):
         model.attach_train_set(ds.tensors)
@@ -81,18 +84,34 @@ def main(argv=None) -> int:
         parts = train_one_epoch(model, opt, sched, ds, cfg, epoch, ctx)
         times.append(time.time() - t)
         cpu.append(time.process_time() - c)
-        print(f"epoch {epoch + 1}: {times[-1]:.1f} s wall, {cpu[-1]:.1f} s CPU  loss {parts['loss']:.4f}",
-              file=sys.stderr, flush=True)
+        print(
+            f"epoch {epoch + 1}: {times[-1]:.1f} s wall, {cpu[-1]:.1f} s CPU  loss {parts['loss']:.4f}",
+            file=sys.stderr,
+            flush=True,
+        )
     n_params = sum(p.numel() for p in model.parameters())
-    res = {"model": args.model, "videos": args.n, "steps": args.steps, "dims": [args.dim_global, args.dim_foreground],
-           "batch_size": args.batch_size, "threads": args.threads, "params": n_params,
-           "seconds_per_epoch": round(min(times), 2), "epoch_times": [round(x, 2) for x in times],
-           # CPU seconds of all threads; / threads = the wall time on cores nobody else uses
-           "cpu_seconds_per_epoch": round(min(cpu), 2),
-           "load_average_1min": round(os.getloadavg()[0], 2), "omp_wait_policy": os.environ["OMP_WAIT_POLICY"],
-           "videos_per_second": round(args.n / min(times), 1), "peak_rss_mb": round(peak_mb()),
-           "features_mb": round(data_rss), "data_build_s": round(t_data, 1), "torch": torch.__version__,
-           "cpu": platform.processor() or platform.machine(), "overrides": args.sets}
+    res = {
+        "model": args.model,
+        "videos": args.n,
+        "steps": args.steps,
+        "dims": [args.dim_global, args.dim_foreground],
+        "batch_size": args.batch_size,
+        "threads": args.threads,
+        "params": n_params,
+        "seconds_per_epoch": round(min(times), 2),
+        "epoch_times": [round(x, 2) for x in times],
+        # CPU seconds of all threads; / threads = the wall time on cores nobody else uses
+        "cpu_seconds_per_epoch": round(min(cpu), 2),
+        "load_average_1min": round(os.getloadavg()[0], 2),
+        "omp_wait_policy": os.environ["OMP_WAIT_POLICY"],
+        "videos_per_second": round(args.n / min(times), 1),
+        "peak_rss_mb": round(peak_mb()),
+        "features_mb": round(data_rss),
+        "data_build_s": round(t_data, 1),
+        "torch": torch.__version__,
+        "cpu": platform.processor() or platform.machine(),
+        "overrides": args.sets,
+    }
     print(json.dumps(res))
     if args.json:
         with open(args.json, "w") as fh:

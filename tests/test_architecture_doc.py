@@ -49,8 +49,10 @@ def forbidden(cell: str, unit: str, all_units: set[str]) -> set[str]:
 
 def test_the_table_has_a_row_for_every_package_and_module():
     rows, found = set(table()), units()
-    assert rows == found, (f"docs/architecture.md's table lacks {sorted(found - rows)} and names "
-                           f"{sorted(rows - found)}, which are not in src/judgemind")
+    assert rows == found, (
+        f"docs/architecture.md's table lacks {sorted(found - rows)} and names "
+        f"{sorted(rows - found)}, which are not in src/judgemind"
+    )
 
 
 def test_no_package_imports_what_the_table_forbids():
@@ -84,8 +86,9 @@ def _resolve(name: str, unit: str):
             return obj
         except (ImportError, AttributeError):
             continue
-    raise AssertionError(f"{name} (the {unit} row of docs/architecture.md) is neither judgemind.{unit}.{name} nor "
-                         f"judgemind.{name}")
+    raise AssertionError(
+        f"{name} (the {unit} row of docs/architecture.md) is neither judgemind.{unit}.{name} nor judgemind.{name}"
+    )
 
 
 def test_every_entry_point_exists():

@@ -38,7 +38,10 @@ def test_every_cited_document_is_in_the_repository():
 
 
 def test_nothing_points_outside_the_repository():
-    found = [f"{p.relative_to(ROOT)}:{n}: {line.strip()}" for p in _cited_files()
-             for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
-             if any(o in line for o in OUTSIDE)]
+    found = [
+        f"{p.relative_to(ROOT)}:{n}: {line.strip()}"
+        for p in _cited_files()
+        for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+        if any(o in line for o in OUTSIDE)
+    ]
     assert not found, "references to folders outside the repository:\n" + "\n".join(found)

@@ -31,7 +31,8 @@ def _is_type_checking(node: ast.AST) -> bool:
     test = getattr(node, "test", None)
     return isinstance(node, ast.If) and (
         (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING")
-        or (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"))
+        or (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+    )
 
 
 def _is_private(name: str) -> bool:
@@ -43,7 +44,7 @@ def _absolute(module: str | None, level: int, name: str, is_pkg: bool) -> str:
     if not level:
         return module or ""
     base = name.split(".") if is_pkg else name.split(".")[:-1]
-    base = base[:len(base) - (level - 1)]
+    base = base[: len(base) - (level - 1)]
     return ".".join(base + ([module] if module else []))
 
 
@@ -141,8 +142,12 @@ def test_inference_benchmarks_and_reports_never_climb_into_training():
     """``infer/``, ``bench/`` and ``report/`` use what they share with training from the floor below both
     (``judgemind.runs``); the only arrow into ``train/`` is ``bench -> train.loop.fit_model``."""
     graph, modules = import_graph(), _modules()
-    arrows = {(m, d) for m, deps in graph.items() for d in deps
-              if m.split(".")[1:2] in (["infer"], ["bench"], ["report"]) and d.split(".")[1:2] == ["train"]}
+    arrows = {
+        (m, d)
+        for m, deps in graph.items()
+        for d in deps
+        if m.split(".")[1:2] in (["infer"], ["bench"], ["report"]) and d.split(".")[1:2] == ["train"]
+    }
     assert arrows <= set(TRAINING_ARROWS), f"arrows into train/: {sorted(arrows - set(TRAINING_ARROWS))}"
     for (m, d), names in TRAINING_ARROWS.items():
         tree = ast.parse(modules[m][0].read_text(encoding="utf-8"))
@@ -153,8 +158,9 @@ def test_inference_benchmarks_and_reports_never_climb_into_training():
 def _private_module_outside(name: str, module: str) -> bool:
     """Whether ``module`` is (inside) a private module (``judgemind.pkg._m``) of a package that ``name`` is not in."""
     parts = module.split(".")
-    return any(_is_private(part) and not (name + ".").startswith(".".join(parts[:i]) + ".")
-               for i, part in enumerate(parts))
+    return any(
+        _is_private(part) and not (name + ".").startswith(".".join(parts[:i]) + ".") for i, part in enumerate(parts)
+    )
 
 
 def private_uses(name: str, source: str, is_pkg: bool = False, modules=()) -> set[tuple[str, str]]:
@@ -224,8 +230,16 @@ def private_imports() -> set[tuple[str, str]]:
 
 
 def test_the_private_name_finder_sees_every_form():
-    modules = {"judgemind.a", "judgemind.a.cache", "judgemind.b", "judgemind.b.mod", "judgemind.b.other",
-               "judgemind.b._util", "judgemind.c", "judgemind.c._util"}
+    modules = {
+        "judgemind.a",
+        "judgemind.a.cache",
+        "judgemind.b",
+        "judgemind.b.mod",
+        "judgemind.b.other",
+        "judgemind.b._util",
+        "judgemind.c",
+        "judgemind.c._util",
+    }
 
     def uses(source, name="judgemind.b.mod", is_pkg=False):
         return {t for _, t in private_uses(name, source, is_pkg, modules)}

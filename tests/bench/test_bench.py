@@ -30,8 +30,12 @@ def toy(tmp_path_factory) -> Path:
 def bench_all(toy, tmp_path_factory):
     """``--models all`` (so ablations on), 2 seeds, 1 epoch, one process."""
     out = tmp_path_factory.mktemp("bench") / "out"
-    assert main(["bench", "--data", str(toy), "--models", "all", "--seeds", "0,1", "--jobs", "1", "--out", str(out),
-                 *FAST]) == 0
+    assert (
+        main(
+            ["bench", "--data", str(toy), "--models", "all", "--seeds", "0,1", "--jobs", "1", "--out", str(out), *FAST]
+        )
+        == 0
+    )
     return out
 
 
@@ -40,14 +44,24 @@ def test_outputs_and_structure(bench_all):
     md = (out / "bench.md").read_text()
     doc = json.loads((out / "bench.json").read_text())
     labels = ["codeprior", "judgemind", "usdl", "musdl", "core", "tsa", "posestats", "mlp", "mean"] + [
-        f"judgemind -{k}" for k, _ in plan.ABLATIONS]
+        f"judgemind -{k}" for k, _ in plan.ABLATIONS
+    ]
     assert list(doc["rows"]) == labels
     assert doc["dataset"]["synthetic"] and "Synthetic data" in md
-    for heading in ("checkpoint chosen on val (ours)", "best epoch on test (the field's protocol",
-                    "JudgeMind ablations", "Findings"):
+    for heading in (
+        "checkpoint chosen on val (ours)",
+        "best epoch on test (the field's protocol",
+        "JudgeMind ablations",
+        "Findings",
+    ):
         assert heading in md
-    for switch in ("model.segmentation=false", "model.foreground=false", "model.global=false",
-                   "model.knowledge=false", "model.grade_bands=false"):
+    for switch in (
+        "model.segmentation=false",
+        "model.foreground=false",
+        "model.global=false",
+        "model.knowledge=false",
+        "model.grade_bands=false",
+    ):
         assert switch in md
     # mean ± std over the 2 seeds
     jm = doc["rows"]["judgemind"]["ours"]
@@ -64,8 +78,9 @@ def test_outputs_and_structure(bench_all):
         assert r["ours"]["params"][0] > 0 and r["ours"]["train_time_s"][0] >= (0 if lab == "codeprior" else 1e-9)
         assert {"rho", "rl2_x100"} <= set(r["best_epoch_on_test"])
     # the floor first; the closed-form models: one pass, per-stage rho and AIoU for posestats, lambda recorded
-    table_rows = [line for line in md.split("## Test split, checkpoint chosen on val")[1].splitlines()
-                  if line.startswith("| ")][1:]
+    table_rows = [
+        line for line in md.split("## Test split, checkpoint chosen on val")[1].splitlines() if line.startswith("| ")
+    ][1:]
     assert table_rows[0].startswith("| code prior (floor")
     assert {"air_rho", "aiou@0.5"} <= set(rows["posestats"]["ours"])
     assert rows["posestats"]["ours"]["epoch"][0] == 1 and rows["codeprior"]["ours"]["epoch"][0] == 1
@@ -73,8 +88,11 @@ def test_outputs_and_structure(bench_all):
     assert "No fault-oracle row: no stats.json" in md
     floor = rows["codeprior"]["ours"]["rho"][0]
     assert doc["findings"]["code_prior_rho"] == floor
-    below = [lab for lab, r in rows.items() if lab != "codeprior"
-             and not (r["ours"]["rho"][0] is not None and r["ours"]["rho"][0] > floor)]   # undefined rho: below
+    below = [
+        lab
+        for lab, r in rows.items()
+        if lab != "codeprior" and not (r["ours"]["rho"][0] is not None and r["ours"]["rho"][0] > floor)
+    ]  # undefined rho: below
     assert doc["findings"]["not_above_code_prior"] == below
     for lab in below:
         assert f"{report_bench._pretty(lab)} †" in md
@@ -100,20 +118,51 @@ def test_resume_skips_finished_runs(bench_all, toy, monkeypatch):
         raise AssertionError("a finished run was trained again")
 
     monkeypatch.setattr(run, "run_one", boom)
-    assert main(["bench", "--data", str(toy), "--models", "all", "--seeds", "0,1", "--out", str(bench_all),
-                 *FAST]) == 0
+    assert main(["bench", "--data", str(toy), "--models", "all", "--seeds", "0,1", "--out", str(bench_all), *FAST]) == 0
     assert (bench_all / "results" / "usdl" / "seed0.json").read_text() == before
     # other settings (here: epochs) change the fingerprint: the run is not reused
     with pytest.raises(AssertionError, match="trained again"):  # --debug: the CLI guard lets the exception through
-        main(["--debug", "bench", "--data", str(toy), "--models", "usdl", "--seeds", "0", "--out", str(bench_all),
-              *FAST[2:], "--epochs", "2"])
+        main(
+            [
+                "--debug",
+                "bench",
+                "--data",
+                str(toy),
+                "--models",
+                "usdl",
+                "--seeds",
+                "0",
+                "--out",
+                str(bench_all),
+                *FAST[2:],
+                "--epochs",
+                "2",
+            ]
+        )
 
 
 def test_parallel_jobs_give_the_same_numbers(bench_all, toy, tmp_path):
     """Runs trained in worker processes (--jobs 2) equal the same runs trained in one process."""
     out = tmp_path / "par"
-    assert main(["bench", "--data", str(toy), "--models", "usdl,core", "--seeds", "0,1", "--jobs", "2",
-                 "--out", str(out), *FAST]) == 0
+    assert (
+        main(
+            [
+                "bench",
+                "--data",
+                str(toy),
+                "--models",
+                "usdl,core",
+                "--seeds",
+                "0,1",
+                "--jobs",
+                "2",
+                "--out",
+                str(out),
+                *FAST,
+            ]
+        )
+        == 0
+    )
     for label in ("usdl", "core"):
         for seed in (0, 1):
             a = json.loads((out / "results" / label / f"seed{seed}.json").read_text())
@@ -122,12 +171,12 @@ def test_parallel_jobs_give_the_same_numbers(bench_all, toy, tmp_path):
 
 
 def test_plan_and_errors(toy):
-    specs = plan.plan_runs(plan.BenchConfig(data=str(toy), models=["usdl"], seeds=[0], ablations=True),
-                            "fineskiing")
+    specs = plan.plan_runs(plan.BenchConfig(data=str(toy), models=["usdl"], seeds=[0], ablations=True), "fineskiing")
     assert [s.label for s in specs][:2] == ["judgemind", "usdl"]
     assert {s.ablation for s in specs} - {None} == {k for k, _ in plan.ABLATIONS}
-    assert plan.plan_runs(plan.BenchConfig(data=str(toy), models=["core,tsa"], seeds=[0]), "fineskiing")[0].label \
-        == "core"
+    assert (
+        plan.plan_runs(plan.BenchConfig(data=str(toy), models=["core,tsa"], seeds=[0]), "fineskiing")[0].label == "core"
+    )
     with pytest.raises(JudgemindError, match="unknown model"):
         plan.plan_runs(plan.BenchConfig(data=str(toy), models=["nope"]), "fineskiing")
     with pytest.raises(JudgemindError, match="no option bogus"):
@@ -137,8 +186,11 @@ def test_plan_and_errors(toy):
 
 
 def test_best_on_test_protocol():
-    hist = [{"epoch": 1, "test": {"rho": 0.5, "rl2_x100": 1.0}}, {"epoch": 2, "test": {"rho": 0.7, "rl2_x100": 2.0}},
-            {"epoch": 3, "test": {"rho": float("nan"), "rl2_x100": float("nan")}}]
+    hist = [
+        {"epoch": 1, "test": {"rho": 0.5, "rl2_x100": 1.0}},
+        {"epoch": 2, "test": {"rho": 0.7, "rl2_x100": 2.0}},
+        {"epoch": 3, "test": {"rho": float("nan"), "rl2_x100": float("nan")}},
+    ]
     f = run.best_on_test(hist)
     assert (f["rho"], f["rho_epoch"], f["rl2_x100"], f["rl2_epoch"]) == (0.7, 2, 1.0, 1)
 
@@ -155,16 +207,18 @@ def _finediving_with_features(shared: Path, out: Path) -> Path:
     convert("finediving", shared / "FineDiving" / "Annotations", out)
     ds = load_dataset(out)
     cache = FeatureCache(out, "i3d")
-    cache.open_for_writing({"extractor": "i3d", "steps": 9, "note": "synthetic test features"},
-                           {"global": 16, "foreground": 16})
+    cache.open_for_writing(
+        {"extractor": "i3d", "steps": 9, "note": "synthetic test features"}, {"global": 16, "foreground": 16}
+    )
     rng = np.random.default_rng(0)
     direction = rng.normal(size=16)
     for rec in ds.records:
         s = float(rec.final_score) / 100.0
         g = rng.normal(size=(9, 16)) + s * direction
         f = rng.normal(size=(9, 16)) + s * direction[::-1]
-        cache.save(rec.id, {"global": g, "foreground": f,
-                            "frame_index": np.linspace(8, rec.frames[1] - 8, 9).astype(np.int64)})
+        cache.save(
+            rec.id, {"global": g, "foreground": f, "frame_index": np.linspace(8, rec.frames[1] - 8, 9).astype(np.int64)}
+        )
     return out
 
 
@@ -173,8 +227,27 @@ def test_finediving_protocol(shared_data_dir, tmp_path):
         pytest.skip("FineDiving annotations are not in shared/data")
     root = _finediving_with_features(shared_data_dir, tmp_path / "finediving")
     out = tmp_path / "out"
-    assert main(["bench", "--data", f"finediving:{root}", "--models", "judgemind,usdl,musdl,core,tsa",
-                 "--seeds", "0", "--limit", "60", "--jobs", "1", "--out", str(out), *FAST]) == 0
+    assert (
+        main(
+            [
+                "bench",
+                "--data",
+                f"finediving:{root}",
+                "--models",
+                "judgemind,usdl,musdl,core,tsa",
+                "--seeds",
+                "0",
+                "--limit",
+                "60",
+                "--jobs",
+                "1",
+                "--out",
+                str(out),
+                *FAST,
+            ]
+        )
+        == 0
+    )
     doc = json.loads((out / "bench.json").read_text())
     md = (out / "bench.md").read_text()
     assert doc["dataset"]["protocol"] == "finediving" and doc["dataset"]["features"] == "i3d"
@@ -205,8 +278,22 @@ def test_finediving_protocol(shared_data_dir, tmp_path):
 def test_tune_chooses_on_val_records_and_resumes(toy, tmp_path, monkeypatch):
     out = tmp_path / "tuned"
     grid = "lr=1e-3,3e-4;width=0.5,1"
-    args = ["bench", "--data", str(toy), "--models", "codeprior,usdl,mean", "--seeds", "0,1", "--jobs", "1",
-            "--out", str(out), "--tune-grid", grid, *FAST]
+    args = [
+        "bench",
+        "--data",
+        str(toy),
+        "--models",
+        "codeprior,usdl,mean",
+        "--seeds",
+        "0,1",
+        "--jobs",
+        "1",
+        "--out",
+        str(out),
+        "--tune-grid",
+        grid,
+        *FAST,
+    ]
     assert main(args) == 0
     doc = json.loads((out / "bench.json").read_text())
     md = (out / "bench.md").read_text()
@@ -214,7 +301,8 @@ def test_tune_chooses_on_val_records_and_resumes(toy, tmp_path, monkeypatch):
     assert t["grid"] == {"lr": [1e-3, 3e-4], "width": [0.5, 1.0]} and t["split"] == "val" and t["seed"] == 0
     assert set(t["models"]) == {"usdl", "mean"} and set(t["not_tuned"]) == {"codeprior"}
     usdl = t["models"]["usdl"]
-    assert len(usdl["candidates"]) == 4 and len(t["models"]["mean"]["candidates"]) == 2   # mean has no width
+    assert len(usdl["candidates"]) == 4 and len(t["models"]["mean"]["candidates"]) == 2  # mean has no width
+
     def key(c):  # the documented rule: best val rho (undefined last), then lower val R-l2, then grid order
         rho, rl2 = c["val_rho"], c["val_rl2_x100"]
         return (-math.inf if rho is None or math.isnan(rho) else rho, -math.inf if rl2 is None else -rl2)
@@ -238,12 +326,17 @@ def test_tune_chooses_on_val_records_and_resumes(toy, tmp_path, monkeypatch):
 
 
 def test_tune_grid_parsing_and_errors(toy, capsys):
-    assert plan.parse_tune_grid(plan.DEFAULT_TUNE_GRID) == {"lr": [1e-3, 3e-4], "epochs": [12, 24],
-                                                              "width": [0.5, 1.0]}
+    assert plan.parse_tune_grid(plan.DEFAULT_TUNE_GRID) == {"lr": [1e-3, 3e-4], "epochs": [12, 24], "width": [0.5, 1.0]}
     assert len(plan.grid_points(plan.parse_tune_grid("lr=1e-3,3e-4;aug_noise=0,0.1"))) == 4
-    for grid, msg in (("", "the grid is empty"), (" ; ", "the grid is empty"), ("lr=", "has no values"),
-                      ("depth=1,2", "unknown axis 'depth'"), ("width=0", "width factors"),
-                      ("lr=1e-3;lr=3e-4", "given twice"), ("epochs=x", "optim.epochs")):
+    for grid, msg in (
+        ("", "the grid is empty"),
+        (" ; ", "the grid is empty"),
+        ("lr=", "has no values"),
+        ("depth=1,2", "unknown axis 'depth'"),
+        ("width=0", "width factors"),
+        ("lr=1e-3;lr=3e-4", "given twice"),
+        ("epochs=x", "optim.epochs"),
+    ):
         with pytest.raises(JudgemindError, match=msg):
             plan.parse_tune_grid(grid)
     # the CLI: exit 2 with one line, before any data is read
@@ -255,8 +348,8 @@ def test_tune_grid_parsing_and_errors(toy, capsys):
 def test_width_scaling_keeps_multiples():
     assert plan.scale_width("usdl", {}, 0.5) == {"hidden1": 128, "hidden2": 64}
     assert plan.scale_width("judgemind", {"heads": 4}, 0.3)["d_model"] % 4 == 0
-    assert plan.scale_width("tsa", {}, 0.1)["dim"] == 8          # at least one multiple of its 8 heads
-    assert plan.scale_width("mean", {"x": 1}, 0.5) == {"x": 1}    # no width keys: unchanged
+    assert plan.scale_width("tsa", {}, 0.1)["dim"] == 8  # at least one multiple of its 8 heads
+    assert plan.scale_width("mean", {"x": 1}, 0.5) == {"x": 1}  # no width keys: unchanged
     assert plan.scale_width("mlp", {"hidden": 100}, 1.0) == {"hidden": 100}
 
 
@@ -265,8 +358,12 @@ def test_floor_and_fault_oracle_rows_from_stats_json(tmp_path):
     assert main(["data", "stats", str(root)]) == 0
     stats = json.loads((root / "stats.json").read_text())
     out = tmp_path / "out"
-    assert main(["bench", "--data", str(root), "--models", "usdl", "--seeds", "0", "--jobs", "1", "--out", str(out),
-                 *FAST]) == 0
+    assert (
+        main(
+            ["bench", "--data", str(root), "--models", "usdl", "--seeds", "0", "--jobs", "1", "--out", str(out), *FAST]
+        )
+        == 0
+    )
     doc = json.loads((out / "bench.json").read_text())
     md = (out / "bench.md").read_text()
     assert doc["reference"]["fault_oracle"]["rho"] == stats["fault_oracle"]["rho"]
@@ -277,11 +374,31 @@ def test_floor_and_fault_oracle_rows_from_stats_json(tmp_path):
     assert lines[2].startswith("| USDL")
     assert doc["findings"]["code_prior_source"] == "stats.json"
     # with --limit the file describes other splits: no row, a note
-    assert main(["bench", "--data", str(root), "--models", "usdl", "--seeds", "0", "--jobs", "1", "--limit", "6",
-                 "--out", str(tmp_path / "lim"), *FAST]) == 0
+    assert (
+        main(
+            [
+                "bench",
+                "--data",
+                str(root),
+                "--models",
+                "usdl",
+                "--seeds",
+                "0",
+                "--jobs",
+                "1",
+                "--limit",
+                "6",
+                "--out",
+                str(tmp_path / "lim"),
+                *FAST,
+            ]
+        )
+        == 0
+    )
     assert "No fault-oracle row" in (tmp_path / "lim" / "bench.md").read_text()
     # a malformed file is a clear error before any training
     (root / "stats.json").write_text('{"code_prior": {"rho": "high"}}')
     with pytest.raises(JudgemindError, match="stats.json.*code_prior needs numbers"):
-        run.run_bench(plan.BenchConfig(data=str(root), models=["usdl"], seeds=[0], out=str(tmp_path / "bad"),
-                                          progress=False))
+        run.run_bench(
+            plan.BenchConfig(data=str(root), models=["usdl"], seeds=[0], out=str(tmp_path / "bad"), progress=False)
+        )

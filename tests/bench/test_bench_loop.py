@@ -19,9 +19,18 @@ def test_every_bench_run_is_one_fit_model_call(tmp_path, monkeypatch):
 
     monkeypatch.setattr(bench_run, "fit_model", counted)  # the name the bench calls (imported from train.loop)
     assert bench_run.fit_model is counted and real is loop.fit_model
-    doc, results = run_bench(BenchConfig(data=str(data), models=["mean,mlp"], seeds=[0, 1], epochs=2,
-                                         out=str(tmp_path / "out"), jobs=1, progress=False))
+    doc, results = run_bench(
+        BenchConfig(
+            data=str(data),
+            models=["mean,mlp"],
+            seeds=[0, 1],
+            epochs=2,
+            out=str(tmp_path / "out"),
+            jobs=1,
+            progress=False,
+        )
+    )
     assert sorted(calls) == [("mean", 0, 2), ("mean", 1, 2), ("mlp", 0, 2), ("mlp", 1, 2)]
-    assert [len(r["history"]) for r in results] == [2, 2, 2, 2]        # the callback ran after every epoch
+    assert [len(r["history"]) for r in results] == [2, 2, 2, 2]  # the callback ran after every epoch
     assert doc["out"] == str(tmp_path / "out") and (tmp_path / "out" / "results" / "mlp" / "seed1.json").is_file()
-    assert not (tmp_path / "out" / "bench.md").exists()                 # report/ writes the tables, not bench/
+    assert not (tmp_path / "out" / "bench.md").exists()  # report/ writes the tables, not bench/

@@ -31,18 +31,19 @@ def test_every_command_has_help(command, capsys):
 
 
 def test_the_entry_point_runs_in_a_fresh_process():
-    done = subprocess.run([sys.executable, "-m", "judgemind.cli.main", "--version"], capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "judgemind.cli.main", "--version"], capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0 and done.stdout.startswith("judgemind ")
-    bad = subprocess.run([sys.executable, "-m", "judgemind.cli.main", "no-such-command"], capture_output=True,
-                         text=True, timeout=120)
+    bad = subprocess.run(
+        [sys.executable, "-m", "judgemind.cli.main", "no-such-command"], capture_output=True, text=True, timeout=120
+    )
     assert bad.returncode == 2 and "no-such-command" in bad.stderr
 
 
 def test_synth_then_extract_then_validate(tmp_path, capsys):
     data = tmp_path / "data"
-    assert main(["synth", str(data), "--n", "4", "--seed", "1", "--size", "64", "--workers", "1",
-                 "--no-progress"]) == 0
+    assert main(["synth", str(data), "--n", "4", "--seed", "1", "--size", "64", "--workers", "1", "--no-progress"]) == 0
     meta = json.loads((data / "dataset.json").read_text())
     assert sum(len(v) for v in meta["splits"].values()) == 4
     assert main(["extract", str(data), "--extractor", "skeleton", "--no-progress"]) == 0

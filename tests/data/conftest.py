@@ -57,12 +57,32 @@ def dataset_dir(tmp_path):
 # files beside the repository (skipped when absent). Tests that take these fixtures run on both; ``expect`` holds
 # the numbers each size must give.
 FINEDIVING_EXPECT = {
-    "full": {"n": 3000, "train": 1801, "val": 450, "test": 749, "judges": {7: 1369, 3: 1024, 5: 607},
-             "reproduced_7": (1269, 1369, 0.927), "reproduced_3": 0.987, "dd_34_33": 60, "warnings": 124,
-             "codes": 52, "seeded_val": 450},
-    "sample": {"n": 277, "train": 173, "val": 38, "test": 66, "judges": {7: 135, 3: 88, 5: 54},
-               "reproduced_7": (126, 135, 0.9333), "reproduced_3": 0.9432, "dd_34_33": 3, "warnings": 20,
-               "codes": 36, "seeded_val": 42},
+    "full": {
+        "n": 3000,
+        "train": 1801,
+        "val": 450,
+        "test": 749,
+        "judges": {7: 1369, 3: 1024, 5: 607},
+        "reproduced_7": (1269, 1369, 0.927),
+        "reproduced_3": 0.987,
+        "dd_34_33": 60,
+        "warnings": 124,
+        "codes": 52,
+        "seeded_val": 450,
+    },
+    "sample": {
+        "n": 277,
+        "train": 173,
+        "val": 38,
+        "test": 66,
+        "judges": {7: 135, 3: 88, 5: 54},
+        "reproduced_7": (126, 135, 0.9333),
+        "reproduced_3": 0.9432,
+        "dd_34_33": 3,
+        "warnings": 20,
+        "codes": 36,
+        "seeded_val": 42,
+    },
 }
 MTL_AQA_EXPECT = {
     "full": {"n": 1412, "train_val": 1059, "test": 353, "exact": 1382, "reproduced": 1385},
@@ -80,21 +100,28 @@ class RealData:
 def _real(size: str, sample: Path, full: Path, expect: dict) -> RealData:
     path = sample if size == "sample" else full
     if not path.is_dir():
-        pytest.skip(f"{path} is absent (the full data is expected beside the repository in shared/data, or at "
-                    f"$JUDGEMIND_SHARED_DATA)")
+        pytest.skip(
+            f"{path} is absent (the full data is expected beside the repository in shared/data, or at "
+            f"$JUDGEMIND_SHARED_DATA)"
+        )
     return RealData(size, path, expect[size])
 
 
 @pytest.fixture(scope="session", params=["sample", "full"])
 def finediving_data(request) -> RealData:
-    return _real(request.param, FIXTURES / "finediving" / "Annotations", SHARED_DATA / "FineDiving" / "Annotations",
-                 FINEDIVING_EXPECT)
+    return _real(
+        request.param,
+        FIXTURES / "finediving" / "Annotations",
+        SHARED_DATA / "FineDiving" / "Annotations",
+        FINEDIVING_EXPECT,
+    )
 
 
 @pytest.fixture(scope="session", params=["sample", "full"])
 def mtl_aqa_data(request) -> RealData:
-    return _real(request.param, FIXTURES / "mtl_aqa" / "CoRe_info", SHARED_DATA / "MTL-AQA" / "CoRe_info",
-                 MTL_AQA_EXPECT)
+    return _real(
+        request.param, FIXTURES / "mtl_aqa" / "CoRe_info", SHARED_DATA / "MTL-AQA" / "CoRe_info", MTL_AQA_EXPECT
+    )
 
 
 @pytest.fixture(scope="session")

@@ -45,9 +45,16 @@ def write_folder(root: Path, lines: list, splits: dict | None = None, **meta) ->
     """Write ``dataset.json`` and ``annotations.jsonl`` by hand (lines: dicts, or raw strings written as is)."""
     root.mkdir(parents=True, exist_ok=True)
     ids = [x["id"] for x in lines if isinstance(x, dict) and isinstance(x.get("id"), str)]
-    d = {"name": "test", "schema_version": 1, "fps": 25, "scoring": "aerials5",
-         "stage_names": ["take-off", "flight", "landing"], "catalogue_version": "1",
-         "splits": splits if splits is not None else {"train": ids}, **meta}
+    d = {
+        "name": "test",
+        "schema_version": 1,
+        "fps": 25,
+        "scoring": "aerials5",
+        "stage_names": ["take-off", "flight", "landing"],
+        "catalogue_version": "1",
+        "splits": splits if splits is not None else {"train": ids},
+        **meta,
+    }
     (root / "dataset.json").write_text(json.dumps(d), encoding="utf-8")
     text = "".join((x if isinstance(x, str) else json.dumps(x)) + "\n" for x in lines)
     (root / "annotations.jsonl").write_text(text, encoding="utf-8")

@@ -125,8 +125,9 @@ def test_converted_finediving_passes_validation(finediving_data, tmp_path):
     assert len(ds) == finediving_data.expect["n"]
     assert [p for p in problems if p.level == "error"] == []
     warnings = [p for p in problems if p.level == "warning"]
-    differ = {r.id for r in res.records if "score_mismatch" in r.extra and "then agrees" not in r.extra[
-        "score_mismatch"]}  # a repaired typo can make the marks agree with the published score again
+    differ = {
+        r.id for r in res.records if "score_mismatch" in r.extra and "then agrees" not in r.extra["score_mismatch"]
+    }  # a repaired typo can make the marks agree with the published score again
     assert {w.record for w in warnings} == differ and len(differ) == finediving_data.expect["warnings"]
     assert all(w.rule == "final_score" for w in warnings)
     assert sorted(p.name for p in (tmp_path / "fd").iterdir()) == ["annotations.jsonl", "dataset.json"]
@@ -152,8 +153,10 @@ def test_the_fixture_cut_holds_the_full_files_records(finediving_sample_dir, mtl
     from shared_paths import find_shared_data_dir
 
     shared = find_shared_data_dir()
-    for load, sample, full in ((load_finediving, finediving_sample_dir, shared / "FineDiving" / "Annotations"),
-                               (load_mtl_aqa, mtl_aqa_sample_dir, shared / "MTL-AQA" / "CoRe_info")):
+    for load, sample, full in (
+        (load_finediving, finediving_sample_dir, shared / "FineDiving" / "Annotations"),
+        (load_mtl_aqa, mtl_aqa_sample_dir, shared / "MTL-AQA" / "CoRe_info"),
+    ):
         if not full.is_dir():
             pytest.skip(f"{full} is absent")
         by_id = {r.id: r for r in load(full)[1]}

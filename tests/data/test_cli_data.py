@@ -10,8 +10,13 @@ import pytest
 
 
 def _cli(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "judgemind.cli.main", "data", *map(str, args)],
-                          capture_output=True, text=True, cwd=cwd, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "judgemind.cli.main", "data", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+    )
 
 
 def _tree(root):
@@ -39,8 +44,10 @@ def test_validate_ok_bad_and_missing(dataset_dir, record_dict, tmp_path):
     r = _cli("validate", bad, "--no-videos", "--json", cwd=tmp_path)
     report = json.loads(r.stdout)
     assert r.returncode == 1 and report["errors"] == 4 and not report["ok"]
-    assert {(p["record"], p["field"], p["rule"]) for p in report["problems"]} >= {("jump_0001", "video", "path"),
-                                                                               ("j2", "dd", "type")}
+    assert {(p["record"], p["field"], p["rule"]) for p in report["problems"]} >= {
+        ("jump_0001", "video", "path"),
+        ("j2", "dd", "type"),
+    }
 
     r = _cli("validate", tmp_path / "nope", cwd=tmp_path)
     assert r.returncode == 2 and "no such dataset folder" in r.stderr and r.stdout == ""
@@ -87,8 +94,13 @@ def test_convert_mtl_aqa_refuses_then_overwrites(mtl_aqa_data, tmp_path):
     # --overwrite replaces only the two files a conversion writes; the user's videos stay
     assert _tree(out) == ["annotations.jsonl", "dataset.json", "videos", "videos/a.mp4"]
     assert (out / "annotations.jsonl").read_bytes() == before
-    assert _tree(tmp_path) == ["mtl", "mtl/annotations.jsonl", "mtl/dataset.json", "mtl/videos",
-                               "mtl/videos/a.mp4"]  # no temporary siblings
+    assert _tree(tmp_path) == [
+        "mtl",
+        "mtl/annotations.jsonl",
+        "mtl/dataset.json",
+        "mtl/videos",
+        "mtl/videos/a.mp4",
+    ]  # no temporary siblings
 
     r = _cli("info", out, "--json", cwd=tmp_path)
     info = json.loads(r.stdout)

@@ -38,12 +38,15 @@ def test_integer_of_5000_digits_is_a_json_problem(tmp_path):
     assert any(p.rule == "json" and p.line == 1 for p in problems)
 
 
-@pytest.mark.parametrize("rid, why", [
-    ("x" * 250, "characters"),
-    ("a\ud800b", "surrogate"),
-    ("tab\there", "control character"),
-    (" padded", "white space"),
-])
+@pytest.mark.parametrize(
+    "rid, why",
+    [
+        ("x" * 250, "characters"),
+        ("a\ud800b", "surrogate"),
+        ("tab\there", "control character"),
+        (" padded", "white space"),
+    ],
+)
 def test_ids_that_cannot_become_file_names_are_refused(tmp_path, rid, why):
     """Class 6: ids that passed validation and crashed later (file name too long, lone surrogate)."""
     root = write_folder(tmp_path / "ds", [aerials_record_dict(id=rid)], splits={"train": []})
@@ -111,25 +114,45 @@ def test_pickle_file_size_limit(tmp_path, monkeypatch):
 def _finediving_folder(tmp_path, coarse_sample=None, fine_sample=None):
     """A minimal FineDiving annotation folder with one sample whose fields can be replaced."""
     key = ("FINADivingWorldCup2021_Men3m_final_r1", 1)
-    coarse = {"start_frame": 0, "end_frame": 9, "judge_scores": [7.0] * 7, "difficulty": 2.0,
-              "dive_score": 42.0, "action_type": "107B", **(coarse_sample or {})}
+    coarse = {
+        "start_frame": 0,
+        "end_frame": 9,
+        "judge_scores": [7.0] * 7,
+        "difficulty": 2.0,
+        "dive_score": 42.0,
+        "action_type": "107B",
+        **(coarse_sample or {}),
+    }
     fine = {"frames_labels": [1, 1, 2, 2, 2, 2, 3, 3, 3, 3], **(fine_sample or {})}
     d = tmp_path / "Annotations"
     d.mkdir()
-    for name, obj in (("FineDiving_coarse_annotation.pkl", {key: coarse}),
-                      ("FineDiving_fine-grained_annotation.pkl", {key: fine}),
-                      ("Sub_action_Types_Table.pkl", {1: "Forward", 2: "Pike", 3: "Entry"}),
-                      ("train_split.pkl", [key]), ("test_split.pkl", [])):
+    for name, obj in (
+        ("FineDiving_coarse_annotation.pkl", {key: coarse}),
+        ("FineDiving_fine-grained_annotation.pkl", {key: fine}),
+        ("Sub_action_Types_Table.pkl", {1: "Forward", 2: "Pike", 3: "Entry"}),
+        ("train_split.pkl", [key]),
+        ("test_split.pkl", []),
+    ):
         (d / name).write_bytes(pickle.dumps(obj))
     return d
 
 
-@pytest.mark.parametrize("coarse, fine", [
-    ({"start_frame": [1]}, None), ({"end_frame": "x"}, None), ({"judge_scores": 7}, None),
-    ({"judge_scores": [[1]] * 7}, None), ({"difficulty": {"a": 1}}, None), ({"dive_score": None}, None),
-    ({"dive_score": float("nan")}, None), (None, {"frames_labels": 5}), (None, {"frames_labels": [None]}),
-    (None, {"frames_labels": []}), (None, {"difficulty": [1]}),
-])
+@pytest.mark.parametrize(
+    "coarse, fine",
+    [
+        ({"start_frame": [1]}, None),
+        ({"end_frame": "x"}, None),
+        ({"judge_scores": 7}, None),
+        ({"judge_scores": [[1]] * 7}, None),
+        ({"difficulty": {"a": 1}}, None),
+        ({"dive_score": None}, None),
+        ({"dive_score": float("nan")}, None),
+        (None, {"frames_labels": 5}),
+        (None, {"frames_labels": [None]}),
+        (None, {"frames_labels": []}),
+        (None, {"difficulty": [1]}),
+    ],
+)
 def test_finediving_fields_of_the_wrong_type(tmp_path, coarse, fine):
     """Class 9: plain-data pickles with wrong field types crashed the adapter; now one error names the sample."""
     from judgemind.data.adapters import load_finediving
@@ -155,7 +178,11 @@ def test_reports_with_unprintable_names_and_no_valid_record(tmp_path):
     rec = aerials_record_dict(action_code="b\ud800F", event="\ud800")
     root = write_folder(tmp_path / "ds", [rec], name="x\ud800")
     for cmd in (["validate", "--no-videos"], ["info"]):
-        r = subprocess.run([sys.executable, "-m", "judgemind.cli.main", "data", cmd[0], str(root), *cmd[1:]],
-                           capture_output=True, text=True, errors="replace")
+        r = subprocess.run(
+            [sys.executable, "-m", "judgemind.cli.main", "data", cmd[0], str(root), *cmd[1:]],
+            capture_output=True,
+            text=True,
+            errors="replace",
+        )
         assert r.returncode in (0, 1), r.stderr
         assert "Traceback" not in r.stderr and "internal error" not in r.stderr

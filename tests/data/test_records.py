@@ -14,16 +14,33 @@ from judgemind.errors import ValidationError
 
 def _record(**kw) -> Record:
     base = dict(
-        id="jump_0001", video="videos/jump_0001.mp4", frames=(0, 10), action_code="bFdFF", dd=Decimal("4.425"),
+        id="jump_0001",
+        video="videos/jump_0001.mp4",
+        frames=(0, 10),
+        action_code="bFdFF",
+        dd=Decimal("4.425"),
         stages={"takeoff": (0, 3), "flight": (3, 7), "landing": (7, 10)},
-        judges=tuple(JudgeScore(air=Decimal(a), form=Decimal(f), landing=Decimal(l)) for a, f, l in
-                     [("1.8", "4.4", "2.7"), ("1.9", "4.5", "2.5"), ("1.8", "4.3", "2.8"), ("2.0", "4.8", "2.9"),
-                      ("1.5", "3.9", "2.4")]),
+        judges=tuple(
+            JudgeScore(air=Decimal(a), form=Decimal(f), landing=Decimal(l))
+            for a, f, l in [
+                ("1.8", "4.4", "2.7"),
+                ("1.9", "4.5", "2.5"),
+                ("1.8", "4.3", "2.8"),
+                ("2.0", "4.8", "2.9"),
+                ("1.5", "3.9", "2.4"),
+            ]
+        ),
         final_score=Decimal("118.14"),
-        deductions=(Deduction("bent_knees", "flight", Decimal("0.3"), (4, 6), 0.4),
-                    Deduction("landing_imbalance", "landing", Decimal("0.2"))),
-        sex="M", event="World Cup", athlete="A. Skier", boxes={0: (1.5, 2.0, 20.25, 30.0), 9: (0.0, 0.0, 5.0, 5.0)},
-        cuts=(5,), extra={"source": "test", "ratio": 0.1, "nested": {"a": [1, 2.5]}},
+        deductions=(
+            Deduction("bent_knees", "flight", Decimal("0.3"), (4, 6), 0.4),
+            Deduction("landing_imbalance", "landing", Decimal("0.2")),
+        ),
+        sex="M",
+        event="World Cup",
+        athlete="A. Skier",
+        boxes={0: (1.5, 2.0, 20.25, 30.0), 9: (0.0, 0.0, 5.0, 5.0)},
+        cuts=(5,),
+        extra={"source": "test", "ratio": 0.1, "nested": {"a": [1, 2.5]}},
     )
     base.update(kw)
     return Record(**base)
@@ -66,8 +83,9 @@ def test_record_from_dict_reports_all_problems_at_once(record_dict):
 
 
 def test_read_meta_rejects_bad_stage_names(tmp_path):
-    (tmp_path / "dataset.json").write_text(json.dumps({"name": "x", "fps": 25, "splits": {},
-                                                       "stage_names": ["a", "b"]}))
+    (tmp_path / "dataset.json").write_text(
+        json.dumps({"name": "x", "fps": 25, "splits": {}, "stage_names": ["a", "b"]})
+    )
     meta, problems = read_meta(tmp_path)
     assert meta is None and problems[0].field == "stage_names"
 

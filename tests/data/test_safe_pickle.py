@@ -25,10 +25,21 @@ class Exploit:
 
 PLAIN = [
     {1: 2, "a": [1.5, None, True, False], ("k", 3): (b"xy", "z")},
-    {1, 2}, frozenset({3}), complex(1, 2), 10**30, -0.0, bytearray(b"q"),
+    {1, 2},
+    frozenset({3}),
+    complex(1, 2),
+    10**30,
+    -0.0,
+    bytearray(b"q"),
 ]
-ARRAYS = [np.arange(5), np.zeros((2, 3), np.float32), np.array(["ab", "c"]), np.array([1, {"a": 2}], dtype=object),
-          np.zeros(2, dtype=[("a", "<i4"), ("b", "<f8")]), np.arange(6).reshape(2, 3).T]
+ARRAYS = [
+    np.arange(5),
+    np.zeros((2, 3), np.float32),
+    np.array(["ab", "c"]),
+    np.array([1, {"a": 2}], dtype=object),
+    np.zeros(2, dtype=[("a", "<i4"), ("b", "<f8")]),
+    np.arange(6).reshape(2, 3).T,
+]
 
 
 @pytest.mark.parametrize("protocol", range(pickle.HIGHEST_PROTOCOL + 1))
@@ -45,8 +56,17 @@ def test_plain_data_and_numpy_round_trip(protocol):
         assert back == scalar and type(back) is type(scalar)
 
 
-@pytest.mark.parametrize("obj, name", [(os.system, "system"), (Custom(), "Custom"), (Exploit(), "system"),
-                                       (subprocess.Popen, "Popen"), (eval, "eval"), ([1, Custom()], "Custom")])
+@pytest.mark.parametrize(
+    "obj, name",
+    [
+        (os.system, "system"),
+        (Custom(), "Custom"),
+        (Exploit(), "system"),
+        (subprocess.Popen, "Popen"),
+        (eval, "eval"),
+        ([1, Custom()], "Custom"),
+    ],
+)
 def test_refuses_non_plain_objects(tmp_path, obj, name):
     path = tmp_path / "X.pkl"
     path.write_bytes(pickle.dumps(obj))

@@ -28,11 +28,12 @@ def _array(n_frames: int = 10) -> np.ndarray:
 
 
 def _dataset(tmp_path, arr=None, layout=LAYOUT, version=2, skeleton="skeletons/jump_0001.npy"):
-    root = write_folder(tmp_path / "ds", [aerials_record_dict(skeleton=skeleton)], schema_version=version,
-                        skeleton=layout)
+    root = write_folder(
+        tmp_path / "ds", [aerials_record_dict(skeleton=skeleton)], schema_version=version, skeleton=layout
+    )
     if arr is not None:
         (root / "skeletons").mkdir()
-        np.save(root / "skeletons" / "jump_0001.npy", arr)   # as is (save_array would make it float32)
+        np.save(root / "skeletons" / "jump_0001.npy", arr)  # as is (save_array would make it float32)
     return root
 
 
@@ -43,9 +44,9 @@ def _errors(root):
 
 def test_a_valid_skeleton_loads(tmp_path):
     arr = _array()
-    arr[3, 5, :3] = [np.nan, np.nan, 0]        # out of the picture: NaN allowed with flag 0
-    arr[4, 6, :3] = [900.0, -40.0, 0]          # out of the frame, flagged so
-    arr[5, :, 3:] = np.nan                     # 3D unknown in this frame
+    arr[3, 5, :3] = [np.nan, np.nan, 0]  # out of the picture: NaN allowed with flag 0
+    arr[4, 6, :3] = [900.0, -40.0, 0]  # out of the frame, flagged so
+    arr[5, :, 3:] = np.nan  # 3D unknown in this frame
     root = _dataset(tmp_path, arr)
     assert _errors(root) == []
     ds = load_dataset(root)
@@ -54,16 +55,19 @@ def test_a_valid_skeleton_loads(tmp_path):
     assert np.array_equal(sk.to_array(), arr, equal_nan=True)
 
 
-@pytest.mark.parametrize("change, words", [
-    (lambda a: a[:, :5], "shape"),
-    (lambda a: a[:7], "shape"),
-    (lambda a: _set(a, (2, 3, 0), np.nan), "finite"),
-    (lambda a: _set(a, (2, 3, 1), np.inf), "finite"),
-    (lambda a: _set(a, (2, 3, 0), 80.0), "outside the 64x48 frame"),
-    (lambda a: _set(a, (2, 3, 2), 3.0), "visibility"),
-    (lambda a: _set(a, (2, 3, 4), np.inf), "infinite"),
-    (lambda a: a.astype(np.int32), "float"),
-])
+@pytest.mark.parametrize(
+    "change, words",
+    [
+        (lambda a: a[:, :5], "shape"),
+        (lambda a: a[:7], "shape"),
+        (lambda a: _set(a, (2, 3, 0), np.nan), "finite"),
+        (lambda a: _set(a, (2, 3, 1), np.inf), "finite"),
+        (lambda a: _set(a, (2, 3, 0), 80.0), "outside the 64x48 frame"),
+        (lambda a: _set(a, (2, 3, 2), 3.0), "visibility"),
+        (lambda a: _set(a, (2, 3, 4), np.inf), "infinite"),
+        (lambda a: a.astype(np.int32), "float"),
+    ],
+)
 def test_a_bad_skeleton_names_file_record_and_field(tmp_path, change, words):
     root = _dataset(tmp_path, change(_array()))
     errors = _errors(root)
@@ -80,7 +84,7 @@ def _set(a, idx, value):
 
 
 def test_missing_or_pickled_skeleton_file_is_an_error(tmp_path):
-    root = _dataset(tmp_path)                  # no file written
+    root = _dataset(tmp_path)  # no file written
     assert "does not exist" in str(_errors(root)[0])
     obj = np.full((10, 19, 6), {"a": 1}, dtype=object)
     (root / "skeletons").mkdir()
@@ -99,8 +103,9 @@ def test_bad_layout_and_version(tmp_path):
     assert any(p.field == "skeleton" and "distinct" in p.message for p in _errors(root))
     root = _dataset(tmp_path / "v1", _array(), version=1)
     assert any(p.field == "schema_version" for p in _errors(root))
-    root = write_folder(tmp_path / "nolayout", [aerials_record_dict(skeleton="skeletons/jump_0001.npy")],
-                        schema_version=2)
+    root = write_folder(
+        tmp_path / "nolayout", [aerials_record_dict(skeleton="skeletons/jump_0001.npy")], schema_version=2
+    )
     save_array(root / "skeletons" / "jump_0001.npy", _array())
     assert any("declares no skeleton layout" in p.message for p in _errors(root))
 
@@ -118,8 +123,11 @@ def test_version_1_datasets_still_load(tmp_path):
 
 def test_cli_validate_exits_1_naming_the_skeleton(tmp_path):
     root = _dataset(tmp_path, _set(_array(), (0, 0, 0), 500.0))
-    r = subprocess.run([sys.executable, "-m", "judgemind.cli.main", "data", "validate", str(root), "--no-videos",
-                        "--json"], capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, "-m", "judgemind.cli.main", "data", "validate", str(root), "--no-videos", "--json"],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 1
     doc = json.loads(r.stdout)
     assert any(p["field"] == "skeleton" for p in doc["problems"])

@@ -34,36 +34,63 @@ def _with_judge(record_dict, i, component, value):
     return d
 
 
-@pytest.mark.parametrize("make, field, rule", [
-    (lambda r: r(dd=None), "dd", "required"),
-    (lambda r: r(judges=None), "judges", "required"),
-    (lambda r: r(dd="high"), "dd", "type"),
-    (lambda r: r(frames="0-10"), "frames", "type"),
-    (lambda r: r(judges={"air": 1.8}), "judges", "type"),
-    (lambda r: _with_judge(r, 0, "air", 2.3), "judges[0].air", "marks"),
-    (lambda r: _with_judge(r, 2, "landing", -0.1), "judges[2].landing", "marks"),
-    (lambda r: _with_judge(r, 1, "form", 4.25), "judges[1].form", "marks"),
-    (lambda r: r(action_code="bXq"), "action_code", "action_code"),
-    (lambda r: r(deductions=[{"item": "bent_knee", "stage": "flight", "points": 0.3}]), "deductions[0].item",
-     "catalogue"),
-    (lambda r: r(deductions=[{"item": "bent_knees", "stage": "landing", "points": 0.3}]), "deductions[0].stage",
-     "catalogue"),
-    (lambda r: r(stages={"takeoff": [0, 3], "flight": [2, 7], "landing": [7, 10]}), "stages.flight", "order"),
-    (lambda r: r(stages={"takeoff": [0, 3], "flight": [4, 7], "landing": [7, 10]}), "stages.flight", "order"),
-    (lambda r: r(stages={"takeoff": [0, 3], "flight": [3, 7], "landing": [7, 12]}), "stages.landing", "interval"),
-    (lambda r: r(video="../x.mp4"), "video", "path"),
-    (lambda r: r(video="/tmp/x.mp4"), "video", "path"),
-    (lambda r: r(final_score=118.15), "final_score", "final_score"),
-    (lambda r: r(dd=4.9), "final_score", "final_score"),
-    (lambda r: r(judges=[{"air": 1.8, "form": 4.4, "landing": 2.7}] * 4), "judges", "marks"),
-    (lambda r: r(colour="red"), "colour", "schema"),
-], ids=["missing-field", "missing-judges", "mistyped-dd", "mistyped-frames", "mistyped-judges", "air-too-high",
-        "landing-negative", "form-not-tenth", "unknown-code", "unknown-deduction", "deduction-wrong-stage",
-        "stages-overlap", "stages-gap", "stage-outside-frames", "video-escapes", "video-absolute", "final-score",
-        "final-score-dd", "four-judges", "unknown-field"])
+@pytest.mark.parametrize(
+    "make, field, rule",
+    [
+        (lambda r: r(dd=None), "dd", "required"),
+        (lambda r: r(judges=None), "judges", "required"),
+        (lambda r: r(dd="high"), "dd", "type"),
+        (lambda r: r(frames="0-10"), "frames", "type"),
+        (lambda r: r(judges={"air": 1.8}), "judges", "type"),
+        (lambda r: _with_judge(r, 0, "air", 2.3), "judges[0].air", "marks"),
+        (lambda r: _with_judge(r, 2, "landing", -0.1), "judges[2].landing", "marks"),
+        (lambda r: _with_judge(r, 1, "form", 4.25), "judges[1].form", "marks"),
+        (lambda r: r(action_code="bXq"), "action_code", "action_code"),
+        (
+            lambda r: r(deductions=[{"item": "bent_knee", "stage": "flight", "points": 0.3}]),
+            "deductions[0].item",
+            "catalogue",
+        ),
+        (
+            lambda r: r(deductions=[{"item": "bent_knees", "stage": "landing", "points": 0.3}]),
+            "deductions[0].stage",
+            "catalogue",
+        ),
+        (lambda r: r(stages={"takeoff": [0, 3], "flight": [2, 7], "landing": [7, 10]}), "stages.flight", "order"),
+        (lambda r: r(stages={"takeoff": [0, 3], "flight": [4, 7], "landing": [7, 10]}), "stages.flight", "order"),
+        (lambda r: r(stages={"takeoff": [0, 3], "flight": [3, 7], "landing": [7, 12]}), "stages.landing", "interval"),
+        (lambda r: r(video="../x.mp4"), "video", "path"),
+        (lambda r: r(video="/tmp/x.mp4"), "video", "path"),
+        (lambda r: r(final_score=118.15), "final_score", "final_score"),
+        (lambda r: r(dd=4.9), "final_score", "final_score"),
+        (lambda r: r(judges=[{"air": 1.8, "form": 4.4, "landing": 2.7}] * 4), "judges", "marks"),
+        (lambda r: r(colour="red"), "colour", "schema"),
+    ],
+    ids=[
+        "missing-field",
+        "missing-judges",
+        "mistyped-dd",
+        "mistyped-frames",
+        "mistyped-judges",
+        "air-too-high",
+        "landing-negative",
+        "form-not-tenth",
+        "unknown-code",
+        "unknown-deduction",
+        "deduction-wrong-stage",
+        "stages-overlap",
+        "stages-gap",
+        "stage-outside-frames",
+        "video-escapes",
+        "video-absolute",
+        "final-score",
+        "final-score-dd",
+        "four-judges",
+        "unknown-field",
+    ],
+)
 def test_each_bad_record_is_named(dataset_dir, record_dict, make, field, rule):
-    root = dataset_dir([record_dict(id="ok_0001"), make(record_dict)],
-                       splits={"train": ["ok_0001", "jump_0001"]})
+    root = dataset_dir([record_dict(id="ok_0001"), make(record_dict)], splits={"train": ["ok_0001", "jump_0001"]})
     _, problems = validate_dataset(root, check_videos=False)
     _has(problems, "jump_0001", field, rule, line=2)
     assert not [p for p in _errors(problems) if p.record == "ok_0001"]
@@ -81,8 +108,14 @@ def test_stage_outside_the_video(dataset_dir, record_dict):
 
 
 def test_missing_and_broken_video(dataset_dir, record_dict):
-    root = dataset_dir([record_dict(), record_dict(id="jump_0002", video="videos/none.mp4"),
-                        record_dict(id="jump_0003", video="videos/bad.mp4")], video=True)
+    root = dataset_dir(
+        [
+            record_dict(),
+            record_dict(id="jump_0002", video="videos/none.mp4"),
+            record_dict(id="jump_0003", video="videos/bad.mp4"),
+        ],
+        video=True,
+    )
     (root / "videos" / "bad.mp4").write_bytes(b"not a video at all")
     _, problems = validate_dataset(root, check_videos=True)
     _has(problems, "jump_0002", "video", "video", line=2)
@@ -91,8 +124,10 @@ def test_missing_and_broken_video(dataset_dir, record_dict):
 
 
 def test_malformed_jsonl_line_has_its_line_number(dataset_dir, record_dict):
-    root = dataset_dir([record_dict(), '{"id": "jump_0002", "video": ', record_dict(id="jump_0003")],
-                       splits={"train": ["jump_0001", "jump_0003"]})
+    root = dataset_dir(
+        [record_dict(), '{"id": "jump_0002", "video": ', record_dict(id="jump_0003")],
+        splits={"train": ["jump_0001", "jump_0003"]},
+    )
     _, problems = validate_dataset(root, check_videos=False)
     (p,) = _errors(problems)
     assert (p.line, p.rule, p.record) == (2, "json", None)
@@ -150,9 +185,16 @@ def test_missing_folder_and_dataset_json(tmp_path):
 
 
 def test_diving_record_rules(dataset_dir):
-    dive = {"id": "d1", "video": "videos/d1.mp4", "frames": [0, 10], "action_code": "407c", "dd": 3.2,
-            "stages": {"takeoff": [0, 3], "flight": [3, 7], "landing": [7, 10]},
-            "judges": [{"score": s} for s in (7.5, 8.0, 8.0, 8.5, 7.0, 9.0, 8.0)], "final_score": 76.8}
+    dive = {
+        "id": "d1",
+        "video": "videos/d1.mp4",
+        "frames": [0, 10],
+        "action_code": "407c",
+        "dd": 3.2,
+        "stages": {"takeoff": [0, 3], "flight": [3, 7], "landing": [7, 10]},
+        "judges": [{"score": s} for s in (7.5, 8.0, 8.0, 8.5, 7.0, 9.0, 8.0)],
+        "final_score": 76.8,
+    }
     bad = copy.deepcopy(dive)
     bad.update(id="d2", action_code="9xx", judges=[{"score": 7.3}] * 7)
     root = dataset_dir([dive, bad], scoring="diving", video=False)

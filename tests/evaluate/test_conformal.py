@@ -17,16 +17,18 @@ from judgemind.evaluate.conformal import (
 )
 
 
-@pytest.mark.parametrize("n, alpha, rank", [(9, 0.1, 9), (10, 0.1, 10), (19, 0.1, 18), (45, 0.1, 42),
-                                            (99, 0.01, 99), (8, 0.1, 9), (300, 0.1, 271)])
+@pytest.mark.parametrize(
+    "n, alpha, rank",
+    [(9, 0.1, 9), (10, 0.1, 10), (19, 0.1, 18), (45, 0.1, 42), (99, 0.01, 99), (8, 0.1, 9), (300, 0.1, 271)],
+)
 def test_rank(n, alpha, rank):
     assert conformal_rank(n, alpha) == rank
 
 
 def test_quantile_is_an_order_statistic_and_inf_when_too_few():
     s = [5.0, 1.0, 3.0, 2.0, 4.0, 9.0, 7.0, 8.0, 6.0, 10.0]
-    assert conformal_quantile(s, 0.1) == 10.0          # rank ceil(11 * 0.9) = 10
-    assert conformal_quantile(s, 0.2) == 9.0           # rank ceil(11 * 0.8) = 9
+    assert conformal_quantile(s, 0.1) == 10.0  # rank ceil(11 * 0.9) = 10
+    assert conformal_quantile(s, 0.2) == 9.0  # rank ceil(11 * 0.8) = 9
     assert conformal_quantile(s[:5], 0.1) == math.inf  # rank 6 > 5 videos: no guarantee possible
     assert conformal_quantile([1.0, float("nan"), 2.0], 0.5) == 2.0  # NaN ignored: n = 2, rank 2
     with pytest.raises(ValueError):

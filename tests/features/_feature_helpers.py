@@ -22,9 +22,17 @@ def _final(dd: Decimal) -> Decimal:
 def record(rid: str, video: str, start: int, end: int, boxes: dict | None = None, cuts=()) -> dict:
     """A valid aerials record spanning [start, end) of ``video``."""
     a, b = start + (end - start) // 3, start + 2 * (end - start) // 3
-    d = {"id": rid, "video": video, "frames": [start, end], "action_code": "bFF", "dd": Decimal("3.5"),
-         "stages": {"takeoff": [start, a], "flight": [a, b], "landing": [b, end]}, "judges": JUDGES,
-         "final_score": _final(Decimal("3.5")), "deductions": []}
+    d = {
+        "id": rid,
+        "video": video,
+        "frames": [start, end],
+        "action_code": "bFF",
+        "dd": Decimal("3.5"),
+        "stages": {"takeoff": [start, a], "flight": [a, b], "landing": [b, end]},
+        "judges": JUDGES,
+        "final_score": _final(Decimal("3.5")),
+        "deductions": [],
+    }
     if boxes:
         d["boxes"] = {int(k): list(v) for k, v in boxes.items()}
     if cuts:
@@ -44,8 +52,14 @@ def figure_boxes(n: int, size: int, start: int = 0, every: int = 4) -> dict:
     return out
 
 
-def write_tiny_dataset(root: Path, n_records: int = 2, n_frames: int = 40, size: int = 96,
-                       extra: list[dict] | None = None, splits: dict | None = None) -> Path:
+def write_tiny_dataset(
+    root: Path,
+    n_records: int = 2,
+    n_frames: int = 40,
+    size: int = 96,
+    extra: list[dict] | None = None,
+    splits: dict | None = None,
+) -> Path:
     """``n_records`` records on 96x96 test-pattern videos with annotated boxes, plus ``extra`` raw records."""
     (root / "videos").mkdir(parents=True, exist_ok=True)
     recs = []
@@ -54,7 +68,12 @@ def write_tiny_dataset(root: Path, n_records: int = 2, n_frames: int = 40, size:
         recs.append(record(f"r{k}", f"videos/v{k}.mp4", 2, n_frames - 2, figure_boxes(n_frames - 2, size, 2)))
     recs += extra or []
     ids = [r["id"] for r in recs]
-    meta = DatasetMeta(name="tiny", fps=25.0, splits=splits or {"train": tuple(ids[:-1]), "test": tuple(ids[-1:])},
-                       synthetic=True, source="tests")
+    meta = DatasetMeta(
+        name="tiny",
+        fps=25.0,
+        splits=splits or {"train": tuple(ids[:-1]), "test": tuple(ids[-1:])},
+        synthetic=True,
+        source="tests",
+    )
     write_dataset(root, meta, recs)
     return root

@@ -42,8 +42,16 @@ def videomae_dir(tmp_path_factory) -> Path:
     from transformers import VideoMAEConfig, VideoMAEModel
 
     torch.manual_seed(0)
-    cfg = VideoMAEConfig(image_size=32, patch_size=16, num_frames=4, tubelet_size=2, hidden_size=32,
-                         num_hidden_layers=1, num_attention_heads=2, intermediate_size=64)
+    cfg = VideoMAEConfig(
+        image_size=32,
+        patch_size=16,
+        num_frames=4,
+        tubelet_size=2,
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+    )
     d = tmp_path_factory.mktemp("videomae") / "tiny_videomae"
     VideoMAEModel(cfg).save_pretrained(d)
     return d

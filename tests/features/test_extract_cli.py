@@ -15,8 +15,23 @@ from judgemind.features import FeatureCache
 from judgemind.features.pipeline import parse_shard
 from judgemind.video.encode import moving_figure, write_video
 
-TINY = ["--extractor", "tiny3d", "--steps", "4", "--set", "in_size=32", "--set", "clip_len=2",
-        "--set", "channels=[8,16]", "--set", "dim=16", "--no-progress", "--threads", "1"]
+TINY = [
+    "--extractor",
+    "tiny3d",
+    "--steps",
+    "4",
+    "--set",
+    "in_size=32",
+    "--set",
+    "clip_len=2",
+    "--set",
+    "channels=[8,16]",
+    "--set",
+    "dim=16",
+    "--no-progress",
+    "--threads",
+    "1",
+]
 
 
 def test_extract_writes_the_cache_and_resumes(tiny_dataset, capsys):
@@ -78,33 +93,53 @@ def test_failures_are_listed_and_leave_no_file(tmp_path, capsys):
     good = (root / "videos/short.mp4").read_bytes()
     (root / "videos/broken.mp4").write_bytes(good[: len(good) // 2])
     (root / "videos/empty.mp4").write_bytes(b"")
-    extra = [record("too_long", "videos/short.mp4", 0, 30),          # frames beyond the video's end
-             record("broken", "videos/broken.mp4", 0, 8),
-             record("empty", "videos/empty.mp4", 0, 8),
-             record("gone", "videos/missing.mp4", 0, 8)]
+    extra = [
+        record("too_long", "videos/short.mp4", 0, 30),  # frames beyond the video's end
+        record("broken", "videos/broken.mp4", 0, 8),
+        record("empty", "videos/empty.mp4", 0, 8),
+        record("gone", "videos/missing.mp4", 0, 8),
+    ]
     write_tiny_dataset(root, n_records=1, n_frames=20, extra=extra)
     code = main(["extract", str(root), *TINY, "--locator", "motion"])
     cap = capsys.readouterr()
     assert code == 1
     assert "1 extracted, 0 already cached, 4 failed" in cap.out
-    for rid, words in [("too_long", "outside"), ("broken", "truncated"), ("empty", "0 bytes"),
-                       ("gone", "no such video file")]:
+    for rid, words in [
+        ("too_long", "outside"),
+        ("broken", "truncated"),
+        ("empty", "0 bytes"),
+        ("gone", "no such video file"),
+    ]:
         line = next(x for x in cap.err.splitlines() if x.strip().startswith(f"- {rid}:"))
         assert words in line
     cache = FeatureCache(root, "tiny3d")
     assert cache.has("r0") and not any(cache.has(r["id"]) for r in extra)
     assert cache.partial_files() == []
     # (the hidden .lock files of the cache lock stay; they hold no data)
-    assert sorted(p.name for p in cache.dir.iterdir() if not p.name.endswith(".lock")) == ["manifest.json",
-                                                                                           "r0.safetensors"]
+    assert sorted(p.name for p in cache.dir.iterdir() if not p.name.endswith(".lock")) == [
+        "manifest.json",
+        "r0.safetensors",
+    ]
 
 
 def test_missing_or_wrong_weights_stop_before_any_video(tiny_dataset, tmp_path, capsys):
     assert main(["extract", str(tiny_dataset), "--extractor", "i3d", "--no-progress"]) == 2
     assert "needs --weights" in capsys.readouterr().err
     (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
-    assert main(["extract", str(tiny_dataset), "--extractor", "tiny3d", "--weights", str(tmp_path / "junk.pt"),
-                 "--no-progress"]) == 2
+    assert (
+        main(
+            [
+                "extract",
+                str(tiny_dataset),
+                "--extractor",
+                "tiny3d",
+                "--weights",
+                str(tmp_path / "junk.pt"),
+                "--no-progress",
+            ]
+        )
+        == 2
+    )
     assert "cannot read tiny3d weights" in capsys.readouterr().err
     assert not (tiny_dataset / "features" / "tiny3d").exists()
 

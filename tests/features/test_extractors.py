@@ -116,8 +116,14 @@ def test_tiny3d_weights_roundtrip_and_prefixes(tmp_path):
     with torch.inference_mode():
         assert torch.equal(m.eval()(x), loaded(x))
     # a trainer checkpoint: {"state_dict": {"backbone.<key>": ...}, "tiny3d_config": {...}}
-    torch.save({"state_dict": {f"backbone.{k}": v for k, v in m.state_dict().items()},
-                "tiny3d_config": cfg.to_dict(), "epoch": 3}, tmp_path / "trained.pt")
+    torch.save(
+        {
+            "state_dict": {f"backbone.{k}": v for k, v in m.state_dict().items()},
+            "tiny3d_config": cfg.to_dict(),
+            "epoch": 3,
+        },
+        tmp_path / "trained.pt",
+    )
     loaded2, info2 = load_tiny3d(tmp_path / "trained.pt")
     assert info2["config"] == cfg
     # extractor with those weights: config from the file, conflicting options refused
@@ -191,9 +197,9 @@ def _standing(cx=50.0, top=10.0, h=80.0):
     for i in range(11):
         kp[i, :2] = (cx, y(0.05))
     for side, dx in ((0, -8), (1, 8)):
-        kp[11 + side, :2] = (cx + dx, y(0.2))   # shoulders
+        kp[11 + side, :2] = (cx + dx, y(0.2))  # shoulders
         kp[13 + side, :2] = (cx + dx, y(0.35))  # elbows
-        kp[15 + side, :2] = (cx + dx, y(0.5))   # wrists
+        kp[15 + side, :2] = (cx + dx, y(0.5))  # wrists
         for j in (17, 19, 21):
             kp[j + side, :2] = (cx + dx, y(0.52))
         kp[23 + side, :2] = (cx + dx / 2, y(0.5))  # hips

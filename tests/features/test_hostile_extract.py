@@ -17,13 +17,31 @@ from judgemind.errors import JudgemindError
 from judgemind.features import FeatureCache
 from judgemind.features.cache import safe_name
 
-TINY = ["--extractor", "tiny3d", "--steps", "4", "--set", "in_size=32", "--set", "clip_len=2",
-        "--set", "channels=[8,16]", "--set", "dim=16", "--no-progress", "--threads", "1"]
+TINY = [
+    "--extractor",
+    "tiny3d",
+    "--steps",
+    "4",
+    "--set",
+    "in_size=32",
+    "--set",
+    "clip_len=2",
+    "--set",
+    "channels=[8,16]",
+    "--set",
+    "dim=16",
+    "--no-progress",
+    "--threads",
+    "1",
+]
 
 
 def _tensors(T=3, D=4, value=0.0):
-    return {"global": np.full((T, D), value, np.float32), "foreground": np.zeros((T, D), np.float32),
-            "frame_index": np.arange(T)}
+    return {
+        "global": np.full((T, D), value, np.float32),
+        "foreground": np.zeros((T, D), np.float32),
+        "frame_index": np.arange(T),
+    }
 
 
 def test_escaped_id_never_equals_another_id(tmp_path):
@@ -95,9 +113,16 @@ def test_two_processes_with_other_settings_cannot_share_a_cache(tmp_path):
         FeatureCache(tmp_path, "c").open_for_writing({"extractor": "c", "steps": 3}, {"global": 4, "foreground": 4})
 
 
-@pytest.mark.parametrize("manifest", ["[1, 2]", '{"config": []}', '{"config": {}, "dims": {"global": "x"}}',
-                                      '{"extractor": "pose", "config": {"extractor": "tiny3d"}, '
-                                      '"dims": {"global": 4, "foreground": 4}}', "{not json"])
+@pytest.mark.parametrize(
+    "manifest",
+    [
+        "[1, 2]",
+        '{"config": []}',
+        '{"config": {}, "dims": {"global": "x"}}',
+        '{"extractor": "pose", "config": {"extractor": "tiny3d"}, "dims": {"global": 4, "foreground": 4}}',
+        "{not json",
+    ],
+)
 def test_malformed_manifest_is_an_error_naming_it(tmp_path, manifest):
     """Class 8: a manifest.json that is a list crashed train/predict/extract."""
     d = tmp_path / "features" / "c"
@@ -123,17 +148,20 @@ def test_resume_re_extracts_a_damaged_file(tiny_dataset, capsys):
     assert cache.verify("r0") is None
 
 
-@pytest.mark.parametrize("extra, words", [
-    (["--threads=-1"], "--threads"),
-    (["--set", "steps=abc"], "steps"),
-    (["--set", "steps=[1,2]"], "steps"),
-    (["--set", "steps=10000000"], "JUDGEMIND_MAX_STEPS"),
-    (["--set", "margin=NaN"], "finite"),
-    (["--set", "margin=1e999"], "finite"),
-    (["--set", "steps=" + "9" * 5000], "steps"),
-    (["--locator-set", "bogus=1"], "bogus"),
-    (["--workers", "0"], "--workers"),
-])
+@pytest.mark.parametrize(
+    "extra, words",
+    [
+        (["--threads=-1"], "--threads"),
+        (["--set", "steps=abc"], "steps"),
+        (["--set", "steps=[1,2]"], "steps"),
+        (["--set", "steps=10000000"], "JUDGEMIND_MAX_STEPS"),
+        (["--set", "margin=NaN"], "finite"),
+        (["--set", "margin=1e999"], "finite"),
+        (["--set", "steps=" + "9" * 5000], "steps"),
+        (["--locator-set", "bogus=1"], "bogus"),
+        (["--workers", "0"], "--workers"),
+    ],
+)
 def test_bad_cli_values_are_one_line_errors_and_leave_no_cache(tiny_dataset, capsys, extra, words):
     """Class 11/12: these printed tracebacks, or left a cache holding only manifest.json."""
     args = ["extract", str(tiny_dataset), "--extractor", "tiny3d", "--no-progress", *extra]

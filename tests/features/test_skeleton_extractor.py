@@ -17,8 +17,9 @@ def skel_dataset(tmp_path_factory):
     """Four SynthAerials jumps, annotations and skeletons only (no videos: the extractor needs none)."""
     from judgemind.synth import generate
 
-    return generate(tmp_path_factory.mktemp("sk") / "ds", n=4, seed=5, size=96, fps=25, workers=1,
-                    progress=False, render=False)
+    return generate(
+        tmp_path_factory.mktemp("sk") / "ds", n=4, seed=5, size=96, fps=25, workers=1, progress=False, render=False
+    )
 
 
 def test_extracts_every_record_without_videos(skel_dataset):
@@ -27,7 +28,7 @@ def test_extracts_every_record_without_videos(skel_dataset):
     cache = FeatureCache(skel_dataset, "skeleton")
     t = cache.load("synth_00000")
     assert t["global"].shape == (48, GLOBAL_DIM) and t["foreground"].shape == (48, FG_DIM)
-    assert (t["foreground"][:, 176] == 1).all()     # the 3D block is there (SynthAerials has world coordinates)
+    assert (t["foreground"][:, 176] == 1).all()  # the 3D block is there (SynthAerials has world coordinates)
     assert np.isfinite(t["global"]).all() and np.isfinite(t["foreground"]).all()
     assert (np.diff(t["frame_index"]) > 0).all()
     assert s.config["perception"] == "annotated skeletons"
@@ -41,9 +42,19 @@ def _legs(knee_bend_deg: float) -> tuple[np.ndarray, np.ndarray]:
 
     P = {n: i for i, n in enumerate(SKELETON_POINTS)}
     uv = np.zeros((1, 19, 2))
-    for n, (x, y) in {"head": (50, 10), "neck": (50, 20), "pelvis": (50, 50), "l_shoulder": (45, 22),
-                      "r_shoulder": (55, 22), "l_elbow": (43, 35), "r_elbow": (57, 35), "l_hand": (42, 48),
-                      "r_hand": (58, 48), "l_hip": (47, 52), "r_hip": (53, 52)}.items():
+    for n, (x, y) in {
+        "head": (50, 10),
+        "neck": (50, 20),
+        "pelvis": (50, 50),
+        "l_shoulder": (45, 22),
+        "r_shoulder": (55, 22),
+        "l_elbow": (43, 35),
+        "r_elbow": (57, 35),
+        "l_hand": (42, 48),
+        "r_hand": (58, 48),
+        "l_hip": (47, 52),
+        "r_hip": (53, 52),
+    }.items():
         uv[0, P[n]] = (x, y)
     a = np.radians(knee_bend_deg)
     for side, x in (("l", 47), ("r", 53)):
@@ -87,9 +98,17 @@ def test_simulated_noise_is_seeded_and_changes_the_tokens(skel_dataset):
     assert get_extractor("skeleton", jitter=5.0).config() != get_extractor("skeleton").config()
 
 
-@pytest.mark.parametrize("kw, words", [({"jitter": -1}, "jitter"), ({"jitter": 80}, "jitter"),
-                                       ({"dropout": 0.95}, "dropout"), ({"swaps": 2}, "swaps"),
-                                       ({"steps": 0}, "steps"), ({"weights": "x.pt"}, "no --weights")])
+@pytest.mark.parametrize(
+    "kw, words",
+    [
+        ({"jitter": -1}, "jitter"),
+        ({"jitter": 80}, "jitter"),
+        ({"dropout": 0.95}, "dropout"),
+        ({"swaps": 2}, "swaps"),
+        ({"steps": 0}, "steps"),
+        ({"weights": "x.pt"}, "no --weights"),
+    ],
+)
 def test_bad_options(kw, words):
     with pytest.raises(JudgemindError, match=words):
         get_extractor("skeleton", **kw)
@@ -111,7 +130,7 @@ def test_a_dataset_without_skeletons_gets_a_clear_error(skel_dataset, tmp_path):
     for d in lines:
         d.pop("skeleton")
     (root / "annotations.jsonl").write_text("".join(json.dumps(d) + "\n" for d in lines))
-    shutil.copytree(skel_dataset / "skeletons", root / "skeletons")   # files alone do not make a v2 data set
+    shutil.copytree(skel_dataset / "skeletons", root / "skeletons")  # files alone do not make a v2 data set
     with pytest.raises(JudgemindError) as e:
         run_extract(root, "skeleton", progress=False)
     msg = str(e.value)

@@ -17,8 +17,26 @@ def toy_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("infer")
     data = make_toy_dataset(root / "data", n=24, steps=8, dim=8)
     run = root / "run"
-    assert main(["train", "--data", str(data), "--features", "toy", "--model", "codeprior", "--epochs", "1",
-                 "--threads", "1", "--out", str(run)]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                str(data),
+                "--features",
+                "toy",
+                "--model",
+                "codeprior",
+                "--epochs",
+                "1",
+                "--threads",
+                "1",
+                "--out",
+                str(run),
+            ]
+        )
+        == 0
+    )
     return data, run
 
 
@@ -29,14 +47,15 @@ def test_a_run_is_read_once(toy_run, monkeypatch):
     data, run_dir = toy_run
     reads = []
     real = TD.load_feature_split
-    monkeypatch.setattr(TD, "load_feature_split", lambda cache, recs, info, name: reads.append(name) or real(cache, recs,
-                                                                                                      info, name))
+    monkeypatch.setattr(
+        TD, "load_feature_split", lambda cache, recs, info, name: reads.append(name) or real(cache, recs, info, name)
+    )
     run = load_run(run_dir / "best.pt")
     assert run.checkpoint == "best" and run.run_dir == run_dir and run.manifest["extractor"] == "toy"
-    assert reads == ["train"]                       # the exemplars, attached at load
+    assert reads == ["train"]  # the exemplars, attached at load
     ev = evaluate_split(run, "test")
     lines = predict_dataset(run, data, "test")
-    assert reads == ["train", "test", "test"]       # nothing read twice for the model
+    assert reads == ["train", "test", "test"]  # nothing read twice for the model
     assert [x["score"] for x in ev.lines] == [x["score"] for x in lines]
     assert ev.doc["n"] == len(lines) and ev.doc["checkpoint"] == "best"
 

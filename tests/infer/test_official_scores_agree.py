@@ -59,22 +59,42 @@ def datasets(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("agree")
     a5 = generate(root / "aerials5", n=16, seed=4, size=64, workers=1, progress=False)
-    out = {"aerials5": a5, "aerials7": _rewrite(a5, root / "aerials7", "aerials7"),
-           "diving": _rewrite(a5, root / "diving", "diving")}
+    out = {
+        "aerials5": a5,
+        "aerials7": _rewrite(a5, root / "aerials7", "aerials7"),
+        "diving": _rewrite(a5, root / "diving", "diving"),
+    }
     for data in out.values():
         run_extract(data, "skeleton", locator="auto", workers=1, progress=False)
     return root, out
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("scoring, model", [("aerials5", "judgemind"), ("aerials7", "judgemind"),
-                                            ("diving", "mlp"), ("aerials5", "mlp")])
+@pytest.mark.parametrize(
+    "scoring, model", [("aerials5", "judgemind"), ("aerials7", "judgemind"), ("diving", "mlp"), ("aerials5", "mlp")]
+)
 def test_evaluate_and_score_agree(datasets, scoring, model, tmp_path):
     root, sets = datasets
     data = sets[scoring]
     run = tmp_path / "run"
-    assert main(["train", "--data", str(data), "--features", "skeleton", "--model", model, "--out", str(run),
-                 *FAST, *(JM if model == "judgemind" else [])]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                str(data),
+                "--features",
+                "skeleton",
+                "--model",
+                model,
+                "--out",
+                str(run),
+                *FAST,
+                *(JM if model == "judgemind" else []),
+            ]
+        )
+        == 0
+    )
     assert main(["evaluate", str(run), "--split", "test", "--out", str(tmp_path / "eval")]) == 0
     preds = [json.loads(x) for x in (tmp_path / "eval" / "predictions.jsonl").read_text().splitlines()]
     assert len(preds) >= 2
@@ -82,8 +102,12 @@ def test_evaluate_and_score_agree(datasets, scoring, model, tmp_path):
     recs = {json.loads(x)["id"]: json.loads(x) for x in (data / "annotations.jsonl").read_text().splitlines()}
     assert meta["scoring"] == scoring
     videos = [str(data / recs[p["id"]]["video"]) for p in preds]
-    assert main(["score", *videos, "--checkpoint", str(run / "best.pt"), "--out", str(tmp_path / "round"),
-                 "--no-progress"]) == 0
+    assert (
+        main(
+            ["score", *videos, "--checkpoint", str(run / "best.pt"), "--out", str(tmp_path / "round"), "--no-progress"]
+        )
+        == 0
+    )
     for p in preds:
         res = json.loads((tmp_path / "round" / Path(recs[p["id"]]["video"]).stem / "result.json").read_text())
         assert Decimal(res["final_score"]) == Decimal(str(p["score"])).quantize(Decimal("0.01")), (p["id"], res)

@@ -26,17 +26,32 @@ def make_batch(n: int, seed: int = 0, judges: int = 5) -> dict:
     t2 = torch.randint(5, 8, (n,), generator=g)
     score = torch.rand(n, generator=g) * 100
     return {
-        "global": torch.randn(n, T, DG, generator=g), "foreground": torch.randn(n, T, DF, generator=g),
-        "mask": mask, "bounds": torch.stack([t1, t2], 1), "stage": torch.zeros(n, T, dtype=torch.long),
-        "action": torch.randint(0, 3, (n,), generator=g), "dd": torch.full((n,), 3.0),
-        "score": score, "judges": torch.rand(n, judges, generator=g) * 10,
-        "components": torch.rand(n, 3, generator=g), "index": torch.arange(n),
+        "global": torch.randn(n, T, DG, generator=g),
+        "foreground": torch.randn(n, T, DF, generator=g),
+        "mask": mask,
+        "bounds": torch.stack([t1, t2], 1),
+        "stage": torch.zeros(n, T, dtype=torch.long),
+        "action": torch.randint(0, 3, (n,), generator=g),
+        "dd": torch.full((n,), 3.0),
+        "score": score,
+        "judges": torch.rand(n, judges, generator=g) * 10,
+        "components": torch.rand(n, 3, generator=g),
+        "index": torch.arange(n),
     }
 
 
 def info(judges: int = 5, scoring: str = "aerials5") -> DataInfo:
-    return DataInfo(dim_global=DG, dim_foreground=DF, steps=T, n_items=0, n_judges=judges, code_dim=4, n_actions=3,
-                    scoring=scoring, score_max=100.0)
+    return DataInfo(
+        dim_global=DG,
+        dim_foreground=DF,
+        steps=T,
+        n_items=0,
+        n_judges=judges,
+        code_dim=4,
+        n_actions=3,
+        scoring=scoring,
+        score_max=100.0,
+    )
 
 
 def build(name: str, cfg: dict | None = None, scoring: str = "aerials5", judges: int = 5, train_n: int = 24):
@@ -88,6 +103,7 @@ def test_musdl_component_mode_needs_judge_marks():
     out = model(batch)
     assert out.components.shape == (4, 3)
     from judgemind.errors import JudgemindError
+
     with pytest.raises(JudgemindError, match="judge_marks"):
         model.loss(out, batch)
     batch["judge_marks"] = torch.rand(4, 5, 3) * torch.tensor([2.0, 5.0, 3.0])
@@ -95,14 +111,17 @@ def test_musdl_component_mode_needs_judge_marks():
     loss.backward()
 
 
-@pytest.mark.parametrize("scoring,judges,cfg,stds", [
-    ("diving", 7, {}, [5.0] * 7),                                   # the original: 5 bins of 0.5 = 2.5 points
-    ("aerials5", 5, {}, [25.0] * 5),                                # 0-10 in 0.1 steps: 25 bins = 2.5 points
-    ("aerials5", 5, {"step": 0.5}, [5.0] * 5),
-    ("aerials5", 5, {"mode": "component"}, [5.0, 12.5, 7.5] * 5),   # a quarter of Air 2, Form 5, Landing 3
-    ("aerials7", 7, {}, [17.5] * 5 + [7.5] * 2),
-    ("aerials5", 5, {"std": 3.0}, [3.0] * 5),                       # explicit std in bins
-])
+@pytest.mark.parametrize(
+    "scoring,judges,cfg,stds",
+    [
+        ("diving", 7, {}, [5.0] * 7),  # the original: 5 bins of 0.5 = 2.5 points
+        ("aerials5", 5, {}, [25.0] * 5),  # 0-10 in 0.1 steps: 25 bins = 2.5 points
+        ("aerials5", 5, {"step": 0.5}, [5.0] * 5),
+        ("aerials5", 5, {"mode": "component"}, [5.0, 12.5, 7.5] * 5),  # a quarter of Air 2, Form 5, Landing 3
+        ("aerials7", 7, {}, [17.5] * 5 + [7.5] * 2),
+        ("aerials5", 5, {"std": 3.0}, [3.0] * 5),  # explicit std in bins
+    ],
+)
 def test_musdl_target_width_is_the_originals(scoring, judges, cfg, stds):
     """MUSDL's Gaussian target has std 5 bins of 0.5 on a 0-10 mark (2.5 points, a quarter of the range); other
     bin widths and ranges keep that share (issue 11: it was 0.5 points on aerials)."""
@@ -114,6 +133,7 @@ def test_musdl_target_width_is_the_originals(scoring, judges, cfg, stds):
 
 def test_musdl_bad_width_is_a_clear_error():
     from judgemind.errors import JudgemindError
+
     with pytest.raises(JudgemindError, match="target_width"):
         build("musdl", {"target_width": 0.0})
 
@@ -146,13 +166,13 @@ def test_musdl_composition_matches_rules_engine():
     assert float(got) == float(score_aerials(judges, dd).score)
 
     marks = [9.5, 8.0, 7.5, 10.0, 6.0, 8.5, 9.0]
-    got = compose_panel(torch.tensor([marks], dtype=torch.float64), torch.tensor([2.0], dtype=torch.float64),
-                        "diving")
+    got = compose_panel(torch.tensor([marks], dtype=torch.float64), torch.tensor([2.0], dtype=torch.float64), "diving")
     assert float(got) == float(score_diving(marks, Decimal("2.0")).score)
 
     af, landing = [6.0, 5.0, 7.0, 4.0, 6.0], [3.0, 2.0]
-    got = compose_panel(torch.tensor([af + landing], dtype=torch.float64), torch.tensor([2.0], dtype=torch.float64),
-                        "aerials7")
+    got = compose_panel(
+        torch.tensor([af + landing], dtype=torch.float64), torch.tensor([2.0], dtype=torch.float64), "aerials7"
+    )
     assert float(got) == float(score_aerials_legacy(af, landing, Decimal("2.0")).score)
 
 
@@ -161,7 +181,7 @@ def test_musdl_composition_matches_rules_engine():
 
 
 def test_core_intervals_symmetric_quantiles():
-    diffs = torch.arange(1, 801, dtype=torch.float64) / 8.0            # |d| uniform on (0, 100]
+    diffs = torch.arange(1, 801, dtype=torch.float64) / 8.0  # |d| uniform on (0, 100]
     diffs = torch.cat([diffs, -diffs])
     edges = symmetric_intervals(diffs, 16)
     assert edges.shape == (17,)
@@ -191,8 +211,8 @@ def test_core_leaf_assignment():
 
 def test_tsa_decoding_cannot_reach_second_half_pairs():
     logits = torch.full((2, 10, 2), -5.0)
-    logits[0, 3, 0], logits[0, 7, 1] = 5.0, 5.0    # t1 in the first half, t2 in the second: both decoders agree
-    logits[1, 6, 0], logits[1, 8, 1] = 5.0, 5.0    # t1 = 6 >= 10 // 2: unreachable for TSA
+    logits[0, 3, 0], logits[0, 7, 1] = 5.0, 5.0  # t1 in the first half, t2 in the second: both decoders agree
+    logits[1, 6, 0], logits[1, 8, 1] = 5.0, 5.0  # t1 = 6 >= 10 // 2: unreachable for TSA
     tsa = decode_transitions(logits, mode="tsa")
     exact = decode_transitions(logits, mode="exact")
     assert tsa[0].tolist() == [3, 7] and exact[0].tolist() == [3, 7]
@@ -202,10 +222,10 @@ def test_tsa_decoding_cannot_reach_second_half_pairs():
 
 def test_tsa_decoding_respects_padding():
     logits = torch.zeros(1, 10, 2)
-    logits[0, 9, 1] = 9.0   # a peak on a padded step must be ignored
+    logits[0, 9, 1] = 9.0  # a peak on a padded step must be ignored
     logits[0, 4, 1] = 1.0
     mask = torch.ones(1, 10, dtype=torch.bool)
-    mask[0, 8:] = False     # L = 8 -> second half is [4, 8)
+    mask[0, 8:] = False  # L = 8 -> second half is [4, 8)
     assert decode_transitions(logits, mask, "tsa")[0, 1] == 4
 
 
@@ -256,6 +276,7 @@ def test_training_exemplars_exclude_query_and_share_action():
 
 def test_exemplar_models_need_train_set():
     from judgemind.errors import JudgemindError
+
     model, _ = create_model("core", {}, info())
     with pytest.raises(JudgemindError, match="attach_train_set"):
         model(make_batch(2))
@@ -263,6 +284,7 @@ def test_exemplar_models_need_train_set():
 
 def test_bad_config_is_a_clear_error():
     from judgemind.errors import JudgemindError
+
     with pytest.raises(JudgemindError, match="exemplar"):
         create_model("core", {"exemplar": "nearest"}, info())
     with pytest.raises(JudgemindError, match="model .usdl. has no option bogus; its options are bins"):
@@ -292,9 +314,9 @@ def test_tsa_teacher_forcing_schedule():
     model = build("tsa")
     model.train()
     model.set_epoch(0, 8)
-    assert model._teacher_forced()          # first 25 % of the epochs: ground-truth step pooling
+    assert model._teacher_forced()  # first 25 % of the epochs: ground-truth step pooling
     model.set_epoch(2, 8)
-    assert not model._teacher_forced()      # then the decoded boundaries, as TSA
+    assert not model._teacher_forced()  # then the decoded boundaries, as TSA
     model.eval()
     assert not model._teacher_forced()
 
@@ -304,7 +326,7 @@ def test_tsa_decoding_vs_judgemind_dp():
     from judgemind.models.judgemind import decode_stages
 
     T = 10
-    stage = torch.tensor([0] * 6 + [1] * 2 + [2] * 2)     # take-off [0, 6), flight [6, 8), landing [8, 10)
+    stage = torch.tensor([0] * 6 + [1] * 2 + [2] * 2)  # take-off [0, 6), flight [6, 8), landing [8, 10)
     logits = torch.nn.functional.one_hot(stage, 3).float()[None] * 8.0
     assert decode_stages(logits).tolist() == [[6, 8]]
     trans = torch.full((1, T, 2), -5.0)

@@ -22,7 +22,7 @@ def make_split(n: int, seed: int = 0, signal: float = 1.0) -> dict:
     t = torch.arange(T)[None, :]
     stage = (t >= b1[:, None]).long() + (t >= b2[:, None]).long()
     mask = torch.ones(n, T, dtype=torch.bool)
-    mask[: n // 4, -1] = False                       # some padded videos
+    mask[: n // 4, -1] = False  # some padded videos
     stage = torch.where(mask, stage, torch.full_like(stage, -100))
     fg = torch.randn(n, T, DF, generator=g) * 0.3
     gl = torch.randn(n, T, DG, generator=g) * 0.3
@@ -36,16 +36,38 @@ def make_split(n: int, seed: int = 0, signal: float = 1.0) -> dict:
     score = 60 + signal * 10 * quality[:, 1] + 3 * quality[:, 0] + 5 * action.float()
     comps = torch.stack([1 + 0.3 * quality[:, 0], 3 + 0.5 * quality[:, 1], 2 + 0.3 * quality[:, 2]], 1)
     code = torch.nn.functional.one_hot(action, 4).float()
-    return {"global": gl, "foreground": fg, "mask": mask, "stage": stage, "bounds": torch.stack([b1, b2], 1),
-            "shot": torch.zeros(n, T, dtype=torch.long), "code": code, "action": action,
-            "dd": torch.full((n,), 3.5), "score": score, "components": comps, "judges": torch.rand(n, 5) * 10,
-            "index": torch.arange(n)}
+    return {
+        "global": gl,
+        "foreground": fg,
+        "mask": mask,
+        "stage": stage,
+        "bounds": torch.stack([b1, b2], 1),
+        "shot": torch.zeros(n, T, dtype=torch.long),
+        "code": code,
+        "action": action,
+        "dd": torch.full((n,), 3.5),
+        "score": score,
+        "components": comps,
+        "judges": torch.rand(n, 5) * 10,
+        "index": torch.arange(n),
+    }
 
 
 def info(n_actions: int = 3, scoring: str = "aerials5") -> DataInfo:
-    return DataInfo(dim_global=DG, dim_foreground=DF, steps=T, n_items=0, n_judges=5, code_dim=4,
-                    n_actions=n_actions, scoring=scoring, score_max=100.0, score_mean=65.0, score_std=10.0,
-                    dd_mean=3.5)
+    return DataInfo(
+        dim_global=DG,
+        dim_foreground=DF,
+        steps=T,
+        n_items=0,
+        n_judges=5,
+        code_dim=4,
+        n_actions=n_actions,
+        scoring=scoring,
+        score_max=100.0,
+        score_mean=65.0,
+        score_std=10.0,
+        dd_mean=3.5,
+    )
 
 
 def fitted(name: str, train: dict, **cfg):
@@ -61,7 +83,7 @@ def test_codeprior_predicts_the_per_code_training_mean():
     train = make_split(30, seed=1)
     model = fitted("codeprior", train)
     test = make_split(9, seed=2)
-    test["action"] = torch.tensor([0, 1, 2, -1, 0, 1, 2, -1, 5])   # -1 / 5: codes not in the vocabulary
+    test["action"] = torch.tensor([0, 1, 2, -1, 0, 1, 2, -1, 5])  # -1 / 5: codes not in the vocabulary
     out = model.eval()(test)
     expect = [float(train["score"][train["action"] == a].double().mean()) for a in (0, 1, 2)]
     mean = float(train["score"].double().mean())
@@ -79,7 +101,7 @@ def test_codeprior_training_never_moves_its_predictions():
         opt.zero_grad()
         loss, _ = model.loss(model(train), train)
         loss.backward()
-        assert model.anchor.grad is not None and model.anchor.grad.abs() > 0   # the loop has something to step
+        assert model.anchor.grad is not None and model.anchor.grad.abs() > 0  # the loop has something to step
         opt.step()
     assert float(model.anchor.detach()) != 0.0
     assert torch.equal(model(train).score.detach(), before)
@@ -99,12 +121,13 @@ def test_codeprior_needs_the_training_split():
 
 
 def test_stage_statistics_by_hand():
-    x = torch.tensor([[[1.0], [3.0], [5.0], [7.0], [0.0]]])                 # (1, 5, 1)
+    x = torch.tensor([[[1.0], [3.0], [5.0], [7.0], [0.0]]])  # (1, 5, 1)
     mask = torch.tensor([[True, True, True, True, False]])
-    win = windows_from_bounds(torch.tensor([[2, 4]]), mask)                # [0,2) [2,4) [4,4): landing empty
-    assert win.tolist() == [[[True, True, False, False, False], [False, False, True, True, False],
-                             [False, False, False, False, False]]]
-    st = stage_statistics(x, win).reshape(3, 4)                            # stage x (mean, std, min, max)
+    win = windows_from_bounds(torch.tensor([[2, 4]]), mask)  # [0,2) [2,4) [4,4): landing empty
+    assert win.tolist() == [
+        [[True, True, False, False, False], [False, False, True, True, False], [False, False, False, False, False]]
+    ]
+    st = stage_statistics(x, win).reshape(3, 4)  # stage x (mean, std, min, max)
     assert st[0].tolist() == [2.0, 1.0, 1.0, 3.0]
     assert st[1].tolist() == [6.0, 1.0, 5.0, 7.0]
     assert st[2].tolist() == [0.0, 0.0, 0.0, 0.0]
@@ -113,8 +136,13 @@ def test_stage_statistics_by_hand():
 def test_ridge_cv_prefers_small_lambda_for_signal_and_large_for_noise():
     g = torch.Generator().manual_seed(0)
     x = torch.randn(80, 5, generator=g, dtype=torch.float64)
-    y = torch.stack([x @ torch.tensor([1.0, -2.0, 0.5, 0.0, 1.0], dtype=torch.float64),
-                     torch.randn(80, generator=g, dtype=torch.float64)], 1)
+    y = torch.stack(
+        [
+            x @ torch.tensor([1.0, -2.0, 0.5, 0.0, 1.0], dtype=torch.float64),
+            torch.randn(80, generator=g, dtype=torch.float64),
+        ],
+        1,
+    )
     lambdas = torch.logspace(-3, 4, 8, dtype=torch.float64)
     best, err = ridge_cv(x, y, lambdas, 5, torch.Generator().manual_seed(0))
     assert err.shape == (2, 8)
@@ -130,7 +158,7 @@ def test_posestats_learns_stages_score_and_components():
     model = fitted("posestats", train).eval()
     with torch.no_grad():
         out = model({k: v for k, v in test.items()})
-    assert out.bounds.dtype == torch.long and torch.equal(out.bounds, test["bounds"])   # stages read correctly
+    assert out.bounds.dtype == torch.long and torch.equal(out.bounds, test["bounds"])  # stages read correctly
     assert out.stage_logits.shape == (40, T, 3)
     assert spearman(out.score.numpy(), test["score"].numpy()) > 0.95
     assert out.components.shape == (40, 3)
@@ -158,8 +186,8 @@ def test_posestats_chooses_a_large_lambda_when_nothing_is_learnable():
 
 def test_posestats_without_components_and_with_unknown_bounds():
     train = make_split(40, seed=1)
-    train["components"] = torch.full((40, 3), float("nan"))        # diving: no Air/Form/Landing
-    train["bounds"][:5] = -1                                       # bounds unknown: decoded windows instead
+    train["components"] = torch.full((40, 3), float("nan"))  # diving: no Air/Form/Landing
+    train["bounds"][:5] = -1  # bounds unknown: decoded windows instead
     model = fitted("posestats", train).eval()
     out = model(make_split(6, seed=3))
     assert out.components is None and torch.isfinite(out.score).all()

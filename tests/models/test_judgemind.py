@@ -95,7 +95,9 @@ def test_cut_norm_switch_adds_its_mixing_weights(tiny_split, tiny_batch):
     on, _ = create_model("judgemind", {"cut_norm": True, "text_encoder": "hashing"}, info)
     off, _ = create_model("judgemind", {"cut_norm": False, "text_encoder": "hashing"}, info)
     assert {n for n, _ in on.named_parameters()} - {n for n, _ in off.named_parameters()} == {
-        "encoders.foreground.norm_mix", "encoders.global.norm_mix"}
+        "encoders.foreground.norm_mix",
+        "encoders.global.norm_mix",
+    }
     loss, _ = on.loss(on(tiny_batch), tiny_batch)
     loss.backward()
     assert on.encoders["global"].norm_mix.grad.abs().sum() > 0
@@ -131,8 +133,9 @@ def test_diving_mode_sums_stage_contributions(tiny_split, tiny_batch):
     import dataclasses
 
     _, info = tiny_split
-    dinfo = dataclasses.replace(info, scoring="diving", n_items=0, item_ids=(), item_texts=(), item_stages=(),
-                                item_components=())
+    dinfo = dataclasses.replace(
+        info, scoring="diving", n_items=0, item_ids=(), item_texts=(), item_stages=(), item_components=()
+    )
     model, _ = create_model("judgemind", {}, dinfo)
     batch = dict(tiny_batch, components=torch.full((6, 3), float("nan")), deductions=torch.zeros(6, 0))
     out = model(batch)
@@ -183,10 +186,10 @@ def test_shot_normalise_removes_shot_gain_and_bias():
 
 
 def test_keyed_randomness_does_not_depend_on_the_batch():
-    seeds = torch.tensor([5, 17, 2 ** 40 + 3])
+    seeds = torch.tensor([5, 17, 2**40 + 3])
     whole = keyed_uniform(seeds, 7, stream=3)
     for i in range(3):
-        assert torch.equal(whole[i], keyed_uniform(seeds[i:i + 1], 7, stream=3)[0])
+        assert torch.equal(whole[i], keyed_uniform(seeds[i : i + 1], 7, stream=3)[0])
     assert not torch.equal(whole, keyed_uniform(seeds, 7, stream=4))
     assert (whole >= 0).all() and (whole < 1).all()
 

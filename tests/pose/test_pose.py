@@ -22,8 +22,7 @@ def rendered(tmp_path_factory):
     """Six rendered SynthAerials jumps (96 px) with skeletons."""
     from judgemind.synth import generate
 
-    return generate(tmp_path_factory.mktemp("pose") / "ds", n=6, seed=11, size=96, fps=25, workers=1,
-                    progress=False)
+    return generate(tmp_path_factory.mktemp("pose") / "ds", n=6, seed=11, size=96, fps=25, workers=1, progress=False)
 
 
 @pytest.fixture(scope="module")
@@ -92,8 +91,11 @@ def test_bad_weight_files_are_refused_by_name(tmp_path, damage):
         bad.write_bytes(save({"w": torch.zeros(3)}, metadata={"format": "something-else"}))
     elif damage == "wrong_shapes":
         sd = AerialsPoseModel(PoseConfig(width=16)).state_dict()
-        header = {"format": "judgemind-aerialspose-1", "layout": json.dumps(PoseConfig(width=8).to_dict()),
-                  "card": "{}"}
+        header = {
+            "format": "judgemind-aerialspose-1",
+            "layout": json.dumps(PoseConfig(width=8).to_dict()),
+            "card": "{}",
+        }
         bad.write_bytes(save({k: v.contiguous() for k, v in sd.items()}, metadata=header))
     elif damage == "nan":
         sd = {k: v.clone() for k, v in m.state_dict().items()}
@@ -129,11 +131,11 @@ def test_fill_and_smooth_interpolates_inside_a_shot_and_refuses_an_empty_record(
     from judgemind.features.aerialspose import fill_and_smooth
 
     idx = np.arange(10, 20)
-    found = np.array([1, 0, 0, 1, 1, 1, 0, 0, 0, 0], bool)   # cut at 16: frames 16-19 hold no detection
+    found = np.array([1, 0, 0, 1, 1, 1, 0, 0, 0, 0], bool)  # cut at 16: frames 16-19 hold no detection
     x = np.where(found, np.arange(10.0), np.nan)[:, None]
     (y,) = fill_and_smooth(idx, found, [x], cuts=(16,), sigma=0.0)
-    assert y[1, 0] == pytest.approx(1.0) and y[2, 0] == pytest.approx(2.0)   # linear between frames 10 and 13
-    assert (y[6:, 0] == 5.0).all()                                          # a shot without detection: nearest
+    assert y[1, 0] == pytest.approx(1.0) and y[2, 0] == pytest.approx(2.0)  # linear between frames 10 and 13
+    assert (y[6:, 0] == 5.0).all()  # a shot without detection: nearest
     with pytest.raises(JudgemindError, match="no athlete"):
         fill_and_smooth(idx, np.zeros(10, bool), [x], cuts=(), sigma=1.0, where="record 'r1'")
 
@@ -146,18 +148,33 @@ def test_mediapipe_landmarks_map_onto_the_layout():
     kp[:, 0], kp[:, 1], kp[:, 2] = np.arange(33), 2 * np.arange(33), 0.9
     uv, vis = mediapipe_to_layout(kp)
     P = {n: i for i, n in enumerate(SKELETON_POINTS)}
-    assert tuple(uv[P["pelvis"]]) == (23.5, 47.0)           # mean of the hips
+    assert tuple(uv[P["pelvis"]]) == (23.5, 47.0)  # mean of the hips
     assert tuple(uv[P["l_ankle"]]) == (27.0, 54.0)
     assert all(vis[P[n]] == 0 for n in ("l_ski_tip", "l_ski_tail", "r_ski_tip", "r_ski_tail"))
     assert all(vis[P[n]] == 2 for n in SKELETON_POINTS if "ski" not in n)
-    kp[15, 2] = 0.1                                          # a landmark MediaPipe is unsure of -> absent
+    kp[15, 2] = 0.1  # a landmark MediaPipe is unsure of -> absent
     assert mediapipe_to_layout(kp)[1][P["l_hand"]] == 0
 
 
 def test_pose_eval_cli_prints_pck_per_joint_and_writes_json(rendered, tiny_weights, tmp_path, capsys):
     out = tmp_path / "pck.json"
-    rc = main(["pose", "eval", "--data", str(rendered), "--weights", str(tiny_weights[0]), "--split", "all",
-               "--per-record", "2", "--json", str(out), "--no-progress"])
+    rc = main(
+        [
+            "pose",
+            "eval",
+            "--data",
+            str(rendered),
+            "--weights",
+            str(tiny_weights[0]),
+            "--split",
+            "all",
+            "--per-record",
+            "2",
+            "--json",
+            str(out),
+            "--no-progress",
+        ]
+    )
     assert rc == 0
     text = capsys.readouterr().out
     rep = json.loads(out.read_text())
@@ -189,7 +206,12 @@ def test_pose_train_on_a_data_set_without_skeletons_is_a_clear_error(tmp_path, c
     rc = main(["pose", "train", "--data", str(ds), "--out", str(tmp_path / "o"), "--no-progress"])
     assert rc == 2
     err = capsys.readouterr().err
-    assert str(ds) in err and "has none" in err and "skeleton" in err and not (tmp_path / "o" / "aerialspose.safetensors").exists()
+    assert (
+        str(ds) in err
+        and "has none" in err
+        and "skeleton" in err
+        and not (tmp_path / "o" / "aerialspose.safetensors").exists()
+    )
 
 
 def test_pose_eval_with_a_missing_weights_file_names_it(rendered, tmp_path, capsys):
@@ -221,8 +243,7 @@ def test_the_extractor_uses_nothing_of_the_annotation(rendered, tiny_weights, tm
     shutil.rmtree(b / "skeletons")
     opts = {"steps": 8, "dense": True, "smooth": 1.0}
     for root in (a, b):
-        s = run_extract(root, "aerialspose", weights=str(tiny_weights[0]), options=opts, split="test",
-                        progress=False)
+        s = run_extract(root, "aerialspose", weights=str(tiny_weights[0]), options=opts, split="test", progress=False)
         assert s.done >= 1 and not s.failed, s.failed
         assert s.config["locator"].startswith("none")
     rid = json.loads((a / "dataset.json").read_text())["splits"]["test"][0]
@@ -231,8 +252,7 @@ def test_the_extractor_uses_nothing_of_the_annotation(rendered, tiny_weights, tm
     for k in ("global", "foreground", "box", "box_filled", "cuts"):
         assert np.array_equal(ta[k], tb[k]), k
     with pytest.raises(JudgemindError, match="drop --locator"):
-        run_extract(a, "aerialspose", weights=str(tiny_weights[0]), locator="annotation", options=opts,
-                    progress=False)
+        run_extract(a, "aerialspose", weights=str(tiny_weights[0]), locator="annotation", options=opts, progress=False)
 
 
 def test_the_locator_gives_every_frame_a_box(rendered, tiny_weights):
@@ -257,4 +277,4 @@ def test_smoothing_keeps_shape_for_shots_shorter_than_the_kernel():
     idx = np.arange(5)
     x = np.random.default_rng(0).normal(size=(5, 19, 2))
     (y,) = fill_and_smooth(idx, np.ones(5, bool), [x], cuts=(2, 4), sigma=4.0)
-    assert y.shape == x.shape and np.allclose(y[4], x[4])     # a one-frame shot is left as it is
+    assert y.shape == x.shape and np.allclose(y[4], x[4])  # a one-frame shot is left as it is

@@ -15,8 +15,13 @@ ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
 
 
 def jm(*args):
-    return subprocess.run([sys.executable, "-m", "judgemind.cli.main", *map(str, args)], capture_output=True,
-                          text=True, env=ENV, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "judgemind.cli.main", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        timeout=600,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -28,11 +33,17 @@ def learned_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("learned")
     data = generate(root / "data", n=8, seed=4, size=64, fps=25, workers=1, progress=False)
     w = root / "pose"
-    train_pose(data, w, PoseTrainConfig(steps=6, batch=8, per_record=2, width=8, threads=1), progress=False,
-               log=lambda *a: None)
+    train_pose(
+        data,
+        w,
+        PoseTrainConfig(steps=6, batch=8, per_record=2, width=8, threads=1),
+        progress=False,
+        log=lambda *a: None,
+    )
     weights = w / "aerialspose.safetensors"
-    s = run_extract(data, "aerialspose", weights=str(weights), workers=1, progress=False,
-                    options={"steps": 8, "dense": False})
+    s = run_extract(
+        data, "aerialspose", weights=str(weights), workers=1, progress=False, options={"steps": 8, "dense": False}
+    )
     # an untrained detector may see nobody in a whole jump: such records fail by name, the others are extracted
     assert s.done >= 5, s.failed
     for rid, err in s.failed:
@@ -47,19 +58,43 @@ def test_score_a_video_outside_any_data_set_from_predicted_skeletons(learned_run
     meta = json.loads((data / "dataset.json").read_text())
     # train on whatever was extracted (the failed records are dropped from the splits)
     for split in meta["splits"]:
-        meta["splits"][split] = [i for i in meta["splits"][split] if i in {r["id"] for r in ok}] \
-            or [ok[0]["id"]]
+        meta["splits"][split] = [i for i in meta["splits"][split] if i in {r["id"] for r in ok}] or [ok[0]["id"]]
     (data / "dataset.json").write_text(json.dumps(meta))
     run = tmp_path / "run"
-    r = jm("train", "--data", data, "--features", "aerialspose", "--model", "judgemind", "--epochs", "1",
-           "--out", run, "--set", "optim.batch_size=4", "--set", "model.d_model=16")
+    r = jm(
+        "train",
+        "--data",
+        data,
+        "--features",
+        "aerialspose",
+        "--model",
+        "judgemind",
+        "--epochs",
+        "1",
+        "--out",
+        run,
+        "--set",
+        "optim.batch_size=4",
+        "--set",
+        "model.d_model=16",
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     rec = ok[0]
     alone = tmp_path / "jump.mp4"
     shutil.copy(data / rec["video"], alone)
     out = tmp_path / "sheet"
-    r = jm("score", alone, "--checkpoint", run / "best.pt", "--action-code", rec["action_code"], "--out", out,
-           "--weights", weights)
+    r = jm(
+        "score",
+        alone,
+        "--checkpoint",
+        run / "best.pt",
+        "--action-code",
+        rec["action_code"],
+        "--out",
+        out,
+        "--weights",
+        weights,
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     res = json.loads((out / "result.json").read_text())
     prov = res["provenance"]
@@ -68,12 +103,25 @@ def test_score_a_video_outside_any_data_set_from_predicted_skeletons(learned_run
     assert res["final_score"] is not None and (out / "sheet.html").is_file()
     # the model's features were made with these weights: without them (and no shipped weights of the same
     # sha256) the command says which file is needed
-    r = jm("score", alone, "--checkpoint", run / "best.pt", "--action-code", rec["action_code"], "--out",
-           tmp_path / "s2")
+    r = jm(
+        "score", alone, "--checkpoint", run / "best.pt", "--action-code", rec["action_code"], "--out", tmp_path / "s2"
+    )
     assert r.returncode == 2 and "--weights" in r.stderr
     # a locator makes no sense for this perception
-    r = jm("score", alone, "--checkpoint", run / "best.pt", "--action-code", rec["action_code"], "--out",
-           tmp_path / "s3", "--weights", weights, "--locator", "motion")
+    r = jm(
+        "score",
+        alone,
+        "--checkpoint",
+        run / "best.pt",
+        "--action-code",
+        rec["action_code"],
+        "--out",
+        tmp_path / "s3",
+        "--weights",
+        weights,
+        "--locator",
+        "motion",
+    )
     assert r.returncode == 2 and "drop --locator" in r.stderr
 
 
@@ -85,12 +133,28 @@ def test_a_model_trained_on_annotated_skeletons_is_evaluated_on_predicted_ones(l
     meta = json.loads((data / "dataset.json").read_text())
     bad = {rid for rid, _ in s.failed}
     for split in meta["splits"]:
-        meta["splits"][split] = [i for i in meta["splits"][split] if i not in bad] or \
-            [next(i for i in meta["splits"]["train"] if i not in bad)]
+        meta["splits"][split] = [i for i in meta["splits"][split] if i not in bad] or [
+            next(i for i in meta["splits"]["train"] if i not in bad)
+        ]
     (data / "dataset.json").write_text(json.dumps(meta))
     run = tmp_path / "run"
-    r = jm("train", "--data", data, "--features", "skeleton", "--model", "judgemind", "--epochs", "1",
-           "--out", run, "--set", "optim.batch_size=4", "--set", "model.d_model=16")
+    r = jm(
+        "train",
+        "--data",
+        data,
+        "--features",
+        "skeleton",
+        "--model",
+        "judgemind",
+        "--epochs",
+        "1",
+        "--out",
+        run,
+        "--set",
+        "optim.batch_size=4",
+        "--set",
+        "model.d_model=16",
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     r = jm("evaluate", run, "--features", "aerialspose")
     assert r.returncode == 0, r.stderr[-2000:]

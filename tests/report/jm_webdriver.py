@@ -11,9 +11,18 @@ import tempfile
 import time
 import urllib.request
 
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", "--window-size=1280,2000"]
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--window-size=1280,2000",
+]
 
 
 def chromium_path() -> str | None:
@@ -33,8 +42,9 @@ def _free_port() -> int:
 class Browser:
     def __init__(self):
         self.port = _free_port()
-        self.proc = subprocess.Popen([chromedriver_path(), f"--port={self.port}"], stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [chromedriver_path(), f"--port={self.port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         self.base = f"http://127.0.0.1:{self.port}"
         for _ in range(100):
             try:
@@ -43,14 +53,24 @@ class Browser:
             except OSError:
                 time.sleep(0.1)
         self.profile = tempfile.mkdtemp(prefix="jm-chromium-")
-        caps = {"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
-            "binary": chromium_path(), "args": CHROMIUM_ARGS + [f"--user-data-dir={self.profile}"]}}}}
+        caps = {
+            "capabilities": {
+                "alwaysMatch": {
+                    "browserName": "chrome",
+                    "goog:chromeOptions": {
+                        "binary": chromium_path(),
+                        "args": CHROMIUM_ARGS + [f"--user-data-dir={self.profile}"],
+                    },
+                }
+            }
+        }
         self.session = self._req("POST", "/session", caps)["sessionId"]
 
     def _req(self, method, path, body=None):
         data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(self.base + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
+        req = urllib.request.Request(
+            self.base + path, data=data, method=method, headers={"Content-Type": "application/json"}
+        )
         with urllib.request.urlopen(req, timeout=60) as r:
             out = json.loads(r.read().decode())
         return out.get("value", out) if isinstance(out, dict) and "sessionId" not in out else out.get("value", out)

@@ -28,13 +28,16 @@ def test_codes_file_gives_the_videos_and_codes(folder):
     assert len(jumps) == 2
 
 
-@pytest.mark.parametrize("text, words", [
-    ("a.mp4 bLT\nmissing.mp4 bLT\n", "line 2: video .*missing.mp4 does not exist"),
-    ("a.mp4 bLT\n./a.mp4 bFF\n", "line 2: .*a.mp4 is listed twice \\(also line 1\\)"),
-    ("a.mp4 bXyz\n", "line 1: .*bXyz"),
-    ("a.mp4\n", "line 1: expected 'VIDEO CODE'"),
-    ("\n# nothing\n", "no 'VIDEO CODE' lines"),
-])
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("a.mp4 bLT\nmissing.mp4 bLT\n", "line 2: video .*missing.mp4 does not exist"),
+        ("a.mp4 bLT\n./a.mp4 bFF\n", "line 2: .*a.mp4 is listed twice \\(also line 1\\)"),
+        ("a.mp4 bXyz\n", "line 1: .*bXyz"),
+        ("a.mp4\n", "line 1: expected 'VIDEO CODE'"),
+        ("\n# nothing\n", "no 'VIDEO CODE' lines"),
+    ],
+)
 def test_bad_codes_files(folder, text, words):
     with pytest.raises(JudgemindError, match=words):
         plan_round([], _codes(folder, text))
@@ -57,9 +60,12 @@ def test_same_stem_gets_its_own_folder_and_ranking(tmp_path):
     codes.write_text("x/a.mp4 bLT\na.avi bLT\n")
     assert [j.name for j in plan_round([], str(codes))] == ["a", "a_2"]
     assert read_codes(codes)[1][2] == 2
-    rows = [{"status": "failed", "name": "f"}, {"status": "scored", "final_score": "50.1", "in_distribution": True},
-            {"status": "scored", "final_score": "90.0", "in_distribution": False},
-            {"status": "scored", "final_score": "70.0", "in_distribution": True}]
+    rows = [
+        {"status": "failed", "name": "f"},
+        {"status": "scored", "final_score": "50.1", "in_distribution": True},
+        {"status": "scored", "final_score": "90.0", "in_distribution": False},
+        {"status": "scored", "final_score": "70.0", "in_distribution": True},
+    ]
     out = ranked(rows)
     assert [r.get("final_score") for r in out] == ["70.0", "50.1", "90.0", None]
     assert [r.get("rank") for r in out] == [1, 2, 3, None]

@@ -21,8 +21,7 @@ def test_formatting():
 
 
 def test_table_markdown_and_csv(tmp_path):
-    t = Table(["model", "ρ", "note"], [["a|b", 0.5, None], ["c", float("nan"), "x"]], title="T",
-              notes=["a note"])
+    t = Table(["model", "ρ", "note"], [["a|b", 0.5, None], ["c", float("nan"), "x"]], title="T", notes=["a note"])
     md = t.to_markdown()
     assert md.startswith("### T\n")
     assert "| a\\|b | 0.500 | – |" in md and "|:---|---:|---:|" in md and md.rstrip().endswith("a note")
@@ -34,10 +33,20 @@ def test_table_markdown_and_csv(tmp_path):
 
 
 def test_plots_write_png(tmp_path):
-    scatter_pred_true(tmp_path / "s.png", [1, 2, 3, 4], [1.1, 2.2, 2.9, 4.5], title="m", note="rho 1",
-                      groups=["seed 0", "seed 0", "seed 1", "seed 1"])
-    grouped_bars(tmp_path / "b.png", ["Air", "Form", "Landing"],
-                 {"a": ([0.5, 0.6, math.nan], [0.01, 0.02, math.nan]), "b": ([0.4, 0.3, 0.2], None)}, title="t")
+    scatter_pred_true(
+        tmp_path / "s.png",
+        [1, 2, 3, 4],
+        [1.1, 2.2, 2.9, 4.5],
+        title="m",
+        note="rho 1",
+        groups=["seed 0", "seed 0", "seed 1", "seed 1"],
+    )
+    grouped_bars(
+        tmp_path / "b.png",
+        ["Air", "Form", "Landing"],
+        {"a": ([0.5, 0.6, math.nan], [0.01, 0.02, math.nan]), "b": ([0.4, 0.3, 0.2], None)},
+        title="t",
+    )
     grouped_bars(tmp_path / "empty.png", ["Air"], {}, title="nothing")
     for name in ("s.png", "b.png", "empty.png"):
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -50,10 +59,24 @@ def test_timeline_labels_do_not_overlap():
 
     from judgemind.report.timeline import _overlap, plot_timeline
 
-    deds = [{"name": n, "probability": 0.8, "evidence_frame": f} for n, f in
-            [("short flight", 49), ("crossed skis", 49), ("legs apart", 50), ("arms flailing", 54), ("hand drag", 90)]]
+    deds = [
+        {"name": n, "probability": 0.8, "evidence_frame": f}
+        for n, f in [
+            ("short flight", 49),
+            ("crossed skis", 49),
+            ("legs apart", 50),
+            ("arms flailing", 54),
+            ("hand drag", 90),
+        ]
+    ]
     boxes: list = []
-    png = plot_timeline(np.arange(0, 100, 5), np.tile([0.2, 0.5, 0.3], (20, 1)),
-                        {"takeoff": [0, 30], "flight": [30, 75], "landing": [75, 100]}, deds, "t", boxes)
+    png = plot_timeline(
+        np.arange(0, 100, 5),
+        np.tile([0.2, 0.5, 0.3], (20, 1)),
+        {"takeoff": [0, 30], "flight": [30, 75], "landing": [75, 100]},
+        deds,
+        "t",
+        boxes,
+    )
     assert png[:4] == b"\x89PNG" and len(boxes) == 5
-    assert not any(_overlap(a, b, 0) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+    assert not any(_overlap(a, b, 0) for i, a in enumerate(boxes) for b in boxes[i + 1 :])

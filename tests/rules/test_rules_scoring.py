@@ -207,7 +207,10 @@ def test_judge_marks():
     assert m.air == D("1.8") and m.form == D("4.4") and m.landing == D("2.7")
     assert m.total == D("8.9")
     assert m.problems() == []
-    assert JudgeMarks.of(2.3, 4.25, 2.0).problems() == ["air 2.3 is outside 0.0-2.0", "form 4.25 is not a multiple of 0.1"]
+    assert JudgeMarks.of(2.3, 4.25, 2.0).problems() == [
+        "air 2.3 is outside 0.0-2.0",
+        "form 4.25 is not a multiple of 0.1",
+    ]
     with pytest.raises(Exception):
         m.air = D("1.0")  # frozen
 

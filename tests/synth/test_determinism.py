@@ -49,11 +49,34 @@ def _synth_process(out, hashseed: str, workers: int, small_kwargs) -> None:
     kw = small_kwargs
     env = {**os.environ, "PYTHONHASHSEED": hashseed}
     # memory churn before generating: what the process allocated earlier must not change the output
-    code = ("import sys; junk = [bytearray(i * 97 % 5000 + 1) for i in range(3000)]; "
-            "from judgemind.cli.main import main; sys.exit(main(sys.argv[1:]))")
-    subprocess.run([sys.executable, "-c", code, "synth", str(out), "--n", str(kw["n"]), "--seed", str(kw["seed"]),
-                    "--size", str(kw["size"]), "--fps", str(kw["fps"]), "--workers", str(workers), "--no-progress"],
-                   env=env, check=True, capture_output=True, timeout=600)
+    code = (
+        "import sys; junk = [bytearray(i * 97 % 5000 + 1) for i in range(3000)]; "
+        "from judgemind.cli.main import main; sys.exit(main(sys.argv[1:]))"
+    )
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            code,
+            "synth",
+            str(out),
+            "--n",
+            str(kw["n"]),
+            "--seed",
+            str(kw["seed"]),
+            "--size",
+            str(kw["size"]),
+            "--fps",
+            str(kw["fps"]),
+            "--workers",
+            str(workers),
+            "--no-progress",
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
 
 
 def test_identical_files_whatever_the_process_workers_and_hash_seed(small_dataset, small_kwargs, tmp_path):
@@ -62,8 +85,9 @@ def test_identical_files_whatever_the_process_workers_and_hash_seed(small_datase
     a, b = tmp_path / "a", tmp_path / "b"
     _synth_process(a, "1", 1, small_kwargs)
     _synth_process(b, "4242", 2, small_kwargs)
-    files = sorted(p.relative_to(small_dataset) for p in small_dataset.rglob("*") if p.is_file()
-                   and ".synth" not in p.parts)
+    files = sorted(
+        p.relative_to(small_dataset) for p in small_dataset.rglob("*") if p.is_file() and ".synth" not in p.parts
+    )
     assert any(str(f).endswith(".mp4") for f in files)
     for rel in files:
         ref = (small_dataset / rel).read_bytes()

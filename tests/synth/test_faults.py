@@ -34,9 +34,9 @@ def test_bent_knees_changes_flight_frames_only(base):
     tl = timeline(spec, FPS)
     assert frames.shape == clean.shape
     diff = np.abs(frames.astype(int) - clean.astype(int)).reshape(len(frames), -1).max(axis=1)
-    assert (diff[: tl.lip] == 0).all()              # in-run identical
-    assert (diff[tl.touch:] == 0).all()             # landing identical
-    assert (diff[tl.lip + 1: tl.touch - 1] > 0).mean() > 0.8  # flight visibly different
+    assert (diff[: tl.lip] == 0).all()  # in-run identical
+    assert (diff[tl.touch :] == 0).all()  # landing identical
+    assert (diff[tl.lip + 1 : tl.touch - 1] > 0).mean() > 0.8  # flight visibly different
 
 
 def test_bent_knees_bends_the_knees_by_severity(base):
@@ -56,10 +56,31 @@ def test_bent_knees_bends_the_knees_by_severity(base):
     assert 55 < straight - bent < 85 and 25 < straight - half < 45
 
 
-ITEMS = ["early_rotation", "weak_takeoff", "short_flight", "long_flight", "bent_knees", "legs_apart",
-         "crossed_skis", "arms_flailing", "pike_in_layout", "arch_in_layout", "early_twist", "late_twist_finish",
-         "uneven_twists", "loss_of_axis", "landing_imbalance", "hard_compression", "turn_on_landing",
-         "over_under_rotation", "hand_drag", "back_slap", "body_contact", "crash", "no_weight_on_skis"]
+ITEMS = [
+    "early_rotation",
+    "weak_takeoff",
+    "short_flight",
+    "long_flight",
+    "bent_knees",
+    "legs_apart",
+    "crossed_skis",
+    "arms_flailing",
+    "pike_in_layout",
+    "arch_in_layout",
+    "early_twist",
+    "late_twist_finish",
+    "uneven_twists",
+    "loss_of_axis",
+    "landing_imbalance",
+    "hard_compression",
+    "turn_on_landing",
+    "over_under_rotation",
+    "hand_drag",
+    "back_slap",
+    "body_contact",
+    "crash",
+    "no_weight_on_skis",
+]
 
 
 def test_every_sampled_item_is_covered():
@@ -81,7 +102,7 @@ def test_every_fault_moves_the_body_in_its_stage(base, item):
     if item in ("short_flight", "long_flight"):  # these change the trajectory, not the pose
         assert abs(faulty.flight().landing_x - spec.flight().landing_x) > 1.0
         return
-    assert moved[s0:min(s1, n)].max() > 0.3, item  # some joint moves by more than 30 cm
+    assert moved[s0 : min(s1, n)].max() > 0.3, item  # some joint moves by more than 30 cm
     assert np.allclose(moved[: min(s0, tl.lip)], 0.0) if FAULT_STAGE[item] != "takeoff" else True
 
 

@@ -55,7 +55,7 @@ def test_records_content(small_dataset):
             s0, s1 = rec.stages[d.stage]
             assert s0 <= d.frames[0] < d.frames[1] <= s1
             assert d.severity is None or 0.0 <= d.severity <= 1.0
-            measured = rec.extra["measured"][d.item]   # a deduction is something drawn and visible
+            measured = rec.extra["measured"][d.item]  # a deduction is something drawn and visible
             assert measured["visible"] and measured["value"] > 0
             if item.landing_cap is not None:
                 assert all(j.landing <= item.landing_cap for j in rec.judges)

@@ -16,8 +16,8 @@ def test_points_follow_the_measured_quantity_inside_the_catalogue_range():
     cat = load_catalogue()
     for item in ("bent_knees", "hand_drag", "crash", "late_twist_finish", "early_rotation", "short_flight"):
         it, r = cat.get(item), ITEMS[item]
-        assert points_for(item, 0.0) == 0.0                       # nothing drawn, nothing taken
-        assert points_for(item, r.q0 * 0.99) == 0.0               # below the visibility threshold
+        assert points_for(item, 0.0) == 0.0  # nothing drawn, nothing taken
+        assert points_for(item, r.q0 * 0.99) == 0.0  # below the visibility threshold
         assert points_for(item, r.q0) == pytest.approx(max(float(it.points_min), 0.1))
         assert points_for(item, r.q1) == pytest.approx(float(it.points_max))
         assert points_for(item, 10 * r.q1) == pytest.approx(float(it.points_max))
@@ -25,9 +25,16 @@ def test_points_follow_the_measured_quantity_inside_the_catalogue_range():
         assert mid == pytest.approx(float(it.points_min + it.points_max) / 2, abs=0.06)
 
 
-@pytest.mark.parametrize("item, cap", [("hand_drag", Decimal("2.0")), ("back_slap", Decimal("1.5")),
-                                       ("body_contact", Decimal("1.5")), ("crash", Decimal("1.5")),
-                                       ("no_weight_on_skis", Decimal("0.0"))])
+@pytest.mark.parametrize(
+    "item, cap",
+    [
+        ("hand_drag", Decimal("2.0")),
+        ("back_slap", Decimal("1.5")),
+        ("body_contact", Decimal("1.5")),
+        ("crash", Decimal("1.5")),
+        ("no_weight_on_skis", Decimal("0.0")),
+    ],
+)
 def test_contacts_are_always_visible_and_cap_every_judge(item, cap):
     for i in range(20):
         spec = sample_spec(1, i).with_faults([Fault(item, 0.1, 0.05, 1.0, 1)])
@@ -45,9 +52,8 @@ def test_a_fault_below_the_visibility_threshold_costs_nothing():
     assert 0 < measured["bent_knees"].value < ITEMS["bent_knees"].q0
     assert "bent_knees" not in pts and tiny == clean
     worse, pts, measured = true_components(spec.with_faults([Fault("bent_knees", 0.5, 0.2, 0.8)]))
-    assert measured["bent_knees"].value == pytest.approx(35.0, abs=0.5)   # 70 degrees x severity, measured
-    assert float(pts["bent_knees"]) == pytest.approx(points_for("bent_knees", measured["bent_knees"].value),
-                                                     abs=0.051)
+    assert measured["bent_knees"].value == pytest.approx(35.0, abs=0.5)  # 70 degrees x severity, measured
+    assert float(pts["bent_knees"]) == pytest.approx(points_for("bent_knees", measured["bent_knees"].value), abs=0.051)
     assert clean["form"] - worse["form"] == pytest.approx(float(pts["bent_knees"]), abs=1e-3)
     assert clean["air"] == worse["air"] and clean["landing"] == worse["landing"]
 
@@ -58,8 +64,11 @@ def test_nothing_hidden_moves_the_marks():
     import dataclasses
 
     spec = sample_spec(2, 3)
-    other = dataclasses.replace(spec, execution=spec.execution + 2.0,
-                                athlete=dataclasses.replace(spec.athlete, quality=spec.athlete.quality - 2.0))
+    other = dataclasses.replace(
+        spec,
+        execution=spec.execution + 2.0,
+        athlete=dataclasses.replace(spec.athlete, quality=spec.athlete.quality - 2.0),
+    )
     assert true_components(other)[0] == true_components(spec)[0]
     assert score_jump(other).judges == score_jump(spec).judges
 
@@ -67,7 +76,7 @@ def test_nothing_hidden_moves_the_marks():
 def test_a_short_flight_is_judged_from_the_landing_point():
     spec = sample_spec(2, 1).with_faults([Fault("short_flight", 0.7)])
     _, pts, measured = true_components(spec)
-    assert measured["short_flight"].value > 2.0 and "short_flight" in pts   # metres short of the ideal point
+    assert measured["short_flight"].value > 2.0 and "short_flight" in pts  # metres short of the ideal point
     assert measured["long_flight"].value == 0.0 and "long_flight" not in pts
 
 
@@ -86,8 +95,9 @@ def annotations_only(tmp_path_factory):
     """1000 jumps, annotations only (the same records as a rendered run; see test_resume), loaded."""
     from judgemind.data import load_dataset
 
-    root = generate(tmp_path_factory.mktemp("ann") / "ds", n=1000, seed=0, size=64, fps=10, workers=2,
-                    progress=False, render=False)
+    root = generate(
+        tmp_path_factory.mktemp("ann") / "ds", n=1000, seed=0, size=64, fps=10, workers=2, progress=False, render=False
+    )
     return load_dataset(root)
 
 
@@ -101,9 +111,9 @@ def test_code_and_dd_alone_do_not_predict_the_score(annotations_only):
 def test_score_spread_looks_like_a_competition(annotations_only):
     s = summary(annotations_only)
     p = s["J_over_30_percentiles"]
-    assert 0.6 <= p["p50"] <= 0.85          # the typical jump
+    assert 0.6 <= p["p50"] <= 0.85  # the typical jump
     assert 0.05 <= s["share_below_50"] <= 0.4  # a tail of failed landings
-    assert p["p95"] < 1.0                    # a perfect 30 is rare
+    assert p["p95"] < 1.0  # a perfect 30 is rare
     assert s["clean_jumps"] < 0.2
 
 

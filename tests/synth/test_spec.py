@@ -40,7 +40,7 @@ def test_flight_is_ballistic():
     assert s.duration == pytest.approx(s.inrun_time + s.flight_time + s.landing_time)
     m = compute_motion(s, 25)
     tl = m.timeline
-    top = m.root[tl.lip:tl.touch, 2].max() - m.root[tl.lip, 2]
+    top = m.root[tl.lip : tl.touch, 2].max() - m.root[tl.lip, 2]
     assert top == pytest.approx(fl.apex, abs=0.3)
 
 
@@ -54,7 +54,7 @@ def test_somersaults_and_twists_match_the_code():
         jc = parse_jump_code(code)
         m = compute_motion(s, 50)
         tl = m.timeline
-        up = m.points[tl.lip - 1:tl.touch + 1, P["neck"]] - m.points[tl.lip - 1:tl.touch + 1, P["pelvis"]]
+        up = m.points[tl.lip - 1 : tl.touch + 1, P["neck"]] - m.points[tl.lip - 1 : tl.touch + 1, P["pelvis"]]
         ang = np.unwrap(np.arctan2(-up[:, 0], up[:, 2]))  # backward rotation in the x-z plane
         turns = (ang[-1] - ang[0]) / (2 * math.pi)
         assert turns == pytest.approx(jc.n_somersaults - 0.2, abs=0.25)

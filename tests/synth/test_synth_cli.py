@@ -12,14 +12,33 @@ from judgemind.data import validate_dataset
 
 
 def _cli(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "judgemind.cli.main", "synth", *map(str, args)],
-                          capture_output=True, text=True, timeout=300, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "judgemind.cli.main", "synth", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=cwd,
+    )
 
 
 def test_cli_writes_a_valid_dataset_and_preview(tmp_path):
     out, png = tmp_path / "ds", tmp_path / "contact.png"
-    r = _cli(out, "--n", 3, "--size", 64, "--fps", 8, "--workers", 1, "--codes", "bLT,bFdFF,bL",
-             "--preview", png, "--no-progress")
+    r = _cli(
+        out,
+        "--n",
+        3,
+        "--size",
+        64,
+        "--fps",
+        8,
+        "--workers",
+        1,
+        "--codes",
+        "bLT,bFdFF,bL",
+        "--preview",
+        png,
+        "--no-progress",
+    )
     assert r.returncode == 0, r.stderr
     assert "wrote 3 synthetic jumps" in r.stdout
     ds, problems = validate_dataset(out, check_videos=True)
@@ -32,17 +51,20 @@ def test_cli_writes_a_valid_dataset_and_preview(tmp_path):
     assert r.returncode == 0, r.stderr
 
 
-@pytest.mark.parametrize("args, words", [
-    (["--n", "0"], ["--n", "positive"]),
-    (["--n", "-3"], ["--n", "positive"]),
-    (["--size", "32"], ["--size", "too small", "64"]),
-    (["--size", "97"], ["--size", "even"]),
-    (["--codes", "bFdFX"], ["unknown jump code", "'bFdFX'", "bFdF"]),
-    (["--codes", "bLT,xyz"], ["xyz"]),
-    (["--fps", "0"], ["--fps"]),
-    (["--workers", "0"], ["--workers"]),
-    (["--preset", "bnech"], ["unknown --preset 'bnech'", "bench", "n 2000"]),
-])
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--n", "0"], ["--n", "positive"]),
+        (["--n", "-3"], ["--n", "positive"]),
+        (["--size", "32"], ["--size", "too small", "64"]),
+        (["--size", "97"], ["--size", "even"]),
+        (["--codes", "bFdFX"], ["unknown jump code", "'bFdFX'", "bFdF"]),
+        (["--codes", "bLT,xyz"], ["xyz"]),
+        (["--fps", "0"], ["--fps"]),
+        (["--workers", "0"], ["--workers"]),
+        (["--preset", "bnech"], ["unknown --preset 'bnech'", "bench", "n 2000"]),
+    ],
+)
 def test_bad_input_exits_2_naming_the_problem(tmp_path, args, words):
     r = _cli(tmp_path / "ds", "--n", "2", *args)
     assert r.returncode == 2, (r.stdout, r.stderr)
@@ -88,22 +110,33 @@ def test_data_stats_prints_and_writes_floor_and_ceilings(tmp_path):
     from judgemind.synth import generate
 
     root = generate(tmp_path / "ds", n=40, seed=1, size=64, fps=10, workers=1, progress=False, render=False)
-    r = subprocess.run([sys.executable, "-m", "judgemind.cli.main", "data", "stats", str(root)],
-                       capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [sys.executable, "-m", "judgemind.cli.main", "data", "stats", str(root)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr
     assert "code prior" in r.stdout and "fault oracle" in r.stdout and "SYNTHETIC" in r.stdout
     doc = json.loads((root / "stats.json").read_text())
-    assert set(doc) >= {"code_prior", "fault_oracle", "judge_agreement", "item_rates", "component_spread",
-                        "box_height"}
+    assert set(doc) >= {"code_prior", "fault_oracle", "judge_agreement", "item_rates", "component_spread", "box_height"}
     assert set(doc["fault_oracle"]["per_component"]) == {"air", "form", "landing"}
     assert doc["box_height"]["flight"]["p50"] > 0.2
     out = tmp_path / "s.json"
-    r = subprocess.run([sys.executable, "-m", "judgemind.cli.main", "data", "stats", str(root), "--out", str(out),
-                        "--json"], capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [sys.executable, "-m", "judgemind.cli.main", "data", "stats", str(root), "--out", str(out), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 0 and json.loads(r.stdout)["n"] == 40 and out.is_file()
     meta = json.loads((root / "dataset.json").read_text())
     meta["splits"].pop("test")
     (root / "dataset.json").write_text(json.dumps(meta))
-    r = subprocess.run([sys.executable, "-m", "judgemind.cli.main", "data", "stats", str(root), "--out",
-                        str(tmp_path / "none.json")], capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [sys.executable, "-m", "judgemind.cli.main", "data", "stats", str(root), "--out", str(tmp_path / "none.json")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 2 and "no split 'test'" in r.stderr and not (tmp_path / "none.json").exists()

@@ -37,16 +37,23 @@ def _env() -> dict:
 
 def _cli(*args, check: bool = True, **kw) -> subprocess.CompletedProcess:
     """Run ``judgemind ARGS`` in a fresh interpreter (as a user would)."""
-    p = subprocess.run([sys.executable, "-m", "judgemind.cli.main", *map(str, args)], capture_output=True,
-                       text=True, env=_env(), **kw)
+    p = subprocess.run(
+        [sys.executable, "-m", "judgemind.cli.main", *map(str, args)], capture_output=True, text=True, env=_env(), **kw
+    )
     if check and p.returncode != 0:
         raise AssertionError(f"judgemind {' '.join(map(str, args))} failed ({p.returncode}):\n{p.stderr[-3000:]}")
     return p
 
 
 def _popen(*args, prefix=("-m", "judgemind.cli.main"), extra_env=None, **kw) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, *prefix, *map(str, args)], env={**_env(), **(extra_env or {})},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+    return subprocess.Popen(
+        [sys.executable, *prefix, *map(str, args)],
+        env={**_env(), **(extra_env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kw,
+    )
 
 
 @pytest.fixture()

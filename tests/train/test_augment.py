@@ -16,9 +16,15 @@ def batch(n: int = 4, T: int = 10, D: int = 6, seed: int = 0) -> dict:
     mask = torch.ones(n, T, dtype=torch.bool)
     mask[0, -3:] = False
     shot = (torch.arange(T)[None, :] >= 5).long().expand(n, T).clone()
-    return {"global": torch.randn(n, T, D, generator=g) * 3 + 1, "foreground": torch.randn(n, T, D, generator=g),
-            "mask": mask, "shot": shot, "score": torch.rand(n), "index": torch.arange(n),
-            "seed": torch.arange(n) * 7 + 3}
+    return {
+        "global": torch.randn(n, T, D, generator=g) * 3 + 1,
+        "foreground": torch.randn(n, T, D, generator=g),
+        "mask": mask,
+        "shot": shot,
+        "score": torch.rand(n),
+        "index": torch.arange(n),
+        "seed": torch.arange(n) * 7 + 3,
+    }
 
 
 def test_off_by_default_is_the_identity():
@@ -32,7 +38,7 @@ def test_noise_is_keyed_per_sample_and_spares_padding():
     opt = OptimConfig(aug_noise=0.5)
     a = augment_batch(b, opt)
     assert not torch.equal(a["global"], b["global"]) and torch.equal(a["score"], b["score"])
-    assert torch.equal(a["global"][0, -3:], b["global"][0, -3:])              # padded steps untouched
+    assert torch.equal(a["global"][0, -3:], b["global"][0, -3:])  # padded steps untouched
     # the same sample (same seed) gets the same noise in another batch
     sub = {k: v[2:3] for k, v in b.items()}
     assert torch.equal(augment_batch(sub, opt)["global"][0], a["global"][2])
@@ -51,11 +57,11 @@ def test_shot_gain_is_one_factor_per_shot_and_dimension():
     valid = b["mask"][1]
     for s in (0, 1):
         steps = (b["shot"][1] == s) & valid
-        r = ratio[1, steps]                                                   # (steps, D): the same row everywhere
+        r = ratio[1, steps]  # (steps, D): the same row everywhere
         assert torch.allclose(r, r[:1].expand_as(r), atol=1e-5)
         assert ((r > 0.5 - 1e-6) & (r < 1.5 + 1e-6)).all()
-    assert not torch.allclose(ratio[1, 0], ratio[1, 6])                     # shots differ
-    none = augment_batch(b, OptimConfig(aug_shot=1e-9, aug_gain=0.5))         # probability ~0: untouched
+    assert not torch.allclose(ratio[1, 0], ratio[1, 6])  # shots differ
+    none = augment_batch(b, OptimConfig(aug_shot=1e-9, aug_gain=0.5))  # probability ~0: untouched
     assert torch.allclose(none["global"], b["global"])
 
 

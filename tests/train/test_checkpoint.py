@@ -20,8 +20,18 @@ from judgemind.train.loop import fit
 @pytest.fixture(scope="module")
 def mlp_run(tiny_dataset, tmp_path_factory):
     out = tmp_path_factory.mktemp("runs") / "mlp"
-    cfg = resolve_config(None, [f"data.dataset={tiny_dataset}", "data.features=toy", "model.name=mlp",
-                                "model.hidden=16", "optim.epochs=2", "optim.batch_size=8", f"run.out={out}"])
+    cfg = resolve_config(
+        None,
+        [
+            f"data.dataset={tiny_dataset}",
+            "data.features=toy",
+            "model.name=mlp",
+            "model.hidden=16",
+            "optim.epochs=2",
+            "optim.batch_size=8",
+            f"run.out={out}",
+        ],
+    )
     threads = torch.get_num_threads()
     try:
         fit(cfg)
@@ -31,8 +41,14 @@ def mlp_run(tiny_dataset, tmp_path_factory):
 
 
 def test_run_folder_contents(mlp_run):
-    assert {p.name for p in mlp_run.iterdir()} >= {"config.yaml", "run.json", "log.jsonl", "best.pt", "last.pt",
-                                                     "summary.json"}
+    assert {p.name for p in mlp_run.iterdir()} >= {
+        "config.yaml",
+        "run.json",
+        "log.jsonl",
+        "best.pt",
+        "last.pt",
+        "summary.json",
+    }
     log = [json.loads(x) for x in (mlp_run / "log.jsonl").read_text().splitlines()]
     assert [x["epoch"] for x in log] == [1, 2]
     assert {"train", "val", "lr", "time_s", "best"} <= set(log[0]) and "rho" in log[0]["val"]
@@ -57,8 +73,9 @@ def _fake_checkout(root, head: str, refs: dict | None = None, packed: dict | Non
         (g / ref).parent.mkdir(parents=True, exist_ok=True)
         (g / ref).write_text(sha + "\n")
     if packed:
-        (g / "packed-refs").write_text("# pack-refs with: peeled fully-peeled sorted\n"
-                                       + "".join(f"{sha} {ref}\n" for ref, sha in packed.items()))
+        (g / "packed-refs").write_text(
+            "# pack-refs with: peeled fully-peeled sorted\n" + "".join(f"{sha} {ref}\n" for ref, sha in packed.items())
+        )
     (root / "src" / "pkg").mkdir(parents=True)
     return root / "src" / "pkg" / "module.py"
 
@@ -68,14 +85,16 @@ def test_git_revision_is_read_without_git(tmp_path):
     ``.git`` file; "unknown" only outside a checkout."""
     loose = _fake_checkout(tmp_path / "loose", "ref: refs/heads/main", refs={"refs/heads/main": SHA_A})
     assert git_revision(loose) == SHA_A
-    packed = _fake_checkout(tmp_path / "packed", "ref: refs/heads/main", packed={"refs/heads/main": SHA_B,
-                                                                                 "refs/heads/other": SHA_C})
+    packed = _fake_checkout(
+        tmp_path / "packed", "ref: refs/heads/main", packed={"refs/heads/main": SHA_B, "refs/heads/other": SHA_C}
+    )
     assert git_revision(packed) == SHA_B
     detached = _fake_checkout(tmp_path / "detached", SHA_C)
     assert git_revision(detached) == SHA_C
     # a linked worktree: .git is a file naming its gitdir, whose commondir holds the refs
-    _fake_checkout(tmp_path / "main", "ref: refs/heads/main", refs={"refs/heads/main": SHA_A,
-                                                                     "refs/heads/feature": SHA_B})
+    _fake_checkout(
+        tmp_path / "main", "ref: refs/heads/main", refs={"refs/heads/main": SHA_A, "refs/heads/feature": SHA_B}
+    )
     wt_git = tmp_path / "main" / ".git" / "worktrees" / "wt"
     wt_git.mkdir(parents=True)
     (wt_git / "HEAD").write_text("ref: refs/heads/feature\n")
@@ -97,8 +116,9 @@ def test_git_revision_of_this_checkout_matches_git():
     repo = Path(__file__).resolve().parents[2]
     if not (repo / ".git").exists() or shutil.which("git") is None:
         pytest.skip("not a git checkout (or no git program to compare with)")
-    want = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True,
-                          check=True).stdout.strip()
+    want = subprocess.run(
+        ["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert git_revision(repo / "src" / "judgemind" / "__init__.py") == want
 
 

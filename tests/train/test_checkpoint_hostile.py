@@ -24,10 +24,17 @@ def test_refusal_never_suggests_weights_only_false(tmp_path):
 GOOD = {"format": FORMAT, "model_name": "mlp", "config": {}, "data_info": {}, "model": {}, "epoch": 0}
 
 
-@pytest.mark.parametrize("change, key", [
-    ({"model_name": None}, "model_name"), ({"config": [1]}, "config"), ({"model": {"w": 1}}, "model"),
-    ({"epoch": "3"}, "epoch"), ({"epoch": True}, "epoch"), ({"features_manifest": [1]}, "features_manifest"),
-])
+@pytest.mark.parametrize(
+    "change, key",
+    [
+        ({"model_name": None}, "model_name"),
+        ({"config": [1]}, "config"),
+        ({"model": {"w": 1}}, "model"),
+        ({"epoch": "3"}, "epoch"),
+        ({"epoch": True}, "epoch"),
+        ({"features_manifest": [1]}, "features_manifest"),
+    ],
+)
 def test_payload_types(tmp_path, change, key):
     p = tmp_path / "best.pt"
     torch.save({**GOOD, **change}, p)

@@ -10,7 +10,7 @@ from judgemind.rules import score_aerials
 
 
 def test_train_evaluate_predict(ref_run, tiny_dataset, cli, capsys):
-    run = ref_run                       # `judgemind train ...` in a subprocess (conftest)
+    run = ref_run  # `judgemind train ...` in a subprocess (conftest)
     cli("evaluate", run, "--split", "test")
     doc = json.loads((run / "eval" / "test-best" / "metrics.json").read_text())
     m = doc["metrics"]
@@ -23,12 +23,14 @@ def test_train_evaluate_predict(ref_run, tiny_dataset, cli, capsys):
     for d in lines:
         assert {"id", "score", "score_raw", "components", "bands", "bounds", "deductions", "truth"} <= set(d)
         c = d["components"]
-        marks = tuple(Decimal(f"{min(max(c[k], 0), top):.1f}") for k, top in
-                      (("air", 2.0), ("form", 5.0), ("landing", 3.0)))
+        marks = tuple(
+            Decimal(f"{min(max(c[k], 0), top):.1f}") for k, top in (("air", 2.0), ("form", 5.0), ("landing", 3.0))
+        )
         expected = score_aerials([marks] * 5, Decimal(str(d["dd"]))).score
-        assert abs(Decimal(str(d["score"])) - expected) < Decimal("0.011")   # the rules engine composed it
+        assert abs(Decimal(str(d["score"])) - expected) < Decimal("0.011")  # the rules engine composed it
         assert len(d["deductions"]) == 23 and {"item", "prob", "evidence_step", "evidence_frame"} <= set(
-            d["deductions"][0])
+            d["deductions"][0]
+        )
         b1, b2 = d["bounds"]
         assert 1 <= b1 < b2 <= 15 and d["truth"]["score"] > 0
     # predict and models in-process (same code path as the command, without another interpreter start)

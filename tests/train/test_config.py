@@ -10,30 +10,36 @@ from judgemind.runs.config import TrainConfig, config_diff, resolve_config
 
 def test_defaults_yaml_sets_and_flags_in_order(tmp_path):
     f = tmp_path / "c.yaml"
-    f.write_text("optim: {lr: 0.002, epochs: 7, batch_size: 8}\nmodel: {name: judgemind, knowledge: false}\n"
-                 "data: {features: toy}\n")
-    cfg = resolve_config(str(f), ["optim.lr=1e-3", "model.d_model=64", "model.global=false"],
-                         {"optim": {"epochs": 3, "seed": None}})
-    assert cfg.optim.lr == 1e-3                  # --set beats YAML
-    assert cfg.optim.epochs == 3                 # flag beats YAML
-    assert cfg.optim.batch_size == 8            # YAML beats default
-    assert cfg.optim.seed == 0                   # None flags are ignored
+    f.write_text(
+        "optim: {lr: 0.002, epochs: 7, batch_size: 8}\nmodel: {name: judgemind, knowledge: false}\n"
+        "data: {features: toy}\n"
+    )
+    cfg = resolve_config(
+        str(f), ["optim.lr=1e-3", "model.d_model=64", "model.global=false"], {"optim": {"epochs": 3, "seed": None}}
+    )
+    assert cfg.optim.lr == 1e-3  # --set beats YAML
+    assert cfg.optim.epochs == 3  # flag beats YAML
+    assert cfg.optim.batch_size == 8  # YAML beats default
+    assert cfg.optim.seed == 0  # None flags are ignored
     assert cfg.model["knowledge"] is False and cfg.model["d_model"] == 64 and cfg.model["global_tokens"] is False
-    assert cfg.model["heads"] == 4               # resolved config holds every model key
+    assert cfg.model["heads"] == 4  # resolved config holds every model key
     assert cfg.data.features == "toy"
     again = TrainConfig.from_dict(cfg.to_dict())
     assert again.to_dict() == cfg.to_dict()
 
 
-@pytest.mark.parametrize("sets, message", [
-    (["optim.learning_rate=1"], "unknown optim config key.*learning_rate"),
-    (["model.no_such=1"], "model .judgemind. has no option no_such; its options are"),
-    (["nosection.x=1"], "unknown section 'nosection'"),
-    (["lr=1"], "needs a section"),
-    (["optim.lr"], "expected SECTION.KEY=VALUE"),
-    (["optim.epochs=many"], "optim.epochs expects a int"),
-    (["model.name=nomodel"], "unknown model 'nomodel'"),
-])
+@pytest.mark.parametrize(
+    "sets, message",
+    [
+        (["optim.learning_rate=1"], "unknown optim config key.*learning_rate"),
+        (["model.no_such=1"], "model .judgemind. has no option no_such; its options are"),
+        (["nosection.x=1"], "unknown section 'nosection'"),
+        (["lr=1"], "needs a section"),
+        (["optim.lr"], "expected SECTION.KEY=VALUE"),
+        (["optim.epochs=many"], "optim.epochs expects a int"),
+        (["model.name=nomodel"], "unknown model 'nomodel'"),
+    ],
+)
 def test_bad_keys_and_values_are_clear_errors(sets, message):
     with pytest.raises(JudgemindError, match=message):
         resolve_config(None, sets)

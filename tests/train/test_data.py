@@ -21,12 +21,12 @@ def _cfg(root, *sets):
 
 def test_code_features_of_aerials_and_dive_codes():
     v = code_features("bFdFF")
-    assert v.shape == (CODE_DIM,) and v[2] == 1 and v[20] == 1          # 3 somersaults, an aerials code
+    assert v.shape == (CODE_DIM,) and v[2] == 1 and v[20] == 1  # 3 somersaults, an aerials code
     assert np.allclose(v[3:6], [1 / 3, 2 / 3, 1 / 3]) and v[15] == pytest.approx(4 / 5)
     t = code_features("bLT")
-    assert t[1] == 1 and t[6] == 1 and t[9 + 1] == 1                     # layout, then tuck
+    assert t[1] == 1 and t[6] == 1 and t[9 + 1] == 1  # layout, then tuck
     d = code_features("5253B")
-    assert d[20] == 0 and d[21 + 4] == 1 and d[33] == 1                  # group 5, a dive number
+    assert d[20] == 0 and d[21 + 4] == 1 and d[33] == 1  # group 5, a dive number
     assert d[27] == pytest.approx(0.5) and d[28] == pytest.approx(0.3)  # 5 half somersaults, 3 half twists
     assert not code_features("???").any()
 
@@ -40,10 +40,25 @@ def test_batches_follow_the_model_contract(tiny_dataset):
     b = train.batch([0, 3])
     assert torch.equal(b["global"][1], train.tensors["global"][3])
     shapes = {k: tuple(v.shape) for k, v in b.items()}
-    assert shapes == {"global": (2, 16, 8), "foreground": (2, 16, 8), "mask": (2, 16), "shot": (2, 16),
-                      "stage": (2, 16), "frame_index": (2, 16), "bounds": (2, 2), "code": (2, CODE_DIM),
-                      "action": (2,), "dd": (2,), "score": (2,), "components": (2, 3), "judges": (2, 5),
-                      "deductions": (2, 23), "ded_points": (2, 23), "ded_steps": (2, 23, 16), "index": (2,)}
+    assert shapes == {
+        "global": (2, 16, 8),
+        "foreground": (2, 16, 8),
+        "mask": (2, 16),
+        "shot": (2, 16),
+        "stage": (2, 16),
+        "frame_index": (2, 16),
+        "bounds": (2, 2),
+        "code": (2, CODE_DIM),
+        "action": (2,),
+        "dd": (2,),
+        "score": (2,),
+        "components": (2, 3),
+        "judges": (2, 5),
+        "deductions": (2, 23),
+        "ded_points": (2, 23),
+        "ded_steps": (2, 23, 16),
+        "index": (2,),
+    }
     # the annotated points and evidence steps of each deduction
     for row, rec in zip((0, 3), (train.records[0], train.records[3])):
         fi = np.array(train.tensors["frame_index"][row].tolist())
@@ -65,8 +80,9 @@ def test_batches_follow_the_model_contract(tiny_dataset):
         assert {info.item_ids[k] for k in torch.nonzero(ded)[:, 0].tolist()} == {x.item for x in rec.deductions}
         assert float(train.tensors["score"][row]) == pytest.approx(float(rec.final_score))
         means = rec.component_means()
-        assert train.tensors["components"][row].tolist() == pytest.approx([float(means[c]) for c in
-                                                                          ("air", "form", "landing")])
+        assert train.tensors["components"][row].tolist() == pytest.approx(
+            [float(means[c]) for c in ("air", "form", "landing")]
+        )
     assert info.score_mean == pytest.approx(float(np.mean([float(r.final_score) for r in train.records])))
     assert set(info.action_codes) == {r.action_code for r in ds.split("train")}
     assert (train.tensors["action"] >= 0).all()
@@ -98,8 +114,9 @@ def test_missing_feature_file(copy, tmp_path):
 
 
 def test_dimension_mismatch_with_the_config(copy, tmp_path):
-    _fails(_cfg(copy, "data.dim_global=1024"), "global features have dimension 8, but the config expects 1024",
-           tmp_path)
+    _fails(
+        _cfg(copy, "data.dim_global=1024"), "global features have dimension 8, but the config expects 1024", tmp_path
+    )
 
 
 def test_dimension_mismatch_inside_the_cache(copy, tmp_path):

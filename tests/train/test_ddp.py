@@ -52,8 +52,17 @@ def test_torchrun_two_processes_equal_one_process(tiny_dataset, tmp_path, spawn,
     # no time to amplify float noise and the comparison can be strict
     args = ["train", "--data", tiny_dataset, "--features", "toy", "--epochs", 2, "--batch-size", 16, *fast]
     one = spawn(*args, "--out", tmp_path / "one")
-    two = spawn("--standalone", "--nproc_per_node", "2", "-m", "judgemind.cli.main", *args, "--out",
-                tmp_path / "two", prefix=("-m", "torch.distributed.run"))
+    two = spawn(
+        "--standalone",
+        "--nproc_per_node",
+        "2",
+        "-m",
+        "judgemind.cli.main",
+        *args,
+        "--out",
+        tmp_path / "two",
+        prefix=("-m", "torch.distributed.run"),
+    )
     for p in (one, two):
         _, err = p.communicate(timeout=300)
         assert p.returncode == 0, err[-3000:]

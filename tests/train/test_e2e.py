@@ -24,17 +24,30 @@ def test_end_to_end_tiny3d(tmp_path):
     ids = [i for split in meta["splits"].values() for i in split]
     meta["splits"] = {"train": ids[:2], "val": ids[2:3], "test": ids[3:]}
     (data / "dataset.json").write_text(json.dumps(meta))
-    cfg = resolve_config(None, [f"data.dataset={data}", "run.end_to_end=true", "run.backbone=tiny3d",
-                                "run.e2e_steps=6", "run.e2e_in_size=16", "run.e2e_clip_len=2", "model.d_model=16",
-                                "model.queries=2", "optim.epochs=1", "optim.batch_size=2", "run.threads=1",
-                                f"run.out={tmp_path / 'run'}"])
+    cfg = resolve_config(
+        None,
+        [
+            f"data.dataset={data}",
+            "run.end_to_end=true",
+            "run.backbone=tiny3d",
+            "run.e2e_steps=6",
+            "run.e2e_in_size=16",
+            "run.e2e_clip_len=2",
+            "model.d_model=16",
+            "model.queries=2",
+            "optim.epochs=1",
+            "optim.batch_size=2",
+            "run.threads=1",
+            f"run.out={tmp_path / 'run'}",
+        ],
+    )
     threads = torch.get_num_threads()
     try:
         run = fit(cfg)
     finally:
         torch.set_num_threads(threads)
     clips = list((data / "clips").glob("tiny3d-*/*.safetensors"))
-    assert len(clips) == 3                      # train + val cached once
+    assert len(clips) == 3  # train + val cached once
     ck = torch.load(run / "best.pt", weights_only=True)
     assert any(k.startswith("backbone.") for k in ck["model"]) and ck["config"]["run"]["end_to_end"] is True
     net, info = load_tiny3d(run / "tiny3d.safetensors")

@@ -13,12 +13,13 @@ from judgemind.runs.checkpoint import load_checkpoint
 
 
 def _metrics(run):
-    return [{k: v for k, v in json.loads(x).items() if k != "time_s"}
-            for x in (run / "log.jsonl").read_text().splitlines()]
+    return [
+        {k: v for k, v in json.loads(x).items() if k != "time_s"} for x in (run / "log.jsonl").read_text().splitlines()
+    ]
 
 
 def test_kill_9_then_resume_matches_an_uninterrupted_run(ref_run, train_args, tmp_path, spawn, cli):
-    ref, victim_dir = ref_run, tmp_path / "victim"      # ref: the same command, uninterrupted (conftest)
+    ref, victim_dir = ref_run, tmp_path / "victim"  # ref: the same command, uninterrupted (conftest)
     # slowed down (0.3 s per optimizer step) so that it is surely killed inside the second epoch
     victim = spawn(*train_args, "--out", victim_dir, extra_env={"JUDGEMIND_DEBUG_STEP_DELAY": "0.3"})
     deadline = time.time() + 120
@@ -26,7 +27,7 @@ def test_kill_9_then_resume_matches_an_uninterrupted_run(ref_run, train_args, tm
         assert victim.poll() is None, victim.communicate()[1][-2000:]
         assert time.time() < deadline, "no checkpoint after 120 s"
         time.sleep(0.05)
-    time.sleep(0.5)                      # into epoch 2: some steps taken, none saved
+    time.sleep(0.5)  # into epoch 2: some steps taken, none saved
     os.kill(victim.pid, signal.SIGKILL)
     assert victim.wait() == -signal.SIGKILL
     assert load_checkpoint(victim_dir / "last.pt")["epoch"] == 0

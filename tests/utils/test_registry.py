@@ -32,21 +32,24 @@ class ThingConfig:
 def test_register_get_create_and_list():
     reg = Registry("widget")
     assert reg.register("thing", Thing, description="a thing") is Thing
-    reg.register("other")(Other)                      # decorator form
+    reg.register("other")(Other)  # decorator form
     assert reg.names() == ["other", "thing"] and reg.get("thing").description == "a thing"
     assert reg.create("thing", size=5).size == 5
     assert reg.option_names("thing") == ("size", "label")
-    reg.register("thing", Thing)                      # the same object again: a no-op
+    reg.register("thing", Thing)  # the same object again: a no-op
     assert reg.get("thing").obj is Thing
 
 
 def test_a_duplicate_name_is_an_error_naming_registry_name_and_both_objects():
     reg = Registry("widget")
     reg.register("thing", Thing)
-    with pytest.raises(JudgemindError, match=r"widget registry: 'thing' is registered twice, by .*Thing and by "
-                                             r".*Other; give one of them another name"):
+    with pytest.raises(
+        JudgemindError,
+        match=r"widget registry: 'thing' is registered twice, by .*Thing and by "
+        r".*Other; give one of them another name",
+    ):
         reg.register("thing", Other)
-    assert reg.get("thing").obj is Thing              # the first one stays
+    assert reg.get("thing").obj is Thing  # the first one stays
     with pytest.raises(JudgemindError, match="widget registry: .* has no name"):
         reg.register("", Other)
 
@@ -54,8 +57,11 @@ def test_a_duplicate_name_is_an_error_naming_registry_name_and_both_objects():
 def test_unknown_name_lists_the_available_ones():
     reg = Registry("widget", hint="`judgemind widgets` lists them")
     reg.register("thing", Thing)
-    with pytest.raises(JudgemindError, match=r"unknown widget 'thng'; available: thing \(did you mean thing\?\) "
-                                             r"\(`judgemind widgets` lists them\)"):
+    with pytest.raises(
+        JudgemindError,
+        match=r"unknown widget 'thng'; available: thing \(did you mean thing\?\) "
+        r"\(`judgemind widgets` lists them\)",
+    ):
         reg.get("thng")
 
 
@@ -67,9 +73,8 @@ def test_bad_options_name_registry_name_option_and_valid_ones():
         reg.create("thing", colour=1)
     with pytest.raises(JudgemindError, match="widget 'thing' option size='big': expected int, got str"):
         reg.create("thing", size="big")
-    assert reg.check_options("configured", {"deep": 3}) == {"deep": 3}   # config fields and their aliases
-    with pytest.raises(JudgemindError, match="widget 'configured' has no option width; its options are depth, "
-                                             "deep"):
+    assert reg.check_options("configured", {"deep": 3}) == {"deep": 3}  # config fields and their aliases
+    with pytest.raises(JudgemindError, match="widget 'configured' has no option width; its options are depth, deep"):
         reg.check_options("configured", {"width": 1})
     with pytest.raises(JudgemindError, match="must be a dataclass"):
         reg.register("bad", Other, config=Other)
@@ -85,8 +90,11 @@ def test_every_registered_entry_refuses_an_unknown_option_the_same_way(registry)
         valid = registry.option_names(name)
         assert valid is not None, f"{registry.kind} {name!r}: its options cannot be listed"
         listed = ", ".join(valid) or "none"
-        with pytest.raises(JudgemindError, match=rf"^{registry.kind} '{name}' has no option no_such_option; its "
-                                                 rf"options are {listed}$"):
+        with pytest.raises(
+            JudgemindError,
+            match=rf"^{registry.kind} '{name}' has no option no_such_option; its "
+            rf"options are {listed}$",
+        ):
             registry.check_options(name, {"no_such_option": 1})
 
 
@@ -97,7 +105,7 @@ def test_the_three_registries_refuse_a_second_object_under_a_taken_name():
     class Tiny2(Extractor):
         name = "tiny3d"
 
-    LOCATORS.names(), EXTRACTORS.names(), MODELS.names()   # every built-in registered
+    LOCATORS.names(), EXTRACTORS.names(), MODELS.names()  # every built-in registered
     with pytest.raises(JudgemindError, match="locator registry: 'annotation' is registered twice"):
         register_locator(Annotation2)
     with pytest.raises(JudgemindError, match="extractor registry: 'tiny3d' is registered twice"):

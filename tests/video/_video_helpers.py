@@ -16,7 +16,7 @@ def index_frames(n: int, w: int = 32, h: int = 24):
 def level(frame: np.ndarray) -> int:
     """Index encoded by :func:`index_frames` (read far from the marker)."""
     h, w = frame.shape[:2]
-    return int(round((float(frame[h // 2:, w // 2:].mean()) - 8) / 8))
+    return int(round((float(frame[h // 2 :, w // 2 :].mean()) - 8) / 8))
 
 
 LOSSLESS = {"qp": "0", "preset": "ultrafast"}

@@ -40,7 +40,7 @@ def videos(tmp_path_factory) -> dict[str, Path]:
     out["text"] = d / "text.mp4"
     stsd = good.find(b"stsd")
     i = good.find(b"avc1", stsd)
-    (d / "unknown_codec.mp4").write_bytes(good[:i] + b"zzzz" + good[i + 4:])
+    (d / "unknown_codec.mp4").write_bytes(good[:i] + b"zzzz" + good[i + 4 :])
     out["unknown_codec"] = d / "unknown_codec.mp4"
     out["audio"] = _write_audio_only(d / "audio.m4a")
     out["no_frames"] = _write_no_video_frames(d / "no_frames.mkv")

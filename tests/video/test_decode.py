@@ -101,8 +101,10 @@ def test_grayscale_becomes_three_channels(videos):
     assert level(f[1]) == 4
 
 
-@pytest.mark.parametrize("name,rotation,marker", [
-    ("rot90", 90, "bottom_left"), ("rotm90", -90, "top_right"), ("rot180", 180, "bottom_right")])
+@pytest.mark.parametrize(
+    "name,rotation,marker",
+    [("rot90", 90, "bottom_left"), ("rotm90", -90, "top_right"), ("rot180", 180, "bottom_right")],
+)
 def test_rotation_metadata_is_applied(videos, name, rotation, marker):
     # coded 32x24 with a white marker at the top left; the display matrix turns it counter-clockwise by `rotation`
     v = open_video(videos[name])
@@ -111,8 +113,12 @@ def test_rotation_metadata_is_applied(videos, name, rotation, marker):
     expected_shape = (24, 32, 3) if rotation == 180 else (32, 24, 3)
     assert f.shape == expected_shape and v.size == (f.shape[1], f.shape[0])
     h, w = f.shape[:2]
-    corners = {"top_left": f[: h // 4, : w // 4], "top_right": f[: h // 4, -w // 4:],
-               "bottom_left": f[-h // 4:, : w // 4], "bottom_right": f[-h // 4:, -w // 4:]}
+    corners = {
+        "top_left": f[: h // 4, : w // 4],
+        "top_right": f[: h // 4, -w // 4 :],
+        "bottom_left": f[-h // 4 :, : w // 4],
+        "bottom_right": f[-h // 4 :, -w // 4 :],
+    }
     assert corners[marker].mean() > 240
     assert all(c.mean() < 100 for k, c in corners.items() if k != marker)
     g = v.read([0], size=(12, 20))[0] if rotation != 180 else v.read([0], size=(20, 12))[0]
@@ -120,15 +126,18 @@ def test_rotation_metadata_is_applied(videos, name, rotation, marker):
 
 
 # -- one clear error per bad input -------------------------------------------------------------------------------
-@pytest.mark.parametrize("name,words", [
-    ("missing", "no such video file"),
-    ("empty", "empty (0 bytes)"),
-    ("truncated", "probably truncated"),
-    ("text", "text file, not a video"),
-    ("audio", "no video stream"),
-    ("unknown_codec", "codec"),
-    ("no_frames", "no frames"),
-])
+@pytest.mark.parametrize(
+    "name,words",
+    [
+        ("missing", "no such video file"),
+        ("empty", "empty (0 bytes)"),
+        ("truncated", "probably truncated"),
+        ("text", "text file, not a video"),
+        ("audio", "no video stream"),
+        ("unknown_codec", "codec"),
+        ("no_frames", "no frames"),
+    ],
+)
 def test_bad_inputs_raise_clear_video_errors(videos, name, words):
     with pytest.raises(VideoError) as e:
         read_frames(videos[name], [0])

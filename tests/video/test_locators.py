@@ -54,9 +54,9 @@ def test_interpolate_hold_and_whole_frame():
     idx = [0, 10, 20, 30]
     boxes = np.array([[0, 0, 10, 10], [np.nan] * 4, [20, 0, 30, 10], [np.nan] * 4], np.float32)
     out, filled = interpolate_boxes(idx, boxes, [0, 5, 10, 20, 25, 30], (100, 50))
-    np.testing.assert_allclose(out[1], [5, 0, 15, 10])       # halfway between frames 0 and 20
+    np.testing.assert_allclose(out[1], [5, 0, 15, 10])  # halfway between frames 0 and 20
     np.testing.assert_allclose(out[2], [10, 0, 20, 10])
-    np.testing.assert_allclose(out[4], [20, 0, 30, 10])      # held after the last detection
+    np.testing.assert_allclose(out[4], [20, 0, 30, 10])  # held after the last detection
     assert filled.tolist() == [False, True, True, False, True, True]
     out, filled = interpolate_boxes([0, 1], np.full((2, 4), np.nan, np.float32), [0, 1], (100, 50))
     np.testing.assert_allclose(out, [[0, 0, 100, 50]] * 2) and filled.all()
@@ -66,7 +66,7 @@ def test_no_interpolation_across_cuts():
     idx = [0, 10, 20]
     boxes = np.array([[0, 0, 10, 10], [np.nan] * 4, [50, 0, 60, 10]], np.float32)
     out, _ = interpolate_boxes(idx, boxes, [5, 10, 15], (100, 50), cuts=[12])
-    np.testing.assert_allclose(out[0], [0, 0, 10, 10])   # shot 1 holds its own box
+    np.testing.assert_allclose(out[0], [0, 0, 10, 10])  # shot 1 holds its own box
     np.testing.assert_allclose(out[1], [0, 0, 10, 10])
     np.testing.assert_allclose(out[2], [50, 0, 60, 10])  # shot 2 holds its own box
 

@@ -20,5 +20,13 @@ the same dive number with 10 voters at test (CoRe, TSA), 7-judge MUSDL (21 bins 
 from judgemind.bench.plan import ABLATIONS, ALL_MODELS, BenchConfig, RunSpec, plan_runs
 from judgemind.bench.run import BenchData, load_bench_data, run_bench
 
-__all__ = ["ABLATIONS", "ALL_MODELS", "BenchConfig", "BenchData", "RunSpec", "load_bench_data", "plan_runs",
-           "run_bench"]
+__all__ = [
+    "ABLATIONS",
+    "ALL_MODELS",
+    "BenchConfig",
+    "BenchData",
+    "RunSpec",
+    "load_bench_data",
+    "plan_runs",
+    "run_bench",
+]

@@ -22,18 +22,30 @@ from judgemind.runs.config import OptimConfig
 ALL_MODELS = ("codeprior", "judgemind", "usdl", "musdl", "core", "tsa", "posestats", "mlp", "mean")
 # Models fitted in closed form when the training split is attached: no optimizer settings to tune.
 CLOSED_FORM = ("codeprior", "posestats")
-NOT_TUNED = {"codeprior": "closed form (per-code training means)",
-             "posestats": "closed form (its ridge lambda is chosen by k-fold cross-validation on train)"}
+NOT_TUNED = {
+    "codeprior": "closed form (per-code training means)",
+    "posestats": "closed form (its ridge lambda is chosen by k-fold cross-validation on train)",
+}
 # --tune: the default grid (same for every model; "width" scales the model's width keys below).
 DEFAULT_TUNE_GRID = "lr=1e-3,3e-4;epochs=12,24;width=0.5,1"
 # The width keys of each model (scaled by the grid's "width"), and the key a width must be a multiple of.
-WIDTH_KEYS = {"judgemind": ("d_model",), "mlp": ("hidden",), "usdl": ("hidden1", "hidden2"),
-              "musdl": ("hidden1", "hidden2"), "core": ("hidden",), "tsa": ("dim", "psnet_hidden")}
+WIDTH_KEYS = {
+    "judgemind": ("d_model",),
+    "mlp": ("hidden",),
+    "usdl": ("hidden1", "hidden2"),
+    "musdl": ("hidden1", "hidden2"),
+    "core": ("hidden",),
+    "tsa": ("dim", "psnet_hidden"),
+}
 WIDTH_MULTIPLE_OF = {("judgemind", "d_model"): "heads", ("tsa", "dim"): "heads"}
 # JudgeMind's ablation switches (JudgeMindConfig keys; "global" is the alias of global_tokens) and their labels.
-ABLATIONS = (("segmentation", "temporal segmentation"), ("foreground", "foreground features"),
-             ("global", "global features"), ("knowledge", "deduction/action knowledge"),
-             ("grade_bands", "grade-band decoder"))
+ABLATIONS = (
+    ("segmentation", "temporal segmentation"),
+    ("foreground", "foreground features"),
+    ("global", "global features"),
+    ("knowledge", "deduction/action knowledge"),
+    ("grade_bands", "grade-band decoder"),
+)
 DEFAULT_EPOCHS = 12
 DEFAULT_BATCH = 16
 
@@ -45,8 +57,19 @@ FINEDIVING_OVERRIDES = {
     "musdl": {"mode": "total", "judges": 7, "step": 0.5},
 }
 # Flat metric keys of one evaluation (x100 where papers print x100).
-METRICS = ("rho", "rl2_x100", "l2", "final_rho", "final_rl2_x100", *(f"{c}_rho" for c in COMPONENTS),
-           "aiou@0.5", "aiou@0.75", "deduction_map", "cov90", "width90")
+METRICS = (
+    "rho",
+    "rl2_x100",
+    "l2",
+    "final_rho",
+    "final_rl2_x100",
+    *(f"{c}_rho" for c in COMPONENTS),
+    "aiou@0.5",
+    "aiou@0.75",
+    "deduction_map",
+    "cov90",
+    "width90",
+)
 
 
 @dataclass
@@ -58,32 +81,32 @@ class BenchConfig:
     features: str = ""
     models: Sequence[str] = ("all",)
     seeds: Sequence[int] = (0, 1, 2)
-    epochs: int = 0                      # 0 -> DEFAULT_EPOCHS
-    batch_size: int = 0                  # 0 -> DEFAULT_BATCH
+    epochs: int = 0  # 0 -> DEFAULT_EPOCHS
+    batch_size: int = 0  # 0 -> DEFAULT_BATCH
     out: str = ""
-    ablations: bool | None = None        # None -> on when models is "all"
-    limit: int = 0                       # keep the first N videos of each split (quick runs); 0 = all
+    ablations: bool | None = None  # None -> on when models is "all"
+    limit: int = 0  # keep the first N videos of each split (quick runs); 0 = all
     device: str = "cpu"
-    threads: int = 1                     # torch CPU threads per run (small models: 1 is fastest); 0 = torch's
-    jobs: int = 0                        # runs in parallel processes; 0 -> 2 on a CPU with >= 2 cores, else 1
+    threads: int = 1  # torch CPU threads per run (small models: 1 is fastest); 0 = torch's
+    jobs: int = 0  # runs in parallel processes; 0 -> 2 on a CPU with >= 2 cores, else 1
     progress: bool = True
     sets: Sequence[str] = ()
-    tune: bool = False                   # choose each model's lr / epochs / width on val (seed 0) first
-    tune_grid: str | None = None         # None -> DEFAULT_TUNE_GRID; e.g. "lr=1e-3,3e-4;epochs=12,24;width=0.5,1"
+    tune: bool = False  # choose each model's lr / epochs / width on val (seed 0) first
+    tune_grid: str | None = None  # None -> DEFAULT_TUNE_GRID; e.g. "lr=1e-3,3e-4;epochs=12,24;width=0.5,1"
 
 
 @dataclass(frozen=True)
 class RunSpec:
     """One training run of the bench."""
 
-    label: str                           # table row: model name or "judgemind -<switch>"
+    label: str  # table row: model name or "judgemind -<switch>"
     model: str
     overrides: dict = field(default_factory=dict, hash=False, compare=False)
     seed: int = 0
-    ablation: str | None = None          # the switched-off JudgeMind key
-    optim: dict = field(default_factory=dict, hash=False, compare=False)   # this run's optim.* (over --set)
-    group: str = "results"               # folder under OUT of the result file ("tune" for tuning candidates)
-    tag: str = ""                        # result file stem; "" -> seed<k>
+    ablation: str | None = None  # the switched-off JudgeMind key
+    optim: dict = field(default_factory=dict, hash=False, compare=False)  # this run's optim.* (over --set)
+    group: str = "results"  # folder under OUT of the result file ("tune" for tuning candidates)
+    tag: str = ""  # result file stem; "" -> seed<k>
 
 
 def parse_data_arg(data: str) -> tuple[str, Path]:
@@ -121,8 +144,10 @@ def parse_bench_sets(sets: Sequence[str], models: Sequence[str]) -> tuple[dict, 
     per_model: dict[str, dict] = {}
     for item in sets:
         if "=" not in item or "." not in item.split("=", 1)[0]:
-            raise JudgemindError(f"bench --set {item!r}: expected optim.KEY=VALUE or MODEL.KEY=VALUE "
-                                 f"(e.g. optim.lr=1e-3, tsa.teacher_forcing=1.0)")
+            raise JudgemindError(
+                f"bench --set {item!r}: expected optim.KEY=VALUE or MODEL.KEY=VALUE "
+                f"(e.g. optim.lr=1e-3, tsa.teacher_forcing=1.0)"
+            )
         key, value = item.split("=", 1)
         sec, name = key.strip().split(".", 1)
         if sec == "optim":
@@ -157,8 +182,11 @@ def plan_runs(cfg: BenchConfig, protocol: str) -> list[RunSpec]:
     if not seeds:
         raise JudgemindError("bench: no seeds given; pass --seeds 0,1,2")
     # Closed-form models are fitted when the training split is attached; more epochs would repeat one prediction.
-    return [RunSpec(label, model, ov, s, abl, optim={"epochs": 1} if model in CLOSED_FORM else {})
-            for label, model, ov, abl in variants for s in seeds]
+    return [
+        RunSpec(label, model, ov, s, abl, optim={"epochs": 1} if model in CLOSED_FORM else {})
+        for label, model, ov, abl in variants
+        for s in seeds
+    ]
 
 
 # --tune: each model's own optimizer settings and width, chosen on val (seed 0) from one grid
@@ -171,12 +199,13 @@ def parse_tune_grid(text: str) -> dict[str, list]:
     weight_decay, batch_size, aug_noise, aug_shot, ...); values are checked like ``--set optim.KEY=VALUE``. An
     empty grid, an axis without values or an unknown key -> :class:`JudgemindError`."""
 
-
     grid: dict[str, list] = {}
     axes = [a.strip() for a in str(text).replace("\n", ";").split(";") if a.strip()]
     if not axes:
-        raise JudgemindError(f"bench --tune-grid {text!r}: the grid is empty; give axes like "
-                             f"{DEFAULT_TUNE_GRID!r} (or leave --tune-grid out for that default)")
+        raise JudgemindError(
+            f"bench --tune-grid {text!r}: the grid is empty; give axes like "
+            f"{DEFAULT_TUNE_GRID!r} (or leave --tune-grid out for that default)"
+        )
     optim_keys = {f.name for f in dc.fields(OptimConfig)} - {"seed"}
     for axis in axes:
         if "=" not in axis:
@@ -184,8 +213,10 @@ def parse_tune_grid(text: str) -> dict[str, list]:
         key, vals = (x.strip() for x in axis.split("=", 1))
         values = [v.strip() for v in vals.split(",") if v.strip()]
         if not values:
-            raise JudgemindError(f"bench --tune-grid: the axis {key!r} has no values (e.g. {key}=V1,V2); an empty "
-                                 f"grid cannot choose anything")
+            raise JudgemindError(
+                f"bench --tune-grid: the axis {key!r} has no values (e.g. {key}=V1,V2); an empty "
+                f"grid cannot choose anything"
+            )
         if key in grid:
             raise JudgemindError(f"bench --tune-grid: the axis {key!r} is given twice")
         if key == "width":
@@ -198,8 +229,9 @@ def parse_tune_grid(text: str) -> dict[str, list]:
         elif key in optim_keys:
             parsed = [getattr(build_config(OptimConfig, {key: v}, where="optim"), key) for v in values]
         else:
-            raise JudgemindError(f"bench --tune-grid: unknown axis {key!r}; use width or an optim key "
-                                 f"({', '.join(sorted(optim_keys))})")
+            raise JudgemindError(
+                f"bench --tune-grid: unknown axis {key!r}; use width or an optim key ({', '.join(sorted(optim_keys))})"
+            )
         grid[key] = list(dict.fromkeys(parsed))
     return grid
 
@@ -249,8 +281,10 @@ def plan_tuning(specs: list[RunSpec], grid: dict[str, list]) -> list[tuple[RunSp
     for lab in labels:
         # A model without width keys (e.g. the training mean) is not run once per width factor.
         axes = {k: v for k, v in grid.items() if k != "width" or WIDTH_KEYS.get(first[lab].model)}
-        plan += [(apply_point(dataclasses.replace(first[lab], seed=0), p, group="tune", tag=_tag(p) or "default"), p)
-                 for p in grid_points(axes)]
+        plan += [
+            (apply_point(dataclasses.replace(first[lab], seed=0), p, group="tune", tag=_tag(p) or "default"), p)
+            for p in grid_points(axes)
+        ]
     return plan
 
 
@@ -258,8 +292,10 @@ def _val_key(res: dict) -> tuple[float, float]:
     """Higher is better: (val rho at the run's chosen epoch, -val R-l2); undefined values rank last."""
     v = res["ours"]["val"]
     rho, rl2 = v.get("rho"), v.get("rl2_x100")
-    return (rho if rho is not None and math.isfinite(rho) else -math.inf,
-            -rl2 if rl2 is not None and math.isfinite(rl2) else -math.inf)
+    return (
+        rho if rho is not None and math.isfinite(rho) else -math.inf,
+        -rl2 if rl2 is not None and math.isfinite(rl2) else -math.inf,
+    )
 
 
 def choose_settings(tuning: list[tuple[RunSpec, dict]], results: list[dict]) -> dict:
@@ -270,16 +306,29 @@ def choose_settings(tuning: list[tuple[RunSpec, dict]], results: list[dict]) -> 
     keys: dict[str, list] = {}
     for (spec, point), res in zip(tuning, results):
         entry = out.setdefault(spec.label, {"candidates": []})
-        entry["candidates"].append({"point": point, "val_rho": res["ours"]["val"].get("rho"),
-                                    "val_rl2_x100": res["ours"]["val"].get("rl2_x100"),
-                                    "epoch": res["ours"]["epoch"]})
+        entry["candidates"].append(
+            {
+                "point": point,
+                "val_rho": res["ours"]["val"].get("rho"),
+                "val_rl2_x100": res["ours"]["val"].get("rl2_x100"),
+                "epoch": res["ours"]["epoch"],
+            }
+        )
         keys.setdefault(spec.label, []).append((_val_key(res), spec))
     for lab, entry in out.items():
-        i = max(range(len(keys[lab])), key=lambda j: keys[lab][j][0])   # max keeps the first of equals
+        i = max(range(len(keys[lab])), key=lambda j: keys[lab][j][0])  # max keeps the first of equals
         best, spec = entry["candidates"][i], keys[lab][i][1]
         widths = {k: spec.overrides[k] for k in WIDTH_KEYS.get(spec.model, ()) if k in spec.overrides}
-        entry.update({"chosen": best["point"], "optim": dict(spec.optim), "width_keys": widths,
-                      "val_rho": best["val_rho"], "val_rl2_x100": best["val_rl2_x100"], "epoch": best["epoch"]})
+        entry.update(
+            {
+                "chosen": best["point"],
+                "optim": dict(spec.optim),
+                "width_keys": widths,
+                "val_rho": best["val_rho"],
+                "val_rl2_x100": best["val_rl2_x100"],
+                "epoch": best["epoch"],
+            }
+        )
     return out
 
 

@@ -94,15 +94,17 @@ def load_bench_data(data: str, features: str = "", limit: int = 0) -> BenchData:
     protocol, root = parse_data_arg(data)
     dataset = load_dataset(root)
     if protocol == "finediving" and dataset.meta.scoring != "diving":
-        raise JudgemindError(f"bench --data finediving:{root}: the dataset's scoring is {dataset.meta.scoring!r}, "
-                             f"not 'diving'; convert FineDiving with `judgemind data convert finediving ...`")
+        raise JudgemindError(
+            f"bench --data finediving:{root}: the dataset's scoring is {dataset.meta.scoring!r}, "
+            f"not 'diving'; convert FineDiving with `judgemind data convert finediving ...`"
+        )
     features = features or default_features(root, protocol)
     if limit and limit > 0:
         splits = _load_limited(dataset, features, limit)
     else:
-
-        prepared = prepare_run_data(TrainConfig(data=DataConfig(dataset=str(root), features=features),
-                                       run=RunConfig(log_test=True)))
+        prepared = prepare_run_data(
+            TrainConfig(data=DataConfig(dataset=str(root), features=features), run=RunConfig(log_test=True))
+        )
         splits = (prepared.info, prepared.train, prepared.val, prepared.test)
     info, train, val, test = splits
     return BenchData(root, dataset, features, info, train, val, test, protocol)
@@ -116,10 +118,12 @@ def _load_limited(dataset, features: str, limit: int):
     info = build_data_info(dataset.meta.scoring, cache.dims, recs["train"], list(dataset.records))
     train = load_feature_split(cache, recs["train"], info, "train")
     info = dataclasses.replace(info, steps=int(train.tensors["mask"].shape[1]))
-    return info, train, load_feature_split(cache, recs["val"], info, "val"), load_feature_split(cache, recs["test"], info, "test")
-
-
-
+    return (
+        info,
+        train,
+        load_feature_split(cache, recs["val"], info, "val"),
+        load_feature_split(cache, recs["test"], info, "test"),
+    )
 
 
 def flat_metrics(m: dict) -> dict[str, float]:
@@ -137,10 +141,16 @@ def val_calibrated_intervals(val_out: dict, val, test_out: dict, test, info) -> 
 
     vdd = np.array([float(r.dd) for r in val.records])
     tdd = np.array([float(r.dd) for r in test.records])
-    cal = calibrate_abs(official_scores(val_out, val.records, info) / vdd,
-                        val.tensors["score"].double().numpy() / vdd, 0.1)
-    c = coverage(official_scores(test_out, test.records, info), test.tensors["score"].double().numpy(),
-                 cal["q"] * tdd, lo=0.0, hi=official_score_max(info.scoring, tdd))
+    cal = calibrate_abs(
+        official_scores(val_out, val.records, info) / vdd, val.tensors["score"].double().numpy() / vdd, 0.1
+    )
+    c = coverage(
+        official_scores(test_out, test.records, info),
+        test.tensors["score"].double().numpy(),
+        cal["q"] * tdd,
+        lo=0.0,
+        hi=official_score_max(info.scoring, tdd),
+    )
     return {"cov90": 100.0 * c["coverage"], "width90": c["width"]}
 
 
@@ -149,19 +159,38 @@ def _finite(x) -> float:
 
 
 def fingerprint(spec: RunSpec, data: BenchData, cfg: BenchConfig, optim: dict) -> dict:
-    return {"dataset": str(Path(data.root).resolve()), "features": data.features, "protocol": data.protocol,
-            "limit": int(cfg.limit), "model": spec.model, "overrides": {k: str(v) for k, v in spec.overrides.items()},
-            "seed": spec.seed, "optim": {k: str(v) for k, v in {**optim, **spec.optim}.items()}}
+    return {
+        "dataset": str(Path(data.root).resolve()),
+        "features": data.features,
+        "protocol": data.protocol,
+        "limit": int(cfg.limit),
+        "model": spec.model,
+        "overrides": {k: str(v) for k, v in spec.overrides.items()},
+        "seed": spec.seed,
+        "optim": {k: str(v) for k, v in {**optim, **spec.optim}.items()},
+    }
 
 
 def train_config(spec: RunSpec, data: BenchData, cfg: BenchConfig, optim_sets: dict):
 
-    optim = build_config(OptimConfig, {"epochs": cfg.epochs or DEFAULT_EPOCHS,
-                                       "batch_size": cfg.batch_size or DEFAULT_BATCH, **optim_sets,
-                                       **spec.optim, "seed": spec.seed}, where="optim")
-    return TrainConfig(data=DataConfig(dataset=str(data.root), features=data.features), model_name=spec.model,
-                       model=check_model_overrides(spec.model, spec.overrides), optim=optim,
-                       run=RunConfig(device=cfg.device))
+    optim = build_config(
+        OptimConfig,
+        {
+            "epochs": cfg.epochs or DEFAULT_EPOCHS,
+            "batch_size": cfg.batch_size or DEFAULT_BATCH,
+            **optim_sets,
+            **spec.optim,
+            "seed": spec.seed,
+        },
+        where="optim",
+    )
+    return TrainConfig(
+        data=DataConfig(dataset=str(data.root), features=data.features),
+        model_name=spec.model,
+        model=check_model_overrides(spec.model, spec.overrides),
+        optim=optim,
+        run=RunConfig(device=cfg.device),
+    )
 
 
 def run_one(spec: RunSpec, data: BenchData, cfg: BenchConfig, optim_sets: dict, bar=None) -> dict:
@@ -189,22 +218,37 @@ def run_one(spec: RunSpec, data: BenchData, cfg: BenchConfig, optim_sets: dict, 
         test.update(val_calibrated_intervals(val_out, data.val, test_out, data.test, data.info))
         history.append({"epoch": e.epoch + 1, "loss": e.train_parts.get("loss"), "val": val, "test": test})
         if is_better(val["rho"], best["val_rho"], best["epoch"]):
-            best.update(epoch=e.epoch, val_rho=_finite(val["rho"]), val=val, test=test,
-                        pred=test_out["score"].astype(float).tolist())
+            best.update(
+                epoch=e.epoch,
+                val_rho=_finite(val["rho"]),
+                val=val,
+                test=test,
+                pred=test_out["score"].astype(float).tolist(),
+            )
         if bar is not None:
-            bar.set_postfix_str(f"{spec.label} s{spec.seed} ep {e.epoch + 1}/{tcfg.optim.epochs} "
-                                f"val rho {val['rho']:.3f}", refresh=True)
+            bar.set_postfix_str(
+                f"{spec.label} s{spec.seed} ep {e.epoch + 1}/{tcfg.optim.epochs} val rho {val['rho']:.3f}", refresh=True
+            )
 
     model = fit_model(tcfg, data, D.DistContext(device=device), on_epoch)
     return {
-        "label": spec.label, "model": spec.model, "seed": spec.seed, "ablation": spec.ablation,
-        "config": tcfg.model, "optim": dataclasses.asdict(tcfg.optim), "params": int(run["params"]),
-        "train_time_s": round(run["train_time"], 3), "epochs": tcfg.optim.epochs,
+        "label": spec.label,
+        "model": spec.model,
+        "seed": spec.seed,
+        "ablation": spec.ablation,
+        "config": tcfg.model,
+        "optim": dataclasses.asdict(tcfg.optim),
+        "params": int(run["params"]),
+        "train_time_s": round(run["train_time"], 3),
+        "epochs": tcfg.optim.epochs,
         "fit": model.fit_summary() if hasattr(model, "fit_summary") else None,
         "ours": {"epoch": best["epoch"] + 1, "val": best["val"], "test": best["test"]},
         "best_epoch_on_test": best_on_test(history),
-        "test_predictions": {"ids": [r.id for r in data.test.records],
-                             "true": data.test.tensors["score"].double().tolist(), "pred": best["pred"]},
+        "test_predictions": {
+            "ids": [r.id for r in data.test.records],
+            "true": data.test.tensors["score"].double().tolist(),
+            "pred": best["pred"],
+        },
         "history": history,
     }
 
@@ -213,15 +257,16 @@ def best_on_test(history: list[dict]) -> dict:
     """The field's numbers: the best test rho and the lowest test R-l2 over epochs (each with its epoch)."""
     rho = max(history, key=lambda h: _finite(h["test"]["rho"]))
     rl2 = min(history, key=lambda h: h["test"]["rl2_x100"] if math.isfinite(h["test"]["rl2_x100"]) else math.inf)
-    out = {"rho": rho["test"]["rho"], "rho_epoch": rho["epoch"], "rl2_x100": rl2["test"]["rl2_x100"],
-           "rl2_epoch": rl2["epoch"]}
+    out = {
+        "rho": rho["test"]["rho"],
+        "rho_epoch": rho["epoch"],
+        "rl2_x100": rl2["test"]["rl2_x100"],
+        "rl2_epoch": rl2["epoch"],
+    }
     for k in ("aiou@0.5", "aiou@0.75"):
         if k in rho["test"]:
             out[k] = rho["test"][k]
     return out
-
-
-
 
 
 def _load_result(path: Path) -> dict | None:
@@ -240,14 +285,14 @@ def run_bench(cfg: BenchConfig) -> tuple[dict, list[dict]]:
     holds (``doc["out"]`` the output folder), rendered by ``judgemind.report.bench.write_bench_outputs(out, doc,
     results)``. Each run's result is already stored under ``OUT/results`` (the unit of resumption)."""
     protocol, _ = parse_data_arg(cfg.data)
-    specs = plan_runs(cfg, protocol)               # config errors before any data is read
+    specs = plan_runs(cfg, protocol)  # config errors before any data is read
     names, _ = resolve_models(cfg.models)
     optim_sets, _ = parse_bench_sets(cfg.sets, names)
     grid_text = DEFAULT_TUNE_GRID if cfg.tune_grid is None else cfg.tune_grid
     tune_plan = plan_tuning(specs, parse_tune_grid(grid_text)) if cfg.tune else []
     _set_threads(cfg.threads)
     data = load_bench_data(cfg.data, cfg.features, cfg.limit)
-    reference = load_reference(data, cfg.limit)     # a malformed stats.json fails before any training
+    reference = load_reference(data, cfg.limit)  # a malformed stats.json fails before any training
     out = Path(cfg.out) if cfg.out else default_out(data)
     out.mkdir(parents=True, exist_ok=True)
     t_start = time.time()
@@ -256,18 +301,31 @@ def run_bench(cfg: BenchConfig) -> tuple[dict, list[dict]]:
         tune_results = _execute([s for s, _ in tune_plan], data, cfg, optim_sets, out, "bench tuning (seed 0, val)")
         chosen = choose_settings(tune_plan, tune_results)
         specs = apply_tuning(specs, chosen)
-        tuning = {"grid": parse_tune_grid(grid_text), "grid_text": grid_text, "split": "val", "seed": 0,
-                  "criterion": "best validation rho at the run's checkpoint epoch (ties: lower val R-l2)",
-                  "models": chosen, "ablations": "take the full JudgeMind's choice",
-                  "not_tuned": {m: NOT_TUNED[m] for m in CLOSED_FORM if any(s.model == m for s in specs)}}
+        tuning = {
+            "grid": parse_tune_grid(grid_text),
+            "grid_text": grid_text,
+            "split": "val",
+            "seed": 0,
+            "criterion": "best validation rho at the run's checkpoint epoch (ties: lower val R-l2)",
+            "models": chosen,
+            "ablations": "take the full JudgeMind's choice",
+            "not_tuned": {m: NOT_TUNED[m] for m in CLOSED_FORM if any(s.model == m for s in specs)},
+        }
     results = _execute(specs, data, cfg, optim_sets, out, "bench runs", tune_results if cfg.tune else ())
     doc = summarize(results, specs, data, cfg, time.time() - t_start, tuning, reference)
     doc["out"] = str(out)
     return doc, results
 
 
-def _execute(specs: list[RunSpec], data: BenchData, cfg: BenchConfig, optim_sets: dict, out: Path,
-             desc: str, pool: Sequence[dict] = ()) -> list[dict]:
+def _execute(
+    specs: list[RunSpec],
+    data: BenchData,
+    cfg: BenchConfig,
+    optim_sets: dict,
+    out: Path,
+    desc: str,
+    pool: Sequence[dict] = (),
+) -> list[dict]:
     """Train every spec whose stored result is missing or stale (fingerprint), reuse the others; results in
     ``specs`` order. A result in ``pool`` (the tuning runs) with a spec's fingerprint is that run already done
     (the chosen point on seed 0): it is copied, not trained again."""
@@ -275,8 +333,12 @@ def _execute(specs: list[RunSpec], data: BenchData, cfg: BenchConfig, optim_sets
     todo: list[tuple[int, RunSpec, dict]] = []
     by_fp = {json.dumps(r.get("fingerprint"), sort_keys=True): r for r in pool}
     for i, spec in enumerate(specs):
-        fp = fingerprint(spec, data, cfg, {"epochs": cfg.epochs or DEFAULT_EPOCHS,
-                                           "batch_size": cfg.batch_size or DEFAULT_BATCH, **optim_sets})
+        fp = fingerprint(
+            spec,
+            data,
+            cfg,
+            {"epochs": cfg.epochs or DEFAULT_EPOCHS, "batch_size": cfg.batch_size or DEFAULT_BATCH, **optim_sets},
+        )
         path = result_path(out, spec)
         old = _load_result(path) if path.is_file() else None
         same = by_fp.get(json.dumps(fp, sort_keys=True))
@@ -314,12 +376,12 @@ def resolve_jobs(cfg: BenchConfig) -> int:
 
 def _set_threads(threads: int) -> None:
     if threads > 0:
-
         torch.set_num_threads(threads)
 
 
-def _run_and_store(spec: RunSpec, fp: dict, data: BenchData, cfg: BenchConfig, optim_sets: dict, out: Path,
-                   bar=None) -> dict:
+def _run_and_store(
+    spec: RunSpec, fp: dict, data: BenchData, cfg: BenchConfig, optim_sets: dict, out: Path, bar=None
+) -> dict:
     """Train one run and write its result file atomically (the unit of resumption)."""
     res = clean_json(run_one(spec, data, cfg, optim_sets, bar))
     res["fingerprint"] = fp
@@ -347,8 +409,9 @@ def _run_parallel(todo, cfg: BenchConfig, optim_sets: dict, out: Path, jobs: int
 
     results: dict[int, dict] = {}
     worker_cfg = dataclasses.replace(cfg, progress=False)
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn"), initializer=_worker_init,
-                             initargs=(worker_cfg,)) as pool:
+    with ProcessPoolExecutor(
+        max_workers=jobs, mp_context=mp.get_context("spawn"), initializer=_worker_init, initargs=(worker_cfg,)
+    ) as pool:
         futures = {pool.submit(_worker_run, spec, fp, optim_sets, str(out)): (i, spec) for i, spec, fp in todo}
         try:
             for fut in as_completed(futures):

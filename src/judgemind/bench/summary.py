@@ -31,78 +31,120 @@ def load_reference(data, limit: int) -> dict:
     when there is none or it does not describe these splits. A malformed file -> :class:`JudgemindError`."""
     path = Path(data.root) / "stats.json"
     if not path.is_file():
-        return {"note": f"no {path.name} in the data set (run `judgemind data stats {data.root}` for the fault "
-                        f"oracle row)"}
+        return {
+            "note": f"no {path.name} in the data set (run `judgemind data stats {data.root}` for the fault oracle row)"
+        }
     try:
         st = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise JudgemindError(f"{path}: not readable as JSON ({exc}); re-create it with `judgemind data stats "
-                             f"{data.root}`") from None
+        raise JudgemindError(
+            f"{path}: not readable as JSON ({exc}); re-create it with `judgemind data stats {data.root}`"
+        ) from None
 
     def metrics(d, where):
-        ok = isinstance(d, dict) and all(isinstance(d.get(k), (int, float)) and not isinstance(d.get(k), bool)
-                                         for k in ("rho", "rl2x100"))
+        ok = isinstance(d, dict) and all(
+            isinstance(d.get(k), (int, float)) and not isinstance(d.get(k), bool) for k in ("rho", "rl2x100")
+        )
         if not ok:
-            raise JudgemindError(f"{path}: {where} needs numbers rho and rl2x100; re-create the file with "
-                                 f"`judgemind data stats {data.root}`")
+            raise JudgemindError(
+                f"{path}: {where} needs numbers rho and rl2x100; re-create the file with "
+                f"`judgemind data stats {data.root}`"
+            )
         return {"rho": float(d["rho"]), "rl2_x100": float(d["rl2x100"])}
 
     if not isinstance(st, dict):
         raise JudgemindError(f"{path}: expected a JSON object written by `judgemind data stats`")
-    ref = {"code_prior": metrics(st.get("code_prior"), "code_prior"),
-           "fault_oracle": metrics(st.get("fault_oracle"), "fault_oracle"), "source": str(path)}
+    ref = {
+        "code_prior": metrics(st.get("code_prior"), "code_prior"),
+        "fault_oracle": metrics(st.get("fault_oracle"), "fault_oracle"),
+        "source": str(path),
+    }
     per = st["fault_oracle"].get("per_component") or {}
     if isinstance(per, dict):
-        ref["fault_oracle"]["per_component"] = {c: metrics(v, f"fault_oracle.per_component.{c}")["rho"]
-                                                for c, v in per.items() if c in COMPONENTS}
+        ref["fault_oracle"]["per_component"] = {
+            c: metrics(v, f"fault_oracle.per_component.{c}")["rho"] for c, v in per.items() if c in COMPONENTS
+        }
     if limit:
         return {"note": f"{path.name} describes the whole splits; not shown with --limit"}
     n = {"train": st.get("n_train"), "test": st.get("n_test")}
     if n != {"train": len(data.train), "test": len(data.test)}:
-        return {"note": f"{path} counts {n['train']} train / {n['test']} test videos, the bench has "
-                        f"{len(data.train)} / {len(data.test)}: stale? re-run `judgemind data stats {data.root}`"}
+        return {
+            "note": f"{path} counts {n['train']} train / {n['test']} test videos, the bench has "
+            f"{len(data.train)} / {len(data.test)}: stale? re-run `judgemind data stats {data.root}`"
+        }
     return ref
 
 
-def summarize(results: list[dict], specs: list[RunSpec], data, cfg: BenchConfig,
-              elapsed: float, tuning: dict | None = None, reference: dict | None = None) -> dict:
+def summarize(
+    results: list[dict],
+    specs: list[RunSpec],
+    data,
+    cfg: BenchConfig,
+    elapsed: float,
+    tuning: dict | None = None,
+    reference: dict | None = None,
+) -> dict:
     labels = list(dict.fromkeys(s.label for s in specs))
     by_label = {lab: [r for r in results if r["label"] == lab] for lab in labels}
     rows = {}
     for lab in labels:
         runs = by_label[lab]
         keys_ours = [k for k in METRICS if any(k in r["ours"]["test"] for r in runs)]
-        ours = [{**r["ours"]["test"], "train_time_s": r["train_time_s"], "params": r["params"],
-                 "epoch": r["ours"]["epoch"]} for r in runs]
-        field_keys = [k for k in ("rho", "rl2_x100", "aiou@0.5", "aiou@0.75")
-                      if any(k in r["best_epoch_on_test"] for r in runs)]
+        ours = [
+            {**r["ours"]["test"], "train_time_s": r["train_time_s"], "params": r["params"], "epoch": r["ours"]["epoch"]}
+            for r in runs
+        ]
+        field_keys = [
+            k for k in ("rho", "rl2_x100", "aiou@0.5", "aiou@0.75") if any(k in r["best_epoch_on_test"] for r in runs)
+        ]
         rows[lab] = {
-            "model": runs[0]["model"], "ablation": runs[0]["ablation"], "seeds": [r["seed"] for r in runs],
+            "model": runs[0]["model"],
+            "ablation": runs[0]["ablation"],
+            "seeds": [r["seed"] for r in runs],
             "ours": _summ(ours, keys_ours + ["train_time_s", "params", "epoch"]),
             "val": _summ([r["ours"]["val"] for r in runs], ["rho", "rl2_x100"]),
             "best_epoch_on_test": _summ([r["best_epoch_on_test"] for r in runs], field_keys),
-            "settings": {"lr": runs[0]["optim"]["lr"], "epochs": runs[0]["optim"]["epochs"],
-                         **{k: runs[0]["config"][k] for k in WIDTH_KEYS.get(runs[0]["model"], ())
-                            if k in (runs[0].get("config") or {})}},
+            "settings": {
+                "lr": runs[0]["optim"]["lr"],
+                "epochs": runs[0]["optim"]["epochs"],
+                **{
+                    k: runs[0]["config"][k]
+                    for k in WIDTH_KEYS.get(runs[0]["model"], ())
+                    if k in (runs[0].get("config") or {})
+                },
+            },
         }
         fits = [r.get("fit") for r in runs if r.get("fit")]
         if fits:
             rows[lab]["fit"] = fits
     ds = data.dataset
     return {
-        "dataset": {"root": str(data.root), "name": ds.meta.name, "synthetic": bool(ds.meta.synthetic),
-                    "scoring": ds.meta.scoring, "features": data.features, "protocol": data.protocol,
-                    "n": {"train": len(data.train), "val": len(data.val), "test": len(data.test)}},
-        "settings": {"epochs": cfg.epochs or DEFAULT_EPOCHS, "batch_size": cfg.batch_size or DEFAULT_BATCH,
-                     "seeds": [int(s) for s in cfg.seeds], "limit": cfg.limit, "device": cfg.device,
-                     "sets": list(cfg.sets), "tuned": bool(tuning),
-                     "optim": next((r["optim"] for r in results if r["model"] not in CLOSED_FORM),
-                                   results[0]["optim"] if results else {})},
+        "dataset": {
+            "root": str(data.root),
+            "name": ds.meta.name,
+            "synthetic": bool(ds.meta.synthetic),
+            "scoring": ds.meta.scoring,
+            "features": data.features,
+            "protocol": data.protocol,
+            "n": {"train": len(data.train), "val": len(data.val), "test": len(data.test)},
+        },
+        "settings": {
+            "epochs": cfg.epochs or DEFAULT_EPOCHS,
+            "batch_size": cfg.batch_size or DEFAULT_BATCH,
+            "seeds": [int(s) for s in cfg.seeds],
+            "limit": cfg.limit,
+            "device": cfg.device,
+            "sets": list(cfg.sets),
+            "tuned": bool(tuning),
+            "optim": next(
+                (r["optim"] for r in results if r["model"] not in CLOSED_FORM), results[0]["optim"] if results else {}
+            ),
+        },
         "protocols": {
             "ours": "checkpoint = epoch with the best validation rho; test metrics of that epoch (test unseen by "
-                    "the choice)",
+            "the choice)",
             "best_epoch_on_test": "the field's protocol: best test rho and lowest test R-l2 over epochs (possibly "
-                                  "different epochs); not a held-out estimate, for comparison with published tables",
+            "different epochs); not a held-out estimate, for comparison with published tables",
         },
         "rows": rows,
         "reference": reference or {},
@@ -129,8 +171,9 @@ def findings(rows: dict, reference: dict | None = None) -> dict:
     if floor is not None and math.isfinite(floor):
         out["code_prior_rho"] = floor
         out["code_prior_source"] = source
-        out["not_above_code_prior"] = [lab for lab, r in rows.items() if lab != "codeprior"
-                                       and not (r["ours"]["rho"][0] > floor)]
+        out["not_above_code_prior"] = [
+            lab for lab, r in rows.items() if lab != "codeprior" and not (r["ours"]["rho"][0] > floor)
+        ]
     if "judgemind" not in rows:
         return out
     jm = rows["judgemind"]["ours"]
@@ -153,9 +196,14 @@ def findings(rows: dict, reference: dict | None = None) -> dict:
         for k, a in abl.items():
             d_rho, d_rl2 = a["rho"][0] - jm["rho"][0], a["rl2_x100"][0] - jm["rl2_x100"][0]
             worse = [name for name, bad in (("rho", d_rho < 0), ("rl2", d_rl2 > 0)) if bad]
-            out["ablations"][k] = {"delta_rho": d_rho, "delta_rl2_x100": d_rl2, "costs": bool(worse),
-                                   "verdict": {2: "costs (rho and R-l2)", 0: "no cost"}.get(
-                                       len(worse), f"mixed (costs {worse[0] if worse else ''} only)")}
+            out["ablations"][k] = {
+                "delta_rho": d_rho,
+                "delta_rl2_x100": d_rl2,
+                "costs": bool(worse),
+                "verdict": {2: "costs (rho and R-l2)", 0: "no cost"}.get(
+                    len(worse), f"mixed (costs {worse[0] if worse else ''} only)"
+                ),
+            }
         out["every_ablation_costs"] = all(v["costs"] for v in out["ablations"].values())
         out["every_ablation_costs_both"] = all(v["verdict"].startswith("costs") for v in out["ablations"].values())
     return out

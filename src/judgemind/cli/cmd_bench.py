@@ -30,37 +30,78 @@ def _ints(text: str) -> list[int]:
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("bench", help="benchmark JudgeMind against USDL, MUSDL, CoRe, TSA (tables + plots)",
-                       description=__doc__, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data", required=True, metavar="DATASET",
-                   help="FineSkiing dataset folder, or finediving:PATH for the FineDiving protocol")
-    p.add_argument("--features", default="", metavar="NAME",
-                   help="feature cache under DATASET/features/ (default: i3d for finediving:, else the only cache)")
-    p.add_argument("--models", default="all",
-                   help="all, or a comma-separated list "
-                        "(codeprior,judgemind,usdl,musdl,core,tsa,posestats,mlp,mean)")
+    p = sub.add_parser(
+        "bench",
+        help="benchmark JudgeMind against USDL, MUSDL, CoRe, TSA (tables + plots)",
+        description=__doc__,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--data",
+        required=True,
+        metavar="DATASET",
+        help="FineSkiing dataset folder, or finediving:PATH for the FineDiving protocol",
+    )
+    p.add_argument(
+        "--features",
+        default="",
+        metavar="NAME",
+        help="feature cache under DATASET/features/ (default: i3d for finediving:, else the only cache)",
+    )
+    p.add_argument(
+        "--models",
+        default="all",
+        help="all, or a comma-separated list (codeprior,judgemind,usdl,musdl,core,tsa,posestats,mlp,mean)",
+    )
     p.add_argument("--seeds", type=_ints, default=[0, 1, 2], help="comma-separated seeds (default 0,1,2)")
     p.add_argument("--epochs", type=int, default=0, help="training epochs per run (default 12)")
     p.add_argument("--batch-size", type=int, default=0, help="training batch size (default 16)")
     p.add_argument("--out", default="", metavar="DIR", help="output folder (default bench/<dataset>-<features>)")
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--ablations", dest="ablations", action="store_true", default=None,
-                   help="also run JudgeMind with each module switched off (default with --models all)")
+    g.add_argument(
+        "--ablations",
+        dest="ablations",
+        action="store_true",
+        default=None,
+        help="also run JudgeMind with each module switched off (default with --models all)",
+    )
     g.add_argument("--no-ablations", dest="ablations", action="store_false")
     p.add_argument("--limit", type=int, default=0, metavar="N", help="keep the first N videos of each split")
-    p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
-                   help="optim.KEY=VALUE for every run, or MODEL.KEY=VALUE for one model (repeatable)")
-    p.add_argument("--tune", action="store_true",
-                   help="first choose each model's learning rate / epochs / width on val (seed 0) from one grid, then "
-                        "run the chosen settings on every seed (recorded in bench.json and bench.md)")
-    p.add_argument("--tune-grid", default=None, metavar="GRID",
-                   help="the tuning grid, axes separated by ';': width (factor on the model's width keys) or any "
-                        "optim key, e.g. \"lr=1e-3,3e-4;epochs=12,24;width=0.5,1\" (the default); implies --tune")
+    p.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="optim.KEY=VALUE for every run, or MODEL.KEY=VALUE for one model (repeatable)",
+    )
+    p.add_argument(
+        "--tune",
+        action="store_true",
+        help="first choose each model's learning rate / epochs / width on val (seed 0) from one grid, then "
+        "run the chosen settings on every seed (recorded in bench.json and bench.md)",
+    )
+    p.add_argument(
+        "--tune-grid",
+        default=None,
+        metavar="GRID",
+        help="the tuning grid, axes separated by ';': width (factor on the model's width keys) or any "
+        'optim key, e.g. "lr=1e-3,3e-4;epochs=12,24;width=0.5,1" (the default); implies --tune',
+    )
     p.add_argument("--device", default="cpu", help="cpu, cuda or auto (default cpu)")
-    p.add_argument("--jobs", type=int, default=0,
-                   help="runs trained in parallel processes (default: 2 on a CPU with >= 2 cores, else 1)")
-    p.add_argument("--threads", type=int, default=1,
-                   help="torch CPU threads per run (default 1: fastest for these small models; 0 = torch's choice)")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=0,
+        help="runs trained in parallel processes (default: 2 on a CPU with >= 2 cores, else 1)",
+    )
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch CPU threads per run (default 1: fastest for these small models; 0 = torch's choice)",
+    )
     p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
     p.set_defaults(func=run)
 
@@ -82,15 +123,29 @@ def run(args) -> int:
 
     if min(args.epochs, args.batch_size, args.limit, args.jobs, args.threads) < 0:
         raise JudgemindError("--epochs, --batch-size, --limit, --jobs and --threads must be >= 0")
-    cfg = BenchConfig(data=args.data, features=args.features, models=[args.models], seeds=args.seeds,
-                      epochs=args.epochs, batch_size=args.batch_size, out=args.out, ablations=args.ablations,
-                      limit=args.limit, device=args.device, threads=args.threads, jobs=args.jobs,
-                      progress=args.progress, sets=args.sets, tune=args.tune or args.tune_grid is not None,
-                      tune_grid=args.tune_grid)
+    cfg = BenchConfig(
+        data=args.data,
+        features=args.features,
+        models=[args.models],
+        seeds=args.seeds,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        out=args.out,
+        ablations=args.ablations,
+        limit=args.limit,
+        device=args.device,
+        threads=args.threads,
+        jobs=args.jobs,
+        progress=args.progress,
+        sets=args.sets,
+        tune=args.tune or args.tune_grid is not None,
+        tune_grid=args.tune_grid,
+    )
     doc = bench_and_report(cfg)
     out = doc["out"]
     with open(f"{out}/bench.md", encoding="utf-8") as fh:
         sys.stdout.write(fh.read())
-    print(f"\nwrote {out}/bench.md, bench.csv, bench.json and plots/ ({len(doc['files']['plots'])} PNG)",
-          file=sys.stderr)
+    print(
+        f"\nwrote {out}/bench.md, bench.csv, bench.json and plots/ ({len(doc['files']['plots'])} PNG)", file=sys.stderr
+    )
     return 0

@@ -49,11 +49,19 @@ def add_parser(sub) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     v.add_argument("dir", metavar="DIR", help="dataset folder (holds dataset.json and annotations.jsonl)")
-    v.add_argument("--no-videos", action="store_true",
-                   help="do not open the videos (annotation-only datasets); frames are then not checked against them")
+    v.add_argument(
+        "--no-videos",
+        action="store_true",
+        help="do not open the videos (annotation-only datasets); frames are then not checked against them",
+    )
     v.add_argument("--json", action="store_true", help="print a JSON report instead of text")
-    v.add_argument("--max-errors", type=int, default=None, metavar="N",
-                   help="print at most N problems (the summary still counts all); default: all")
+    v.add_argument(
+        "--max-errors",
+        type=int,
+        default=None,
+        metavar="N",
+        help="print at most N problems (the summary still counts all); default: all",
+    )
     v.set_defaults(func=run_validate)
 
     c = ds.add_parser(
@@ -67,33 +75,49 @@ def add_parser(sub) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     c.add_argument("adapter", choices=["finediving", "mtl-aqa"], help="which dataset SRC holds")
-    c.add_argument("src", metavar="SRC", help="FineDiving: its Annotations folder; MTL-AQA: CoRe's info folder "
-                                              "(final_annotations_dict_with_dive_number.pkl, train/test_split_0.pkl)")
+    c.add_argument(
+        "src",
+        metavar="SRC",
+        help="FineDiving: its Annotations folder; MTL-AQA: CoRe's info folder "
+        "(final_annotations_dict_with_dive_number.pkl, train/test_split_0.pkl)",
+    )
     c.add_argument("out", metavar="OUT", help="dataset folder to write (must not exist or be empty)")
     c.add_argument("--overwrite", action="store_true", help="replace OUT if it is not empty")
     val = c.add_mutually_exclusive_group()
-    val.add_argument("--val-list", metavar="JSON",
-                     help="finediving: the val split from this Spot-style list ([{'video': '<video>__<instance>'}]) "
-                          "instead of ../spot_event_labels/val.json beside SRC")
-    val.add_argument("--seeded-val", action="store_true",
-                     help="finediving: val = a seeded 20%% of the train split even when a Spot val list is there")
+    val.add_argument(
+        "--val-list",
+        metavar="JSON",
+        help="finediving: the val split from this Spot-style list ([{'video': '<video>__<instance>'}]) "
+        "instead of ../spot_event_labels/val.json beside SRC",
+    )
+    val.add_argument(
+        "--seeded-val",
+        action="store_true",
+        help="finediving: val = a seeded 20%% of the train split even when a Spot val list is there",
+    )
     c.add_argument("--json", action="store_true", help="print the conversion summary as JSON")
     c.set_defaults(func=run_convert)
 
-    i = ds.add_parser("info", help="summarise a dataset: splits, scores, DDs, codes, stage lengths",
-                      description="Summarise a dataset folder: records per split, score and DD ranges, action codes, "
-                                  "judges, stage lengths, agreement of final scores with the rules engine.")
+    i = ds.add_parser(
+        "info",
+        help="summarise a dataset: splits, scores, DDs, codes, stage lengths",
+        description="Summarise a dataset folder: records per split, score and DD ranges, action codes, "
+        "judges, stage lengths, agreement of final scores with the rules engine.",
+    )
     i.add_argument("dir", metavar="DIR", help="dataset folder")
     i.add_argument("--json", action="store_true", help="print the summary as JSON")
     i.set_defaults(func=run_info)
 
-    st = ds.add_parser("stats", help="a dataset's floor and ceilings: code prior, fault oracle, judge agreement",
-                       description="Measure what every accuracy figure on this dataset should be read against: the "
-                       "code prior (train mean per action code; the floor), the fault oracle (the annotated "
-                       "deduction items and points, fitted on train; a ceiling) overall and per component, the "
-                       "judges' agreement with the panel, the share of jumps with each deduction item, the spread "
-                       "of each component and the athlete's box height per stage. Prints a summary and writes "
-                       "the figures as JSON (atomically).")
+    st = ds.add_parser(
+        "stats",
+        help="a dataset's floor and ceilings: code prior, fault oracle, judge agreement",
+        description="Measure what every accuracy figure on this dataset should be read against: the "
+        "code prior (train mean per action code; the floor), the fault oracle (the annotated "
+        "deduction items and points, fitted on train; a ceiling) overall and per component, the "
+        "judges' agreement with the panel, the share of jumps with each deduction item, the spread "
+        "of each component and the athlete's box height per stage. Prints a summary and writes "
+        "the figures as JSON (atomically).",
+    )
     st.add_argument("dir", metavar="DIR", help="dataset folder with train and test splits")
     st.add_argument("--out", metavar="FILE", help="JSON file to write (default: DIR/stats.json)")
     st.add_argument("--json", action="store_true", help="print the JSON instead of the summary")
@@ -124,9 +148,16 @@ def run_validate(args) -> int:
     shown = ordered if args.max_errors is None else ordered[: args.max_errors]
     n_records = len(ds) if ds is not None else 0
     if args.json:
-        report = {"dataset": str(root), "records": n_records, "errors": len(errors), "warnings": len(warnings),
-                  "checked_videos": not args.no_videos, "ok": not errors,
-                  "problems": [asdict(p) for p in shown], "not_shown": len(ordered) - len(shown)}
+        report = {
+            "dataset": str(root),
+            "records": n_records,
+            "errors": len(errors),
+            "warnings": len(warnings),
+            "checked_videos": not args.no_videos,
+            "ok": not errors,
+            "problems": [asdict(p) for p in shown],
+            "not_shown": len(ordered) - len(shown),
+        }
         print(json.dumps(report, indent=2))
     else:
         for p in shown:
@@ -159,14 +190,26 @@ def run_convert(args) -> int:
     warnings = [p for p in res.problems if p.level != "error"]
     stats = res.stats
     if args.json:
-        print(json.dumps({"out": str(res.out), "records": len(res.records), "splits": splits,
-                          "val_split": res.meta.extra.get("val_split"), "warnings": len(warnings),
-                          "reproduction": stats}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "out": str(res.out),
+                    "records": len(res.records),
+                    "splits": splits,
+                    "val_split": res.meta.extra.get("val_split"),
+                    "warnings": len(warnings),
+                    "reproduction": stats,
+                },
+                indent=2,
+            )
+        )
         return 0
     split_text = ", ".join(f"{k} {v}" for k, v in splits.items())
     print(f"wrote {res.out}: {len(res.records)} records ({split_text}); val = {res.meta.extra.get('val_split')}")
-    print(f"validation (--no-videos): 0 errors, {len(warnings)} warning(s) (published scores kept where the rules "
-          f"engine disagrees; see extra.score_mismatch)")
+    print(
+        f"validation (--no-videos): 0 errors, {len(warnings)} warning(s) (published scores kept where the rules "
+        f"engine disagrees; see extra.score_mismatch)"
+    )
     print(format_stats(stats, res.meta.name))
     return 0
 
@@ -198,14 +241,18 @@ def dataset_summary(ds) -> dict:
         agree += final_score_matches(r.final_score, expected)
     codes = Counter(r.action_code for r in recs)
     known = [r for r in recs if r.stages_known]
-    stage_len = {name: _range(r.stages[s][1] - r.stages[s][0] for r in known)
-                 for s, name in zip(STAGES, ds.meta.stage_names)}
+    stage_len = {
+        name: _range(r.stages[s][1] - r.stages[s][0] for r in known) for s, name in zip(STAGES, ds.meta.stage_names)
+    }
     per_split = {}
     for name, split_ids in ds.meta.splits.items():
         in_split = [ds.get(i) for i in split_ids if i in ids]
         per_split[name] = {"records": len(in_split), "final_score": _range(r.final_score for r in in_split)}
     return {
-        "name": ds.meta.name, "scoring": ds.meta.scoring, "fps": ds.meta.fps, "records": len(recs),
+        "name": ds.meta.name,
+        "scoring": ds.meta.scoring,
+        "fps": ds.meta.fps,
+        "records": len(recs),
         "splits": per_split,
         "in_no_split": len(ids - {i for split_ids in ds.meta.splits.values() for i in split_ids}),
         "final_score": _range(r.final_score for r in recs),
@@ -214,7 +261,8 @@ def dataset_summary(ds) -> dict:
         "judges_per_record": dict(sorted(Counter(len(r.judges) for r in recs).items())),
         "synchro": sum(r.synchro for r in recs),
         "frames": _range(r.n_frames for r in recs),
-        "stage_frames": stage_len, "stages_nominal": len(recs) - len(known),
+        "stage_frames": stage_len,
+        "stages_nominal": len(recs) - len(known),
         "deductions": sum(len(r.deductions) for r in recs),
         "final_score_agrees_with_rules": {"agree": agree, "checked": checked},
     }
@@ -257,8 +305,10 @@ def run_info(args) -> int:
     for name, d in s["stage_frames"].items():
         w(f"  {name:<14} {_fmt_range(d, 1)} frames\n")
     if s["stages_nominal"]:
-        w(f"  (stage lengths exclude {s['stages_nominal']} record(s) whose stages are nominal, "
-          f"extra.stages_known = false)\n")
+        w(
+            f"  (stage lengths exclude {s['stages_nominal']} record(s) whose stages are nominal, "
+            f"extra.stages_known = false)\n"
+        )
     a = s["final_score_agrees_with_rules"]
     w(f"  final score = rules engine(judges, DD) for {a['agree']}/{a['checked']} records\n")
     if s["deductions"]:

@@ -26,20 +26,25 @@ DEMO_LR = 4e-3
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
-        "demo", help="the whole pipeline on synthetic data: generate, extract, train, benchmark, judge sheets",
+        "demo",
+        help="the whole pipeline on synthetic data: generate, extract, train, benchmark, judge sheets",
         description="Run judgemind end to end on SynthAerials (synthetic aerials videos made on this machine): "
-                    "generate the data set, extract features, train JudgeMind, benchmark it against two classic "
-                    "baselines, evaluate it on the test split and score a few test videos into HTML judge sheets. "
-                    f"Full: {FULL['n']} jumps (about 10-15 min on 2 CPU cores); --quick: {QUICK['n']} jumps "
-                    "(a few minutes). Re-running resumes. All numbers it prints are on synthetic data.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        "generate the data set, extract features, train JudgeMind, benchmark it against two classic "
+        "baselines, evaluate it on the test split and score a few test videos into HTML judge sheets. "
+        f"Full: {FULL['n']} jumps (about 10-15 min on 2 CPU cores); --quick: {QUICK['n']} jumps "
+        "(a few minutes). Re-running resumes. All numbers it prints are on synthetic data.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     p.add_argument("--out", default="demo_out", help="output folder")
     p.add_argument("--quick", action="store_true", help="small and fast (a smoke run of every step)")
     p.add_argument("--seed", type=int, default=0, help="seed of the data set and the training runs")
-    p.add_argument("--extractor", default="aerialspose",
-                   help="feature extractor (see `judgemind extractors`); the default, aerialspose, predicts the "
-                        "athlete's skeleton from the video with the shipped AerialsPose weights (no annotation is "
-                        "read: the model trains and is tested on predicted skeletons)")
+    p.add_argument(
+        "--extractor",
+        default="aerialspose",
+        help="feature extractor (see `judgemind extractors`); the default, aerialspose, predicts the "
+        "athlete's skeleton from the video with the shipped AerialsPose weights (no annotation is "
+        "read: the model trains and is tested on predicted skeletons)",
+    )
     p.add_argument("--workers", type=int, default=2, help="processes for generation and extraction")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
@@ -73,8 +78,11 @@ def run(args) -> int:
     from judgemind.features.base import extractor_class  # noqa: PLC0415 -- start-up time: loaded when the command runs
     from judgemind.features.pipeline import run_extract  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
-    how = ("boxes, cuts and joints predicted from the video (learned perception, AerialsPose)"
-           if extractor_class(args.extractor).finds_athlete else "athlete boxes from the annotations")
+    how = (
+        "boxes, cuts and joints predicted from the video (learned perception, AerialsPose)"
+        if extractor_class(args.extractor).finds_athlete
+        else "athlete boxes from the annotations"
+    )
     _say(f"2/6 features: extractor {args.extractor}, {how}")
 
     t = time.time()
@@ -89,9 +97,13 @@ def run(args) -> int:
 
     t = time.time()
     run_dir = runs / "judgemind"
-    cfg = resolve_config(flags={"data": {"dataset": str(data), "features": args.extractor},
-                                "optim": {"epochs": prm["epochs"], "seed": args.seed, "lr": DEMO_LR},
-                                "run": {"out": str(run_dir), "threads": 2}})
+    cfg = resolve_config(
+        flags={
+            "data": {"dataset": str(data), "features": args.extractor},
+            "optim": {"epochs": prm["epochs"], "seed": args.seed, "lr": DEMO_LR},
+            "run": {"out": str(run_dir), "threads": 2},
+        }
+    )
     cfg.model_name = "judgemind"
     done = (run_dir / "summary.json").is_file()
     if not done:
@@ -103,10 +115,19 @@ def run(args) -> int:
     from judgemind.cli.cmd_bench import bench_and_report  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
     t = time.time()
-    bench_and_report(BenchConfig(data=str(data), features=args.extractor, models=("judgemind",) + BASELINES,
-                                seeds=(args.seed,), epochs=prm["bench_epochs"], out=str(bench_dir),
-                                sets=(f"optim.lr={DEMO_LR}",),
-                                ablations=False, progress=progress))
+    bench_and_report(
+        BenchConfig(
+            data=str(data),
+            features=args.extractor,
+            models=("judgemind",) + BASELINES,
+            seeds=(args.seed,),
+            epochs=prm["bench_epochs"],
+            out=str(bench_dir),
+            sets=(f"optim.lr={DEMO_LR}",),
+            ablations=False,
+            progress=progress,
+        )
+    )
     times["bench"] = time.time() - t
 
     _say("5/6 evaluating the JudgeMind run on the test split")
@@ -131,7 +152,9 @@ def run(args) -> int:
     sheet_paths = []
     for rec in picks:
         result, assets = score_video(loaded, ds.video_path(rec))
-        result = result.with_(truth={"final_score": str(rec.final_score), "deductions": [d.item for d in rec.deductions]})
+        result = result.with_(
+            truth={"final_score": str(rec.final_score), "deductions": [d.item for d in rec.deductions]}
+        )
         paths = write_score_outputs(result, assets, sheets / rec.id)
         sheet_paths.append((rec, result, paths["sheet"]))
     times["score"] = time.time() - t
@@ -141,8 +164,10 @@ def run(args) -> int:
 
     m = headline(metrics["metrics"])
     print()
-    print("judgemind demo -- all numbers below are on SYNTHETIC data (SynthAerials); they show the system working, "
-          "not how it would judge real jumps.")
+    print(
+        "judgemind demo -- all numbers below are on SYNTHETIC data (SynthAerials); they show the system working, "
+        "not how it would judge real jumps."
+    )
     print(f"data set:        {data}  ({len(ds)} jumps; `judgemind data validate {data}`)")
     print(f"JudgeMind run:   {run_dir}  (test metrics: {metrics['out']}/metrics.json)")
     print("  test split: " + ", ".join(f"{k} {v:.3f}" for k, v in m.items() if isinstance(v, (int, float))))
@@ -151,7 +176,17 @@ def run(args) -> int:
         print(f"judge sheet:     {path}  (predicted {result.final_score}, judges {rec.final_score})")
     print(f"time: {total / 60:.1f} min (" + ", ".join(f"{k} {v:.0f} s" for k, v in times.items()) + ")")
 
-    atomic_write_json(out / "demo.json", {"quick": args.quick, "seed": args.seed, "extractor": args.extractor,
-                                          "times_s": times, "total_s": total, "test_metrics": m,
-                                          "sheets": [str(p) for _, _, p in sheet_paths], "synthetic": True})
+    atomic_write_json(
+        out / "demo.json",
+        {
+            "quick": args.quick,
+            "seed": args.seed,
+            "extractor": args.extractor,
+            "times_s": times,
+            "total_s": total,
+            "test_metrics": m,
+            "sheets": [str(p) for _, _, p in sheet_paths],
+            "synthetic": True,
+        },
+    )
     return 0

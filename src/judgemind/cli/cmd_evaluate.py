@@ -14,19 +14,29 @@ def add_parser(sub) -> None:
     p = sub.add_parser("evaluate", help="metrics + predictions of a trained run on a split", description=__doc__)
     p.add_argument("run_dir", metavar="RUN", help="run folder written by `judgemind train`")
     p.add_argument("--split", default="test", help="split to evaluate (default test)")
-    p.add_argument("--checkpoint", choices=["best", "last"], default="best",
-                   help="best.pt (chosen on val, default) or last.pt")
+    p.add_argument(
+        "--checkpoint", choices=["best", "last"], default="best", help="best.pt (chosen on val, default) or last.pt"
+    )
     p.add_argument("--out", metavar="DIR", help="output folder (default RUN/eval/<split>-<checkpoint>)")
     p.add_argument("--device", default="cpu", help="torch device (default cpu)")
-    p.add_argument("--features", metavar="CACHE",
-                   help="evaluate on another feature cache of the run's data set with the same token layout (e.g. "
-                        "aerialspose = predicted skeletons, for a model trained on annotated skeletons); default: "
-                        "the run's own features")
+    p.add_argument(
+        "--features",
+        metavar="CACHE",
+        help="evaluate on another feature cache of the run's data set with the same token layout (e.g. "
+        "aerialspose = predicted skeletons, for a model trained on annotated skeletons); default: "
+        "the run's own features",
+    )
     p.set_defaults(func=run)
 
 
-def evaluate_run(run_dir, split: str = "test", checkpoint: str = "best", out_dir=None, device: str = "cpu",
-                 features: str | None = None) -> dict:
+def evaluate_run(
+    run_dir,
+    split: str = "test",
+    checkpoint: str = "best",
+    out_dir=None,
+    device: str = "cpu",
+    features: str | None = None,
+) -> dict:
     """Evaluate ``RUN/<checkpoint>.pt`` on ``split`` (``judgemind.infer``) and write metrics.json and
     predictions.jsonl into ``out_dir`` (default RUN/eval/<split>-<checkpoint>); returns the document with ``out``."""
 
@@ -44,15 +54,19 @@ def run(args) -> int:
     m = doc["metrics"]
     tag = " (SYNTHETIC data)" if doc["synthetic"] else ""
     feats = f", features {doc['features']} (trained on {doc['trained_on_features']})" if args.features else ""
-    print(f"{doc['model']} {args.checkpoint}.pt (epoch {doc['epoch']}) on {doc['split']} ({doc['n']} videos)"
-          f"{feats}{tag}")
+    print(
+        f"{doc['model']} {args.checkpoint}.pt (epoch {doc['epoch']}) on {doc['split']} ({doc['n']} videos){feats}{tag}"
+    )
     for name in ("final", "score"):
         s = m[name]
-        print(f"  {name:<6} rho {_f(s['rho'])}  R-l2x100 {_f(s['rl2_x100'])}  L2 {_f(s['l2'], 2)}  "
-              f"MAE {_f(s['mae'], 3)}")
+        print(
+            f"  {name:<6} rho {_f(s['rho'])}  R-l2x100 {_f(s['rl2_x100'])}  L2 {_f(s['l2'], 2)}  MAE {_f(s['mae'], 3)}"
+        )
     if "components" in m:
-        print("  components " + "  ".join(f"{c} rho {_f(v['rho'])} MAE {_f(v['mae'], 3)}"
-                                          for c, v in m["components"].items()))
+        print(
+            "  components "
+            + "  ".join(f"{c} rho {_f(v['rho'])} MAE {_f(v['mae'], 3)}" for c, v in m["components"].items())
+        )
     if "segmentation" in m:
         f = m["segmentation"]["flight"]
         print(f"  segmentation AIoU@0.5 {_f(100 * f['aiou@0.5'], 2)}  @0.75 {_f(100 * f['aiou@0.75'], 2)}")
@@ -60,9 +74,14 @@ def run(args) -> int:
         print(f"  deductions mAP {_f(m['deductions']['map'])}")
     iv = doc.get("intervals") or {}
     if "final_score" in iv:
-        print(f"  90% intervals (calibrated on {iv['calibrated_on']}): " + "  ".join(
-            f"{k} coverage {_f(v['coverage'], 3)} width {_f(v['width'], 2)}" for k, v in iv.items()
-            if isinstance(v, dict)))
+        print(
+            f"  90% intervals (calibrated on {iv['calibrated_on']}): "
+            + "  ".join(
+                f"{k} coverage {_f(v['coverage'], 3)} width {_f(v['width'], 2)}"
+                for k, v in iv.items()
+                if isinstance(v, dict)
+            )
+        )
     elif iv.get("note"):
         print(f"  90% intervals: {iv['note']}")
     print(f"  -> {doc['out']}/metrics.json, predictions.jsonl")

@@ -26,9 +26,13 @@ def add_parser(sub) -> None:
     )
     p.add_argument("dataset", metavar="DATASET", help="FineSkiing dataset folder")
     p.add_argument("--extractor", "-e", required=True, metavar="NAME", help="tiny3d, pose, i3d, videomae, ...")
-    p.add_argument("--locator", default="auto", metavar="NAME",
-                   help="athlete locator: annotation, mediapipe, hog, motion; auto (default) = annotation when every "
-                   "record has boxes, else mediapipe")
+    p.add_argument(
+        "--locator",
+        default="auto",
+        metavar="NAME",
+        help="athlete locator: annotation, mediapipe, hog, motion; auto (default) = annotation when every "
+        "record has boxes, else mediapipe",
+    )
     p.add_argument("--weights", metavar="FILE", help="weights file (i3d, tiny3d) or checkpoint folder (videomae)")
     p.add_argument("--steps", type=int, metavar="T", help="time steps per record (default: the extractor's)")
     p.add_argument("--split", metavar="S", help="only this split (default: every record)")
@@ -36,10 +40,22 @@ def add_parser(sub) -> None:
     p.add_argument("--workers", type=int, default=1, metavar="k", help="parallel processes (default 1)")
     p.add_argument("--threads", type=int, metavar="N", help="torch/OpenCV threads per worker (default cores/k)")
     p.add_argument("--name", metavar="CACHE", help="cache folder name under DATASET/features (default: extractor)")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="options",
-                   help="extractor option, repeatable (e.g. --set in_size=96 --set short_side=360)")
-    p.add_argument("--locator-set", action="append", default=[], metavar="KEY=VALUE", dest="locator_options",
-                   help="locator option, repeatable (e.g. --locator-set detect_every=3)")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        dest="options",
+        help="extractor option, repeatable (e.g. --set in_size=96 --set short_side=360)",
+    )
+    p.add_argument(
+        "--locator-set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        dest="locator_options",
+        help="locator option, repeatable (e.g. --locator-set detect_every=3)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -68,14 +84,26 @@ def run(args) -> int:
     if args.steps is not None and args.steps < 1:
         raise JudgemindError(f"--steps must be >= 1, got {args.steps}")
     summary = run_extract(
-        args.dataset, args.extractor, locator=args.locator, weights=args.weights, steps=args.steps,
-        split=args.split, shard=parse_shard(args.shard), workers=args.workers, threads=args.threads,
-        name=args.name, options=parse_options(args.options, "--set"),
-        locator_options=parse_options(args.locator_options, "--locator-set"), progress=not args.no_progress)
+        args.dataset,
+        args.extractor,
+        locator=args.locator,
+        weights=args.weights,
+        steps=args.steps,
+        split=args.split,
+        shard=parse_shard(args.shard),
+        workers=args.workers,
+        threads=args.threads,
+        name=args.name,
+        options=parse_options(args.options, "--set"),
+        locator_options=parse_options(args.locator_options, "--locator-set"),
+        progress=not args.no_progress,
+    )
     cfg = summary.config
-    print(f"{summary.cache_dir}: extractor {cfg['extractor']}, locator {cfg['locator']}, {summary.selected} "
-          f"record(s) selected: {summary.done} extracted, {summary.skipped} already cached, "
-          f"{len(summary.failed)} failed ({summary.seconds:.1f} s)")
+    print(
+        f"{summary.cache_dir}: extractor {cfg['extractor']}, locator {cfg['locator']}, {summary.selected} "
+        f"record(s) selected: {summary.done} extracted, {summary.skipped} already cached, "
+        f"{len(summary.failed)} failed ({summary.seconds:.1f} s)"
+    )
     if summary.failed:
         print(f"{len(summary.failed)} record(s) failed (no feature file was written for them):", file=sys.stderr)
         for rid, msg in summary.failed:

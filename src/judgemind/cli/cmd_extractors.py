@@ -8,9 +8,11 @@ import json
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("extractors", help="list feature extractors and athlete locators and what they need",
-                       description="List the registered feature extractors (token sizes, weights, packages) and "
-                       "athlete locators.")
+    p = sub.add_parser(
+        "extractors",
+        help="list feature extractors and athlete locators and what they need",
+        description="List the registered feature extractors (token sizes, weights, packages) and athlete locators.",
+    )
     p.add_argument("--json", action="store_true", help="print JSON instead of tables")
     p.set_defaults(func=run)
 
@@ -27,8 +29,15 @@ def run(args) -> int:
 
     exts, locs = list_extractors(), list_locators()
     if args.json:
-        print(json.dumps({"extractors": [dataclasses.asdict(e) for e in exts],
-                          "locators": [dataclasses.asdict(x) for x in locs]}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "extractors": [dataclasses.asdict(e) for e in exts],
+                    "locators": [dataclasses.asdict(x) for x in locs],
+                },
+                indent=2,
+            )
+        )
         return 0
 
     def pkgs(req):
@@ -39,8 +48,16 @@ def run(args) -> int:
     _table(rows)
     print()
     rows = [("locator", "keypoints", "needs", "packages", "description")]
-    rows += [(x.name, "yes" if x.keypoints else "no", "record boxes" if x.needs_record_boxes else "-",
-              pkgs(x.requires), x.description) for x in locs]
+    rows += [
+        (
+            x.name,
+            "yes" if x.keypoints else "no",
+            "record boxes" if x.needs_record_boxes else "-",
+            pkgs(x.requires),
+            x.description,
+        )
+        for x in locs
+    ]
     _table(rows)
     print("\nUse: judgemind extract DATASET --extractor NAME [--locator NAME] [--weights FILE|DIR]")
     return 0

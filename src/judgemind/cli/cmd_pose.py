@@ -25,49 +25,68 @@ def add_parser(sub) -> None:
         "their visibility and a pelvis-relative 3D pose (a small crop network). It learns from a data set with "
         "per-frame skeletons (schema v2, written by `judgemind synth`) on the CPU. `judgemind extract DATA "
         "--extractor aerialspose` turns its predictions into the skeleton extractor's tokens.",
-        epilog=_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     ps = p.add_subparsers(dest="pose_command", metavar="ACTION", title="actions")
-    t = ps.add_parser("train", help="train AerialsPose on a data set with skeletons",
-                      description="Train both networks on frames of the data set's training split; write "
-                      "OUT/aerialspose.safetensors (weights, layout and model card in its header) and "
-                      "OUT/model_card.json (training command, data, size, validation PCK, time). Resumable: "
-                      "OUT/train_state.pt is saved every --save-every steps and the same command continues.",
-                      epilog=_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    t = ps.add_parser(
+        "train",
+        help="train AerialsPose on a data set with skeletons",
+        description="Train both networks on frames of the data set's training split; write "
+        "OUT/aerialspose.safetensors (weights, layout and model card in its header) and "
+        "OUT/model_card.json (training command, data, size, validation PCK, time). Resumable: "
+        "OUT/train_state.pt is saved every --save-every steps and the same command continues.",
+        epilog=_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     t.add_argument("--data", required=True, help="FineSkiing data set folder with skeletons (judgemind synth)")
     t.add_argument("--out", required=True, help="output folder (created)")
     t.add_argument("--split", default="train", help="split(s) to learn from, comma-separated (default train)")
     t.add_argument("--steps", type=int, default=2500, help="optimisation steps (default 2500)")
-    t.add_argument("--batch", type=int, default=64,
-                   help="crops per step (default 64; the detector sees half as many frames)")
+    t.add_argument(
+        "--batch", type=int, default=64, help="crops per step (default 64; the detector sees half as many frames)"
+    )
     t.add_argument("--lr", type=float, default=3e-3, help="peak learning rate (default 3e-3)")
     t.add_argument("--per-record", type=int, default=16, help="frames read from each jump (default 16)")
     t.add_argument("--width", type=int, default=24, help="crop network base channels (default 24)")
     t.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    t.add_argument("--init", metavar="FILE", default="",
-                   help="start from these AerialsPose weights (same layout) and continue training them")
+    t.add_argument(
+        "--init",
+        metavar="FILE",
+        default="",
+        help="start from these AerialsPose weights (same layout) and continue training them",
+    )
     t.add_argument("--save-every", type=int, default=250, help="steps between resumable checkpoints")
     t.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's choice)")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
     t.set_defaults(func=run_train)
-    e = ps.add_parser("eval", help="PCK of AerialsPose on a data set with skeletons",
-                      description="PCK@0.05 and PCK@0.1 of the box height (and of the box's longer side) per "
-                      "joint, per joint group and overall, on frames of a data set with skeletons. The boxes come "
-                      "from AerialsPose's detector (the whole predicted path) unless --boxes annotated.",
-                      epilog=_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    e = ps.add_parser(
+        "eval",
+        help="PCK of AerialsPose on a data set with skeletons",
+        description="PCK@0.05 and PCK@0.1 of the box height (and of the box's longer side) per "
+        "joint, per joint group and overall, on frames of a data set with skeletons. The boxes come "
+        "from AerialsPose's detector (the whole predicted path) unless --boxes annotated.",
+        epilog=_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     e.add_argument("--data", required=True, help="FineSkiing data set folder with skeletons")
     e.add_argument("--weights", help="AerialsPose weights (default: the weights shipped with judgemind)")
     e.add_argument("--split", default="test", help="split(s), comma-separated, or 'all' (default test)")
     e.add_argument("--per-record", type=int, default=8, help="frames per jump (default 8)")
     e.add_argument("--seed", type=int, default=0, help="seed of the frame draw (default 0)")
-    e.add_argument("--boxes", choices=("detected", "annotated"), default="detected",
-                   help="where the crops come from (default detected)")
+    e.add_argument(
+        "--boxes",
+        choices=("detected", "annotated"),
+        default="detected",
+        help="where the crops come from (default detected)",
+    )
     e.add_argument("--json", metavar="FILE", help="also write the full report as JSON (atomic)")
     e.add_argument("--no-progress", action="store_true", help="no progress bar")
     e.set_defaults(func=run_eval)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 
 
-def _positive(name: str, v: int, hi: int = 10 ** 7) -> None:
+def _positive(name: str, v: int, hi: int = 10**7) -> None:
 
     if not 1 <= v <= hi:
         raise JudgemindError(f"--{name} must be 1-{hi}, got {v}")
@@ -77,19 +96,29 @@ def run_train(args) -> int:
     from judgemind.pose.train import PoseTrainConfig, train_pose  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
     for n in ("steps", "batch", "per_record", "width", "save_every"):
-        _positive(n.replace("_", "-"), getattr(args, n), 4096 if n in ("batch", "width") else 10 ** 7)
+        _positive(n.replace("_", "-"), getattr(args, n), 4096 if n in ("batch", "width") else 10**7)
     if not 0 < args.lr < 1:
-
         raise JudgemindError(f"--lr must be in (0, 1), got {args.lr}")
-    cfg = PoseTrainConfig(steps=args.steps, batch=args.batch, box_batch=max(1, args.batch // 2), lr=args.lr,
-                      per_record=args.per_record, split=args.split,
-                      seed=args.seed, width=args.width, save_every=args.save_every, threads=args.threads,
-                      init=args.init)
+    cfg = PoseTrainConfig(
+        steps=args.steps,
+        batch=args.batch,
+        box_batch=max(1, args.batch // 2),
+        lr=args.lr,
+        per_record=args.per_record,
+        split=args.split,
+        seed=args.seed,
+        width=args.width,
+        save_every=args.save_every,
+        threads=args.threads,
+        init=args.init,
+    )
     card = train_pose(args.data, args.out, cfg, progress=not args.no_progress)
     v = card.get("val", {})
     pck = f"; validation PCK@0.1 {v['pck@0.1']:.3f}" if "pck@0.1" in v else ""
-    print(f"wrote {args.out}/aerialspose.safetensors ({card['weights_bytes'] / 1e6:.1f} MB, "
-          f"{card['train_seconds'] / 60:.1f} min){pck}; model card {args.out}/model_card.json")
+    print(
+        f"wrote {args.out}/aerialspose.safetensors ({card['weights_bytes'] / 1e6:.1f} MB, "
+        f"{card['train_seconds'] / 60:.1f} min){pck}; model card {args.out}/model_card.json"
+    )
     return 0
 
 
@@ -97,13 +126,19 @@ def run_eval(args) -> int:
     from judgemind.pose.evaluate import format_report, pck_report  # noqa: PLC0415 -- start-up time: loaded when the command runs
     from judgemind.pose.infer import AerialsPose  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
-    _positive("per-record", args.per_record, 10 ** 5)
+    _positive("per-record", args.per_record, 10**5)
     est = AerialsPose(args.weights)
-    rep = pck_report(est, args.data, split=args.split, per_record=args.per_record, seed=args.seed,
-                     boxes=args.boxes, progress=not args.no_progress)
+    rep = pck_report(
+        est,
+        args.data,
+        split=args.split,
+        per_record=args.per_record,
+        seed=args.seed,
+        boxes=args.boxes,
+        progress=not args.no_progress,
+    )
     rep["weights"] = str(est.path)
     print(format_report(rep))
     if args.json:
-
         atomic_write_json(args.json, rep)
     return 0

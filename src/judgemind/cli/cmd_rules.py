@@ -155,9 +155,7 @@ def run_score(args) -> int:
         marks = [_split(j, f"--judge #{n}") for n, j in enumerate(args.judge, 1)]
         for n, m in enumerate(marks, 1):
             if len(m) != 3:
-                raise JudgemindError(
-                    f"--judge #{n} {args.judge[n - 1]!r}: need 3 marks AIR,FORM,LANDING, got {len(m)}"
-                )
+                raise JudgemindError(f"--judge #{n} {args.judge[n - 1]!r}: need 3 marks AIR,FORM,LANDING, got {len(m)}")
         res = score_aerials(marks, dd)
     if args.json:
         out = res.to_dict()
@@ -249,8 +247,10 @@ def run_codes(args) -> int:
         for e in DD_TABLE:
             if e.current == current:
                 sex = e.sex or "generic"
-                print(f"{e.code:<8} {sex:<7} {e.value!s:<6} {e.confidence:<4} {e.era:<28} {e.source:<9} "
-                      f"{describe_code(e.code)}" + (f"  [{e.note}]" if e.note else ""))
+                print(
+                    f"{e.code:<8} {sex:<7} {e.value!s:<6} {e.confidence:<4} {e.era:<28} {e.source:<9} "
+                    f"{describe_code(e.code)}" + (f"  [{e.note}]" if e.note else "")
+                )
     print("\nDD depends on the season; records in a dataset keep their own dd. Unknown codes: pass --dd.")
     return 0
 

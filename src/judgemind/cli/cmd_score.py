@@ -20,35 +20,53 @@ from judgemind.utils import clean_json, display_text
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
-        "score", help="score a jump video: stages, Air/Form/Landing, deductions, final score + HTML judge sheet",
+        "score",
+        help="score a jump video: stages, Air/Form/Landing, deductions, final score + HTML judge sheet",
         description="Score one aerials jump from video with a trained model. Writes result.json, sheet.html (a "
-                    "self-contained judge sheet: frame strip with stage boundaries, Air/Form/Landing with their "
-                    "bands, likely deductions with evidence frames, J, DD and the final score truncated like the "
-                    "official result, provenance) and timeline.png.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("video", nargs="*", help="a video file PyAV can open; several files or a folder score a round "
-                                             "(one sheet per jump + index.html)")
+        "self-contained judge sheet: frame strip with stage boundaries, Air/Form/Landing with their "
+        "bands, likely deductions with evidence frames, J, DD and the final score truncated like the "
+        "official result, provenance) and timeline.png.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument(
+        "video",
+        nargs="*",
+        help="a video file PyAV can open; several files or a folder score a round (one sheet per jump + index.html)",
+    )
     p.add_argument("--checkpoint", required=True, help="RUN/best.pt (or a run folder) of `judgemind train`")
-    p.add_argument("--action-code", help="declared jump code, e.g. bFdFF (sets the DD; needed unless the video "
-                                         "is in a FineSkiing dataset)")
+    p.add_argument(
+        "--action-code",
+        help="declared jump code, e.g. bFdFF (sets the DD; needed unless the video is in a FineSkiing dataset)",
+    )
     p.add_argument("--dd", help="degree of difficulty, when it differs from judgemind's DD table")
     p.add_argument("--start", type=int, help="first frame of the jump (default: the start of the video)")
     p.add_argument("--end", type=int, help="frame after the jump's last frame (default: the end of the video)")
     p.add_argument("--out", help="output folder (default: <video name>_judgemind beside the current folder)")
-    p.add_argument("--locator", choices=["mediapipe", "hog", "motion", "annotation"],
-                   help="athlete locator for videos outside a dataset (default: the training locator, or mediapipe)")
+    p.add_argument(
+        "--locator",
+        choices=["mediapipe", "hog", "motion", "annotation"],
+        help="athlete locator for videos outside a dataset (default: the training locator, or mediapipe)",
+    )
     p.add_argument("--weights", help="backbone weights file, when the features were made with one (e.g. i3d)")
     p.add_argument("--threshold", type=float, default=0.3, help="report deductions with at least this probability")
-    p.add_argument("--no-dataset", action="store_true",
-                   help="ignore boxes/cuts of a dataset record even when the video belongs to one")
+    p.add_argument(
+        "--no-dataset",
+        action="store_true",
+        help="ignore boxes/cuts of a dataset record even when the video belongs to one",
+    )
     p.add_argument("--json", action="store_true", help="print the result JSON instead of a summary")
-    p.add_argument("--codes", metavar="FILE",
-                   help="a round's action codes: one 'VIDEO CODE' line per jump (VIDEO relative to FILE's folder); "
-                        "with no VIDEOS, the videos of the file are scored; in a round, --action-code is the code "
-                        "of every video the file does not list")
-    p.add_argument("--strict", action="store_true",
-                   help="a video that does not look like an aerials jump is an error (exit code 3); the sheet is "
-                        "still written")
+    p.add_argument(
+        "--codes",
+        metavar="FILE",
+        help="a round's action codes: one 'VIDEO CODE' line per jump (VIDEO relative to FILE's folder); "
+        "with no VIDEOS, the videos of the file are scored; in a round, --action-code is the code "
+        "of every video the file does not list",
+    )
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="a video that does not look like an aerials jump is an error (exit code 3); the sheet is still written",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar for a round")
     p.set_defaults(func=run)
 
@@ -56,9 +74,7 @@ def add_parser(sub) -> None:
 def run(args) -> int:
 
     if not args.video and not args.codes:
-
         raise JudgemindError("score needs a video (or several, a folder, or --codes FILE)")
-
 
     from judgemind.infer import load_run, score_video  # noqa: PLC0415 -- start-up time: loaded when the command runs
     from judgemind.report.score_outputs import write_score_outputs  # noqa: PLC0415 -- start-up time: loaded when the command runs
@@ -73,44 +89,60 @@ def run(args) -> int:
     if len(args.video) != 1 or args.codes or Path(args.video[0]).is_dir():
         return run_round(args)
     args.video = args.video[0]
-    result, assets = score_video(load_run(args.checkpoint), args.video, action_code=args.action_code, dd=args.dd,
-                                 start=args.start, end=args.end, locator=args.locator, weights=args.weights,
-                                 threshold=args.threshold, use_dataset=not args.no_dataset)
+    result, assets = score_video(
+        load_run(args.checkpoint),
+        args.video,
+        action_code=args.action_code,
+        dd=args.dd,
+        start=args.start,
+        end=args.end,
+        locator=args.locator,
+        weights=args.weights,
+        threshold=args.threshold,
+        use_dataset=not args.no_dataset,
+    )
     out = Path(args.out) if args.out else Path(f"{Path(args.video).stem}_judgemind")
     paths = write_score_outputs(result, assets, out)
     if args.json:
-
         print(json.dumps(clean_json(result.to_json()), indent=2, default=str, allow_nan=False))
         return _strict(args, result)
     c = result.components or {}
     print(f"{result.video_name}: {result.action_code} (DD {result.dd})")
     if c:
-        print(f"  Air {c['air']}  Form {c['form']}  Landing {c['landing']}  "
-              f"({', '.join(result.bands[k]['name'] for k in COMPONENTS)})")
+        print(
+            f"  Air {c['air']}  Form {c['form']}  Landing {c['landing']}  "
+            f"({', '.join(result.bands[k]['name'] for k in COMPONENTS)})"
+        )
     if result.stages:
         print("  stages: " + ", ".join(f"{k} {v[0]}-{v[1] - 1}" for k, v in result.stages.items()))
     for d in result.deductions[:6]:
         kind = "likely deduction" if d.get("above_threshold", True) else "possible (below threshold)"
         print(f"  {kind}: {d['name']} ({d['probability']:.0%}, frame {d['evidence_frame']})")
     iv = (result.intervals or {}).get("final_score")
-    print(f"  J = {result.J}  score = {result.final_score}"
-          + (f"  (90% interval {iv[0]:.2f}-{iv[1]:.2f})" if iv else ""))
+    print(
+        f"  J = {result.J}  score = {result.final_score}" + (f"  (90% interval {iv[0]:.2f}-{iv[1]:.2f})" if iv else "")
+    )
     if result.in_distribution is False:
         print("  WARNING: this may not be an aerials jump: " + "; ".join(result.ood_reasons))
     p = result.panel
     if p:
         print(f"  panel: official score {p['official_score']}, model error {p['model_error']['final_score']}")
 
-    print(f"judge sheet: {display_text(paths['sheet'])}\nresult: {display_text(paths['result'])}\n"
-          f"timeline: {display_text(paths['timeline'])}")
+    print(
+        f"judge sheet: {display_text(paths['sheet'])}\nresult: {display_text(paths['result'])}\n"
+        f"timeline: {display_text(paths['timeline'])}"
+    )
     return _strict(args, result)
 
 
 def _strict(args, result) -> int:
 
     if args.strict and result.in_distribution is False:
-        print(f"error: {result.video_name} does not look like an aerials jump (--strict): "
-              + "; ".join(result.ood_reasons), file=sys.stderr)
+        print(
+            f"error: {result.video_name} does not look like an aerials jump (--strict): "
+            + "; ".join(result.ood_reasons),
+            file=sys.stderr,
+        )
         return 3
     return 0
 
@@ -123,15 +155,27 @@ def run_round(args) -> int:
 
     for flag in ("start", "end", "dd", "json"):
         if getattr(args, flag) not in (None, False):
-            raise JudgemindError(f"--{flag.replace('_', '-')} applies to one video; in a round give codes with "
-                                 f"--codes FILE (segments: one video per jump)")
-    jumps = plan_round(args.video, args.codes, args.action_code)   # every check that needs no scoring, before any scoring
+            raise JudgemindError(
+                f"--{flag.replace('_', '-')} applies to one video; in a round give codes with "
+                f"--codes FILE (segments: one video per jump)"
+            )
+    jumps = plan_round(
+        args.video, args.codes, args.action_code
+    )  # every check that needs no scoring, before any scoring
     out = Path(args.out) if args.out else Path("judgemind_round")
     if out.exists() and not out.is_dir():
         raise JudgemindError(f"--out {out} exists and is not a folder")
-    doc = score_round(jumps, args.checkpoint, out, write_score_outputs, progress=not args.no_progress,
-                      locator=args.locator, weights=args.weights, threshold=args.threshold,
-                      use_dataset=not args.no_dataset)
+    doc = score_round(
+        jumps,
+        args.checkpoint,
+        out,
+        write_score_outputs,
+        progress=not args.no_progress,
+        locator=args.locator,
+        weights=args.weights,
+        threshold=args.threshold,
+        use_dataset=not args.no_dataset,
+    )
     write_round(out, doc)
     for r in doc["jumps"]:
         if r["status"] == "failed":
@@ -139,14 +183,14 @@ def run_round(args) -> int:
         else:
             flag = "  (not an aerials jump?)" if r.get("in_distribution") is False else ""
             print(f"  {r['rank']:>3}. {r['name']:<30} {r['final_score']:>7}{flag}")
-    print(f"{doc['n']} jumps, {doc['failed']} failed, {doc['not_in_distribution']} flagged, {doc['elapsed_s']:.1f} s"
-          f"\nranking: {out / 'index.html'}")
+    print(
+        f"{doc['n']} jumps, {doc['failed']} failed, {doc['not_in_distribution']} flagged, {doc['elapsed_s']:.1f} s"
+        f"\nranking: {out / 'index.html'}"
+    )
     if doc["failed"]:
-        print(f"error: {doc['failed']} of {doc['n']} videos failed (listed in {out / 'index.html'})",
-              file=sys.stderr)
+        print(f"error: {doc['failed']} of {doc['n']} videos failed (listed in {out / 'index.html'})", file=sys.stderr)
         return 1
     if args.strict and doc["not_in_distribution"]:
-        print(f"error: {doc['not_in_distribution']} videos do not look like aerials jumps (--strict)",
-              file=sys.stderr)
+        print(f"error: {doc['not_in_distribution']} videos do not look like aerials jumps (--strict)", file=sys.stderr)
         return 3
     return 0

@@ -29,22 +29,35 @@ def add_parser(sub) -> None:
         epilog=_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("out", metavar="OUT", help="dataset folder to create (new or empty, or an unfinished run of the "
-                                               "same settings)")
-    p.add_argument("--preset", help="a named standard set: 'bench' = the SynthAerials benchmark every accuracy "
-                                    "figure is quoted on (2000 jumps, 1400/300/300, 160 px, seed 2026); --n, "
-                                    "--seed, --size, --fps override it")
+    p.add_argument(
+        "out", metavar="OUT", help="dataset folder to create (new or empty, or an unfinished run of the same settings)"
+    )
+    p.add_argument(
+        "--preset",
+        help="a named standard set: 'bench' = the SynthAerials benchmark every accuracy "
+        "figure is quoted on (2000 jumps, 1400/300/300, 160 px, seed 2026); --n, "
+        "--seed, --size, --fps override it",
+    )
     p.add_argument("--n", type=int, default=None, help="number of jumps (default 300)")
     p.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
     p.add_argument("--size", type=int, default=None, help="square frame size in pixels, even, >= 64 (default 128)")
     p.add_argument("--fps", type=float, default=None, help="frames per second (default 25)")
     p.add_argument("--workers", type=int, default=2, help="processes rendering jumps in parallel (default 2)")
-    p.add_argument("--codes", help="comma-separated jump codes to draw from uniformly (default: a World-Cup-like "
-                                   "mix of the DD table's codes; see `judgemind rules codes`)")
-    p.add_argument("--overwrite", action="store_true",
-                   help="replace the dataset files (dataset.json, annotations.jsonl, videos/, .synth/) in OUT")
-    p.add_argument("--preview", metavar="PNG", help="also write a contact sheet of frames with stage and fault "
-                                                    "labels to this image")
+    p.add_argument(
+        "--codes",
+        help="comma-separated jump codes to draw from uniformly (default: a World-Cup-like "
+        "mix of the DD table's codes; see `judgemind rules codes`)",
+    )
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the dataset files (dataset.json, annotations.jsonl, videos/, .synth/) in OUT",
+    )
+    p.add_argument(
+        "--preview",
+        metavar="PNG",
+        help="also write a contact sheet of frames with stage and fault labels to this image",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -59,10 +72,21 @@ def run(args) -> int:
     prm = resolve_preset(args.preset, n=args.n, seed=args.seed, size=args.size, fps=args.fps)
     prm = {**defaults, **prm}
     t0 = time.time()
-    out = generate(args.out, n=prm["n"], seed=prm["seed"], size=prm["size"], fps=prm["fps"], workers=args.workers,
-                   codes=args.codes, overwrite=args.overwrite, progress=not args.no_progress)
-    print(f"wrote {prm['n']} synthetic jumps ({prm['size']} px, seed {prm['seed']}) to {out} in "
-          f"{time.time() - t0:.1f} s (check: judgemind data validate {out}; ceilings: judgemind data stats {out})")
+    out = generate(
+        args.out,
+        n=prm["n"],
+        seed=prm["seed"],
+        size=prm["size"],
+        fps=prm["fps"],
+        workers=args.workers,
+        codes=args.codes,
+        overwrite=args.overwrite,
+        progress=not args.no_progress,
+    )
+    print(
+        f"wrote {prm['n']} synthetic jumps ({prm['size']} px, seed {prm['seed']}) to {out} in "
+        f"{time.time() - t0:.1f} s (check: judgemind data validate {out}; ceilings: judgemind data stats {out})"
+    )
     print(box_height_table(out))
     if args.preview:
         png = write_preview(out, args.preview)

@@ -24,14 +24,25 @@ see docs/model.md for every config key and the ablation switches"""
 
 def add_parser(sub) -> None:
 
-    p = sub.add_parser("train", help="train a model (JudgeMind or a baseline) into a run folder",
-                       description=__doc__, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "train",
+        help="train a model (JudgeMind or a baseline) into a run folder",
+        description=__doc__,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--data", metavar="DATASET", help="FineSkiing dataset folder (data.dataset)")
     p.add_argument("--features", metavar="NAME", help="feature cache under DATASET/features/ (data.features)")
     p.add_argument("--model", metavar="NAME", help="registered model, see `judgemind models` (default judgemind)")
     p.add_argument("--config", metavar="FILE", help="YAML config file (sections data, model, optim, run)")
-    p.add_argument("--set", metavar="K=V", action="append", default=[], dest="sets",
-                   help="override one key, e.g. --set model.knowledge=false --set optim.lr=1e-3 (repeatable)")
+    p.add_argument(
+        "--set",
+        metavar="K=V",
+        action="append",
+        default=[],
+        dest="sets",
+        help="override one key, e.g. --set model.knowledge=false --set optim.lr=1e-3 (repeatable)",
+    )
     p.add_argument("--out", metavar="RUN", help="run folder (default runs/<model>-<dataset>-<features>-s<seed>)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last.pt")
     p.add_argument("--epochs", type=int, help="optim.epochs")
@@ -45,10 +56,18 @@ def add_parser(sub) -> None:
 
 
 def _flags(args) -> dict:
-    return {"data": {"dataset": args.data, "features": args.features}, "model": {"name": args.model},
-            "optim": {"epochs": args.epochs, "seed": args.seed, "batch_size": args.batch_size},
-            "run": {"out": args.out, "device": args.device, "threads": args.threads,
-                    "end_to_end": True if args.end_to_end else None, "backbone": args.backbone}}
+    return {
+        "data": {"dataset": args.data, "features": args.features},
+        "model": {"name": args.model},
+        "optim": {"epochs": args.epochs, "seed": args.seed, "batch_size": args.batch_size},
+        "run": {
+            "out": args.out,
+            "device": args.device,
+            "threads": args.threads,
+            "end_to_end": True if args.end_to_end else None,
+            "backbone": args.backbone,
+        },
+    }
 
 
 def resolve(args):
@@ -66,8 +85,10 @@ def resolve(args):
             base = yaml.safe_load(saved.read_text(encoding="utf-8"))
             old = (base.get("model") or {}).get("name")
             if args.model and old and args.model != old:
-                raise CheckpointError(f"{args.out} is a run of model {old!r}, not {args.model!r}; resume it without "
-                                      f"--model or start a new run folder")
+                raise CheckpointError(
+                    f"{args.out} is a run of model {old!r}, not {args.model!r}; resume it without "
+                    f"--model or start a new run folder"
+                )
     cfg = resolve_config(args.config, args.sets, flags, base=base)
     if cfg.data.dataset:
         cfg.data.dataset = str(Path(cfg.data.dataset).resolve())
@@ -89,6 +110,8 @@ def run(args) -> int:
     if summary.is_file():
         s = json.loads(summary.read_text())
         val = s.get("best_val") or {}
-        print(f"{run_dir}: best epoch {s['best_epoch']} (val rho {val.get('rho')}); "
-              f"next: judgemind evaluate {run_dir} --split test")
+        print(
+            f"{run_dir}: best epoch {s['best_epoch']} (val rho {val.get('rho')}); "
+            f"next: judgemind evaluate {run_dir} --split test"
+        )
     return 0

@@ -43,9 +43,12 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Start with `judgemind demo --quick`. Run `judgemind COMMAND --help` for the options of a command.",
     )
     parser.add_argument("--version", action="version", version=f"judgemind {__version__}")
-    parser.add_argument("--debug", action="store_true",
-                        help="show the Python traceback of an unexpected error (for bug reports); may be given "
-                             "anywhere on the command line")
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="show the Python traceback of an unexpected error (for bug reports); may be given "
+        "anywhere on the command line",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     for name in COMMANDS:
         module = importlib.import_module(f"judgemind.cli.cmd_{name}")
@@ -121,14 +124,20 @@ def main(argv: list[str] | None = None) -> int:
     except MemoryError:
         if debug:
             raise
-        print(f"{prog}: error: out of memory; the input is larger than this machine can handle (see the size "
-              f"limits in docs/reliability.md)", file=sys.stderr)
+        print(
+            f"{prog}: error: out of memory; the input is larger than this machine can handle (see the size "
+            f"limits in docs/reliability.md)",
+            file=sys.stderr,
+        )
         return 1
     except Exception as exc:  # noqa: BLE001 -- the safety net: a bug must still end in one clear line
         if debug:
             raise
-        print(f"{prog}: internal error: {type(exc).__name__}: {_one_line(exc, 200)}. This is a bug in judgemind; "
-              f"re-run with --debug to see the traceback and report it", file=sys.stderr)
+        print(
+            f"{prog}: internal error: {type(exc).__name__}: {_one_line(exc, 200)}. This is a bug in judgemind; "
+            f"re-run with --debug to see the traceback and report it",
+            file=sys.stderr,
+        )
         return EXIT_INTERNAL
     return int(code or 0)
 

@@ -62,8 +62,9 @@ class Dataset:
         if name == "all":
             return list(self.records)
         if name not in self.meta.splits:
-            raise JudgemindError(f"{self.root / DATASET_FILE}: no split {name!r} "
-                                 f"(splits: {', '.join(self.meta.splits) or 'none'})")
+            raise JudgemindError(
+                f"{self.root / DATASET_FILE}: no split {name!r} (splits: {', '.join(self.meta.splits) or 'none'})"
+            )
         ids = self.meta.splits[name]
         if not ids:
             raise JudgemindError(f"{self.root / DATASET_FILE}: split {name!r} is empty")
@@ -114,13 +115,18 @@ def read_meta(root: str | os.PathLike) -> tuple[DatasetMeta | None, list[Problem
         return None, probs
     version = d.get("schema_version", 1)
     if isinstance(version, bool) or version not in SUPPORTED_SCHEMA_VERSIONS:
-        probs.append(Problem(f, f"schema version {version!r} is not supported (this judgemind reads versions "
-                                f"{', '.join(map(str, SUPPORTED_SCHEMA_VERSIONS))})", field="schema_version",
-                             rule="version"))
+        probs.append(
+            Problem(
+                f,
+                f"schema version {version!r} is not supported (this judgemind reads versions "
+                f"{', '.join(map(str, SUPPORTED_SCHEMA_VERSIONS))})",
+                field="schema_version",
+                rule="version",
+            )
+        )
         version = SCHEMA_VERSION
     skeleton = None
     if d.get("skeleton") is not None:
-
         skeleton, why = layout_from_dict(d["skeleton"])
         if why:
             probs.append(Problem(f, why, field="skeleton", rule="skeleton"))
@@ -133,30 +139,49 @@ def read_meta(root: str | os.PathLike) -> tuple[DatasetMeta | None, list[Problem
         if not 0 < fps <= MAX_FPS:  # also refuses NaN and Infinity (1e999), which JSON cannot hold
             raise ValueError
     except (TypeError, ValueError, OverflowError):
-        probs.append(Problem(f, f"fps must be a number in (0, {MAX_FPS:g}], got {str(d['fps'])[:40]}", field="fps",
-                             rule="type"))
+        probs.append(
+            Problem(f, f"fps must be a number in (0, {MAX_FPS:g}], got {str(d['fps'])[:40]}", field="fps", rule="type")
+        )
         fps = 0.0
     scoring = d.get("scoring", "aerials5")
     if scoring not in SCORING_FORMATS:
-        probs.append(Problem(f, f"unknown scoring {scoring!r} (one of {', '.join(SCORING_FORMATS)})",
-                             field="scoring", rule="schema"))
+        probs.append(
+            Problem(
+                f, f"unknown scoring {scoring!r} (one of {', '.join(SCORING_FORMATS)})", field="scoring", rule="schema"
+            )
+        )
     stage_names = d.get("stage_names", list(STAGE_LABELS))
     if not (isinstance(stage_names, list) and len(stage_names) == 3 and all(isinstance(x, str) for x in stage_names)):
-        probs.append(Problem(f, f"stage_names must be a list of 3 display names (take-off, flight, landing), got "
-                                f"{stage_names!r}", field="stage_names", rule="type"))
+        probs.append(
+            Problem(
+                f,
+                f"stage_names must be a list of 3 display names (take-off, flight, landing), got {stage_names!r}",
+                field="stage_names",
+                rule="type",
+            )
+        )
     splits = d["splits"]
-    if not isinstance(splits, dict) or not all(isinstance(v, list) and all(isinstance(i, str) for i in v)
-                                               for v in splits.values()):
+    if not isinstance(splits, dict) or not all(
+        isinstance(v, list) and all(isinstance(i, str) for i in v) for v in splits.values()
+    ):
         probs.append(Problem(f, "splits must map split names to lists of record ids", field="splits", rule="type"))
         splits = {}
     if probs:
         return None, probs
     meta = DatasetMeta(
-        name=str(d["name"]), fps=fps, splits={k: tuple(v) for k, v in splits.items()}, scoring=scoring,
+        name=str(d["name"]),
+        fps=fps,
+        splits={k: tuple(v) for k, v in splits.items()},
+        scoring=scoring,
         stage_names=tuple(stage_names),
-        catalogue_version=str(d.get("catalogue_version", "1")), schema_version=int(version),
-        synthetic=bool(d.get("synthetic", False)), source=str(d.get("source", "")),
-        description=str(d.get("description", "")), extra=d.get("extra") or {}, skeleton=skeleton)
+        catalogue_version=str(d.get("catalogue_version", "1")),
+        schema_version=int(version),
+        synthetic=bool(d.get("synthetic", False)),
+        source=str(d.get("source", "")),
+        description=str(d.get("description", "")),
+        extra=d.get("extra") or {},
+        skeleton=skeleton,
+    )
     return meta, []
 
 
@@ -179,16 +204,22 @@ def read_numbered_records(root: str | os.PathLike) -> tuple[list[tuple[int, Reco
             try:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError as e:
-                problems.append(Problem(f, f"line is not UTF-8 text ({e.reason} at byte {e.start})", line=lineno,
-                                        rule="json"))
+                problems.append(
+                    Problem(f, f"line is not UTF-8 text ({e.reason} at byte {e.start})", line=lineno, rule="json")
+                )
                 continue
             if not line.strip():
                 continue
             try:
                 d = _loads(line)
             except (json.JSONDecodeError, RecursionError, ValueError) as e:
-                why = (f"{e.msg} at column {e.colno}" if isinstance(e, json.JSONDecodeError) else "nested too deeply"
-                       if isinstance(e, RecursionError) else str(e)[:200])
+                why = (
+                    f"{e.msg} at column {e.colno}"
+                    if isinstance(e, json.JSONDecodeError)
+                    else "nested too deeply"
+                    if isinstance(e, RecursionError)
+                    else str(e)[:200]
+                )
                 problems.append(Problem(f, f"malformed JSON line: {why}", line=lineno, rule="json"))
                 continue
             rec, probs = record_from_dict(d, f, lineno)

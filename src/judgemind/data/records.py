@@ -40,6 +40,7 @@ def stage_at(stages: Mapping[str, Any], frame):
         index = index + (frame >= stages[s][0])
     return index
 
+
 SCHEMA_VERSION = 2
 SUPPORTED_SCHEMA_VERSIONS = (1, 2)
 
@@ -266,15 +267,23 @@ def _int(c: _Collector, value: Any, fname: str) -> int | None:
         c.add(fname, f"expected an integer frame index, got {_short(value)}", "type")
         return None
     if isinstance(value, Decimal) and (not value.is_finite() or value.adjusted() > 18):
-        c.add(fname, f"{_short(value)} exceeds the largest frame index ({max_frames() - 1}; raise "
-                     f"JUDGEMIND_MAX_FRAMES if your videos are longer)", "range")
+        c.add(
+            fname,
+            f"{_short(value)} exceeds the largest frame index ({max_frames() - 1}; raise "
+            f"JUDGEMIND_MAX_FRAMES if your videos are longer)",
+            "range",
+        )
         return None
     if int(value) != value:
         c.add(fname, f"expected an integer frame index, got {_short(value)}", "type")
         return None
     if abs(int(value)) >= max_frames():
-        c.add(fname, f"{_short(value)} exceeds the largest frame index ({max_frames() - 1}; raise "
-                     f"JUDGEMIND_MAX_FRAMES if your videos are longer)", "range")
+        c.add(
+            fname,
+            f"{_short(value)} exceeds the largest frame index ({max_frames() - 1}; raise "
+            f"JUDGEMIND_MAX_FRAMES if your videos are longer)",
+            "range",
+        )
         return None
     return int(value)
 
@@ -325,13 +334,31 @@ def _plain(value: Any) -> Any:
     return value
 
 
-_RECORD_KEYS = {"id", "video", "frames", "action_code", "dd", "sex", "event", "athlete", "synchro", "stages",
-                "judges", "final_score", "deductions", "boxes", "cuts", "extra", "skeleton"}
+_RECORD_KEYS = {
+    "id",
+    "video",
+    "frames",
+    "action_code",
+    "dd",
+    "sex",
+    "event",
+    "athlete",
+    "synchro",
+    "stages",
+    "judges",
+    "final_score",
+    "deductions",
+    "boxes",
+    "cuts",
+    "extra",
+    "skeleton",
+}
 _REQUIRED = ("id", "video", "frames", "action_code", "dd", "stages", "judges", "final_score")
 
 
-def record_from_dict(d: Any, file: str = "annotations.jsonl", line: int | None = None
-                     ) -> tuple[Record | None, list[Problem]]:
+def record_from_dict(
+    d: Any, file: str = "annotations.jsonl", line: int | None = None
+) -> tuple[Record | None, list[Problem]]:
     """Build a Record from parsed JSON. Returns ``(record or None, problems)``; structural problems only —
     the scoring/rules checks are in :func:`judgemind.data.validate.validate_record`."""
     rid = d.get("id") if isinstance(d, Mapping) and isinstance(d.get("id"), str) else None
@@ -350,7 +377,6 @@ def record_from_dict(d: Any, file: str = "annotations.jsonl", line: int | None =
     if not isinstance(d["id"], str) or not d["id"]:
         c.add("id", f"expected a non-empty string, got {_short(d['id'])}", "type")
     else:
-
         why = _text_problem(d["id"], "the id")
         if why is None and len(d["id"]) > MAX_ID_CHARS:
             why = f"the id has {len(d['id'])} characters; at most {MAX_ID_CHARS} are allowed"
@@ -478,14 +504,32 @@ def record_from_dict(d: Any, file: str = "annotations.jsonl", line: int | None =
     sex, event, athlete = _opt_str(c, d, "sex"), _opt_str(c, d, "event"), _opt_str(c, d, "athlete")
     skeleton = d.get("skeleton")
     if skeleton is not None and (not isinstance(skeleton, str) or not skeleton or "\x00" in skeleton):
-        c.add("skeleton", f"expected the path of the skeleton array file relative to the dataset root, got "
-                          f"{skeleton!r}", "type")
+        c.add(
+            "skeleton",
+            f"expected the path of the skeleton array file relative to the dataset root, got {skeleton!r}",
+            "type",
+        )
         skeleton = None
 
     if any(p.level == "error" for p in c.problems) or frames is None or dd is None or final is None:
         return None, c.problems
-    rec = Record(id=d["id"], video=d["video"], frames=frames, action_code=d["action_code"], dd=dd,
-                 stages=stages, judges=tuple(judges), final_score=final, deductions=tuple(deductions),
-                 sex=sex, event=event, athlete=athlete, synchro=synchro, boxes=boxes, cuts=tuple(cuts),
-                 extra=dict(extra), skeleton=skeleton)
+    rec = Record(
+        id=d["id"],
+        video=d["video"],
+        frames=frames,
+        action_code=d["action_code"],
+        dd=dd,
+        stages=stages,
+        judges=tuple(judges),
+        final_score=final,
+        deductions=tuple(deductions),
+        sex=sex,
+        event=event,
+        athlete=athlete,
+        synchro=synchro,
+        boxes=boxes,
+        cuts=tuple(cuts),
+        extra=dict(extra),
+        skeleton=skeleton,
+    )
     return rec, c.problems

@@ -20,8 +20,18 @@ __all__ = ["ScoreResult", "RESULT_SCHEMA_VERSION"]
 RESULT_SCHEMA_VERSION = 1
 
 # Keys written only when the result has them (None here means: absent from result.json).
-_OPTIONAL = ("components", "components_raw", "bands", "raw", "landing_cap_note", "all_deduction_probs",
-             "ood_thresholds", "ood_note", "truth", "round")
+_OPTIONAL = (
+    "components",
+    "components_raw",
+    "bands",
+    "raw",
+    "landing_cap_note",
+    "all_deduction_probs",
+    "ood_thresholds",
+    "ood_note",
+    "truth",
+    "round",
+)
 
 
 @dataclass(frozen=True)
@@ -49,25 +59,49 @@ class ScoreResult:
     ood_reasons: list
     ood_signals: dict
     panel: dict | None
-    components: dict | None = None          # the consensus judge's marks (aerials models with components)
+    components: dict | None = None  # the consensus judge's marks (aerials models with components)
     components_raw: dict | None = None
     bands: dict | None = None
-    raw: str | None = None                  # J x DD before truncation
+    raw: str | None = None  # J x DD before truncation
     landing_cap_note: str | None = None
     all_deduction_probs: dict | None = None
-    ood_thresholds: Any = None               # written when the run has an OOD reference (ood_note otherwise)
+    ood_thresholds: Any = None  # written when the run has an OOD reference (ood_note otherwise)
     ood_note: str | None = None
-    truth: dict | None = None                # the annotated panel's score (judgemind demo)
-    round: dict | None = None                # the inputs of a round's jump (judgemind score on many videos)
+    truth: dict | None = None  # the annotated panel's score (judgemind demo)
+    round: dict | None = None  # the inputs of a round's jump (judgemind score on many videos)
     schema_version: int = RESULT_SCHEMA_VERSION
 
     def to_json(self) -> dict[str, Any]:
         """The result.json document: ``schema_version`` first, then the keys in the order they have always had."""
         doc: dict[str, Any] = {"schema_version": self.schema_version}
-        for key in ("video", "video_name", "frames", "fps", "action_code", "code_description", "dd",
-                    "components", "components_raw", "bands", "J", "final_score", "raw", "landing_cap_note",
-                    "all_deduction_probs", "stages", "deductions", "deduction_threshold", "cuts", "steps",
-                    "provenance", "notes", "intervals", "in_distribution", "ood_reasons", "ood_signals"):
+        for key in (
+            "video",
+            "video_name",
+            "frames",
+            "fps",
+            "action_code",
+            "code_description",
+            "dd",
+            "components",
+            "components_raw",
+            "bands",
+            "J",
+            "final_score",
+            "raw",
+            "landing_cap_note",
+            "all_deduction_probs",
+            "stages",
+            "deductions",
+            "deduction_threshold",
+            "cuts",
+            "steps",
+            "provenance",
+            "notes",
+            "intervals",
+            "in_distribution",
+            "ood_reasons",
+            "ood_signals",
+        ):
             self._put(doc, key)
         if self.ood_note is None:
             doc["ood_thresholds"] = self.ood_thresholds
@@ -89,17 +123,24 @@ class ScoreResult:
         if not isinstance(doc, Mapping):
             raise JudgemindError(f"{where}: a score result must be a JSON object, got {type(doc).__name__}")
         names = {f.name for f in dataclasses.fields(cls)}
-        required = {f.name for f in dataclasses.fields(cls)
-                    if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING}
+        required = {
+            f.name
+            for f in dataclasses.fields(cls)
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        }
         unknown, missing = sorted(set(doc) - names), sorted(required - set(doc))
         if unknown or missing:
-            raise JudgemindError(f"{where}: not a judgemind score result"
-                                 + (f"; missing {', '.join(missing)}" if missing else "")
-                                 + (f"; unknown {', '.join(unknown)}" if unknown else ""))
+            raise JudgemindError(
+                f"{where}: not a judgemind score result"
+                + (f"; missing {', '.join(missing)}" if missing else "")
+                + (f"; unknown {', '.join(unknown)}" if unknown else "")
+            )
         version = doc.get("schema_version", RESULT_SCHEMA_VERSION)
         if version != RESULT_SCHEMA_VERSION:
-            raise JudgemindError(f"{where}: schema_version {version!r} is not {RESULT_SCHEMA_VERSION}; score the "
-                                 f"video again with this judgemind version")
+            raise JudgemindError(
+                f"{where}: schema_version {version!r} is not {RESULT_SCHEMA_VERSION}; score the "
+                f"video again with this judgemind version"
+            )
         return cls(**dict(doc))
 
     def with_(self, **changes) -> ScoreResult:

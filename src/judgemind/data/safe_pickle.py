@@ -34,8 +34,20 @@ __all__ = ["ALLOWED_GLOBALS", "SafeUnpickler", "safe_load_pickle", "safe_loads_p
 
 # Plain builtin types. Pickle protocols >= 2 rebuild most of them with opcodes (no global at all); protocols 0-2
 # name some of them (``__builtin__.set``, ``builtins.complex``) as globals.
-_BUILTINS = ("dict", "list", "tuple", "set", "frozenset", "int", "float", "complex", "str", "bytes", "bytearray",
-             "bool")
+_BUILTINS = (
+    "dict",
+    "list",
+    "tuple",
+    "set",
+    "frozenset",
+    "int",
+    "float",
+    "complex",
+    "str",
+    "bytes",
+    "bytearray",
+    "bool",
+)
 
 # numpy globals by their name inside the numpy package: exactly those that ndarray / dtype / scalar reduction
 # produce (``ndarray.__reduce_ex__`` for protocols <= 4 and 5, ``dtype.__reduce__``, ``generic.__reduce__``).
@@ -60,8 +72,9 @@ ALLOWED_GLOBALS: frozenset[str] = frozenset(
 def _latin1_encode(text, encoding="latin1", errors="strict"):
     """``_codecs.encode`` as protocol 0-2 pickles use it for ``bytes``; any other use is refused."""
     if not isinstance(text, str) or codecs.lookup(encoding).name != "iso8859-1" or errors != "strict":
-        raise pickle.UnpicklingError(f"_codecs.encode is only allowed as encode(str, 'latin1'), "
-                                     f"got encoding {encoding!r}")
+        raise pickle.UnpicklingError(
+            f"_codecs.encode is only allowed as encode(str, 'latin1'), got encoding {encoding!r}"
+        )
     return text.encode("latin1")
 
 
@@ -84,9 +97,11 @@ def _numpy_global(submodule: str, name: str) -> Any:
 
 def _too_big(n: int, what: str) -> pickle.UnpicklingError:
 
-    return pickle.UnpicklingError(f"{what} of {n} bytes is larger than one pickled object may be "
-                                  f"({max_pickle_object_bytes()} bytes; set JUDGEMIND_MAX_PICKLE_OBJECT_BYTES to "
-                                  f"allow more)")
+    return pickle.UnpicklingError(
+        f"{what} of {n} bytes is larger than one pickled object may be "
+        f"({max_pickle_object_bytes()} bytes; set JUDGEMIND_MAX_PICKLE_OBJECT_BYTES to "
+        f"allow more)"
+    )
 
 
 def _bounded_builtin(ctor: Callable) -> Callable:
@@ -108,7 +123,6 @@ def _bounded_builtin(ctor: Callable) -> Callable:
 
 def _bounded_reconstruct(fn: Callable) -> Callable:
     """numpy's ``_reconstruct(subtype, shape, dtype)`` refusing a shape whose array would be huge."""
-
 
     def make(subtype, shape, dtype, *rest):
         if subtype is not np.ndarray:
@@ -136,9 +150,9 @@ def _resolve(module: str, name: str) -> Callable | type | None:
         return _bounded_builtin(getattr(builtins, name))
     if full == "_codecs.encode":
         return _latin1_encode
-    sub = module[len("numpy."):] if module.startswith("numpy.") else ""
+    sub = module[len("numpy.") :] if module.startswith("numpy.") else ""
     if sub.startswith("_core"):
-        sub = "core" + sub[len("_core"):]
+        sub = "core" + sub[len("_core") :]
     obj = _numpy_global(sub, name)
     return _bounded_reconstruct(obj) if name == "_reconstruct" else obj
 
@@ -158,12 +172,14 @@ class SafeUnpickler(pickle.Unpickler):
         if obj is None:
             raise JudgemindError(
                 f"refusing to load {module}.{name} from {self.source}: only plain data is allowed (containers, "
-                f"numbers, strings and numpy arrays); this file may be unsafe or not an annotation file")
+                f"numbers, strings and numpy arrays); this file may be unsafe or not an annotation file"
+            )
         return obj
 
     def persistent_load(self, pid):
-        raise JudgemindError(f"refusing to load a persistent object reference from {self.source}: only plain data "
-                             f"is allowed")
+        raise JudgemindError(
+            f"refusing to load a persistent object reference from {self.source}: only plain data is allowed"
+        )
 
 
 def safe_loads_pickle(data: bytes, source: str = "<bytes>") -> Any:
@@ -186,8 +202,10 @@ def safe_load_pickle(path: str | os.PathLike) -> Any:
         raise JudgemindError(f"{path}: {why}")
     size = path.stat().st_size
     if size > max_pickle_bytes():
-        raise JudgemindError(f"{path}: {size} bytes is larger than an annotation pickle may be ({max_pickle_bytes()}; "
-                             f"set JUDGEMIND_MAX_PICKLE_BYTES to allow more)")
+        raise JudgemindError(
+            f"{path}: {size} bytes is larger than an annotation pickle may be ({max_pickle_bytes()}; "
+            f"set JUDGEMIND_MAX_PICKLE_BYTES to allow more)"
+        )
     with open(path, "rb") as fh:
         return _load(fh, str(path))
 
@@ -197,6 +215,18 @@ def _load(fh, source: str) -> Any:
         return SafeUnpickler(fh, source=source).load()
     except JudgemindError:
         raise
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, ImportError, IndexError,
-            KeyError, UnicodeDecodeError, OverflowError, MemoryError, RecursionError) as e:
+    except (
+        pickle.UnpicklingError,
+        EOFError,
+        ValueError,
+        TypeError,
+        AttributeError,
+        ImportError,
+        IndexError,
+        KeyError,
+        UnicodeDecodeError,
+        OverflowError,
+        MemoryError,
+        RecursionError,
+    ) as e:
         raise JudgemindError(f"{source}: cannot be read as a plain-data pickle ({type(e).__name__}: {e})") from e

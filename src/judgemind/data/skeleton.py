@@ -37,9 +37,27 @@ from judgemind.utils.atomic import atomic_path
 SKELETON_DIR = "skeletons"
 CHANNELS = ("u", "v", "visibility", "x", "y", "z")
 OUT_OF_FRAME, OCCLUDED, VISIBLE = 0, 1, 2
-SKELETON_POINTS = ("pelvis", "neck", "head", "l_shoulder", "r_shoulder", "l_elbow", "r_elbow", "l_hand", "r_hand",
-                   "l_hip", "r_hip", "l_knee", "r_knee", "l_ankle", "r_ankle",
-                   "l_ski_tip", "l_ski_tail", "r_ski_tip", "r_ski_tail")
+SKELETON_POINTS = (
+    "pelvis",
+    "neck",
+    "head",
+    "l_shoulder",
+    "r_shoulder",
+    "l_elbow",
+    "r_elbow",
+    "l_hand",
+    "r_hand",
+    "l_hip",
+    "r_hip",
+    "l_knee",
+    "r_knee",
+    "l_ankle",
+    "r_ankle",
+    "l_ski_tip",
+    "l_ski_tail",
+    "r_ski_tip",
+    "r_ski_tail",
+)
 FRAME_TOLERANCE = 0.5  # px: a visible point may sit this far outside the frame (anti-aliased edge)
 MAX_POINTS = 256
 MAX_FRAMES = 1_000_000
@@ -64,8 +82,13 @@ def layout_from_dict(d: Any) -> tuple[SkeletonLayout | None, str | None]:
     if not isinstance(d, Mapping):
         return None, f"expected an object {{points, channels, frame_size}}, got {type(d).__name__}"
     pts = d.get("points")
-    if (not isinstance(pts, list) or not pts or len(pts) > MAX_POINTS or not all(isinstance(p, str) and p for p in pts)
-            or len(set(pts)) != len(pts)):
+    if (
+        not isinstance(pts, list)
+        or not pts
+        or len(pts) > MAX_POINTS
+        or not all(isinstance(p, str) and p for p in pts)
+        or len(set(pts)) != len(pts)
+    ):
         return None, f"points must be a list of 1-{MAX_POINTS} distinct point names"
     ch = d.get("channels", list(CHANNELS))
     if not isinstance(ch, list) or ch != list(CHANNELS):
@@ -73,8 +96,11 @@ def layout_from_dict(d: Any) -> tuple[SkeletonLayout | None, str | None]:
     fs = d.get("frame_size")
     size = None
     if fs is not None:
-        if (not isinstance(fs, list) or len(fs) != 2 or not all(isinstance(v, int) and not isinstance(v, bool)
-                                                                and 0 < v <= 100_000 for v in fs)):
+        if (
+            not isinstance(fs, list)
+            or len(fs) != 2
+            or not all(isinstance(v, int) and not isinstance(v, bool) and 0 < v <= 100_000 for v in fs)
+        ):
             return None, f"frame_size must be [width, height] in pixels, got {fs!r}"
         size = (int(fs[0]), int(fs[1]))
     return SkeletonLayout(tuple(pts), size), None
@@ -86,23 +112,29 @@ def check_array(arr: np.ndarray, n_frames: int, layout: SkeletonLayout) -> list[
     if arr.dtype.kind != "f":
         return [f"expected a float array, got dtype {arr.dtype}"]
     if arr.shape != want:
-        return [f"shape {tuple(arr.shape)} does not match (frames {n_frames}, points {len(layout.points)}, "
-                f"channels {len(CHANNELS)})"]
+        return [
+            f"shape {tuple(arr.shape)} does not match (frames {n_frames}, points {len(layout.points)}, "
+            f"channels {len(CHANNELS)})"
+        ]
     out = []
     vis = arr[..., 2]
     bad_vis = ~np.isin(vis, (OUT_OF_FRAME, OCCLUDED, VISIBLE))
     if bad_vis.any():
         t, p = np.argwhere(bad_vis)[0]
-        out.append(f"visibility must be 0 (out of frame), 1 (occluded) or 2 (visible); frame {t} point "
-                   f"{layout.points[p]!r} has {vis[t, p]!r}")
+        out.append(
+            f"visibility must be 0 (out of frame), 1 (occluded) or 2 (visible); frame {t} point "
+            f"{layout.points[p]!r} has {vis[t, p]!r}"
+        )
         return out
     shown = vis > 0
     uv = arr[..., :2]
     nonfinite = shown[..., None] & ~np.isfinite(uv)
     if nonfinite.any():
         t, p, _ = np.argwhere(nonfinite)[0]
-        out.append(f"u, v must be finite where a point is in the frame; frame {t} point {layout.points[p]!r} "
-                   f"is flagged {int(vis[t, p])} with u, v = {uv[t, p].tolist()}")
+        out.append(
+            f"u, v must be finite where a point is in the frame; frame {t} point {layout.points[p]!r} "
+            f"is flagged {int(vis[t, p])} with u, v = {uv[t, p].tolist()}"
+        )
     if np.isinf(uv).any():
         out.append("u, v contain an infinite value (use NaN with visibility 0 for a point out of the picture)")
     if layout.frame_size is not None and not nonfinite.any():
@@ -111,8 +143,10 @@ def check_array(arr: np.ndarray, n_frames: int, layout: SkeletonLayout) -> list[
         outside = shown & ((uv[..., 0] < -tol) | (uv[..., 0] > w + tol) | (uv[..., 1] < -tol) | (uv[..., 1] > h + tol))
         if outside.any():
             t, p = np.argwhere(outside)[0]
-            out.append(f"frame {t} point {layout.points[p]!r} at u, v = {uv[t, p].round(2).tolist()} lies outside "
-                       f"the {w}x{h} frame but is flagged {int(vis[t, p])} (in the frame); flag it 0 (out of frame)")
+            out.append(
+                f"frame {t} point {layout.points[p]!r} at u, v = {uv[t, p].round(2).tolist()} lies outside "
+                f"the {w}x{h} frame but is flagged {int(vis[t, p])} (in the frame); flag it 0 (out of frame)"
+            )
     if np.isinf(arr[..., 3:]).any():
         out.append("x, y, z contain an infinite value (use NaN where the world position is unknown)")
     return out
@@ -123,12 +157,15 @@ def read_array(path: Path) -> np.ndarray:
     try:
         with open(path, "rb") as fh:
             version = np.lib.format.read_magic(fh)
-            read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
-                           else np.lib.format.read_array_header_2_0)
+            read_header = (
+                np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            )
             shape, _, _ = read_header(fh)
             if len(shape) != 3 or shape[0] > MAX_FRAMES or shape[1] > MAX_POINTS or shape[2] != len(CHANNELS):
-                raise JudgemindError(f"{path}: skeleton array of shape {shape}; expected (frames, points, "
-                                     f"{len(CHANNELS)}) with at most {MAX_FRAMES} frames and {MAX_POINTS} points")
+                raise JudgemindError(
+                    f"{path}: skeleton array of shape {shape}; expected (frames, points, "
+                    f"{len(CHANNELS)}) with at most {MAX_FRAMES} frames and {MAX_POINTS} points"
+                )
         return np.load(path, allow_pickle=False)
     except JudgemindError:
         raise
@@ -150,20 +187,24 @@ class Skeleton:
 
     @classmethod
     def from_array(cls, arr: np.ndarray, points) -> "Skeleton":
-        return cls(arr[..., :2].astype(np.float32), arr[..., 2].astype(np.int8), arr[..., 3:].astype(np.float32),
-                   tuple(points))
+        return cls(
+            arr[..., :2].astype(np.float32), arr[..., 2].astype(np.int8), arr[..., 3:].astype(np.float32), tuple(points)
+        )
 
     def to_array(self) -> np.ndarray:
-        return np.concatenate([self.uv, self.visibility[..., None].astype(np.float32), self.world],
-                              axis=-1).astype(np.float32)
+        return np.concatenate([self.uv, self.visibility[..., None].astype(np.float32), self.world], axis=-1).astype(
+            np.float32
+        )
 
 
 def load_skeleton(root: str | os.PathLike, rec, layout: SkeletonLayout | None) -> Skeleton:
     """The skeleton of ``rec`` in the data set at ``root``; a clear error when the data set has none."""
     if layout is None or rec.skeleton is None:
-        raise JudgemindError(f"{root}: record {rec.id!r} has no skeleton. Skeletons are an optional field of "
-                             f"the FineSkiing format (schema v2): `judgemind synth` writes them; for your own "
-                             f"footage fill skeletons/<id>.npy from a pose estimator (docs/data.md)")
+        raise JudgemindError(
+            f"{root}: record {rec.id!r} has no skeleton. Skeletons are an optional field of "
+            f"the FineSkiing format (schema v2): `judgemind synth` writes them; for your own "
+            f"footage fill skeletons/<id>.npy from a pose estimator (docs/data.md)"
+        )
     path = Path(root) / rec.skeleton
     arr = read_array(path)
     problems = check_array(arr, rec.n_frames, layout)

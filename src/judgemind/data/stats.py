@@ -96,9 +96,11 @@ def judge_agreement(test) -> dict:
     dd = np.array([float(r.dd) for r in test])
     single = [float(spearman(np.array([float(r.judges[j].total) for r in test]) * dd, final)) for j in range(n_j)]
     mean = np.array([np.mean([float(j.total) for j in r.judges]) for r in test]) * dd
-    return {"single_judge_rho_mean": round(float(np.mean(single)), 4),
-            "single_judge_rho_min": round(float(np.min(single)), 4),
-            "mean_of_judges_rho": round(float(spearman(mean, final)), 4)}
+    return {
+        "single_judge_rho_mean": round(float(np.mean(single)), 4),
+        "single_judge_rho_min": round(float(np.min(single)), 4),
+        "mean_of_judges_rho": round(float(spearman(mean, final)), 4),
+    }
 
 
 def item_rates(recs, catalogue) -> dict:
@@ -110,8 +112,11 @@ def component_spread(recs) -> dict:
     out = {}
     for c in COMPONENTS:
         v = np.array([float(r.component_means().get(c, 0)) for r in recs])
-        out[c] = {"mean": round(float(v.mean()), 3), "std": round(float(v.std()), 3),
-                  "std_pct_of_range": round(100 * float(v.std()) / COMPONENT_MAX[c], 1)}
+        out[c] = {
+            "mean": round(float(v.mean()), 3),
+            "std": round(float(v.std()), 3),
+            "std_pct_of_range": round(100 * float(v.std()) / COMPONENT_MAX[c], 1),
+        }
     return out
 
 
@@ -166,13 +171,18 @@ def dataset_stats(ds) -> dict:
 
     missing = [s for s in ("train", "test") if not ds.split(s)]
     if missing:
-        raise JudgemindError(f"{ds.root}: the data set has no {' or '.join(missing)} split; the floor and ceilings "
-                             f"are fitted on train and measured on test")
+        raise JudgemindError(
+            f"{ds.root}: the data set has no {' or '.join(missing)} split; the floor and ceilings "
+            f"are fitted on train and measured on test"
+        )
     catalogue = load_catalogue()
     train, test = ds.split("train"), ds.split("test")
     recs = list(ds.records)
     return {
-        "dataset": str(ds.root), "n": len(recs), "n_train": len(train), "n_test": len(test),
+        "dataset": str(ds.root),
+        "n": len(recs),
+        "n_train": len(train),
+        "n_test": len(test),
         "synthetic": bool(ds.meta.synthetic),
         "code_prior": code_prior(train, test),
         "fault_oracle": fault_oracle(train, test, catalogue, ds.meta.scoring),
@@ -184,25 +194,42 @@ def dataset_stats(ds) -> dict:
 
 
 def format_stats(s: dict) -> str:
-    lines = [f"{s['dataset']}: {s['n']} records ({s['n_train']} train, {s['n_test']} test)"
-             + (" - SYNTHETIC data" if s["synthetic"] else "")]
+    lines = [
+        f"{s['dataset']}: {s['n']} records ({s['n_train']} train, {s['n_test']} test)"
+        + (" - SYNTHETIC data" if s["synthetic"] else "")
+    ]
     cp, fo, ja = s["code_prior"], s["fault_oracle"], s["judge_agreement"]
-    lines.append(f"  floor    code prior (train mean per code)      test rho {cp['rho']:.3f}  R-l2x100 "
-                 f"{cp['rl2x100']:.2f}")
-    lines.append(f"  ceiling  fault oracle (true items + points)    test rho {fo['rho']:.3f}  R-l2x100 "
-                 f"{fo['rl2x100']:.2f}")
-    lines.append("           per component: " + ", ".join(f"{c} rho {v['rho']:.3f}"
-                                                          for c, v in fo["per_component"].items()))
-    lines.append(f"  judges   one judge vs the panel: rho {ja['single_judge_rho_mean']:.3f} (lowest "
-                 f"{ja['single_judge_rho_min']:.3f}); mean of the judges: rho {ja['mean_of_judges_rho']:.3f}")
-    lines.append("  spread   " + ", ".join(f"{c} s.d. {v['std']:.2f} ({v['std_pct_of_range']:.0f} % of the range)"
-                                           for c, v in s["component_spread"].items()))
+    lines.append(
+        f"  floor    code prior (train mean per code)      test rho {cp['rho']:.3f}  R-l2x100 {cp['rl2x100']:.2f}"
+    )
+    lines.append(
+        f"  ceiling  fault oracle (true items + points)    test rho {fo['rho']:.3f}  R-l2x100 {fo['rl2x100']:.2f}"
+    )
+    lines.append(
+        "           per component: " + ", ".join(f"{c} rho {v['rho']:.3f}" for c, v in fo["per_component"].items())
+    )
+    lines.append(
+        f"  judges   one judge vs the panel: rho {ja['single_judge_rho_mean']:.3f} (lowest "
+        f"{ja['single_judge_rho_min']:.3f}); mean of the judges: rho {ja['mean_of_judges_rho']:.3f}"
+    )
+    lines.append(
+        "  spread   "
+        + ", ".join(
+            f"{c} s.d. {v['std']:.2f} ({v['std_pct_of_range']:.0f} % of the range)"
+            for c, v in s["component_spread"].items()
+        )
+    )
     rates = sorted(s["item_rates"].items(), key=lambda kv: kv[1])
     lines.append("  items    share of jumps: " + ", ".join(f"{k} {100 * v:.1f}%" for k, v in rates))
     bh = s.get("box_height")
     if bh:
-        lines.append("  box      athlete height / frame height, median per stage: "
-                     + ", ".join(f"{st} {bh[st]['p50']:.2f}" for st in STAGES if st in bh)
-                     + (f"; follow-shot flight frames >= 35 %: {100 * bh['flight_follow_share_ge_35pct']:.0f} %"
-                        if "flight_follow_share_ge_35pct" in bh else ""))
+        lines.append(
+            "  box      athlete height / frame height, median per stage: "
+            + ", ".join(f"{st} {bh[st]['p50']:.2f}" for st in STAGES if st in bh)
+            + (
+                f"; follow-shot flight frames >= 35 %: {100 * bh['flight_follow_share_ge_35pct']:.0f} %"
+                if "flight_follow_share_ge_35pct" in bh
+                else ""
+            )
+        )
     return "\n".join(lines)

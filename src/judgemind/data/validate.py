@@ -69,8 +69,11 @@ def _check_marks(rec: Record, scoring: str, add) -> bool:
             add("judges", "the legacy aerials format has 5 air_form judges and 2 landing judges", "marks")
             return False
         for i, j in enumerate(js):
-            v, hi = ((j.air_form, LEGACY_AIR_FORM_RANGE[1]) if j.air_form is not None
-                     else (j.landing, COMPONENT_RANGES["landing"][1]))
+            v, hi = (
+                (j.air_form, LEGACY_AIR_FORM_RANGE[1])
+                if j.air_form is not None
+                else (j.landing, COMPONENT_RANGES["landing"][1])
+            )
             if not (0 <= v <= hi) or v % MARK_STEP:
                 add(f"judges[{i}]", f"mark {v} must be within 0.0-{hi} in steps of 0.1", "marks")
                 ok = False
@@ -102,8 +105,15 @@ def rules_score(rec: Record, scoring: str):
     return rules.score_diving([j.score for j in rec.judges], rec.dd, synchro=rec.synchro)
 
 
-def validate_record(rec: Record, meta: DatasetMeta, root: Path, file: str, line: int | None = None,
-                    video_frames: int | None = None, catalogue=None) -> list[Problem]:
+def validate_record(
+    rec: Record,
+    meta: DatasetMeta,
+    root: Path,
+    file: str,
+    line: int | None = None,
+    video_frames: int | None = None,
+    catalogue=None,
+) -> list[Problem]:
     """Rules checks on one parsed record. ``video_frames`` (if known) bounds the frames; ``catalogue`` checks
     deduction items (aerials datasets)."""
 
@@ -123,16 +133,27 @@ def validate_record(rec: Record, meta: DatasetMeta, root: Path, file: str, line:
             continue
         sa, sb = rec.stages[s]
         if prev is not None and sa < prev[1]:
-            add(f"stages.{s}", f"[{sa}, {sb}) starts before {prev[0]} ends ({prev[1]}); stages must be ordered "
-                               f"take-off < flight < landing", "order")
+            add(
+                f"stages.{s}",
+                f"[{sa}, {sb}) starts before {prev[0]} ends ({prev[1]}); stages must be ordered "
+                f"take-off < flight < landing",
+                "order",
+            )
         elif prev is not None and sa > prev[1]:
-            add(f"stages.{s}", f"[{sa}, {sb}) leaves a gap after {prev[0]} ends ({prev[1]}); stages must be "
-                               f"contiguous (each starts where the previous one ends)", "order")
+            add(
+                f"stages.{s}",
+                f"[{sa}, {sb}) leaves a gap after {prev[0]} ends ({prev[1]}); stages must be "
+                f"contiguous (each starts where the previous one ends)",
+                "order",
+            )
         if sb > b or sa < a:
             add(f"stages.{s}", f"[{sa}, {sb}) lies outside the record's frames [{a}, {b})", "interval")
         if video_frames is not None and sb > video_frames:
-            add(f"stages.{s}", f"[{sa}, {sb}) ends after the video's last frame (the video has {video_frames} "
-                               f"frames)", "video")
+            add(
+                f"stages.{s}",
+                f"[{sa}, {sb}) ends after the video's last frame (the video has {video_frames} frames)",
+                "video",
+            )
         prev = (s, max(sb, prev[1]) if prev else sb)
     for c in rec.cuts:
         if not (a <= c < b):
@@ -166,15 +187,21 @@ def validate_record(rec: Record, meta: DatasetMeta, root: Path, file: str, line:
             if x.item not in catalogue.ids:
                 close = difflib.get_close_matches(x.item, list(catalogue.ids), n=3)
                 hint = f" (did you mean {', '.join(close)}?)" if close else ""
-                add(f"{f}.item", f"unknown deduction item {x.item!r}{hint}; see `judgemind rules catalogue`",
-                    "catalogue")
+                add(
+                    f"{f}.item",
+                    f"unknown deduction item {x.item!r}{hint}; see `judgemind rules catalogue`",
+                    "catalogue",
+                )
                 continue
             item = catalogue.get(x.item)
             if x.stage != item.stage:
                 add(f"{f}.stage", f"{x.item} belongs to stage {item.stage!r}, not {x.stage!r}", "catalogue")
             if not (item.points_min <= x.points <= item.points_max):
-                add(f"{f}.points", f"{x.points} is outside {x.item}'s range {item.points_min}-{item.points_max}",
-                    "catalogue")
+                add(
+                    f"{f}.points",
+                    f"{x.points} is outside {x.item}'s range {item.points_min}-{item.points_max}",
+                    "catalogue",
+                )
             if x.frames is not None and not (a <= x.frames[0] and x.frames[1] <= b):
                 add(f"{f}.frames", f"{list(x.frames)} lies outside the record's frames [{a}, {b})", "interval")
             if x.severity is not None and not (0.0 <= x.severity <= 1.0):
@@ -182,8 +209,11 @@ def validate_record(rec: Record, meta: DatasetMeta, root: Path, file: str, line:
             if item.landing_cap is not None and meta.scoring == "aerials5" and marks_ok:
                 for j, js in enumerate(rec.judges):
                     if js.landing is not None and js.landing > item.landing_cap:
-                        add(f"judges[{j}].landing", f"landing {js.landing} exceeds the cap {item.landing_cap} "
-                                                    f"that {x.item} imposes", "cap")
+                        add(
+                            f"judges[{j}].landing",
+                            f"landing {js.landing} exceeds the cap {item.landing_cap} that {x.item} imposes",
+                            "cap",
+                        )
 
     if marks_ok and not any(p.rule in ("dd",) for p in probs):
         try:
@@ -193,8 +223,10 @@ def validate_record(rec: Record, meta: DatasetMeta, root: Path, file: str, line:
         else:
             if not final_score_matches(rec.final_score, expected):
                 known = rec.extra.get("score_mismatch") if isinstance(rec.extra, dict) else None
-                msg = (f"final score {rec.final_score} disagrees with the rules engine: judges and DD {rec.dd} "
-                       f"give {expected}")
+                msg = (
+                    f"final score {rec.final_score} disagrees with the rules engine: judges and DD {rec.dd} "
+                    f"give {expected}"
+                )
                 if known:
                     add("final_score", f"{msg} (known: {known})", "final_score", "warning")
                 else:
@@ -206,8 +238,12 @@ def _check_skeleton(rec: Record, meta: DatasetMeta, root: Path, add) -> None:
     """Schema v2: the record's skeleton file exists inside the root and holds a valid array for its frames."""
 
     if meta.skeleton is None:
-        add("skeleton", "the record names a skeleton file but dataset.json declares no skeleton layout "
-                        "(\"skeleton\": {\"points\": [...], \"frame_size\": [w, h]}, schema_version 2)", "skeleton")
+        add(
+            "skeleton",
+            "the record names a skeleton file but dataset.json declares no skeleton layout "
+            '("skeleton": {"points": [...], "frame_size": [w, h]}, schema_version 2)',
+            "skeleton",
+        )
         return
     if not _path_inside(root, rec.skeleton):
         add("skeleton", f"path {rec.skeleton!r} escapes the dataset root; use a path relative to {root}", "path")
@@ -237,16 +273,25 @@ def validate_dataset(root: str | os.PathLike, *, check_videos: bool = True):
     if meta.scoring.startswith("aerials"):
         catalogue = load_catalogue()
         if str(catalogue.version) != str(meta.catalogue_version):
-            problems.append(Problem(str(root / DATASET_FILE), f"dataset uses catalogue version "
-                                    f"{meta.catalogue_version}, this judgemind has {catalogue.version}",
-                                    field="catalogue_version", rule="catalogue", level="warning"))
+            problems.append(
+                Problem(
+                    str(root / DATASET_FILE),
+                    f"dataset uses catalogue version {meta.catalogue_version}, this judgemind has {catalogue.version}",
+                    field="catalogue_version",
+                    rule="catalogue",
+                    level="warning",
+                )
+            )
     seen: dict[str, int] = {}
     n_frames_cache: dict[str, int | None] = {}
     lines: dict[str, int] = {}
     for idx, (lineno, rec) in enumerate(numbered):
         if rec.id in seen:
-            problems.append(Problem(afile, f"duplicate id (first used on line {lines[rec.id]})", rec.id, "id",
-                                    lineno, rule="unique"))
+            problems.append(
+                Problem(
+                    afile, f"duplicate id (first used on line {lines[rec.id]})", rec.id, "id", lineno, rule="unique"
+                )
+            )
             continue
         seen[rec.id] = idx
         lines[rec.id] = lineno
@@ -263,27 +308,52 @@ def validate_dataset(root: str | os.PathLike, *, check_videos: bool = True):
         listed: set[str] = set()
         for rid in ids:
             if rid in listed:
-                problems.append(Problem(dfile, f"split {split!r} lists record {rid!r} more than once",
-                                        field=f"splits.{split}", rule="unique"))
+                problems.append(
+                    Problem(
+                        dfile,
+                        f"split {split!r} lists record {rid!r} more than once",
+                        field=f"splits.{split}",
+                        rule="unique",
+                    )
+                )
                 continue
             listed.add(rid)
             if rid not in seen:
-                problems.append(Problem(dfile, f"split {split!r} names record {rid!r}, which is not in "
-                                               f"{ANNOTATIONS_FILE}", field=f"splits.{split}", rule="splits"))
+                problems.append(
+                    Problem(
+                        dfile,
+                        f"split {split!r} names record {rid!r}, which is not in {ANNOTATIONS_FILE}",
+                        field=f"splits.{split}",
+                        rule="splits",
+                    )
+                )
             elif rid in owner and owner[rid] != split:
-                problems.append(Problem(dfile, f"record {rid!r} is in both {owner[rid]!r} and {split!r}",
-                                        field=f"splits.{split}", rule="splits"))
+                problems.append(
+                    Problem(
+                        dfile,
+                        f"record {rid!r} is in both {owner[rid]!r} and {split!r}",
+                        field=f"splits.{split}",
+                        rule="splits",
+                    )
+                )
             owner.setdefault(rid, split)
     ds = Dataset(root=root, meta=meta, records=tuple(r for i, r in enumerate(records) if seen.get(r.id) == i))
     return ds, problems
 
 
-def _probe_frames(path: Path, afile: str, rec: Record, problems: list[Problem], line: int | None = None
-                  ) -> int | None:
+def _probe_frames(path: Path, afile: str, rec: Record, problems: list[Problem], line: int | None = None) -> int | None:
 
     if not path.is_file():
-        problems.append(Problem(afile, f"video file {path} does not exist (use --no-videos for annotation-only "
-                                       f"datasets)", rec.id, "video", line, rule="video"))
+        problems.append(
+            Problem(
+                afile,
+                f"video file {path} does not exist (use --no-videos for annotation-only datasets)",
+                rec.id,
+                "video",
+                line,
+                rule="video",
+            )
+        )
         return None
     try:
         return probe_video(path).n_frames
@@ -301,8 +371,11 @@ def load_dataset(root: str | os.PathLike, *, check_videos: bool = False, strict:
     ds, problems = validate_dataset(root, check_videos=check_videos)
     errors = [p for p in problems if p.level == "error"]
     if errors and strict:
-        raise ValidationError(f"{root}: {len(errors)} problem(s) in the dataset; run `judgemind data validate "
-                              f"{root}` for the full report", errors)
+        raise ValidationError(
+            f"{root}: {len(errors)} problem(s) in the dataset; run `judgemind data validate "
+            f"{root}` for the full report",
+            errors,
+        )
     if ds is None:
         raise ValidationError(f"{root}: cannot be loaded", errors)
     return ds

@@ -71,9 +71,7 @@ def _to_numpy(x: Any) -> np.ndarray:
 def _as_float_array(x: Any, name: str, func: str) -> np.ndarray:
     arr = _to_numpy(x)
     if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
-        raise JudgemindError(
-            f"{func}: argument '{name}' has dtype {arr.dtype}, expected numbers; pass a numeric array"
-        )
+        raise JudgemindError(f"{func}: argument '{name}' has dtype {arr.dtype}, expected numbers; pass a numeric array")
     if arr.size == 0:
         raise JudgemindError(f"{func}: argument '{name}' is empty; there is nothing to evaluate")
     arr = arr.astype(np.float64, copy=False)
@@ -144,9 +142,7 @@ def mae(pred: Any, true: Any) -> float:
     return float(np.mean(np.abs(p - t)))
 
 
-def relative_l2(
-    pred: Any, true: Any, value_range: tuple[float, float] | None = None, *, scale: float = 1.0
-) -> float:
+def relative_l2(pred: Any, true: Any, value_range: tuple[float, float] | None = None, *, scale: float = 1.0) -> float:
     """Relative L2: ``scale * mean(((pred - true) / (hi - lo)) ** 2)``; ``pred``, ``true``: ``(N,)``.
 
     ``(lo, hi)`` defaults to ``(true.min(), true.max())`` of the evaluated array, as the AQA methods' released code
@@ -163,9 +159,7 @@ def relative_l2(
         try:
             lo, hi = (float(v) for v in value_range)
         except (TypeError, ValueError) as exc:
-            raise JudgemindError(
-                f"relative_l2: value_range must be two numbers (lo, hi), got {value_range!r}"
-            ) from exc
+            raise JudgemindError(f"relative_l2: value_range must be two numbers (lo, hi), got {value_range!r}") from exc
         if not (math.isfinite(lo) and math.isfinite(hi) and hi > lo):
             raise JudgemindError(f"relative_l2: value_range must satisfy lo < hi (finite), got ({lo}, {hi})")
     return float(scale * np.mean(((p - t) / (hi - lo)) ** 2))

@@ -11,16 +11,26 @@ are imported on first use.
 """
 
 from judgemind.features.base import (
-                                     EXTRACTORS,
-                                     Extractor,
-                                     ExtractorInfo,
-                                     Frames,
-                                     Plan,
-                                     get_extractor,
-                                     list_extractors,
-                                     register_extractor,
+    EXTRACTORS,
+    Extractor,
+    ExtractorInfo,
+    Frames,
+    Plan,
+    get_extractor,
+    list_extractors,
+    register_extractor,
 )
 from judgemind.features.cache import FeatureCache, list_caches
 
-__all__ = ["EXTRACTORS", "Extractor", "ExtractorInfo", "Frames", "Plan", "get_extractor", "list_extractors",
-           "register_extractor", "FeatureCache", "list_caches"]
+__all__ = [
+    "EXTRACTORS",
+    "Extractor",
+    "ExtractorInfo",
+    "Frames",
+    "Plan",
+    "get_extractor",
+    "list_extractors",
+    "register_extractor",
+    "FeatureCache",
+    "list_caches",
+]

@@ -43,10 +43,25 @@ MAX_STEPS = 4096
 # MediaPipe Pose landmark index (or two indices whose mean is taken) for each point of the layout; None = the
 # point does not exist in MediaPipe's 33 landmarks (the skis): flagged out of picture.
 MEDIAPIPE_MAP: dict[str, tuple[int, ...] | None] = {
-    "pelvis": (23, 24), "neck": (11, 12), "head": (0,),
-    "l_shoulder": (11,), "r_shoulder": (12,), "l_elbow": (13,), "r_elbow": (14,), "l_hand": (15,), "r_hand": (16,),
-    "l_hip": (23,), "r_hip": (24,), "l_knee": (25,), "r_knee": (26,), "l_ankle": (27,), "r_ankle": (28,),
-    "l_ski_tip": None, "l_ski_tail": None, "r_ski_tip": None, "r_ski_tail": None,
+    "pelvis": (23, 24),
+    "neck": (11, 12),
+    "head": (0,),
+    "l_shoulder": (11,),
+    "r_shoulder": (12,),
+    "l_elbow": (13,),
+    "r_elbow": (14,),
+    "l_hand": (15,),
+    "r_hand": (16,),
+    "l_hip": (23,),
+    "r_hip": (24,),
+    "l_knee": (25,),
+    "r_knee": (26,),
+    "l_ankle": (27,),
+    "r_ankle": (28,),
+    "l_ski_tip": None,
+    "l_ski_tail": None,
+    "r_ski_tip": None,
+    "r_ski_tail": None,
 }
 
 
@@ -76,15 +91,18 @@ def _gauss(x: np.ndarray, sigma: float) -> np.ndarray:
     return gaussian_filter1d(x, sigma, axis=0, mode="nearest", truncate=3.0)
 
 
-def fill_and_smooth(indices: np.ndarray, found: np.ndarray, arrays: list[np.ndarray], cuts, sigma: float,
-                    where: str = "") -> list[np.ndarray]:
+def fill_and_smooth(
+    indices: np.ndarray, found: np.ndarray, arrays: list[np.ndarray], cuts, sigma: float, where: str = ""
+) -> list[np.ndarray]:
     """Fill frames without a detection (linear inside a shot between found frames, the nearest found frame at a
     shot's ends, the nearest found frame of the record for a shot without any) and smooth each shot over time
     (Gaussian, s.d. ``sigma`` rows of the arrays).
     ``arrays``: (N, ...) float arrays aligned with ``indices``. Raises when no frame has the athlete."""
     if not found.any():
-        raise JudgemindError(f"{where}: AerialsPose found no athlete in any of the {len(indices)} frames; check "
-                             f"the segment (--start/--end) or try another perception (--set estimator=mediapipe)")
+        raise JudgemindError(
+            f"{where}: AerialsPose found no athlete in any of the {len(indices)} frames; check "
+            f"the segment (--start/--end) or try another perception (--set estimator=mediapipe)"
+        )
     shot = shot_index(cuts, indices)
     out = [a.astype(np.float64).copy() for a in arrays]
     fidx = np.flatnonzero(found)
@@ -120,17 +138,27 @@ class AerialsPoseExtractor(Extractor):
     """
 
     name = "aerialspose"
-    description = ("predicted skeletons (AerialsPose: detector + 19-point crop network, or MediaPipe) -> the "
-                   "skeleton extractor's tokens; cuts, boxes and joints all from the video")
+    description = (
+        "predicted skeletons (AerialsPose: detector + 19-point crop network, or MediaPipe) -> the "
+        "skeleton extractor's tokens; cuts, boxes and joints all from the video"
+    )
     weights_kind = "optional file"
     requires = ("torch", "cv2")
     dims_text = f"{GLOBAL_DIM} / {FG_DIM}"
     steps_text = "48"
     finds_athlete = True
 
-    def __init__(self, steps: int | None = None, dense: bool = False, smooth: float = 0.0, refine: bool = True,
-                 world: bool = True, estimator: str = "aerialspose", short_side: int = 320,
-                 weights: str | None = None):
+    def __init__(
+        self,
+        steps: int | None = None,
+        dense: bool = False,
+        smooth: float = 0.0,
+        refine: bool = True,
+        world: bool = True,
+        estimator: str = "aerialspose",
+        short_side: int = 320,
+        weights: str | None = None,
+    ):
         self.steps = 48 if steps is None else int(steps)
         if not 1 <= self.steps <= MAX_STEPS:
             raise JudgemindError(f"aerialspose: steps must be 1-{MAX_STEPS}, got {steps!r}")
@@ -152,10 +180,8 @@ class AerialsPoseExtractor(Extractor):
     def _estimator(self):
         if self._est is None:
             if self.estimator == "mediapipe":
-
                 self._est = get_locator("mediapipe")
             else:
-
                 self._est = AerialsPose(self.weights, refine=self.refine)
         return self._est
 
@@ -169,15 +195,22 @@ class AerialsPoseExtractor(Extractor):
         if self.estimator != "aerialspose":
             return None
         if self._sha is None:
-
             self._sha = sha256_file(default_weights(self.weights))
         return self._sha
 
     def config(self) -> dict[str, Any]:
-        return {"extractor": self.name, "steps": self.steps, "sampling": "linspace",
-                "perception": f"predicted skeletons ({self.estimator})", "dense": self.dense, "smooth": self.smooth,
-                "refine": self.refine, "world": self.world, "estimator": self.estimator,
-                "weights_sha256": self.weights_sha256()}
+        return {
+            "extractor": self.name,
+            "steps": self.steps,
+            "sampling": "linspace",
+            "perception": f"predicted skeletons ({self.estimator})",
+            "dense": self.dense,
+            "smooth": self.smooth,
+            "refine": self.refine,
+            "world": self.world,
+            "estimator": self.estimator,
+            "weights_sha256": self.weights_sha256(),
+        }
 
     def dims(self) -> dict[str, int]:
         return {"global": GLOBAL_DIM, "foreground": FG_DIM}
@@ -211,16 +244,29 @@ class AerialsPoseExtractor(Extractor):
         else:
             res = est(images)
             uv, vp, world, box, found = res.uv, res.vis_prob, res.world, res.box, res.found
-        return {"indices": idx, "uv": uv, "vis_prob": vp, "world": np.nan_to_num(world), "box": box,
-                "found": found, "cuts": np.asarray(cuts, np.int64)}
+        return {
+            "indices": idx,
+            "uv": uv,
+            "vis_prob": vp,
+            "world": np.nan_to_num(world),
+            "box": box,
+            "found": found,
+            "cuts": np.asarray(cuts, np.int64),
+        }
 
     def encode(self, frames: Frames, plan: Plan) -> dict[str, np.ndarray]:
         p = self.perceive(frames, plan)
         idx, found, cuts = p["indices"], p["found"], tuple(int(c) for c in p["cuts"])
         box = np.where(found[:, None], p["box"], 0.0)
         spacing = float(np.mean(np.diff(idx))) if len(idx) > 1 else 1.0
-        uv, vp, world, box = fill_and_smooth(idx, found, [p["uv"], p["vis_prob"], p["world"], box], cuts,
-                                             self.smooth / spacing, where=f"record {frames.record_id!r}")
+        uv, vp, world, box = fill_and_smooth(
+            idx,
+            found,
+            [p["uv"], p["vis_prob"], p["world"], box],
+            cuts,
+            self.smooth / spacing,
+            where=f"record {frames.record_id!r}",
+        )
         rows = np.searchsorted(idx, plan.steps)
         vis = vp[rows].argmax(-1).astype(np.int8)
         steps = np.asarray(plan.steps, np.int64)
@@ -229,7 +275,10 @@ class AerialsPoseExtractor(Extractor):
         dt = step_seconds(steps, float(getattr(frames, "fps", 0.0) or DEFAULT_FPS))
         w = world[rows] if (self.world and self.estimator == "aerialspose") else None
         g, fg, _, _ = skeleton_tokens(uv[rows], vis, frames.size, cut_before, w, dt)
-        return {"global": g, "foreground": fg, "box": box[rows].astype(np.float32),
-                "box_filled": ~found[rows], "cuts": np.asarray(cuts, np.int64)}
-
-
+        return {
+            "global": g,
+            "foreground": fg,
+            "box": box[rows].astype(np.float32),
+            "box_filled": ~found[rows],
+            "cuts": np.asarray(cuts, np.int64),
+        }

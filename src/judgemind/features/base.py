@@ -31,8 +31,19 @@ from judgemind.rules.names import DEFAULT_FPS
 from judgemind.utils.optional import load_cv2
 from judgemind.utils.registry import Registry
 
-__all__ = ["Plan", "Frames", "Extractor", "ExtractorInfo", "EXTRACTORS", "register_extractor", "get_extractor",
-           "list_extractors", "square_crop", "letterbox", "clip_frames"]
+__all__ = [
+    "Plan",
+    "Frames",
+    "Extractor",
+    "ExtractorInfo",
+    "EXTRACTORS",
+    "register_extractor",
+    "get_extractor",
+    "list_extractors",
+    "square_crop",
+    "letterbox",
+    "clip_frames",
+]
 
 
 @dataclass(frozen=True)
@@ -133,8 +144,15 @@ class Extractor:
 
     @classmethod
     def info(cls) -> ExtractorInfo:
-        return ExtractorInfo(cls.name, cls.description, cls.weights_kind, tuple(cls.requires), cls.dims_text,
-                             cls.steps_text, cls.wants_keypoints)
+        return ExtractorInfo(
+            cls.name,
+            cls.description,
+            cls.weights_kind,
+            tuple(cls.requires),
+            cls.dims_text,
+            cls.steps_text,
+            cls.wants_keypoints,
+        )
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -178,7 +196,7 @@ def square_crop(frame: np.ndarray, box, margin: float, size: int) -> np.ndarray:
     else:
         crop = np.zeros((side, side, 3), np.uint8)
         if ax1 > ax0 and ay1 > ay0:
-            crop[ay0 - sy:ay1 - sy, ax0 - sx:ax1 - sx] = frame[ay0:ay1, ax0:ax1]
+            crop[ay0 - sy : ay1 - sy, ax0 - sx : ax1 - sx] = frame[ay0:ay1, ax0:ax1]
     return _resize(np.ascontiguousarray(crop), size)
 
 
@@ -189,7 +207,7 @@ def letterbox(frame: np.ndarray, size: int) -> np.ndarray:
         side = max(h, w)
         sq = np.zeros((side, side, 3), np.uint8)
         y0, x0 = (side - h) // 2, (side - w) // 2
-        sq[y0:y0 + h, x0:x0 + w] = frame
+        sq[y0 : y0 + h, x0 : x0 + w] = frame
         frame = sq
     return _resize(frame, size)
 
@@ -197,16 +215,21 @@ def letterbox(frame: np.ndarray, size: int) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------------------------
 # registry
 
-EXTRACTORS = Registry("extractor", package="judgemind.features", skip=("base", "cache", "pipeline", "i3d"),
-                      hint="`judgemind extractors` lists them", modules={
-                          "tiny3d": "judgemind.features.tiny3d",
-                          "pose": "judgemind.features.pose",
-                          "i3d": "judgemind.features.i3d_extractor",
-                          "videomae": "judgemind.features.videomae",
-                          "pixels": "judgemind.features.pixels",
-                          "skeleton": "judgemind.features.skeleton",
-                          "aerialspose": "judgemind.features.aerialspose",
-                      })
+EXTRACTORS = Registry(
+    "extractor",
+    package="judgemind.features",
+    skip=("base", "cache", "pipeline", "i3d"),
+    hint="`judgemind extractors` lists them",
+    modules={
+        "tiny3d": "judgemind.features.tiny3d",
+        "pose": "judgemind.features.pose",
+        "i3d": "judgemind.features.i3d_extractor",
+        "videomae": "judgemind.features.videomae",
+        "pixels": "judgemind.features.pixels",
+        "skeleton": "judgemind.features.skeleton",
+        "aerialspose": "judgemind.features.aerialspose",
+    },
+)
 
 
 def register_extractor(cls: type[Extractor]) -> type[Extractor]:

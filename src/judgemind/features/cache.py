@@ -49,8 +49,12 @@ def safe_name(record_id: str) -> str:
     starts with ``id_`` is escaped too); ``id_<hex>`` spells out the UTF-8 bytes, and ids too long for that become
     ``id_sha256_<digest>`` (``_`` never occurs in hex, so the two escaped forms cannot meet).
     """
-    ok = (all(ch.isascii() and (ch.isalnum() or ch in "-_.,") for ch in record_id) and not record_id.startswith(".")
-          and not record_id.startswith("id_") and 0 < len(record_id) <= _VERBATIM_MAX)
+    ok = (
+        all(ch.isascii() and (ch.isalnum() or ch in "-_.,") for ch in record_id)
+        and not record_id.startswith(".")
+        and not record_id.startswith("id_")
+        and 0 < len(record_id) <= _VERBATIM_MAX
+    )
     if ok:
         return record_id
     raw = record_id.encode("utf-8", "surrogatepass")
@@ -66,8 +70,10 @@ def check_file_names(record_ids, where: str) -> None:
     for rid in record_ids:
         key = safe_name(rid).casefold()
         if key in seen and seen[key] != rid:
-            raise JudgemindError(f"{where}: records {seen[key]!r} and {rid!r} differ only in upper/lower case; their "
-                                 f"feature files would collide on case-insensitive file systems -- rename one")
+            raise JudgemindError(
+                f"{where}: records {seen[key]!r} and {rid!r} differ only in upper/lower case; their "
+                f"feature files would collide on case-insensitive file systems -- rename one"
+            )
         seen[key] = rid
 
 
@@ -103,8 +109,10 @@ class FeatureCache:
     @property
     def manifest(self) -> dict:
         if not self.exists():
-            raise JudgemindError(f"{self.root}: no feature cache {self.name!r} (expected {self.manifest_path}); "
-                                 f"run `judgemind extract {self.root} --extractor ...` first")
+            raise JudgemindError(
+                f"{self.root}: no feature cache {self.name!r} (expected {self.manifest_path}); "
+                f"run `judgemind extract {self.root} --extractor ...` first"
+            )
         return read_manifest(self.manifest_path)
 
     @property
@@ -127,13 +135,15 @@ class FeatureCache:
     def _differs(self, old: Mapping, config: Mapping) -> str:
         diff = sorted(k for k in set(old) | set(config) if _canon({k: old.get(k)}) != _canon({k: config.get(k)}))
         details = ", ".join(f"{k}: cached {old.get(k)!r} vs now {config.get(k)!r}" for k in diff[:6])
-        return (f"{self.dir}: a feature cache made with other settings exists ({details}); delete it or use "
-                f"another --name")
+        return (
+            f"{self.dir}: a feature cache made with other settings exists ({details}); delete it or use another --name"
+        )
 
     def record_files(self) -> list[Path]:
         """Finished record files (hidden temporary files of running or killed writers excluded)."""
-        return sorted(p for p in self.dir.glob("*.safetensors") if not p.name.startswith(".")) if self.dir.is_dir() \
-            else []
+        return (
+            sorted(p for p in self.dir.glob("*.safetensors") if not p.name.startswith(".")) if self.dir.is_dir() else []
+        )
 
     def open_for_writing(self, config: Mapping[str, Any], dims: Mapping[str, int]) -> None:
         """Create the manifest, or check that the existing one has the same config (then finished files are kept
@@ -161,15 +171,24 @@ class FeatureCache:
                     old = self.manifest["config"]
                     if _canon(old) != _canon(config):
                         if users is None or self.record_files():
-                            raise JudgemindError(self._differs(old, config) if users is not None else
-                                                 f"{self._differs(old, config)} (and it is in use by another "
-                                                 f"process)")
+                            raise JudgemindError(
+                                self._differs(old, config)
+                                if users is not None
+                                else f"{self._differs(old, config)} (and it is in use by another process)"
+                            )
                         self.manifest_path.unlink()  # empty and unused: nothing is lost by re-making it
                 if not self.exists():
-                    atomic_write_json(self.manifest_path, {
-                        "extractor": config.get("extractor", self.name), "config": dict(config),
-                        "dims": {k: int(v) for k, v in dims.items()}, "judgemind_version": __version__,
-                        "tensors": list(REQUIRED_TENSORS), "optional_tensors": list(OPTIONAL_TENSORS)})
+                    atomic_write_json(
+                        self.manifest_path,
+                        {
+                            "extractor": config.get("extractor", self.name),
+                            "config": dict(config),
+                            "dims": {k: int(v) for k, v in dims.items()},
+                            "judgemind_version": __version__,
+                            "tensors": list(REQUIRED_TENSORS),
+                            "optional_tensors": list(OPTIONAL_TENSORS),
+                        },
+                    )
             finally:
                 if users is not None:
                     users.release()
@@ -226,8 +245,10 @@ class FeatureCache:
 
         p = self.path(record_id)
         if not p.is_file():
-            raise JudgemindError(f"{self.dir}: no features for record {record_id!r}; run `judgemind extract` "
-                                 f"(it resumes and fills the missing ones)")
+            raise JudgemindError(
+                f"{self.dir}: no features for record {record_id!r}; run `judgemind extract` "
+                f"(it resumes and fills the missing ones)"
+            )
         try:
             return load_file(str(p))
         except Exception as e:  # safetensors raises several types for corrupt files
@@ -268,9 +289,12 @@ def read_manifest(path: Path) -> dict:
 
 def check_manifest(m: Any, where: str) -> dict:
     """The checks of :func:`read_manifest` on an already parsed manifest (e.g. one stored in a checkpoint)."""
+
     def bad(why: str) -> JudgemindError:
-        return JudgemindError(f"{where}: not a valid feature-cache manifest ({why}); delete the cache folder and "
-                              f"re-extract, or re-train with this judgemind version")
+        return JudgemindError(
+            f"{where}: not a valid feature-cache manifest ({why}); delete the cache folder and "
+            f"re-extract, or re-train with this judgemind version"
+        )
 
     if not isinstance(m, dict):
         raise bad(f"expected a JSON object, got {type(m).__name__}")

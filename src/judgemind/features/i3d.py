@@ -59,9 +59,24 @@ Triple = tuple[int, int, int]
 
 # Endpoint names in network order (TF / family B). "Logits" and "Predictions" are the head.
 ENDPOINTS: tuple[str, ...] = (
-    "Conv3d_1a_7x7", "MaxPool3d_2a_3x3", "Conv3d_2b_1x1", "Conv3d_2c_3x3", "MaxPool3d_3a_3x3",
-    "Mixed_3b", "Mixed_3c", "MaxPool3d_4a_3x3", "Mixed_4b", "Mixed_4c", "Mixed_4d", "Mixed_4e", "Mixed_4f",
-    "MaxPool3d_5a_2x2", "Mixed_5b", "Mixed_5c", "Logits", "Predictions",
+    "Conv3d_1a_7x7",
+    "MaxPool3d_2a_3x3",
+    "Conv3d_2b_1x1",
+    "Conv3d_2c_3x3",
+    "MaxPool3d_3a_3x3",
+    "Mixed_3b",
+    "Mixed_3c",
+    "MaxPool3d_4a_3x3",
+    "Mixed_4b",
+    "Mixed_4c",
+    "Mixed_4d",
+    "Mixed_4e",
+    "Mixed_4f",
+    "MaxPool3d_5a_2x2",
+    "Mixed_5b",
+    "Mixed_5c",
+    "Logits",
+    "Predictions",
 )
 FEATURE_ENDPOINTS: tuple[str, ...] = ENDPOINTS[:-2]
 
@@ -146,9 +161,19 @@ class Unit3D(nn.Module):
     running_var,num_batches_tracked}``.
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel: int | Sequence[int] = 1,
-                 stride: int | Sequence[int] = 1, *, batch_norm: bool = True, activation: bool = True,
-                 bias: bool = False, bn_eps: float = 1e-3, bn_momentum: float = 0.01):
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel: int | Sequence[int] = 1,
+        stride: int | Sequence[int] = 1,
+        *,
+        batch_norm: bool = True,
+        activation: bool = True,
+        bias: bool = False,
+        bn_eps: float = 1e-3,
+        bn_momentum: float = 0.01,
+    ):
         super().__init__()
         self.kernel, self.stride = _triple(kernel), _triple(stride)
         # padding=0: the SAME pad depends on the input length, so it is applied in forward, not baked in here.
@@ -246,8 +271,11 @@ class InceptionI3d(nn.Module):
         for name in ("Mixed_5b", "Mixed_5c"):
             self.add_module(name, InceptionBlock(*_MIXED[name], bn_eps=bn_eps))
         self.dropout = nn.Dropout(dropout)
-        self.logits = (Unit3D(FEATURE_DIM, num_classes, 1, batch_norm=False, activation=False, bias=True)
-                       if num_classes > 0 else None)
+        self.logits = (
+            Unit3D(FEATURE_DIM, num_classes, 1, batch_norm=False, activation=False, bias=True)
+            if num_classes > 0
+            else None
+        )
         self._init_weights()
 
     def _init_weights(self) -> None:
@@ -326,8 +354,14 @@ _A_TOP: dict[str, str] = {n.lower(): n for n in (*_STEM, *_MIXED)}
 _A_TOP["conv3d_0c_1x1"] = "logits"
 _B_TOP: dict[str, str] = {v: k for k, v in _A_TOP.items()}
 # family A branch (one or two dotted parts) -> canonical branch
-_A_BRANCH: dict[str, str] = {"branch_0": "b0", "branch_1.0": "b1a", "branch_1.1": "b1b", "branch_2.0": "b2a",
-                             "branch_2.1": "b2b", "branch_3.1": "b3b"}
+_A_BRANCH: dict[str, str] = {
+    "branch_0": "b0",
+    "branch_1.0": "b1a",
+    "branch_1.1": "b1b",
+    "branch_2.0": "b2a",
+    "branch_2.1": "b2b",
+    "branch_3.1": "b3b",
+}
 _B_BRANCH: dict[str, str] = {v: k for k, v in _A_BRANCH.items()}
 _A_MARKER, _B_MARKER = "conv3d_1a_7x7.conv3d.weight", "Conv3d_1a_7x7.conv3d.weight"
 _COUNTER = ".num_batches_tracked"
@@ -387,7 +421,6 @@ def _sha256(path: Path) -> str:
 def _read_file(path: Path, map_location: Any) -> Any:
     """Load the raw object; never executes arbitrary pickled code (weights_only=True)."""
     if path.suffix == ".safetensors":
-
         device = str(map_location) if isinstance(map_location, (str, torch.device)) else "cpu"
         try:
             return load_file(str(path), device=device)
@@ -398,12 +431,15 @@ def _read_file(path: Path, map_location: Any) -> Any:
     except pickle.UnpicklingError as exc:
         # torch's message is a multi-line essay; keep the line that names the offending global.
         lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
-        reason = next((ln for ln in lines if "WeightsUnpickler" in ln or "Unsupported" in ln), lines[0] if lines
-                      else type(exc).__name__).split(". Please")[0]
+        reason = next(
+            (ln for ln in lines if "WeightsUnpickler" in ln or "Unsupported" in ln),
+            lines[0] if lines else type(exc).__name__,
+        ).split(". Please")[0]
         raise CheckpointError(
             f"refused to load I3D checkpoint {path}: it pickles objects other than tensors and plain containers, "
             f"which weights_only loading does not execute ({reason}). Re-save it as a plain state_dict "
-            f"(torch.save(model.state_dict(), ...)) or as .safetensors") from exc
+            f"(torch.save(model.state_dict(), ...)) or as .safetensors"
+        ) from exc
     except Exception as exc:  # torch.load raises many types for truncated/corrupt files; all mean "unreadable"
         raise CheckpointError(f"cannot read I3D checkpoint {path}: {type(exc).__name__}: {exc}") from exc
 
@@ -422,16 +458,19 @@ def _as_state_dict(obj: Any, path: Path) -> dict[str, torch.Tensor]:
         raise CheckpointError(
             f"I3D checkpoint {path} is not a state_dict: {len(bad)} entries are not tensors "
             f"({', '.join(bad[:_MAX_LISTED])}); expected a flat key -> tensor mapping, optionally under "
-            f"{' / '.join(repr(w) for w in _WRAPPERS)}")
+            f"{' / '.join(repr(w) for w in _WRAPPERS)}"
+        )
     out: dict[str, torch.Tensor] = {}
     for key, value in obj.items():
         name = str(key)
         for prefix in _PREFIXES:
             if name.startswith(prefix):
-                name = name[len(prefix):]
+                name = name[len(prefix) :]
         if name in out:
-            raise CheckpointError(f"I3D checkpoint {path}: key {key!r} collides with another after removing "
-                                  f"the {' / '.join(_PREFIXES)} prefixes")
+            raise CheckpointError(
+                f"I3D checkpoint {path}: key {key!r} collides with another after removing "
+                f"the {' / '.join(_PREFIXES)} prefixes"
+            )
         out[name] = value
     return out
 
@@ -452,8 +491,14 @@ def _listing(what: str, items: list[str]) -> str:
     return f"{len(items)} {what}: {shown}{more}"
 
 
-def _check_keys(path: Path, family: str, state: dict[str, torch.Tensor], original: dict[str, str],
-                expected: dict[str, torch.Tensor], describe: str) -> None:
+def _check_keys(
+    path: Path,
+    family: str,
+    state: dict[str, torch.Tensor],
+    original: dict[str, str],
+    expected: dict[str, torch.Tensor],
+    describe: str,
+) -> None:
     """Raise CheckpointError listing missing / unexpected keys and shape mismatches (in the file's naming)."""
     exp = {k for k in expected if not k.endswith(_COUNTER)}
     got = set(state)
@@ -470,17 +515,27 @@ def _check_keys(path: Path, family: str, state: dict[str, torch.Tensor], origina
     if unexpected:
         problems.append(_listing("unexpected keys", [original[k] for k in unexpected]))
     if mismatched:
-        problems.append(_listing("shape mismatches", [
-            f"{original[k]} {list(state[k].shape)} (model expects {list(expected[k].shape)})" for k in mismatched]))
+        problems.append(
+            _listing(
+                "shape mismatches",
+                [f"{original[k]} {list(state[k].shape)} (model expects {list(expected[k].shape)})" for k in mismatched],
+            )
+        )
     raise CheckpointError(
         f"I3D checkpoint {path} does not match {describe}: {'; '.join(problems)}. Expected a Kinetics "
         f"Inception-v1 I3D state_dict in family A (hassony2 model_rgb.pth) or B (piergiaj rgb_imagenet.pt) "
-        f"naming; pass num_classes= if only the head width differs")
+        f"naming; pass num_classes= if only the head width differs"
+    )
 
 
-def load_i3d_checkpoint(path: str | os.PathLike, *, bn_eps: float | None = None, family: str = "auto",
-                        num_classes: int | None = None,
-                        map_location: Any = "cpu") -> tuple[InceptionI3d, dict[str, Any]]:
+def load_i3d_checkpoint(
+    path: str | os.PathLike,
+    *,
+    bn_eps: float | None = None,
+    family: str = "auto",
+    num_classes: int | None = None,
+    map_location: Any = "cpu",
+) -> tuple[InceptionI3d, dict[str, Any]]:
     """Load a converted Kinetics I3D checkpoint (family A or B) into an :class:`InceptionI3d` in eval mode.
 
     The file is read with ``torch.load(..., weights_only=True)`` (``.safetensors`` with safetensors), so a
@@ -534,15 +589,22 @@ def load_i3d_checkpoint(path: str | os.PathLike, *, bn_eps: float | None = None,
     eps = DEFAULT_BN_EPS[fam] if bn_eps is None else float(bn_eps)
     model = InceptionI3d(num_classes=k, in_channels=in_channels, bn_eps=eps)
     expected = model.state_dict()
-    _check_keys(path, fam, state, original, expected,
-                f"InceptionI3d ({naming}, {k} classes, {in_channels} input channels)")
+    _check_keys(
+        path, fam, state, original, expected, f"InceptionI3d ({naming}, {k} classes, {in_channels} input channels)"
+    )
 
     # Fresh dict (no _metadata) with zero counters where the file predates them, then a strict load.
     full = {key: state.get(key, expected[key]) for key in expected}
     model.load_state_dict(full, strict=True)
     model.eval()
-    info = {"family": fam, "num_classes": k, "in_channels": in_channels, "bn_eps": eps,
-            "sha256": _sha256(path), "path": str(path)}
+    info = {
+        "family": fam,
+        "num_classes": k,
+        "in_channels": in_channels,
+        "bn_eps": eps,
+        "sha256": _sha256(path),
+        "path": str(path),
+    }
     return model, info
 
 
@@ -582,9 +644,19 @@ class I3DClipEncoder:
     The model is put in eval mode (BN running statistics, no dropout) and used on its own device.
     """
 
-    def __init__(self, model: InceptionI3d, clip_len: int = 16, stride: int = 10, n_frames: int = 96,
-                 size: int = 112, short_side: int | None = None, mean: Sequence[float] = IMAGENET_MEAN,
-                 std: Sequence[float] = IMAGENET_STD, batch_clips: int = 3, antialias: bool = True):
+    def __init__(
+        self,
+        model: InceptionI3d,
+        clip_len: int = 16,
+        stride: int = 10,
+        n_frames: int = 96,
+        size: int = 112,
+        short_side: int | None = None,
+        mean: Sequence[float] = IMAGENET_MEAN,
+        std: Sequence[float] = IMAGENET_STD,
+        batch_clips: int = 3,
+        antialias: bool = True,
+    ):
         short_side = size if short_side is None else short_side
         if size < 1 or short_side < size:
             raise ValueError(f"need 1 <= size <= short_side, got size={size}, short_side={short_side}")
@@ -604,9 +676,18 @@ class I3DClipEncoder:
 
     def config(self) -> dict[str, Any]:
         """Every setting that changes the numbers (for a feature-cache manifest; add the weights' sha256)."""
-        return {"clip_len": self.clip_len, "stride": self.stride, "n_frames": self.n_frames, "size": self.size,
-                "short_side": self.short_side, "mean": list(self.mean), "std": list(self.std),
-                "antialias": self.antialias, "resample": "linspace", "pool": "mean(Mixed_5c)"}
+        return {
+            "clip_len": self.clip_len,
+            "stride": self.stride,
+            "n_frames": self.n_frames,
+            "size": self.size,
+            "short_side": self.short_side,
+            "mean": list(self.mean),
+            "std": list(self.std),
+            "antialias": self.antialias,
+            "resample": "linspace",
+            "pool": "mean(Mixed_5c)",
+        }
 
     def sample_indices(self, n_available: int) -> np.ndarray:
         """Source frame of each of the ``n_frames`` resampled positions: int64 ``(n_frames,)``."""
@@ -631,12 +712,17 @@ class I3DClipEncoder:
             x = F.interpolate(x, size=(nh, nw), mode="bilinear", align_corners=False, antialias=self.antialias)
             h, w = nh, nw
         top, left = (h - self.size) // 2, (w - self.size) // 2
-        return x[..., top:top + self.size, left:left + self.size]
+        return x[..., top : top + self.size, left : left + self.size]
 
     def preprocess(self, frames: np.ndarray) -> torch.Tensor:
         """uint8 ``(N, H, W, 3)`` RGB -> normalised float32 ``(3, n_frames, size, size)`` on the model's device."""
-        if not isinstance(frames, np.ndarray) or frames.dtype != np.uint8 or frames.ndim != 4 \
-                or frames.shape[-1] != 3 or frames.shape[0] < 1:
+        if (
+            not isinstance(frames, np.ndarray)
+            or frames.dtype != np.uint8
+            or frames.ndim != 4
+            or frames.shape[-1] != 3
+            or frames.shape[0] < 1
+        ):
             got = f"{type(frames).__name__} {getattr(frames, 'dtype', '')} {getattr(frames, 'shape', '')}"
             raise ValueError(f"I3DClipEncoder expects uint8 RGB frames of shape (N, H, W, 3) with N >= 1, got {got}")
         if min(frames.shape[1:3]) < 1:
@@ -648,9 +734,9 @@ class I3DClipEncoder:
         out = torch.empty(len(unique), 3, self.size, self.size, dtype=torch.float32, device=self.device)
         chunk = 8
         for i in range(0, len(unique), chunk):
-            x = torch.from_numpy(frames[unique[i:i + chunk]]).to(self.device)  # fancy index = contiguous copy
+            x = torch.from_numpy(frames[unique[i : i + chunk]]).to(self.device)  # fancy index = contiguous copy
             x = x.permute(0, 3, 1, 2).float().div_(255.0)
-            out[i:i + chunk] = self._resize_crop(x)
+            out[i : i + chunk] = self._resize_crop(x)
         mean = torch.tensor(self.mean, device=self.device).view(1, 3, 1, 1)
         std = torch.tensor(self.std, device=self.device).view(1, 3, 1, 1)
         # Normalising after the resize is exact (both are per-channel affine/convex) and touches fewer pixels.
@@ -664,11 +750,10 @@ class I3DClipEncoder:
             video = self.preprocess(frames)  # (3, T, S, S)
             feats = []
             for i in range(0, self.n_clips, self.batch_clips):
-                batch = torch.stack([video[:, s:s + self.clip_len] for s in self.starts[i:i + self.batch_clips]])
+                batch = torch.stack([video[:, s : s + self.clip_len] for s in self.starts[i : i + self.batch_clips]])
                 feats.append(self.model.extract_features(batch, "Mixed_5c", pooled=True).float().cpu())
         return torch.cat(feats).numpy().astype(np.float32, copy=False)
 
     def encode_with_index(self, frames: np.ndarray, frame_offset: int = 0) -> tuple[np.ndarray, np.ndarray]:
-        """Like :meth:`encode`, plus the centre frame of each clip: ``((n_clips, 1024) float32, (n_clips,) int64)``.
-        """
+        """Like :meth:`encode`, plus the centre frame of each clip: ``((n_clips, 1024) float32, (n_clips,) int64)``."""
         return self.encode(frames), self.frame_index(frames.shape[0], frame_offset)

@@ -35,26 +35,50 @@ class I3DExtractor(Extractor):
     dims_text = "1024 / 1024"
     steps_text = "9 (n_frames 96, clip 16, stride 10)"
 
-    def __init__(self, weights: str | None = None, steps: int | None = None, n_frames: int = 96, clip_len: int = 16,
-                 stride: int = 10, size: int = 112, normalization: str = "imagenet", bn_eps: float | None = None,
-                 family: str = "auto", margin: float = 1.25, short_side: int = 256, batch_clips: int = 3):
+    def __init__(
+        self,
+        weights: str | None = None,
+        steps: int | None = None,
+        n_frames: int = 96,
+        clip_len: int = 16,
+        stride: int = 10,
+        size: int = 112,
+        normalization: str = "imagenet",
+        bn_eps: float | None = None,
+        family: str = "auto",
+        margin: float = 1.25,
+        short_side: int = 256,
+        batch_clips: int = 3,
+    ):
         if not weights:
-            raise JudgemindError("the i3d extractor needs --weights FILE: a Kinetics-400 I3D checkpoint (e.g. "
-                                 "hassony2 model_rgb.pth or piergiaj rgb_imagenet.pt); none can be downloaded here")
+            raise JudgemindError(
+                "the i3d extractor needs --weights FILE: a Kinetics-400 I3D checkpoint (e.g. "
+                "hassony2 model_rgb.pth or piergiaj rgb_imagenet.pt); none can be downloaded here"
+            )
 
         if normalization not in NORMALIZATIONS:
             raise JudgemindError(f"i3d: unknown normalization {normalization!r} (one of {', '.join(NORMALIZATIONS)})")
         model, info = load_i3d_checkpoint(weights, bn_eps=bn_eps, family=family)
         mean, std = NORMALIZATIONS[normalization]
         try:
-            self.encoder = I3DClipEncoder(model, clip_len=clip_len, stride=stride, n_frames=n_frames, size=size,
-                                          mean=mean, std=std, batch_clips=batch_clips)
+            self.encoder = I3DClipEncoder(
+                model,
+                clip_len=clip_len,
+                stride=stride,
+                n_frames=n_frames,
+                size=size,
+                mean=mean,
+                std=std,
+                batch_clips=batch_clips,
+            )
         except ValueError as e:
             raise JudgemindError(f"i3d: {e}") from e
         if steps is not None and int(steps) != self.encoder.n_clips:
-            raise JudgemindError(f"i3d: --steps {steps} does not fit the clip protocol, which gives "
-                                 f"{self.encoder.n_clips} steps (n_frames={n_frames}, clip_len={clip_len}, "
-                                 f"stride={stride}); change those instead")
+            raise JudgemindError(
+                f"i3d: --steps {steps} does not fit the clip protocol, which gives "
+                f"{self.encoder.n_clips} steps (n_frames={n_frames}, clip_len={clip_len}, "
+                f"stride={stride}); change those instead"
+            )
         self.info_ = info
         self.n_frames, self.size, self.margin = int(n_frames), int(size), float(margin)
         self.normalization = normalization
@@ -62,9 +86,17 @@ class I3DExtractor(Extractor):
 
     def config(self) -> dict[str, Any]:
         enc = self.encoder.config()
-        return {"extractor": self.name, "steps": self.encoder.n_clips, "sampling": "linspace", **enc,
-                "normalization": self.normalization, "margin": self.margin, "family": self.info_["family"],
-                "bn_eps": self.info_["bn_eps"], "weights_sha256": self.info_["sha256"]}
+        return {
+            "extractor": self.name,
+            "steps": self.encoder.n_clips,
+            "sampling": "linspace",
+            **enc,
+            "normalization": self.normalization,
+            "margin": self.margin,
+            "family": self.info_["family"],
+            "bn_eps": self.info_["bn_eps"],
+            "weights_sha256": self.info_["sha256"],
+        }
 
     def dims(self) -> dict[str, int]:
         return {"global": self.encoder.feature_dim, "foreground": self.encoder.feature_dim}
@@ -85,4 +117,3 @@ class I3DExtractor(Extractor):
         crops = {i: square_crop(frames.images[i], frames.boxes[i], self.margin, self.size) for i in set(sampled)}
         fg = np.stack([crops[i] for i in sampled])
         return {"global": self.encoder.encode(whole), "foreground": self.encoder.encode(fg)}
-

@@ -36,8 +36,15 @@ OWN_LOCATOR = "none (the extractor finds the athlete)"
 __all__ = ["load_frames", "extract_record", "run_extract", "resolve_locator", "ExtractSummary", "parse_shard"]
 
 
-def load_frames(video_path: str | os.PathLike, plan: Plan, locator: Locator | None, *, record=None,
-                short_side: int | None = 256, threads: int = 0) -> Frames:
+def load_frames(
+    video_path: str | os.PathLike,
+    plan: Plan,
+    locator: Locator | None,
+    *,
+    record=None,
+    short_side: int | None = 256,
+    threads: int = 0,
+) -> Frames:
     """Decode ``plan.decode`` (shorter side scaled to ``short_side``), locate on ``plan.locate`` and give every
     decoded frame a box (interpolated between located frames of the same shot). ``locator`` None: no locating
     (the extractor finds the athlete itself); every box is the whole frame, flagged filled."""
@@ -46,8 +53,10 @@ def load_frames(video_path: str | os.PathLike, plan: Plan, locator: Locator | No
     if record is not None:
         start, end = record.frames
         if end > video.n_frames:
-            raise JudgemindError(f"record {rid!r}: frames [{start}, {end}) lie outside {video_path}, which has "
-                                 f"{video.n_frames} frames; fix the record's `frames`")
+            raise JudgemindError(
+                f"record {rid!r}: frames [{start}, {end}) lie outside {video_path}, which has "
+                f"{video.n_frames} frames; fix the record's `frames`"
+            )
     images = dict(video.frames(plan.decode, short_side=short_side))
     any_img = next(iter(images.values()))
     scale = any_img.shape[1] / float(video.size[0])
@@ -55,8 +64,15 @@ def load_frames(video_path: str | os.PathLike, plan: Plan, locator: Locator | No
     size = (any_img.shape[1], any_img.shape[0])
     if locator is None:  # an extractor that finds the athlete itself: no boxes from outside
         dec = [int(i) for i in plan.decode]
-        return Frames(images=images, boxes={i: (0.0, 0.0, float(size[0]), float(size[1])) for i in dec},
-                      filled={i: True for i in dec}, detections={}, scale=scale, record_id=rid, fps=video.info.fps)
+        return Frames(
+            images=images,
+            boxes={i: (0.0, 0.0, float(size[0]), float(size[1])) for i in dec},
+            filled={i: True for i in dec},
+            detections={},
+            scale=scale,
+            record_id=rid,
+            fps=video.info.fps,
+        )
     # annotated boxes cost nothing: read them for every decoded frame, not only where a detector would run
     where = plan.decode if locator.needs_record_boxes else plan.locate
     located = [int(i) for i in where]
@@ -66,33 +82,46 @@ def load_frames(video_path: str | os.PathLike, plan: Plan, locator: Locator | No
     boxes, _ = interpolate_boxes(located, boxes_array(dets), dec, size, cuts)
     was_located = dict(zip(located, dets))
     filled = {i: (was_located[i].filled if i in was_located else True) for i in dec}
-    return Frames(images=images, boxes={i: tuple(float(v) for v in b) for i, b in zip(dec, boxes)},
-                  filled=filled, detections=was_located, scale=scale, record_id=rid, fps=video.info.fps)
+    return Frames(
+        images=images,
+        boxes={i: tuple(float(v) for v in b) for i, b in zip(dec, boxes)},
+        filled=filled,
+        detections=was_located,
+        scale=scale,
+        record_id=rid,
+        fps=video.info.fps,
+    )
 
 
-def extract_record(extractor: Extractor, locator: Locator, video_path: str | os.PathLike, record, *,
-                   threads: int = 0) -> dict[str, np.ndarray]:
+def extract_record(
+    extractor: Extractor, locator: Locator, video_path: str | os.PathLike, record, *, threads: int = 0
+) -> dict[str, np.ndarray]:
     """All cache tensors of one record: global, foreground, frame_index, box (video pixels), box_filled."""
     if not extractor.needs_video:
         return extractor.encode_record(record)
     start, end = (int(v) for v in record.frames)
     plan = extractor.plan(start, end)
-    frames = load_frames(video_path, plan, locator, record=record, short_side=extractor.short_side,
-                         threads=threads)
+    frames = load_frames(video_path, plan, locator, record=record, short_side=extractor.short_side, threads=threads)
     out = extractor.encode(frames, plan)
     T = len(plan.steps)
     dims = extractor.dims()
     for k in ("global", "foreground"):
         if out[k].shape != (T, dims[k]):
-            raise JudgemindError(f"extractor {extractor.name!r} gave {k} of shape {out[k].shape} for record "
-                                 f"{record.id!r}, expected {(T, dims[k])} (a bug in the extractor)")
+            raise JudgemindError(
+                f"extractor {extractor.name!r} gave {k} of shape {out[k].shape} for record "
+                f"{record.id!r}, expected {(T, dims[k])} (a bug in the extractor)"
+            )
     if "box" in out:  # an extractor that finds the athlete itself (aerialspose) gives its own step boxes
         box, filled = np.asarray(out["box"], np.float32), np.asarray(out["box_filled"], bool)
     else:
         box, filled = step_boxes(frames, plan.steps, tuple(getattr(record, "cuts", ()) or ()))
-    tensors = {"global": out["global"].astype(np.float32), "foreground": out["foreground"].astype(np.float32),
-               "frame_index": np.asarray(plan.steps, np.int64), "box": box / np.float32(frames.scale),
-               "box_filled": filled.astype(np.uint8)}
+    tensors = {
+        "global": out["global"].astype(np.float32),
+        "foreground": out["foreground"].astype(np.float32),
+        "frame_index": np.asarray(plan.steps, np.int64),
+        "box": box / np.float32(frames.scale),
+        "box_filled": filled.astype(np.uint8),
+    }
     if "cuts" in out:  # camera cuts the extractor found in the video (frame indices)
         tensors["cuts"] = np.asarray(out["cuts"], np.int64)
     return tensors
@@ -168,10 +197,10 @@ def _init_worker(spec: dict) -> None:
         pass
     _WORKER["extractor"] = get_extractor(spec["extractor"], **spec["options"])
     if not _WORKER["extractor"].needs_video:
-
         _WORKER["extractor"].bind(spec["root"], read_meta(spec["root"])[0])
-    _WORKER["locator"] = (None if spec["locator"] == OWN_LOCATOR
-                          else get_locator(spec["locator"], **spec["locator_options"]))
+    _WORKER["locator"] = (
+        None if spec["locator"] == OWN_LOCATOR else get_locator(spec["locator"], **spec["locator_options"])
+    )
     _WORKER["cache"] = FeatureCache(spec["root"], spec["name"])
     _WORKER["threads"] = spec["threads"]
 
@@ -181,8 +210,9 @@ def _process(task) -> tuple[str, str | None, float]:
     record, video_path = task
     t0 = time.perf_counter()
     try:
-        tensors = extract_record(_WORKER["extractor"], _WORKER["locator"], video_path, record,
-                                 threads=_WORKER["threads"])
+        tensors = extract_record(
+            _WORKER["extractor"], _WORKER["locator"], video_path, record, threads=_WORKER["threads"]
+        )
         _WORKER["cache"].save(record.id, tensors)
     except JudgemindError as e:
         return record.id, str(e), time.perf_counter() - t0
@@ -191,11 +221,22 @@ def _process(task) -> tuple[str, str | None, float]:
     return record.id, None, time.perf_counter() - t0
 
 
-def run_extract(root: str | os.PathLike, extractor: str, *, locator: str | None = "auto",
-                weights: str | None = None, steps: int | None = None, split: str | None = None,
-                shard: tuple[int, int] = (0, 1), workers: int = 1, threads: int | None = None,
-                name: str | None = None, options: dict | None = None, locator_options: dict | None = None,
-                progress: bool = True) -> ExtractSummary:
+def run_extract(
+    root: str | os.PathLike,
+    extractor: str,
+    *,
+    locator: str | None = "auto",
+    weights: str | None = None,
+    steps: int | None = None,
+    split: str | None = None,
+    shard: tuple[int, int] = (0, 1),
+    workers: int = 1,
+    threads: int | None = None,
+    name: str | None = None,
+    options: dict | None = None,
+    locator_options: dict | None = None,
+    progress: bool = True,
+) -> ExtractSummary:
     """Extract features for a dataset's records into ``root/features/<name>`` (see the module docstring).
 
     Raises :class:`JudgemindError` for problems that concern every record (unknown extractor, missing weights, a
@@ -214,8 +255,9 @@ def run_extract(root: str | os.PathLike, extractor: str, *, locator: str | None 
     if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= 256:
         raise JudgemindError(f"--workers must be an integer from 1 to 256, got {workers!r}")
     if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or not 0 <= threads <= 1024):
-        raise JudgemindError(f"--threads must be an integer from 1 to 1024 (0 or absent: cores / workers), got "
-                             f"{threads!r}")
+        raise JudgemindError(
+            f"--threads must be an integer from 1 to 1024 (0 or absent: cores / workers), got {threads!r}"
+        )
     threads = int(threads) if threads else max(1, (os.cpu_count() or 1) // workers)
     check_file_names([r.id for r in ds.records], str(ds.root / "annotations.jsonl"))
 
@@ -224,8 +266,10 @@ def run_extract(root: str | os.PathLike, extractor: str, *, locator: str | None 
         ext.bind(ds.root, ds.meta, records)
     if ext.finds_athlete:
         if locator not in (None, "auto"):
-            raise JudgemindError(f"the {ext.name} extractor finds the athlete itself (boxes and cuts from the "
-                                 f"video); drop --locator {locator}")
+            raise JudgemindError(
+                f"the {ext.name} extractor finds the athlete itself (boxes and cuts from the "
+                f"video); drop --locator {locator}"
+            )
         loc_name, loc = OWN_LOCATOR, None
     else:
         loc_name = resolve_locator(locator, list(ds.records))
@@ -233,8 +277,21 @@ def run_extract(root: str | os.PathLike, extractor: str, *, locator: str | None 
     config = _config(ext, loc, ds.meta.fps)
     cache = FeatureCache(ds.root, name or extractor)
     try:
-        return _extract_into(cache, ds, selected, ext, loc, config, extractor, opts, loc_name, locator_options,
-                             workers, threads, progress)
+        return _extract_into(
+            cache,
+            ds,
+            selected,
+            ext,
+            loc,
+            config,
+            extractor,
+            opts,
+            loc_name,
+            locator_options,
+            workers,
+            threads,
+            progress,
+        )
     finally:
         cache.close()
         ext.close()
@@ -242,8 +299,9 @@ def run_extract(root: str | os.PathLike, extractor: str, *, locator: str | None 
             loc.close()
 
 
-def _extract_into(cache, ds, selected, ext, loc, config, extractor, opts, loc_name, locator_options, workers,
-                  threads, progress) -> ExtractSummary:
+def _extract_into(
+    cache, ds, selected, ext, loc, config, extractor, opts, loc_name, locator_options, workers, threads, progress
+) -> ExtractSummary:
     cache.open_for_writing(config, ext.dims())
     summary = ExtractSummary(cache.dir, selected=len(selected), config=config)
     # resume: a file that exists is complete (atomic writes), but it is still checked -- a file damaged or made
@@ -251,8 +309,15 @@ def _extract_into(cache, ds, selected, ext, loc, config, extractor, opts, loc_na
     todo = [r for r in selected if not cache.has(r.id) or cache.verify(r.id) is not None]
     summary.skipped = len(selected) - len(todo)
     tasks = [(r, str(ds.video_path(r))) for r in todo]
-    spec = dict(extractor=extractor, options=opts, locator=loc_name, locator_options=locator_options or {},
-                root=str(ds.root), name=cache.name, threads=threads)
+    spec = dict(
+        extractor=extractor,
+        options=opts,
+        locator=loc_name,
+        locator_options=locator_options or {},
+        root=str(ds.root),
+        name=cache.name,
+        threads=threads,
+    )
     t0 = time.perf_counter()
     bar = _bar(len(tasks), f"extract {cache.name}", progress)
     try:

@@ -39,22 +39,37 @@ class PixelsExtractor(Extractor):
     requires = ("av", "cv2")
     dims_text = "2*global_size^2 / 2*fg_size^2 (default 512 / 1152)"
 
-    def __init__(self, steps: int | None = None, fg_size: int = 24, global_size: int = 16, margin: float = 1.3,
-                 motion_gap: int = 2, short_side: int = 256):
+    def __init__(
+        self,
+        steps: int | None = None,
+        fg_size: int = 24,
+        global_size: int = 16,
+        margin: float = 1.3,
+        motion_gap: int = 2,
+        short_side: int = 256,
+    ):
         self.steps = 32 if steps is None else int(steps)
         if self.steps < 3 or fg_size < 4 or global_size < 4 or motion_gap < 1 or margin < 1.0:
-            raise JudgemindError("pixels: need steps >= 3, fg_size >= 4, global_size >= 4, motion_gap >= 1, "
-                                 "margin >= 1")
+            raise JudgemindError(
+                "pixels: need steps >= 3, fg_size >= 4, global_size >= 4, motion_gap >= 1, margin >= 1"
+            )
         self.fg_size, self.global_size = int(fg_size), int(global_size)
         self.margin, self.motion_gap, self.short_side = float(margin), int(motion_gap), int(short_side)
 
     def config(self) -> dict[str, Any]:
-        return {"extractor": self.name, "steps": self.steps, "sampling": "linspace", "fg_size": self.fg_size,
-                "global_size": self.global_size, "margin": self.margin, "motion_gap": self.motion_gap,
-                "weights_sha256": None}
+        return {
+            "extractor": self.name,
+            "steps": self.steps,
+            "sampling": "linspace",
+            "fg_size": self.fg_size,
+            "global_size": self.global_size,
+            "margin": self.margin,
+            "motion_gap": self.motion_gap,
+            "weights_sha256": None,
+        }
 
     def dims(self) -> dict[str, int]:
-        return {"global": 2 * self.global_size ** 2, "foreground": 2 * self.fg_size ** 2}
+        return {"global": 2 * self.global_size**2, "foreground": 2 * self.fg_size**2}
 
     def plan(self, start: int, end: int) -> Plan:
         steps = sample_indices(start, end, self.steps)

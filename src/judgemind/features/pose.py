@@ -36,10 +36,14 @@ FG_DIM = 118
 GLOBAL_DIM = 81
 # (a, joint, b): angle at `joint` between the segments to a and b (MediaPipe landmark ids)
 JOINTS = {
-    "left_knee": (23, 25, 27), "right_knee": (24, 26, 28),
-    "left_hip": (11, 23, 25), "right_hip": (12, 24, 26),
-    "left_elbow": (11, 13, 15), "right_elbow": (12, 14, 16),
-    "left_shoulder": (13, 11, 23), "right_shoulder": (14, 12, 24),
+    "left_knee": (23, 25, 27),
+    "right_knee": (24, 26, 28),
+    "left_hip": (11, 23, 25),
+    "right_hip": (12, 24, 26),
+    "left_elbow": (11, 13, 15),
+    "right_elbow": (12, 14, 16),
+    "left_shoulder": (13, 11, 23),
+    "right_shoulder": (14, 12, 24),
 }
 _L_SH, _R_SH, _L_HIP, _R_HIP, _L_KNEE, _R_KNEE, _L_ANK, _R_ANK = 11, 12, 23, 24, 25, 26, 27, 28
 
@@ -52,8 +56,9 @@ def _angle(a: np.ndarray, j: np.ndarray, b: np.ndarray) -> float:
     return float(np.arccos(np.clip(np.dot(u, v) / (nu * nv), -1.0, 1.0)))
 
 
-def pose_token(keypoints: np.ndarray | None, box, frame_size: tuple[int, int], confidence: float,
-               filled: bool) -> np.ndarray:
+def pose_token(
+    keypoints: np.ndarray | None, box, frame_size: tuple[int, int], confidence: float, filled: bool
+) -> np.ndarray:
     """One FOREGROUND token ``(FG_DIM,) float32`` (layout in the module docstring)."""
     out = np.zeros(FG_DIM, np.float32)
     x0, y0, x1, y1 = (float(v) for v in box)
@@ -110,8 +115,15 @@ class PoseExtractor(Extractor):
     dims_text = f"{GLOBAL_DIM} / {FG_DIM}"
     wants_keypoints = True
 
-    def __init__(self, steps: int | None = None, short_side: int = 480, motion_gap: int = 2,
-                 crop_margin: float = 1.4, crop_size: int = 256, weights: str | None = None):
+    def __init__(
+        self,
+        steps: int | None = None,
+        short_side: int = 480,
+        motion_gap: int = 2,
+        crop_margin: float = 1.4,
+        crop_size: int = 256,
+        weights: str | None = None,
+    ):
         if weights:
             raise JudgemindError("the pose extractor takes no --weights (MediaPipe's model ships in its package)")
         self.steps = 32 if steps is None else int(steps)
@@ -123,9 +135,16 @@ class PoseExtractor(Extractor):
         self._pose = None
 
     def config(self) -> dict[str, Any]:
-        return {"extractor": self.name, "steps": self.steps, "sampling": "linspace", "motion_gap": self.motion_gap,
-                "crop_margin": self.crop_margin, "crop_size": self.crop_size, "pose_model": "mediapipe-0.10.21-c1",
-                "weights_sha256": None}
+        return {
+            "extractor": self.name,
+            "steps": self.steps,
+            "sampling": "linspace",
+            "motion_gap": self.motion_gap,
+            "crop_margin": self.crop_margin,
+            "crop_size": self.crop_size,
+            "pose_model": "mediapipe-0.10.21-c1",
+            "weights_sha256": None,
+        }
 
     def dims(self) -> dict[str, int]:
         return {"global": GLOBAL_DIM, "foreground": FG_DIM}
@@ -133,8 +152,12 @@ class PoseExtractor(Extractor):
     def plan(self, start: int, end: int) -> Plan:
         steps = sample_indices(start, end, self.steps)
         prev = np.maximum(steps - self.motion_gap, start)
-        return Plan(steps=steps, decode=np.unique(np.concatenate([steps, prev])), locate=np.unique(steps),
-                    extra={"previous": prev})
+        return Plan(
+            steps=steps,
+            decode=np.unique(np.concatenate([steps, prev])),
+            locate=np.unique(steps),
+            extra={"previous": prev},
+        )
 
     def _crop_pose(self, frame: np.ndarray, box) -> tuple[np.ndarray | None, float]:
         """MediaPipe on a square crop around ``box``; keypoints in frame pixels."""

@@ -56,14 +56,21 @@ FG_DIM = 177
 GLOBAL_DIM = 11
 WORLD = slice(144, 177)
 _P = {n: i for i, n in enumerate(SKELETON_POINTS)}
-_ANGLES = [("l_hip", "l_knee", "l_ankle"), ("r_hip", "r_knee", "r_ankle"),
-           ("l_shoulder", "l_hip", "l_knee"), ("r_shoulder", "r_hip", "r_knee"),
-           ("l_shoulder", "l_elbow", "l_hand"), ("r_shoulder", "r_elbow", "r_hand"),
-           ("l_elbow", "l_shoulder", "l_hip"), ("r_elbow", "r_shoulder", "r_hip")]
+_ANGLES = [
+    ("l_hip", "l_knee", "l_ankle"),
+    ("r_hip", "r_knee", "r_ankle"),
+    ("l_shoulder", "l_hip", "l_knee"),
+    ("r_shoulder", "r_hip", "r_knee"),
+    ("l_shoulder", "l_elbow", "l_hand"),
+    ("r_shoulder", "r_elbow", "r_hand"),
+    ("l_elbow", "l_shoulder", "l_hip"),
+    ("r_elbow", "r_shoulder", "r_hip"),
+]
 _ANG = np.array([[_P[a], _P[j], _P[b]] for a, j, b in _ANGLES])
-_SWAP = np.array([_P[("r_" if n.startswith("l_") else "l_") + n[2:]] if n[:2] in ("l_", "r_") else _P[n]
-                  for n in SKELETON_POINTS])
-MAX_JITTER = 50.0   # % of the box height
+_SWAP = np.array(
+    [_P[("r_" if n.startswith("l_") else "l_") + n[2:]] if n[:2] in ("l_", "r_") else _P[n] for n in SKELETON_POINTS]
+)
+MAX_JITTER = 50.0  # % of the box height
 MAX_STEPS = 4096
 
 
@@ -141,9 +148,14 @@ def world_block(world: np.ndarray | None, dt: float) -> np.ndarray:
     return np.where(ok[:, None], out, 0.0)
 
 
-def skeleton_tokens(uv: np.ndarray, vis: np.ndarray, frame_size: tuple[int, int], cut_before: np.ndarray,
-                    world: np.ndarray | None = None, dt: float = 0.04
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def skeleton_tokens(
+    uv: np.ndarray,
+    vis: np.ndarray,
+    frame_size: tuple[int, int],
+    cut_before: np.ndarray,
+    world: np.ndarray | None = None,
+    dt: float = 0.04,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Tokens of T steps: ``uv`` (T, 19, 2) pixels, ``vis`` (T, 19) flags, ``frame_size`` (W, H), ``cut_before``
     (T,) bool, ``world`` (T, 19, 3) metres or None, ``dt`` seconds between steps. Returns (global (T, 11),
     foreground (T, 177), box (T, 4) pixels, box filled (T,))."""
@@ -156,7 +168,7 @@ def skeleton_tokens(uv: np.ndarray, vis: np.ndarray, frame_size: tuple[int, int]
     bw, bh = np.maximum(box[:, 2] - box[:, 0], 1.0), np.maximum(box[:, 3] - box[:, 1], 1.0)
     s = np.maximum(bw, bh)
     norm = np.where(inside[..., None], (uv - c[:, None]) / s[:, None, None], 0.0)
-    norm[..., 1] *= -1.0                               # image y down -> up
+    norm[..., 1] *= -1.0  # image y down -> up
     fg = np.zeros((T, FG_DIM), np.float64)
     fg[:, 0:38] = norm.reshape(T, -1)
     fg[:, 38:57] = inside
@@ -213,16 +225,26 @@ class SkeletonExtractor(Extractor):
     """
 
     name = "skeleton"
-    description = ("annotated skeletons (dataset field, schema v2) -> box-normalised joints, angles, leg/ski "
-                   "separation, body axis, velocities; box motion; optional simulated estimator noise")
+    description = (
+        "annotated skeletons (dataset field, schema v2) -> box-normalised joints, angles, leg/ski "
+        "separation, body axis, velocities; box motion; optional simulated estimator noise"
+    )
     weights_kind = None
     requires = ("numpy",)
     dims_text = f"{GLOBAL_DIM} / {FG_DIM}"
     steps_text = "48"
     needs_video = False
 
-    def __init__(self, steps: int | None = None, world: bool = True, jitter: float = 0.0, dropout: float = 0.0,
-                 swaps: float = 0.0, noise_seed: int = 0, weights: str | None = None):
+    def __init__(
+        self,
+        steps: int | None = None,
+        world: bool = True,
+        jitter: float = 0.0,
+        dropout: float = 0.0,
+        swaps: float = 0.0,
+        noise_seed: int = 0,
+        weights: str | None = None,
+    ):
         if weights:
             raise JudgemindError("the skeleton extractor takes no --weights (it reads the data set's skeletons)")
         self.steps = 48 if steps is None else int(steps)
@@ -230,13 +252,15 @@ class SkeletonExtractor(Extractor):
             raise JudgemindError(f"skeleton: steps must be 1-{MAX_STEPS}, got {steps!r}")
         self.jitter, self.dropout, self.swaps = float(jitter), float(dropout), float(swaps)
         if not 0.0 <= self.jitter <= MAX_JITTER:
-            raise JudgemindError(f"skeleton: jitter is the noise s.d. in % of the box height, 0-{MAX_JITTER:g}; "
-                                 f"got {jitter!r}")
+            raise JudgemindError(
+                f"skeleton: jitter is the noise s.d. in % of the box height, 0-{MAX_JITTER:g}; got {jitter!r}"
+            )
         if not 0.0 <= self.dropout <= 0.9:
             raise JudgemindError(f"skeleton: dropout is the share of points lost, 0-0.9; got {dropout!r}")
         if not 0.0 <= self.swaps <= 1.0:
-            raise JudgemindError(f"skeleton: swaps is the share of frames with left/right exchanged, 0-1; "
-                                 f"got {swaps!r}")
+            raise JudgemindError(
+                f"skeleton: swaps is the share of frames with left/right exchanged, 0-1; got {swaps!r}"
+            )
         self.noise_seed = int(noise_seed)
         self.world = bool(world)
         self.short_side = 0
@@ -245,9 +269,18 @@ class SkeletonExtractor(Extractor):
         self._layout = None
 
     def config(self) -> dict[str, Any]:
-        return {"extractor": self.name, "steps": self.steps, "sampling": "linspace", "perception":
-                "annotated skeletons", "world": self.world, "jitter_pct": self.jitter, "dropout": self.dropout, "swaps": self.swaps,
-                "noise_seed": self.noise_seed, "weights_sha256": None}
+        return {
+            "extractor": self.name,
+            "steps": self.steps,
+            "sampling": "linspace",
+            "perception": "annotated skeletons",
+            "world": self.world,
+            "jitter_pct": self.jitter,
+            "dropout": self.dropout,
+            "swaps": self.swaps,
+            "noise_seed": self.noise_seed,
+            "weights_sha256": None,
+        }
 
     def dims(self) -> dict[str, int]:
         return {"global": GLOBAL_DIM, "foreground": FG_DIM}
@@ -266,14 +299,19 @@ class SkeletonExtractor(Extractor):
             raise JudgemindError(
                 f"{root}: the skeleton extractor needs per-frame skeletons in the data set{which}. They are an "
                 f"optional field of the FineSkiing format (schema v2): `judgemind synth` writes them; for your "
-                f"own footage fill skeletons/<id>.npy from a pose estimator (docs/data.md, 'Skeletons')")
+                f"own footage fill skeletons/<id>.npy from a pose estimator (docs/data.md, 'Skeletons')"
+            )
         absent = [n for n in SKELETON_POINTS if n not in layout.points]
         if absent:
-            raise JudgemindError(f"{root}: the skeleton layout lacks {', '.join(absent)}; the skeleton extractor "
-                                 f"needs the 19 points {', '.join(SKELETON_POINTS)}")
+            raise JudgemindError(
+                f"{root}: the skeleton layout lacks {', '.join(absent)}; the skeleton extractor "
+                f"needs the 19 points {', '.join(SKELETON_POINTS)}"
+            )
         if layout.frame_size is None:
-            raise JudgemindError(f"{root}: dataset.json's skeleton layout has no frame_size [width, height]; the "
-                                 f"skeleton extractor needs it to normalise positions")
+            raise JudgemindError(
+                f"{root}: dataset.json's skeleton layout has no frame_size [width, height]; the "
+                f"skeleton extractor needs it to normalise positions"
+            )
         self._root, self._layout = Path(root), layout
         self._fps = float(getattr(meta, "fps", 0.0) or DEFAULT_FPS)
 
@@ -310,15 +348,22 @@ class SkeletonExtractor(Extractor):
         steps = self.plan(start, end).steps
         rows = steps - start
         world = sk.world[rows][:, idx].astype(np.float64)
-        uv, vis, world = self._noisy(sk.uv[rows][:, idx].astype(np.float64), sk.visibility[rows][:, idx], world,
-                                     record.id)
+        uv, vis, world = self._noisy(
+            sk.uv[rows][:, idx].astype(np.float64), sk.visibility[rows][:, idx], world, record.id
+        )
         shot = shot_index(record.cuts or (), steps)
         cut_before = np.concatenate([[False], shot[1:] != shot[:-1]])
         dt = step_seconds(steps, self._fps)
-        g, fg, box, filled = skeleton_tokens(uv, vis, self._layout.frame_size, cut_before,
-                                             world if self.world else None, dt)
-        return {"global": g, "foreground": fg, "frame_index": np.asarray(steps, np.int64), "box": box,
-                "box_filled": filled.astype(np.uint8)}
+        g, fg, box, filled = skeleton_tokens(
+            uv, vis, self._layout.frame_size, cut_before, world if self.world else None, dt
+        )
+        return {
+            "global": g,
+            "foreground": fg,
+            "frame_index": np.asarray(steps, np.int64),
+            "box": box,
+            "box_filled": filled.astype(np.uint8),
+        }
 
     def encode(self, frames, plan):  # pragma: no cover - the pipeline calls encode_record for this extractor
         raise JudgemindError("the skeleton extractor reads skeletons, not frames")

@@ -41,8 +41,18 @@ from judgemind.utils.atomic import atomic_path, sha256_file
 from judgemind.video.decode import sample_indices
 from judgemind.video.locators import Locator, get_locator
 
-__all__ = ["Tiny3DConfig", "Tiny3D", "Tiny3DExtractor", "plan_clips", "clips_from_frames", "record_clips",
-           "to_tensor", "load_tiny3d", "save_tiny3d", "DEFAULT_STEPS"]
+__all__ = [
+    "Tiny3DConfig",
+    "Tiny3D",
+    "Tiny3DExtractor",
+    "plan_clips",
+    "clips_from_frames",
+    "record_clips",
+    "to_tensor",
+    "load_tiny3d",
+    "save_tiny3d",
+    "DEFAULT_STEPS",
+]
 
 DEFAULT_STEPS = 32
 FORMAT = "judgemind-tiny3d"
@@ -69,10 +79,20 @@ class Tiny3DConfig:
 
     def __post_init__(self):
         object.__setattr__(self, "channels", tuple(int(c) for c in self.channels))
-        if self.in_size < 16 or self.clip_len < 1 or self.frame_step < 1 or self.dim < 1 or not self.channels \
-                or min(self.channels) < 1 or self.margin < 1 or self.std <= 0:
-            raise JudgemindError(f"invalid Tiny3DConfig {self}: need in_size >= 16, clip_len, frame_step, dim, "
-                                 f"channels >= 1, margin >= 1, std > 0")
+        if (
+            self.in_size < 16
+            or self.clip_len < 1
+            or self.frame_step < 1
+            or self.dim < 1
+            or not self.channels
+            or min(self.channels) < 1
+            or self.margin < 1
+            or self.std <= 0
+        ):
+            raise JudgemindError(
+                f"invalid Tiny3DConfig {self}: need in_size >= 16, clip_len, frame_step, dim, "
+                f"channels >= 1, margin >= 1, std > 0"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
@@ -84,8 +104,9 @@ class Tiny3DConfig:
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(d) - names)
         if unknown:
-            raise JudgemindError(f"unknown Tiny3DConfig fields {', '.join(unknown)} "
-                                 f"(known: {', '.join(sorted(names))})")
+            raise JudgemindError(
+                f"unknown Tiny3DConfig fields {', '.join(unknown)} (known: {', '.join(sorted(names))})"
+            )
         return cls(**dict(d))
 
 
@@ -108,12 +129,18 @@ class Tiny3D(nn.Module):
         self.reset_parameters(self.config.seed)
 
     def _build(self, ch: tuple[int, ...]) -> None:
-        layers: list[nn.Module] = [nn.Conv3d(3, ch[0], (3, 5, 5), stride=(1, 2, 2), padding=(1, 2, 2), bias=False),
-                                   nn.GroupNorm(_groups(ch[0]), ch[0]), nn.ReLU(inplace=True)]
+        layers: list[nn.Module] = [
+            nn.Conv3d(3, ch[0], (3, 5, 5), stride=(1, 2, 2), padding=(1, 2, 2), bias=False),
+            nn.GroupNorm(_groups(ch[0]), ch[0]),
+            nn.ReLU(inplace=True),
+        ]
         for k in range(1, len(ch)):
             stride = (2, 2, 2) if k in (1, 2) else (1, 2, 2)
-            layers += [nn.Conv3d(ch[k - 1], ch[k], 3, stride=stride, padding=1, bias=False),
-                       nn.GroupNorm(_groups(ch[k]), ch[k]), nn.ReLU(inplace=True)]
+            layers += [
+                nn.Conv3d(ch[k - 1], ch[k], 3, stride=stride, padding=1, bias=False),
+                nn.GroupNorm(_groups(ch[k]), ch[k]),
+                nn.ReLU(inplace=True),
+            ]
         self.features = nn.Sequential(*layers)
         self.pool = nn.AdaptiveAvgPool3d(1)
         self.proj = nn.Identity() if self.config.dim == ch[-1] else nn.Linear(ch[-1], self.config.dim)
@@ -171,9 +198,16 @@ def clips_from_frames(frames: Frames, plan: Plan, config: Tiny3DConfig) -> tuple
     return g, f
 
 
-def record_clips(video_path: str | os.PathLike, record, config: Tiny3DConfig | None = None, *,
-                 steps: int = DEFAULT_STEPS, locator: Any = "annotation", short_side: int = 256,
-                 threads: int = 0) -> dict[str, Any]:
+def record_clips(
+    video_path: str | os.PathLike,
+    record,
+    config: Tiny3DConfig | None = None,
+    *,
+    steps: int = DEFAULT_STEPS,
+    locator: Any = "annotation",
+    short_side: int = 256,
+    threads: int = 0,
+) -> dict[str, Any]:
     """One record as Tiny3D input, exactly as ``judgemind extract --extractor tiny3d`` sees it.
 
     Returns ``{"global": (T, 3, L, S, S) float32 tensor, "foreground": same, "frame_index": (T,) int64 array,
@@ -187,8 +221,12 @@ def record_clips(video_path: str | os.PathLike, record, config: Tiny3DConfig | N
     frames = load_frames(video_path, plan, loc, record=record, short_side=short_side, threads=threads)
     g, f = clips_from_frames(frames, plan, config)
     box = step_boxes(frames, plan.steps, tuple(getattr(record, "cuts", ()) or ()))[0] / np.float32(frames.scale)
-    return {"global": to_tensor(g, config), "foreground": to_tensor(f, config),
-            "frame_index": np.asarray(plan.steps, np.int64), "box": box}
+    return {
+        "global": to_tensor(g, config),
+        "foreground": to_tensor(f, config),
+        "frame_index": np.asarray(plan.steps, np.int64),
+        "box": box,
+    }
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -198,7 +236,6 @@ def record_clips(video_path: str | os.PathLike, record, config: Tiny3DConfig | N
 def save_tiny3d(model: Tiny3D, path: str | os.PathLike) -> None:
     """Write ``model`` as safetensors with its config in the metadata (atomic)."""
 
-
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     meta = {"format": FORMAT, "tiny3d_config": json.dumps(model.config.to_dict())}
     with atomic_path(path) as tmp:
@@ -207,7 +244,6 @@ def save_tiny3d(model: Tiny3D, path: str | os.PathLike) -> None:
 
 def _read(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any] | None]:
     if path.suffix == ".safetensors":
-
         try:
             with safe_open(str(path), framework="pt") as fh:
                 meta = fh.metadata() or {}
@@ -219,8 +255,10 @@ def _read(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any] | None]:
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # torch.load raises many types for unreadable files
-        raise CheckpointError(f"cannot read tiny3d weights {path}: {type(e).__name__}: {e}; save them with "
-                              f"judgemind.features.tiny3d.save_tiny3d (.safetensors)") from e
+        raise CheckpointError(
+            f"cannot read tiny3d weights {path}: {type(e).__name__}: {e}; save them with "
+            f"judgemind.features.tiny3d.save_tiny3d (.safetensors)"
+        ) from e
     cfg = None
     if isinstance(obj, Mapping) and not all(isinstance(v, torch.Tensor) for v in obj.values()):
         c = obj.get("tiny3d_config")
@@ -237,7 +275,7 @@ def _read(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any] | None]:
 def _strip(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     for p in _PREFIXES:
         if state and all(k.startswith(p) for k in state):
-            return _strip({k[len(p):]: v for k, v in state.items()})
+            return _strip({k[len(p) :]: v for k, v in state.items()})
     return state
 
 
@@ -266,13 +304,21 @@ def load_tiny3d(path: str | os.PathLike, config: Tiny3DConfig | None = None) -> 
     expected = model.state_dict()
     missing = sorted(set(expected) - set(state))
     unexpected = sorted(set(state) - set(expected))
-    shapes = sorted(f"{k} {list(state[k].shape)} (expected {list(expected[k].shape)})"
-                    for k in set(state) & set(expected) if state[k].shape != expected[k].shape)
+    shapes = sorted(
+        f"{k} {list(state[k].shape)} (expected {list(expected[k].shape)})"
+        for k in set(state) & set(expected)
+        if state[k].shape != expected[k].shape
+    )
     if missing or unexpected or shapes:
-        parts = [_listing(w, ks) for w, ks in (("missing keys", missing), ("unexpected keys", unexpected),
-                                                ("shape mismatches", shapes)) if ks]
-        raise CheckpointError(f"{path} does not hold Tiny3D weights for {cfg}: {'; '.join(parts)}. Is it a "
-                              f"checkpoint of another architecture (e.g. I3D -> --extractor i3d)?")
+        parts = [
+            _listing(w, ks)
+            for w, ks in (("missing keys", missing), ("unexpected keys", unexpected), ("shape mismatches", shapes))
+            if ks
+        ]
+        raise CheckpointError(
+            f"{path} does not hold Tiny3D weights for {cfg}: {'; '.join(parts)}. Is it a "
+            f"checkpoint of another architecture (e.g. I3D -> --extractor i3d)?"
+        )
     model.load_state_dict(state, strict=True)
     model.eval()
     return model, {"sha256": sha256_file(path), "path": str(path), "config": cfg}
@@ -298,27 +344,54 @@ class Tiny3DExtractor(Extractor):
     requires = ("torch", "av", "cv2")
     dims_text = "dim / dim (default 128 / 128)"
 
-    def __init__(self, weights: str | None = None, steps: int | None = None, short_side: int = 256,
-                 batch: int = 32, in_size: int | None = None, clip_len: int | None = None,
-                 frame_step: int | None = None, channels: Any = None, dim: int | None = None,
-                 margin: float | None = None, seed: int | None = None):
-        if channels is not None and (not isinstance(channels, (list, tuple)) or not 1 <= len(channels) <= 8 or
-                                     not all(isinstance(c, int) and not isinstance(c, bool) and 1 <= c <= 1024
-                                             for c in channels)):
-            raise JudgemindError(f"tiny3d: channels must be a list of 1 to 8 widths in [1, 1024], e.g. [8,16], got "
-                                 f"{str(channels)[:40]}")
-        over = {k: v for k, v in dict(in_size=in_size, clip_len=clip_len, frame_step=frame_step,
-                                      channels=tuple(channels) if channels is not None else None, dim=dim,
-                                      margin=margin, seed=seed).items() if v is not None}
+    def __init__(
+        self,
+        weights: str | None = None,
+        steps: int | None = None,
+        short_side: int = 256,
+        batch: int = 32,
+        in_size: int | None = None,
+        clip_len: int | None = None,
+        frame_step: int | None = None,
+        channels: Any = None,
+        dim: int | None = None,
+        margin: float | None = None,
+        seed: int | None = None,
+    ):
+        if channels is not None and (
+            not isinstance(channels, (list, tuple))
+            or not 1 <= len(channels) <= 8
+            or not all(isinstance(c, int) and not isinstance(c, bool) and 1 <= c <= 1024 for c in channels)
+        ):
+            raise JudgemindError(
+                f"tiny3d: channels must be a list of 1 to 8 widths in [1, 1024], e.g. [8,16], got {str(channels)[:40]}"
+            )
+        over = {
+            k: v
+            for k, v in dict(
+                in_size=in_size,
+                clip_len=clip_len,
+                frame_step=frame_step,
+                channels=tuple(channels) if channels is not None else None,
+                dim=dim,
+                margin=margin,
+                seed=seed,
+            ).items()
+            if v is not None
+        }
         self.sha256 = None
         if weights:
             self.model, info = load_tiny3d(weights)
             cfg = info["config"]
             clash = {k: (v, getattr(cfg, k)) for k, v in over.items() if k != "seed" and getattr(cfg, k) != v}
             if clash:
-                raise CheckpointError(f"{weights} was trained with " + ", ".join(
-                    f"{k}={old!r}" for k, (_, old) in clash.items()) + "; drop the conflicting options (" +
-                    ", ".join(f"{k}={new!r}" for k, (new, _) in clash.items()) + ")")
+                raise CheckpointError(
+                    f"{weights} was trained with "
+                    + ", ".join(f"{k}={old!r}" for k, (_, old) in clash.items())
+                    + "; drop the conflicting options ("
+                    + ", ".join(f"{k}={new!r}" for k, (new, _) in clash.items())
+                    + ")"
+                )
             self.sha256 = info["sha256"]
         else:
             cfg = Tiny3DConfig(**over)
@@ -334,8 +407,13 @@ class Tiny3DExtractor(Extractor):
         cfg = self.cfg.to_dict()
         if self.sha256:
             cfg.pop("seed")  # trained weights: the init seed no longer matters
-        return {"extractor": self.name, "steps": self.steps, "sampling": "linspace", **cfg,
-                "weights_sha256": self.sha256}
+        return {
+            "extractor": self.name,
+            "steps": self.steps,
+            "sampling": "linspace",
+            **cfg,
+            "weights_sha256": self.sha256,
+        }
 
     def dims(self) -> dict[str, int]:
         return {"global": self.cfg.dim, "foreground": self.cfg.dim}
@@ -345,7 +423,7 @@ class Tiny3DExtractor(Extractor):
 
     def _run(self, x: torch.Tensor) -> np.ndarray:
         with torch.inference_mode():
-            return torch.cat([self.model(x[i:i + self.batch]) for i in range(0, len(x), self.batch)]).numpy()
+            return torch.cat([self.model(x[i : i + self.batch]) for i in range(0, len(x), self.batch)]).numpy()
 
     def encode(self, frames: Frames, plan: Plan) -> dict[str, np.ndarray]:
         g, f = clips_from_frames(frames, plan, self.cfg)

@@ -24,8 +24,12 @@ from judgemind.video.decode import sample_indices
 
 __all__ = ["VideoMAEExtractor", "load_videomae"]
 
-_WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "model.safetensors.index.json",
-                 "pytorch_model.bin.index.json")
+_WEIGHT_FILES = (
+    "model.safetensors",
+    "pytorch_model.bin",
+    "model.safetensors.index.json",
+    "pytorch_model.bin.index.json",
+)
 
 
 def _folder_hash(folder: Path) -> str:
@@ -49,8 +53,10 @@ def load_videomae(folder: str | Path):
     """
     folder = Path(folder)
     if not folder.is_dir():
-        raise CheckpointError(f"VideoMAE checkpoint folder {folder} not found; --weights must be a folder written by "
-                              f"transformers' save_pretrained (config.json + model.safetensors)")
+        raise CheckpointError(
+            f"VideoMAE checkpoint folder {folder} not found; --weights must be a folder written by "
+            f"transformers' save_pretrained (config.json + model.safetensors)"
+        )
     cfg_path = folder / "config.json"
     if not cfg_path.is_file():
         raise CheckpointError(f"{folder} has no config.json; it is not a transformers checkpoint folder")
@@ -59,8 +65,9 @@ def load_videomae(folder: str | Path):
     except json.JSONDecodeError as e:
         raise CheckpointError(f"{cfg_path}: not valid JSON ({e})") from e
     if model_type != "videomae":
-        raise CheckpointError(f"{folder} holds a {model_type!r} model, not VideoMAE (config.json model_type must be "
-                              f"'videomae')")
+        raise CheckpointError(
+            f"{folder} holds a {model_type!r} model, not VideoMAE (config.json model_type must be 'videomae')"
+        )
     if not any((folder / n).is_file() for n in _WEIGHT_FILES):
         raise CheckpointError(f"{folder} has a VideoMAE config.json but no weights ({' or '.join(_WEIGHT_FILES[:2])})")
     from transformers import VideoMAEModel  # noqa: PLC0415 -- optional dependency (transformers, judgemind[text])
@@ -73,9 +80,11 @@ def load_videomae(folder: str | Path):
     mismatched = info.get("mismatched_keys", [])
     if missing or mismatched:
         unexpected = sorted(info.get("unexpected_keys", []))
-        raise CheckpointError(f"{folder}: weights do not fit its VideoMAE config: {len(missing)} missing keys "
-                              f"({', '.join(missing[:6])}), {len(unexpected)} unexpected keys "
-                              f"({', '.join(unexpected[:6])}), {len(mismatched)} shape mismatches")
+        raise CheckpointError(
+            f"{folder}: weights do not fit its VideoMAE config: {len(missing)} missing keys "
+            f"({', '.join(missing[:6])}), {len(unexpected)} unexpected keys "
+            f"({', '.join(unexpected[:6])}), {len(mismatched)} shape mismatches"
+        )
     mean, std = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
     pp = folder / "preprocessor_config.json"
     if pp.is_file():
@@ -96,11 +105,20 @@ class VideoMAEExtractor(Extractor):
     dims_text = "hidden_size / hidden_size (768 for ViT-B)"
     steps_text = "16"
 
-    def __init__(self, weights: str | None = None, steps: int | None = None, frame_step: int = 2,
-                 margin: float = 1.25, short_side: int = 256, batch: int = 4):
+    def __init__(
+        self,
+        weights: str | None = None,
+        steps: int | None = None,
+        frame_step: int = 2,
+        margin: float = 1.25,
+        short_side: int = 256,
+        batch: int = 4,
+    ):
         if not weights:
-            raise JudgemindError("the videomae extractor needs --weights DIR: a local VideoMAE checkpoint folder "
-                                 "(transformers save_pretrained); nothing is downloaded")
+            raise JudgemindError(
+                "the videomae extractor needs --weights DIR: a local VideoMAE checkpoint folder "
+                "(transformers save_pretrained); nothing is downloaded"
+            )
 
         self.torch = torch
         self.model, self.mcfg, info = load_videomae(weights)
@@ -115,10 +133,19 @@ class VideoMAEExtractor(Extractor):
         self.num_frames, self.image_size = int(self.mcfg.num_frames), int(self.mcfg.image_size)
 
     def config(self) -> dict[str, Any]:
-        return {"extractor": self.name, "steps": self.steps, "sampling": "linspace", "clip_len": self.num_frames,
-                "frame_step": self.frame_step, "size": self.image_size, "margin": self.margin,
-                "mean": self.mean.flatten().tolist(), "std": self.std.flatten().tolist(), "pool": "mean(tokens)",
-                "weights_sha256": self.sha256}
+        return {
+            "extractor": self.name,
+            "steps": self.steps,
+            "sampling": "linspace",
+            "clip_len": self.num_frames,
+            "frame_step": self.frame_step,
+            "size": self.image_size,
+            "margin": self.margin,
+            "mean": self.mean.flatten().tolist(),
+            "std": self.std.flatten().tolist(),
+            "pool": "mean(tokens)",
+            "weights_sha256": self.sha256,
+        }
 
     def dims(self) -> dict[str, int]:
         d = int(self.mcfg.hidden_size)
@@ -136,7 +163,7 @@ class VideoMAEExtractor(Extractor):
         out = []
         with torch.inference_mode():
             for i in range(0, len(x), self.batch):
-                out.append(self.model(pixel_values=x[i:i + self.batch]).last_hidden_state.mean(dim=1))
+                out.append(self.model(pixel_values=x[i : i + self.batch]).last_hidden_state.mean(dim=1))
         return torch.cat(out).float().numpy()
 
     def encode(self, frames: Frames, plan: Plan) -> dict[str, np.ndarray]:

@@ -21,5 +21,17 @@ from judgemind.infer.run import LoadedRun, load_calibration, load_run, run_dir_o
 from judgemind.infer.score import score_video
 from judgemind.infer.target import Target, find_dataset_record, resolve_target
 
-__all__ = ["Evaluation", "LoadedRun", "Target", "evaluate_split", "find_dataset_record", "load_calibration",
-           "load_run", "predict_dataset", "prediction_records", "resolve_target", "run_dir_of", "score_video"]
+__all__ = [
+    "Evaluation",
+    "LoadedRun",
+    "Target",
+    "evaluate_split",
+    "find_dataset_record",
+    "load_calibration",
+    "load_run",
+    "predict_dataset",
+    "prediction_records",
+    "resolve_target",
+    "run_dir_of",
+    "score_video",
+]

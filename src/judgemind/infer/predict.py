@@ -42,18 +42,30 @@ def evaluate_split(run: LoadedRun, split: str = "test", features: str | None = N
     cfg = run.cfg
     ds, dataset = load_run_split(run, cfg.data.dataset, split, features)
     outputs = collect_outputs(run.model, ds, cfg.run.eval_batch_size, run.device)
-    doc = {"run": str(run.run_dir), "model": cfg.model_name, "checkpoint": run.checkpoint,
-           "epoch": run.ck["epoch"] + 1, "dataset": cfg.data.dataset, "features": features or cfg.data.features,
-           "trained_on_features": cfg.data.features, "split": split,
-           "n": len(ds), "synthetic": bool(dataset.meta.synthetic),
-           "metrics": compute_metrics(outputs, ds, run.info),
-           "note": "score.rho is the model's continuous score (used for checkpoint selection on val); final.* is the "
-                   "reported score composed by the rules engine (consensus judge, J x DD truncated)"}
+    doc = {
+        "run": str(run.run_dir),
+        "model": cfg.model_name,
+        "checkpoint": run.checkpoint,
+        "epoch": run.ck["epoch"] + 1,
+        "dataset": cfg.data.dataset,
+        "features": features or cfg.data.features,
+        "trained_on_features": cfg.data.features,
+        "split": split,
+        "n": len(ds),
+        "synthetic": bool(dataset.meta.synthetic),
+        "metrics": compute_metrics(outputs, ds, run.info),
+        "note": "score.rho is the model's continuous score (used for checkpoint selection on val); final.* is the "
+        "reported score composed by the rules engine (consensus judge, J x DD truncated)",
+    }
     tests = [(x["test"]["rho"], x["epoch"]) for x in read_log(run.run_dir) if x.get("test")]
     if tests:
         rho, ep = max(tests, key=lambda t: -math.inf if t[0] is None else t[0])
-        doc["best_epoch_on_test"] = {"rho": rho, "epoch": ep, "note": "the field's protocol (epoch chosen on the "
-                                     "test split); not a held-out estimate, reported for comparison only"}
+        doc["best_epoch_on_test"] = {
+            "rho": rho,
+            "epoch": ep,
+            "note": "the field's protocol (epoch chosen on the "
+            "test split); not a held-out estimate, reported for comparison only",
+        }
     if not cfg.run.end_to_end:
         doc["intervals"] = stored_interval_coverage(run, outputs, ds)
     return Evaluation(doc, prediction_records(outputs, ds, run.info, split))
@@ -77,9 +89,17 @@ def stored_interval_coverage(run: LoadedRun, outputs: dict, ds) -> dict:
     iv = cal["intervals"]
     true = ds.tensors["score"].numpy().astype(np.float64)
     dd = np.array([float(r.dd) for r in ds.records])
-    out = {"calibrated_on": f"{cal['split']} ({cal['n']} videos)", "level": 1 - cal["alpha"],
-           "final_score": coverage(official_scores(outputs, ds.records, run.info), true, _q(iv["final_score"]) * dd,
-                                   lo=0.0, hi=official_score_max(run.info.scoring, dd))}
+    out = {
+        "calibrated_on": f"{cal['split']} ({cal['n']} videos)",
+        "level": 1 - cal["alpha"],
+        "final_score": coverage(
+            official_scores(outputs, ds.records, run.info),
+            true,
+            _q(iv["final_score"]) * dd,
+            lo=0.0,
+            hi=official_score_max(run.info.scoring, dd),
+        ),
+    }
     if "components" in outputs:
         truth = ds.tensors["components"].numpy()
         for k, c in enumerate(COMPONENTS):
@@ -106,8 +126,14 @@ def prediction_records(outputs: dict, ds, info, split: str) -> list[dict]:
     for i, rec in enumerate(ds.records):
         fi = t["frame_index"][i].tolist()
         L = int(t["mask"][i].sum())
-        d: dict = {"id": rec.id, "split": split, "action_code": rec.action_code, "dd": float(rec.dd),
-                   "score": float(final[i]), "score_raw": _r(outputs["score"][i])}
+        d: dict = {
+            "id": rec.id,
+            "split": split,
+            "action_code": rec.action_code,
+            "dd": float(rec.dd),
+            "score": float(final[i]),
+            "score_raw": _r(outputs["score"][i]),
+        }
         if "components" in outputs:
             d["components"] = {c: _r(outputs["components"][i, k]) for k, c in enumerate(COMPONENTS)}
         bands = {}
@@ -115,8 +141,12 @@ def prediction_records(outputs: dict, ds, info, split: str) -> list[dict]:
             probs = outputs.get(f"band_probs_{c}")
             if probs is not None:
                 b = GRADE_BANDS[c][int(probs[i].argmax())]
-                bands[c] = {"band": b.label, "name": b.name, "prob": _r(probs[i].max()),
-                            "probs": [_r(p) for p in probs[i]]}
+                bands[c] = {
+                    "band": b.label,
+                    "name": b.name,
+                    "prob": _r(probs[i].max()),
+                    "probs": [_r(p) for p in probs[i]],
+                }
         if bands:
             d["bands"] = bands
         if "bounds" in outputs:
@@ -130,13 +160,21 @@ def prediction_records(outputs: dict, ds, info, split: str) -> list[dict]:
             d["foreground_gate"] = {s: _r(outputs["gates"][i, k]) for k, s in enumerate(STAGES)}
         if "deduction_probs" in outputs:
             order = np.argsort(-outputs["deduction_probs"][i], kind="stable")
-            d["deductions"] = [{"item": info.item_ids[k], "prob": _r(outputs["deduction_probs"][i, k]),
-                                "evidence_step": int(outputs["deduction_step"][i, k]),
-                                "evidence_frame": fi[int(outputs["deduction_step"][i, k])]} for k in order]
+            d["deductions"] = [
+                {
+                    "item": info.item_ids[k],
+                    "prob": _r(outputs["deduction_probs"][i, k]),
+                    "evidence_step": int(outputs["deduction_step"][i, k]),
+                    "evidence_frame": fi[int(outputs["deduction_step"][i, k])],
+                }
+                for k in order
+            ]
         comps = t["components"][i].tolist()
-        d["truth"] = {"score": float(rec.final_score), "bounds": t["bounds"][i].tolist(),
-                      "components": {c: (None if not np.isfinite(v) else round(v, 4))
-                                     for c, v in zip(COMPONENTS, comps)},
-                      "deductions": [x.item for x in rec.deductions]}
+        d["truth"] = {
+            "score": float(rec.final_score),
+            "bounds": t["bounds"][i].tolist(),
+            "components": {c: (None if not np.isfinite(v) else round(v, 4)) for c, v in zip(COMPONENTS, comps)},
+            "deductions": [x.item for x in rec.deductions],
+        }
         lines.append(d)
     return lines

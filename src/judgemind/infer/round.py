@@ -34,8 +34,8 @@ VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".m
 @dataclass(frozen=True)
 class Jump:
     video: Path
-    code: str | None     # None: taken from the video's data set record
-    name: str            # output sub-folder
+    code: str | None  # None: taken from the video's data set record
+    name: str  # output sub-folder
 
 
 def read_codes(path: Path) -> list[tuple[Path, str, int]]:
@@ -66,8 +66,10 @@ def _videos_of(arg: str) -> list[Path]:
     if p.is_dir():
         vids = sorted(q for q in p.iterdir() if q.suffix.lower() in VIDEO_EXTENSIONS and q.is_file())
         if not vids:
-            raise JudgemindError(f"{p} is a folder with no video files ({', '.join(VIDEO_EXTENSIONS)}); pass video "
-                                 f"files or a folder of them")
+            raise JudgemindError(
+                f"{p} is a folder with no video files ({', '.join(VIDEO_EXTENSIONS)}); pass video "
+                f"files or a folder of them"
+            )
         return vids
     if not p.exists() and not p.is_symlink():
         raise JudgemindError(f"{p}: no such video; nothing was scored")
@@ -98,8 +100,9 @@ def plan_round(videos: Sequence[str], codes_file: str | None, default_code: str 
         for v, code, n in read_codes(cpath):
             key = os.path.realpath(v)
             if key in codes:
-                raise JudgemindError(f"--codes {cpath}, line {n}: {v} is listed twice (also line {codes[key][2]}); "
-                                     f"nothing was scored")
+                raise JudgemindError(
+                    f"--codes {cpath}, line {n}: {v} is listed twice (also line {codes[key][2]}); nothing was scored"
+                )
             if not v.is_file():
                 raise JudgemindError(f"--codes {cpath}, line {n}: video {v} does not exist; nothing was scored")
             _check_code(code, f"--codes {cpath}, line {n}")
@@ -120,9 +123,11 @@ def plan_round(videos: Sequence[str], codes_file: str | None, default_code: str 
         seen[key] = p
         code = codes.get(key, (default_code,))[0]
         if code is None and find_dataset_record(p, None, None) is None:
-            raise JudgemindError(f"{p}: no action code for this video; list it in --codes FILE ('VIDEO CODE' "
-                                 f"lines), give one code for all with --action-code, or put it in a FineSkiing data "
-                                 f"set; nothing was scored")
+            raise JudgemindError(
+                f"{p}: no action code for this video; list it in --codes FILE ('VIDEO CODE' "
+                f"lines), give one code for all with --action-code, or put it in a FineSkiing data "
+                f"set; nothing was scored"
+            )
         name = p.stem or "video"
         k = 2
         while name in names:
@@ -144,14 +149,24 @@ def _done(out: Path, jump: Jump, checkpoint: str) -> ScoreResult | None:
     except (OSError, ValueError, JudgemindError):
         return None
     r = res.round or {}
-    if r.get("video") == os.path.realpath(jump.video) and r.get("checkpoint") == os.path.realpath(checkpoint) \
-            and r.get("code") == jump.code:
+    if (
+        r.get("video") == os.path.realpath(jump.video)
+        and r.get("checkpoint") == os.path.realpath(checkpoint)
+        and r.get("code") == jump.code
+    ):
         return res
     return None
 
 
-def score_round(jumps: Sequence[Jump], checkpoint: str, out: Path, write_jump: Callable[[dict, dict, Path], Any],
-                *, progress: bool = True, **score_kw) -> dict:
+def score_round(
+    jumps: Sequence[Jump],
+    checkpoint: str,
+    out: Path,
+    write_jump: Callable[[dict, dict, Path], Any],
+    *,
+    progress: bool = True,
+    **score_kw,
+) -> dict:
     """Score every jump with the run of ``checkpoint`` (loaded once; see the module docstring). ``write_jump(result,
     assets, OUT/<name>)`` writes a jump's files as soon as it is scored (``judgemind.report.score_outputs
     .write_score_outputs``), so an interrupted round resumes. Returns the round document (what OUT/round.json holds)."""
@@ -162,7 +177,6 @@ def score_round(jumps: Sequence[Jump], checkpoint: str, out: Path, write_jump: C
     t0 = time.perf_counter()
     bar = None
     if progress:
-
         bar = progress_bar(total=len(jumps), desc="scoring the round", unit="jump")
     for jump in jumps:
         row: dict[str, Any] = {"name": jump.name, "video": str(jump.video), "sheet": f"{jump.name}/sheet.html"}
@@ -172,31 +186,48 @@ def score_round(jumps: Sequence[Jump], checkpoint: str, out: Path, write_jump: C
         else:
             try:
                 res, assets = score_video(loaded, jump.video, action_code=jump.code, **score_kw)
-                res = res.with_(round={"video": os.path.realpath(jump.video),
-                                       "checkpoint": os.path.realpath(checkpoint), "code": jump.code})
+                res = res.with_(
+                    round={
+                        "video": os.path.realpath(jump.video),
+                        "checkpoint": os.path.realpath(checkpoint),
+                        "code": jump.code,
+                    }
+                )
                 write_jump(res, assets, out / jump.name)
                 row.update(_summary(res), status="scored")
             except Exception as e:  # noqa: BLE001 -- one broken video is a failed row, the round goes on
-                row.update(status="failed", reason=f"{type(e).__name__}: {e}" if not isinstance(e, JudgemindError)
-                           else str(e))
+                row.update(
+                    status="failed", reason=f"{type(e).__name__}: {e}" if not isinstance(e, JudgemindError) else str(e)
+                )
         rows.append(row)
         if bar is not None:
             bar.set_postfix_str(f"{jump.name}: {row.get('final_score', row['status'])}", refresh=False)
             bar.update(1)
     if bar is not None:
         bar.close()
-    doc = {"checkpoint": str(checkpoint), "n": len(rows), "elapsed_s": round(time.perf_counter() - t0, 2),
-           "failed": sum(r["status"] == "failed" for r in rows),
-           "not_in_distribution": sum(r.get("in_distribution") is False for r in rows), "jumps": ranked(rows)}
+    doc = {
+        "checkpoint": str(checkpoint),
+        "n": len(rows),
+        "elapsed_s": round(time.perf_counter() - t0, 2),
+        "failed": sum(r["status"] == "failed" for r in rows),
+        "not_in_distribution": sum(r.get("in_distribution") is False for r in rows),
+        "jumps": ranked(rows),
+    }
     return doc
 
 
 def _summary(res: ScoreResult) -> dict:
     iv = (res.intervals or {}).get("final_score")
-    return {"action_code": res.action_code, "dd": res.dd, "final_score": res.final_score,
-            "interval": iv, "components": res.components, "in_distribution": res.in_distribution,
-            "ood_reasons": res.ood_reasons or [],
-            "official_score": (res.panel or {}).get("official_score")}
+    return {
+        "action_code": res.action_code,
+        "dd": res.dd,
+        "final_score": res.final_score,
+        "interval": iv,
+        "components": res.components,
+        "in_distribution": res.in_distribution,
+        "ood_reasons": res.ood_reasons or [],
+        "official_score": (res.panel or {}).get("official_score"),
+    }
 
 
 def ranked(rows: list[dict]) -> list[dict]:

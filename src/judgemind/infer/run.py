@@ -43,7 +43,7 @@ class LoadedRun:
     ck: dict
     manifest: dict | None
     device: torch.device
-    source: str = ""               # the path it was loaded from, as given (for provenance)
+    source: str = ""  # the path it was loaded from, as given (for provenance)
     _calibration: tuple | None = None
 
     @property
@@ -114,12 +114,10 @@ def load_run_split(run: LoadedRun, dataset_path: str | os.PathLike, split: str, 
 
     cfg = run.cfg
     if cfg.run.end_to_end:
-
         return load_e2e_split(run.model, cfg, run.info, str(dataset_path), split)
     dataset = load_dataset(Path(dataset_path))
     if features and features != cfg.data.features:
-        cache = open_features(dataset, features, {"global": run.info.dim_global,
-                                                  "foreground": run.info.dim_foreground})
+        cache = open_features(dataset, features, {"global": run.info.dim_global, "foreground": run.info.dim_foreground})
     else:
         cache = open_features(dataset, cfg.data.features)
     return load_feature_split(cache, split_records(dataset, split, "evaluated"), run.info, split), dataset

@@ -49,14 +49,23 @@ SHEET_SHORT_SIDE = 360  # frames for the judge sheet are decoded at this shorter
 STRIP_FRAMES = 12  # frames in the sheet's strip
 
 
-def score_video(run: LoadedRun, video: str | os.PathLike, *, action_code: str | None = None, dd: str | None = None,
-                start: int | None = None, end: int | None = None, locator: str | None = None,
-                weights: str | None = None, threshold: float = 0.3, use_dataset: bool = True) -> tuple[ScoreResult, dict]:
+def score_video(
+    run: LoadedRun,
+    video: str | os.PathLike,
+    *,
+    action_code: str | None = None,
+    dd: str | None = None,
+    start: int | None = None,
+    end: int | None = None,
+    locator: str | None = None,
+    weights: str | None = None,
+    threshold: float = 0.3,
+    use_dataset: bool = True,
+) -> tuple[ScoreResult, dict]:
     """Score one jump with a loaded run. Returns ``(result, assets)``: the :class:`ScoreResult` (its ``to_json()`` is
     what result.json holds) and what the judge sheet needs beside it (``boxes`` {frame: box}, ``stage_probs`` (T, 3) or
     None,
     ``video_path``, ``thumbnails``: :func:`sheet_thumbnails`)."""
-
 
     manifest = scoring_manifest(run)
     extractor, fcfg = build_extractor(manifest, weights)
@@ -65,16 +74,18 @@ def score_video(run: LoadedRun, video: str | os.PathLike, *, action_code: str | 
     if extractor.finds_athlete:
         # learned perception (aerialspose): boxes, cuts and joints all come from the pixels, never the record
         if locator:
-            raise JudgemindError(f"the model reads {extractor.name!r} features, which find the athlete themselves; "
-                                 f"drop --locator {locator}")
+            raise JudgemindError(
+                f"the model reads {extractor.name!r} features, which find the athlete themselves; "
+                f"drop --locator {locator}"
+            )
         loc_name, loc = trained_locator, None
     else:
         loc_name, loc = _locator(video, locator, target, trained_locator, fcfg)
-    if not extractor.needs_video:   # e.g. annotated skeletons: read from the video's data set, not its pixels
+    if not extractor.needs_video:  # e.g. annotated skeletons: read from the video's data set, not its pixels
         feats = _annotation_features(extractor, video, start, end)
     else:
         feats = extract_record(extractor, loc, target.video, target)
-    if "cuts" in feats:             # cuts the extractor found in the video replace the record's or the detector's
+    if "cuts" in feats:  # cuts the extractor found in the video replace the record's or the detector's
         target = dataclasses.replace(target, cuts=tuple(int(c) for c in feats["cuts"]))
     batch = video_batch(feats, target.action_code, target.dd, target.cuts, run.info)
     with torch.no_grad():
@@ -89,32 +100,54 @@ def score_video(run: LoadedRun, video: str | os.PathLike, *, action_code: str | 
     data_meta = _training_data(cfg)
 
     result = {
-        "video": display_text(target.video), "video_name": display_text(Path(target.video).name),
+        "video": display_text(target.video),
+        "video_name": display_text(Path(target.video).name),
         "frames": list(target.frames),
-        "fps": target.extra.get("fps"), "action_code": target.action_code,
-        "code_description": describe(target.action_code), "dd": str(target.dd),
-        **res, **{k: v for k, v in evidence.items() if k == "all_deduction_probs"},
-        "stages": stages, "deductions": evidence["deductions"], "deduction_threshold": threshold,
+        "fps": target.extra.get("fps"),
+        "action_code": target.action_code,
+        "code_description": describe(target.action_code),
+        "dd": str(target.dd),
+        **res,
+        **{k: v for k, v in evidence.items() if k == "all_deduction_probs"},
+        "stages": stages,
+        "deductions": evidence["deductions"],
+        "deduction_threshold": threshold,
         "cuts": list(target.cuts),
-        "steps": {"frame_index": fi.tolist(),
-                  "stage_probs": None if stage_probs is None else np.round(stage_probs, 4).tolist()},
-        "provenance": {"model": cfg.model_name, "checkpoint": display_text(run.source),
-                       "training_data": data_meta["name"], "synthetic": data_meta["synthetic"],
-                       "features": f"{manifest.get('extractor')} ({cfg.data.features})",
-                       "locator": f"{loc_name}" + (f" (boxes and cuts from {target.source})"
-                                                   if target.source != "video" and loc is not None
-                                                   and loc.needs_record_boxes else ""),
-                       "perception": perception(extractor, fcfg),
-                       "judgemind_version": __version__, "git_revision": ck.get("git_revision"),
-                       "scored_at": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")},
+        "steps": {
+            "frame_index": fi.tolist(),
+            "stage_probs": None if stage_probs is None else np.round(stage_probs, 4).tolist(),
+        },
+        "provenance": {
+            "model": cfg.model_name,
+            "checkpoint": display_text(run.source),
+            "training_data": data_meta["name"],
+            "synthetic": data_meta["synthetic"],
+            "features": f"{manifest.get('extractor')} ({cfg.data.features})",
+            "locator": f"{loc_name}"
+            + (
+                f" (boxes and cuts from {target.source})"
+                if target.source != "video" and loc is not None and loc.needs_record_boxes
+                else ""
+            ),
+            "perception": perception(extractor, fcfg),
+            "judgemind_version": __version__,
+            "git_revision": ck.get("git_revision"),
+            "scored_at": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        },
         "notes": [rules.explain_official(run.info.scoring, "components" if res.get("components") else "score")],
     }
     if loc_name != trained_locator:
-        result["notes"].append(f"The model was trained with locator {trained_locator!r}; this video used "
-                               f"{loc_name!r}, so its foreground tokens may differ from what the model saw.")
+        result["notes"].append(
+            f"The model was trained with locator {trained_locator!r}; this video used "
+            f"{loc_name!r}, so its foreground tokens may differ from what the model saw."
+        )
     judge_view(result, res, out_np, feats, target, run.calibration)
-    assets = {"boxes": {int(f): b for f, b in zip(fi, feats.get("box", []))}, "stage_probs": stage_probs,
-              "video_path": str(target.video), "thumbnails": sheet_thumbnails(target.video, result)}
+    assets = {
+        "boxes": {int(f): b for f, b in zip(fi, feats.get("box", []))},
+        "stage_probs": stage_probs,
+        "video_path": str(target.video),
+        "thumbnails": sheet_thumbnails(target.video, result),
+    }
     return ScoreResult.from_json(result), assets
 
 
@@ -140,8 +173,10 @@ def _locator(video, locator: str | None, target: Target, trained_locator: str, f
     else:
         loc_name = locator or (trained_locator if trained_locator != "annotation" else "mediapipe")
     if loc_name == "annotation" and not target.boxes:
-        raise JudgemindError(f"{video}: locator 'annotation' needs athlete boxes from a dataset record; this video "
-                             f"is not in a FineSkiing dataset -- pass --locator mediapipe, hog or motion")
+        raise JudgemindError(
+            f"{video}: locator 'annotation' needs athlete boxes from a dataset record; this video "
+            f"is not in a FineSkiing dataset -- pass --locator mediapipe, hog or motion"
+        )
     loc_opts = dict(fcfg.get("locator_config", {})) if loc_name == trained_locator else {}
     loc_opts.pop("name", None)
     return loc_name, get_locator(loc_name, **loc_opts)
@@ -152,8 +187,9 @@ def perception(extractor, fcfg: dict) -> str:
     what = fcfg.get("perception")
     if extractor.finds_athlete:
         sha = (extractor.config().get("weights_sha256") or "")[:12]
-        return (f"{what}: boxes, camera cuts and joints predicted from the video"
-                + (f" (AerialsPose weights sha256 {sha}...)" if sha else ""))
+        return f"{what}: boxes, camera cuts and joints predicted from the video" + (
+            f" (AerialsPose weights sha256 {sha}...)" if sha else ""
+        )
     return what or f"{extractor.name} features"
 
 
@@ -169,12 +205,16 @@ def describe(code: str) -> str | None:
 def scoring_manifest(run: LoadedRun) -> dict:
     """The feature manifest to extract a new video's features with; errors say why a run cannot score videos."""
     if run.cfg.run.end_to_end:
-        raise CheckpointError(f"{run.run_dir}: an end-to-end run has no feature extractor to score new videos with; "
-                              f"extract features with its exported backbone and train on them")
+        raise CheckpointError(
+            f"{run.run_dir}: an end-to-end run has no feature extractor to score new videos with; "
+            f"extract features with its exported backbone and train on them"
+        )
     if run.manifest is None:
         mpath = Path(run.cfg.data.dataset) / "features" / run.cfg.data.features / "manifest.json"
-        raise CheckpointError(f"{run.run_dir / (run.checkpoint + '.pt')}: the run does not record how its features "
-                              f"were made and {mpath} is gone; re-train with this judgemind version")
+        raise CheckpointError(
+            f"{run.run_dir / (run.checkpoint + '.pt')}: the run does not record how its features "
+            f"were made and {mpath} is gone; re-train with this judgemind version"
+        )
     return run.manifest
 
 
@@ -182,15 +222,22 @@ def _numpy(out) -> dict[str, Any]:
     """The model output of one video (batch of 1) as numpy arrays without the batch dimension (None if absent)."""
 
     def first(x):
-        return None if x is None else x[0].detach().float().cpu().numpy() if x.is_floating_point() \
-            else x[0].cpu().numpy()
+        return (
+            None if x is None else x[0].detach().float().cpu().numpy() if x.is_floating_point() else x[0].cpu().numpy()
+        )
 
-    return {"score": float(out.score[0]), "components": first(out.components), "bounds": first(out.bounds),
-            "deduction_probs": None if out.deduction_logits is None else
-            torch.sigmoid(out.deduction_logits[0]).float().cpu().numpy(),
-            "deduction_step": first(out.deduction_step),
-            "stage_probs": None if out.stage_logits is None else
-            torch.softmax(out.stage_logits[0], -1).float().cpu().numpy()}
+    return {
+        "score": float(out.score[0]),
+        "components": first(out.components),
+        "bounds": first(out.bounds),
+        "deduction_probs": None
+        if out.deduction_logits is None
+        else torch.sigmoid(out.deduction_logits[0]).float().cpu().numpy(),
+        "deduction_step": first(out.deduction_step),
+        "stage_probs": None
+        if out.stage_logits is None
+        else torch.softmax(out.stage_logits[0], -1).float().cpu().numpy(),
+    }
 
 
 def compose_result(out: dict, target: Target, info) -> dict:
@@ -206,8 +253,7 @@ def compose_result(out: dict, target: Target, info) -> dict:
         res["bands"] = {}
         for c in COMPONENTS:
             b = rules.band_of(c, off.marks[c])
-            res["bands"][c] = {"name": b.name, "range": b.label, "description": b.description,
-                               "official": b.official}
+            res["bands"][c] = {"name": b.name, "range": b.label, "description": b.description, "official": b.official}
         res["J"], res["final_score"], res["raw"] = str(off.J), str(off.score), str(off.raw)
         note = _cap_note(out, info, off.marks["landing"])
         if note:
@@ -229,9 +275,11 @@ def _cap_note(out: dict, info, landing: Decimal) -> str | None:
     seen = [(it, p) for it, p in seen if it.landing_cap is not None and it.landing_cap < landing]
     if not seen:
         return None
-    return ("the model sees " + ", ".join(f"{it.name} ({p:.0%}; the rules cap Landing at {it.landing_cap})"
-                                          for it, p in seen)
-            + f"; the predicted Landing {landing} is not capped (predicted contact never caps; check the video)")
+    return (
+        "the model sees "
+        + ", ".join(f"{it.name} ({p:.0%}; the rules cap Landing at {it.landing_cap})" for it, p in seen)
+        + f"; the predicted Landing {landing} is not capped (predicted contact never caps; check the video)"
+    )
 
 
 def stage_frames(bounds, fi: np.ndarray, frames: tuple[int, int]) -> dict | None:
@@ -262,12 +310,24 @@ def deduction_evidence(out: dict, fi: np.ndarray, info, threshold: float) -> dic
         if probs[k] < threshold and rank >= 3:
             break
         item = cat.get(info.item_ids[k])
-        deds.append({"item": item.id, "name": item.name, "stage": item.stage, "component": item.component,
-                     "probability": round(float(probs[k]), 4), "above_threshold": bool(probs[k] >= threshold),
-                     "evidence_step": int(steps[k]), "evidence_frame": int(fi[min(int(steps[k]), T - 1)]),
-                     "points_range": f"{item.points_min}-{item.points_max}", "description": item.description})
-    return {"deductions": deds,
-            "all_deduction_probs": {info.item_ids[k]: round(float(p), 4) for k, p in enumerate(probs)}}
+        deds.append(
+            {
+                "item": item.id,
+                "name": item.name,
+                "stage": item.stage,
+                "component": item.component,
+                "probability": round(float(probs[k]), 4),
+                "above_threshold": bool(probs[k] >= threshold),
+                "evidence_step": int(steps[k]),
+                "evidence_frame": int(fi[min(int(steps[k]), T - 1)]),
+                "points_range": f"{item.points_min}-{item.points_max}",
+                "description": item.description,
+            }
+        )
+    return {
+        "deductions": deds,
+        "all_deduction_probs": {info.item_ids[k]: round(float(p), 4) for k, p in enumerate(probs)},
+    }
 
 
 def build_extractor(manifest: dict, weights: str | None = None):
@@ -279,11 +339,13 @@ def build_extractor(manifest: dict, weights: str | None = None):
     params = set(inspect.signature(cls.__init__).parameters) - {"self"}
     opts = {k: v for k, v in cfg.items() if k in params and k != "weights"}
     if cfg.get("weights_sha256") and not weights and cfg["weights_sha256"] == cls.shipped_weights_sha256():
-        pass                      # made with the weights that ship inside judgemind: nothing to pass
+        pass  # made with the weights that ship inside judgemind: nothing to pass
     elif cfg.get("weights_sha256"):
         if not weights:
-            raise JudgemindError(f"the model was trained on {name} features made with a weights file "
-                                 f"(sha256 {cfg['weights_sha256'][:12]}...); pass it with --weights")
+            raise JudgemindError(
+                f"the model was trained on {name} features made with a weights file "
+                f"(sha256 {cfg['weights_sha256'][:12]}...); pass it with --weights"
+            )
         opts["weights"] = weights
     ex = get_extractor(name, **opts)
     now = ex.config()
@@ -291,9 +353,11 @@ def build_extractor(manifest: dict, weights: str | None = None):
         raise JudgemindError(f"--weights {weights} is not the file the model's features were made with")
     dims, want = ex.dims(), manifest.get("dims") or {}
     if any(int(dims[k]) != int(want.get(k, dims[k])) for k in ("global", "foreground")):
-        raise CheckpointError(f"the run's feature manifest names extractor {name!r} with dims {want}, but {name!r} "
-                              f"with these settings gives {dims}; the manifest does not describe the features the "
-                              f"model was trained on -- re-extract and re-train")
+        raise CheckpointError(
+            f"the run's feature manifest names extractor {name!r} with dims {want}, but {name!r} "
+            f"with these settings gives {dims}; the manifest does not describe the features the "
+            f"model was trained on -- re-extract and re-train"
+        )
     return ex, cfg
 
 
@@ -303,14 +367,18 @@ def _annotation_features(extractor, video, start, end) -> dict:
 
     found = find_dataset_record(Path(video), start, end)
     if found is None:
-        raise JudgemindError(f"{video}: this checkpoint was trained on {extractor.name!r} features, which are read "
-                             f"from a data set's annotations (annotated skeletons), and the video is not a record of "
-                             f"a FineSkiing data set; score it with a checkpoint trained on video features (e.g. "
-                             f"pixels), or put it in a data set with skeletons")
+        raise JudgemindError(
+            f"{video}: this checkpoint was trained on {extractor.name!r} features, which are read "
+            f"from a data set's annotations (annotated skeletons), and the video is not a record of "
+            f"a FineSkiing data set; score it with a checkpoint trained on video features (e.g. "
+            f"pixels), or put it in a data set with skeletons"
+        )
     root, rec = found
     if (start is not None and start != rec.frames[0]) or (end is not None and end != rec.frames[1]):
-        raise JudgemindError(f"{video}: --start/--end cannot change the frames of annotated {extractor.name!r} "
-                             f"features; the record {rec.id!r} covers {list(rec.frames)}")
+        raise JudgemindError(
+            f"{video}: --start/--end cannot change the frames of annotated {extractor.name!r} "
+            f"features; the record {rec.id!r} covers {list(rec.frames)}"
+        )
     ds = cached("dataset", root, load_dataset)
     extractor.bind(root, ds.meta, [rec])
     return extractor.encode_record(rec)
@@ -331,8 +399,10 @@ def judge_view(result: dict, res: dict, out: dict, feats: dict, target: Target, 
         for c, v in (res.get("components_raw") or {}).items():
             iv[c] = C.interval_of(float(v), cal, c, 0.0, COMPONENT_MAX[c])
         iv["calibrated_on"] = f"{cal.get('split')} split, {cal.get('n')} videos"
-        iv["method"] = ("split conformal on the validation split (final score: absolute error per unit of DD, "
-                        "so the interval is score +- q x DD)")
+        iv["method"] = (
+            "split conformal on the validation split (final score: absolute error per unit of DD, "
+            "so the interval is score +- q x DD)"
+        )
         if iv["final_score"] is None:
             iv["note"] = cal.get("guarantee")
     else:
@@ -344,8 +414,9 @@ def judge_view(result: dict, res: dict, out: dict, feats: dict, target: Target, 
     ood = (cal or {}).get("ood")
     if ood is not None:
         vec = C.pooled_tokens(feats["global"][:L], feats["foreground"][:L])
-        sig["feature_distance"] = C.feature_distance(vec, np.asarray(ood["feature_mean"]),
-                                                     np.asarray(ood["feature_std"]))
+        sig["feature_distance"] = C.feature_distance(
+            vec, np.asarray(ood["feature_mean"]), np.asarray(ood["feature_std"])
+        )
     if out["stage_probs"] is not None and out["bounds"] is not None:
         sig["stage_doubt"] = C.stage_doubt(out["stage_probs"], out["bounds"])
     ok, reasons = C.ood_check(sig, ood)
@@ -355,7 +426,7 @@ def judge_view(result: dict, res: dict, out: dict, feats: dict, target: Target, 
     if ood is not None:
         result["ood_thresholds"] = ood.get("thresholds")
     else:
-        result["ood_note"] = ("only the athlete-track check ran: the run has no calibration (" + str(note) + ")")
+        result["ood_note"] = "only the athlete-track check ran: the run has no calibration (" + str(note) + ")"
     rec = target.extra.get("record")
     result["panel"] = panel_of(rec, result, res) if rec is not None else None
 
@@ -363,9 +434,20 @@ def judge_view(result: dict, res: dict, out: dict, feats: dict, target: Target, 
 def panel_of(rec, result: dict, res: dict) -> dict:
     """The annotated panel of a data-set record beside the model: marks, counted/dropped, official score, errors."""
 
-    judges = [{k: (str(v) if v is not None else None) for k, v in
-               (("air", j.air), ("form", j.form), ("landing", j.landing), ("air_form", j.air_form),
-                ("score", j.score))} | {"total": str(j.total)} for j in rec.judges]
+    judges = [
+        {
+            k: (str(v) if v is not None else None)
+            for k, v in (
+                ("air", j.air),
+                ("form", j.form),
+                ("landing", j.landing),
+                ("air_form", j.air_form),
+                ("score", j.score),
+            )
+        }
+        | {"total": str(j.total)}
+        for j in rec.judges
+    ]
     judges = [{k: v for k, v in j.items() if v is not None} for j in judges]
     panel: dict[str, Any] = {"record": rec.id, "judges": judges, "official_score": str(rec.final_score)}
     full = all(j.air is not None and j.form is not None and j.landing is not None for j in rec.judges)
@@ -390,7 +472,9 @@ def panel_of(rec, result: dict, res: dict) -> dict:
 def _training_data(cfg) -> dict:
     try:
         meta = json.loads((Path(cfg.data.dataset) / "dataset.json").read_text())
-        return {"name": f"{meta.get('name')} ({cfg.data.dataset}, split {cfg.data.train_split})",
-                "synthetic": bool(meta.get("synthetic"))}
+        return {
+            "name": f"{meta.get('name')} ({cfg.data.dataset}, split {cfg.data.train_split})",
+            "synthetic": bool(meta.get("synthetic")),
+        }
     except (OSError, ValueError):
         return {"name": str(cfg.data.dataset), "synthetic": None}

@@ -31,11 +31,11 @@ class Target:
     dd: Decimal
     cuts: tuple[int, ...] = ()
     boxes: dict | None = None
-    source: str = "video"           # "video" or "dataset <root>"
+    source: str = "video"  # "video" or "dataset <root>"
     extra: dict = field(default_factory=dict)
 
 
-_DATASETS: dict = {}   # (kind, root) -> (stamp, value): a round scores many videos of one data set
+_DATASETS: dict = {}  # (kind, root) -> (stamp, value): a round scores many videos of one data set
 
 
 def cached(kind: str, root: Path, load):
@@ -70,8 +70,15 @@ def detect_cuts(video: Path, start: int, end: int, threshold: float = 0.35) -> t
     return find_cuts([img for _, img in pairs], [i for i, _ in pairs], threshold)
 
 
-def resolve_target(video: str | os.PathLike, action_code: str | None, dd: str | None, start: int | None,
-                   end: int | None, use_dataset: bool = True, cuts: bool = True) -> Target:
+def resolve_target(
+    video: str | os.PathLike,
+    action_code: str | None,
+    dd: str | None,
+    start: int | None,
+    end: int | None,
+    use_dataset: bool = True,
+    cuts: bool = True,
+) -> Target:
     """The jump of ``video`` (arguments as ``judgemind score`` takes them). A code given here must be an aerials
     jump code; a data-set record's own code is trusted as the data set was validated (a FineDiving record's dive
     number, e.g. ``107B``, scores with its record's DD)."""
@@ -82,8 +89,10 @@ def resolve_target(video: str | os.PathLike, action_code: str | None, dd: str | 
     rec = found[1] if found else None
     code = action_code or (rec.action_code if rec else None)
     if not code:
-        raise JudgemindError(f"{path}: the jump's action code is needed (it sets the DD and the model's prior "
-                             f"knowledge); pass --action-code, e.g. --action-code bFdFF")
+        raise JudgemindError(
+            f"{path}: the jump's action code is needed (it sets the DD and the model's prior "
+            f"knowledge); pass --action-code, e.g. --action-code bFdFF"
+        )
     own = rec is not None and rec.action_code == code
     if not own:
         rules.parse_jump_code(code)  # bad code -> UnknownJumpCode
@@ -98,14 +107,24 @@ def resolve_target(video: str | os.PathLike, action_code: str | None, dd: str | 
     s = start if start is not None else (rec.frames[0] if rec else 0)
     e = end if end is not None else (rec.frames[1] if rec else info.n_frames)
     if not (0 <= s < e <= info.n_frames):
-        raise JudgemindError(f"{path}: segment [{s}, {e}) lies outside the video, which has {info.n_frames} frames "
-                             f"(frames 0..{info.n_frames - 1}); fix --start/--end")
+        raise JudgemindError(
+            f"{path}: segment [{s}, {e}) lies outside the video, which has {info.n_frames} frames "
+            f"(frames 0..{info.n_frames - 1}); fix --start/--end"
+        )
     if e - s < 8:
         raise JudgemindError(f"{path}: segment [{s}, {e}) is too short to score (need at least 8 frames)")
     if rec is not None:
-        return Target(rec.id, str(path), (s, e), code, ddv, tuple(c for c in rec.cuts if s <= c < e),
-                      {k: v for k, v in (rec.boxes or {}).items() if s <= k < e} or None,
-                      f"dataset {found[0]}", {"fps": info.fps, "record": rec})
+        return Target(
+            rec.id,
+            str(path),
+            (s, e),
+            code,
+            ddv,
+            tuple(c for c in rec.cuts if s <= c < e),
+            {k: v for k, v in (rec.boxes or {}).items() if s <= k < e} or None,
+            f"dataset {found[0]}",
+            {"fps": info.fps, "record": rec},
+        )
     # ``cuts=False``: the extractor finds the cuts itself (aerialspose); no second pass over the video
     found_cuts = detect_cuts(path, s, e) if cuts else ()
     return Target(path.stem, str(path), (s, e), code, ddv, found_cuts, None, "video", {"fps": info.fps})

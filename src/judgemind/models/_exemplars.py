@@ -218,6 +218,5 @@ class ExemplarBank:
 def scatter_mean(values: torch.Tensor, index: torch.Tensor, size: int) -> torch.Tensor:
     """Mean of ``values`` (P,) per target ``index`` (P,) -> (size,)."""
     total = torch.zeros(size, dtype=values.dtype, device=values.device).index_add(0, index, values)
-    count = torch.zeros(size, dtype=values.dtype, device=values.device).index_add(
-        0, index, torch.ones_like(values))
+    count = torch.zeros(size, dtype=values.dtype, device=values.device).index_add(0, index, torch.ones_like(values))
     return total / count.clamp_min(1.0)

@@ -103,25 +103,25 @@ class DataInfo:
     dim_global: int
     dim_foreground: int
     steps: int
-    n_items: int                      # catalogue size K (0 for datasets without deductions)
-    n_judges: int                     # 5 for aerials, 7/3/5 for diving (max)
+    n_items: int  # catalogue size K (0 for datasets without deductions)
+    n_judges: int  # 5 for aerials, 7/3/5 for diving (max)
     code_dim: int
-    n_actions: int                    # training action-code vocabulary size
-    scoring: str = "aerials5"         # "aerials5" | "aerials7" | "diving"
+    n_actions: int  # training action-code vocabulary size
+    scoring: str = "aerials5"  # "aerials5" | "aerials7" | "diving"
     item_ids: tuple[str, ...] = ()
     item_texts: tuple[str, ...] = ()  # one-sentence descriptions (knowledge bank)
     score_max: float = 150.0
     # Extensions (all optional, with defaults, so older call sites keep working):
-    item_stages: tuple[str, ...] = ()       # stage of each catalogue item (takeoff / flight / landing)
-    item_components: tuple[str, ...] = ()   # component of each catalogue item (air / form / landing)
+    item_stages: tuple[str, ...] = ()  # stage of each catalogue item (takeoff / flight / landing)
+    item_components: tuple[str, ...] = ()  # component of each catalogue item (air / form / landing)
     catalogue_version: str = ""
-    action_codes: tuple[str, ...] = ()      # the training vocabulary behind ``batch["action"]``
-    score_mean: float = 0.0                 # training-split mean and std of the final score (target scaling)
+    action_codes: tuple[str, ...] = ()  # the training vocabulary behind ``batch["action"]``
+    score_mean: float = 0.0  # training-split mean and std of the final score (target scaling)
     score_std: float = 1.0
-    dd_mean: float = 1.0                    # training-split mean DD
+    dd_mean: float = 1.0  # training-split mean DD
     item_points_min: tuple[float, ...] = ()  # catalogue point range of each item (knowledge that enters the score)
     item_points_max: tuple[float, ...] = ()
-    item_rates: tuple[float, ...] = ()       # share of training videos with each item (positive weighting)
+    item_rates: tuple[float, ...] = ()  # share of training videos with each item (positive weighting)
 
     def to_dict(self) -> dict:
         """JSON-ready dict (tuples become lists); inverse of :meth:`from_dict`."""
@@ -136,8 +136,9 @@ class DataInfo:
         fields = {f.name: f for f in dataclasses.fields(cls)}
         unknown = sorted(set(d) - set(fields))
         if unknown:
-            raise JudgemindError(f"DataInfo: unknown field(s) {', '.join(map(str, unknown))} (written by a newer "
-                                 f"judgemind?)")
+            raise JudgemindError(
+                f"DataInfo: unknown field(s) {', '.join(map(str, unknown))} (written by a newer judgemind?)"
+            )
         missing = sorted(n for n, f in fields.items() if f.default is dataclasses.MISSING and n not in d)
         if missing:
             raise JudgemindError(f"DataInfo: missing field(s) {', '.join(missing)}")
@@ -145,9 +146,9 @@ class DataInfo:
         for k, v in d.items():
             kind = str(fields[k].type)
             if kind.startswith("tuple[float"):
-
                 if not isinstance(v, (list, tuple)) or not all(
-                        isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) for x in v):
+                    isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) for x in v
+                ):
                     raise JudgemindError(f"DataInfo.{k}: expected a list of finite numbers")
                 v = tuple(float(x) for x in v)
             elif kind.startswith("tuple"):
@@ -158,7 +159,6 @@ class DataInfo:
                 if not isinstance(v, str):
                     raise JudgemindError(f"DataInfo.{k}: expected text, got {type(v).__name__}")
             else:  # int / float
-
                 ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
                 if not ok or (kind == "int" and (not isinstance(v, int) or not 0 <= v <= 1 << 20)):
                     raise JudgemindError(f"DataInfo.{k}: expected a {kind} within limits, got {str(v)[:40]}")
@@ -180,10 +180,13 @@ def register_model(name: str, description: str = "", config: type | None = None)
 
     def deco(fn):
         if config is None:
-            raise JudgemindError(f"model registry: {name!r} needs its config dataclass (register_model(..., "
-                                 f"config=...)); its fields are the model's options")
-        return MODELS.register(name, fn, description=description or (fn.__doc__ or "").strip().split("\n")[0],
-                               config=config)
+            raise JudgemindError(
+                f"model registry: {name!r} needs its config dataclass (register_model(..., "
+                f"config=...)); its fields are the model's options"
+            )
+        return MODELS.register(
+            name, fn, description=description or (fn.__doc__ or "").strip().split("\n")[0], config=config
+        )
 
     return deco
 
@@ -222,9 +225,14 @@ def build_config(cls, overrides: dict, where: str = "model"):
         raise JudgemindError(f"unknown {where} config key(s) {', '.join(unknown)}; known: {', '.join(sorted(names))}")
     kw = {}
     for k, v in overrides.items():
-        default = getattr(cls(), k) if all(f.default is not dataclasses.MISSING or
-                                           f.default_factory is not dataclasses.MISSING
-                                           for f in names.values()) else None
+        default = (
+            getattr(cls(), k)
+            if all(
+                f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
+                for f in names.values()
+            )
+            else None
+        )
         if isinstance(default, bool) and not isinstance(v, bool):
             if str(v).lower() in ("true", "1", "yes", "on"):
                 v = True
@@ -239,8 +247,7 @@ def build_config(cls, overrides: dict, where: str = "model"):
                 raise JudgemindError(f"{where}.{k} expects a {type(default).__name__}, got {v!r}") from None
         elif isinstance(default, float) and isinstance(v, int) and not isinstance(v, bool):
             v = float(v)
-        elif (isinstance(default, int) and not isinstance(default, bool) and isinstance(v, float)
-              and v.is_integer()):
+        elif isinstance(default, int) and not isinstance(default, bool) and isinstance(v, float) and v.is_integer():
             v = int(v)
         kw[k] = _checked_value(where, k, v, default)
     return cls(**kw)
@@ -258,8 +265,11 @@ def _checked_value(where: str, key: str, v, default):
             raise JudgemindError(f"{name} expects true/false, got {str(v)[:40]!r}")
         return v
     if isinstance(default, (int, float)):
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or (isinstance(default, int) and
-                                                                       isinstance(v, float)):
+        if (
+            isinstance(v, bool)
+            or not isinstance(v, (int, float))
+            or (isinstance(default, int) and isinstance(v, float))
+        ):
             raise JudgemindError(f"{name} expects a {type(default).__name__}, got {str(v)[:40]!r}")
         if isinstance(v, float) and not math.isfinite(v):
             raise JudgemindError(f"{name} must be a finite number, got {v}")

@@ -26,7 +26,7 @@ class CodePriorConfig:
 
 class CodePrior(nn.Module):
     needs_train_set = True
-    closed_form = True      # fitted in attach_train_set; the bench does not tune its optimizer settings
+    closed_form = True  # fitted in attach_train_set; the bench does not tune its optimizer settings
 
     def __init__(self, info: DataInfo):
         super().__init__()
@@ -36,7 +36,7 @@ class CodePrior(nn.Module):
         self.register_buffer("counts", torch.zeros(n, dtype=torch.long))
         self.register_buffer("fallback", torch.tensor(float(info.score_mean), dtype=torch.float64))
         self.register_buffer("fitted", torch.tensor(False))
-        self.anchor = nn.Parameter(torch.zeros(()))   # carries a gradient only (see the module docstring)
+        self.anchor = nn.Parameter(torch.zeros(()))  # carries a gradient only (see the module docstring)
 
     @torch.no_grad()
     def attach_train_set(self, tensors: dict) -> None:
@@ -60,8 +60,10 @@ class CodePrior(nn.Module):
     def predict(self, action: torch.Tensor) -> torch.Tensor:
         """(B,) long action indices -> (B,) float64 per-code training means (the training mean if unseen)."""
         if not bool(self.fitted):
-            raise JudgemindError("codeprior: call attach_train_set(training tensors) before predicting (the "
-                                 "trainer does it for models with needs_train_set)")
+            raise JudgemindError(
+                "codeprior: call attach_train_set(training tensors) before predicting (the "
+                "trainer does it for models with needs_train_set)"
+            )
         n = self.means.numel()
         known = (action >= 0) & (action < n)
         if n == 0:
@@ -79,12 +81,18 @@ class CodePrior(nn.Module):
 
     def fit_summary(self) -> dict:
         """What the closed-form fit chose (recorded by the bench)."""
-        return {"codes_seen": int((self.counts > 0).sum()), "codes": int(self.counts.numel()),
-                "training_mean": float(self.fallback)}
+        return {
+            "codes_seen": int((self.counts > 0).sum()),
+            "codes": int(self.counts.numel()),
+            "training_mean": float(self.fallback),
+        }
 
 
-@register_model("codeprior", "floor: the training mean final score of the action code (training mean if unseen)",
-                config=CodePriorConfig)
+@register_model(
+    "codeprior",
+    "floor: the training mean final score of the action code (training mean if unseen)",
+    config=CodePriorConfig,
+)
 def build_codeprior(overrides: dict, info: DataInfo):
     cfg = build_config(CodePriorConfig, overrides, "codeprior")
     return CodePrior(info), cfg

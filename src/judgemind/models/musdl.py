@@ -44,15 +44,15 @@ from judgemind.rules.scoring import DIVING_STEP, LEGACY_AIR_FORM_RANGE, MARK_STE
 
 @dataclass
 class MUSDLConfig:
-    mode: str = "total"            # "total" (one head per judge) | "component" (aerials: Air/Form/Landing per judge)
-    judges: int = 0                # 0 -> 7 for diving, 5 for aerials5, 7 for aerials7
-    step: float = 0.0              # bin width of a mark; 0 -> 0.5 for diving, 0.1 for aerials
-    std: float = 0.0               # Gaussian target std in bins; 0 -> the original's width: target_width x the
+    mode: str = "total"  # "total" (one head per judge) | "component" (aerials: Air/Form/Landing per judge)
+    judges: int = 0  # 0 -> 7 for diving, 5 for aerials5, 7 for aerials7
+    step: float = 0.0  # bin width of a mark; 0 -> 0.5 for diving, 0.1 for aerials
+    std: float = 0.0  # Gaussian target std in bins; 0 -> the original's width: target_width x the
     #                                mark's range (0-10 in 0.5 steps: 5 bins = 2.5 points, the paper's std=5)
-    target_width: float = 0.25     # the std as a share of each head's mark range (used when std = 0)
+    target_width: float = 0.25  # the std as a share of each head's mark range (used when std = 0)
     hidden1: int = 256
     hidden2: int = 128
-    predict: str = "argmax"        # "argmax" (paper) | "expectation"
+    predict: str = "argmax"  # "argmax" (paper) | "expectation"
     use_global: bool = True
     use_foreground: bool = True
 
@@ -73,7 +73,7 @@ def compose_panel(marks: torch.Tensor, dd: torch.Tensor, scoring: str) -> torch.
     if J < 3:
         raise JudgemindError(f"{scoring} composition needs at least 3 judges, got {J}")
     drop = (J - 3) // 2
-    return marks.sort(1).values[:, drop:drop + 3].sum(1) * dd
+    return marks.sort(1).values[:, drop : drop + 3].sum(1) * dd
 
 
 class MUSDL(nn.Module):
@@ -84,8 +84,10 @@ class MUSDL(nn.Module):
         self.cfg = cfg
         self.scoring = info.scoring
         if cfg.mode == "component" and info.scoring != "aerials5":
-            raise JudgemindError(f"musdl.mode=component needs aerials5 scoring (Air/Form/Landing per judge), the data "
-                                 f"is {info.scoring!r}; use mode=total")
+            raise JudgemindError(
+                f"musdl.mode=component needs aerials5 scoring (Air/Form/Landing per judge), the data "
+                f"is {info.scoring!r}; use mode=total"
+            )
         diving = info.scoring == "diving"
         self.n_judges = int(cfg.judges or (7 if info.scoring in ("diving", "aerials7") else 5))
         self.step = float(cfg.step or (DIVING_STEP if diving else MARK_STEP))
@@ -107,11 +109,11 @@ class MUSDL(nn.Module):
 
     def forward(self, batch: dict) -> ModelOutput:
         x = masked_mean(video_tokens(batch, self.cfg.use_global, self.cfg.use_foreground), batch.get("mask"))
-        logits = [h(x) for h in self.heads]                                             # H x (B, K_h)
+        logits = [h(x) for h in self.heads]  # H x (B, K_h)
         marks = torch.stack([distribution_value(lg, self.cfg.predict) * self.step for lg in logits], 1)  # (B, H)
         components = None
         if self.cfg.mode == "component":
-            per = marks.view(marks.shape[0], self.n_judges, 3)                            # (B, J, 3)
+            per = marks.view(marks.shape[0], self.n_judges, 3)  # (B, J, 3)
             components = per.mean(1)
             judges = per.sum(-1)
         else:
@@ -123,8 +125,10 @@ class MUSDL(nn.Module):
         """Per-head target marks (B, H), NaN where the judge or mark is missing."""
         if self.cfg.mode == "component":
             if "judge_marks" not in batch:
-                raise JudgemindError("musdl.mode=component needs per-judge Air/Form/Landing marks (batch key "
-                                     "'judge_marks' (B, J, 3)); this batch has none: use mode=total")
+                raise JudgemindError(
+                    "musdl.mode=component needs per-judge Air/Form/Landing marks (batch key "
+                    "'judge_marks' (B, J, 3)); this batch has none: use mode=total"
+                )
             t = batch["judge_marks"]
             t = t[:, : self.n_judges].reshape(t.shape[0], -1)
         else:
@@ -148,8 +152,9 @@ class MUSDL(nn.Module):
         return total, {"kl": float(total.detach())}
 
 
-@register_model("musdl", "MUSDL: one score-distribution head per judge, panel rule (drop high/low) x DD",
-                config=MUSDLConfig)
+@register_model(
+    "musdl", "MUSDL: one score-distribution head per judge, panel rule (drop high/low) x DD", config=MUSDLConfig
+)
 def _build(overrides: dict, info: DataInfo):
     cfg = build_config(MUSDLConfig, overrides, "musdl")
     return MUSDL(cfg, info), cfg

@@ -38,13 +38,13 @@ STATS = ("mean", "std", "min", "max")
 
 @dataclass
 class PoseStatsConfig:
-    lambda_min: float = 1e-2       # ridge lambda grid: lambda_steps values log-spaced in [lambda_min, lambda_max]
-    lambda_max: float = 1e5        # (features standardised, so X'X has N on its diagonal)
+    lambda_min: float = 1e-2  # ridge lambda grid: lambda_steps values log-spaced in [lambda_min, lambda_max]
+    lambda_max: float = 1e5  # (features standardised, so X'X has N on its diagonal)
     lambda_steps: int = 15
-    folds: int = 5                 # k of the k-fold cross-validation on the training split
-    stage_l2: float = 1e-3         # L2 penalty of the per-step stage classifier (per training step)
-    stage_context: int = 2         # the classifier also sees the mean token of +- this many steps
-    components: bool = True        # also regress Air / Form / Landing (where the data has them)
+    folds: int = 5  # k of the k-fold cross-validation on the training split
+    stage_l2: float = 1e-3  # L2 penalty of the per-step stage classifier (per training step)
+    stage_context: int = 2  # the classifier also sees the mean token of +- this many steps
+    components: bool = True  # also regress Air / Form / Landing (where the data has them)
     use_global: bool = True
     use_foreground: bool = True
 
@@ -52,9 +52,9 @@ class PoseStatsConfig:
 def stage_statistics(x: torch.Tensor, windows: torch.Tensor) -> torch.Tensor:
     """Mean, std, min, max of ``x`` (B, T, D) over the steps of each window ``windows`` (B, 3, T) bool
     -> (B, 3 * 4 * D), ordered stage-major then statistic; an empty window gives zeros."""
-    w = windows.to(x.dtype).unsqueeze(-1)                              # (B, 3, T, 1)
-    xs = x.unsqueeze(1)                                               # (B, 1, T, D)
-    cnt = w.sum(2)                                                    # (B, 3, 1)
+    w = windows.to(x.dtype).unsqueeze(-1)  # (B, 3, T, 1)
+    xs = x.unsqueeze(1)  # (B, 1, T, D)
+    cnt = w.sum(2)  # (B, 3, 1)
     n = cnt.clamp_min(1.0)
     mean = (xs * w).sum(2) / n
     var = ((xs - mean.unsqueeze(2)) ** 2 * w).sum(2) / n
@@ -86,16 +86,17 @@ def _ridge_basis(xc: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, bool]:
 def _ridge_weights(xc: torch.Tensor, yc: torch.Tensor, lambdas: torch.Tensor, basis=None) -> torch.Tensor:
     """Ridge weights (L, P, m) of centred ``xc`` (N, P) and ``yc`` (N, m) for every lambda (L,)."""
     e, v, dual = basis if basis is not None else _ridge_basis(xc)
-    inv = 1.0 / (e[None, :] + lambdas[:, None])                            # (L, r)
-    if dual:   # w = X' V diag(1/(e+l)) V' y
-        vty = v.T @ yc                                                   # (r, m)
+    inv = 1.0 / (e[None, :] + lambdas[:, None])  # (L, r)
+    if dual:  # w = X' V diag(1/(e+l)) V' y
+        vty = v.T @ yc  # (r, m)
         return torch.einsum("pr,lr,rm->lpm", xc.T @ v, inv, vty)
-    vtxy = v.T @ (xc.T @ yc)                                             # (r, m)
+    vtxy = v.T @ (xc.T @ yc)  # (r, m)
     return torch.einsum("pr,lr,rm->lpm", v, inv, vtxy)
 
 
-def ridge_cv(x: torch.Tensor, y: torch.Tensor, lambdas: torch.Tensor, folds: int,
-             gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+def ridge_cv(
+    x: torch.Tensor, y: torch.Tensor, lambdas: torch.Tensor, folds: int, gen: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
     """k-fold CV of ridge regression with an intercept: ``x`` (N, P), targets ``y`` (N, m) float64 -> (index of the
     best lambda per target (m,), mean validation MSE (m, L)). One decomposition per fold serves every lambda and
     every target."""
@@ -107,7 +108,7 @@ def ridge_cv(x: torch.Tensor, y: torch.Tensor, lambdas: torch.Tensor, folds: int
         va = perm[f::k]
         tr = torch.cat([perm[g::k] for g in range(k) if g != f])
         xm, ym = x[tr].mean(0), y[tr].mean(0)
-        w = _ridge_weights(x[tr] - xm, y[tr] - ym, lambdas)                 # (L, P, m)
+        w = _ridge_weights(x[tr] - xm, y[tr] - ym, lambdas)  # (L, P, m)
         pred = torch.einsum("np,lpm->mnl", x[va] - xm, w) + ym[:, None, None]
         err += ((pred - y[va].T[:, :, None]) ** 2).sum(1)
     err /= n
@@ -120,25 +121,28 @@ def ridge_fit(x: torch.Tensor, y: torch.Tensor, lambdas: torch.Tensor) -> tuple[
     xm, ym = x.mean(0), y.mean(0)
     xc = x - xm
     basis = _ridge_basis(xc)
-    w = torch.stack([_ridge_weights(xc, y[:, j:j + 1] - ym[j], lambdas[j:j + 1], basis)[0, :, 0]
-                     for j in range(y.shape[1])])
+    w = torch.stack(
+        [_ridge_weights(xc, y[:, j : j + 1] - ym[j], lambdas[j : j + 1], basis)[0, :, 0] for j in range(y.shape[1])]
+    )
     return w, ym - w @ xm
 
 
-Z_CLIP = 6.0   # standardised features are clipped to +-6 s.d. at prediction time
+Z_CLIP = 6.0  # standardised features are clipped to +-6 s.d. at prediction time
 
 
 class PoseStats(nn.Module):
     needs_train_set = True
-    closed_form = True      # fitted in attach_train_set; the bench does not tune its optimizer settings
+    closed_form = True  # fitted in attach_train_set; the bench does not tune its optimizer settings
 
     def __init__(self, cfg: PoseStatsConfig, info: DataInfo):
         super().__init__()
         if not (cfg.use_global or cfg.use_foreground):
             raise JudgemindError("posestats: use_global and use_foreground are both false; keep at least one")
         if not (0 < cfg.lambda_min <= cfg.lambda_max) or cfg.lambda_steps < 1:
-            raise JudgemindError(f"posestats: the lambda grid needs 0 < lambda_min <= lambda_max and lambda_steps "
-                                 f">= 1, got {cfg.lambda_min}, {cfg.lambda_max}, {cfg.lambda_steps}")
+            raise JudgemindError(
+                f"posestats: the lambda grid needs 0 < lambda_min <= lambda_max and lambda_steps "
+                f">= 1, got {cfg.lambda_min}, {cfg.lambda_max}, {cfg.lambda_steps}"
+            )
         if cfg.folds < 2:
             raise JudgemindError(f"posestats.folds must be >= 2, got {cfg.folds}")
         self.cfg, self.info = cfg, info
@@ -148,8 +152,10 @@ class PoseStats(nn.Module):
         self.dim_step = 2 * d + 3
         f64 = torch.float64
         reg = self.register_buffer
-        reg("lambdas", torch.logspace(math.log10(cfg.lambda_min), math.log10(cfg.lambda_max), cfg.lambda_steps,
-                                      dtype=f64))
+        reg(
+            "lambdas",
+            torch.logspace(math.log10(cfg.lambda_min), math.log10(cfg.lambda_max), cfg.lambda_steps, dtype=f64),
+        )
         reg("x_mean", torch.zeros(self.dim_features, dtype=f64))
         reg("x_std", torch.ones(self.dim_features, dtype=f64))
         # rows: score, air, form, landing (standardised targets)
@@ -157,14 +163,14 @@ class PoseStats(nn.Module):
         reg("b", torch.zeros(4, dtype=f64))
         reg("y_mean", torch.zeros(4, dtype=f64))
         reg("y_std", torch.ones(4, dtype=f64))
-        reg("lam", torch.full((4,), float("nan"), dtype=f64))       # chosen lambda per target (NaN: not fitted)
+        reg("lam", torch.full((4,), float("nan"), dtype=f64))  # chosen lambda per target (NaN: not fitted)
         reg("cv_mse", torch.full((4, cfg.lambda_steps), float("nan"), dtype=f64))
         reg("s_mean", torch.zeros(self.dim_step, dtype=f64))
         reg("s_std", torch.ones(self.dim_step, dtype=f64))
-        reg("s_w", torch.zeros(self.dim_step + 1, 3, dtype=f64))    # stage classifier (last row: bias)
-        reg("s_acc", torch.tensor(float("nan"), dtype=f64))          # its accuracy on the training steps
+        reg("s_w", torch.zeros(self.dim_step + 1, 3, dtype=f64))  # stage classifier (last row: bias)
+        reg("s_acc", torch.tensor(float("nan"), dtype=f64))  # its accuracy on the training steps
         reg("fitted", torch.tensor(False))
-        self.anchor = nn.Parameter(torch.zeros(()))   # carries a gradient only (see the module docstring)
+        self.anchor = nn.Parameter(torch.zeros(()))  # carries a gradient only (see the module docstring)
 
     # -- features -----------------------------------------------------------------------------------------------
 
@@ -179,14 +185,14 @@ class PoseStats(nn.Module):
     def _step_features(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """(B, T, D) tokens -> (B, T, 2D + 3): token, its local mean over +- stage_context steps, position p, p^2,
         p^3 (p = step / (length - 1))."""
-        m = mask.to(x.dtype).unsqueeze(1)                                  # (B, 1, T)
+        m = mask.to(x.dtype).unsqueeze(1)  # (B, 1, T)
         k = 2 * max(int(self.cfg.stage_context), 0) + 1
         ones = torch.ones(1, 1, k, dtype=x.dtype, device=x.device)
         num = F.conv1d((x * m.transpose(1, 2)).transpose(1, 2).reshape(-1, 1, x.shape[1]), ones, padding=k // 2)
-        num = num.reshape(x.shape[0], x.shape[2], -1).transpose(1, 2)      # (B, T, D)
+        num = num.reshape(x.shape[0], x.shape[2], -1).transpose(1, 2)  # (B, T, D)
         den = F.conv1d(m, ones, padding=k // 2).transpose(1, 2).clamp_min(1.0)
         L = mask.sum(1, keepdim=True).to(x.dtype)
-        p = (torch.arange(x.shape[1], device=x.device, dtype=x.dtype)[None, :] / (L - 1).clamp_min(1.0))
+        p = torch.arange(x.shape[1], device=x.device, dtype=x.dtype)[None, :] / (L - 1).clamp_min(1.0)
         return torch.cat([x, num / den, p.unsqueeze(-1), p.unsqueeze(-1) ** 2, p.unsqueeze(-1) ** 3], -1)
 
     def _stage_logits(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -226,12 +232,14 @@ class PoseStats(nn.Module):
         ok0 = torch.isfinite(targets[0])
         need = max(3, self.cfg.folds)
         if int(ok0.sum()) < need:
-            raise JudgemindError(f"posestats: the training split has {int(ok0.sum())} videos with a final score; "
-                                 f"need at least {need} for {self.cfg.folds}-fold cross-validation")
+            raise JudgemindError(
+                f"posestats: the training split has {int(ok0.sum())} videos with a final score; "
+                f"need at least {need} for {self.cfg.folds}-fold cross-validation"
+            )
         # Components are fitted together with the score on the videos where all are known (aerials: every video).
         rows += [i for i in (1, 2, 3) if targets[i] is not None and bool(torch.isfinite(targets[i])[ok0].all())]
         ok = ok0
-        y = torch.stack([targets[i] for i in rows], 1)[ok]                  # (n, m)
+        y = torch.stack([targets[i] for i in rows], 1)[ok]  # (n, m)
         ym, ys = y.mean(0), y.std(0, unbiased=False).clamp_min(1e-9)
         yz = (y - ym) / ys
         best, err = ridge_cv(z[ok], yz, self.lambdas, self.cfg.folds, torch.Generator().manual_seed(0))
@@ -264,10 +272,11 @@ class PoseStats(nn.Module):
         self.s_mean.copy_(f.mean(0))
         self.s_std.copy_(f.std(0, unbiased=False).clamp_min(1e-6))
         z = (f - self.s_mean) / self.s_std
-        z, y = z.float(), y   # float32 is plenty for the classifier and twice as fast
+        z, y = z.float(), y  # float32 is plenty for the classifier and twice as fast
         w = torch.zeros(z.shape[1] + 1, 3, dtype=torch.float32, device=z.device, requires_grad=True)
-        opt = torch.optim.LBFGS([w], lr=1.0, max_iter=100, tolerance_grad=1e-9, tolerance_change=1e-12,
-                                line_search_fn="strong_wolfe")
+        opt = torch.optim.LBFGS(
+            [w], lr=1.0, max_iter=100, tolerance_grad=1e-9, tolerance_change=1e-12, line_search_fn="strong_wolfe"
+        )
         l2 = float(self.cfg.stage_l2)
 
         def closure():
@@ -285,8 +294,10 @@ class PoseStats(nn.Module):
 
     def forward(self, batch: dict) -> ModelOutput:
         if not bool(self.fitted):
-            raise JudgemindError("posestats: call attach_train_set(training tensors) before predicting (the "
-                                 "trainer does it for models with needs_train_set)")
+            raise JudgemindError(
+                "posestats: call attach_train_set(training tensors) before predicting (the "
+                "trainer does it for models with needs_train_set)"
+            )
         with torch.no_grad():
             mask = batch["mask"].bool()
             x = self._tokens(batch)
@@ -296,16 +307,20 @@ class PoseStats(nn.Module):
             # without bound: standardised features are clipped, and so are the predictions (to the marks' ranges
             # and to 0..1.5 x the largest training score)
             z = ((feats - self.x_mean) / self.x_std).clamp(-Z_CLIP, Z_CLIP)
-            pred = (z @ self.w.T + self.b) * self.y_std + self.y_mean              # (B, 4)
+            pred = (z @ self.w.T + self.b) * self.y_std + self.y_mean  # (B, 4)
             pred[:, 0] = pred[:, 0].clamp(0.0, 1.5 * max(float(self.info.score_max), 1e-6))
-            for i, top in enumerate([COMPONENT_MAX[c] for c in COMPONENTS]
-                                    if self.info.scoring.startswith("aerials") else ()):
+            for i, top in enumerate(
+                [COMPONENT_MAX[c] for c in COMPONENTS] if self.info.scoring.startswith("aerials") else ()
+            ):
                 pred[:, 1 + i] = pred[:, 1 + i].clamp(0.0, top)
         dtype = batch["score"].dtype
         comps = pred[:, 1:] if bool(torch.isfinite(self.lam[1:]).all()) else None
-        return ModelOutput(score=pred[:, 0].to(dtype) + (self.anchor - self.anchor.detach()),
-                           components=None if comps is None else comps.to(dtype),
-                           stage_logits=logits.to(dtype), bounds=bounds)
+        return ModelOutput(
+            score=pred[:, 0].to(dtype) + (self.anchor - self.anchor.detach()),
+            components=None if comps is None else comps.to(dtype),
+            stage_logits=logits.to(dtype),
+            bounds=bounds,
+        )
 
     def loss(self, out: ModelOutput, batch: dict):
         loss = score_loss(out.score, batch, self.info).mean()
@@ -315,13 +330,21 @@ class PoseStats(nn.Module):
         """What the closed-form fit chose (recorded by the bench): the lambda per target and the stage classifier's
         training accuracy."""
         names = ("score", *COMPONENTS)
-        return {"lambda": {n: float(self.lam[i]) for i, n in enumerate(names) if math.isfinite(float(self.lam[i]))},
-                "lambda_grid": [float(v) for v in self.lambdas], "folds": int(self.cfg.folds),
-                "stage_classifier_train_accuracy": float(self.s_acc), "features": int(self.dim_features)}
+        return {
+            "lambda": {n: float(self.lam[i]) for i, n in enumerate(names) if math.isfinite(float(self.lam[i]))},
+            "lambda_grid": [float(v) for v in self.lambdas],
+            "folds": int(self.cfg.folds),
+            "stage_classifier_train_accuracy": float(self.s_acc),
+            "features": int(self.dim_features),
+        }
 
 
-@register_model("posestats", "baseline: per-stage mean/std/min/max of the tokens + code + DD -> ridge (lambda by "
-                "k-fold CV); stages decoded from a per-step classifier", config=PoseStatsConfig)
+@register_model(
+    "posestats",
+    "baseline: per-stage mean/std/min/max of the tokens + code + DD -> ridge (lambda by "
+    "k-fold CV); stages decoded from a per-step classifier",
+    config=PoseStatsConfig,
+)
 def build_posestats(overrides: dict, info: DataInfo):
     cfg = build_config(PoseStatsConfig, overrides, "posestats")
     return PoseStats(cfg, info), cfg

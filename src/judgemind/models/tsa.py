@@ -43,16 +43,16 @@ from judgemind.models.base import DataInfo, ModelOutput, build_config, register_
 
 @dataclass
 class TSAConfig:
-    dim: int = 64                  # token width of the cross-attention
+    dim: int = 64  # token width of the cross-attention
     heads: int = 8
     layers: int = 3
-    fix_size: int = 5              # tokens per step after interpolation
+    fix_size: int = 5  # tokens per step after interpolation
     psnet_hidden: int = 64
     voters: int = 10
-    exemplar: str = "action"       # "action" (w/ DN) | "dd" | "random" (w/o DN)
+    exemplar: str = "action"  # "action" (w/ DN) | "dd" | "random" (w/o DN)
     exemplar_bounds: str = "pred"  # test-time boundaries of the exemplars: "pred" (original) | "gt"
     teacher_forcing: float = 0.25  # share of the training epochs that pool steps at the ground-truth boundaries
-                                   # (TSA: 0.25, then predicted; MCoRe/FineParser: 1.0)
+    # (TSA: 0.25, then predicted; MCoRe/FineParser: 1.0)
     bce_weight: float = 1.0
     voter_seed: int = 0
     use_global: bool = True
@@ -110,7 +110,7 @@ class TransitionNet(nn.Module):
         self.head = mlp([hidden, 128, 64, 2])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = F.relu(self.proj(x)).transpose(1, 2)          # (B, H, T)
+        h = F.relu(self.proj(x)).transpose(1, 2)  # (B, H, T)
         for conv in self.convs:
             h = h + F.relu(conv(h))
         return self.head(h.transpose(1, 2))
@@ -121,11 +121,11 @@ def step_tokens(x: torch.Tensor, bounds: torch.Tensor, lengths: torch.Tensor, fi
     (linear, end points included) -> (B, 3, fix_size, D). Empty steps repeat their first step."""
     B, T, D = x.shape
     t1, t2 = bounds[:, 0], bounds[:, 1]
-    starts = torch.stack([torch.zeros_like(t1), t1, t2], 1).float()          # (B, 3)
-    ends = torch.stack([t1, t2, lengths], 1).float() - 1                     # last step, inclusive
+    starts = torch.stack([torch.zeros_like(t1), t1, t2], 1).float()  # (B, 3)
+    ends = torch.stack([t1, t2, lengths], 1).float() - 1  # last step, inclusive
     ends = torch.maximum(ends, starts)
     frac = torch.linspace(0, 1, fix_size, device=x.device)
-    pos = starts[..., None] + (ends - starts)[..., None] * frac                # (B, 3, F)
+    pos = starts[..., None] + (ends - starts)[..., None] * frac  # (B, 3, F)
     pos = pos.clamp(0, T - 1).clamp_max((lengths - 1).clamp_min(0).float()[:, None, None])
     lo = pos.floor().long()
     hi = (lo + 1).clamp_max(T - 1)
@@ -156,14 +156,15 @@ class TSA(nn.Module):
         self.psnet = TransitionNet(d, cfg.psnet_hidden)
         self.embed = nn.Linear(d, cfg.dim)
         self.step_pos = nn.Parameter(torch.zeros(3, cfg.fix_size, cfg.dim))
-        layer = nn.TransformerDecoderLayer(cfg.dim, cfg.heads, dim_feedforward=2 * cfg.dim, dropout=0.0,
-                                           batch_first=True, norm_first=True)
+        layer = nn.TransformerDecoderLayer(
+            cfg.dim, cfg.heads, dim_feedforward=2 * cfg.dim, dropout=0.0, batch_first=True, norm_first=True
+        )
         self.decoder = nn.TransformerDecoder(layer, cfg.layers)
         self.regressor = mlp([cfg.dim, 256, 64, 1])
         self.register_buffer("delta_scale", torch.ones(()))
         self.bank: ExemplarBank | None = None
         self._gen = torch.Generator().manual_seed(0)  # only for training calls without batch["seed"]
-        self._progress = 0.0                          # share of training epochs done (set_epoch)
+        self._progress = 0.0  # share of training epochs done (set_epoch)
 
     def set_epoch(self, epoch: int, n_epochs: int) -> None:
         """Trainer hook: ground-truth step pooling for the first ``teacher_forcing`` share of the epochs."""
@@ -174,8 +175,11 @@ class TSA(nn.Module):
 
     def attach_train_set(self, tensors: dict) -> None:
         """Keep the training split as the exemplar pool; the std of its pair differences scales the deltas."""
-        if self.bank is not None and self.bank.n == tensors["score"].shape[0] and torch.equal(
-                self.bank.tensors["score"], tensors["score"]):
+        if (
+            self.bank is not None
+            and self.bank.n == tensors["score"].shape[0]
+            and torch.equal(self.bank.tensors["score"], tensors["score"])
+        ):
             return
         self.bank = ExemplarBank(tensors, self.cfg.exemplar, self.cfg.voters, self.cfg.voter_seed)
         diffs = self.bank.pair_differences(tensors["score"].float().cpu())
@@ -193,7 +197,7 @@ class TSA(nn.Module):
         if use_gt and gt_bounds is not None:
             ok = (gt_bounds[:, 0] >= 0) & (gt_bounds[:, 1] > gt_bounds[:, 0])
             bounds = torch.where(ok[:, None], gt_bounds.long(), decoded)
-        steps = step_tokens(self.embed(tokens), bounds, mask.sum(1), self.cfg.fix_size)    # (B, 3, F, dim)
+        steps = step_tokens(self.embed(tokens), bounds, mask.sum(1), self.cfg.fix_size)  # (B, 3, F, dim)
         steps = steps + self.step_pos
         return logits, bounds, decoded, steps
 
@@ -209,9 +213,9 @@ class TSA(nn.Module):
         B, T, _ = logits.shape
         if mask is None:
             mask = torch.ones(B, T, dtype=torch.bool, device=logits.device)
-        ok = (bounds >= 0) & (bounds < mask.sum(1, keepdim=True))                 # (B, 2)
+        ok = (bounds >= 0) & (bounds < mask.sum(1, keepdim=True))  # (B, 2)
         pos = torch.arange(T, device=logits.device)
-        target = (pos[None, :, None] == bounds[:, None, :]).to(logits.dtype)       # (B, T, 2)
+        target = (pos[None, :, None] == bounds[:, None, :]).to(logits.dtype)  # (B, T, 2)
         weight = (mask[..., None] & ok[:, None, :]).to(logits.dtype)
         bce = F.binary_cross_entropy_with_logits(logits, target, reduction="none")
         return (bce * weight).sum((1, 2)) / (2 * mask.sum(1).clamp_min(1)).to(logits.dtype)
@@ -219,8 +223,10 @@ class TSA(nn.Module):
     # -- forward ---------------------------------------------------------------------------------------------------
     def forward(self, batch: dict) -> ModelOutput:
         if self.bank is None:
-            raise JudgemindError("tsa needs its training set: call model.attach_train_set(train_tensors) first "
-                                 "(the trainer does this for models with needs_train_set)")
+            raise JudgemindError(
+                "tsa needs its training set: call model.attach_train_set(train_tensors) first "
+                "(the trainer does this for models with needs_train_set)"
+            )
         cfg = self.cfg
         tokens = video_tokens(batch, cfg.use_global, cfg.use_foreground)
         device = tokens.device
@@ -241,10 +247,9 @@ class TSA(nn.Module):
         e_logits, _, _, e_steps = self._encode(e_tokens, E.get("mask"), E.get("bounds"), use_gt_e)
         e_score = self.bank.get("score", ex, device).to(tokens.dtype)
         q_steps = steps[pq_d]
-        delta = self._delta(q_steps, e_steps) * self.delta_scale                  # query - exemplar
+        delta = self._delta(q_steps, e_steps) * self.delta_scale  # query - exemplar
         score = scatter_mean(e_score + delta, pq_d, B)
-        extra = {"transition_logits": logits, "pair_query": pq_d, "pair_score": e_score, "delta": delta,
-                 "voters": ex}
+        extra = {"transition_logits": logits, "pair_query": pq_d, "pair_score": e_score, "delta": delta, "voters": ex}
         if train:
             extra["delta_rev"] = self._delta(e_steps, q_steps) * self.delta_scale  # exemplar - query
             extra["e_transition_logits"] = e_logits
@@ -261,7 +266,7 @@ class TSA(nn.Module):
         se = ((x["delta"] - diff) / s) ** 2
         if "delta_rev" in x:
             se = se + ((x["delta_rev"] + diff) / s) ** 2
-        mse = scatter_mean(se, q, B).mean()                     # pairs -> per query -> batch mean
+        mse = scatter_mean(se, q, B).mean()  # pairs -> per query -> batch mean
         bce = x["transition_logits"].sum() * 0.0
         if batch.get("bounds") is not None:
             bce = bce + self._transition_bce(x["transition_logits"], batch.get("mask"), batch["bounds"].long()).mean()
@@ -272,8 +277,9 @@ class TSA(nn.Module):
         return total, {"mse": float(mse.detach()), "bce": float(bce.detach())}
 
 
-@register_model("tsa", "TSA (FineDiving): transition heads, 3 steps x 5 tokens, procedure-aware cross-attention",
-                config=TSAConfig)
+@register_model(
+    "tsa", "TSA (FineDiving): transition heads, 3 steps x 5 tokens, procedure-aware cross-attention", config=TSAConfig
+)
 def _build(overrides: dict, info: DataInfo):
     cfg = build_config(TSAConfig, overrides, "tsa")
     return TSA(cfg, info), cfg

@@ -30,12 +30,12 @@ from judgemind.models.base import DataInfo, ModelOutput, build_config, masked_me
 
 @dataclass
 class USDLConfig:
-    bins: int = 101                # K bins over [0, score_max]
-    std: float = 5.0               # Gaussian target std, in bins
+    bins: int = 101  # K bins over [0, score_max]
+    std: float = 5.0  # Gaussian target std, in bins
     hidden1: int = 256
     hidden2: int = 128
-    predict: str = "argmax"        # "argmax" (paper) | "expectation"
-    score_max: float = 0.0         # normalising maximum; 0 -> DataInfo.score_max
+    predict: str = "argmax"  # "argmax" (paper) | "expectation"
+    score_max: float = 0.0  # normalising maximum; 0 -> DataInfo.score_max
     use_global: bool = True
     use_foreground: bool = True
 
@@ -54,8 +54,8 @@ class USDL(nn.Module):
 
     def forward(self, batch: dict) -> ModelOutput:
         x = masked_mean(video_tokens(batch, self.cfg.use_global, self.cfg.use_foreground), batch.get("mask"))
-        logits = self.head(x)                                              # (B, K)
-        pos = distribution_value(logits, self.cfg.predict)                 # (B,) in bins
+        logits = self.head(x)  # (B, K)
+        pos = distribution_value(logits, self.cfg.predict)  # (B,) in bins
         score = pos * self.score_max / (self.cfg.bins - 1)
         return ModelOutput(score=score, extra={"logits": logits})
 
@@ -65,8 +65,9 @@ class USDL(nn.Module):
         return kl, {"kl": float(kl.detach())}
 
 
-@register_model("usdl", "USDL: score distribution (101 bins, Gaussian soft label, KL) from mean-pooled features",
-                config=USDLConfig)
+@register_model(
+    "usdl", "USDL: score distribution (101 bins, Gaussian soft label, KL) from mean-pooled features", config=USDLConfig
+)
 def _build(overrides: dict, info: DataInfo):
     cfg = build_config(USDLConfig, overrides, "usdl")
     return USDL(cfg, info), cfg

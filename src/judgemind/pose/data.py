@@ -26,8 +26,15 @@ from judgemind.utils.optional import load_cv2
 from judgemind.utils.progress import progress_bar
 from judgemind.video.decode import open_video
 
-__all__ = ["PoseSamples", "load_samples", "skeleton_box", "crop_transform", "warp_crop", "letterbox_transform",
-           "warp_letterbox"]
+__all__ = [
+    "PoseSamples",
+    "load_samples",
+    "skeleton_box",
+    "crop_transform",
+    "warp_crop",
+    "letterbox_transform",
+    "warp_letterbox",
+]
 
 PELVIS = SKELETON_POINTS.index("pelvis")
 
@@ -72,8 +79,9 @@ def crop_transform(box, margin: float, crop: int, scale: float = 1.0, shift=(0.0
 def warp_crop(frame: np.ndarray, M: np.ndarray, crop: int) -> np.ndarray:
     cv2 = load_cv2()
 
-    return cv2.warpAffine(frame, M, (crop, crop), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
-                          borderValue=(0, 0, 0))
+    return cv2.warpAffine(
+        frame, M, (crop, crop), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0)
+    )
 
 
 def letterbox_transform(width: int, height: int, side: int) -> np.ndarray:
@@ -87,8 +95,9 @@ def warp_letterbox(frame: np.ndarray, side: int) -> np.ndarray:
 
     h, w = frame.shape[:2]
     M = letterbox_transform(w, h, side)
-    return cv2.warpAffine(frame, M, (side, side), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_CONSTANT,
-                          borderValue=(0, 0, 0))
+    return cv2.warpAffine(
+        frame, M, (side, side), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0)
+    )
 
 
 def apply(M: np.ndarray, pts: np.ndarray) -> np.ndarray:
@@ -101,8 +110,14 @@ def invert(M: np.ndarray) -> np.ndarray:
     return A[:2].astype(np.float32)
 
 
-def load_samples(root: str | os.PathLike, split: str | Sequence[str] | None, per_record: int, seed: int = 0,
-                 limit: int | None = None, progress: bool = False) -> PoseSamples:
+def load_samples(
+    root: str | os.PathLike,
+    split: str | Sequence[str] | None,
+    per_record: int,
+    seed: int = 0,
+    limit: int | None = None,
+    progress: bool = False,
+) -> PoseSamples:
     """``per_record`` frames of every record of ``split`` (a split name, "all" or None for every record, or a list
     of split names), drawn with ``seed``: frames
     are spread over the record (one random frame in each of ``per_record`` equal parts), so take-off, flight and
@@ -111,8 +126,10 @@ def load_samples(root: str | os.PathLike, split: str | Sequence[str] | None, per
     ds = load_dataset(root)
     layout = getattr(ds.meta, "skeleton", None)
     if layout is None:
-        raise JudgemindError(f"{root}: AerialsPose learns from per-frame skeletons and this data set has none; "
-                             f"`judgemind synth` writes them (schema v2, docs/data.md 'Skeletons')")
+        raise JudgemindError(
+            f"{root}: AerialsPose learns from per-frame skeletons and this data set has none; "
+            f"`judgemind synth` writes them (schema v2, docs/data.md 'Skeletons')"
+        )
     missing = [n for n in SKELETON_POINTS if n not in layout.points]
     if missing:
         raise JudgemindError(f"{root}: the skeleton layout lacks {', '.join(missing)}")
@@ -128,7 +145,6 @@ def load_samples(root: str | os.PathLike, split: str | Sequence[str] | None, per
     frames, uvs, viss, worlds, rids, fids = [], [], [], [], [], []
     it = records
     if progress:
-
         it = progress_bar(records, desc="frames", unit="jump")
     for rec in it:
         sk = load_skeleton(ds.root, rec, layout)
@@ -150,6 +166,6 @@ def load_samples(root: str | os.PathLike, split: str | Sequence[str] | None, per
             worlds.append(w - w[PELVIS])
             rids.append(rec.id)
             fids.append(int(r + start))
-    return PoseSamples(np.stack(frames), np.stack(uvs), np.stack(viss), np.stack(worlds), np.array(rids),
-                       np.array(fids, np.int64))
-
+    return PoseSamples(
+        np.stack(frames), np.stack(uvs), np.stack(viss), np.stack(worlds), np.array(rids), np.array(fids, np.int64)
+    )

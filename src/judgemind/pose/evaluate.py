@@ -35,8 +35,9 @@ JOINT_GROUPS = {
 }
 
 
-def pck(pred: np.ndarray, found: np.ndarray, uv: np.ndarray, vis: np.ndarray, alpha: float,
-        ref: str = "height") -> tuple[np.ndarray, np.ndarray]:
+def pck(
+    pred: np.ndarray, found: np.ndarray, uv: np.ndarray, vis: np.ndarray, alpha: float, ref: str = "height"
+) -> tuple[np.ndarray, np.ndarray]:
     """(correct (N, 19) bool, counted (N, 19) bool) for predictions ``pred`` (N, 19, 2) against ``uv``."""
     dist, height, side = _distances(pred, uv, vis)
     counted = vis > OUT_OF_FRAME
@@ -57,27 +58,44 @@ def _distances(pred: np.ndarray, uv: np.ndarray, vis: np.ndarray) -> tuple[np.nd
     return dist, height, side
 
 
-def pck_report(estimator, data: str | os.PathLike, *, split: str | None = "test", per_record: int = 8,
-               seed: int = 0, boxes: str = "detected", progress: bool = True, limit: int | None = None
-               ) -> dict[str, Any]:
+def pck_report(
+    estimator,
+    data: str | os.PathLike,
+    *,
+    split: str | None = "test",
+    per_record: int = 8,
+    seed: int = 0,
+    boxes: str = "detected",
+    progress: bool = True,
+    limit: int | None = None,
+) -> dict[str, Any]:
     """PCK per joint, per joint group and overall on ``per_record`` frames of each record of ``split``.
 
     ``estimator``: an :class:`judgemind.pose.infer.AerialsPose` or an ``AerialsPoseModel``."""
 
     if isinstance(estimator, AerialsPoseModel):
         estimator = AerialsPose(model=estimator)
-    s = load_samples(data, None if split is None else split.split(","), per_record, seed=seed,
-                     progress=progress, limit=limit)
+    s = load_samples(
+        data, None if split is None else split.split(","), per_record, seed=seed, progress=progress, limit=limit
+    )
     given = None
     if boxes == "annotated":
-        given = np.array([b if b is not None else [np.nan] * 4
-                          for b in (skeleton_box(u, v) for u, v in zip(s.uv, s.vis))], np.float32)
+        given = np.array(
+            [b if b is not None else [np.nan] * 4 for b in (skeleton_box(u, v) for u, v in zip(s.uv, s.vis))],
+            np.float32,
+        )
     t0 = time.time()
     res = estimator(list(s.frames), given)
     secs = time.time() - t0
 
-    out: dict[str, Any] = {"data": str(data), "split": split, "frames": int(len(s)), "boxes": boxes,
-                           "refine": bool(getattr(estimator, "refine", False)), "threads": torch.get_num_threads()}
+    out: dict[str, Any] = {
+        "data": str(data),
+        "split": split,
+        "frames": int(len(s)),
+        "boxes": boxes,
+        "refine": bool(getattr(estimator, "refine", False)),
+        "threads": torch.get_num_threads(),
+    }
     summary: dict[str, float] = {}
     per_joint: dict[str, dict[str, float]] = {}
     groups: dict[str, dict[str, float]] = {}
@@ -110,15 +128,17 @@ def pck_report(estimator, data: str | os.PathLike, *, split: str | None = "test"
 
 def format_report(rep: dict) -> str:
     s = rep["summary"]
-    lines = [f"AerialsPose on {rep['data']} (split {rep['split']}, {rep['frames']} frames, boxes {rep['boxes']})",
-             f"  overall   PCK@0.05 {s['pck@0.05']:.3f}   PCK@0.1 {s['pck@0.1']:.3f}   (of box height; of the "
-             f"longer side: {s['pck@0.05 (longer side)']:.3f} / {s['pck@0.1 (longer side)']:.3f})",
-             f"  athlete found in {100 * s['detected']:.1f} % of frames that show it; visibility class right "
-             f"{100 * s['visibility_accuracy']:.1f} %" + (f"; 3D error {100 * s['world_mpjpe_m']:.1f} cm"
-                                                          if "world_mpjpe_m" in s else ""),
-             f"  {s['frames_per_second']:.0f} frames/s (detector + crop network"
-             f"{' x2 (refined)' if rep.get('refine') else ''}, {rep.get('threads', '?')} torch threads)",
-             "  group          PCK@0.05  PCK@0.1"]
+    lines = [
+        f"AerialsPose on {rep['data']} (split {rep['split']}, {rep['frames']} frames, boxes {rep['boxes']})",
+        f"  overall   PCK@0.05 {s['pck@0.05']:.3f}   PCK@0.1 {s['pck@0.1']:.3f}   (of box height; of the "
+        f"longer side: {s['pck@0.05 (longer side)']:.3f} / {s['pck@0.1 (longer side)']:.3f})",
+        f"  athlete found in {100 * s['detected']:.1f} % of frames that show it; visibility class right "
+        f"{100 * s['visibility_accuracy']:.1f} %"
+        + (f"; 3D error {100 * s['world_mpjpe_m']:.1f} cm" if "world_mpjpe_m" in s else ""),
+        f"  {s['frames_per_second']:.0f} frames/s (detector + crop network"
+        f"{' x2 (refined)' if rep.get('refine') else ''}, {rep.get('threads', '?')} torch threads)",
+        "  group          PCK@0.05  PCK@0.1",
+    ]
     for g, v in rep["groups"].items():
         lines.append(f"  {g:<14} {v['pck@0.05']:8.3f} {v['pck@0.1']:8.3f}")
     lines.append("  joint          PCK@0.05  PCK@0.1")

@@ -44,27 +44,37 @@ def default_weights(weights: str | os.PathLike | None = None) -> Path:
     if not path.is_file():
         if weights:
             raise JudgemindError(f"{path}: AerialsPose weights file not found")
-        raise JudgemindError(f"{path}: the shipped AerialsPose weights are missing from this installation; "
-                             f"reinstall judgemind or pass --weights FILE (train one: judgemind pose train)")
+        raise JudgemindError(
+            f"{path}: the shipped AerialsPose weights are missing from this installation; "
+            f"reinstall judgemind or pass --weights FILE (train one: judgemind pose train)"
+        )
     return path
 
 
 @dataclass
 class PoseResult:
-    uv: np.ndarray          # (N, 19, 2) float32 pixels of the frames given
-    vis: np.ndarray         # (N, 19) int8: 0 out of picture, 1 hidden, 2 visible (0 everywhere where not found)
-    vis_prob: np.ndarray    # (N, 19, 3) float32
-    world: np.ndarray       # (N, 19, 3) float32 metres, pelvis-relative (NaN where not found)
-    box: np.ndarray         # (N, 4) float32 (NaN where not found)
-    found: np.ndarray       # (N,) bool
+    uv: np.ndarray  # (N, 19, 2) float32 pixels of the frames given
+    vis: np.ndarray  # (N, 19) int8: 0 out of picture, 1 hidden, 2 visible (0 everywhere where not found)
+    vis_prob: np.ndarray  # (N, 19, 3) float32
+    world: np.ndarray  # (N, 19, 3) float32 metres, pelvis-relative (NaN where not found)
+    box: np.ndarray  # (N, 4) float32 (NaN where not found)
+    found: np.ndarray  # (N,) bool
     confidence: np.ndarray  # (N,) float32 detector presence probability
 
 
 class AerialsPose:
     """The learned estimator (weights: a file written by ``judgemind pose train``; default: shipped)."""
 
-    def __init__(self, weights: str | os.PathLike | None = None, *, model: AerialsPoseModel | None = None,
-                 refine: bool = True, flip: bool = False, batch: int = 128, threshold: float = 0.5):
+    def __init__(
+        self,
+        weights: str | os.PathLike | None = None,
+        *,
+        model: AerialsPoseModel | None = None,
+        refine: bool = True,
+        flip: bool = False,
+        batch: int = 128,
+        threshold: float = 0.5,
+    ):
         """``model``: networks already in memory (e.g. just trained) instead of a weights file."""
         if model is not None:
             self.path, self.model, self.card = None, model.eval(), {}
@@ -84,7 +94,7 @@ class AerialsPose:
         boxes = np.full((len(frames), 4), np.nan, np.float32)
         conf = np.zeros(len(frames), np.float32)
         for a in range(0, len(frames), self.batch):
-            chunk = frames[a:a + self.batch]
+            chunk = frames[a : a + self.batch]
             x = to_tensor(np.stack([warp_letterbox(f, S) for f in chunk]))
             out = self.model.box(x)
             p = out["present"].sigmoid().numpy()
@@ -120,7 +130,7 @@ class AerialsPose:
             out = self.model.pose(to_tensor(crops))
             xy = out["xy"].numpy()
             prob = out["visibility"].softmax(-1).numpy()
-            if self.flip:   # test-time mirroring: the mirrored crop's points, mirrored back, left and right swapped
+            if self.flip:  # test-time mirroring: the mirrored crop's points, mirrored back, left and right swapped
                 fo = self.model.pose(to_tensor(np.ascontiguousarray(crops[:, :, ::-1])))
                 fxy = fo["xy"].numpy()[:, FLIP]
                 fxy[..., 0] = C - fxy[..., 0]
@@ -128,8 +138,8 @@ class AerialsPose:
                 prob = (prob + fo["visibility"].softmax(-1).numpy()[:, FLIP]) / 2
             for j, M in enumerate(Ms):
                 uv[a + j] = apply(invert(M), xy[j])
-            vp[a:a + len(Ms)] = prob
-            world[a:a + len(Ms)] = out["world"].numpy()
+            vp[a : a + len(Ms)] = prob
+            world[a : a + len(Ms)] = out["world"].numpy()
         return uv, vp, world
 
     def __call__(self, frames: Sequence[np.ndarray], boxes: np.ndarray | None = None) -> PoseResult:
@@ -170,4 +180,3 @@ def _points_box(uv: np.ndarray, vp: np.ndarray, fallback: np.ndarray) -> np.ndar
             p = uv[k, inside[k]]
             out[k] = (p[:, 0].min(), p[:, 1].min(), p[:, 0].max(), p[:, 1].max())
     return out
-

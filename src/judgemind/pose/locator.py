@@ -42,28 +42,36 @@ class AerialsPoseLocator(Locator):
 
     def _estimator(self):
         if self._est is None:
-
             self._est = AerialsPose(self.weights, refine=self.refine, threshold=self.threshold)
         return self._est
 
     def config(self) -> dict[str, Any]:
 
-        return {"name": self.name, "refine": self.refine, "threshold": self.threshold,
-                "weights_sha256": sha256_file(default_weights(self.weights))}
+        return {
+            "name": self.name,
+            "refine": self.refine,
+            "threshold": self.threshold,
+            "weights_sha256": sha256_file(default_weights(self.weights)),
+        }
 
     def detect(self, frame: np.ndarray, index: int) -> Detection:
         return self._detections([frame])[0]
 
     def _detections(self, frames: list[np.ndarray]) -> list[Detection]:
         res = self._estimator()(frames)
-        return [Detection(tuple(float(v) for v in res.box[k]), float(res.confidence[k])) if res.found[k]
-                else Detection(None, float(res.confidence[k])) for k in range(len(frames))]
+        return [
+            Detection(tuple(float(v) for v in res.box[k]), float(res.confidence[k]))
+            if res.found[k]
+            else Detection(None, float(res.confidence[k]))
+            for k in range(len(frames))
+        ]
 
-    def locate(self, frames: Iterable[tuple[int, np.ndarray]], *, record=None, scale: float = 1.0,
-               cuts: Sequence[int] = ()) -> list[Detection]:
+    def locate(
+        self, frames: Iterable[tuple[int, np.ndarray]], *, record=None, scale: float = 1.0, cuts: Sequence[int] = ()
+    ) -> list[Detection]:
         frames = list(frames)
         if not frames:
             return []
-        dets = self._detections([f for _, f in frames])   # batched: the networks are stateless across frames
+        dets = self._detections([f for _, f in frames])  # batched: the networks are stateless across frames
         h, w = frames[0][1].shape[:2]
         return fill_gaps([int(i) for i, _ in frames], dets, (w, h), sorted(int(c) for c in cuts))

@@ -35,15 +35,26 @@ from judgemind.data.skeleton import SKELETON_POINTS
 from judgemind.errors import JudgemindError
 from judgemind.utils.atomic import atomic_write_bytes
 
-__all__ = ["PoseConfig", "PoseNet", "BoxNet", "AerialsPoseModel", "save_weights", "load_weights", "FORMAT",
-           "soft_argmax"]
+__all__ = [
+    "PoseConfig",
+    "PoseNet",
+    "BoxNet",
+    "AerialsPoseModel",
+    "save_weights",
+    "load_weights",
+    "FORMAT",
+    "soft_argmax",
+]
 
 FORMAT = "judgemind-aerialspose-1"
 N_POINTS = len(SKELETON_POINTS)
 # each point's mirror image (left <-> right): mirrored training crops and test-time mirroring
-FLIP = np.array([SKELETON_POINTS.index(("r_" if n.startswith("l_") else "l_") + n[2:]) if n[:2] in ("l_", "r_")
-                 else i for i, n in enumerate(SKELETON_POINTS)])
-
+FLIP = np.array(
+    [
+        SKELETON_POINTS.index(("r_" if n.startswith("l_") else "l_") + n[2:]) if n[:2] in ("l_", "r_") else i
+        for i, n in enumerate(SKELETON_POINTS)
+    ]
+)
 
 
 @dataclass(frozen=True)
@@ -51,11 +62,11 @@ class PoseConfig:
     """Sizes of both networks (stored in the weights file; a file is only loaded into the layout it was saved
     from)."""
 
-    crop: int = 64             # PoseNet input side (pixels)
-    margin: float = 1.3        # crop side / the box's longer side
-    width: int = 32            # PoseNet base channels
-    box_input: int = 96        # BoxNet input side (pixels, letterboxed frame)
-    box_width: int = 16        # BoxNet base channels
+    crop: int = 64  # PoseNet input side (pixels)
+    margin: float = 1.3  # crop side / the box's longer side
+    width: int = 32  # PoseNet base channels
+    box_input: int = 96  # BoxNet input side (pixels, letterboxed frame)
+    box_width: int = 16  # BoxNet base channels
     points: tuple[str, ...] = field(default=SKELETON_POINTS)
 
     def to_dict(self) -> dict[str, Any]:
@@ -66,14 +77,25 @@ class PoseConfig:
     @classmethod
     def from_dict(cls, d: dict, where: str) -> "PoseConfig":
         try:
-            cfg = cls(crop=int(d["crop"]), margin=float(d["margin"]), width=int(d["width"]),
-                      box_input=int(d["box_input"]), box_width=int(d["box_width"]),
-                      points=tuple(str(p) for p in d["points"]))
+            cfg = cls(
+                crop=int(d["crop"]),
+                margin=float(d["margin"]),
+                width=int(d["width"]),
+                box_input=int(d["box_input"]),
+                box_width=int(d["box_width"]),
+                points=tuple(str(p) for p in d["points"]),
+            )
         except (KeyError, TypeError, ValueError) as e:
             raise JudgemindError(f"{where}: the AerialsPose layout in the file is incomplete or malformed ({e!r})")
-        if not (16 <= cfg.crop <= 512 and cfg.crop % 8 == 0 and 32 <= cfg.box_input <= 1024
-                and cfg.box_input % 8 == 0 and 1 <= cfg.width <= 512 and 1 <= cfg.box_width <= 512
-                and 1.0 <= cfg.margin <= 4.0):
+        if not (
+            16 <= cfg.crop <= 512
+            and cfg.crop % 8 == 0
+            and 32 <= cfg.box_input <= 1024
+            and cfg.box_input % 8 == 0
+            and 1 <= cfg.width <= 512
+            and 1 <= cfg.box_width <= 512
+            and 1.0 <= cfg.margin <= 4.0
+        ):
             raise JudgemindError(f"{where}: implausible AerialsPose layout {cfg.to_dict()}")
         return cfg
 
@@ -116,11 +138,11 @@ class PoseNet(nn.Module):
         super().__init__()
         w, P = cfg.width, len(cfg.points)
         self.cfg = cfg
-        self.stem = nn.Sequential(_cbr(3, w, 2), _cbr(w, w))                          # /2
-        self.down1 = nn.Sequential(_cbr(w, 2 * w, 2), _Res(2 * w))                    # /4
-        self.down2 = nn.Sequential(_cbr(2 * w, 4 * w, 2), _Res(4 * w), _Res(4 * w))   # /8
-        self.up1 = _cbr(4 * w + 2 * w, 2 * w)                                          # /4
-        self.up2 = _cbr(2 * w + w, w)                                                  # /2
+        self.stem = nn.Sequential(_cbr(3, w, 2), _cbr(w, w))  # /2
+        self.down1 = nn.Sequential(_cbr(w, 2 * w, 2), _Res(2 * w))  # /4
+        self.down2 = nn.Sequential(_cbr(2 * w, 4 * w, 2), _Res(4 * w), _Res(4 * w))  # /8
+        self.up1 = _cbr(4 * w + 2 * w, 2 * w)  # /4
+        self.up2 = _cbr(2 * w + w, w)  # /2
         self.heat = nn.Conv2d(w, P, 1)
         self.glob = nn.Sequential(nn.Flatten(), nn.Linear(4 * w, 256), nn.ReLU(inplace=True))
         self.vis = nn.Linear(256, P * 3)
@@ -136,8 +158,12 @@ class PoseNet(nn.Module):
         xy, _ = soft_argmax(heat)
         g = self.glob(F.adaptive_avg_pool2d(d2, 1))
         B, P = x.shape[0], heat.shape[1]
-        return {"heatmap": heat, "xy": xy * (x.shape[-1] / heat.shape[-1]),
-                "visibility": self.vis(g).view(B, P, 3), "world": self.world(g).view(B, P, 3)}
+        return {
+            "heatmap": heat,
+            "xy": xy * (x.shape[-1] / heat.shape[-1]),
+            "visibility": self.vis(g).view(B, P, 3),
+            "world": self.world(g).view(B, P, 3),
+        }
 
 
 class BoxNet(nn.Module):
@@ -147,8 +173,9 @@ class BoxNet(nn.Module):
     def __init__(self, cfg: PoseConfig):
         super().__init__()
         w = cfg.box_width
-        self.body = nn.Sequential(_cbr(3, w, 2), _cbr(w, w), _cbr(w, 2 * w, 2), _Res(2 * w), _cbr(2 * w, 4 * w, 2),
-                                  _Res(4 * w), _Res(4 * w))
+        self.body = nn.Sequential(
+            _cbr(3, w, 2), _cbr(w, w), _cbr(w, 2 * w, 2), _Res(2 * w), _cbr(2 * w, 4 * w, 2), _Res(4 * w), _Res(4 * w)
+        )
         self.cell = nn.Conv2d(4 * w, 1, 1)
         self.reg = nn.Conv2d(4 * w, 4, 1)
         self.present = nn.Linear(4 * w, 1)
@@ -156,8 +183,12 @@ class BoxNet(nn.Module):
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         f = self.body(x)
         r = self.reg(f)
-        return {"present": self.present(F.adaptive_avg_pool2d(f, 1).flatten(1))[:, 0],
-                "cell": self.cell(f).flatten(1), "offset": r[:, :2].sigmoid(), "size": r[:, 2:]}
+        return {
+            "present": self.present(F.adaptive_avg_pool2d(f, 1).flatten(1))[:, 0],
+            "cell": self.cell(f).flatten(1),
+            "offset": r[:, :2].sigmoid(),
+            "size": r[:, 2:],
+        }
 
 
 class AerialsPoseModel(nn.Module):
@@ -173,10 +204,11 @@ class AerialsPoseModel(nn.Module):
 def save_weights(model: AerialsPoseModel, path: str | os.PathLike, card: dict | None = None) -> Path:
     """Write ``model`` as safetensors (atomically) with its layout and model card in the header."""
 
-
     meta = {"format": FORMAT, "layout": json.dumps(model.cfg.to_dict()), "card": json.dumps(card or {})}
-    tensors = {k: v.detach().to(torch.float32).contiguous() if v.is_floating_point() else v.detach().contiguous()
-               for k, v in model.state_dict().items()}
+    tensors = {
+        k: v.detach().to(torch.float32).contiguous() if v.is_floating_point() else v.detach().contiguous()
+        for k, v in model.state_dict().items()
+    }
     path = Path(path)
     atomic_write_bytes(path, save(tensors, metadata=meta))
     return path
@@ -196,14 +228,15 @@ def load_weights(path: str | os.PathLike) -> tuple[AerialsPoseModel, dict]:
     try:
         tensors = load(data)
         header_len = int.from_bytes(data[:8], "little")
-        header = json.loads(data[8:8 + header_len])
+        header = json.loads(data[8 : 8 + header_len])
     except (SafetensorError, ValueError, UnicodeDecodeError, OverflowError) as e:
-        raise JudgemindError(f"{path}: not an AerialsPose weights file (not a readable safetensors file: {e})") \
-            from e
+        raise JudgemindError(f"{path}: not an AerialsPose weights file (not a readable safetensors file: {e})") from e
     meta = header.get("__metadata__") or {}
     if meta.get("format") != FORMAT:
-        raise JudgemindError(f"{path}: not an AerialsPose weights file (format {meta.get('format')!r}, expected "
-                             f"{FORMAT!r}); train one with `judgemind pose train`")
+        raise JudgemindError(
+            f"{path}: not an AerialsPose weights file (format {meta.get('format')!r}, expected "
+            f"{FORMAT!r}); train one with `judgemind pose train`"
+        )
     try:
         layout = json.loads(meta.get("layout", ""))
         card = json.loads(meta.get("card", "{}"))
@@ -211,17 +244,25 @@ def load_weights(path: str | os.PathLike) -> tuple[AerialsPoseModel, dict]:
         raise JudgemindError(f"{path}: the AerialsPose header is not valid JSON ({e})") from e
     cfg = PoseConfig.from_dict(layout if isinstance(layout, dict) else {}, str(path))
     if cfg.points != SKELETON_POINTS:
-        raise JudgemindError(f"{path}: weights for the points {list(cfg.points)}; this version of judgemind "
-                             f"reads the 19-point skeleton {list(SKELETON_POINTS)}")
+        raise JudgemindError(
+            f"{path}: weights for the points {list(cfg.points)}; this version of judgemind "
+            f"reads the 19-point skeleton {list(SKELETON_POINTS)}"
+        )
     model = AerialsPoseModel(cfg)
     want = model.state_dict()
     missing = sorted(set(want) - set(tensors))
     extra = sorted(set(tensors) - set(want))
     bad = sorted(k for k in set(want) & set(tensors) if tuple(want[k].shape) != tuple(tensors[k].shape))
     if missing or extra or bad:
-        what = "; ".join(x for x in (f"missing {missing[:3]}" if missing else "",
-                                     f"unexpected {extra[:3]}" if extra else "",
-                                     f"wrong shape {bad[:3]}" if bad else "") if x)
+        what = "; ".join(
+            x
+            for x in (
+                f"missing {missing[:3]}" if missing else "",
+                f"unexpected {extra[:3]}" if extra else "",
+                f"wrong shape {bad[:3]}" if bad else "",
+            )
+            if x
+        )
         raise JudgemindError(f"{path}: the tensors do not match the AerialsPose layout in its header ({what})")
     for k, v in tensors.items():
         if v.is_floating_point() and not torch.isfinite(v).all():

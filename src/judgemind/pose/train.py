@@ -74,7 +74,7 @@ class PoseTrainConfig:
     aug_shift: float = 0.06
     save_every: int = 250
     threads: int = 0
-    init: str = ""          # start from these weights (same layout) instead of a random initialisation
+    init: str = ""  # start from these weights (same layout) instead of a random initialisation
 
 
 def _photometric(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -88,8 +88,14 @@ def _photometric(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.clip(x, 0, 1).transpose(0, 3, 1, 2)
 
 
-def pose_batch(s: PoseSamples, idx: np.ndarray, cfg: PoseConfig, rng: np.random.Generator | None,
-               aug_scale: float = 0.0, aug_shift: float = 0.0) -> dict[str, torch.Tensor]:
+def pose_batch(
+    s: PoseSamples,
+    idx: np.ndarray,
+    cfg: PoseConfig,
+    rng: np.random.Generator | None,
+    aug_scale: float = 0.0,
+    aug_shift: float = 0.0,
+) -> dict[str, torch.Tensor]:
     """Crops and targets for the samples ``idx`` (each must have a point in the picture); ``rng`` None = no
     augmentation (evaluation)."""
 
@@ -111,12 +117,13 @@ def pose_batch(s: PoseSamples, idx: np.ndarray, cfg: PoseConfig, rng: np.random.
         p = apply(M, s.uv[i])
         v = s.vis[i].astype(np.int64)
         w = s.world[i]
-        if rng is not None and rng.random() < 0.3:   # a smaller render or a distant athlete: fewer pixels
+        if rng is not None and rng.random() < 0.3:  # a smaller render or a distant athlete: fewer pixels
             cv2 = load_cv2()
 
             lo = max(8, int(round(C * rng.uniform(0.35, 0.8))))
-            img = cv2.resize(cv2.resize(img, (lo, lo), interpolation=cv2.INTER_AREA), (C, C),
-                             interpolation=cv2.INTER_LINEAR)
+            img = cv2.resize(
+                cv2.resize(img, (lo, lo), interpolation=cv2.INTER_AREA), (C, C), interpolation=cv2.INTER_LINEAR
+            )
         if flip:
             img = img[:, ::-1]
             p = p[FLIP]
@@ -128,13 +135,19 @@ def pose_batch(s: PoseSamples, idx: np.ndarray, cfg: PoseConfig, rng: np.random.
             world[k], world_ok[k] = w, True
     x = torch.from_numpy(_photometric(crops, rng)) if rng is not None else to_tensor(crops)
     inside = (vis > OUT_OF_FRAME) & (xy >= 0).all(-1) & (xy < C).all(-1)
-    return {"image": x, "xy": torch.from_numpy(xy), "vis": torch.from_numpy(vis),
-            "mask": torch.from_numpy(inside), "world": torch.from_numpy(world),
-            "world_ok": torch.from_numpy(world_ok)}
+    return {
+        "image": x,
+        "xy": torch.from_numpy(xy),
+        "vis": torch.from_numpy(vis),
+        "mask": torch.from_numpy(inside),
+        "world": torch.from_numpy(world),
+        "world_ok": torch.from_numpy(world_ok),
+    }
 
 
-def box_batch(s: PoseSamples, idx: np.ndarray, lb: np.ndarray, cfg: PoseConfig,
-              rng: np.random.Generator | None) -> dict[str, torch.Tensor]:
+def box_batch(
+    s: PoseSamples, idx: np.ndarray, lb: np.ndarray, cfg: PoseConfig, rng: np.random.Generator | None
+) -> dict[str, torch.Tensor]:
     """Letterboxed frames ``lb`` (N, S, S, 3) of the samples and the box targets (input pixels)."""
     S = cfg.box_input
     imgs = lb[idx].copy()
@@ -158,11 +171,13 @@ def pose_loss(out: dict, b: dict, cfg: PoseConfig) -> tuple[torch.Tensor, dict[s
     heat = out["heatmap"]
     B, P, h, w = heat.shape
     stride = cfg.crop / w
-    gt = b["xy"] / stride                                     # heatmap cells
+    gt = b["xy"] / stride  # heatmap cells
     xs = torch.arange(w, dtype=torch.float32) + 0.5
     ys = torch.arange(h, dtype=torch.float32) + 0.5
-    g = torch.exp(-((xs.view(1, 1, 1, w) - gt[..., 0, None, None]) ** 2
-                    + (ys.view(1, 1, h, 1) - gt[..., 1, None, None]) ** 2) / 2.0)
+    g = torch.exp(
+        -((xs.view(1, 1, 1, w) - gt[..., 0, None, None]) ** 2 + (ys.view(1, 1, h, 1) - gt[..., 1, None, None]) ** 2)
+        / 2.0
+    )
     g = g / g.flatten(2).sum(-1).clamp_min(1e-9)[..., None, None]
     logp = heat.flatten(2).log_softmax(-1).view(B, P, h, w)
     m = b["mask"].float()
@@ -181,7 +196,7 @@ def box_loss(out: dict, b: dict, cfg: PoseConfig) -> tuple[torch.Tensor, dict[st
     S, G = cfg.box_input, cfg.box_input // 8
     pres = F.binary_cross_entropy_with_logits(out["present"], b["present"])
     box = b["box"]
-    c = (box[:, :2] + box[:, 2:]) / 2 / 8.0                   # grid units
+    c = (box[:, :2] + box[:, 2:]) / 2 / 8.0  # grid units
     cell_xy = c.clamp(0, G - 1e-4).floor().long()
     cell = cell_xy[:, 1] * G + cell_xy[:, 0]
     m = b["present"]
@@ -204,8 +219,9 @@ def _lr(step: int, total: int, peak: float) -> float:
     return peak * 0.5 * (1 + math.cos(math.pi * t))
 
 
-def train_pose(data: str | os.PathLike, out: str | os.PathLike, cfg: PoseTrainConfig, *, progress: bool = True,
-               log=print) -> dict[str, Any]:
+def train_pose(
+    data: str | os.PathLike, out: str | os.PathLike, cfg: PoseTrainConfig, *, progress: bool = True, log=print
+) -> dict[str, Any]:
     """Train both networks on ``data``'s ``cfg.split``; resumable from ``out/train_state.pt``. Returns the model
     card (also written to ``out/model_card.json``)."""
 
@@ -225,11 +241,12 @@ def train_pose(data: str | os.PathLike, out: str | os.PathLike, cfg: PoseTrainCo
     torch.manual_seed(cfg.seed)
     model = AerialsPoseModel(pcfg)
     if cfg.init:
-
         start, _ = load_weights(cfg.init)
         if start.cfg != pcfg:
-            raise JudgemindError(f"{cfg.init}: weights of layout {start.cfg.to_dict()}, but this run trains "
-                                 f"{pcfg.to_dict()}; pass the same --width (and crop) or drop --init")
+            raise JudgemindError(
+                f"{cfg.init}: weights of layout {start.cfg.to_dict()}, but this run trains "
+                f"{pcfg.to_dict()}; pass the same --width (and crop) or drop --init"
+            )
         model.load_state_dict(start.state_dict())
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     rng = np.random.default_rng(cfg.seed + 1)
@@ -239,12 +256,15 @@ def train_pose(data: str | os.PathLike, out: str | os.PathLike, cfg: PoseTrainCo
         try:
             st = torch.load(state_path, map_location="cpu", weights_only=True)
         except Exception as e:  # noqa: BLE001 -- torch raises many types for a damaged file
-            raise JudgemindError(f"{state_path}: cannot read the saved training state ({type(e).__name__}); "
-                                 f"delete it to start again") from e
+            raise JudgemindError(
+                f"{state_path}: cannot read the saved training state ({type(e).__name__}); delete it to start again"
+            ) from e
         same = {k: v for k, v in asdict(cfg).items() if k not in _RUNTIME}
         if {k: v for k, v in (st.get("config") or {}).items() if k not in _RUNTIME} != same:
-            raise JudgemindError(f"{state_path}: an interrupted run with other settings ({st.get('config')}); "
-                                 f"use another --out or delete the file to start again")
+            raise JudgemindError(
+                f"{state_path}: an interrupted run with other settings ({st.get('config')}); "
+                f"use another --out or delete the file to start again"
+            )
         model.load_state_dict(st["model"])
         opt.load_state_dict(st["optim"])
         step, seconds, losses = int(st["step"]), float(st["seconds"]), list(st.get("losses", []))
@@ -253,7 +273,6 @@ def train_pose(data: str | os.PathLike, out: str | os.PathLike, cfg: PoseTrainCo
         log(f"resuming at step {step}/{cfg.steps}")
     bar = None
     if progress:
-
         bar = progress_bar(total=cfg.steps, initial=step, desc="pose train", unit="step")
     model.train()
     t_start = time.time() - seconds
@@ -273,29 +292,53 @@ def train_pose(data: str | os.PathLike, out: str | os.PathLike, cfg: PoseTrainCo
         if bar is not None:
             bar.update(1)
             if step % 10 == 0:
-                bar.set_postfix(xy=f"{parts['xy']:.3f}", vis=f"{parts['vis']:.2f}", w=f"{parts['world']:.3f}",
-                                cell=f"{bparts['cell']:.2f}")
+                bar.set_postfix(
+                    xy=f"{parts['xy']:.3f}",
+                    vis=f"{parts['vis']:.2f}",
+                    w=f"{parts['world']:.3f}",
+                    cell=f"{bparts['cell']:.2f}",
+                )
         if step % cfg.save_every == 0 or step == cfg.steps:
             with atomic_path(state_path) as tmp:
-                torch.save({"config": asdict(cfg), "model": model.state_dict(), "optim": opt.state_dict(),
-                            "step": step, "seconds": time.time() - t_start,
-                            "rng": json.dumps(rng.bit_generator.state), "torch_rng": torch.get_rng_state(),
-                            "losses": losses}, tmp)
+                torch.save(
+                    {
+                        "config": asdict(cfg),
+                        "model": model.state_dict(),
+                        "optim": opt.state_dict(),
+                        "step": step,
+                        "seconds": time.time() - t_start,
+                        "rng": json.dumps(rng.bit_generator.state),
+                        "torch_rng": torch.get_rng_state(),
+                        "losses": losses,
+                    },
+                    tmp,
+                )
     if bar is not None:
         bar.close()
     seconds = time.time() - t_start
     model.eval()
     card: dict[str, Any] = {
-        "name": "AerialsPose", "format": "judgemind-aerialspose-1",
-        "trained_on": str(data), "split": cfg.split, "train_frames": int(len(s)),
-        "train_config": asdict(cfg), "layout": pcfg.to_dict(),
+        "name": "AerialsPose",
+        "format": "judgemind-aerialspose-1",
+        "trained_on": str(data),
+        "split": cfg.split,
+        "train_frames": int(len(s)),
+        "train_config": asdict(cfg),
+        "layout": pcfg.to_dict(),
         "parameters": int(sum(p.numel() for p in model.parameters())),
-        "train_seconds": round(seconds, 1), "threads": torch.get_num_threads(),
-        "loss_first": round(float(np.mean(losses[:max(1, len(losses) // 10)])), 4) if losses else None,
-        "loss_last": round(float(np.mean(losses[-max(1, len(losses) // 10):])), 4) if losses else None,
-        "command": " ".join(["judgemind pose train", f"--data {data} --out {out} --steps {cfg.steps}",
-                             f"--lr {cfg.lr:g} --width {cfg.width} --per-record {cfg.per_record}",
-                             f"--seed {cfg.seed}"] + ([f"--init {cfg.init}"] if cfg.init else [])),
+        "train_seconds": round(seconds, 1),
+        "threads": torch.get_num_threads(),
+        "loss_first": round(float(np.mean(losses[: max(1, len(losses) // 10)])), 4) if losses else None,
+        "loss_last": round(float(np.mean(losses[-max(1, len(losses) // 10) :])), 4) if losses else None,
+        "command": " ".join(
+            [
+                "judgemind pose train",
+                f"--data {data} --out {out} --steps {cfg.steps}",
+                f"--lr {cfg.lr:g} --width {cfg.width} --per-record {cfg.per_record}",
+                f"--seed {cfg.seed}",
+            ]
+            + ([f"--init {cfg.init}"] if cfg.init else [])
+        ),
     }
 
     try:
@@ -310,6 +353,6 @@ def train_pose(data: str | os.PathLike, out: str | os.PathLike, cfg: PoseTrainCo
     except JudgemindError as e:
         card["val"] = {"error": str(e)}
     weights = save_weights(model, out / "aerialspose.safetensors", card)
-    card["weights_bytes"] = weights.stat().st_size   # the JSON card only: the size includes the header's card
+    card["weights_bytes"] = weights.stat().st_size  # the JSON card only: the size includes the header's card
     atomic_write_json(out / "model_card.json", card)
     return card

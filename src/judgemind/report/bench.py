@@ -38,8 +38,12 @@ def write_bench_outputs(out: Path, doc: dict, results: list[dict]) -> None:
     write_text(out / "bench.md", bench_markdown(doc, tables))
     write_csv(out / "bench.csv", csv_table(doc))
     plots = write_plots(out / "plots", doc, results)
-    doc["files"] = {"markdown": "bench.md", "csv": "bench.csv", "plots": plots,
-                    "results": sorted(str(p.relative_to(out)) for p in (out / "results").rglob("seed*.json"))}
+    doc["files"] = {
+        "markdown": "bench.md",
+        "csv": "bench.csv",
+        "plots": plots,
+        "results": sorted(str(p.relative_to(out)) for p in (out / "results").rglob("seed*.json")),
+    }
     if doc.get("tuning"):
         doc["files"]["tuning"] = sorted(str(p.relative_to(out)) for p in (out / "tune").rglob("*.json"))
     atomic_write_json(out / "bench.json", clean_json(doc))
@@ -52,10 +56,17 @@ def _ms(row: dict, key: str, digits: int = 3):
 
 
 def _pretty(label: str) -> str:
-    names = {"judgemind": "JudgeMind (ours)", "usdl": "USDL", "musdl": "MUSDL", "core": "CoRe", "tsa": "TSA",
-             "mlp": "MLP regressor (trivial)", "mean": "training mean (trivial)",
-             "codeprior": "code prior (floor: training mean per action code)",
-             "posestats": "pose statistics + ridge (Pirsiavash 2014 style)"}
+    names = {
+        "judgemind": "JudgeMind (ours)",
+        "usdl": "USDL",
+        "musdl": "MUSDL",
+        "core": "CoRe",
+        "tsa": "TSA",
+        "mlp": "MLP regressor (trivial)",
+        "mean": "training mean (trivial)",
+        "codeprior": "code prior (floor: training mean per action code)",
+        "posestats": "pose statistics + ridge (Pirsiavash 2014 style)",
+    }
     if label.startswith("judgemind -"):
         key = label.split("-", 1)[1]
         return f"JudgeMind w/o {dict(ABLATIONS).get(key, key)} (`model.{key}=false`)"
@@ -69,66 +80,113 @@ def bench_tables(doc: dict) -> dict:
     below = set(doc.get("findings", {}).get("not_above_code_prior", []))
     # The ladder: the floor first, then the ceiling from the data, then the models.
     main_labels = [lab for lab, r in rows.items() if r["ablation"] is None]
-    main_labels = [lab for lab in main_labels if lab == "codeprior"] + [lab for lab in main_labels
-                                                                        if lab != "codeprior"]
+    main_labels = [lab for lab in main_labels if lab == "codeprior"] + [
+        lab for lab in main_labels if lab != "codeprior"
+    ]
     tuned = bool(doc.get("tuning"))
-    cols = ["model", "ρ", "R-ℓ2×100", "ρ Air", "ρ Form", "ρ Landing", "AIoU@0.5", "AIoU@0.75", "ded. mAP",
-            "90% cover. (%)", "90% width", "train time (s)", "params", "best epoch"] + (
-        ["settings (tuned on val)"] if tuned else [])
+    cols = [
+        "model",
+        "ρ",
+        "R-ℓ2×100",
+        "ρ Air",
+        "ρ Form",
+        "ρ Landing",
+        "AIoU@0.5",
+        "AIoU@0.75",
+        "ded. mAP",
+        "90% cover. (%)",
+        "90% width",
+        "train time (s)",
+        "params",
+        "best epoch",
+    ] + (["settings (tuned on val)"] if tuned else [])
     blank = [""] * (len(cols) - 6)
     main = []
     if "codeprior" not in rows and "code_prior" in data_ref:
         c = data_ref["code_prior"]
-        main.append(["code prior (from the data, stats.json)", fmt_num(c["rho"], 3), fmt_num(c["rl2_x100"], 3),
-                     "", "", ""] + blank)
+        main.append(
+            ["code prior (from the data, stats.json)", fmt_num(c["rho"], 3), fmt_num(c["rl2_x100"], 3), "", "", ""]
+            + blank
+        )
     oracle = None
     if "fault_oracle" in data_ref:
         f = data_ref["fault_oracle"]
         pc = f.get("per_component", {})
-        oracle = ["fault oracle (from the data: true deduction items + points → least squares)",
-                  fmt_num(f["rho"], 3), fmt_num(f["rl2_x100"], 3)] + [
-            fmt_num(pc[c], 3) if c in pc else "" for c in COMPONENTS] + blank
+        oracle = (
+            [
+                "fault oracle (from the data: true deduction items + points → least squares)",
+                fmt_num(f["rho"], 3),
+                fmt_num(f["rl2_x100"], 3),
+            ]
+            + [fmt_num(pc[c], 3) if c in pc else "" for c in COMPONENTS]
+            + blank
+        )
     for lab in main_labels:
         o = rows[lab]["ours"]
         name = _pretty(lab) + (" †" if lab in below else "")
-        main.append([name, _ms(o, "rho"), _ms(o, "rl2_x100"),
-                     *(_ms(o, f"{c}_rho") for c in COMPONENTS), _ms(o, "aiou@0.5", 1), _ms(o, "aiou@0.75", 1),
-                     _ms(o, "deduction_map", 1), _ms(o, "cov90", 1), _ms(o, "width90", 1),
-                     _ms(o, "train_time_s", 1), fmt_count(o["params"][0]),
-                     fmt_num(o["epoch"][0], 1)] + ([_settings_cell(doc, lab)] if tuned else []))
+        main.append(
+            [
+                name,
+                _ms(o, "rho"),
+                _ms(o, "rl2_x100"),
+                *(_ms(o, f"{c}_rho") for c in COMPONENTS),
+                _ms(o, "aiou@0.5", 1),
+                _ms(o, "aiou@0.75", 1),
+                _ms(o, "deduction_map", 1),
+                _ms(o, "cov90", 1),
+                _ms(o, "width90", 1),
+                _ms(o, "train_time_s", 1),
+                fmt_count(o["params"][0]),
+                fmt_num(o["epoch"][0], 1),
+            ]
+            + ([_settings_cell(doc, lab)] if tuned else [])
+        )
         if lab == "codeprior" and oracle is not None:
             main.append(oracle)
             oracle = None
     if oracle is not None:
         main.insert(1 if main and main[0][0].startswith("code prior") else 0, oracle)
-    notes = ["mean ± std over seeds; ρ = Spearman, R-ℓ2 = relative L2 ×100 (test-set range); per-stage ρ only "
-             "for models that predict Air/Form/Landing; AIoU (flight interval, %) for models with segmentation; "
-             "mAP (%) for models with a deduction head; 90% cover./width = empirical test coverage and mean "
-             "width (points) of the final score's 90% split-conformal interval calibrated on val (target 90%)."]
+    notes = [
+        "mean ± std over seeds; ρ = Spearman, R-ℓ2 = relative L2 ×100 (test-set range); per-stage ρ only "
+        "for models that predict Air/Form/Landing; AIoU (flight interval, %) for models with segmentation; "
+        "mAP (%) for models with a deduction head; 90% cover./width = empirical test coverage and mean "
+        "width (points) of the final score's 90% split-conformal interval calibrated on val (target 90%)."
+    ]
     if below:
         f = doc["findings"]
-        notes.append(f"† does not beat the code prior's ρ ({f['code_prior_rho']:.3f}, {f['code_prior_source']}): "
-                     f"no evidence that it looked at the video beyond the action code.")
+        notes.append(
+            f"† does not beat the code prior's ρ ({f['code_prior_rho']:.3f}, {f['code_prior_source']}): "
+            f"no evidence that it looked at the video beyond the action code."
+        )
     if "fault_oracle" in data_ref:
-        notes.append("The fault oracle is a ceiling computed from the annotations (`judgemind data stats`), not a "
-                     "model: the panel's J fitted on the true deduction items and their points, × DD.")
+        notes.append(
+            "The fault oracle is a ceiling computed from the annotations (`judgemind data stats`), not a "
+            "model: the panel's J fitted on the true deduction items and their points, × DD."
+        )
     elif data_ref.get("note"):
         notes.append(f"No fault-oracle row: {data_ref['note']}.")
     if tuned:
-        notes.append("settings: each model's learning rate, epochs and width chosen on val (seed 0) from the same grid "
-                     "(see the tuning table); closed-form models are fitted, not tuned.")
+        notes.append(
+            "settings: each model's learning rate, epochs and width chosen on val (seed 0) from the same grid "
+            "(see the tuning table); closed-form models are fitted, not tuned."
+        )
     t_main = Table(cols, main, title="Test split, checkpoint chosen on val (ours)", notes=notes)
     field_rows = []
     for lab in main_labels:
         f = rows[lab]["best_epoch_on_test"]
-        field_rows.append([_pretty(lab), _ms(f, "rho"), _ms(f, "rl2_x100"), _ms(f, "aiou@0.5", 1),
-                           _ms(f, "aiou@0.75", 1)])
-    t_field = Table(["model", "ρ (best epoch on test)", "R-ℓ2×100 (lowest on test)", "AIoU@0.5", "AIoU@0.75"],
-                    field_rows, title="Test split, best epoch on test (the field's protocol — not a held-out "
-                                      "estimate)",
-                    notes=["As in the FineDiving/CoRe/MUSDL code: the test split is evaluated every epoch and the "
-                           "best ρ and the lowest R-ℓ2 are kept (possibly from different epochs). Use only to "
-                           "compare with published tables."])
+        field_rows.append(
+            [_pretty(lab), _ms(f, "rho"), _ms(f, "rl2_x100"), _ms(f, "aiou@0.5", 1), _ms(f, "aiou@0.75", 1)]
+        )
+    t_field = Table(
+        ["model", "ρ (best epoch on test)", "R-ℓ2×100 (lowest on test)", "AIoU@0.5", "AIoU@0.75"],
+        field_rows,
+        title="Test split, best epoch on test (the field's protocol — not a held-out estimate)",
+        notes=[
+            "As in the FineDiving/CoRe/MUSDL code: the test split is evaluated every epoch and the "
+            "best ρ and the lowest R-ℓ2 are kept (possibly from different epochs). Use only to "
+            "compare with published tables."
+        ],
+    )
     out = {"main": t_main, "field": t_field}
     if tuned:
         out["tuning"] = tuning_table(doc)
@@ -136,28 +194,52 @@ def bench_tables(doc: dict) -> dict:
     if abl_labels and "judgemind" in rows:
         ref = rows["judgemind"]["ours"]
         full = "JudgeMind (full)" + (" †" if "judgemind" in below else "")
-        arows = [[full, _ms(ref, "rho"), "", _ms(ref, "rl2_x100"), "",
-                  *(_ms(ref, f"{c}_rho") for c in COMPONENTS), _ms(ref, "aiou@0.5", 1), _ms(ref, "deduction_map", 1)]]
+        arows = [
+            [
+                full,
+                _ms(ref, "rho"),
+                "",
+                _ms(ref, "rl2_x100"),
+                "",
+                *(_ms(ref, f"{c}_rho") for c in COMPONENTS),
+                _ms(ref, "aiou@0.5", 1),
+                _ms(ref, "deduction_map", 1),
+            ]
+        ]
         for lab in abl_labels:
             o = rows[lab]["ours"]
-            arows.append([_pretty(lab) + (" †" if lab in below else ""), _ms(o, "rho"),
-                          fmt_num(o["rho"][0] - ref["rho"][0], 3), _ms(o, "rl2_x100"),
-                          fmt_num(o["rl2_x100"][0] - ref["rl2_x100"][0], 3),
-                          *(_ms(o, f"{c}_rho") for c in COMPONENTS), _ms(o, "aiou@0.5", 1), _ms(o, "deduction_map", 1)])
-        out["ablation"] = Table(["variant", "ρ", "Δρ", "R-ℓ2×100", "ΔR-ℓ2", "ρ Air", "ρ Form", "ρ Landing",
-                                 "AIoU@0.5", "ded. mAP"], arows,
-                                title="JudgeMind ablations (test, checkpoint chosen on val)",
-                                notes=["Each row switches one module off; Δ = variant − full model (a cost is "
-                                       "Δρ < 0 or ΔR-ℓ2 > 0)."] + (["† does not beat the code prior's ρ."]
-                                                                   if below else []))
+            arows.append(
+                [
+                    _pretty(lab) + (" †" if lab in below else ""),
+                    _ms(o, "rho"),
+                    fmt_num(o["rho"][0] - ref["rho"][0], 3),
+                    _ms(o, "rl2_x100"),
+                    fmt_num(o["rl2_x100"][0] - ref["rl2_x100"][0], 3),
+                    *(_ms(o, f"{c}_rho") for c in COMPONENTS),
+                    _ms(o, "aiou@0.5", 1),
+                    _ms(o, "deduction_map", 1),
+                ]
+            )
+        out["ablation"] = Table(
+            ["variant", "ρ", "Δρ", "R-ℓ2×100", "ΔR-ℓ2", "ρ Air", "ρ Form", "ρ Landing", "AIoU@0.5", "ded. mAP"],
+            arows,
+            title="JudgeMind ablations (test, checkpoint chosen on val)",
+            notes=["Each row switches one module off; Δ = variant − full model (a cost is Δρ < 0 or ΔR-ℓ2 > 0)."]
+            + (["† does not beat the code prior's ρ."] if below else []),
+        )
     if doc["dataset"]["protocol"] == "finediving":
         out["published"] = Table(
             ["method (published, FineDiving test, w/ DN)", "ρ", "R-ℓ2×100", "AIoU@0.5", "AIoU@0.75"],
-            [[n, fmt_num(r, 4), fmt_num(l2, 4), fmt_num(a5, 2), fmt_num(a7, 2)]
-             for n, r, l2, a5, a7 in PUBLISHED_FINEDIVING],
+            [
+                [n, fmt_num(r, 4), fmt_num(l2, 4), fmt_num(a5, 2), fmt_num(a7, 2)]
+                for n, r, l2, a5, a7 in PUBLISHED_FINEDIVING
+            ],
             title="Published numbers for reference (docs/bench.md, FineDiving protocol)",
-            notes=["I3D fine-tuned end to end, 96 frames, best epoch on test; compare them with the "
-                   "'best epoch on test' table, not with ours. Our models train on a frozen feature cache."])
+            notes=[
+                "I3D fine-tuned end to end, 96 frames, best epoch on test; compare them with the "
+                "'best epoch on test' table, not with ours. Our models train on a frozen feature cache."
+            ],
+        )
     return out
 
 
@@ -179,19 +261,29 @@ def tuning_table(doc: dict):
     rows = []
     for lab, e in t["models"].items():
         pt = e["chosen"]
-        rows.append([_pretty(lab)] + [("–" if a not in pt else f"{pt[a]:g}" if isinstance(pt[a], float)
-                                       else str(pt[a])) for a in axes]
-                    + [", ".join(f"{k} {v}" for k, v in e.get("width_keys", {}).items()) or "–",
-                       fmt_num(e["val_rho"], 3), fmt_num(e["val_rl2_x100"], 3), str(e["epoch"]),
-                       str(len(e["candidates"]))])
+        rows.append(
+            [_pretty(lab)]
+            + [("–" if a not in pt else f"{pt[a]:g}" if isinstance(pt[a], float) else str(pt[a])) for a in axes]
+            + [
+                ", ".join(f"{k} {v}" for k, v in e.get("width_keys", {}).items()) or "–",
+                fmt_num(e["val_rho"], 3),
+                fmt_num(e["val_rl2_x100"], 3),
+                str(e["epoch"]),
+                str(len(e["candidates"])),
+            ]
+        )
     for m, why in t.get("not_tuned", {}).items():
         rows.append([_pretty(m)] + ["–"] * len(axes) + ["–", "", "", "", f"not tuned: {why}"])
-    return Table(["model"] + [f"chosen {a}" for a in axes] + ["width keys", "val ρ", "val R-ℓ2×100", "best epoch",
-                                                               "candidates"], rows,
-                 title="Tuning (seed 0, val split; the chosen settings then run on every seed)",
-                 notes=[f"grid `{t['grid_text']}`, the same for every model; criterion: {t['criterion']}; "
-                        f"JudgeMind's ablations {t['ablations']}. Every candidate's val numbers are in bench.json "
-                        f"(`tuning.models.<model>.candidates`) and OUT/tune/."])
+    return Table(
+        ["model"] + [f"chosen {a}" for a in axes] + ["width keys", "val ρ", "val R-ℓ2×100", "best epoch", "candidates"],
+        rows,
+        title="Tuning (seed 0, val split; the chosen settings then run on every seed)",
+        notes=[
+            f"grid `{t['grid_text']}`, the same for every model; criterion: {t['criterion']}; "
+            f"JudgeMind's ablations {t['ablations']}. Every candidate's val numbers are in bench.json "
+            f"(`tuning.models.<model>.candidates`) and OUT/tune/."
+        ],
+    )
 
 
 def _augment_text(optim: dict) -> str:
@@ -202,28 +294,41 @@ def _augment_text(optim: dict) -> str:
 def bench_markdown(doc: dict, tables: dict) -> str:
     d = doc["dataset"]
     s = doc["settings"]
-    synth = ("**Synthetic data (SynthAerials or a toy set): these numbers test the software and the relative "
-             "behaviour of the methods; they say nothing about real jumps.**" if d["synthetic"] else
-             "Real data.")
-    proto = ("FineDiving (raw dive score, same-dive-number exemplars, 10 voters, 7-judge MUSDL)"
-             if d["protocol"] == "finediving" else "FineSkiing")
-    head = [f"# judgemind bench — {d['name']} ({d['features']} features)", "",
-            synth, "",
-            f"- protocol: {proto}; scoring `{d['scoring']}`",
-            f"- videos: train {d['n']['train']}, val {d['n']['val']}, test {d['n']['test']}"
-            + (f" (first {s['limit']} per split)" if s["limit"] else ""),
-            (f"- learning rate, epochs and width **tuned per model on val** (seed 0, tuning table below); batch "
-             f"{s['batch_size']}, seeds {', '.join(map(str, s['seeds']))}, device {s['device']}; optimizer AdamW, "
-             f"weight decay {s['optim'].get('weight_decay')}, {s['optim'].get('schedule')} schedule"
-             if s.get("tuned") else
-             f"- {s['epochs']} epochs, batch {s['batch_size']}, seeds {', '.join(map(str, s['seeds']))}, "
-             f"device {s['device']}; optimizer AdamW lr {s['optim'].get('lr')}, weight decay "
-             f"{s['optim'].get('weight_decay')}, {s['optim'].get('schedule')} schedule")
-            + _augment_text(s["optim"])
-            + (f"; --set {' '.join(s['sets'])}" if s["sets"] else ""),
-            "- closed-form models (code prior, pose statistics) are fitted on the training split once; they are not "
-            "trained by the optimizer",
-            f"- wall time {doc['elapsed_s']:.0f} s (this invocation; finished runs are reused)", ""]
+    synth = (
+        "**Synthetic data (SynthAerials or a toy set): these numbers test the software and the relative "
+        "behaviour of the methods; they say nothing about real jumps.**"
+        if d["synthetic"]
+        else "Real data."
+    )
+    proto = (
+        "FineDiving (raw dive score, same-dive-number exemplars, 10 voters, 7-judge MUSDL)"
+        if d["protocol"] == "finediving"
+        else "FineSkiing"
+    )
+    head = [
+        f"# judgemind bench — {d['name']} ({d['features']} features)",
+        "",
+        synth,
+        "",
+        f"- protocol: {proto}; scoring `{d['scoring']}`",
+        f"- videos: train {d['n']['train']}, val {d['n']['val']}, test {d['n']['test']}"
+        + (f" (first {s['limit']} per split)" if s["limit"] else ""),
+        (
+            f"- learning rate, epochs and width **tuned per model on val** (seed 0, tuning table below); batch "
+            f"{s['batch_size']}, seeds {', '.join(map(str, s['seeds']))}, device {s['device']}; optimizer AdamW, "
+            f"weight decay {s['optim'].get('weight_decay')}, {s['optim'].get('schedule')} schedule"
+            if s.get("tuned")
+            else f"- {s['epochs']} epochs, batch {s['batch_size']}, seeds {', '.join(map(str, s['seeds']))}, "
+            f"device {s['device']}; optimizer AdamW lr {s['optim'].get('lr')}, weight decay "
+            f"{s['optim'].get('weight_decay')}, {s['optim'].get('schedule')} schedule"
+        )
+        + _augment_text(s["optim"])
+        + (f"; --set {' '.join(s['sets'])}" if s["sets"] else ""),
+        "- closed-form models (code prior, pose statistics) are fitted on the training split once; they are not "
+        "trained by the optimizer",
+        f"- wall time {doc['elapsed_s']:.0f} s (this invocation; finished runs are reused)",
+        "",
+    ]
     parts = ["\n".join(head), tables["main"].to_markdown("##")]
     if "tuning" in tables:
         parts.append(tables["tuning"].to_markdown("##"))
@@ -233,8 +338,10 @@ def bench_markdown(doc: dict, tables: dict) -> str:
     if "published" in tables:
         parts.append(tables["published"].to_markdown("##"))
     parts.append(findings_markdown(doc["findings"]))
-    parts.append("Plots: `plots/scatter_<model>.png` (test predictions of every seed, checkpoint chosen on val), "
-                 "`plots/stages.png` (per-stage ρ).\n")
+    parts.append(
+        "Plots: `plots/scatter_<model>.png` (test predictions of every seed, checkpoint chosen on val), "
+        "`plots/stages.png` (per-stage ρ).\n"
+    )
     return "\n".join(parts)
 
 
@@ -244,20 +351,31 @@ def findings_markdown(f: dict) -> str:
     lines = ["## Findings (means over seeds, checkpoint chosen on val)", ""]
     if "not_above_code_prior" in f:
         bad = f["not_above_code_prior"]
-        lines.append(f"- models that do not beat the code prior's ρ ({f['code_prior_rho']:.3f}): "
-                     + (f"**{', '.join(bad)}**" if bad else "none"))
+        lines.append(
+            f"- models that do not beat the code prior's ρ ({f['code_prior_rho']:.3f}): "
+            + (f"**{', '.join(bad)}**" if bad else "none")
+        )
     if "judgemind_best_rho" in f:
-        lines.append(f"- JudgeMind has the best ρ of all models: **{'yes' if f['judgemind_best_rho'] else 'no'}**; "
-                     f"the lowest R-ℓ2: **{'yes' if f['judgemind_best_rl2'] else 'no'}**"
-                     + (f" (baselines at least as good in ρ or R-ℓ2: {', '.join(f['baselines_winning'])})"
-                        if f["baselines_winning"] else ""))
+        lines.append(
+            f"- JudgeMind has the best ρ of all models: **{'yes' if f['judgemind_best_rho'] else 'no'}**; "
+            f"the lowest R-ℓ2: **{'yes' if f['judgemind_best_rl2'] else 'no'}**"
+            + (
+                f" (baselines at least as good in ρ or R-ℓ2: {', '.join(f['baselines_winning'])})"
+                if f["baselines_winning"]
+                else ""
+            )
+        )
     if "ablations" in f:
         yes = {True: "yes", False: "no"}
-        lines.append(f"- every ablation costs something (ρ or R-ℓ2): **{yes[f['every_ablation_costs']]}**; "
-                     f"in both: **{yes[f['every_ablation_costs_both']]}**")
+        lines.append(
+            f"- every ablation costs something (ρ or R-ℓ2): **{yes[f['every_ablation_costs']]}**; "
+            f"in both: **{yes[f['every_ablation_costs_both']]}**"
+        )
         for k, v in f["ablations"].items():
-            lines.append(f"  - w/o {k}: Δρ {v['delta_rho']:+.4f}, ΔR-ℓ2 {v['delta_rl2_x100']:+.4f} — "
-                         + (f"**{v['verdict']}**" if not v["verdict"].startswith("costs") else v["verdict"]))
+            lines.append(
+                f"  - w/o {k}: Δρ {v['delta_rho']:+.4f}, ΔR-ℓ2 {v['delta_rl2_x100']:+.4f} — "
+                + (f"**{v['verdict']}**" if not v["verdict"].startswith("costs") else v["verdict"])
+            )
     lines.append("- differences smaller than the seed std are not evidence either way.")
     return "\n".join(lines) + "\n"
 
@@ -275,8 +393,10 @@ def csv_table(doc: dict):
             row: list[Any] = [proto, lab, r["model"], r["ablation"] or "", len(r["seeds"])]
             for k in keys:
                 m, s = vals.get(k, (None, None))
-                row += [None if m is None or not math.isfinite(m) else round(m, 6),
-                        None if s is None or not math.isfinite(s) else round(s, 6)]
+                row += [
+                    None if m is None or not math.isfinite(m) else round(m, 6),
+                    None if s is None or not math.isfinite(s) else round(s, 6),
+                ]
             rows.append(row)
     return Table(cols, rows)
 
@@ -292,9 +412,14 @@ def write_plots(folder: Path, doc: dict, results: list[dict]) -> list[str]:
         seeds = np.concatenate([[f"seed {r['seed']}"] * len(r["test_predictions"]["true"]) for r in runs])
         o = row["ours"]
         name = safe_label(lab)
-        scatter_pred_true(folder / f"scatter_{name}.png", true, pred, title=f"{_pretty(lab)} — test",
-                          note=f"ρ {o['rho'][0]:.3f}, R-ℓ2×100 {o['rl2_x100'][0]:.3f} (mean of "
-                               f"{len(runs)} seed(s))", groups=seeds)
+        scatter_pred_true(
+            folder / f"scatter_{name}.png",
+            true,
+            pred,
+            title=f"{_pretty(lab)} — test",
+            note=f"ρ {o['rho'][0]:.3f}, R-ℓ2×100 {o['rl2_x100'][0]:.3f} (mean of {len(runs)} seed(s))",
+            groups=seeds,
+        )
         files.append(f"plots/scatter_{name}.png")
     stages = COMPONENTS
     series = {}
@@ -303,7 +428,8 @@ def write_plots(folder: Path, doc: dict, results: list[dict]) -> list[str]:
         if any(f"{c}_rho" in o for c in stages):
             series[_pretty(lab).replace(" (`", "\n(").replace("`", "")] = (
                 [o.get(f"{c}_rho", (float("nan"),) * 2)[0] for c in stages],
-                [o.get(f"{c}_rho", (float("nan"),) * 2)[1] for c in stages])
+                [o.get(f"{c}_rho", (float("nan"),) * 2)[1] for c in stages],
+            )
     title = "Per-stage ρ on test (mean ± std over seeds)"
     if not series:
         title += "\n(no model predicts Air/Form/Landing on this data)"

@@ -1,7 +1,7 @@
 """Report plots as PNG files (matplotlib, Agg backend; nothing is shown on screen). Writes are atomic.
 
-    scatter_pred_true("out/scatter_usdl.png", true, pred, title="USDL, seed 0")
-    grouped_bars("out/stages.png", ["air", "form", "landing"], {"judgemind": ([.9, .8, .7], [.01, .02, .01])})
+scatter_pred_true("out/scatter_usdl.png", true, pred, title="USDL, seed 0")
+grouped_bars("out/stages.png", ["air", "form", "landing"], {"judgemind": ([.9, .8, .7], [.01, .02, .01])})
 """
 
 from __future__ import annotations
@@ -30,8 +30,14 @@ def _save(fig, path: str | os.PathLike) -> None:
     plt.close(fig)
 
 
-def scatter_pred_true(path: str | os.PathLike, true: Sequence[float], pred: Sequence[float], title: str = "",
-                      note: str = "", groups: Sequence | None = None) -> None:
+def scatter_pred_true(
+    path: str | os.PathLike,
+    true: Sequence[float],
+    pred: Sequence[float],
+    title: str = "",
+    note: str = "",
+    groups: Sequence | None = None,
+) -> None:
     """Predicted vs true score, one dot per video, with the identity line; ``note`` goes under the title (e.g.
     "rho 0.91, R-l2 0.35"); ``groups`` (one label per dot, e.g. seeds) colours the dots."""
     plt = _pyplot()
@@ -44,8 +50,9 @@ def scatter_pred_true(path: str | os.PathLike, true: Sequence[float], pred: Sequ
         g = np.asarray(groups)
         for i, label in enumerate(dict.fromkeys(g.tolist())):
             m = g == label
-            ax.scatter(t[m], p[m], s=12, alpha=0.6, color=PALETTE[i % len(PALETTE)], edgecolors="none",
-                       label=str(label))
+            ax.scatter(
+                t[m], p[m], s=12, alpha=0.6, color=PALETTE[i % len(PALETTE)], edgecolors="none", label=str(label)
+            )
         ax.legend(fontsize=7, frameon=False, loc="upper left")
     lo = float(min(t.min(), p.min())) if t.size else 0.0
     hi = float(max(t.max(), p.max())) if t.size else 1.0
@@ -60,9 +67,14 @@ def scatter_pred_true(path: str | os.PathLike, true: Sequence[float], pred: Sequ
     _save(fig, path)
 
 
-def grouped_bars(path: str | os.PathLike, groups: Sequence[str],
-                 series: Mapping[str, tuple[Sequence[float], Sequence[float] | None]], title: str = "",
-                 ylabel: str = "", ylim: tuple[float, float] | None = None) -> None:
+def grouped_bars(
+    path: str | os.PathLike,
+    groups: Sequence[str],
+    series: Mapping[str, tuple[Sequence[float], Sequence[float] | None]],
+    title: str = "",
+    ylabel: str = "",
+    ylim: tuple[float, float] | None = None,
+) -> None:
     """Bars per group (e.g. Air / Form / Landing) for each series (e.g. model): ``{label: (means, stds)}``;
     stds become error bars (NaN or None: none). Missing means (NaN) leave a gap."""
     plt = _pyplot()
@@ -73,8 +85,15 @@ def grouped_bars(path: str | os.PathLike, groups: Sequence[str],
     for i, (label, (means, stds)) in enumerate(series.items()):
         m = np.asarray(means, dtype=float)
         s = None if stds is None else np.nan_to_num(np.asarray(stds, dtype=float), nan=0.0)
-        ax.bar(x - 0.4 + width * (i + 0.5), np.nan_to_num(m, nan=0.0), width, yerr=s, capsize=2,
-               color=PALETTE[i % len(PALETTE)], label=label)
+        ax.bar(
+            x - 0.4 + width * (i + 0.5),
+            np.nan_to_num(m, nan=0.0),
+            width,
+            yerr=s,
+            capsize=2,
+            color=PALETTE[i % len(PALETTE)],
+            label=label,
+        )
     ax.set_xticks(x)
     ax.set_xticklabels(list(groups))
     if ylim is not None:

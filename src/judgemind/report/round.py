@@ -31,30 +31,43 @@ def render_index(doc: dict) -> str:
     rows = []
     for r in doc["jumps"]:
         if r["status"] == "failed":
-            rows.append(f"<tr class='failed'><td>-</td><td>{_e(r['name'])}</td><td colspan='6'>failed: "
-                        f"{_e(r.get('reason'))}</td></tr>")
+            rows.append(
+                f"<tr class='failed'><td>-</td><td>{_e(r['name'])}</td><td colspan='6'>failed: "
+                f"{_e(r.get('reason'))}</td></tr>"
+            )
             continue
         ood = r.get("in_distribution") is False
         iv = r.get("interval")
         c = r.get("components") or {}
-        warn = ("<span class='ood-flag' title='" + _e("; ".join(r["ood_reasons"])) +
-                "'>&#9888; not an aerials jump?</span>") if ood else ""
-        rows.append(f"<tr class='jump{' ood' if ood else ''}' data-name='{_e(r['name'])}'><td>{r['rank']}</td>"
-                    f"<td><a href='{_e(r['sheet'])}'>{_e(r['name'])}</a></td><td>{_e(r.get('action_code'))}</td>"
-                    f"<td>{_e(r.get('dd'))}</td><td class='score{' greyed' if ood else ''}'>"
-                    f"{_e(r.get('final_score'))}</td><td class='interval'>"
-                    f"{f'{iv[0]:.2f} &ndash; {iv[1]:.2f}' if iv else '-'}</td>"
-                    f"<td>{_e(' / '.join(str(c.get(k, '-')) for k in COMPONENTS))}</td>"
-                    f"<td>{warn}{_e(r.get('official_score') or '')}</td></tr>")
+        warn = (
+            (
+                "<span class='ood-flag' title='"
+                + _e("; ".join(r["ood_reasons"]))
+                + "'>&#9888; not an aerials jump?</span>"
+            )
+            if ood
+            else ""
+        )
+        rows.append(
+            f"<tr class='jump{' ood' if ood else ''}' data-name='{_e(r['name'])}'><td>{r['rank']}</td>"
+            f"<td><a href='{_e(r['sheet'])}'>{_e(r['name'])}</a></td><td>{_e(r.get('action_code'))}</td>"
+            f"<td>{_e(r.get('dd'))}</td><td class='score{' greyed' if ood else ''}'>"
+            f"{_e(r.get('final_score'))}</td><td class='interval'>"
+            f"{f'{iv[0]:.2f} &ndash; {iv[1]:.2f}' if iv else '-'}</td>"
+            f"<td>{_e(' / '.join(str(c.get(k, '-')) for k in COMPONENTS))}</td>"
+            f"<td>{warn}{_e(r.get('official_score') or '')}</td></tr>"
+        )
     failed = doc["failed"]
-    return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>judgemind round</title>"
-            f"<style>{SHEET_CSS} tr.failed td{{color:#b71c1c}} .ood-flag{{color:#b71c1c;font-weight:600;"
-            "margin-right:6px}</style></head><body><header><div><h1>Round &middot; "
-            f"{doc['n']} jumps</h1><div class='sub'>checkpoint {_e(doc['checkpoint'])}</div></div>"
-            f"<div class='scorebox'><div class='j'>{failed} failed &middot; {doc['not_in_distribution']} flagged as "
-            "not an aerials jump</div></div></header><main><section><h2>Ranking</h2><table id='ranking'><tr>"
-            "<th>Rank</th><th>Jump</th><th>Code</th><th>DD</th><th>Score</th><th>90% interval</th>"
-            "<th>Air / Form / Landing</th><th>Warning / official score</th></tr>"
-            f"{''.join(rows)}</table><p class='muted'>Jumps flagged as possibly not an aerials jump are ranked "
-            "after the others, their scores greyed; open a jump's sheet for its reasons.</p></section></main>"
-            "</body></html>")
+    return (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>judgemind round</title>"
+        f"<style>{SHEET_CSS} tr.failed td{{color:#b71c1c}} .ood-flag{{color:#b71c1c;font-weight:600;"
+        "margin-right:6px}</style></head><body><header><div><h1>Round &middot; "
+        f"{doc['n']} jumps</h1><div class='sub'>checkpoint {_e(doc['checkpoint'])}</div></div>"
+        f"<div class='scorebox'><div class='j'>{failed} failed &middot; {doc['not_in_distribution']} flagged as "
+        "not an aerials jump</div></div></header><main><section><h2>Ranking</h2><table id='ranking'><tr>"
+        "<th>Rank</th><th>Jump</th><th>Code</th><th>DD</th><th>Score</th><th>90% interval</th>"
+        "<th>Air / Form / Landing</th><th>Warning / official score</th></tr>"
+        f"{''.join(rows)}</table><p class='muted'>Jumps flagged as possibly not an aerials jump are ranked "
+        "after the others, their scores greyed; open a jump's sheet for its reasons.</p></section></main>"
+        "</body></html>"
+    )

@@ -23,7 +23,6 @@ from judgemind.utils.optional import load_cv2
 def _jpeg(img_rgb: np.ndarray, height: int = 96, box=None) -> str:
     cv2 = load_cv2()
 
-
     img = img_rgb.copy()
     if box is not None and np.all(np.isfinite(box)):
         x0, y0, x1, y1 = (int(round(v)) for v in box)
@@ -60,11 +59,17 @@ def write_score_outputs(result: ScoreResult, assets: dict, out_dir: str | os.Pat
         return np.asarray(boxes[k], np.float64) * scale
 
     strip = [{"frame": f, "stage": stage_of(f), "src": _jpeg(imgs[f])} for f in strip_idx]
-    evidence = {d["item"]: _jpeg(imgs[d["evidence_frame"]], 72, near_box(d["evidence_frame"]))
-                for d in result.deductions}
+    evidence = {
+        d["item"]: _jpeg(imgs[d["evidence_frame"]], 72, near_box(d["evidence_frame"])) for d in result.deductions
+    }
     sp = assets.get("stage_probs")
-    png = plot_timeline(np.asarray(result.steps["frame_index"]), sp, stages, result.deductions,
-                        title=f"{result.video_name}  {result.action_code}  score {result.final_score}")
+    png = plot_timeline(
+        np.asarray(result.steps["frame_index"]),
+        sp,
+        stages,
+        result.deductions,
+        title=f"{result.video_name}  {result.action_code}  score {result.final_score}",
+    )
     # every file's bytes are made before the first is written: an error (e.g. text that cannot be encoded)
     # leaves no partial output
     html = render_sheet(result, strip, evidence, png).encode("utf-8")

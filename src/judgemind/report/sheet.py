@@ -19,7 +19,7 @@ from judgemind.report import timeline
 from judgemind.rules.names import COMPONENT_RANGES, COMPONENTS, STAGE_LABELS, STAGES
 
 STAGE_COLOURS = dict(zip(STAGES, timeline.STAGE_COLOURS))
-STAGE_TITLES = {s: label.capitalize() for s, label in zip(STAGES, STAGE_LABELS)}   # Take-off, Flight, Landing
+STAGE_TITLES = {s: label.capitalize() for s, label in zip(STAGES, STAGE_LABELS)}  # Take-off, Flight, Landing
 
 SHEET_CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;background:#f4f6f9;color:#1d2430}
@@ -67,29 +67,53 @@ def render_panel(panel: Mapping[str, Any], result: ScoreResult) -> str:
     for i, j in enumerate(panel["judges"]):
         st = "dropped" if i in dropped else ("counted" if i in counted else "")
         cls = f" class='{st}'" if st else ""
-        rows.append(f"<tr class='judge' data-judge='{i + 1}' data-status='{st}'><td>Judge {i + 1}</td>"
-                    + "".join(f"<td{cls}>{_e(j.get(k, '-'))}</td>" for k in keys)
-                    + f"<td{cls}>{_e(j.get('total'))}</td><td>{_e(st or '-')}</td></tr>")
+        rows.append(
+            f"<tr class='judge' data-judge='{i + 1}' data-status='{st}'><td>Judge {i + 1}</td>"
+            + "".join(f"<td{cls}>{_e(j.get(k, '-'))}</td>" for k in keys)
+            + f"<td{cls}>{_e(j.get('total'))}</td><td>{_e(st or '-')}</td></tr>"
+        )
     means, comps, err = panel.get("component_means") or {}, result.components or {}, panel.get("model_error") or {}
-    rows.append("<tr class='mean'><td>Panel mean</td>" + "".join(f"<td>{_e(means.get(k, ''))}</td>" for k in keys)
-                + "<td></td><td></td></tr>")
-    rows.append("<tr class='model'><td>Model</td>" + "".join(f"<td>{_e(comps.get(k, ''))}</td>" for k in keys)
-                + "<td></td><td></td></tr>")
-    rows.append("<tr class='error'><td>Model error</td>" + "".join(f"<td>{_e(err.get(k, ''))}</td>" for k in keys)
-                + "<td></td><td></td></tr>")
+    rows.append(
+        "<tr class='mean'><td>Panel mean</td>"
+        + "".join(f"<td>{_e(means.get(k, ''))}</td>" for k in keys)
+        + "<td></td><td></td></tr>"
+    )
+    rows.append(
+        "<tr class='model'><td>Model</td>"
+        + "".join(f"<td>{_e(comps.get(k, ''))}</td>" for k in keys)
+        + "<td></td><td></td></tr>"
+    )
+    rows.append(
+        "<tr class='error'><td>Model error</td>"
+        + "".join(f"<td>{_e(err.get(k, ''))}</td>" for k in keys)
+        + "<td></td><td></td></tr>"
+    )
     inside = panel.get("official_in_interval")
-    note = "" if inside is None else (" &middot; inside the model's 90% interval" if inside
-                                      else " &middot; <b>outside</b> the model's 90% interval")
-    return ("<section id='panel'><h2>The panel beside the model</h2><table id='panel-table'><tr><th></th>"
-            f"{head}<th>Total</th><th>Status</th></tr>{''.join(rows)}</table><p>Official score <b id='official-score'>"
-            f"{_e(panel.get('official_score'))}</b>{' (J = ' + _e(panel['J']) + ')' if panel.get('J') else ''}; "
-            f"model {_e(result.final_score)}, error <b id='final-error'>{_e(err.get('final_score', '-'))}</b>"
-            f"{note}. <span class='muted'>Highest and lowest judge totals are dropped; the other three count."
-            f"</span></p></section>")
+    note = (
+        ""
+        if inside is None
+        else (
+            " &middot; inside the model's 90% interval"
+            if inside
+            else " &middot; <b>outside</b> the model's 90% interval"
+        )
+    )
+    return (
+        "<section id='panel'><h2>The panel beside the model</h2><table id='panel-table'><tr><th></th>"
+        f"{head}<th>Total</th><th>Status</th></tr>{''.join(rows)}</table><p>Official score <b id='official-score'>"
+        f"{_e(panel.get('official_score'))}</b>{' (J = ' + _e(panel['J']) + ')' if panel.get('J') else ''}; "
+        f"model {_e(result.final_score)}, error <b id='final-error'>{_e(err.get('final_score', '-'))}</b>"
+        f"{note}. <span class='muted'>Highest and lowest judge totals are dropped; the other three count."
+        f"</span></p></section>"
+    )
 
 
-def render_sheet(result: ScoreResult, strip: Sequence[Mapping[str, Any]],
-                 evidence: Mapping[str, str] | None = None, timeline_png: bytes | None = None) -> str:
+def render_sheet(
+    result: ScoreResult,
+    strip: Sequence[Mapping[str, Any]],
+    evidence: Mapping[str, str] | None = None,
+    timeline_png: bytes | None = None,
+) -> str:
     """Build the HTML page.
 
     result: the scored jump (:class:`judgemind.data.result.ScoreResult`; read by attribute).
@@ -104,14 +128,19 @@ def render_sheet(result: ScoreResult, strip: Sequence[Mapping[str, Any]],
     a, b = result.frames or [0, 1]
     total = max(1, b - a)
     parts = []
-    parts.append(f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-                 f"<title>judgemind judge sheet - {_e(result.video_name)}</title>"
-                 f"<style>{SHEET_CSS}</style></head><body>")
+    parts.append(
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>judgemind judge sheet - {_e(result.video_name)}</title>"
+        f"<style>{SHEET_CSS}</style></head><body>"
+    )
     ood = result.in_distribution is False
     iv = result.intervals or {}
     fs_iv = iv.get("final_score")
-    iv_html = (f"<div class='interval' id='score-interval'>90% interval {fs_iv[0]:.2f} &ndash; {fs_iv[1]:.2f}</div>"
-               if fs_iv else "")
+    iv_html = (
+        f"<div class='interval' id='score-interval'>90% interval {fs_iv[0]:.2f} &ndash; {fs_iv[1]:.2f}</div>"
+        if fs_iv
+        else ""
+    )
     parts.append(
         "<header><div><h1>Judge sheet &middot; "
         f"<span id='action-code'>{_e(result.action_code)}</span></h1>"
@@ -120,12 +149,15 @@ def render_sheet(result: ScoreResult, strip: Sequence[Mapping[str, Any]],
         f"<div class='scorebox'><div id='final-score'{' class=greyed' if ood else ''}>"
         f"{_e(result.final_score)}</div>{iv_html}"
         f"<div class='j'>J = <span id='judges-total'>{_e(result.J if result.J is not None else '-')}</span> &times; DD "
-        f"<span id='dd'>{_e(result.dd)}</span>, truncated to 2 decimals</div></div></header><main>")
+        f"<span id='dd'>{_e(result.dd)}</span>, truncated to 2 decimals</div></div></header><main>"
+    )
     if ood:
         reasons = "".join(f"<li>{_e(r)}</li>" for r in result.ood_reasons or [])
-        parts.append("<div id='ood-warning' role='alert'><b>&#9888; This may not be an aerials jump.</b> The "
-                     "video does not look like the videos the model was trained on, so the score below is "
-                     f"meaningless and is shown greyed out.<ul>{reasons}</ul></div>")
+        parts.append(
+            "<div id='ood-warning' role='alert'><b>&#9888; This may not be an aerials jump.</b> The "
+            "video does not look like the videos the model was trained on, so the score below is "
+            f"meaningless and is shown greyed out.<ul>{reasons}</ul></div>"
+        )
 
     # Strip of frames with the stage boundaries.
     parts.append("<section id='stages'><h2>Stages</h2><div class='stagebar'>")
@@ -133,16 +165,23 @@ def render_sheet(result: ScoreResult, strip: Sequence[Mapping[str, Any]],
         if s in stages:
             sa, sb = stages[s]
             w = 100.0 * (sb - sa) / total
-            parts.append(f"<div class='stage' data-stage='{s}' style='width:{w:.2f}%;background:"
-                         f"{STAGE_COLOURS[s]}'>{STAGE_TITLES[s]}</div>")
+            parts.append(
+                f"<div class='stage' data-stage='{s}' style='width:{w:.2f}%;background:"
+                f"{STAGE_COLOURS[s]}'>{STAGE_TITLES[s]}</div>"
+            )
     parts.append("</div><div class='muted'>")
-    parts.append(" &middot; ".join(f"{STAGE_TITLES[s]} frames {stages[s][0]}&ndash;{stages[s][1] - 1}"
-                                   for s in STAGES if s in stages))
+    parts.append(
+        " &middot; ".join(
+            f"{STAGE_TITLES[s]} frames {stages[s][0]}&ndash;{stages[s][1] - 1}" for s in STAGES if s in stages
+        )
+    )
     parts.append("</div><div class='strip'>")
     for fr in strip:
         col = STAGE_COLOURS.get(fr.get("stage"), "#999")
-        parts.append(f"<figure><img src='{fr['src']}' alt='frame {fr['frame']}' style='border-color:{col}'>"
-                     f"<figcaption>{fr['frame']}</figcaption></figure>")
+        parts.append(
+            f"<figure><img src='{fr['src']}' alt='frame {fr['frame']}' style='border-color:{col}'>"
+            f"<figcaption>{fr['frame']}</figcaption></figure>"
+        )
     parts.append("</div></section>")
 
     # Components.
@@ -152,18 +191,22 @@ def render_sheet(result: ScoreResult, strip: Sequence[Mapping[str, Any]],
         if c not in comps:
             continue
         band = bands.get(c) or {}
-        parts.append(f"<div class='component' id='component-{c}' data-component='{c}'><div>{c.title()}</div>"
-                     f"<div><span class='value{' greyed' if ood else ''}'>{_e(comps[c])}</span> <span "
-                     f"class='max'>/ {COMPONENT_RANGES[c][1]}</span></div><div class='band'>{_e(band.get('name', ''))}"
-                     f"{' (' + _e(band.get('range')) + ')' if band.get('range') else ''}</div>"
-                     + (f"<div class='interval'>90%: {iv[c][0]:.2f} &ndash; {iv[c][1]:.2f}</div>" if iv.get(c)
-                        else "") + "</div>")
+        parts.append(
+            f"<div class='component' id='component-{c}' data-component='{c}'><div>{c.title()}</div>"
+            f"<div><span class='value{' greyed' if ood else ''}'>{_e(comps[c])}</span> <span "
+            f"class='max'>/ {COMPONENT_RANGES[c][1]}</span></div><div class='band'>{_e(band.get('name', ''))}"
+            f"{' (' + _e(band.get('range')) + ')' if band.get('range') else ''}</div>"
+            + (f"<div class='interval'>90%: {iv[c][0]:.2f} &ndash; {iv[c][1]:.2f}</div>" if iv.get(c) else "")
+            + "</div>"
+        )
     parts.append("</div>")
     if result.landing_cap_note:
         parts.append(f"<div class='warn'>Landing: {_e(result.landing_cap_note)}</div>")
     if fs_iv:
-        parts.append(f"<p class='muted'>Intervals: the truth lies inside 9 times in 10 for jumps like the "
-                     f"validation set ({_e(iv.get('calibrated_on', ''))}); {_e(iv.get('method', ''))}.</p>")
+        parts.append(
+            f"<p class='muted'>Intervals: the truth lies inside 9 times in 10 for jumps like the "
+            f"validation set ({_e(iv.get('calibrated_on', ''))}); {_e(iv.get('method', ''))}.</p>"
+        )
     elif iv.get("note"):
         parts.append(f"<p class='muted'>No interval: {_e(iv['note'])}</p>")
     parts.append("</section>")
@@ -175,41 +218,63 @@ def render_sheet(result: ScoreResult, strip: Sequence[Mapping[str, Any]],
     deds = result.deductions or []
     if deds and not any(d.get("above_threshold", True) for d in deds):
         thr = result.deduction_threshold
-        parts.append(f"<p class='muted' id='no-confident-deduction'>No deduction item reaches the reporting "
-                     f"threshold{f' ({float(thr):.0%})' if thr is not None else ''}; the three most likely are "
-                     f"shown.</p>")
+        parts.append(
+            f"<p class='muted' id='no-confident-deduction'>No deduction item reaches the reporting "
+            f"threshold{f' ({float(thr):.0%})' if thr is not None else ''}; the three most likely are "
+            f"shown.</p>"
+        )
     if not deds:
         parts.append("<p class='muted'>No deduction item above the reporting threshold.</p>")
     else:
-        parts.append("<table><tr><th>Item</th><th>Stage</th><th>Probability</th><th>Evidence</th><th>What judges "
-                     "look for</th></tr>")
+        parts.append(
+            "<table><tr><th>Item</th><th>Stage</th><th>Probability</th><th>Evidence</th><th>What judges "
+            "look for</th></tr>"
+        )
         for d in deds:
             p = float(d.get("probability", 0.0))
             img = evidence.get(d["item"])
-            ev = (f"<img src='{img}' alt='evidence frame {d.get('evidence_frame')}'><div class='muted'>frame "
-                  f"{_e(d.get('evidence_frame'))}</div>") if img else f"frame {_e(d.get('evidence_frame', '-'))}"
+            ev = (
+                (
+                    f"<img src='{img}' alt='evidence frame {d.get('evidence_frame')}'><div class='muted'>frame "
+                    f"{_e(d.get('evidence_frame'))}</div>"
+                )
+                if img
+                else f"frame {_e(d.get('evidence_frame', '-'))}"
+            )
             unsure = "" if d.get("above_threshold", True) else " style='opacity:.6'"
-            parts.append(f"<tr class='deduction' data-item='{_e(d['item'])}'{unsure}><td><b>{_e(d.get('name', d['item']))}"
-                         f"</b></td><td>{_e(STAGE_TITLES.get(d.get('stage'), d.get('stage')))}</td><td>"
-                         f"<span class='prob' style='width:{int(60 * p)}px'></span>{p:.0%}</td><td>{ev}</td>"
-                         f"<td class='muted'>{_e(d.get('description', ''))}</td></tr>")
+            parts.append(
+                f"<tr class='deduction' data-item='{_e(d['item'])}'{unsure}><td><b>{_e(d.get('name', d['item']))}"
+                f"</b></td><td>{_e(STAGE_TITLES.get(d.get('stage'), d.get('stage')))}</td><td>"
+                f"<span class='prob' style='width:{int(60 * p)}px'></span>{p:.0%}</td><td>{ev}</td>"
+                f"<td class='muted'>{_e(d.get('description', ''))}</td></tr>"
+            )
         parts.append("</table>")
     parts.append("</section>")
 
     if timeline_png:
-        parts.append(f"<section id='timeline'><h2>Timeline</h2><img src='{data_uri(timeline_png, 'image/png')}' "
-                     f"alt='stage probabilities and deduction evidence over time'></section>")
+        parts.append(
+            f"<section id='timeline'><h2>Timeline</h2><img src='{data_uri(timeline_png, 'image/png')}' "
+            f"alt='stage probabilities and deduction evidence over time'></section>"
+        )
 
     parts.append("<section id='provenance'><h2>Provenance</h2><table>")
-    for k, label in (("model", "Model"), ("checkpoint", "Checkpoint"), ("training_data", "Training data"),
-                     ("features", "Features"), ("locator", "Athlete locator"), ("judgemind_version", "judgemind"),
-                     ("scored_at", "Scored at")):
+    for k, label in (
+        ("model", "Model"),
+        ("checkpoint", "Checkpoint"),
+        ("training_data", "Training data"),
+        ("features", "Features"),
+        ("locator", "Athlete locator"),
+        ("judgemind_version", "judgemind"),
+        ("scored_at", "Scored at"),
+    ):
         if prov.get(k) is not None:
             parts.append(f"<tr><th>{label}</th><td>{_e(prov[k])}</td></tr>")
     parts.append("</table>")
     if prov.get("synthetic"):
-        parts.append("<div class='warn' id='synthetic-warning'>This model was trained on <b>synthetic</b> data "
-                     "(SynthAerials). Its scores show how the system works; they are not calibrated on real "
-                     "competition footage.</div>")
+        parts.append(
+            "<div class='warn' id='synthetic-warning'>This model was trained on <b>synthetic</b> data "
+            "(SynthAerials). Its scores show how the system works; they are not calibrated on real "
+            "competition footage.</div>"
+        )
     parts.append("</section></main></body></html>")
     return "".join(parts)

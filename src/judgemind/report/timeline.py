@@ -11,11 +11,17 @@ import numpy as np
 from judgemind.rules.names import STAGE_LABELS, STAGES
 from judgemind.utils.optional import load_pyplot
 
-STAGE_COLOURS = ("#3b7dd8", "#e0902b", "#3aa65b")   # take-off, flight, landing
+STAGE_COLOURS = ("#3b7dd8", "#e0902b", "#3aa65b")  # take-off, flight, landing
 
 
-def plot_timeline(frame_index: np.ndarray, stage_probs: np.ndarray | None, stages: dict,
-                  deductions: Sequence[dict], title: str = "", label_boxes: list | None = None) -> bytes:
+def plot_timeline(
+    frame_index: np.ndarray,
+    stage_probs: np.ndarray | None,
+    stages: dict,
+    deductions: Sequence[dict],
+    title: str = "",
+    label_boxes: list | None = None,
+) -> bytes:
     """Return PNG bytes.
 
     frame_index: (T,) frame of each time step; stage_probs: (T, 3) softmax per step (or None);
@@ -45,8 +51,10 @@ def plot_timeline(frame_index: np.ndarray, stage_probs: np.ndarray | None, stage
     ax.set_xlabel("frame")
     ax.set_ylabel("probability")
     if x.size:
-        ax.set_xlim(min(x.min(), *(d["evidence_frame"] for d in marks)) - 1 if marks else x.min() - 1,
-                    max(x.max(), *(d["evidence_frame"] for d in marks)) + 1 if marks else x.max() + 1)
+        ax.set_xlim(
+            min(x.min(), *(d["evidence_frame"] for d in marks)) - 1 if marks else x.min() - 1,
+            max(x.max(), *(d["evidence_frame"] for d in marks)) + 1 if marks else x.max() + 1,
+        )
     if title:
         ax.set_title(title, fontsize=10, parse_math=False)  # a file name like "$x$" is text, not mathtext
     ax.legend(loc="center left", fontsize=8, frameon=False, bbox_to_anchor=(1.0, 0.5))
@@ -70,9 +78,16 @@ def _place_labels(fig, ax, marks: Sequence[dict], grow: bool = True) -> list[tup
         p = float(d.get("probability", 0))
         row = 0
         while True:
-            t = ax.annotate(f"{d.get('name', d.get('item'))} {p:.0%}", (d["evidence_frame"], 1.08),
-                            xytext=(3, 6 + 11 * row), textcoords="offset points", fontsize=8, color="#c84b31",
-                            parse_math=False, annotation_clip=False)
+            t = ax.annotate(
+                f"{d.get('name', d.get('item'))} {p:.0%}",
+                (d["evidence_frame"], 1.08),
+                xytext=(3, 6 + 11 * row),
+                textcoords="offset points",
+                fontsize=8,
+                color="#c84b31",
+                parse_math=False,
+                annotation_clip=False,
+            )
             bb = t.get_window_extent(renderer)
             box = (bb.x0, bb.y0, bb.x1, bb.y1)
             if not any(_overlap(box, q) for q in placed) or row > 3 * len(marks):

@@ -223,7 +223,7 @@ def _parse_item(raw, where: str) -> tuple[DeductionItem | None, list[str]]:
     def number(field: str) -> Decimal | None:
         value = raw[field]
         if not isinstance(value, (str, int, float)) or isinstance(value, bool):
-            bad(field, f"must be a decimal string such as \"0.1\", got {value!r}")
+            bad(field, f'must be a decimal string such as "0.1", got {value!r}')
             return None
         try:
             v = to_decimal(value, field)

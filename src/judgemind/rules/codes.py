@@ -137,9 +137,7 @@ def parse_jump_code(code: str) -> JumpCode:
         else:
             raise _bad(code, i, f"{one!r} is not a somersault symbol")
         if len(somersaults) == MAX_SOMERSAULTS:
-            raise _bad(
-                code, i, f"{code[i:]!r} is more than {MAX_SOMERSAULTS} somersaults (quadruples are not allowed)"
-            )
+            raise _bad(code, i, f"{code[i:]!r} is more than {MAX_SOMERSAULTS} somersaults (quadruples are not allowed)")
         shape, twists, _ = SYMBOLS[sym]
         somersaults.append(Somersault(shape, twists))
         i += len(sym)

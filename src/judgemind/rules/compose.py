@@ -82,8 +82,9 @@ def contact_cap(items: Iterable[str]) -> Decimal | None:
     return min(caps) if caps else None
 
 
-def compose_official(model_score: float, dd, scoring: str, components: Sequence[float] | None = None,
-                     contact: Iterable[str] = ()) -> OfficialScore:
+def compose_official(
+    model_score: float, dd, scoring: str, components: Sequence[float] | None = None, contact: Iterable[str] = ()
+) -> OfficialScore:
     """The official score of one jump from a model's prediction (see the module docstring for the rules and the
     landing-cap decision).
 
@@ -115,15 +116,21 @@ def explain_official(scoring: str, source: str) -> str:
     """One sentence for a result sheet: how :func:`compose_official` made the score (``source`` as in
     :class:`OfficialScore`)."""
     if source == "components" and scoring == "aerials5":
-        how = ("that of one consensus judge given five times: the predicted Air, Form and Landing rounded to 0.1, "
-               "J = 3 x total, J x DD truncated to 2 decimals")
+        how = (
+            "that of one consensus judge given five times: the predicted Air, Form and Landing rounded to 0.1, "
+            "J = 3 x total, J x DD truncated to 2 decimals"
+        )
     elif source == "components" and scoring == "aerials7":
-        how = ("the old 7-judge format: five Air+Form judges marking the predicted Air + Form (at most 7.0) and two "
-               "landing judges marking the predicted Landing, each rounded to 0.1; J = the 3 middle Air+Form marks + "
-               "3 x the landing average, J x DD truncated to 2 decimals")
+        how = (
+            "the old 7-judge format: five Air+Form judges marking the predicted Air + Form (at most 7.0) and two "
+            "landing judges marking the predicted Landing, each rounded to 0.1; J = the 3 middle Air+Form marks + "
+            "3 x the landing average, J x DD truncated to 2 decimals"
+        )
     elif scoring == "diving":
         how = "the model's score rounded half-up to 2 decimals, as diving scores are published"
     else:
         how = "the model's score truncated to 2 decimals"
-    return (f"The score is {how}; predicted landing contact does not cap the landing mark (`judgemind evaluate` "
-            f"composes its scores the same way).")
+    return (
+        f"The score is {how}; predicted landing contact does not cap the landing mark (`judgemind evaluate` "
+        f"composes its scores the same way)."
+    )

@@ -18,8 +18,17 @@ from __future__ import annotations
 
 from judgemind.rules.scoring import COMPONENT_RANGES, COMPONENTS, DIVING_RANGE, J_RANGE
 
-__all__ = ["STAGES", "STAGE_LABELS", "COMPONENTS", "COMPONENT_RANGES", "COMPONENT_MAX", "SCORING_FORMATS", "J_MAX",
-           "DIVING_MAX", "DEFAULT_FPS"]
+__all__ = [
+    "STAGES",
+    "STAGE_LABELS",
+    "COMPONENTS",
+    "COMPONENT_RANGES",
+    "COMPONENT_MAX",
+    "SCORING_FORMATS",
+    "J_MAX",
+    "DIVING_MAX",
+    "DEFAULT_FPS",
+]
 
 STAGES: tuple[str, ...] = ("takeoff", "flight", "landing")
 STAGE_LABELS: tuple[str, ...] = ("take-off", "flight", "landing")

@@ -129,7 +129,7 @@ class PreparedData:
     info: DataInfo
     train: FeatureDataset
     val: FeatureDataset
-    test: FeatureDataset | None = None   # only when run.log_test asks for it
+    test: FeatureDataset | None = None  # only when run.log_test asks for it
 
 
 def open_features(dataset: Dataset, features: str, dims: dict[str, int] | None = None) -> FeatureCache:
@@ -139,17 +139,21 @@ def open_features(dataset: Dataset, features: str, dims: dict[str, int] | None =
     cache = FeatureCache(dataset.root, features)
     if not cache.exists():
         have = list_caches(dataset.root)
-        raise JudgemindError(f"dataset {dataset.root} has no features {features!r} "
-                             f"(available: {', '.join(have) or 'none'}); run `judgemind extract {dataset.root} "
-                             f"--extractor ...` first or pick one of the available caches with --features")
+        raise JudgemindError(
+            f"dataset {dataset.root} has no features {features!r} "
+            f"(available: {', '.join(have) or 'none'}); run `judgemind extract {dataset.root} "
+            f"--extractor ...` first or pick one of the available caches with --features"
+        )
     cdims = cache.dims
     for key in ("global", "foreground"):
         if key not in cdims:
             raise JudgemindError(f"{cache.manifest_path}: manifest lacks dims.{key}; re-extract the features")
         want = (dims or {}).get(key) or 0
         if want and int(want) != cdims[key]:
-            raise JudgemindError(f"{cache.manifest_path}: {key} features have dimension {cdims[key]}, but the "
-                                 f"config expects {want} (data.dim_{key}); use matching features or fix the config")
+            raise JudgemindError(
+                f"{cache.manifest_path}: {key} features have dimension {cdims[key]}, but the "
+                f"config expects {want} (data.dim_{key}); use matching features or fix the config"
+            )
     return cache
 
 
@@ -158,8 +162,9 @@ def split_records(dataset: Dataset, split: str, role: str) -> list[Record]:
     try:
         recs = dataset.split(split)
     except JudgemindError as e:
-        raise JudgemindError(f"{e} -- the {role} split {split!r} is needed (set data.{role}_split to another "
-                             f"split)") from None
+        raise JudgemindError(
+            f"{e} -- the {role} split {split!r} is needed (set data.{role}_split to another split)"
+        ) from None
     if not recs:
         raise JudgemindError(f"{dataset.root}: the {role} split {split!r} is empty")
     return recs
@@ -167,8 +172,9 @@ def split_records(dataset: Dataset, split: str, role: str) -> list[Record]:
 
 def _read_record(cache: FeatureCache, rec: Record, dims: dict[str, int]) -> dict[str, np.ndarray]:
     if not cache.has(rec.id):
-        raise JudgemindError(f"{cache.dir}: no features for record {rec.id!r}; run `judgemind extract` to fill "
-                             f"the missing ones")
+        raise JudgemindError(
+            f"{cache.dir}: no features for record {rec.id!r}; run `judgemind extract` to fill the missing ones"
+        )
     t = cache.load(rec.id)
     where = f"{cache.path(rec.id)} (record {rec.id!r})"
     for key in ("global", "foreground", "frame_index"):
@@ -178,14 +184,17 @@ def _read_record(cache: FeatureCache, rec: Record, dims: dict[str, int]) -> dict
     for key in ("global", "foreground"):
         a = t[key]
         if a.ndim != 2 or a.shape[1] != dims[key]:
-            raise JudgemindError(f"{where}: {key} has shape {tuple(a.shape)}, the manifest says (T, {dims[key]}); "
-                                 f"the cache mixes extractions -- delete it and re-extract")
+            raise JudgemindError(
+                f"{where}: {key} has shape {tuple(a.shape)}, the manifest says (T, {dims[key]}); "
+                f"the cache mixes extractions -- delete it and re-extract"
+            )
         if a.shape[0] != T or t["frame_index"].shape[0] != T:
             raise JudgemindError(f"{where}: global, foreground and frame_index have different step counts")
         if not np.isfinite(a).all():
             bad = np.argwhere(~np.isfinite(a))[0]
-            raise JudgemindError(f"{where}: {key} holds NaN/Inf (first at step {bad[0]}, dim {bad[1]}); "
-                                 f"re-extract this record")
+            raise JudgemindError(
+                f"{where}: {key} holds NaN/Inf (first at step {bad[0]}, dim {bad[1]}); re-extract this record"
+            )
     if T < 3:
         raise JudgemindError(f"{where}: only {T} time steps; the models need at least 3 (take-off, flight, landing)")
     return t
@@ -195,9 +204,11 @@ def _missing_report(cache: FeatureCache, records: list[Record], split: str) -> N
     missing = cache.missing([r.id for r in records])
     if missing:
         show = ", ".join(repr(m) for m in missing[:5]) + (" ..." if len(missing) > 5 else "")
-        raise JudgemindError(f"{cache.dir}: {len(missing)} of {len(records)} records of split {split!r} have no "
-                             f"features ({show}); run `judgemind extract {cache.root} --extractor {cache.name}` "
-                             f"(it resumes and fills the missing ones)")
+        raise JudgemindError(
+            f"{cache.dir}: {len(missing)} of {len(records)} records of split {split!r} have no "
+            f"features ({show}); run `judgemind extract {cache.root} --extractor {cache.name}` "
+            f"(it resumes and fills the missing ones)"
+        )
 
 
 def record_targets(rec: Record, fi: np.ndarray, info: DataInfo) -> dict[str, np.ndarray]:
@@ -206,8 +217,7 @@ def record_targets(rec: Record, fi: np.ndarray, info: DataInfo) -> dict[str, np.
     bounds = np.array([(stage == 0).sum(), (stage <= 1).sum()], dtype=np.int64)
     shot = shot_index(rec.cuts, fi)
     means = rec.component_means()
-    comps = np.array([float(means[c]) if c in means else math.nan for c in COMPONENTS],
-                     dtype=np.float32)
+    comps = np.array([float(means[c]) if c in means else math.nan for c in COMPONENTS], dtype=np.float32)
     judges = np.full(max(info.n_judges, 1), math.nan, dtype=np.float32)
     totals = [float(j.total) for j in rec.judges][: len(judges)]
     judges[: len(totals)] = totals
@@ -220,13 +230,22 @@ def record_targets(rec: Record, fi: np.ndarray, info: DataInfo) -> dict[str, np.
             ded[pos[x.item]] = 1.0
             points[pos[x.item]] += float(x.points)
             if x.frames is not None:
-                ded_steps[pos[x.item]] = np.maximum(ded_steps[pos[x.item]],
-                                                    (fi >= x.frames[0]) & (fi < x.frames[1]))
+                ded_steps[pos[x.item]] = np.maximum(ded_steps[pos[x.item]], (fi >= x.frames[0]) & (fi < x.frames[1]))
     vocab = {c: i for i, c in enumerate(info.action_codes)}
-    return {"stage": stage, "bounds": bounds, "shot": shot, "components": comps, "judges": judges,
-            "deductions": ded, "ded_points": points, "ded_steps": ded_steps, "code": code_features(rec.action_code),
-            "action": np.int64(vocab.get(rec.action_code, -1)), "dd": np.float32(float(rec.dd)),
-            "score": np.float32(float(rec.final_score))}
+    return {
+        "stage": stage,
+        "bounds": bounds,
+        "shot": shot,
+        "components": comps,
+        "judges": judges,
+        "deductions": ded,
+        "ded_points": points,
+        "ded_steps": ded_steps,
+        "code": code_features(rec.action_code),
+        "action": np.int64(vocab.get(rec.action_code, -1)),
+        "dd": np.float32(float(rec.dd)),
+        "score": np.float32(float(rec.final_score)),
+    }
 
 
 def load_feature_split(cache: FeatureCache, records: list[Record], info: DataInfo, name: str) -> FeatureDataset:
@@ -236,8 +255,10 @@ def load_feature_split(cache: FeatureCache, records: list[Record], info: DataInf
     cdims = cache.dims
     for key in dims:
         if cdims.get(key) != dims[key]:
-            raise JudgemindError(f"{cache.manifest_path}: {key} features have dimension {cdims.get(key)}, the model "
-                                 f"was built for {dims[key]}; use the features the run was trained on")
+            raise JudgemindError(
+                f"{cache.manifest_path}: {key} features have dimension {cdims.get(key)}, the model "
+                f"was built for {dims[key]}; use the features the run was trained on"
+            )
     feats = [_read_record(cache, r, dims) for r in records]
     targets = [record_targets(rec, f["frame_index"].astype(np.int64), info) for rec, f in zip(records, feats)]
     out = stack_rows(feats, targets, dims)
@@ -257,13 +278,20 @@ def video_targets(action_code: str, dd, cuts, fi: np.ndarray, info: DataInfo) ->
     deductions)."""
     vocab = {c: i for i, c in enumerate(info.action_codes or ())}
     k = info.n_items
-    return {"stage": np.full(len(fi), -100, dtype=np.int64), "bounds": np.full(2, -1, dtype=np.int64),
-            "shot": shot_index(cuts, fi), "components": np.full(3, math.nan, dtype=np.float32),
-            "judges": np.full(max(info.n_judges, 1), math.nan, dtype=np.float32),
-            "deductions": np.zeros(k, dtype=np.float32), "ded_points": np.zeros(k, dtype=np.float32),
-            "ded_steps": np.zeros((k, len(fi)), dtype=np.float32), "code": code_features(action_code),
-            "action": np.int64(vocab.get(action_code, -1)), "dd": np.float32(float(dd)),
-            "score": np.float32(math.nan)}
+    return {
+        "stage": np.full(len(fi), -100, dtype=np.int64),
+        "bounds": np.full(2, -1, dtype=np.int64),
+        "shot": shot_index(cuts, fi),
+        "components": np.full(3, math.nan, dtype=np.float32),
+        "judges": np.full(max(info.n_judges, 1), math.nan, dtype=np.float32),
+        "deductions": np.zeros(k, dtype=np.float32),
+        "ded_points": np.zeros(k, dtype=np.float32),
+        "ded_steps": np.zeros((k, len(fi)), dtype=np.float32),
+        "code": code_features(action_code),
+        "action": np.int64(vocab.get(action_code, -1)),
+        "dd": np.float32(float(dd)),
+        "score": np.float32(math.nan),
+    }
 
 
 def video_batch(feats: dict[str, np.ndarray], action_code: str, dd, cuts, info: DataInfo) -> dict[str, torch.Tensor]:
@@ -278,10 +306,14 @@ def stack_rows(feats: list[dict], targets: list[dict], dims: dict[str, int]) -> 
     """Stack per-video features and targets into the batch layout (first dimension N, time padded to the longest
     video with ``mask`` False; see the module docstring)."""
     N, T = len(feats), max(f["global"].shape[0] for f in feats)
-    out = {"global": torch.zeros(N, T, dims["global"]), "foreground": torch.zeros(N, T, dims["foreground"]),
-           "mask": torch.zeros(N, T, dtype=torch.bool), "shot": torch.zeros(N, T, dtype=torch.long),
-           "stage": torch.full((N, T), -100, dtype=torch.long), "frame_index": torch.full((N, T), -1,
-                                                                                         dtype=torch.long)}
+    out = {
+        "global": torch.zeros(N, T, dims["global"]),
+        "foreground": torch.zeros(N, T, dims["foreground"]),
+        "mask": torch.zeros(N, T, dtype=torch.bool),
+        "shot": torch.zeros(N, T, dtype=torch.long),
+        "stage": torch.full((N, T), -100, dtype=torch.long),
+        "frame_index": torch.full((N, T), -1, dtype=torch.long),
+    }
     rows: dict[str, list] = {}
     for i, (f, tg) in enumerate(zip(feats, targets)):
         tg = dict(tg)
@@ -305,30 +337,42 @@ def stack_rows(feats: list[dict], targets: list[dict], dims: dict[str, int]) -> 
     return out
 
 
-def build_data_info(scoring: str, dims: dict[str, int], train: list[Record],
-                    all_records: list[Record] | None = None) -> DataInfo:
+def build_data_info(
+    scoring: str, dims: dict[str, int], train: list[Record], all_records: list[Record] | None = None
+) -> DataInfo:
     """Facts about the training data the model is built for (dimensions, vocabularies, target statistics).
     ``steps`` is left 0 here; :func:`prepare_data` sets it to the training split's T once the features are read."""
     items, version = (), ""
     if scoring.startswith("aerials"):
-
         cat = load_catalogue()
         items, version = cat.items, str(cat.version)
     scores = np.array([float(r.final_score) for r in train], dtype=np.float64)
-    rates = tuple(round(sum(any(x.item == i.id for x in r.deductions) for r in train) / max(len(train), 1), 6)
-                  for i in items)
+    rates = tuple(
+        round(sum(any(x.item == i.id for x in r.deductions) for r in train) / max(len(train), 1), 6) for i in items
+    )
     return DataInfo(
-        dim_global=dims["global"], dim_foreground=dims["foreground"], steps=0, n_items=len(items),
-        n_judges=max(len(r.judges) for r in (all_records or train)), code_dim=CODE_DIM,
-        n_actions=len({r.action_code for r in train}), scoring=scoring,
-        item_ids=tuple(i.id for i in items), item_texts=tuple(i.description for i in items),
-        score_max=float(scores.max()), item_stages=tuple(i.stage for i in items),
-        item_components=tuple(i.component for i in items), catalogue_version=version,
-        action_codes=tuple(sorted({r.action_code for r in train})), score_mean=float(scores.mean()),
+        dim_global=dims["global"],
+        dim_foreground=dims["foreground"],
+        steps=0,
+        n_items=len(items),
+        n_judges=max(len(r.judges) for r in (all_records or train)),
+        code_dim=CODE_DIM,
+        n_actions=len({r.action_code for r in train}),
+        scoring=scoring,
+        item_ids=tuple(i.id for i in items),
+        item_texts=tuple(i.description for i in items),
+        score_max=float(scores.max()),
+        item_stages=tuple(i.stage for i in items),
+        item_components=tuple(i.component for i in items),
+        catalogue_version=version,
+        action_codes=tuple(sorted({r.action_code for r in train})),
+        score_mean=float(scores.mean()),
         score_std=float(scores.std()) if len(scores) > 1 and scores.std() > 0 else 1.0,
         dd_mean=float(np.mean([float(r.dd) for r in train])),
         item_points_min=tuple(float(i.points_min) for i in items),
-        item_points_max=tuple(float(i.points_max) for i in items), item_rates=rates)
+        item_points_max=tuple(float(i.points_max) for i in items),
+        item_rates=rates,
+    )
 
 
 def prepare_data(data_cfg) -> PreparedData:
@@ -337,8 +381,9 @@ def prepare_data(data_cfg) -> PreparedData:
     if not data_cfg.dataset:
         raise JudgemindError("no dataset given: pass --data DATASET (a FineSkiing dataset folder)")
     dataset = load_dataset(Path(data_cfg.dataset))
-    cache = open_features(dataset, data_cfg.features,
-                          {"global": data_cfg.dim_global, "foreground": data_cfg.dim_foreground})
+    cache = open_features(
+        dataset, data_cfg.features, {"global": data_cfg.dim_global, "foreground": data_cfg.dim_foreground}
+    )
     train_recs = split_records(dataset, data_cfg.train_split, "train")
     val_recs = split_records(dataset, data_cfg.val_split, "val")
     _missing_report(cache, train_recs, data_cfg.train_split)

@@ -36,9 +36,9 @@ from judgemind.runs.outputs import collect_outputs, official_scores
 from judgemind.utils import clean_json
 from judgemind.utils.atomic import atomic_write_json
 
-ALPHA = 0.10          # 90 % intervals
-ALPHA_OOD = 0.01      # per check: at most 1 % of in-distribution videos flagged
-MIN_TRACK = 0.5       # the athlete must be located in at least half of the steps
+ALPHA = 0.10  # 90 % intervals
+ALPHA_OOD = 0.01  # per check: at most 1 % of in-distribution videos flagged
+MIN_TRACK = 0.5  # the athlete must be located in at least half of the steps
 VERSION = 2
 
 
@@ -92,12 +92,16 @@ def ood_check(signals: dict, ood: dict | None) -> tuple[bool, list[str]]:
     th = (ood or {}).get("thresholds", {})
     d = signals.get("feature_distance")
     if d is not None and th.get("feature_distance") is not None and d > th["feature_distance"]:
-        reasons.append(f"the video's features are far from the training set's (distance {d:.2f}, in-distribution "
-                       f"videos stay below {th['feature_distance']:.2f})")
+        reasons.append(
+            f"the video's features are far from the training set's (distance {d:.2f}, in-distribution "
+            f"videos stay below {th['feature_distance']:.2f})"
+        )
     s = signals.get("stage_doubt")
     if s is not None and th.get("stage_doubt") is not None and s > th["stage_doubt"]:
-        reasons.append(f"no clear take-off -> flight -> landing structure (stage doubt {s:.3g}, in-distribution "
-                       f"videos stay below {th['stage_doubt']:.3g})")
+        reasons.append(
+            f"no clear take-off -> flight -> landing structure (stage doubt {s:.3g}, in-distribution "
+            f"videos stay below {th['stage_doubt']:.3g})"
+        )
     return not reasons, reasons
 
 
@@ -126,16 +130,20 @@ def _outputs_with_stages(model, ds, batch_size: int, device):
             sp = None if out.stage_logits is None else torch.softmax(out.stage_logits, -1).cpu().numpy()
             for j in range(len(idx)):
                 L = int(batch["mask"][j].sum())
-                rows.append({"pooled": pooled_tokens(batch["global"][j, :L].cpu().numpy(),
-                                                     batch["foreground"][j, :L].cpu().numpy()),
-                             "stage_probs": None if sp is None else sp[j, :L],
-                             "bounds": None if out.bounds is None else out.bounds[j].cpu().numpy()})
+                rows.append(
+                    {
+                        "pooled": pooled_tokens(
+                            batch["global"][j, :L].cpu().numpy(), batch["foreground"][j, :L].cpu().numpy()
+                        ),
+                        "stage_probs": None if sp is None else sp[j, :L],
+                        "bounds": None if out.bounds is None else out.bounds[j].cpu().numpy(),
+                    }
+                )
     return rows
 
 
 def build_calibration(model, cfg, info, dataset_path: str, device="cpu") -> dict:
     """The calibration document of a loaded model (see the module docstring)."""
-
 
     dev = torch.device(device)
     dataset = load_dataset(Path(dataset_path))
@@ -159,21 +167,38 @@ def build_calibration(model, cfg, info, dataset_path: str, device="cpu") -> dict
     mean, std = tr.mean(0), tr.std(0)
     vrows = _outputs_with_stages(model, val, bs, dev)
     dist = [feature_distance(r["pooled"], mean, std) for r in vrows]
-    doubt = [stage_doubt(r["stage_probs"], r["bounds"]) for r in vrows
-             if r["stage_probs"] is not None and r["bounds"] is not None]
+    doubt = [
+        stage_doubt(r["stage_probs"], r["bounds"])
+        for r in vrows
+        if r["stage_probs"] is not None and r["bounds"] is not None
+    ]
     n = len(true)
     return {
-        "version": VERSION, "split": cfg.data.val_split, "n": n, "alpha": ALPHA,
-        "guarantee": (f"split conformal: P(truth in interval) >= {1 - ALPHA:.0%} for a video exchangeable with "
-                      f"the {n} validation videos" if conformal_rank(n, ALPHA) <= n else
-                      f"too few validation videos ({n}) for a {1 - ALPHA:.0%} guarantee: intervals are unbounded"),
+        "version": VERSION,
+        "split": cfg.data.val_split,
+        "n": n,
+        "alpha": ALPHA,
+        "guarantee": (
+            f"split conformal: P(truth in interval) >= {1 - ALPHA:.0%} for a video exchangeable with "
+            f"the {n} validation videos"
+            if conformal_rank(n, ALPHA) <= n
+            else f"too few validation videos ({n}) for a {1 - ALPHA:.0%} guarantee: intervals are unbounded"
+        ),
         "intervals": iv,
-        "ood": {"alpha": ALPHA_OOD, "min_track": MIN_TRACK, "feature_mean": mean.tolist(),
-                "feature_std": std.tolist(),
-                "thresholds": {"feature_distance": _threshold(dist, ALPHA_OOD),
-                               "stage_doubt": _threshold(doubt, ALPHA_OOD)},
-                "val_scores": {"feature_distance": [round(x, 4) for x in dist],
-                               "stage_doubt": [round(x, 4) for x in doubt]}},
+        "ood": {
+            "alpha": ALPHA_OOD,
+            "min_track": MIN_TRACK,
+            "feature_mean": mean.tolist(),
+            "feature_std": std.tolist(),
+            "thresholds": {
+                "feature_distance": _threshold(dist, ALPHA_OOD),
+                "stage_doubt": _threshold(doubt, ALPHA_OOD),
+            },
+            "val_scores": {
+                "feature_distance": [round(x, 4) for x in dist],
+                "stage_doubt": [round(x, 4) for x in doubt],
+            },
+        },
     }
 
 
@@ -200,8 +225,9 @@ def read_calibration(run_dir, checkpoint: str = "best") -> dict | None:
     return None
 
 
-def interval_of(value: float, cal: dict | None, key: str, lo: float = 0.0, hi: float | None = None,
-                dd: float | None = None):
+def interval_of(
+    value: float, cal: dict | None, key: str, lo: float = 0.0, hi: float | None = None, dd: float | None = None
+):
     """``[lo, hi]`` of a 90 % interval around ``value`` or None when the run has no finite calibration for key;
     ``dd`` scales a half-width calibrated per unit of DD (the final score's)."""
     entry = (cal or {}).get("intervals", {}).get(key) or {}

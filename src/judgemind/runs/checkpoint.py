@@ -76,9 +76,17 @@ def _common_dir(g: Path) -> Path:
 def rng_state() -> dict[str, Any]:
     """Every random generator's state, as tensors and plain values (loadable with ``weights_only=True``)."""
     np_state = np.random.get_state()
-    state = {"torch": torch.get_rng_state(), "python": random.getstate(),
-             "numpy": {"name": np_state[0], "keys": torch.from_numpy(np_state[1].astype(np.int64)),
-                       "pos": int(np_state[2]), "has_gauss": int(np_state[3]), "cached": float(np_state[4])}}
+    state = {
+        "torch": torch.get_rng_state(),
+        "python": random.getstate(),
+        "numpy": {
+            "name": np_state[0],
+            "keys": torch.from_numpy(np_state[1].astype(np.int64)),
+            "pos": int(np_state[2]),
+            "has_gauss": int(np_state[3]),
+            "cached": float(np_state[4]),
+        },
+    }
     if torch.cuda.is_available():
         state["cuda"] = torch.cuda.get_rng_state_all()
     return state
@@ -104,15 +112,18 @@ def save_checkpoint(path: str | os.PathLike, payload: dict[str, Any]) -> None:
         torch.save(full, tmp)
 
 
-def load_checkpoint(path: str | os.PathLike, expect_model: str | None = None,
-                    expect_config: dict | None = None, ignore: tuple[str, ...] = ()) -> dict[str, Any]:
+def load_checkpoint(
+    path: str | os.PathLike,
+    expect_model: str | None = None,
+    expect_config: dict | None = None,
+    ignore: tuple[str, ...] = (),
+) -> dict[str, Any]:
     """Read a checkpoint safely (``weights_only=True``) and check what it is for.
 
     ``expect_model``: the model name it must hold; ``expect_config``: the resolved config dict it must have been
     made with (keys in ``ignore`` may differ). Any mismatch, a missing/corrupt file or another format ->
     :class:`CheckpointError` saying what differs and what to do.
     """
-
 
     p = Path(path)
     why = not_a_file_reason(p)
@@ -121,22 +132,29 @@ def load_checkpoint(path: str | os.PathLike, expect_model: str | None = None,
     try:
         ck = torch.load(p, map_location="cpu", weights_only=True)
     except Exception as e:  # torch raises UnpicklingError, RuntimeError, EOFError ... for bad files
-        raise CheckpointError(f"{display_text(p)}: not a loadable judgemind checkpoint ({load_failure(e)}); it may "
-                              f"be damaged or contain objects other than tensors and plain data") from None
+        raise CheckpointError(
+            f"{display_text(p)}: not a loadable judgemind checkpoint ({load_failure(e)}); it may "
+            f"be damaged or contain objects other than tensors and plain data"
+        ) from None
     if not isinstance(ck, dict) or ck.get("format") != FORMAT:
         fmt = ck.get("format") if isinstance(ck, dict) else None
-        raise CheckpointError(f"{display_text(p)}: not a judgemind checkpoint (format {str(fmt)[:60]!r}, "
-                              f"expected {FORMAT!r})")
+        raise CheckpointError(
+            f"{display_text(p)}: not a judgemind checkpoint (format {str(fmt)[:60]!r}, expected {FORMAT!r})"
+        )
     check_payload(ck, display_text(p))
     if expect_model is not None and ck["model_name"] != expect_model:
-        raise CheckpointError(f"{p} holds model {ck['model_name']!r}, not {expect_model!r}; use a checkpoint of "
-                              f"{expect_model!r} or --model {ck['model_name']}")
+        raise CheckpointError(
+            f"{p} holds model {ck['model_name']!r}, not {expect_model!r}; use a checkpoint of "
+            f"{expect_model!r} or --model {ck['model_name']}"
+        )
     if expect_config is not None:
         diff = config_diff(ck["config"], expect_config, ignore)
         if diff:
-            raise CheckpointError(f"{p} was made with another config ({'; '.join(diff[:8])}"
-                                  f"{' ...' if len(diff) > 8 else ''}); resume with the same settings or start a new "
-                                  f"run folder (--out)")
+            raise CheckpointError(
+                f"{p} was made with another config ({'; '.join(diff[:8])}"
+                f"{' ...' if len(diff) > 8 else ''}); resume with the same settings or start a new "
+                f"run folder (--out)"
+            )
     return ck
 
 
@@ -161,9 +179,11 @@ _RESUME = {"optimizer": dict, "scheduler": dict, "rng": dict, "best": dict}
 def check_payload(ck: dict, where: str, resume: bool = False) -> None:
     """The keys and types every reader of a checkpoint relies on; a :class:`CheckpointError` naming the first
     missing or mistyped one (a checkpoint is untrusted input like any file)."""
+
     def bad(key: str, why: str) -> CheckpointError:
-        return CheckpointError(f"{where}: not a usable judgemind checkpoint: {key} {why}; use a checkpoint written "
-                               f"by `judgemind train`")
+        return CheckpointError(
+            f"{where}: not a usable judgemind checkpoint: {key} {why}; use a checkpoint written by `judgemind train`"
+        )
 
     for key, typ in {**_PAYLOAD, **(_RESUME if resume else {})}.items():
         if key not in ck:
@@ -179,8 +199,11 @@ def check_payload(ck: dict, where: str, resume: bool = False) -> None:
         raise bad("'features_manifest'", f"should be a mapping or None, not {type(fm).__name__}")
     if resume:
         b = ck["best"]
-        if not isinstance(b.get("epoch"), int) or isinstance(b.get("epoch"), bool) or not (
-                b.get("rho") is None or isinstance(b.get("rho"), (int, float))):
+        if (
+            not isinstance(b.get("epoch"), int)
+            or isinstance(b.get("epoch"), bool)
+            or not (b.get("rho") is None or isinstance(b.get("rho"), (int, float)))
+        ):
             raise bad("'best'", "should hold an integer epoch and a number (or null) rho")
 
 
@@ -189,6 +212,8 @@ def load_model_state(model: torch.nn.Module, ck: dict, path: str | os.PathLike =
     try:
         model.load_state_dict(ck["model"], strict=True)
     except RuntimeError as e:
-        raise CheckpointError(f"{path}: weights do not fit the model {ck.get('model_name')!r} built from its "
-                              f"config ({str(e).splitlines()[0][:300]}); the checkpoint belongs to another model "
-                              f"or config") from None
+        raise CheckpointError(
+            f"{path}: weights do not fit the model {ck.get('model_name')!r} built from its "
+            f"config ({str(e).splitlines()[0][:300]}); the checkpoint belongs to another model "
+            f"or config"
+        ) from None

@@ -30,12 +30,12 @@ from judgemind.models.base import build_config, check_model_overrides
 class DataConfig:
     """Which data set, features and splits to train on."""
 
-    dataset: str = ""              # dataset folder (FineSkiing format)
-    features: str = ""             # feature cache name under DATASET/features/
+    dataset: str = ""  # dataset folder (FineSkiing format)
+    features: str = ""  # feature cache name under DATASET/features/
     train_split: str = "train"
-    val_split: str = "val"         # checkpoint selection (best.pt) uses this split only
+    val_split: str = "val"  # checkpoint selection (best.pt) uses this split only
     test_split: str = "test"
-    dim_global: int = 0            # expected feature sizes; 0 = take them from the cache manifest
+    dim_global: int = 0  # expected feature sizes; 0 = take them from the cache manifest
     dim_foreground: int = 0
 
 
@@ -46,34 +46,34 @@ class OptimConfig:
     lr: float = 5e-4
     weight_decay: float = 0.01
     epochs: int = 40
-    batch_size: int = 16           # the global batch: under torchrun each of W processes takes batch_size / W
-    grad_clip: float = 1.0         # max global gradient norm; 0 = off
+    batch_size: int = 16  # the global batch: under torchrun each of W processes takes batch_size / W
+    grad_clip: float = 1.0  # max global gradient norm; 0 = off
     warmup_epochs: float = 1.0
-    schedule: str = "cosine"       # cosine | constant
+    schedule: str = "cosine"  # cosine | constant
     seed: int = 0
     # model-independent training augmentation of the tokens (judgemind.train.augment); 0 = off
-    aug_noise: float = 0.0         # Gaussian token noise, std as a share of the video's per-dimension std
-    aug_shot: float = 0.0          # probability per video of a shot-wise gain/bias (imitates a camera switch)
-    aug_gain: float = 0.2          # shot gain amplitude (x in [1-g, 1+g] per dimension)
-    aug_bias: float = 0.2          # shot bias amplitude, in units of the video's per-dimension std
+    aug_noise: float = 0.0  # Gaussian token noise, std as a share of the video's per-dimension std
+    aug_shot: float = 0.0  # probability per video of a shot-wise gain/bias (imitates a camera switch)
+    aug_gain: float = 0.2  # shot gain amplitude (x in [1-g, 1+g] per dimension)
+    aug_bias: float = 0.2  # shot bias amplitude, in units of the video's per-dimension std
 
 
 @dataclass
 class RunConfig:
     """Where and how to run."""
 
-    out: str = ""                  # run folder; default runs/<model>-<dataset name>-<features>-s<seed>
-    device: str = "auto"           # auto (cuda if available) | cpu | cuda
-    threads: int = 0               # torch CPU threads per process; 0 = torch's default
+    out: str = ""  # run folder; default runs/<model>-<dataset name>-<features>-s<seed>
+    device: str = "auto"  # auto (cuda if available) | cpu | cuda
+    threads: int = 0  # torch CPU threads per process; 0 = torch's default
     eval_batch_size: int = 64
-    log_test: bool = False         # also evaluate the test split every epoch, logged as "test" (the field's
+    log_test: bool = False  # also evaluate the test split every epoch, logged as "test" (the field's
     #                                "best epoch on test" number; never used to select a checkpoint)
-    end_to_end: bool = False       # train a video backbone together with the model, from cached frame clips
-    backbone: str = ""             # the backbone for end_to_end (tiny3d)
-    e2e_steps: int = 32            # end_to_end: time steps per video (T)
-    e2e_in_size: int = 64          # end_to_end: clip side in pixels
-    e2e_clip_len: int = 8          # end_to_end: frames per clip
-    e2e_locator: str = "auto"      # end_to_end: athlete locator for the crops (auto: annotation boxes if present)
+    end_to_end: bool = False  # train a video backbone together with the model, from cached frame clips
+    backbone: str = ""  # the backbone for end_to_end (tiny3d)
+    e2e_steps: int = 32  # end_to_end: time steps per video (T)
+    e2e_in_size: int = 64  # end_to_end: clip side in pixels
+    e2e_clip_len: int = 8  # end_to_end: frames per clip
+    e2e_locator: str = "auto"  # end_to_end: athlete locator for the crops (auto: annotation boxes if present)
 
 
 SECTIONS = {"data": DataConfig, "optim": OptimConfig, "run": RunConfig}
@@ -90,8 +90,12 @@ class TrainConfig:
     run: RunConfig = field(default_factory=RunConfig)
 
     def to_dict(self) -> dict:
-        return {"data": dataclasses.asdict(self.data), "model": {"name": self.model_name, **self.model},
-                "optim": dataclasses.asdict(self.optim), "run": dataclasses.asdict(self.run)}
+        return {
+            "data": dataclasses.asdict(self.data),
+            "model": {"name": self.model_name, **self.model},
+            "optim": dataclasses.asdict(self.optim),
+            "run": dataclasses.asdict(self.run),
+        }
 
     @classmethod
     def from_dict(cls, d: dict, where: str = "config") -> "TrainConfig":
@@ -108,8 +112,9 @@ def _split_sections(d: Any, where: str) -> dict[str, dict]:
     if d is None:
         d = {}
     if not isinstance(d, dict):
-        raise JudgemindError(f"{where}: expected a mapping with sections data, model, optim, run; got "
-                             f"{type(d).__name__}")
+        raise JudgemindError(
+            f"{where}: expected a mapping with sections data, model, optim, run; got {type(d).__name__}"
+        )
     unknown = sorted(set(d) - set(SECTIONS) - {"model"})
     if unknown:
         raise JudgemindError(f"{where}: unknown section(s) {', '.join(unknown)}; sections are data, model, optim, run")
@@ -151,8 +156,9 @@ def parse_config_sets(sets: list[str] | None) -> dict[str, dict]:
             raise JudgemindError(f"--set {item!r}: expected SECTION.KEY=VALUE, e.g. --set model.knowledge=false")
         key, value = item.split("=", 1)
         if "." not in key:
-            raise JudgemindError(f"--set {item!r}: the key needs a section (data, model, optim or run), "
-                                 f"e.g. optim.{key}={value}")
+            raise JudgemindError(
+                f"--set {item!r}: the key needs a section (data, model, optim or run), e.g. optim.{key}={value}"
+            )
         sec, name = key.strip().split(".", 1)
         if sec not in ("data", "model", "optim", "run"):
             raise JudgemindError(f"--set {item!r}: unknown section {sec!r}; sections are data, model, optim, run")
@@ -160,8 +166,12 @@ def parse_config_sets(sets: list[str] | None) -> dict[str, dict]:
     return out
 
 
-def resolve_config(config_file: str | None = None, sets: list[str] | None = None,
-                   flags: dict[str, dict] | None = None, base: dict | None = None) -> TrainConfig:
+def resolve_config(
+    config_file: str | None = None,
+    sets: list[str] | None = None,
+    flags: dict[str, dict] | None = None,
+    base: dict | None = None,
+) -> TrainConfig:
     """defaults < ``base`` (e.g. a run's saved config) < YAML file < ``--set`` < ``flags`` (``{section: {key:
     value}}`` from dedicated command-line options; None values are ignored)."""
     layers = [base or {}]

@@ -95,7 +95,7 @@ def sum_gradients(model: torch.nn.Module, ctx: DistContext) -> None:
     i = 0
     for p in params:
         n = p.numel()
-        p.grad = flat[i:i + n].view_as(p).clone()
+        p.grad = flat[i : i + n].view_as(p).clone()
         i += n
 
 

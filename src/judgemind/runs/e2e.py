@@ -90,19 +90,29 @@ def build_e2e_model(cfg, info: DataInfo) -> tuple[nn.Module, object]:
 
     head, mcfg = create_model(cfg.model_name, cfg.model, info)
     if getattr(head, "needs_train_set", False):
-        raise JudgemindError(f"model {cfg.model_name!r} compares with training exemplars and cannot be trained end "
-                             f"to end; extract features first and train it on them")
+        raise JudgemindError(
+            f"model {cfg.model_name!r} compares with training exemplars and cannot be trained end "
+            f"to end; extract features first and train it on them"
+        )
     return EndToEnd(Tiny3D(backbone_config(cfg)), head), mcfg
 
 
 # -- the clip cache ------------------------------------------------------------------------------------------------
 
+
 def clip_dir(dataset, cfg, records) -> tuple[Path, dict]:
 
     tc = backbone_config(cfg)
-    settings = {"backbone": cfg.run.backbone, "steps": cfg.run.e2e_steps, "in_size": tc.in_size,
-                "clip_len": tc.clip_len, "frame_step": tc.frame_step, "margin": tc.margin,
-                "locator": resolve_locator(cfg.run.e2e_locator, list(dataset.records)), "short_side": 256}
+    settings = {
+        "backbone": cfg.run.backbone,
+        "steps": cfg.run.e2e_steps,
+        "in_size": tc.in_size,
+        "clip_len": tc.clip_len,
+        "frame_step": tc.frame_step,
+        "margin": tc.margin,
+        "locator": resolve_locator(cfg.run.e2e_locator, list(dataset.records)),
+        "short_side": 256,
+    }
     key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:10]
     return Path(dataset.root) / "clips" / f"{cfg.run.backbone}-{key}", settings
 
@@ -114,7 +124,6 @@ def _record_path(d: Path, rid: str) -> Path:
 
 def ensure_clips(dataset, cfg, records) -> Path:
     """Decode and cache the uint8 clips of ``records`` that are not cached yet; returns the cache folder."""
-
 
     d, settings = clip_dir(dataset, cfg, records)
     d.mkdir(parents=True, exist_ok=True)
@@ -130,9 +139,14 @@ def ensure_clips(dataset, cfg, records) -> Path:
         frames = load_frames(dataset.video_path(r), plan, loc, record=r, short_side=settings["short_side"])
         g, f = clips_from_frames(frames, plan, tc)
         with atomic_path(_record_path(d, r.id)) as tmp:
-            save_file({"global": np.ascontiguousarray(g, dtype=np.uint8),
-                       "foreground": np.ascontiguousarray(f, dtype=np.uint8),
-                       "frame_index": np.asarray(plan.steps, np.int64)}, str(tmp))
+            save_file(
+                {
+                    "global": np.ascontiguousarray(g, dtype=np.uint8),
+                    "foreground": np.ascontiguousarray(f, dtype=np.uint8),
+                    "frame_index": np.asarray(plan.steps, np.int64),
+                },
+                str(tmp),
+            )
     return d
 
 
@@ -161,7 +175,6 @@ class ClipDataset:
 
 def load_clip_split(folder: Path, records, info: DataInfo, name: str) -> ClipDataset:
 
-
     rows: dict[str, list] = {}
     for r in records:
         with safe_open(str(_record_path(folder, r.id)), framework="np") as fh:
@@ -182,14 +195,17 @@ def prepare_e2e_data(cfg):
     if not cfg.data.dataset:
         raise JudgemindError("no dataset given: pass --data DATASET (a FineSkiing dataset folder with videos)")
     dataset = load_dataset(Path(cfg.data.dataset))
-    splits = {"train": split_records(dataset, cfg.data.train_split, "train"),
-              "val": split_records(dataset, cfg.data.val_split, "val")}
+    splits = {
+        "train": split_records(dataset, cfg.data.train_split, "train"),
+        "val": split_records(dataset, cfg.data.val_split, "val"),
+    }
     if cfg.run.log_test:
         splits["test"] = split_records(dataset, cfg.data.test_split, "test")
     folder = ensure_clips(dataset, cfg, [r for recs in splits.values() for r in recs])
     dim = backbone_config(cfg).dim
-    info = build_data_info(dataset.meta.scoring, {"global": dim, "foreground": dim}, splits["train"],
-                           list(dataset.records))
+    info = build_data_info(
+        dataset.meta.scoring, {"global": dim, "foreground": dim}, splits["train"], list(dataset.records)
+    )
     info = dataclasses.replace(info, steps=cfg.run.e2e_steps)
     ds = {k: load_clip_split(folder, v, info, getattr(cfg.data, f"{k}_split")) for k, v in splits.items()}
     return PreparedData(dataset, None, info, ds["train"], ds["val"], ds.get("test"))
@@ -210,6 +226,6 @@ def export_backbone(run_dir: Path) -> Path | None:
     ck = load_checkpoint(run_dir / "best.pt")
     cfg = TrainConfig.from_dict(ck["config"])
     net = Tiny3D(backbone_config(cfg))
-    net.load_state_dict({k[len("backbone."):]: v for k, v in ck["model"].items() if k.startswith("backbone.")})
+    net.load_state_dict({k[len("backbone.") :]: v for k, v in ck["model"].items() if k.startswith("backbone.")})
     save_tiny3d(net, run_dir / "tiny3d.safetensors")
     return run_dir / "tiny3d.safetensors"

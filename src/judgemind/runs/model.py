@@ -51,9 +51,11 @@ def load_run_model(run_dir, checkpoint: str = "best", device: str = "cpu"):
     except JudgemindError as e:
         raise CheckpointError(f"{path}: the model cannot be built from the stored config ({e})") from None
     except (RuntimeError, ValueError, TypeError, IndexError, KeyError) as e:  # torch layers refusing stored sizes
-        raise CheckpointError(f"{path}: the model cannot be built from the stored config and data description "
-                              f"({type(e).__name__}: {str(e)[:160]}); the file is damaged or from another "
-                              f"version") from None
+        raise CheckpointError(
+            f"{path}: the model cannot be built from the stored config and data description "
+            f"({type(e).__name__}: {str(e)[:160]}); the file is damaged or from another "
+            f"version"
+        ) from None
     load_model_state(model, ck, path)
     model.to(device).eval()
     return model, cfg, info, ck

@@ -30,10 +30,15 @@ def collect_outputs(model: torch.nn.Module, ds, batch_size: int, device: torch.d
         idx = torch.arange(start, min(start + batch_size, len(ds)))
         batch = {k: v.to(device) for k, v in ds.batch(idx).items()}
         out = model(batch)
-        got = {"score": out.score, "components": out.components, "bounds": out.bounds,
-               "stage_scores": out.stage_scores, "deduction_step": out.deduction_step,
-               "deduction_probs": None if out.deduction_logits is None else torch.sigmoid(out.deduction_logits),
-               "gates": out.extra.get("gates")}
+        got = {
+            "score": out.score,
+            "components": out.components,
+            "bounds": out.bounds,
+            "stage_scores": out.stage_scores,
+            "deduction_step": out.deduction_step,
+            "deduction_probs": None if out.deduction_logits is None else torch.sigmoid(out.deduction_logits),
+            "gates": out.extra.get("gates"),
+        }
         for c, logits in (out.band_logits or {}).items():
             got[f"band_probs_{c}"] = torch.softmax(logits, -1)
         for k, v in got.items():
@@ -48,9 +53,12 @@ def official_scores(outputs: dict, records, info: DataInfo) -> np.ndarray:
     optional components) and each record's DD."""
 
     comps = outputs.get("components")
-    return np.array([float(compose_official(outputs["score"][i], r.dd, info.scoring,
-                                            None if comps is None else comps[i]).score)
-                     for i, r in enumerate(records)])
+    return np.array(
+        [
+            float(compose_official(outputs["score"][i], r.dd, info.scoring, None if comps is None else comps[i]).score)
+            for i, r in enumerate(records)
+        ]
+    )
 
 
 def _stage_segments(bounds: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -66,22 +74,26 @@ def compute_metrics(outputs: dict, ds, info: DataInfo) -> dict:
 
     t = ds.tensors
     true = t["score"].numpy().astype(np.float64)
-    m: dict = {"score": ev.evaluate_scores(outputs["score"], true),
-               "final": ev.evaluate_scores(official_scores(outputs, ds.records, info), true)}
+    m: dict = {
+        "score": ev.evaluate_scores(outputs["score"], true),
+        "final": ev.evaluate_scores(official_scores(outputs, ds.records, info), true),
+    }
     if "components" in outputs:
         truth = t["components"].numpy()
         keep = {c: np.isfinite(truth[:, i]) for i, c in enumerate(COMPONENTS)}
         pred = {c: outputs["components"][keep[c], i] for i, c in enumerate(COMPONENTS) if keep[c].sum() >= 2}
         if pred:
-            m["components"] = ev.per_stage_metrics(pred, {c: truth[keep[c], i] for i, c in enumerate(COMPONENTS)
-                                                          if c in pred})
+            m["components"] = ev.per_stage_metrics(
+                pred, {c: truth[keep[c], i] for i, c in enumerate(COMPONENTS) if c in pred}
+            )
     if "bounds" in outputs:
         lengths = t["mask"].sum(1).numpy()
         pb, tb = outputs["bounds"].astype(np.float64), t["bounds"].numpy().astype(np.float64)
-        m["segmentation"] = {"flight": ev.aiou(pb, tb),
-                             "stagewise": ev.stagewise_aiou(_stage_segments(pb, lengths),
-                                                           _stage_segments(tb, lengths)),
-                             "boundary_mae_steps": ev.boundary_mae(pb, tb)}
+        m["segmentation"] = {
+            "flight": ev.aiou(pb, tb),
+            "stagewise": ev.stagewise_aiou(_stage_segments(pb, lengths), _stage_segments(tb, lengths)),
+            "boundary_mae_steps": ev.boundary_mae(pb, tb),
+        }
     if "deduction_probs" in outputs and t["deductions"].shape[1] and t["deductions"].sum() > 0:
         m["deductions"] = ev.deduction_map(outputs["deduction_probs"], t["deductions"].numpy(), info.item_ids)
     return m
@@ -90,8 +102,13 @@ def compute_metrics(outputs: dict, ds, info: DataInfo) -> dict:
 def headline(metrics: dict, detail: bool = False) -> dict[str, float]:
     """The few numbers that go into log.jsonl and the console (fractions, as ``compute_metrics`` gives them).
     ``detail`` adds each component's rho (``air_rho``, ...) and ``aiou@0.75`` (the bench's columns)."""
-    h = {"rho": metrics["score"]["rho"], "rl2_x100": metrics["score"]["rl2_x100"], "l2": metrics["score"]["l2"],
-         "final_rho": metrics["final"]["rho"], "final_rl2_x100": metrics["final"]["rl2_x100"]}
+    h = {
+        "rho": metrics["score"]["rho"],
+        "rl2_x100": metrics["score"]["rl2_x100"],
+        "l2": metrics["score"]["l2"],
+        "final_rho": metrics["final"]["rho"],
+        "final_rl2_x100": metrics["final"]["rl2_x100"],
+    }
     if detail:
         for c in COMPONENTS:
             if c in metrics.get("components", {}):

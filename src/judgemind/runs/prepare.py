@@ -16,6 +16,7 @@ def prepare_run_data(cfg: TrainConfig):
         return prepare_e2e_data(cfg)
     data = prepare_data(cfg.data)
     if cfg.run.log_test:
-        data.test = load_feature_split(data.cache, split_records(data.dataset, cfg.data.test_split, "test"), data.info,
-                               cfg.data.test_split)
+        data.test = load_feature_split(
+            data.cache, split_records(data.dataset, cfg.data.test_split, "test"), data.info, cfg.data.test_split
+        )
     return data

@@ -24,7 +24,33 @@ from judgemind.synth.render import render_frames, render_jump
 from judgemind.synth.spec import Fault, JumpSpec, SynthSettings, Timeline, sample_spec, timeline
 from judgemind.synth.writer import encode_video, generate, make_jump, split_ids
 
-__all__ = ["generate", "make_jump", "encode_video", "split_ids", "sample_spec", "JumpSpec", "Fault", "SynthSettings",
-           "Timeline", "timeline", "compute_motion", "Motion", "JOINTS", "POINTS", "view_jump", "JumpView",
-           "athlete_boxes", "render_jump", "render_frames", "build_record", "score_jump", "true_components",
-           "points_for", "measure", "Measured", "ITEMS", "JumpScores", "write_preview"]
+__all__ = [
+    "generate",
+    "make_jump",
+    "encode_video",
+    "split_ids",
+    "sample_spec",
+    "JumpSpec",
+    "Fault",
+    "SynthSettings",
+    "Timeline",
+    "timeline",
+    "compute_motion",
+    "Motion",
+    "JOINTS",
+    "POINTS",
+    "view_jump",
+    "JumpView",
+    "athlete_boxes",
+    "render_jump",
+    "render_frames",
+    "build_record",
+    "score_jump",
+    "true_components",
+    "points_for",
+    "measure",
+    "Measured",
+    "ITEMS",
+    "JumpScores",
+    "write_preview",
+]

@@ -44,9 +44,9 @@ def skeleton_array(view: JumpView) -> np.ndarray:
     u, v = np.nan_to_num(uv[..., 0], nan=-1.0), np.nan_to_num(uv[..., 1], nan=-1.0)
     inside &= (u >= 0) & (u <= size) & (v >= 0) & (v <= size)
     # hidden: inside the torso's projected quadrilateral and farther from the camera than the torso
-    quad = np.nan_to_num(uv[:, _TORSO], nan=0.0)                       # (T, 4, 2)
-    edge = np.roll(quad, -1, axis=1) - quad                             # (T, 4, 2)
-    rel = np.nan_to_num(uv, nan=0.0)[:, :, None, :] - quad[:, None]     # (T, N, 4, 2)
+    quad = np.nan_to_num(uv[:, _TORSO], nan=0.0)  # (T, 4, 2)
+    edge = np.roll(quad, -1, axis=1) - quad  # (T, 4, 2)
+    rel = np.nan_to_num(uv, nan=0.0)[:, :, None, :] - quad[:, None]  # (T, N, 4, 2)
     cross = edge[:, None, :, 0] * rel[..., 1] - edge[:, None, :, 1] * rel[..., 0]
     in_quad = (cross > 0).all(-1) | (cross < 0).all(-1)
     behind = depth > depth[:, _TORSO].mean(axis=1, keepdims=True) + 0.05
@@ -69,15 +69,34 @@ def build_record(spec: JumpSpec, view: JumpView) -> Record:
     deductions = []
     visible = [m for m in scores.measured.values() if m.visible]
     for m in sorted(visible, key=lambda m: (stage_order[FAULT_STAGE[m.item]], m.frames[0], m.item)):
-        deductions.append(Deduction(item=m.item, stage=FAULT_STAGE[m.item], points=scores.points[m.item],
-                                    frames=m.frames, severity=None if m.severity is None else _r(m.severity, 3)))
-    measured = {k: {"value": _r(m.value, 3), "unit": ITEMS[k].unit, "visible": m.visible,
-                    **({"severity": _r(m.severity, 3)} if m.severity is not None else {})}
-                for k, m in sorted(scores.measured.items())}
+        deductions.append(
+            Deduction(
+                item=m.item,
+                stage=FAULT_STAGE[m.item],
+                points=scores.points[m.item],
+                frames=m.frames,
+                severity=None if m.severity is None else _r(m.severity, 3),
+            )
+        )
+    measured = {
+        k: {
+            "value": _r(m.value, 3),
+            "unit": ITEMS[k].unit,
+            "visible": m.visible,
+            **({"severity": _r(m.severity, 3)} if m.severity is not None else {}),
+        }
+        for k, m in sorted(scores.measured.items())
+    }
     fl = spec.flight()
-    shots = [{"kind": spec.shots[i].kind, "frames": [a, b], "position": [_r(v, 2) for v in spec.shots[i].position],
-              "athlete_height_frac": _r(spec.shots[i].frac, 3)}
-             for i, a, b in shot_frames(spec, tl)]
+    shots = [
+        {
+            "kind": spec.shots[i].kind,
+            "frames": [a, b],
+            "position": [_r(v, 2) for v in spec.shots[i].position],
+            "athlete_height_frac": _r(spec.shots[i].frac, 3),
+        }
+        for i, a, b in shot_frames(spec, tl)
+    ]
     true = scores.true
     extra = {
         "synthetic": True,
@@ -87,8 +106,12 @@ def build_record(spec: JumpSpec, view: JumpView) -> Record:
         "measured": measured,
         "athlete_quality": _r(spec.athlete.quality),
         "execution": _r(spec.execution),
-        "takeoff": {"speed_mps": _r(spec.speed, 3), "ideal_speed_mps": _r(spec.ideal_speed, 3),
-                    "angle_deg": _r(math.degrees(spec.takeoff_angle), 2), "kicker_height_m": spec.kicker_height},
+        "takeoff": {
+            "speed_mps": _r(spec.speed, 3),
+            "ideal_speed_mps": _r(spec.ideal_speed, 3),
+            "angle_deg": _r(math.degrees(spec.takeoff_angle), 2),
+            "kicker_height_m": spec.kicker_height,
+        },
         "flight": {"time_s": _r(spec.flight_time, 3), "apex_m": _r(fl.apex, 2), "landing_x_m": _r(fl.landing_x, 2)},
         "camera": {"shots": shots, "size": view.size},
         "light": spec.scene.light,
@@ -96,8 +119,20 @@ def build_record(spec: JumpSpec, view: JumpView) -> Record:
     boxes = athlete_boxes(view)
     judges = tuple(JudgeScore(air=a, form=f, landing=l) for a, f, l in scores.judges)
     return Record(
-        id=spec.id, video=video_name(spec), frames=(0, tl.n_frames), action_code=spec.code, dd=Decimal(spec.dd),
+        id=spec.id,
+        video=video_name(spec),
+        frames=(0, tl.n_frames),
+        action_code=spec.code,
+        dd=Decimal(spec.dd),
         stages={s: tl.stage_frames(s) for s in STAGES},
-        judges=judges, final_score=scores.final, deductions=tuple(deductions), sex=spec.sex,
-        event="SynthAerials (synthetic)", athlete=spec.athlete.id, boxes=boxes, cuts=tuple(view.camera.cuts),
-        extra=extra, skeleton=skeleton_name(spec))
+        judges=judges,
+        final_score=scores.final,
+        deductions=tuple(deductions),
+        sex=spec.sex,
+        event="SynthAerials (synthetic)",
+        athlete=spec.athlete.id,
+        boxes=boxes,
+        cuts=tuple(view.camera.cuts),
+        extra=extra,
+        skeleton=skeleton_name(spec),
+    )

@@ -109,8 +109,14 @@ def camera_track(spec: JumpSpec, root: np.ndarray, tl: Timeline, size: int) -> C
         else:
             look = follow
         dist = np.linalg.norm(follow - c, axis=1)
-        shake = shot.shake * np.stack([np.zeros_like(tt), np.sin(2 * math.pi * 0.9 * tt + shot.phase),
-                                       np.sin(2 * math.pi * 1.3 * tt + 2 * shot.phase)], -1)
+        shake = shot.shake * np.stack(
+            [
+                np.zeros_like(tt),
+                np.sin(2 * math.pi * 0.9 * tt + shot.phase),
+                np.sin(2 * math.pi * 1.3 * tt + 2 * shot.phase),
+            ],
+            -1,
+        )
         look = look + shake * dist[:, None]
         if shot.target is not None:
             d0 = float(np.linalg.norm(aim[a] - c))
@@ -171,5 +177,7 @@ def athlete_boxes(view: JumpView) -> dict[int, tuple[float, float, float, float]
     x1 = np.clip(np.max(np.where(ok, u + pad, -inf), axis=1), 0, size)
     y1 = np.clip(np.max(np.where(ok, v + pad, -inf), axis=1), 0, size)
     good = ok.any(axis=1) & (x1 - x0 >= 0.5) & (y1 - y0 >= 0.5)
-    return {int(k): (round(float(x0[k]), 2), round(float(y0[k]), 2), round(float(x1[k]), 2), round(float(y1[k]), 2))
-            for k in np.flatnonzero(good)}
+    return {
+        int(k): (round(float(x0[k]), 2), round(float(y0[k]), 2), round(float(x1[k]), 2), round(float(y1[k]), 2))
+        for k in np.flatnonzero(good)
+    }

@@ -19,15 +19,15 @@ import numpy as np
 
 G = 9.81
 HILL_ANGLE = math.radians(37.0)
-KNOLL_END = 4.5            # m: flat knoll from the lip to here, then the landing hill
-HILL_LENGTH = 22.0         # m, horizontal
+KNOLL_END = 4.5  # m: flat knoll from the lip to here, then the landing hill
+HILL_LENGTH = 22.0  # m, horizontal
 HILL_DROP = HILL_LENGTH * math.tan(HILL_ANGLE)
 OUTRUN_LENGTH = 70.0
 TABLE_LENGTH = 8.0
-KICKER_ZONE = 5.5          # m: the table under the kicker, before the lip
+KICKER_ZONE = 5.5  # m: the table under the kicker, before the lip
 INRUN_ANGLE = math.radians(24.0)
-INRUN_LENGTH = 45.0        # m along the slope
-PELVIS_HEIGHT = 1.0        # m: pelvis above the snow for a standing athlete, along the surface normal
+INRUN_LENGTH = 45.0  # m along the slope
+PELVIS_HEIGHT = 1.0  # m: pelvis above the snow for a standing athlete, along the surface normal
 TOUCHDOWN_CLEARANCE = 0.9  # m: the skis touch the snow when the pelvis is this high above it
 IDEAL_LANDING_X = KNOLL_END + 6.0  # m: "as far from the knoll as the jump is high" (docs/rules.md, "Components")
 
@@ -214,8 +214,9 @@ def inrun_positions(kicker: Kicker, speed: float, time_to_lip: np.ndarray) -> tu
     return p, np.arctan2(tan[:, 1], tan[:, 0])
 
 
-def landing_positions(touch_x: float, speed_along: float, tau: np.ndarray, accel: float = 2.0
-                      ) -> tuple[np.ndarray, np.ndarray]:
+def landing_positions(
+    touch_x: float, speed_along: float, tau: np.ndarray, accel: float = 2.0
+) -> tuple[np.ndarray, np.ndarray]:
     """Ground point (n, 2) and surface angle (n,) ``tau`` seconds after touchdown at ``touch_x``, sliding along the
     hill at ``speed_along`` m/s with constant acceleration ``accel`` (speed never negative)."""
     line = Polyline(landing_profile())

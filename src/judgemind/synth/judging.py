@@ -89,8 +89,10 @@ def score_jump(spec: JumpSpec, motion=None, fps: float = DEFAULT_FPS) -> JumpSco
         for item, m in measured.items():
             zi = spec.perception[j][_ITEM_INDEX[item]] if spec.perception else 0.0
             seen[catalogue().get(item).component] += points_for(item, max(0.0, m.value + ITEMS[item].sigma * zi))
-        marks = [_mark(COMPONENT_MAX[c] - seen[c] + judge.bias[k] + judge.noise[k] * z[k], COMPONENT_MAX[c])
-                 for k, c in enumerate(COMPONENTS)]
+        marks = [
+            _mark(COMPONENT_MAX[c] - seen[c] + judge.bias[k] + judge.noise[k] * z[k], COMPONENT_MAX[c])
+            for k, c in enumerate(COMPONENTS)
+        ]
         judges.append((marks[0], marks[1], marks[2] if cap is None else min(marks[2], cap)))
     result = score_aerials(judges, Decimal(spec.dd))
     return JumpScores(true=true, judges=tuple(judges), score=result, points=points, measured=measured)

@@ -46,33 +46,43 @@ class ItemRule:
     sigma: float
 
 
-ITEMS: dict[str, ItemRule] = {r.item: r for r in (
-    ItemRule("early_rotation", "extra backward rotation of the body at the lip", "deg", 4.0, 40.0, 1.5),
-    ItemRule("weak_takeoff", "hip and knee flexion left at the lip (no full extension)", "deg", 5.0, 48.0, 2.0),
-    ItemRule("short_flight", "landing point short of the ideal point (knoll + 6 m)", "m", 0.6, 4.0, 0.25),
-    ItemRule("long_flight", "landing point past the ideal point (knoll + 6 m)", "m", 0.6, 4.0, 0.25),
-    ItemRule("bent_knees", "extra knee flexion over the shape's, at its largest", "deg", 4.0, 70.0, 1.5),
-    ItemRule("legs_apart", "angle between the legs", "deg", 5.0, 70.0, 1.5),
-    ItemRule("crossed_skis", "angle between the skis", "deg", 5.0, 70.0, 1.5),
-    ItemRule("arms_flailing", "largest swing of an arm away from its position in the shape", "deg", 8.0, 80.0, 2.5),
-    ItemRule("pike_in_layout", "hip flexion in a layout somersault", "deg", 5.0, 60.0, 1.5),
-    ItemRule("arch_in_layout", "backward arch of the back in a layout somersault", "deg", 3.0, 30.0, 1.0),
-    ItemRule("early_twist", "twist done before the schedule of the code, at its largest", "deg", 15.0, 170.0, 5.0),
-    ItemRule("late_twist_finish", "twist still to do after the schedule of the code, at its largest", "deg", 15.0,
-             130.0, 5.0),
-    ItemRule("uneven_twists", "twist moved from one somersault to another", "deg", 15.0, 216.0, 5.0),
-    ItemRule("loss_of_axis", "tilt of the twist axis out of the somersault plane", "deg", 4.0, 35.0, 1.5),
-    ItemRule("landing_imbalance", "pitching plus rolling of the body after touchdown", "deg", 5.0, 48.0, 2.0),
-    ItemRule("hard_compression", "extra hip and knee flexion on touchdown", "deg", 5.0, 58.0, 2.0),
-    ItemRule("turn_on_landing", "turn of the body on the hill", "deg", 10.0, 110.0, 4.0),
-    ItemRule("over_under_rotation", "rotation error at touchdown (too far or not far enough)", "deg", 5.0, 40.0,
-             2.0),
-    ItemRule("hand_drag", "sideways lean that puts a hand on the snow", "deg", 18.0, 40.0, 2.0),
-    ItemRule("back_slap", "backward fall of the body onto the snow", "deg", 50.0, 90.0, 4.0),
-    ItemRule("body_contact", "sideways fall of the body onto the snow", "deg", 65.0, 90.0, 4.0),
-    ItemRule("crash", "rotation of the tumble after touchdown", "deg", 200.0, 475.0, 15.0),
-    ItemRule("no_weight_on_skis", "backward rotation onto the back, skis off the snow", "deg", 90.0, 120.0, 4.0),
-)}
+ITEMS: dict[str, ItemRule] = {
+    r.item: r
+    for r in (
+        ItemRule("early_rotation", "extra backward rotation of the body at the lip", "deg", 4.0, 40.0, 1.5),
+        ItemRule("weak_takeoff", "hip and knee flexion left at the lip (no full extension)", "deg", 5.0, 48.0, 2.0),
+        ItemRule("short_flight", "landing point short of the ideal point (knoll + 6 m)", "m", 0.6, 4.0, 0.25),
+        ItemRule("long_flight", "landing point past the ideal point (knoll + 6 m)", "m", 0.6, 4.0, 0.25),
+        ItemRule("bent_knees", "extra knee flexion over the shape's, at its largest", "deg", 4.0, 70.0, 1.5),
+        ItemRule("legs_apart", "angle between the legs", "deg", 5.0, 70.0, 1.5),
+        ItemRule("crossed_skis", "angle between the skis", "deg", 5.0, 70.0, 1.5),
+        ItemRule("arms_flailing", "largest swing of an arm away from its position in the shape", "deg", 8.0, 80.0, 2.5),
+        ItemRule("pike_in_layout", "hip flexion in a layout somersault", "deg", 5.0, 60.0, 1.5),
+        ItemRule("arch_in_layout", "backward arch of the back in a layout somersault", "deg", 3.0, 30.0, 1.0),
+        ItemRule("early_twist", "twist done before the schedule of the code, at its largest", "deg", 15.0, 170.0, 5.0),
+        ItemRule(
+            "late_twist_finish",
+            "twist still to do after the schedule of the code, at its largest",
+            "deg",
+            15.0,
+            130.0,
+            5.0,
+        ),
+        ItemRule("uneven_twists", "twist moved from one somersault to another", "deg", 15.0, 216.0, 5.0),
+        ItemRule("loss_of_axis", "tilt of the twist axis out of the somersault plane", "deg", 4.0, 35.0, 1.5),
+        ItemRule("landing_imbalance", "pitching plus rolling of the body after touchdown", "deg", 5.0, 48.0, 2.0),
+        ItemRule("hard_compression", "extra hip and knee flexion on touchdown", "deg", 5.0, 58.0, 2.0),
+        ItemRule("turn_on_landing", "turn of the body on the hill", "deg", 10.0, 110.0, 4.0),
+        ItemRule(
+            "over_under_rotation", "rotation error at touchdown (too far or not far enough)", "deg", 5.0, 40.0, 2.0
+        ),
+        ItemRule("hand_drag", "sideways lean that puts a hand on the snow", "deg", 18.0, 40.0, 2.0),
+        ItemRule("back_slap", "backward fall of the body onto the snow", "deg", 50.0, 90.0, 4.0),
+        ItemRule("body_contact", "sideways fall of the body onto the snow", "deg", 65.0, 90.0, 4.0),
+        ItemRule("crash", "rotation of the tumble after touchdown", "deg", 200.0, 475.0, 15.0),
+        ItemRule("no_weight_on_skis", "backward rotation onto the back, skis off the snow", "deg", 90.0, 120.0, 4.0),
+    )
+}
 assert set(ITEMS) == set(SYNTH_ITEMS)
 
 
@@ -195,14 +205,19 @@ def measure(spec: JumpSpec, motion) -> dict[str, Measured]:
 def table_markdown() -> str:
     """The per-item table of docs/synth.md."""
     cat = catalogue()
-    rows = ["| item | stage | quantity measured on the motion | unit | visible from (q0) | catalogue max at (q1) "
-            "| points | judges' perception s.d. |", "|---|---|---|---|---:|---:|---|---:|"]
+    rows = [
+        "| item | stage | quantity measured on the motion | unit | visible from (q0) | catalogue max at (q1) "
+        "| points | judges' perception s.d. |",
+        "|---|---|---|---|---:|---:|---|---:|",
+    ]
     for item in SYNTH_ITEMS:
         r, it = ITEMS[item], cat.get(item)
-        pts = (f"{it.points_min}" if it.points_min == it.points_max
-               else f"{it.points_min} + (q - q0)/(q1 - q0) x {it.points_max - it.points_min}, to {it.points_max}")
-        rows.append(f"| {item} | {it.stage} | {r.quantity} | {r.unit} | {r.q0:g} | {r.q1:g} | {pts} | "
-                    f"{r.sigma:g} |")
+        pts = (
+            f"{it.points_min}"
+            if it.points_min == it.points_max
+            else f"{it.points_min} + (q - q0)/(q1 - q0) x {it.points_max - it.points_min}, to {it.points_max}"
+        )
+        rows.append(f"| {item} | {it.stage} | {r.quantity} | {r.unit} | {r.q0:g} | {r.q1:g} | {pts} | {r.sigma:g} |")
     return "\n".join(rows)
 
 

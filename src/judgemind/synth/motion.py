@@ -27,8 +27,23 @@ from judgemind.rules.names import STAGES
 from judgemind.synth import course
 from judgemind.synth.spec import Fault, JumpSpec, Timeline, timeline
 
-JOINTS = ("pelvis", "neck", "head", "l_shoulder", "r_shoulder", "l_elbow", "r_elbow", "l_hand", "r_hand",
-          "l_hip", "r_hip", "l_knee", "r_knee", "l_ankle", "r_ankle")
+JOINTS = (
+    "pelvis",
+    "neck",
+    "head",
+    "l_shoulder",
+    "r_shoulder",
+    "l_elbow",
+    "r_elbow",
+    "l_hand",
+    "r_hand",
+    "l_hip",
+    "r_hip",
+    "l_knee",
+    "r_knee",
+    "l_ankle",
+    "r_ankle",
+)
 SKI_POINTS = ("l_ski_tip", "l_ski_tail", "r_ski_tip", "r_ski_tail")
 POINTS = JOINTS + SKI_POINTS
 P = {name: i for i, name in enumerate(POINTS)}
@@ -144,8 +159,7 @@ def skeleton(a: dict[str, np.ndarray], scale: float) -> np.ndarray:
         sh = neck - 0.05 * s * up + sg * 0.19 * s * lat
         ca = np.cos(sa)[:, None]
         d1 = np.sin(sf)[:, None] * ca * fw + sg * np.sin(sa)[:, None] * lat - np.cos(sf)[:, None] * ca * up
-        d2 = (np.sin(sf + el)[:, None] * ca * fw + sg * np.sin(sa)[:, None] * lat
-              - np.cos(sf + el)[:, None] * ca * up)
+        d2 = np.sin(sf + el)[:, None] * ca * fw + sg * np.sin(sa)[:, None] * lat - np.cos(sf + el)[:, None] * ca * up
         elbow = sh + 0.30 * s * d1
         pts[:, P[f"{side}_shoulder"]] = sh
         pts[:, P[f"{side}_elbow"]] = elbow
@@ -273,8 +287,16 @@ class _Clock:
 def _clock(spec: JumpSpec, tl: Timeline) -> _Clock:
     t = tl.times
     t_lip, t_td = spec.inrun_time, spec.inrun_time + spec.flight_time
-    return _Clock(t, t < t_lip, (t >= t_lip) & (t < t_td), t >= t_td,
-                  np.clip((t - t_lip) / spec.flight_time, 0.0, 1.0), np.maximum(t - t_td, 0.0), t_lip, t_td)
+    return _Clock(
+        t,
+        t < t_lip,
+        (t >= t_lip) & (t < t_td),
+        t >= t_td,
+        np.clip((t - t_lip) / spec.flight_time, 0.0, 1.0),
+        np.maximum(t - t_td, 0.0),
+        t_lip,
+        t_td,
+    )
 
 
 def compute_motion(spec: JumpSpec, fps: float) -> Motion:
@@ -305,8 +327,10 @@ def _joint_angles(spec: JumpSpec, clk: _Clock):
     p = np.interp(clk.u, ug, pg)
     base_fl = keyframes(p, fkeys)
     hard = spec.severity("hard_compression")
-    deep = {k: COMPRESS[k] + (hard * 45 * _D if k in ("hip", "knee") else hard * 20 * _D if k == "spine" else 0)
-            for k in _PARAMS}
+    deep = {
+        k: COMPRESS[k] + (hard * 45 * _D if k in ("hip", "knee") else hard * 20 * _D if k == "spine" else 0)
+        for k in _PARAMS
+    }
     rec = 0.45 + 0.3 * hard
     base_la = keyframes(clk.tau, [(0.0, PRELAND), (0.1 + 0.05 * hard, deep), (rec, STANCE), (rec + 0.5, SKIING)])
     base = {k: np.where(clk.ins, base_in[k], np.where(clk.fli, base_fl[k], base_la[k])) for k in _PARAMS}
@@ -334,8 +358,9 @@ def _somersault_and_twist(spec: JumpSpec, clk: _Clock, p: np.ndarray, twists):
     beta_td = -course.HILL_ANGLE if fl.landing_x > course.KNOLL_END else 0.0
     v_along = vx * math.cos(beta_td) + vz * math.sin(beta_td)
     crash = spec.severity("crash")
-    g_la, beta_la = course.landing_positions(fl.landing_x, v_along * (1.0 - 0.4 * crash), clk.tau,
-                                             accel=2.0 - 3.5 * crash)
+    g_la, beta_la = course.landing_positions(
+        fl.landing_x, v_along * (1.0 - 0.4 * crash), clk.tau, accel=2.0 - 3.5 * crash
+    )
     stance = 2 * math.pi * n_som + beta_la - 5 * _D
     pitch_la = stance + (pitch_end - stance[0]) * np.exp(-clk.tau / 0.12)
     total_twist = float(_twist_angle(spec, np.ones(1), twists)[0])
@@ -355,8 +380,9 @@ def _root_path(spec: JumpSpec, tl: Timeline, clk: _Clock, rel: np.ndarray, groun
     fp = fl.position(clk.t - clk.t_lip)
     # the flight starts where the take-off left the pelvis (placed with the last take-off pose, so that nothing
     # done in the air moves the root or the cameras); the small offset to the ideal ballistic start fades
-    lip_fix = _place(rel[[max(min(tl.lip, T - 1) - 1, 0)]], np.array([[0.0, kick.height]]),
-                     np.array([spec.kicker_angle]))[0]
+    lip_fix = _place(
+        rel[[max(min(tl.lip, T - 1) - 1, 0)]], np.array([[0.0, kick.height]]), np.array([spec.kicker_angle])
+    )[0]
     off0 = lip_fix - np.array([fl.x0, 0.0, fl.z0])
     root_fl = np.stack([fp[:, 0], np.zeros(T), fp[:, 1]], -1) + off0 * (1.0 - smoothstep(clk.u / 0.25))[:, None]
     td_pos = np.array([fl.landing_x, 0.0, fl.position(np.array([fl.duration]))[0, 1]])

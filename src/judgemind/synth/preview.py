@@ -34,8 +34,11 @@ def _pick_jumps(seed: int, n: int, codes, max_jumps: int) -> list[int]:
     chosen: list[int] = []
     clean = next((s.index for s in specs if not s.faults), None)
     while len(chosen) < max_jumps - (clean is not None):
-        best = max((s for s in specs if s.index not in chosen),
-                   key=lambda s: (len({f.item for f in s.faults} - seen), -s.index), default=None)
+        best = max(
+            (s for s in specs if s.index not in chosen),
+            key=lambda s: (len({f.item for f in s.faults} - seen), -s.index),
+            default=None,
+        )
         if best is None or not ({f.item for f in best.faults} - seen):
             break
         chosen.append(best.index)
@@ -65,18 +68,20 @@ def _pick_frames(spec, fps: float, k: int) -> list[int]:
     return sorted(picks[:k])
 
 
-def write_preview(root: str | os.PathLike, png: str | os.PathLike, max_jumps: int = 6, frames_per_jump: int = 6,
-                  tile: int = 160) -> Path:
+def write_preview(
+    root: str | os.PathLike, png: str | os.PathLike, max_jumps: int = 6, frames_per_jump: int = 6, tile: int = 160
+) -> Path:
     """Draw a contact sheet of the SynthAerials dataset in ``root`` to ``png`` (written atomically)."""
-
 
     root, png = Path(root), Path(png)
     if png.suffix.lower() not in (".png", ".jpg", ".jpeg"):
         raise JudgemindError(f"--preview {png}: give a .png (or .jpg) file name")
     sfile = root / SYNTH_DIR / SETTINGS_FILE
     if not sfile.is_file():
-        raise JudgemindError(f"{root}: not a SynthAerials dataset (no {SYNTH_DIR}/{SETTINGS_FILE}); the preview "
-                             f"re-renders jumps from the generator's settings")
+        raise JudgemindError(
+            f"{root}: not a SynthAerials dataset (no {SYNTH_DIR}/{SETTINGS_FILE}); the preview "
+            f"re-renders jumps from the generator's settings"
+        )
     st = settings_from_dict(json.loads(sfile.read_text(encoding="utf-8")))
     rows = []
     width = tile * frames_per_jump
@@ -90,16 +95,22 @@ def write_preview(root: str | os.PathLike, png: str | os.PathLike, max_jumps: in
         sc = score_jump(spec)
         faults = ", ".join(f"{f.item} {f.severity:.2f}" for f in spec.faults) or "no faults"
         header = np.full((34, width, 3), 32, np.uint8)
-        _text(header, f"{spec.id}  {spec.code}  DD {spec.dd}  score {sc.final} (J {sc.score.J})  "
-                      f"{spec.athlete.id}", (6, 14))
+        _text(
+            header,
+            f"{spec.id}  {spec.code}  DD {spec.dd}  score {sc.final} (J {sc.score.J})  {spec.athlete.id}",
+            (6, 14),
+        )
         _text(header, faults, (6, 29), (120, 220, 255), 0.38)
         tiles = []
         for k in picks:
             img = cv2.resize(frames[k], (tile, tile), interpolation=cv2.INTER_LINEAR)
             stage = "takeoff" if k < tl.lip else "flight" if k < tl.touch else "landing"
             _text(img, f"{stage} f{k}" + ("  CUT" if k in view.camera.cuts else ""), (4, 13))
-            active = [f.item for f in spec.faults if tl.fault_frames(f)[0] <= k < tl.fault_frames(f)[1]
-                      and FAULT_STAGE[f.item] == stage]
+            active = [
+                f.item
+                for f in spec.faults
+                if tl.fault_frames(f)[0] <= k < tl.fault_frames(f)[1] and FAULT_STAGE[f.item] == stage
+            ]
             for j, item in enumerate(active[:3]):
                 _text(img, item, (4, tile - 6 - 13 * j), (80, 80, 255))
             tiles.append(img)
@@ -107,8 +118,12 @@ def write_preview(root: str | os.PathLike, png: str | os.PathLike, max_jumps: in
             tiles.append(np.zeros((tile, tile, 3), np.uint8))
         rows.append(np.concatenate([header, np.concatenate(tiles, axis=1)], axis=0))
     title = np.full((26, width, 3), 16, np.uint8)
-    _text(title, f"SynthAerials (SYNTHETIC) - {root.name} - seed {st.seed} - {st.size}px {st.fps:g} fps", (6, 17),
-          scale=0.45)
+    _text(
+        title,
+        f"SynthAerials (SYNTHETIC) - {root.name} - seed {st.seed} - {st.size}px {st.fps:g} fps",
+        (6, 17),
+        scale=0.45,
+    )
     sheet = np.concatenate([title] + rows, axis=0)
     try:
         with atomic_path(png) as tmp:

@@ -84,8 +84,10 @@ def _split_strip(it: Item, x: float) -> list[Item]:
     z = v[0, 2] + f * (v[1, 2] - v[0, 2])
     left = np.array([v[0], [x, -Y_EXTENT, z], [x, Y_EXTENT, z], v[3]])
     right = np.array([[x, -Y_EXTENT, z], v[1], v[2], [x, Y_EXTENT, z]])
-    return [Item("ground", left, 0.5 * (a + x), it.color, span=(a, x)),
-            Item("ground", right, 0.5 * (x + b), it.color, span=(x, b))]
+    return [
+        Item("ground", left, 0.5 * (a + x), it.color, span=(a, x)),
+        Item("ground", right, 0.5 * (x + b), it.color, span=(x, b)),
+    ]
 
 
 def _kicker_items(spec: JumpSpec, sun: np.ndarray, cam: np.ndarray) -> list[Item]:
@@ -108,11 +110,20 @@ def _kicker_items(spec: JumpSpec, sun: np.ndarray, cam: np.ndarray) -> list[Item
         items.append(Item("poly", verts, kick.x_start * 0.5, _shade(spec.scene.snow, nrm, sun, amb), span=span))
     if cam[0] > 0:
         verts = np.array([[0, -w, 0], [0, w, 0], [0, w, kick.height], [0, -w, kick.height]], dtype=np.float64)
-        items.append(Item("poly", verts, kick.x_start * 0.5, _shade(base, np.array([1.0, 0, 0]), sun, amb * 0.8),
-                          span=span))
+        items.append(
+            Item("poly", verts, kick.x_start * 0.5, _shade(base, np.array([1.0, 0, 0]), sun, amb * 0.8), span=span)
+        )
     # blue take-off line on the lip
-    items.append(Item("line", np.array([[0.02, -w, kick.height], [0.02, w, kick.height]]), kick.x_start * 0.5,
-                      spec.scene.marker, width=0.15, span=span))
+    items.append(
+        Item(
+            "line",
+            np.array([[0.02, -w, kick.height], [0.02, w, kick.height]]),
+            kick.x_start * 0.5,
+            spec.scene.marker,
+            width=0.15,
+            span=span,
+        )
+    )
     return items
 
 
@@ -130,8 +141,7 @@ def _site_items(spec: JumpSpec, sun: np.ndarray, rng: np.random.Generator, cams:
             z = float(course.height_at(x))
             items.append(Item("line", np.array([[x, y, z], [x, y, z + 1.7]]), float(x), (60, 60, 60), width=0.05))
             c = flag_colors[int(rng.integers(len(flag_colors)))]
-            items.append(Item("poly", np.array([[x, y, z + 1.7], [x + 0.6, y, z + 1.5], [x, y, z + 1.3]]),
-                              float(x), c))
+            items.append(Item("poly", np.array([[x, y, z + 1.7], [x + 0.6, y, z + 1.5], [x, y, z + 1.3]]), float(x), c))
     # spectators' stands beside the foot of the hill
     for y in (-17.0, 17.0):
         x0, x1 = 24.0, 36.0
@@ -149,8 +159,11 @@ def _site_items(spec: JumpSpec, sun: np.ndarray, rng: np.random.Generator, cams:
             continue
         h = float(rng.uniform(6, 14))
         z = float(course.height_at(x))
-        items.append(Item("tree", np.array([[x, y, z + h], [x, y, z], [x, y, z]]), x,
-                          green[int(rng.integers(3))], width=h * 0.35))
+        items.append(
+            Item(
+                "tree", np.array([[x, y, z + h], [x, y, z], [x, y, z]]), x, green[int(rng.integers(3))], width=h * 0.35
+            )
+        )
     return items
 
 
@@ -259,6 +272,7 @@ class _ShotScene:
 def _shot_scene(items: list[Item], cam: np.ndarray, look: np.ndarray, exposure: float) -> _ShotScene:
     """Items of one shot (camera at ``cam``, looking roughly along the horizontal ``look``): trees turned to the
     camera, everything behind the camera cut away, sorted for painting."""
+
     def dist(it: Item) -> float:
         # the farthest x of the item from the camera's x: a strip under the athlete is painted before the
         # athlete, a strip wholly between the camera and the athlete after it
@@ -290,8 +304,9 @@ def _shot_scene(items: list[Item], cam: np.ndarray, look: np.ndarray, exposure: 
         ends.append(n)
         colors.append(_scale(it.color, exposure))
         keys.append(dist(it))
-    return _ShotScene(kinds, np.array(widths), np.concatenate(verts), np.array(starts), np.array(ends), colors,
-                      np.array(keys))
+    return _ShotScene(
+        kinds, np.array(widths), np.concatenate(verts), np.array(starts), np.array(ends), colors, np.array(keys)
+    )
 
 
 class Painter:
@@ -354,8 +369,12 @@ class Painter:
         zmin = np.minimum.reduceat(z, st)
         zmean = np.add.reduceat(z, st) / (sc.ends - st)
         m = size * 0.1
-        on = ((np.maximum.reduceat(u, st) >= -m) & (np.minimum.reduceat(u, st) <= size + m)
-              & (np.maximum.reduceat(v, st) >= -m) & (np.minimum.reduceat(v, st) <= size + m)) | (zmin < NEAR)
+        on = (
+            (np.maximum.reduceat(u, st) >= -m)
+            & (np.minimum.reduceat(u, st) <= size + m)
+            & (np.maximum.reduceat(v, st) >= -m)
+            & (np.minimum.reduceat(v, st) <= size + m)
+        ) | (zmin < NEAR)
         athlete_key = abs(float(view.motion.root[k, 0]) - float(view.camera.position[k, 0]))
         drawn_athlete = False
         kinds, colors, keys, ends, widths = sc.kinds, sc.colors, sc.keys, sc.ends, sc.widths
@@ -380,8 +399,15 @@ class Painter:
                 if zmin[i] < NEAR:
                     continue
                 th = max(1, int(round(widths[i] * f / zmean[i])))
-                cv2.line(img, (int(px[a, 0]), int(px[a, 1])), (int(px[a + 1, 0]), int(px[a + 1, 1])), colors[i],
-                         th, AA, SHIFT)
+                cv2.line(
+                    img,
+                    (int(px[a, 0]), int(px[a, 1])),
+                    (int(px[a + 1, 0]), int(px[a + 1, 1])),
+                    colors[i],
+                    th,
+                    AA,
+                    SHIFT,
+                )
             elif kind == "crowd":
                 self._draw_crowd(img, cc[a:b], f, exp)
         if not drawn_athlete:
@@ -430,16 +456,22 @@ class Painter:
         dst = np.float32(np.stack([u, v], -1))
         m = cv2.getPerspectiveTransform(src, dst)
         tex = self.crowd if abs(exp - 1.0) < 1e-3 else cv2.convertScaleAbs(self.crowd, alpha=exp)
-        cv2.warpPerspective(tex, m, (self.size, self.size), dst=img, flags=cv2.INTER_LINEAR,
-                            borderMode=cv2.BORDER_TRANSPARENT)
+        cv2.warpPerspective(
+            tex, m, (self.size, self.size), dst=img, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_TRANSPARENT
+        )
 
     # ---- athlete (everything that does not need the image is computed for all frames at once)
     _LIMBS = (  # (a, b, width m, colour key, shade)
-        ("l_shoulder", "l_elbow", 0.11, "jacket", 0.85), ("l_elbow", "l_hand", 0.09, "jacket", 0.75),
-        ("r_shoulder", "r_elbow", 0.11, "jacket", 1.0), ("r_elbow", "r_hand", 0.09, "jacket", 0.9),
-        ("l_hip", "l_knee", 0.16, "pants", 0.85), ("l_knee", "l_ankle", 0.13, "pants", 0.8),
-        ("r_hip", "r_knee", 0.16, "pants", 1.0), ("r_knee", "r_ankle", 0.13, "pants", 0.95),
-        ("l_ski_tip", "l_ski_tail", 0.08, "skis", 0.9), ("r_ski_tip", "r_ski_tail", 0.08, "skis", 1.0),
+        ("l_shoulder", "l_elbow", 0.11, "jacket", 0.85),
+        ("l_elbow", "l_hand", 0.09, "jacket", 0.75),
+        ("r_shoulder", "r_elbow", 0.11, "jacket", 1.0),
+        ("r_elbow", "r_hand", 0.09, "jacket", 0.9),
+        ("l_hip", "l_knee", 0.16, "pants", 0.85),
+        ("l_knee", "l_ankle", 0.13, "pants", 0.8),
+        ("r_hip", "r_knee", 0.16, "pants", 1.0),
+        ("r_knee", "r_ankle", 0.13, "pants", 0.95),
+        ("l_ski_tip", "l_ski_tail", 0.08, "skis", 0.9),
+        ("r_ski_tip", "r_ski_tail", 0.08, "skis", 1.0),
         ("neck", "head", 0.1, "jacket", 0.9),
     )
     _TORSO = (P["l_shoulder"], P["r_shoulder"], P["r_hip"], P["l_hip"])
@@ -480,8 +512,14 @@ class Painter:
         h = view.motion.root[:, 2] - g[:, 2]
         r = 0.55 * (1.0 + 0.06 * h)
         ang = np.linspace(0, 2 * math.pi, 10, endpoint=False)
-        sp = np.stack([g[:, None, 0] + r[:, None] * np.cos(ang), 0.45 * r[:, None] * np.sin(ang),
-                       np.broadcast_to(g[:, None, 2] + 0.03, (len(g), 10))], -1)
+        sp = np.stack(
+            [
+                g[:, None, 0] + r[:, None] * np.cos(ang),
+                0.45 * r[:, None] * np.sin(ang),
+                np.broadcast_to(g[:, None, 2] + 0.03, (len(g), 10)),
+            ],
+            -1,
+        )
         suv, sdep = view.camera.project(sp)
         self.shadow_ok = (h < 9.0) & (sdep.min(axis=1) > NEAR)
         self.shadow_px = np.round(np.nan_to_num(suv, nan=0.0) * _ONE).clip(-(2**26), 2**26).astype(np.int32)
@@ -490,9 +528,12 @@ class Painter:
         self.ath_colors = {}
         for i, exp in self.exposure.items():
             lt = self.light * exp
-            self.ath_colors[i] = ([_scale(self.body_colors[c], lt * sh) for c, sh in zip(keys, shades)]
-                                  + [_scale(self.body_colors["jacket"], lt), _scale(self.body_colors["helmet"], lt),
-                                     _scale((235, 235, 235), lt), _scale(self.shadow, exp)])
+            self.ath_colors[i] = [_scale(self.body_colors[c], lt * sh) for c, sh in zip(keys, shades)] + [
+                _scale(self.body_colors["jacket"], lt),
+                _scale(self.body_colors["helmet"], lt),
+                _scale((235, 235, 235), lt),
+                _scale(self.shadow, exp),
+            ]
 
     def _draw_athlete(self, img, k: int, shot_i: int) -> None:
         colors = self.ath_colors[shot_i]

@@ -40,15 +40,42 @@ _DEFAULT_MIX = {"M": {1: 0.01, 2: 0.04, 3: 0.95}, "W": {1: 0.015, 2: 0.135, 3: 0
 _WOMEN_MAX_DD = 4.6
 _DD_CENTER = {"M": 4.45, "W": 3.9}
 
-FLIGHT_FORM_ITEMS = ("bent_knees", "legs_apart", "crossed_skis", "arms_flailing", "pike_in_layout",
-                     "arch_in_layout", "early_twist", "late_twist_finish", "uneven_twists", "loss_of_axis")
+FLIGHT_FORM_ITEMS = (
+    "bent_knees",
+    "legs_apart",
+    "crossed_skis",
+    "arms_flailing",
+    "pike_in_layout",
+    "arch_in_layout",
+    "early_twist",
+    "late_twist_finish",
+    "uneven_twists",
+    "loss_of_axis",
+)
 CONTACT_ITEMS = ("hand_drag", "back_slap", "body_contact", "crash", "no_weight_on_skis")
-SYNTH_ITEMS = ("early_rotation", "weak_takeoff", "short_flight", "long_flight", *FLIGHT_FORM_ITEMS,
-               "landing_imbalance", "hard_compression", "turn_on_landing", "over_under_rotation", *CONTACT_ITEMS)
-FAULT_STAGE = {"early_rotation": "takeoff", "weak_takeoff": "takeoff", "short_flight": "flight",
-               "long_flight": "flight", **{k: "flight" for k in FLIGHT_FORM_ITEMS},
-               **{k: "landing" for k in ("landing_imbalance", "hard_compression", "turn_on_landing",
-                                         "over_under_rotation", *CONTACT_ITEMS)}}
+SYNTH_ITEMS = (
+    "early_rotation",
+    "weak_takeoff",
+    "short_flight",
+    "long_flight",
+    *FLIGHT_FORM_ITEMS,
+    "landing_imbalance",
+    "hard_compression",
+    "turn_on_landing",
+    "over_under_rotation",
+    *CONTACT_ITEMS,
+)
+FAULT_STAGE = {
+    "early_rotation": "takeoff",
+    "weak_takeoff": "takeoff",
+    "short_flight": "flight",
+    "long_flight": "flight",
+    **{k: "flight" for k in FLIGHT_FORM_ITEMS},
+    **{
+        k: "landing"
+        for k in ("landing_imbalance", "hard_compression", "turn_on_landing", "over_under_rotation", *CONTACT_ITEMS)
+    },
+}
 
 SHOT_KINDS = ("side", "tele", "hill", "rear", "wide")
 
@@ -95,12 +122,12 @@ class Fault:
 class Athlete:
     id: str
     sex: str
-    quality: float          # per-athlete skill, ~N(0, 1)
-    jacket: tuple[int, int, int]   # BGR colours
+    quality: float  # per-athlete skill, ~N(0, 1)
+    jacket: tuple[int, int, int]  # BGR colours
     pants: tuple[int, int, int]
     helmet: tuple[int, int, int]
     skis: tuple[int, int, int]
-    height: float           # m
+    height: float  # m
 
 
 @dataclass(frozen=True)
@@ -155,16 +182,16 @@ class JumpSpec:
     dd: str
     sex: str
     athlete: Athlete
-    execution: float        # this jump's execution draw, ~N(0, 1)
-    kicker_angle: float     # radians
-    kicker_height: float    # m
-    speed: float            # take-off speed, m/s
-    takeoff_angle: float    # radians (kicker angle, lowered by a weak take-off)
+    execution: float  # this jump's execution draw, ~N(0, 1)
+    kicker_angle: float  # radians
+    kicker_height: float  # m
+    speed: float  # take-off speed, m/s
+    takeoff_angle: float  # radians (kicker angle, lowered by a weak take-off)
     ideal_speed: float
-    speed_noise: float      # relative take-off speed deviation of this jump (before the air faults)
-    inrun_time: float       # s from the first frame to leaving the lip
-    flight_time: float      # s, from the ballistic flight
-    landing_time: float     # s from touchdown to the end of the clip (until control is shown)
+    speed_noise: float  # relative take-off speed deviation of this jump (before the air faults)
+    inrun_time: float  # s from the first frame to leaving the lip
+    flight_time: float  # s, from the ballistic flight
+    landing_time: float  # s from touchdown to the end of the clip (until control is shown)
     base_landing_time: float  # s of a landing without a fall
     twist_dir: int
     faults: tuple[Fault, ...]
@@ -255,8 +282,18 @@ def _color(rng, lo=30, hi=240) -> tuple[int, int, int]:
     return tuple(int(v) for v in rng.integers(lo, hi, size=3))
 
 
-_SUITS = [(40, 40, 200), (200, 60, 30), (30, 160, 230), (20, 20, 20), (230, 230, 230), (160, 40, 160),
-          (40, 150, 40), (0, 90, 250), (120, 30, 30), (220, 180, 0)]
+_SUITS = [
+    (40, 40, 200),
+    (200, 60, 30),
+    (30, 160, 230),
+    (20, 20, 20),
+    (230, 230, 230),
+    (160, 40, 160),
+    (40, 150, 40),
+    (0, 90, 250),
+    (120, 30, 30),
+    (220, 180, 0),
+]
 
 
 @functools.lru_cache(maxsize=8)
@@ -267,9 +304,18 @@ def athlete_pool(seed: int) -> tuple[Athlete, ...]:
         sex = "M" if i % 2 == 0 else "W"
         jacket = _SUITS[int(rng.integers(len(_SUITS)))]
         pants = _SUITS[int(rng.integers(len(_SUITS)))] if rng.random() < 0.6 else jacket
-        out.append(Athlete(id=f"SYN-{sex}{i:02d}", sex=sex, quality=float(rng.normal()), jacket=jacket,
-                           pants=pants, helmet=_color(rng), skis=_color(rng, 60, 255),
-                           height=float(rng.uniform(1.62, 1.84) if sex == "M" else rng.uniform(1.55, 1.74))))
+        out.append(
+            Athlete(
+                id=f"SYN-{sex}{i:02d}",
+                sex=sex,
+                quality=float(rng.normal()),
+                jacket=jacket,
+                pants=pants,
+                helmet=_color(rng),
+                skis=_color(rng, 60, 255),
+                height=float(rng.uniform(1.62, 1.84) if sex == "M" else rng.uniform(1.55, 1.74)),
+            )
+        )
     return tuple(out)
 
 
@@ -295,11 +341,17 @@ def _code_info(code: str) -> tuple[int, bool, bool, dict]:
     sexes = {e.sex for e in entries}
     dd = {}
     if sexes & {None, "M"}:
-        dd["M"] = str(next(e.value for e in entries if e.sex == "M") if "M" in sexes
-                      else next(e.value for e in entries if e.sex is None))
+        dd["M"] = str(
+            next(e.value for e in entries if e.sex == "M")
+            if "M" in sexes
+            else next(e.value for e in entries if e.sex is None)
+        )
     if sexes & {None, "W"}:
-        dd["W"] = str(next(e.value for e in entries if e.sex == "W") if "W" in sexes
-                      else next(e.value for e in entries if e.sex is None))
+        dd["W"] = str(
+            next(e.value for e in entries if e.sex == "W")
+            if "W" in sexes
+            else next(e.value for e in entries if e.sex is None)
+        )
     layout = any(s.shape == "layout" for s in jc.somersaults)
     return jc.n_somersaults, layout, sum(1 for s in jc.somersaults if s.twists), dd
 
@@ -329,8 +381,14 @@ def code_weights(codes: tuple[str, ...] | None, sex: str) -> tuple[tuple[str, ..
         if sex == "W":
             pool = [c for c in pool if float(_code_info(c)[3]["W"]) <= _WOMEN_MAX_DD]
         # among the triples, jumps near the field's usual difficulty are the most common
-        pref = np.array([math.exp(-0.5 * ((float(_code_info(c)[3][sex]) - _DD_CENTER[sex]) / 0.6) ** 2)
-                         if _code_info(c)[0] == 3 else 1.0 for c in pool])
+        pref = np.array(
+            [
+                math.exp(-0.5 * ((float(_code_info(c)[3][sex]) - _DD_CENTER[sex]) / 0.6) ** 2)
+                if _code_info(c)[0] == 3
+                else 1.0
+                for c in pool
+            ]
+        )
         w = np.zeros(len(pool))
         for k in (1, 2, 3):
             idx = [i for i, c in enumerate(pool) if _code_info(c)[0] == k]
@@ -375,11 +433,28 @@ def sample_spec(seed: int, index: int, codes: Sequence[str] | None = None) -> Ju
     inrun_time = float(rng.uniform(0.8, 1.05))
     faults = sample_faults(rng, float(dds[sex]), skill, n_som, has_layout, twisting, inrun_time)
     spec = JumpSpec(
-        index=index, id=jump_id(index), code=code, dd=dds[sex], sex=sex, athlete=athlete, execution=execution,
-        kicker_angle=kick.angle, kicker_height=height, speed=ideal, takeoff_angle=kick.angle, ideal_speed=ideal,
-        speed_noise=float(rng.normal(0, 0.025)), inrun_time=inrun_time, flight_time=0.0, landing_time=0.0,
-        base_landing_time=float(rng.uniform(0.9, 1.15)), twist_dir=1 if rng.random() < 0.5 else -1,
-        faults=faults, shots=(), scene=_sample_scene(rng), judges=judging_panel(seed),
+        index=index,
+        id=jump_id(index),
+        code=code,
+        dd=dds[sex],
+        sex=sex,
+        athlete=athlete,
+        execution=execution,
+        kicker_angle=kick.angle,
+        kicker_height=height,
+        speed=ideal,
+        takeoff_angle=kick.angle,
+        ideal_speed=ideal,
+        speed_noise=float(rng.normal(0, 0.025)),
+        inrun_time=inrun_time,
+        flight_time=0.0,
+        landing_time=0.0,
+        base_landing_time=float(rng.uniform(0.9, 1.15)),
+        twist_dir=1 if rng.random() < 0.5 else -1,
+        faults=faults,
+        shots=(),
+        scene=_sample_scene(rng),
+        judges=judging_panel(seed),
         judge_noise=tuple(tuple(float(v) for v in rng.normal(size=3)) for _ in range(N_JUDGES)),
         perception=perception_draws(seed, index),
     )
@@ -393,11 +468,15 @@ def _finish_physics(spec: JumpSpec) -> JumpSpec:
     speed = spec.ideal_speed * (1.0 + spec.speed_noise) * _air_factor(spec.faults)
     angle = spec.kicker_angle - math.radians(4.0) * _sev(spec.faults, "weak_takeoff")
     fl = course.flight(spec.kicker(), speed, angle)
-    fall = max(_sev(spec.faults, "crash"), 0.6 if _sev(spec.faults, "body_contact") else 0.0,
-               0.8 if _sev(spec.faults, "no_weight_on_skis") else 0.0)
+    fall = max(
+        _sev(spec.faults, "crash"),
+        0.6 if _sev(spec.faults, "body_contact") else 0.0,
+        0.8 if _sev(spec.faults, "no_weight_on_skis") else 0.0,
+    )
     landing_time = spec.base_landing_time + (0.3 + 0.2 * fall if fall else 0.0)
-    return dataclasses.replace(spec, speed=speed, takeoff_angle=angle, flight_time=fl.duration,
-                               landing_time=landing_time)
+    return dataclasses.replace(
+        spec, speed=speed, takeoff_angle=angle, flight_time=fl.duration, landing_time=landing_time
+    )
 
 
 def _sev(faults: Sequence[Fault], item: str) -> float:
@@ -424,14 +503,31 @@ def _air_factor(faults: Sequence[Fault]) -> float:
 # common (as in real judging, few jumps get a clean 5.0 for form); many of the smallest stay below the judges'
 # visibility thresholds (synth/measure.py) and cost nothing.
 _P_TAKEOFF = {"early_rotation": (0.15, 1.6, 3.5), "weak_takeoff": (0.20, 1.6, 3.5)}
-_P_FORM = {"bent_knees": (0.55, 2.0, 8.0), "legs_apart": (0.40, 2.0, 8.0), "crossed_skis": (0.15, 2.0, 8.0),
-           "arms_flailing": (0.30, 2.0, 8.0), "pike_in_layout": (0.40, 2.0, 8.0), "arch_in_layout": (0.20, 2.0, 8.0),
-           "early_twist": (0.15, 1.5, 3.5), "late_twist_finish": (0.25, 1.5, 3.0), "uneven_twists": (0.18, 1.5, 3.0),
-           "loss_of_axis": (0.15, 2.0, 7.0)}
-_P_CONTACT = {"hand_drag": (0.06, 2.0, 2.0), "back_slap": (0.04, 2.0, 2.0), "body_contact": (0.03, 2.0, 2.0),
-              "crash": (0.035, 2.0, 2.0), "no_weight_on_skis": (0.035, 2.0, 2.0)}
-_P_LANDING = {"landing_imbalance": (0.50, 1.5, 3.5), "hard_compression": (0.35, 1.5, 3.0),
-              "turn_on_landing": (0.08, 1.5, 3.0), "over_under_rotation": (0.15, 1.5, 3.0)}
+_P_FORM = {
+    "bent_knees": (0.55, 2.0, 8.0),
+    "legs_apart": (0.40, 2.0, 8.0),
+    "crossed_skis": (0.15, 2.0, 8.0),
+    "arms_flailing": (0.30, 2.0, 8.0),
+    "pike_in_layout": (0.40, 2.0, 8.0),
+    "arch_in_layout": (0.20, 2.0, 8.0),
+    "early_twist": (0.15, 1.5, 3.5),
+    "late_twist_finish": (0.25, 1.5, 3.0),
+    "uneven_twists": (0.18, 1.5, 3.0),
+    "loss_of_axis": (0.15, 2.0, 7.0),
+}
+_P_CONTACT = {
+    "hand_drag": (0.06, 2.0, 2.0),
+    "back_slap": (0.04, 2.0, 2.0),
+    "body_contact": (0.03, 2.0, 2.0),
+    "crash": (0.035, 2.0, 2.0),
+    "no_weight_on_skis": (0.035, 2.0, 2.0),
+}
+_P_LANDING = {
+    "landing_imbalance": (0.50, 1.5, 3.5),
+    "hard_compression": (0.35, 1.5, 3.0),
+    "turn_on_landing": (0.08, 1.5, 3.0),
+    "over_under_rotation": (0.15, 1.5, 3.0),
+}
 
 
 def perception_draws(seed: int, index: int) -> tuple[tuple[float, ...], ...]:
@@ -447,8 +543,9 @@ def jump_risk(dd: float, skill: float) -> float:
     return 0.45 * math.exp(1.45 * (dd - 3.8) - 0.5 * skill)
 
 
-def sample_faults(rng: np.random.Generator, dd: float, skill: float, n_som: int, has_layout: bool,
-                  twisting: bool, inrun_time: float) -> tuple[Fault, ...]:
+def sample_faults(
+    rng: np.random.Generator, dd: float, skill: float, n_som: int, has_layout: bool, twisting: bool, inrun_time: float
+) -> tuple[Fault, ...]:
     """Draw the faults of one jump. Every candidate consumes the same draws whether or not it occurs, so one
     fault's outcome does not shift the others'."""
     risk = jump_risk(dd, skill)
@@ -499,8 +596,13 @@ def sample_faults(rng: np.random.Generator, dd: float, skill: float, n_som: int,
         acc += p * risk
         if u < min(acc, 0.8) and contact is None:
             contact = item
-    windows = {"hand_drag": (0.08, 0.6), "back_slap": (0.05, 0.65), "body_contact": (0.05, 0.95),
-               "crash": (0.0, 1.0), "no_weight_on_skis": (0.05, 1.0)}
+    windows = {
+        "hand_drag": (0.08, 0.6),
+        "back_slap": (0.05, 0.65),
+        "body_contact": (0.05, 0.95),
+        "crash": (0.0, 1.0),
+        "no_weight_on_skis": (0.05, 1.0),
+    }
     if contact is not None:
         out.append(Fault(contact, sevs[contact], *windows[contact], direction=side))
     for item, (p, a, b) in _P_LANDING.items():
@@ -542,11 +644,17 @@ def _sample_scene(rng: np.random.Generator) -> Scene:
     top, bottom, snow, mountains, ambient = _LIGHTS[light]
     markers = [(200, 90, 20), (40, 160, 40), (40, 40, 200), (20, 140, 230)]
     return Scene(
-        sky_top=_jitter(rng, top), sky_bottom=_jitter(rng, bottom), snow=_jitter(rng, snow, 6),
-        mountains=_jitter(rng, mountains), sun=(float(rng.uniform(-math.pi, math.pi)), float(rng.uniform(0.25, 0.9))),
+        sky_top=_jitter(rng, top),
+        sky_bottom=_jitter(rng, bottom),
+        snow=_jitter(rng, snow, 6),
+        mountains=_jitter(rng, mountains),
+        sun=(float(rng.uniform(-math.pi, math.pi)), float(rng.uniform(0.25, 0.9))),
         ambient=float(np.clip(ambient + rng.normal(0, 0.05), 0.4, 0.95)),
         exposure=tuple(float(v) for v in rng.uniform(0.88, 1.08, size=4)),
-        marker=markers[int(rng.integers(len(markers)))], crowd_seed=int(rng.integers(2**31)), light=light)
+        marker=markers[int(rng.integers(len(markers)))],
+        crowd_seed=int(rng.integers(2**31)),
+        light=light,
+    )
 
 
 def _shot(rng: np.random.Generator, kind: str, start: float) -> Shot:
@@ -574,8 +682,9 @@ def _shot(rng: np.random.Generator, kind: str, start: float) -> Shot:
         pos = (x, sign * rng.uniform(55, 85), course.height_at(x) + rng.uniform(3, 15))
         frac, lag = rng.uniform(0.06, 0.12), rng.uniform(0.6, 1.2)
         target = (float(rng.uniform(-2, 8)), 0.0, float(rng.uniform(-6, 0)))
-        return Shot(kind, start, tuple(float(v) for v in pos), float(frac), float(lag), shake, phase, zoom * 0.3,
-                    target)
+        return Shot(
+            kind, start, tuple(float(v) for v in pos), float(frac), float(lag), shake, phase, zoom * 0.3, target
+        )
     return Shot(kind, start, tuple(float(v) for v in pos), float(frac), float(lag), shake, phase, zoom)
 
 
@@ -585,8 +694,11 @@ def _sample_shots(rng: np.random.Generator, spec: JumpSpec) -> tuple[Shot, ...]:
     t_td = t_lip + spec.flight_time
     total = spec.duration
     n_shots = int(rng.choice([2, 3, 4], p=[0.35, 0.45, 0.2]))
-    windows = [(t_lip - 0.35, t_lip + 0.25), (t_lip + 0.35 * spec.flight_time, t_lip + 0.65 * spec.flight_time),
-               (t_td - 0.25, t_td + 0.3)]
+    windows = [
+        (t_lip - 0.35, t_lip + 0.25),
+        (t_lip + 0.35 * spec.flight_time, t_lip + 0.65 * spec.flight_time),
+        (t_td - 0.25, t_td + 0.3),
+    ]
     picks = sorted(rng.choice(3, size=n_shots - 1, replace=False).tolist())
     u = rng.random(3)
     cuts: list[float] = []

@@ -47,8 +47,13 @@ def code_dd_baseline(ds) -> dict:
 
     w, *_ = np.linalg.lstsq(features(train), y_tr, rcond=None)
     pred_lin = features(test) @ w
-    return {"n_train": len(train), "n_test": len(test), "rho_code_mean": spearman(pred_mean, y_te),
-            "rho_code_dd_linear": spearman(pred_lin, y_te), "rho_dd": spearman([float(r.dd) for r in test], y_te)}
+    return {
+        "n_train": len(train),
+        "n_test": len(test),
+        "rho_code_mean": spearman(pred_mean, y_te),
+        "rho_code_dd_linear": spearman(pred_lin, y_te),
+        "rho_dd": spearman([float(r.dd) for r in test], y_te),
+    }
 
 
 def summary(ds) -> dict:
@@ -65,16 +70,19 @@ def summary(ds) -> dict:
     contact = np.array([any(d.item in CONTACT_ITEMS for d in r.deductions) for r in recs])
     return {
         "n": len(recs),
-        "J_over_30_percentiles": dict(zip(("p5", "p25", "p50", "p75", "p95"),
-                                          np.percentile(frac, [5, 25, 50, 75, 95]).round(3).tolist())),
+        "J_over_30_percentiles": dict(
+            zip(("p5", "p25", "p50", "p75", "p95"), np.percentile(frac, [5, 25, 50, 75, 95]).round(3).tolist())
+        ),
         "share_60_80": round(float(np.mean((frac >= 0.6) & (frac <= 0.8))), 3),
         "share_below_50": round(float(np.mean(frac < 0.5)), 3),
         "share_contact_landing": round(float(contact.mean()), 3),
-        "final_percentiles": dict(zip(("p5", "p25", "p50", "p75", "p95"),
-                                      np.percentile(final, [5, 25, 50, 75, 95]).round(2).tolist())),
+        "final_percentiles": dict(
+            zip(("p5", "p25", "p50", "p75", "p95"), np.percentile(final, [5, 25, 50, 75, 95]).round(2).tolist())
+        ),
         "component_mean": {c: round(float(v.mean()), 3) for c, v in comp.items()},
         "component_std": {c: round(float(v.std()), 3) for c, v in comp.items()},
-        "corr_air_form": round(float(corr[0, 1]), 3), "corr_air_landing": round(float(corr[0, 2]), 3),
+        "corr_air_form": round(float(corr[0, 1]), 3),
+        "corr_air_landing": round(float(corr[0, 2]), 3),
         "corr_form_landing": round(float(corr[1, 2]), 3),
         "corr_with_final": {c: round(float(corr[i, 3]), 3) for i, c in enumerate(COMPONENTS)},
         "corr_true_total_vs_judged_J": round(float(np.corrcoef(true_total, J)[0, 1]), 3),
@@ -94,16 +102,17 @@ def box_height_table(root) -> str:
         if st in bh:
             lines.append(f"  {st:<8} " + "  ".join(f"{v:.2f}" for v in bh[st].values()))
     if "flight_follow_share_ge_35pct" in bh:
-        lines.append(f"  flight frames of follow shots with a box >= 35 % of the frame: "
-                     f"{100 * bh['flight_follow_share_ge_35pct']:.0f} %; flight frames in wide shots: "
-                     f"{100 * bh['flight_frames_in_wide_shots']:.0f} %")
+        lines.append(
+            f"  flight frames of follow shots with a box >= 35 % of the frame: "
+            f"{100 * bh['flight_follow_share_ge_35pct']:.0f} %; flight frames in wide shots: "
+            f"{100 * bh['flight_frames_in_wide_shots']:.0f} %"
+        )
     return "\n".join(lines)
 
 
 def plot(ds, png: str | os.PathLike) -> Path:
     """Histogram of J / 30, final score against DD, component histograms; written atomically."""
     plt = load_pyplot()
-
 
     recs = list(ds.records)
     J = np.array([float(score_aerials([(j.air, j.form, j.landing) for j in r.judges], r.dd).J) for r in recs])

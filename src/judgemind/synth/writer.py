@@ -114,9 +114,10 @@ def resolve_preset(name: str | None, **overrides) -> dict:
     if name is None:
         base = {}
     elif name not in PRESETS:
-        raise JudgemindError(f"unknown --preset {name!r}; presets: "
-                             + "; ".join(f"{k} ({', '.join(f'{a} {b}' for a, b in v.items())})"
-                                         for k, v in PRESETS.items()))
+        raise JudgemindError(
+            f"unknown --preset {name!r}; presets: "
+            + "; ".join(f"{k} ({', '.join(f'{a} {b}' for a, b in v.items())})" for k, v in PRESETS.items())
+        )
     else:
         base = dict(PRESETS[name])
     base.update({k: v for k, v in overrides.items() if v is not None})
@@ -134,7 +135,6 @@ def make_jump(settings: SynthSettings, index: int, root: Path | None = None) -> 
     if root is not None:
         video, fragment = _paths(root, index)
         if settings.render:
-
             with atomic_path(video) as tmp:
                 n = encode_video(render_frames(view), tmp, settings.fps)
             if n != view.timeline.n_frames:  # pragma: no cover - guards the renderer/annotation contract
@@ -180,8 +180,9 @@ def check_settings(n: int, seed: int, size: int, fps: float, workers: int, codes
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise JudgemindError(f"--seed must be a non-negative integer, got {seed!r}")
     if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < MIN_SIZE:
-        raise JudgemindError(f"--size {size!r} is too small to draw an athlete: use at least {MIN_SIZE} (pixels, "
-                             f"square frames)")
+        raise JudgemindError(
+            f"--size {size!r} is too small to draw an athlete: use at least {MIN_SIZE} (pixels, square frames)"
+        )
     if size > MAX_SIZE or size % 2:
         raise JudgemindError(f"--size {size} must be even (h264 with 4:2:0 colour) and at most {MAX_SIZE}")
     try:
@@ -221,17 +222,22 @@ def _prepare_out(out: Path, settings: SynthSettings, overwrite: bool) -> None:
     elif out.is_dir() and any(out.iterdir()):
         if not sfile.is_file():
             listing = ", ".join(sorted(p.name for p in out.iterdir())[:5])
-            raise JudgemindError(f"{out} is not empty ({listing}) and holds no SynthAerials run to resume; choose "
-                                 f"an empty or new folder, or pass --overwrite to replace the dataset files in it")
+            raise JudgemindError(
+                f"{out} is not empty ({listing}) and holds no SynthAerials run to resume; choose "
+                f"an empty or new folder, or pass --overwrite to replace the dataset files in it"
+            )
         try:
             stored = json.loads(sfile.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as e:
-            raise JudgemindError(f"{sfile}: unreadable settings of an earlier run ({e}); pass --overwrite to start "
-                                 f"again") from None
+            raise JudgemindError(
+                f"{sfile}: unreadable settings of an earlier run ({e}); pass --overwrite to start again"
+            ) from None
         if stored != current:
-            raise JudgemindError(f"{out} holds a SynthAerials run with other settings: "
-                                 f"{_describe_diff(stored, current)}; re-run with the same settings to resume it, "
-                                 f"choose another folder, or pass --overwrite to start again")
+            raise JudgemindError(
+                f"{out} holds a SynthAerials run with other settings: "
+                f"{_describe_diff(stored, current)}; re-run with the same settings to resume it, "
+                f"choose another folder, or pass --overwrite to start again"
+            )
     try:
         (out / SYNTH_DIR / FRAGMENT_DIR).mkdir(parents=True, exist_ok=True)
         if settings.render:
@@ -239,8 +245,9 @@ def _prepare_out(out: Path, settings: SynthSettings, overwrite: bool) -> None:
         if not sfile.is_file():
             atomic_write_text(sfile, json.dumps(current, indent=2) + "\n")
     except OSError as e:
-        raise JudgemindError(f"cannot write the dataset to {out}: {e.strerror or e}; choose a writable "
-                             f"folder") from None
+        raise JudgemindError(
+            f"cannot write the dataset to {out}: {e.strerror or e}; choose a writable folder"
+        ) from None
 
 
 def _remove_temps(out: Path) -> None:
@@ -270,7 +277,7 @@ def split_ids(n: int, seed: int) -> dict[str, list[str]]:
     if n >= 3:
         n_val, n_test = max(1, n_val), max(1, n_test)
     n_train = n - n_val - n_test
-    parts = {"train": perm[:n_train], "val": perm[n_train:n_train + n_val], "test": perm[n_train + n_val:]}
+    parts = {"train": perm[:n_train], "val": perm[n_train : n_train + n_val], "test": perm[n_train + n_val :]}
     return {k: [jump_id(int(i)) for i in sorted(v)] for k, v in parts.items()}
 
 
@@ -283,22 +290,36 @@ def _assemble(out: Path, settings: SynthSettings) -> None:
 
     gen = settings.to_dict()
     meta = DatasetMeta(
-        name="SynthAerials", fps=settings.fps, splits=split_ids(settings.n, settings.seed), scoring="aerials5",
-        catalogue_version=str(load_catalogue().version), synthetic=True,
+        name="SynthAerials",
+        fps=settings.fps,
+        splits=split_ids(settings.n, settings.seed),
+        scoring="aerials5",
+        catalogue_version=str(load_catalogue().version),
+        synthetic=True,
         source=f"judgemind {__version__} synth: SynthAerials procedural generator v{GENERATOR_VERSION} "
-               f"(seed {settings.seed})",
+        f"(seed {settings.seed})",
         description="SYNTHETIC aerials jumps rendered procedurally (a stick-figure athlete with skis on a "
-                    "drawn site), with faults sampled from the deduction catalogue and a simulated panel of 5 "
-                    "judges. It is a test bed for the pipeline, not footage of real jumps: numbers measured on it "
-                    "say nothing about real competitions.",
+        "drawn site), with faults sampled from the deduction catalogue and a simulated panel of 5 "
+        "judges. It is a test bed for the pipeline, not footage of real jumps: numbers measured on it "
+        "say nothing about real competitions.",
         extra={"generator": gen, "videos": settings.render},
-        skeleton=SkeletonLayout(SKELETON_POINTS, (settings.size, settings.size)))
+        skeleton=SkeletonLayout(SKELETON_POINTS, (settings.size, settings.size)),
+    )
     write_dataset(out, meta, records())
 
 
-def generate(out: str | os.PathLike, n: int = 300, seed: int = 0, size: int = 128, fps: float = 25,
-             workers: int = 2, codes: Sequence[str] | str | None = None, overwrite: bool = False,
-             progress: bool = True, render: bool = True) -> Path:
+def generate(
+    out: str | os.PathLike,
+    n: int = 300,
+    seed: int = 0,
+    size: int = 128,
+    fps: float = 25,
+    workers: int = 2,
+    codes: Sequence[str] | str | None = None,
+    overwrite: bool = False,
+    progress: bool = True,
+    render: bool = True,
+) -> Path:
     """Write (or finish) a SynthAerials dataset of ``n`` jumps in ``out`` and return its path.
 
     ``codes``: restrict the jump codes (uniform over them); ``render=False`` writes the annotations only (the same

@@ -16,5 +16,16 @@ from judgemind.runs.config import TrainConfig, resolve_config
 from judgemind.runs.model import load_run_model
 from judgemind.train.loop import evaluate, fit, fit_model, train_one_epoch
 
-__all__ = ["CODE_DIM", "FeatureDataset", "TrainConfig", "code_features", "evaluate", "fit", "fit_model",
-           "load_run_model", "prepare_data", "resolve_config", "train_one_epoch"]
+__all__ = [
+    "CODE_DIM",
+    "FeatureDataset",
+    "TrainConfig",
+    "code_features",
+    "evaluate",
+    "fit",
+    "fit_model",
+    "load_run_model",
+    "prepare_data",
+    "resolve_config",
+    "train_one_epoch",
+]

@@ -79,9 +79,9 @@ def augment_batch(batch: dict, optim) -> dict:
             shot = batch["shot"].clamp_min(0)
             S = int(shot.max()) + 1
             u = keyed_uniform(seed, 1 + 2 * S * D, _STREAM + 10 * i + 1).to(x)
-            on = (u[:, :1] < optim.aug_shot).to(x.dtype)                          # (B, 1)
-            g = 1 + optim.aug_gain * (2 * u[:, 1:1 + S * D] - 1) * on
-            b = optim.aug_bias * (2 * u[:, 1 + S * D:] - 1) * on
+            on = (u[:, :1] < optim.aug_shot).to(x.dtype)  # (B, 1)
+            g = 1 + optim.aug_gain * (2 * u[:, 1 : 1 + S * D] - 1) * on
+            b = optim.aug_bias * (2 * u[:, 1 + S * D :] - 1) * on
             idx = shot.unsqueeze(-1).expand(B, T, D)
             g = g.reshape(B, S, D).gather(1, idx)
             b = b.reshape(B, S, D).gather(1, idx) * std

@@ -42,13 +42,17 @@ from judgemind.train.augment import augment_batch, check_augment
 
 # -- builders ------------------------------------------------------------------------------------------------------
 
+
 def build_optimizer(cfg: TrainConfig, model: torch.nn.Module) -> torch.optim.Optimizer:
     """AdamW; weight decay on matrices only (not on biases, norms, embeddings of size 1-D)."""
     params = [p for p in model.parameters() if p.requires_grad]
     decay = [p for p in params if p.ndim >= 2]
     other = [p for p in params if p.ndim < 2]
-    groups = [g for g in ({"params": decay, "weight_decay": cfg.optim.weight_decay},
-                          {"params": other, "weight_decay": 0.0}) if g["params"]]
+    groups = [
+        g
+        for g in ({"params": decay, "weight_decay": cfg.optim.weight_decay}, {"params": other, "weight_decay": 0.0})
+        if g["params"]
+    ]
     if not groups:  # a model without trainable parameters still gets a (no-op) optimizer
         groups = [{"params": [torch.nn.Parameter(torch.zeros(1))], "weight_decay": 0.0}]
     return torch.optim.AdamW(groups, lr=cfg.optim.lr)
@@ -77,14 +81,15 @@ def build_scheduler(cfg: TrainConfig, opt: torch.optim.Optimizer, n_train: int):
 
 # -- one epoch -----------------------------------------------------------------------------------------------------
 
+
 def epoch_batches(n: int, batch_size: int, seed: int, epoch: int, ctx: D.DistContext):
     """Yield ``(rows of this process, size of the global batch)``: one permutation per (seed, epoch) shared by all
     processes, cut into global batches, each dealt out round-robin (``batch[rank::world]``)."""
     g = torch.Generator().manual_seed(seed * 100_003 + epoch)
     perm = torch.randperm(n, generator=g)
     for start in range(0, n, batch_size):
-        gb = perm[start:start + batch_size]
-        yield gb[ctx.rank::ctx.world], len(gb)
+        gb = perm[start : start + batch_size]
+        yield gb[ctx.rank :: ctx.world], len(gb)
 
 
 def sample_seeds(seed: int, epoch: int, index: torch.Tensor) -> torch.Tensor:
@@ -96,8 +101,9 @@ def to_device(batch: dict, device: torch.device) -> dict:
     return {k: v.to(device, non_blocking=True) for k, v in batch.items()}
 
 
-def train_one_epoch(model, opt, sched, ds: FeatureDataset, cfg: TrainConfig, epoch: int,
-                    ctx: D.DistContext) -> dict[str, float]:
+def train_one_epoch(
+    model, opt, sched, ds: FeatureDataset, cfg: TrainConfig, epoch: int, ctx: D.DistContext
+) -> dict[str, float]:
     """One pass over the training split; returns the epoch's mean loss and loss parts (over all processes)."""
     model.train()
     if hasattr(model, "set_epoch"):
@@ -111,13 +117,15 @@ def train_one_epoch(model, opt, sched, ds: FeatureDataset, cfg: TrainConfig, epo
         if len(idx):
             batch = to_device(ds.batch(idx), ctx.device)
             batch["seed"] = sample_seeds(cfg.optim.seed, epoch, batch["index"])
-            batch = augment_batch(batch, cfg.optim)   # optim.aug_*: the same for every model; off by default
+            batch = augment_batch(batch, cfg.optim)  # optim.aug_*: the same for every model; off by default
             out = model(batch)
             loss, parts = model.loss(out, batch)
             if not torch.isfinite(loss):
-                raise JudgemindError(f"training loss became {float(loss)} at epoch {epoch + 1}; lower optim.lr or "
-                                     f"check the features (parts: {parts})")
-            (loss * (len(idx) / n_global)).backward()   # shares of the global batch add up to its mean loss
+                raise JudgemindError(
+                    f"training loss became {float(loss)} at epoch {epoch + 1}; lower optim.lr or "
+                    f"check the features (parts: {parts})"
+                )
+            (loss * (len(idx) / n_global)).backward()  # shares of the global batch add up to its mean loss
             for k, v in {"loss": float(loss.detach()), **parts}.items():
                 sums[k] = sums.get(k, 0.0) + v * len(idx)
         D.sum_gradients(model, ctx)
@@ -138,6 +146,7 @@ def evaluate(model, ds: FeatureDataset, info: DataInfo, cfg: TrainConfig, device
 
 # -- fit -----------------------------------------------------------------------------------------------------------
 
+
 @dataclass
 class EpochEnd:
     """What the epoch callback of :func:`fit_model` gets after each epoch. ``epoch`` is 0-based; ``t0`` the
@@ -154,8 +163,14 @@ class EpochEnd:
     setup_s: float
 
 
-def fit_model(cfg: TrainConfig, data, ctx: D.DistContext, on_epoch: Callable[[EpochEnd], None], *,
-              begin: Callable[[torch.nn.Module, torch.optim.Optimizer, object], int] | None = None) -> torch.nn.Module:
+def fit_model(
+    cfg: TrainConfig,
+    data,
+    ctx: D.DistContext,
+    on_epoch: Callable[[EpochEnd], None],
+    *,
+    begin: Callable[[torch.nn.Module, torch.optim.Optimizer, object], int] | None = None,
+) -> torch.nn.Module:
     """Train the model of ``cfg`` on ``data`` (``.info``, ``.train``: a PreparedData or the bench's shared data):
     build it (seeded by ``optim.seed``; ``cfg.model`` becomes the resolved model config), hand it the training
     split when it needs one, AdamW + schedule, then for every epoch ``train_one_epoch`` and ``on_epoch(EpochEnd)``.
@@ -192,8 +207,10 @@ def fit(cfg: TrainConfig, resume: bool = False, argv: list[str] | None = None) -
         if cfg.run.threads > 0:
             torch.set_num_threads(cfg.run.threads)
         if cfg.optim.batch_size < ctx.world:
-            raise JudgemindError(f"optim.batch_size ({cfg.optim.batch_size}) is smaller than the number of "
-                                 f"processes ({ctx.world}); the global batch is split over them")
+            raise JudgemindError(
+                f"optim.batch_size ({cfg.optim.batch_size}) is smaller than the number of "
+                f"processes ({ctx.world}); the global batch is split over them"
+            )
         run_dir = rundir.run_folder(cfg)
         rundir.check_folder(run_dir, resume)
         if ctx.is_main:
@@ -206,8 +223,11 @@ def fit(cfg: TrainConfig, resume: bool = False, argv: list[str] | None = None) -
             state = rundir.start(run_dir, cfg, model, opt, sched, data.info, resume, ctx, argv)
             if state.epoch == 0:
                 D.broadcast_parameters(model, ctx)
-            _say(ctx, f"training {cfg.model_name} on {len(data.train)} videos ({ctx.world} process(es), "
-                      f"{ctx.device}) -> {run_dir}")
+            _say(
+                ctx,
+                f"training {cfg.model_name} on {len(data.train)} videos ({ctx.world} process(es), "
+                f"{ctx.device}) -> {run_dir}",
+            )
             return state.epoch
 
         def on_epoch(e: EpochEnd) -> None:
@@ -216,8 +236,9 @@ def fit(cfg: TrainConfig, resume: bool = False, argv: list[str] | None = None) -
                 test = None
                 if getattr(data, "test", None) is not None:
                     test = headline(evaluate(e.model, data.test, data.info, cfg, ctx.device))
-                rundir.end_epoch(run_dir, cfg, e.model, e.opt, e.sched, data, state, e.epoch, e.train_parts, e.t0,
-                               val, test)
+                rundir.end_epoch(
+                    run_dir, cfg, e.model, e.opt, e.sched, data, state, e.epoch, e.train_parts, e.t0, val, test
+                )
             D.barrier(ctx)
 
         fit_model(cfg, data, ctx, on_epoch, begin=begin)
@@ -243,8 +264,7 @@ def _calibrate_best(run_dir: Path, cfg: TrainConfig) -> dict:
     device = str(D.resolve_device(cfg.run.device))
     try:
         model, rcfg, info, ck = load_run_model(run_dir, "best", device)
-        cal = write_calibration(run_dir, "best", build_calibration(model, rcfg, info, rcfg.data.dataset, device),
-                                ck)
+        cal = write_calibration(run_dir, "best", build_calibration(model, rcfg, info, rcfg.data.dataset, device), ck)
         return {"interval90_final_halfwidth_per_dd": cal["intervals"]["final_score"]["q"]}
     except JudgemindError as e:  # a finished training is kept; `judgemind score` then says why no interval
         print(f"note: no calibration for intervals: {e}", file=sys.stderr, flush=True)

@@ -25,9 +25,14 @@ from judgemind.runs.batch import FeatureDataset, build_data_info, record_targets
 
 CODES = ("bL", "bF", "bdF", "bLT", "bFT", "bFdF", "bLLL", "bFFF", "bFdFF")
 # item id -> (component whose latent quality triggers it, threshold); items without a landing cap only
-TRIGGERS = {"weak_takeoff": ("air", -0.6), "short_flight": ("air", -0.9), "bent_knees": ("form", -0.5),
-            "arms_flailing": ("form", -0.9), "landing_imbalance": ("landing", -0.4),
-            "hard_compression": ("landing", -1.0)}
+TRIGGERS = {
+    "weak_takeoff": ("air", -0.6),
+    "short_flight": ("air", -0.9),
+    "bent_knees": ("form", -0.5),
+    "arms_flailing": ("form", -0.9),
+    "landing_imbalance": ("landing", -0.4),
+    "hard_compression": ("landing", -1.0),
+}
 # component -> (mean, spread, max)
 BASE = {c: (mu, sd, COMPONENT_MAX[c]) for c, (mu, sd) in zip(COMPONENTS, ((1.5, 0.3), (3.8, 0.6), (2.3, 0.5)))}
 
@@ -52,13 +57,23 @@ def _record(i: int, rng: np.random.Generator, frames: int, cat) -> dict:
     for item_id, (comp, thr) in TRIGGERS.items():
         if q[comp] < thr:
             item = cat.get(item_id)
-            deductions.append({"item": item_id, "stage": item.stage, "points": item.points_min,
-                               "frames": window[item.stage]})
+            deductions.append(
+                {"item": item_id, "stage": item.stage, "points": item.points_min, "frames": window[item.stage]}
+            )
     n_cuts = int(rng.integers(0, 3))
     cuts = sorted({int(c) for c in rng.integers(1, frames - 1, n_cuts)})
-    rec = {"id": f"toy_{i:05d}", "video": f"videos/toy_{i:05d}.mp4", "frames": [0, frames], "action_code": code,
-           "dd": dd, "stages": {s: list(w) for s, w in window.items()}, "judges": judges,
-           "final_score": score, "deductions": deductions, "cuts": cuts}
+    rec = {
+        "id": f"toy_{i:05d}",
+        "video": f"videos/toy_{i:05d}.mp4",
+        "frames": [0, frames],
+        "action_code": code,
+        "dd": dd,
+        "stages": {s: list(w) for s, w in window.items()},
+        "judges": judges,
+        "final_score": score,
+        "deductions": deductions,
+        "cuts": cuts,
+    }
     rec["_q"] = q
     return rec
 
@@ -72,16 +87,25 @@ def _features(rec: dict, steps: int, dims: dict[str, int], rng: np.random.Genera
     out = {"frame_index": fi}
     for name, d in dims.items():
         x = rng.normal(0, 1, (steps, d)).astype(np.float32)
-        x[np.arange(steps), stage % d] += 2.0                      # which stage a step is in
-        for s, comp in enumerate(COMPONENTS):                      # how well that stage went
+        x[np.arange(steps), stage % d] += 2.0  # which stage a step is in
+        for s, comp in enumerate(COMPONENTS):  # how well that stage went
             x[stage == s, (3 + s) % d] += rec["_q"][comp]
-        x += rng.normal(0, 1.0, (int(shot.max()) + 1, d)).astype(np.float32)[shot]   # camera shots
+        x += rng.normal(0, 1.0, (int(shot.max()) + 1, d)).astype(np.float32)[shot]  # camera shots
         out[name] = x
     return out
 
 
-def make_toy_dataset(root, n: int = 24, steps: int = 16, dim: int = 8, dim_foreground: int | None = None,
-                     frames: int = 64, seed: int = 0, features: str = "toy", splits=(0.67, 0.165)) -> Path:
+def make_toy_dataset(
+    root,
+    n: int = 24,
+    steps: int = 16,
+    dim: int = 8,
+    dim_foreground: int | None = None,
+    frames: int = 64,
+    seed: int = 0,
+    features: str = "toy",
+    splits=(0.67, 0.165),
+) -> Path:
     """Write a toy dataset (``dataset.json``, ``annotations.jsonl``) and its feature cache ``features``."""
 
     root = Path(root)
@@ -91,10 +115,20 @@ def make_toy_dataset(root, n: int = 24, steps: int = 16, dim: int = 8, dim_foreg
     n_train = max(1, int(round(splits[0] * n)))
     n_val = max(1, int(round(splits[1] * n)))
     ids = [r["id"] for r in recs]
-    meta = DatasetMeta(name=root.name, fps=DEFAULT_FPS, scoring="aerials5", synthetic=True, source="judgemind.train.toy",
-                       description="toy features for tests", catalogue_version=str(cat.version),
-                       splits={"train": tuple(ids[:n_train]), "val": tuple(ids[n_train:n_train + n_val]),
-                               "test": tuple(ids[n_train + n_val:])})
+    meta = DatasetMeta(
+        name=root.name,
+        fps=DEFAULT_FPS,
+        scoring="aerials5",
+        synthetic=True,
+        source="judgemind.train.toy",
+        description="toy features for tests",
+        catalogue_version=str(cat.version),
+        splits={
+            "train": tuple(ids[:n_train]),
+            "val": tuple(ids[n_train : n_train + n_val]),
+            "test": tuple(ids[n_train + n_val :]),
+        },
+    )
     dims = {"global": dim, "foreground": dim_foreground or dim}
     cache = FeatureCache(root, features)
     cache.open_for_writing({"extractor": "toy", "steps": steps, "seed": seed}, dims)
@@ -107,16 +141,20 @@ def make_toy_dataset(root, n: int = 24, steps: int = 16, dim: int = 8, dim_foreg
 def make_toy_tensors(n: int, steps: int, dim_global: int, dim_foreground: int, seed: int = 0, frames: int = 200):
     """A FineDiving-sized training split held in memory (no files): ``(FeatureDataset, DataInfo)``."""
 
-
     rng = np.random.default_rng(seed)
     cat = load_catalogue()
     raw = [_record(i, rng, frames, cat) for i in range(n)]
     records = [record_from_dict({k: v for k, v in r.items() if not k.startswith("_")})[0] for r in raw]
 
     info = build_data_info("aerials5", {"global": dim_global, "foreground": dim_foreground}, records)
-    t = {"global": torch.empty(n, steps, dim_global), "foreground": torch.empty(n, steps, dim_foreground),
-         "mask": torch.ones(n, steps, dtype=torch.bool), "shot": torch.empty(n, steps, dtype=torch.long),
-         "stage": torch.empty(n, steps, dtype=torch.long), "frame_index": torch.empty(n, steps, dtype=torch.long)}
+    t = {
+        "global": torch.empty(n, steps, dim_global),
+        "foreground": torch.empty(n, steps, dim_foreground),
+        "mask": torch.ones(n, steps, dtype=torch.bool),
+        "shot": torch.empty(n, steps, dtype=torch.long),
+        "stage": torch.empty(n, steps, dtype=torch.long),
+        "frame_index": torch.empty(n, steps, dtype=torch.long),
+    }
     rows: dict[str, list] = {}
     for i, (r, rec) in enumerate(zip(raw, records)):
         f = _features(r, steps, {"global": dim_global, "foreground": dim_foreground}, rng)

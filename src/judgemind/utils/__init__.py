@@ -1,4 +1,5 @@
 """Small shared helpers (atomic writes, hashing, JSON-safe values)."""
+
 import errno
 import math
 import os
@@ -33,8 +34,15 @@ def not_a_file_reason(path) -> str | None:
     if stat.S_ISDIR(st.st_mode):
         return "is a folder, not a file"
     if not stat.S_ISREG(st.st_mode):
-        kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(st.st_mode) else "a socket" if stat.S_ISSOCK(st.st_mode)
-                else "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else "not a regular file")
+        kind = (
+            "a FIFO (named pipe)"
+            if stat.S_ISFIFO(st.st_mode)
+            else "a socket"
+            if stat.S_ISSOCK(st.st_mode)
+            else "a device"
+            if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode)
+            else "not a regular file"
+        )
         return f"is {kind}, not a regular file"
     if not os.access(path, os.R_OK):
         return "is not readable (permission denied)"

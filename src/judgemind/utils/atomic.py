@@ -34,8 +34,9 @@ def atomic_path(dest: str | os.PathLike, suffix: str | None = None) -> Iterator[
     """
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.part.", suffix=dest.suffix if suffix is None else suffix,
-                               dir=dest.parent)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{dest.name}.part.", suffix=dest.suffix if suffix is None else suffix, dir=dest.parent
+    )
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -65,8 +66,7 @@ def atomic_write_text(dest: str | os.PathLike, text: str) -> None:
 def atomic_write_json(dest: str | os.PathLike, obj: Any, indent: int | None = 2) -> None:
     """Write ``obj`` as strict JSON: NaN and Infinity are refused (``ValueError``), never written as bare tokens
     that other JSON readers reject; callers clean such values first (``judgemind.utils.clean_json``)."""
-    atomic_write_text(dest, json.dumps(obj, indent=indent, sort_keys=False, ensure_ascii=False, allow_nan=False)
-                      + "\n")
+    atomic_write_text(dest, json.dumps(obj, indent=indent, sort_keys=False, ensure_ascii=False, allow_nan=False) + "\n")
 
 
 @contextlib.contextmanager

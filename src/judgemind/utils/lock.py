@@ -29,8 +29,9 @@ class FileLock:
     """An exclusive (or shared) ``flock`` on ``path``; raises :class:`LockBusy` naming ``what`` when ``blocking``
     is False and another process holds it. Usable as a context manager or with ``acquire`` / ``release``."""
 
-    def __init__(self, path: str | os.PathLike, *, shared: bool = False, blocking: bool = False,
-                 what: str | None = None):
+    def __init__(
+        self, path: str | os.PathLike, *, shared: bool = False, blocking: bool = False, what: str | None = None
+    ):
         self.path = Path(path)
         self.shared = shared
         self.blocking = blocking
@@ -53,8 +54,10 @@ class FileLock:
             except OSError as e:
                 os.close(fd)
                 if e.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-                    raise LockBusy(f"{self.what} is in use by another judgemind process; wait for it to finish "
-                                   f"(or stop it) and re-run") from None
+                    raise LockBusy(
+                        f"{self.what} is in use by another judgemind process; wait for it to finish "
+                        f"(or stop it) and re-run"
+                    ) from None
                 raise
         self._fd = fd
         return self

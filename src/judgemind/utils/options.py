@@ -18,10 +18,28 @@ from judgemind.limits import max_steps
 
 _INT_MAX = 1_000_000
 # options whose size drives memory or time: (largest value, why)
-_SIDE_OPTIONS = {"short_side", "in_size", "size", "crop_size", "fg_size", "global_size", "work_width", "pose_size",
-                 "max_side"}
-_INT_LIMITS = {"batch": 4096, "batch_clips": 4096, "clip_len": 1024, "n_frames": 4096, "dim": 1 << 16,
-               "detect_every": 10_000, "motion_gap": 10_000, "frame_step": 10_000, "stride": 10_000}
+_SIDE_OPTIONS = {
+    "short_side",
+    "in_size",
+    "size",
+    "crop_size",
+    "fg_size",
+    "global_size",
+    "work_width",
+    "pose_size",
+    "max_side",
+}
+_INT_LIMITS = {
+    "batch": 4096,
+    "batch_clips": 4096,
+    "clip_len": 1024,
+    "n_frames": 4096,
+    "dim": 1 << 16,
+    "detect_every": 10_000,
+    "motion_gap": 10_000,
+    "frame_step": 10_000,
+    "stride": 10_000,
+}
 _MAX_SIDE = 4096
 
 
@@ -45,12 +63,16 @@ def _kinds(annotation: Any, default: Any) -> set[str] | None:
 def check_options(fn: Callable, options: dict, what: str) -> dict:
     """``options`` checked against the keyword parameters of ``fn`` (a class or function); returns them."""
 
-    params = {n: p for n, p in inspect.signature(fn).parameters.items()
-              if n != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    params = {
+        n: p
+        for n, p in inspect.signature(fn).parameters.items()
+        if n != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    }
     unknown = sorted(set(options) - set(params))
     if unknown:
-        raise JudgemindError(f"{what} has no option {', '.join(unknown)}; its options are "
-                             f"{', '.join(params) or 'none'}")
+        raise JudgemindError(
+            f"{what} has no option {', '.join(unknown)}; its options are {', '.join(params) or 'none'}"
+        )
     for name, value in options.items():
         p = params[name]
         kinds = _kinds(p.annotation, p.default)
@@ -85,7 +107,7 @@ def _check_value(what: str, name: str, value: Any, kinds: set[str] | None) -> No
         _check_plain(what, name, value)
         return
     kind = "bool" if isinstance(value, bool) else type(value).__name__
-    ok = (kind in kinds or (kind == "int" and "float" in kinds))
+    ok = kind in kinds or (kind == "int" and "float" in kinds)
     if not ok:
         want = " or ".join(sorted(k for k in kinds if k != "none"))
         raise JudgemindError(f"{what} option {name}={_short(value)}: expected {want}, got {kind}")

@@ -39,8 +39,16 @@ def _is_terminal(file) -> bool:
         return False
 
 
-def progress_bar(iterable=None, *, total: int | None = None, desc: str = "", unit: str = "it", enabled: bool = True,
-                 initial: int = 0, file=None):
+def progress_bar(
+    iterable=None,
+    *,
+    total: int | None = None,
+    desc: str = "",
+    unit: str = "it",
+    enabled: bool = True,
+    initial: int = 0,
+    file=None,
+):
     """A tqdm bar over ``iterable`` (or updated by hand up to ``total``) on ``file`` (default stderr), shown only when
     ``enabled``. In a terminal: the usual redrawn bar; otherwise one line per ``1/LOG_STEPS`` of the total."""
     from tqdm import tqdm  # noqa: PLC0415 -- start-up time: tqdm only for the commands that show a bar
@@ -51,9 +59,19 @@ def progress_bar(iterable=None, *, total: int | None = None, desc: str = "", uni
     if _is_terminal(file):
         how = {"file": file, "dynamic_ncols": True}
     elif total:
-        how = {"file": _LineWriter(file), "ncols": 80, "maxinterval": float("inf"), "mininterval": 0.0,
-               "miniters": max(1, math.ceil(total / LOG_STEPS))}
+        how = {
+            "file": _LineWriter(file),
+            "ncols": 80,
+            "maxinterval": float("inf"),
+            "mininterval": 0.0,
+            "miniters": max(1, math.ceil(total / LOG_STEPS)),
+        }
     else:
-        how = {"file": _LineWriter(file), "ncols": 80, "maxinterval": float("inf"), "mininterval": LOG_SECONDS,
-               "miniters": 1}
+        how = {
+            "file": _LineWriter(file),
+            "ncols": 80,
+            "maxinterval": float("inf"),
+            "mininterval": LOG_SECONDS,
+            "miniters": 1,
+        }
     return tqdm(iterable, total=total, desc=desc, unit=unit, disable=not enabled, initial=initial, **how)

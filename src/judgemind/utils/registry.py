@@ -74,8 +74,15 @@ class Registry:
     ``skip``: modules of ``package`` that register nothing (imported only if something else needs them);
     ``hint``: appended to the unknown-name error (e.g. the command that lists them)."""
 
-    def __init__(self, kind: str, *, package: str | None = None, modules: Mapping[str, str] | None = None,
-                 skip: Iterable[str] = (), hint: str = ""):
+    def __init__(
+        self,
+        kind: str,
+        *,
+        package: str | None = None,
+        modules: Mapping[str, str] | None = None,
+        skip: Iterable[str] = (),
+        hint: str = "",
+    ):
         self.kind = kind
         self.package = package
         self.modules = dict(modules or {})
@@ -92,12 +99,13 @@ class Registry:
         if obj is None:
             return lambda o: self.register(name, o, description=description, config=config)
         if not isinstance(name, str) or not name:
-            raise JudgemindError(f"{self.kind} registry: {_where(obj)} has no name; give it one (a non-empty "
-                                 f"string)")
+            raise JudgemindError(f"{self.kind} registry: {_where(obj)} has no name; give it one (a non-empty string)")
         old = self._entries.get(name)
         if old is not None and old.obj is not obj:
-            raise JudgemindError(f"{self.kind} registry: {name!r} is registered twice, by {_where(old.obj)} and by "
-                                 f"{_where(obj)}; give one of them another name")
+            raise JudgemindError(
+                f"{self.kind} registry: {name!r} is registered twice, by {_where(old.obj)} and by "
+                f"{_where(obj)}; give one of them another name"
+            )
         if config is not None and not dataclasses.is_dataclass(config):
             raise JudgemindError(f"{self.kind} registry: the config of {name!r} must be a dataclass, got {config!r}")
         self._entries[name] = Entry(name, obj, description, config)
@@ -126,9 +134,11 @@ class Registry:
         if name not in self._entries:
             names = sorted(self._entries)
             close = difflib.get_close_matches(str(name), names, n=3)
-            raise JudgemindError(f"unknown {self.kind} {name!r}; available: {', '.join(names) or 'none'}"
-                                 + (f" (did you mean {', '.join(close)}?)" if close else "")
-                                 + (f" ({self.hint})" if self.hint else ""))
+            raise JudgemindError(
+                f"unknown {self.kind} {name!r}; available: {', '.join(names) or 'none'}"
+                + (f" (did you mean {', '.join(close)}?)" if close else "")
+                + (f" ({self.hint})" if self.hint else "")
+            )
         return self._entries[name]
 
     def __contains__(self, name: str) -> bool:
@@ -161,10 +171,10 @@ class Registry:
         if valid is not None:
             bad = sorted(str(k) for k in options if k not in valid)
             if bad:
-                raise JudgemindError(f"{self.kind} {name!r} has no option {', '.join(bad)}; its options are "
-                                     f"{', '.join(valid) or 'none'}")
+                raise JudgemindError(
+                    f"{self.kind} {name!r} has no option {', '.join(bad)}; its options are {', '.join(valid) or 'none'}"
+                )
         if e.config is None:
-
             target: Callable = e.obj.__init__ if isinstance(e.obj, type) else e.obj
             check_options(target, options, f"{self.kind} {name!r}")
         return options

@@ -30,8 +30,9 @@ def histogram(img: np.ndarray) -> np.ndarray:
     return hist / max(float(hist.sum()), 1.0)
 
 
-def find_cuts(images: Iterable[np.ndarray], indices: Sequence[int], threshold: float = 0.35,
-              min_gap: int = 3) -> tuple[int, ...]:
+def find_cuts(
+    images: Iterable[np.ndarray], indices: Sequence[int], threshold: float = 0.35, min_gap: int = 3
+) -> tuple[int, ...]:
     """Frame indices where a new shot starts among ``images`` (decoded at ``indices``, increasing)."""
     hists = [histogram(im) for im in images]
     idx = [int(i) for i in indices]
@@ -49,5 +50,6 @@ def find_cuts(images: Iterable[np.ndarray], indices: Sequence[int], threshold: f
 def shot_index(cuts, frame_index) -> np.ndarray:
     """Camera-shot index (0, 1, ...) of each frame: the number of cuts (first frames of new shots) at or before it.
     ``frame_index`` (T,) -> int64 (T,)."""
-    return np.searchsorted(np.sort(np.asarray(cuts, dtype=np.int64)), np.asarray(frame_index),
-                           side="right").astype(np.int64)
+    return np.searchsorted(np.sort(np.asarray(cuts, dtype=np.int64)), np.asarray(frame_index), side="right").astype(
+        np.int64
+    )

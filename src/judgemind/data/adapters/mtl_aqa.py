@@ -101,17 +101,28 @@ def _record(key: tuple[int, int], d: Mapping, src: Path) -> Record:
         extra["score_mismatch"] = chk.reason
     if repaired:
         extra["judge_scores_raw"] = [float(v) for v in raw]
-    return Record(id=record_id(video, dive), video=f"videos/{video:02d}/{dive}.mp4", frames=(0, n),
-                  action_code=str(d["dive_number"]), dd=dd, stages=nominal_stages(n), judges=judge_scores(marks),
-                  final_score=final, event=f"MTL-AQA video {video:02d}", extra=extra)
+    return Record(
+        id=record_id(video, dive),
+        video=f"videos/{video:02d}/{dive}.mp4",
+        frames=(0, n),
+        action_code=str(d["dive_number"]),
+        dd=dd,
+        stages=nominal_stages(n),
+        judges=judge_scores(marks),
+        final_score=final,
+        event=f"MTL-AQA video {video:02d}",
+        extra=extra,
+    )
 
 
 def load_mtl_aqa(info_dir: str | os.PathLike) -> tuple[DatasetMeta, list[Record]]:
     """Read an MTL-AQA annotation folder (CoRe's ``info``) into ``(DatasetMeta, records)``."""
     src = Path(info_dir)
     if not src.is_dir():
-        raise JudgemindError(f"{src}: MTL-AQA annotation folder does not exist (expected {ANNOTATIONS_FILE}, "
-                             f"{TRAIN_FILE}, {TEST_FILE}, e.g. MTL-AQA/CoRe_info)")
+        raise JudgemindError(
+            f"{src}: MTL-AQA annotation folder does not exist (expected {ANNOTATIONS_FILE}, "
+            f"{TRAIN_FILE}, {TEST_FILE}, e.g. MTL-AQA/CoRe_info)"
+        )
     for f in (ANNOTATIONS_FILE, TRAIN_FILE, TEST_FILE):
         if not (src / f).is_file():
             raise JudgemindError(f"{src}: missing {f}; point at the folder holding CoRe's MTL-AQA info files")
@@ -126,21 +137,34 @@ def load_mtl_aqa(info_dir: str | os.PathLike) -> tuple[DatasetMeta, list[Record]
         with sample_fields(f"{src / ANNOTATIONS_FILE}: sample {key}"):
             records.append(_record(key, d, src))
     ids = {r.id for r in records}
-    splits = read_official_splits(src, (("train", TRAIN_FILE), ("test", TEST_FILE)),
-                                  lambda k, where: record_id(*_key(k, where)), ids, ANNOTATIONS_FILE)
+    splits = read_official_splits(
+        src,
+        (("train", TRAIN_FILE), ("test", TEST_FILE)),
+        lambda k, where: record_id(*_key(k, where)),
+        ids,
+        ANNOTATIONS_FILE,
+    )
     val = seeded_val(splits["train"])
     chosen = set(val)
     splits = {"train": [i for i in splits["train"] if i not in chosen], "val": val, "test": splits["test"]}
     meta = DatasetMeta(
-        name="MTL-AQA", fps=DEFAULT_FPS, splits={k: tuple(v) for k, v in splits.items()}, scoring="diving",
-        stage_names=STAGE_NAMES, synthetic=False,
+        name="MTL-AQA",
+        fps=DEFAULT_FPS,
+        splits={k: tuple(v) for k, v in splits.items()},
+        scoring="diving",
+        stage_names=STAGE_NAMES,
+        synthetic=False,
         source="MTL-AQA annotations (CoRe's final_annotations_dict_with_dive_number.pkl): Parmar & Morris, CVPR 2019",
         description="MTL-AQA dives converted by judgemind's MTL-AQA adapter; videos are not included. Stages are "
-                    "nominal (not annotated).",
-        extra={"adapter": "mtl-aqa", "stages_known": False,
-               "val_split": f"a seeded 20 % of the official train split ({len(val)} dives, seed 0)",
-               "official_splits": "train + val = train_split_0.pkl; test = test_split_0.pkl",
-               "fps_note": "nominal; the source videos' frame rate is not recorded in the annotations",
-               "overlap_note": "1369 FineDiving dives are MTL-AQA dives with the same ids; 249 FineDiving test "
-                               "dives are MTL-AQA train dives: never pre-train on MTL-AQA and test on FineDiving"})
+        "nominal (not annotated).",
+        extra={
+            "adapter": "mtl-aqa",
+            "stages_known": False,
+            "val_split": f"a seeded 20 % of the official train split ({len(val)} dives, seed 0)",
+            "official_splits": "train + val = train_split_0.pkl; test = test_split_0.pkl",
+            "fps_note": "nominal; the source videos' frame rate is not recorded in the annotations",
+            "overlap_note": "1369 FineDiving dives are MTL-AQA dives with the same ids; 249 FineDiving test "
+            "dives are MTL-AQA train dives: never pre-train on MTL-AQA and test on FineDiving",
+        },
+    )
     return meta, records

@@ -9,20 +9,33 @@ and ``aerialspose`` (:mod:`judgemind.pose.locator`, beside the networks it runs)
 """
 
 from judgemind.video.locators.base import (
-                                           LOCATORS,
-                                           N_KEYPOINTS,
-                                           Box,
-                                           Detection,
-                                           Locator,
-                                           LocatorInfo,
-                                           boxes_array,
-                                           fill_gaps,
-                                           get_locator,
-                                           interpolate_boxes,
-                                           list_locators,
-                                           register_locator,
-                                           require_package,
+    LOCATORS,
+    N_KEYPOINTS,
+    Box,
+    Detection,
+    Locator,
+    LocatorInfo,
+    boxes_array,
+    fill_gaps,
+    get_locator,
+    interpolate_boxes,
+    list_locators,
+    register_locator,
+    require_package,
 )
 
-__all__ = ["Box", "Detection", "Locator", "LocatorInfo", "LOCATORS", "register_locator", "get_locator",
-           "list_locators", "fill_gaps", "interpolate_boxes", "boxes_array", "require_package", "N_KEYPOINTS"]
+__all__ = [
+    "Box",
+    "Detection",
+    "Locator",
+    "LocatorInfo",
+    "LOCATORS",
+    "register_locator",
+    "get_locator",
+    "list_locators",
+    "fill_gaps",
+    "interpolate_boxes",
+    "boxes_array",
+    "require_package",
+    "N_KEYPOINTS",
+]

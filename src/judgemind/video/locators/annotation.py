@@ -22,13 +22,16 @@ class AnnotationLocator(Locator):
     def detect(self, frame: np.ndarray, index: int) -> Detection:
         raise JudgemindError("the annotation locator needs the record: call locate(frames, record=...)")
 
-    def locate(self, frames: Iterable[tuple[int, np.ndarray]], *, record=None, scale: float = 1.0,
-               cuts: Sequence[int] = ()) -> list[Detection]:
+    def locate(
+        self, frames: Iterable[tuple[int, np.ndarray]], *, record=None, scale: float = 1.0, cuts: Sequence[int] = ()
+    ) -> list[Detection]:
         frames = list(frames)
         if record is None or not record.boxes:
             rid = getattr(record, "id", None)
-            raise JudgemindError(f"record {rid!r} has no `boxes` for the annotation locator; annotate boxes or use "
-                                 f"--locator mediapipe, hog or motion")
+            raise JudgemindError(
+                f"record {rid!r} has no `boxes` for the annotation locator; annotate boxes or use "
+                f"--locator mediapipe, hog or motion"
+            )
         if not frames:
             return []
         h, w = frames[0][1].shape[:2]

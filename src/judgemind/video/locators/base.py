@@ -38,8 +38,21 @@ from judgemind.utils.registry import Registry
 
 Box = tuple[float, float, float, float]
 
-__all__ = ["Box", "Detection", "Locator", "LocatorInfo", "LOCATORS", "register_locator", "get_locator",
-           "list_locators", "fill_gaps", "interpolate_boxes", "boxes_array", "require_package", "N_KEYPOINTS"]
+__all__ = [
+    "Box",
+    "Detection",
+    "Locator",
+    "LocatorInfo",
+    "LOCATORS",
+    "register_locator",
+    "get_locator",
+    "list_locators",
+    "fill_gaps",
+    "interpolate_boxes",
+    "boxes_array",
+    "require_package",
+    "N_KEYPOINTS",
+]
 
 N_KEYPOINTS = 33  # MediaPipe Pose landmarks
 
@@ -76,8 +89,9 @@ class Locator:
 
     def __init__(self, **options: Any):
         if options:
-            raise JudgemindError(f"locator {self.name!r} has no option {', '.join(sorted(options))}; its options "
-                                 f"are none")
+            raise JudgemindError(
+                f"locator {self.name!r} has no option {', '.join(sorted(options))}; its options are none"
+            )
 
     def config(self) -> dict[str, Any]:
         """Everything that changes the boxes (goes into a feature cache's manifest)."""
@@ -90,8 +104,9 @@ class Locator:
         """One frame ``(H, W, 3) uint8`` RGB -> raw detection (``box=None`` when nothing is found)."""
         raise NotImplementedError
 
-    def locate(self, frames: Iterable[tuple[int, np.ndarray]], *, record=None, scale: float = 1.0,
-               cuts: Sequence[int] = ()) -> list[Detection]:
+    def locate(
+        self, frames: Iterable[tuple[int, np.ndarray]], *, record=None, scale: float = 1.0, cuts: Sequence[int] = ()
+    ) -> list[Detection]:
         """Detections for ``frames`` = ``(index, rgb)`` in increasing index order, gaps filled and flagged.
 
         ``record`` and ``scale`` (frames' size / video size) are for locators that read the record; ``cuts`` are
@@ -130,8 +145,13 @@ def boxes_array(dets: Sequence[Detection]) -> np.ndarray:
     return out
 
 
-def interpolate_boxes(indices: Sequence[int], boxes: np.ndarray, query: Sequence[int], frame_size: tuple[int, int],
-                      cuts: Sequence[int] = ()) -> tuple[np.ndarray, np.ndarray]:
+def interpolate_boxes(
+    indices: Sequence[int],
+    boxes: np.ndarray,
+    query: Sequence[int],
+    frame_size: tuple[int, int],
+    cuts: Sequence[int] = (),
+) -> tuple[np.ndarray, np.ndarray]:
     """Boxes at ``query`` frames from boxes known at ``indices`` (NaN rows = unknown), shot by shot.
 
     Inside a shot a query between two known frames is linearly interpolated, outside them the nearest known box is
@@ -170,8 +190,9 @@ def interpolate_boxes(indices: Sequence[int], boxes: np.ndarray, query: Sequence
     return out, filled
 
 
-def fill_gaps(indices: Sequence[int], dets: Sequence[Detection], frame_size: tuple[int, int],
-              cuts: Sequence[int] = ()) -> list[Detection]:
+def fill_gaps(
+    indices: Sequence[int], dets: Sequence[Detection], frame_size: tuple[int, int], cuts: Sequence[int] = ()
+) -> list[Detection]:
     """Give every detection a box (see :func:`interpolate_boxes`); filled ones get ``filled=True``, confidence 0."""
     if not len(dets):
         return []
@@ -188,13 +209,18 @@ def fill_gaps(indices: Sequence[int], dets: Sequence[Detection], frame_size: tup
 # ---------------------------------------------------------------------------------------------------------------
 # registry
 
-LOCATORS = Registry("locator", package="judgemind.video.locators", skip=("base",), modules={
-    "annotation": "judgemind.video.locators.annotation",
-    "mediapipe": "judgemind.video.locators.mp_pose",
-    "hog": "judgemind.video.locators.hog",
-    "motion": "judgemind.video.locators.motion",
-    "aerialspose": "judgemind.pose.locator",   # lives with the networks it runs; video never imports pose
-})
+LOCATORS = Registry(
+    "locator",
+    package="judgemind.video.locators",
+    skip=("base",),
+    modules={
+        "annotation": "judgemind.video.locators.annotation",
+        "mediapipe": "judgemind.video.locators.mp_pose",
+        "hog": "judgemind.video.locators.hog",
+        "motion": "judgemind.video.locators.motion",
+        "aerialspose": "judgemind.pose.locator",  # lives with the networks it runs; video never imports pose
+    },
+)
 
 
 def register_locator(cls: type[Locator]) -> type[Locator]:
@@ -208,8 +234,10 @@ def get_locator(name: str, **options: Any) -> Locator:
 
 
 def list_locators() -> list[LocatorInfo]:
-    return [LocatorInfo(c.name, c.description, tuple(c.requires), c.gives_keypoints, c.needs_record_boxes)
-            for c in (e.obj for e in LOCATORS.entries())]
+    return [
+        LocatorInfo(c.name, c.description, tuple(c.requires), c.gives_keypoints, c.needs_record_boxes)
+        for c in (e.obj for e in LOCATORS.entries())
+    ]
 
 
 def require_package(package: str, what: str) -> Any:
@@ -217,6 +245,8 @@ def require_package(package: str, what: str) -> Any:
     try:
         return importlib.import_module(package)
     except ImportError as e:
-        hint = {"mediapipe": "pip install 'mediapipe==0.10.21' (or `pip install judgemind[pose]`)",
-                "cv2": "pip install 'opencv-python-headless<5' (or `pip install judgemind[video]`)"}.get(package, "")
+        hint = {
+            "mediapipe": "pip install 'mediapipe==0.10.21' (or `pip install judgemind[pose]`)",
+            "cv2": "pip install 'opencv-python-headless<5' (or `pip install judgemind[video]`)",
+        }.get(package, "")
         raise JudgemindError(f"{what} needs the Python package {package!r} ({e}); {hint}") from e

@@ -45,7 +45,7 @@ def cut_square(img: np.ndarray, x0: int, y0: int, side: int) -> np.ndarray:
     out = np.zeros((side, side) + img.shape[2:], img.dtype)
     sx0, sy0, sx1, sy1 = max(0, x0), max(0, y0), min(w, x0 + side), min(h, y0 + side)
     if sx1 > sx0 and sy1 > sy0:
-        out[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] = img[sy0:sy1, sx0:sx1]
+        out[sy0 - y0 : sy1 - y0, sx0 - x0 : sx1 - x0] = img[sy0:sy1, sx0:sx1]
     return out
 
 
@@ -69,20 +69,36 @@ class HogLocator(Locator):
     requires = ("cv2", "mediapipe")
     gives_keypoints = True
 
-    def __init__(self, detect_every: int = 5, min_height: int = 96, scale_step: float = 1.05,
-                 hit_threshold: float = 0.0, pose: bool = True, margin: float = 1.4, pose_size: int = 256,
-                 max_side: int = 1280, min_track_score: float = 0.4):
+    def __init__(
+        self,
+        detect_every: int = 5,
+        min_height: int = 96,
+        scale_step: float = 1.05,
+        hit_threshold: float = 0.0,
+        pose: bool = True,
+        margin: float = 1.4,
+        pose_size: int = 256,
+        max_side: int = 1280,
+        min_track_score: float = 0.4,
+    ):
         self.cv2 = require_package("cv2", "the hog locator")
         if detect_every < 1 or min_height < 16:
             raise ValueError("detect_every must be >= 1 and min_height >= 16")
-        self.opts = dict(detect_every=int(detect_every), min_height=int(min_height), scale_step=float(scale_step),
-                         hit_threshold=float(hit_threshold), pose=bool(pose), margin=float(margin),
-                         pose_size=int(pose_size), max_side=int(max_side), min_track_score=float(min_track_score))
+        self.opts = dict(
+            detect_every=int(detect_every),
+            min_height=int(min_height),
+            scale_step=float(scale_step),
+            hit_threshold=float(hit_threshold),
+            pose=bool(pose),
+            margin=float(margin),
+            pose_size=int(pose_size),
+            max_side=int(max_side),
+            min_track_score=float(min_track_score),
+        )
         self.hog = self.cv2.HOGDescriptor()
         self.hog.setSVMDetector(self.cv2.HOGDescriptor_getDefaultPeopleDetector())
         self.pose = None
         if pose:
-
             self.pose = PoseEstimator(static_image_mode=False)
         self.reset()
 
@@ -107,13 +123,25 @@ class HogLocator(Locator):
         h, w = gray.shape
         f = 128.0 / self.opts["min_height"]
         f = min(f, self.opts["max_side"] / max(h, w))
-        img = gray if abs(f - 1) < 1e-3 else cv2.resize(gray, (max(64, round(w * f)), max(128, round(h * f))),
-                                                        interpolation=cv2.INTER_LINEAR if f > 1 else cv2.INTER_AREA)
+        img = (
+            gray
+            if abs(f - 1) < 1e-3
+            else cv2.resize(
+                gray,
+                (max(64, round(w * f)), max(128, round(h * f))),
+                interpolation=cv2.INTER_LINEAR if f > 1 else cv2.INTER_AREA,
+            )
+        )
         fx, fy = img.shape[1] / w, img.shape[0] / h
         if img.shape[0] < 128 or img.shape[1] < 64:
             return []
-        rects, weights = self.hog.detectMultiScale(img, hitThreshold=self.opts["hit_threshold"], winStride=(8, 8),
-                                                   padding=(8, 8), scale=self.opts["scale_step"])
+        rects, weights = self.hog.detectMultiScale(
+            img,
+            hitThreshold=self.opts["hit_threshold"],
+            winStride=(8, 8),
+            padding=(8, 8),
+            scale=self.opts["scale_step"],
+        )
         out = []
         for (x, y, rw, rh), wt in zip(rects, np.asarray(weights).reshape(-1)):
             # HOG's window keeps a border around the person: trim 1/8 of the width and 1/16 of the height per side
@@ -165,8 +193,12 @@ class HogLocator(Locator):
         kp[:, 0] = kp[:, 0] * s + x0
         kp[:, 1] = kp[:, 1] * s + y0
         b = r.box
-        fb = (max(0.0, b[0] * s + x0), max(0.0, b[1] * s + y0), min(float(w), b[2] * s + x0),
-              min(float(h), b[3] * s + y0))
+        fb = (
+            max(0.0, b[0] * s + x0),
+            max(0.0, b[1] * s + y0),
+            min(float(w), b[2] * s + x0),
+            min(float(h), b[3] * s + y0),
+        )
         if fb[2] - fb[0] < 2 or fb[3] - fb[1] < 2:
             return None, None, 0.0
         return fb, kp, r.confidence

@@ -27,20 +27,33 @@ class MotionLocator(Locator):
     description = "OpenCV MOG2 background subtraction (static camera), largest moving blob"
     requires = ("cv2",)
 
-    def __init__(self, history: int = 120, var_threshold: float = 25.0, work_width: int = 320,
-                 min_area: float = 0.0005, max_area: float = 0.5, dilate: int = 5):
+    def __init__(
+        self,
+        history: int = 120,
+        var_threshold: float = 25.0,
+        work_width: int = 320,
+        min_area: float = 0.0005,
+        max_area: float = 0.5,
+        dilate: int = 5,
+    ):
         self.cv2 = require_package("cv2", "the motion locator")
-        self.opts = dict(history=int(history), var_threshold=float(var_threshold), work_width=int(work_width),
-                         min_area=float(min_area), max_area=float(max_area), dilate=int(dilate))
+        self.opts = dict(
+            history=int(history),
+            var_threshold=float(var_threshold),
+            work_width=int(work_width),
+            min_area=float(min_area),
+            max_area=float(max_area),
+            dilate=int(dilate),
+        )
         self.reset()
 
     def config(self) -> dict[str, Any]:
         return {"name": self.name, **self.opts}
 
     def reset(self) -> None:
-        self._mog = self.cv2.createBackgroundSubtractorMOG2(history=self.opts["history"],
-                                                            varThreshold=self.opts["var_threshold"],
-                                                            detectShadows=False)
+        self._mog = self.cv2.createBackgroundSubtractorMOG2(
+            history=self.opts["history"], varThreshold=self.opts["var_threshold"], detectShadows=False
+        )
         self._seen = 0
 
     def foreground(self, frame: np.ndarray) -> np.ndarray:

@@ -36,12 +36,21 @@ class PoseEstimator:
     """One MediaPipe Pose graph. ``static_image_mode=False`` tracks between consecutive calls (faster, smoother);
     call :meth:`reset` between videos."""
 
-    def __init__(self, *, static_image_mode: bool = False, min_detection_confidence: float = 0.5,
-                 min_tracking_confidence: float = 0.5, segmentation: bool = True):
-        self.options = dict(static_image_mode=bool(static_image_mode), model_complexity=1,
-                            enable_segmentation=bool(segmentation),
-                            min_detection_confidence=float(min_detection_confidence),
-                            min_tracking_confidence=float(min_tracking_confidence))
+    def __init__(
+        self,
+        *,
+        static_image_mode: bool = False,
+        min_detection_confidence: float = 0.5,
+        min_tracking_confidence: float = 0.5,
+        segmentation: bool = True,
+    ):
+        self.options = dict(
+            static_image_mode=bool(static_image_mode),
+            model_complexity=1,
+            enable_segmentation=bool(segmentation),
+            min_detection_confidence=float(min_detection_confidence),
+            min_tracking_confidence=float(min_tracking_confidence),
+        )
         self._pose = None
 
     def _graph(self):
@@ -118,18 +127,27 @@ class MediaPipeLocator(Locator):
     requires = ("mediapipe",)
     gives_keypoints = True
 
-    def __init__(self, min_detection_confidence: float = 0.5, min_tracking_confidence: float = 0.5,
-                 static_image_mode: bool = False):
-        self.pose = PoseEstimator(static_image_mode=static_image_mode,
-                                  min_detection_confidence=min_detection_confidence,
-                                  min_tracking_confidence=min_tracking_confidence)
+    def __init__(
+        self,
+        min_detection_confidence: float = 0.5,
+        min_tracking_confidence: float = 0.5,
+        static_image_mode: bool = False,
+    ):
+        self.pose = PoseEstimator(
+            static_image_mode=static_image_mode,
+            min_detection_confidence=min_detection_confidence,
+            min_tracking_confidence=min_tracking_confidence,
+        )
 
     def config(self) -> dict[str, Any]:
         o = self.pose.options
-        return {"name": self.name, "model_complexity": o["model_complexity"],
-                "min_detection_confidence": o["min_detection_confidence"],
-                "min_tracking_confidence": o["min_tracking_confidence"],
-                "static_image_mode": o["static_image_mode"]}
+        return {
+            "name": self.name,
+            "model_complexity": o["model_complexity"],
+            "min_detection_confidence": o["min_detection_confidence"],
+            "min_tracking_confidence": o["min_tracking_confidence"],
+            "static_image_mode": o["static_image_mode"],
+        }
 
     def reset(self) -> None:
         self.pose.reset()
