@@ -96,7 +96,7 @@ def score_video(run: LoadedRun, video: str | os.PathLike, *, action_code: str | 
                        "locator": f"{loc_name}" + (f" (boxes and cuts from {target.source})"
                                                    if target.source != "video" and loc is not None
                                                    and loc.needs_record_boxes else ""),
-                       "perception": perception(extractor, fcfg),
+                       "perception": perception_line(extractor, fcfg),
                        "judgemind_version": __version__, "git_revision": ck.get("git_revision"),
                        "scored_at": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")},
         "notes": [rules.explain_official(run.info.scoring, "components" if res.get("components") else "score")],
@@ -129,7 +129,7 @@ def _locator(video, locator: str | None, target: Target, trained_locator: str, f
     return loc_name, get_locator(loc_name, **loc_opts)
 
 
-def perception(extractor, fcfg: dict) -> str:
+def perception_line(extractor, fcfg: dict) -> str:
     """One line for the sheet: what saw the athlete."""
     now = extractor.config()
     what = now.get("perception") or fcfg.get("perception")
