@@ -64,11 +64,14 @@ def add_parser(sub) -> None:
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 
 
-def _positive(name: str, v: int, hi: int = 10 ** 7) -> None:
+MAX_SEED = 2 ** 32 - 1
+
+
+def _positive(name: str, v: int, hi: int = 10 ** 7, lo: int = 1) -> None:
     from judgemind.errors import JudgemindError
 
-    if not 1 <= v <= hi:
-        raise JudgemindError(f"--{name} must be 1-{hi}, got {v}")
+    if not lo <= v <= hi:
+        raise JudgemindError(f"--{name} must be {lo}-{hi}, got {str(v)[:40]}")
 
 
 def run_train(args) -> int:
@@ -76,6 +79,11 @@ def run_train(args) -> int:
 
     for n in ("steps", "batch", "per_record", "width", "save_every"):
         _positive(n.replace("_", "-"), getattr(args, n), 4096 if n in ("batch", "width") else 10 ** 7)
+    _positive("seed", args.seed, MAX_SEED, 0)
+    _positive("threads", args.threads, 1024, 0)
+    from judgemind.utils import check_out_dir
+
+    check_out_dir(args.out)
     if not 0 < args.lr < 1:
         from judgemind.errors import JudgemindError
 
@@ -97,6 +105,7 @@ def run_eval(args) -> int:
     from judgemind.pose.infer import AerialsPose
 
     _positive("per-record", args.per_record, 10 ** 5)
+    _positive("seed", args.seed, MAX_SEED, 0)
     est = AerialsPose(args.weights)
     rep = pck_report(est, args.data, split=args.split, per_record=args.per_record, seed=args.seed,
                      boxes=args.boxes, progress=not args.no_progress)

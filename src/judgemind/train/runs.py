@@ -115,13 +115,9 @@ class RunGuard:
     def acquire(self) -> "RunGuard":
         from judgemind.utils.lock import try_lock_dir
 
-        p = self.run_dir
-        missing = []
-        while not p.exists():
-            missing.append(p)
-            p = p.parent
-        self.run_dir.mkdir(parents=True, exist_ok=True)
-        self.created = missing  # innermost first
+        from judgemind.utils.atomic import make_dirs
+
+        self.created = make_dirs(self.run_dir)  # innermost first
         self._existed = {n for n in self.OWN if (self.run_dir / n).exists()}
         self._fd = try_lock_dir(self.run_dir)
         if self._fd is None:
@@ -136,11 +132,9 @@ class RunGuard:
         for name in self.OWN:
             if name not in self._existed:  # only what this process wrote
                 (self.run_dir / name).unlink(missing_ok=True)
-        for d in self.created:
-            try:
-                d.rmdir()
-            except OSError:
-                break
+        from judgemind.utils.atomic import remove_made_dirs
+
+        remove_made_dirs(self.created)
 
     def release(self) -> None:
         if self._fd is not None:

@@ -128,6 +128,29 @@ def remove_stale_parts(dest: str | os.PathLike) -> list[Path]:
     return removed
 
 
+def make_dirs(path: str | os.PathLike) -> list[Path]:
+    """``mkdir -p path``; the folders it created, innermost first (for :func:`remove_made_dirs` when the command
+    that needed them fails)."""
+    path = Path(path)
+    missing = []
+    p = path
+    while not p.exists() and not p.is_symlink() and p != p.parent:
+        missing.append(p)
+        p = p.parent
+    path.mkdir(parents=True, exist_ok=True)
+    return missing
+
+
+def remove_made_dirs(made: list[Path]) -> None:
+    """Remove the folders that :func:`make_dirs` created while they are empty, innermost first (stops at the first
+    that is not empty: nothing a command did not create is ever removed)."""
+    for d in made:
+        try:
+            d.rmdir()
+        except OSError:
+            break
+
+
 def glob_escape(name: str) -> str:
     import glob
 
