@@ -8,7 +8,6 @@ the project reports. ``--classes`` adds per-class rho and their Fisher-z average
 from __future__ import annotations
 
 import json
-import math
 
 import numpy as np
 
@@ -57,12 +56,6 @@ def _check_vector(arr: np.ndarray, path: str, role: str, numeric: bool) -> None:
             )
 
 
-def _jsonable(v):
-    if isinstance(v, float) and not math.isfinite(v):
-        return None  # JSON has no NaN
-    return v
-
-
 def run(args) -> int:
     from judgemind.evaluate import ScoreReport, class_averaged_spearman, per_class_spearman
 
@@ -90,11 +83,11 @@ def run(args) -> int:
         result["avg_rho_fisher_z"] = class_averaged_spearman(pred, true, classes)
 
     if args.json:
-        out = {k: _jsonable(v) for k, v in result.items()}
-        if "per_class_rho" in out:
-            out["per_class_rho"] = {k: _jsonable(v) for k, v in result["per_class_rho"].items()}
+        from judgemind.utils import clean_json
+
+        out = clean_json(result)   # JSON has no NaN: null
         out["pred_file"], out["true_file"] = args.pred, args.true
-        print(json.dumps(out, indent=2))
+        print(json.dumps(out, indent=2, allow_nan=False))
         return 0
 
     print(report.format())

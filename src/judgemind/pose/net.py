@@ -174,7 +174,10 @@ def save_weights(model: AerialsPoseModel, path: str | os.PathLike, card: dict | 
 
     from judgemind.utils.atomic import atomic_write_bytes
 
-    meta = {"format": FORMAT, "layout": json.dumps(model.cfg.to_dict()), "card": json.dumps(card or {})}
+    from judgemind.utils import clean_json
+
+    meta = {"format": FORMAT, "layout": json.dumps(model.cfg.to_dict()),
+            "card": json.dumps(clean_json(card or {}), allow_nan=False)}
     tensors = {k: v.detach().to(torch.float32).contiguous() if v.is_floating_point() else v.detach().contiguous()
                for k, v in model.state_dict().items()}
     path = Path(path)

@@ -16,7 +16,7 @@ from judgemind.utils.atomic import atomic_write_bytes
 
 def write_round(out: Path, doc: dict) -> None:
     """``OUT/round.json`` and ``OUT/index.html`` of a round document (``judgemind.infer.round.score_round``)."""
-    atomic_write_bytes(out / "round.json", (json.dumps(clean_json(doc), indent=2) + "\n").encode("utf-8"))
+    atomic_write_bytes(out / "round.json", (json.dumps(clean_json(doc), indent=2, allow_nan=False) + "\n").encode("utf-8"))
     atomic_write_bytes(out / "index.html", render_index(doc).encode("utf-8"))
 
 

@@ -81,7 +81,7 @@ def read_log(run_dir: Path) -> list[dict]:
 
 def _append_log(run_dir: Path, line: dict) -> None:
     with open(run_dir / LOG, "a", encoding="utf-8") as fh:
-        fh.write(json.dumps(clean_json(line)) + "\n")
+        fh.write(json.dumps(clean_json(line), allow_nan=False) + "\n")
         fh.flush()
 
 
@@ -181,7 +181,7 @@ def _resume(run_dir, cfg, model, opt, sched, info, ctx, argv) -> RunState:
     done = ck["epoch"] + 1
     if ctx.is_main:
         kept = [line for line in read_log(run_dir) if line.get("epoch", 0) <= done]
-        atomic_write_text(run_dir / LOG, "".join(json.dumps(x) + "\n" for x in kept))
+        atomic_write_text(run_dir / LOG, "".join(json.dumps(clean_json(x), allow_nan=False) + "\n" for x in kept))
         prev = json.loads((run_dir / "run.json").read_text()) if (run_dir / "run.json").is_file() else {}
         resumed = prev.get("resumed", []) + [{"at_epoch": done, "time": time.strftime("%Y-%m-%dT%H:%M:%S")}]
         atomic_write_json(run_dir / "run.json", {**_run_info(cfg, ctx, argv, info, resumed),
