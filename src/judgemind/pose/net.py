@@ -194,7 +194,7 @@ DTYPE_BYTES = {"F16": 2, "BF16": 2, "F32": 4, "F64": 8, "I64": 8, "I32": 4}
 def read_safetensors_header(path: str | os.PathLike, what: str) -> tuple[dict, int]:
     """(the JSON header, bytes of data after it) of a safetensors file, reading nothing but the header: a regular
     file, a header of at most :data:`MAX_HEADER_BYTES` that fits inside the file and is a JSON object."""
-    from judgemind.utils.npy import open_regular
+    from judgemind.utils import open_regular
 
     with open_regular(path, what) as fh:
         size = os.fstat(fh.fileno()).st_size

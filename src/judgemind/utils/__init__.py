@@ -41,6 +41,28 @@ def not_a_file_reason(path) -> str | None:
     return None
 
 
+def open_regular(path, what: str):
+    """``path`` opened for reading when it is a regular file, else a :class:`JudgemindError` "PATH: WHAT is a FIFO
+    (named pipe), not a regular file" (does not exist, is a folder, ...). Opened non-blocking, so a FIFO swapped in
+    after the check cannot hang the reader either."""
+    import os
+    import stat
+
+    from judgemind.errors import JudgemindError
+
+    why = not_a_file_reason(path)
+    if why:
+        raise JudgemindError(f"{display_text(path)}: {what} {why}")
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as e:
+        raise JudgemindError(f"{display_text(path)}: {what} cannot be opened ({e.strerror or e})") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise JudgemindError(f"{display_text(path)}: {what} is not a regular file")
+    return os.fdopen(fd, "rb")
+
+
 def check_out_dir(out, flag: str = "--out") -> None:
     """Refuse an output folder that is obviously not one to write a command's files into: the file system's root,
     the home folder, or a FineSkiing data set's own folder (it holds ``dataset.json``); raises

@@ -34,27 +34,6 @@ MAX_HEADER = 10_000   # bytes; numpy's own default ``max_header_size`` (a real h
 MAX_ITEMSIZE = 8
 
 
-def open_regular(path: str | os.PathLike, what: str) -> BinaryIO:
-    """``path`` opened for reading when it is a regular file, else a :class:`JudgemindError` "PATH: WHAT is a FIFO
-    (named pipe), not a regular file" (does not exist, is a folder, ...). Opened non-blocking, so a FIFO swapped in
-    after the check cannot hang the reader either."""
-    import stat
-
-    from judgemind.utils import display_text, not_a_file_reason
-
-    why = not_a_file_reason(path)
-    if why:
-        raise JudgemindError(f"{display_text(path)}: {what} {why}")
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except OSError as e:
-        raise JudgemindError(f"{display_text(path)}: {what} cannot be opened ({e.strerror or e})") from None
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        raise JudgemindError(f"{display_text(path)}: {what} is not a regular file")
-    return os.fdopen(fd, "rb")
-
-
 def read_header(fh: BinaryIO) -> tuple[tuple[int, ...], bool, np.dtype]:
     """(shape, fortran_order, dtype) of the ``.npy`` file at ``fh``'s start, leaving ``fh`` at the data; raises
     ``ValueError`` saying what is wrong (never reads more than :data:`MAX_HEADER` bytes of header)."""
@@ -113,6 +92,8 @@ def read_npy(path: str | os.PathLike, what: str = "array", *, kinds: str = "fiub
 
     limit = max_array_bytes() if max_bytes is None else max_bytes
     name = display_text(path)
+    from judgemind.utils import open_regular
+
     with open_regular(path, what) as fh:
         try:
             shape, fortran, dtype = read_header(fh)
