@@ -38,7 +38,7 @@ ROUND_FILES = ("index.html", "round.json")       # a round's own files in OUT: n
 ROUND_LOCK = ".judgemind.lock"                   # held while a command writes into OUT
 MAX_CODES_BYTES = 10 << 20
 MAX_NAME_BYTES = 100                             # a jump folder's name (UTF-8 bytes, before a _2 suffix)
-HEADER_CODES = ("code", "action_code", "action code", "action-code")
+HEADER_CODES = ("code", "action_code", "action code", "action-code", "jump code")
 _WINDOWS_DEVICES = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
 _COMMENT = re.compile(r"(^|\s)#.*$")
 
@@ -54,14 +54,19 @@ def decode_codes(raw: bytes, where: str) -> str:
     """The text of a codes file: UTF-8 with or without a byte-order mark, or UTF-16 with one."""
     import codecs
 
-    try:
-        if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
             return raw.decode("utf-16").lstrip("\ufeff")
-        return raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise JudgemindError(f"{where}: not UTF-16 text after its UTF-16 byte-order mark; save the file as "
+                                 f"UTF-8") from None
+    bom = len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0
+    try:
+        return raw[bom:].decode("utf-8")
     except UnicodeDecodeError as e:
-        line = raw[:e.start].count(b"\n") + 1
-        raise JudgemindError(f"{where}, line {line}: not UTF-8 text (byte {e.start}); save the file as UTF-8") \
-            from None
+        at = bom + e.start
+        line = raw[:at].count(b"\n") + 1
+        raise JudgemindError(f"{where}, line {line}: not UTF-8 text (byte {at}); save the file as UTF-8") from None
 
 
 def split_codes_line(line: str) -> list[str]:
@@ -102,7 +107,8 @@ def read_codes(path: Path) -> list[tuple[str, str, int]]:
         parts = split_codes_line(line)
         if not parts:
             continue
-        if first and len(parts) == 2 and parts[0].casefold() == "video" and parts[1].casefold() in HEADER_CODES:
+        if first and len(parts) >= 2 and parts[0].casefold() == "video" \
+                and " ".join(parts[1:]).casefold() in HEADER_CODES:
             first = False
             continue   # a header line
         first = False

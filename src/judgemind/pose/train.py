@@ -352,7 +352,7 @@ def load_state(path: Path, cfg: TrainConfig, model, opt, rng: np.random.Generato
     saved = st["config"]
     same = {k: v for k, v in asdict(cfg).items() if k not in _RUNTIME}
     if not isinstance(saved, dict) or {k: v for k, v in saved.items() if k not in _RUNTIME} != same:
-        raise JudgemindError(f"{path}: an interrupted run with other settings ({str(saved)[:300]}); "
+        raise JudgemindError(f"{path}: an interrupted run with other settings ({repr(saved)[:300]}); "
                              f"use another --out or delete the file to start again")
     step, seconds, losses = st["step"], st["seconds"], st.get("losses", [])
     if type(step) is not int or not 0 <= step <= cfg.steps:
@@ -409,7 +409,7 @@ def _load_optimizer(opt, state: Any, damaged) -> None:
         odd = [k for k, v in group.items() if k in opt.defaults and k != "lr"
                and (type(v) is not type(opt.defaults[k]) or v != opt.defaults[k])]
         if odd:
-            raise damaged(f"optim hyper-parameter {odd[0]!r} is {str(group[odd[0]])[:40]}, this run uses "
+            raise damaged(f"optim hyper-parameter {odd[0]!r} is {repr(group[odd[0]])[:40]}, this run uses "
                           f"{opt.defaults[odd[0]]}")
         for p in group["params"]:
             for k, v in opt.state.get(p, {}).items():

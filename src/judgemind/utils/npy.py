@@ -59,7 +59,10 @@ def read_header(fh: BinaryIO) -> tuple[tuple[int, ...], bool, np.dtype]:
         with warnings.catch_warnings():   # numpy warns about headers written by Python 2
             warnings.simplefilter("ignore")
             shape, fortran, dtype = reader(io.BytesIO(raw_len + header), max_header_size=MAX_HEADER)
-    except (SyntaxError, RecursionError, MemoryError, TypeError, OverflowError) as e:
+    except ValueError:
+        raise
+    except Exception as e:  # noqa: BLE001 -- numpy's literal parser raises SyntaxError, TokenError, RecursionError,
+        # MemoryError, ... for a hostile header (it never runs code): all of them mean "not a header"
         raise ValueError(f"its header cannot be parsed ({type(e).__name__})") from None
     return tuple(shape), bool(fortran), dtype
 
