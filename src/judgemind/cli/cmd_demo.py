@@ -31,8 +31,9 @@ def add_parser(sub) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the data set and the training runs")
     p.add_argument("--extractor", default="aerialspose",
                    help="feature extractor (see `judgemind extractors`); the default, aerialspose, predicts the "
-                        "athlete's skeleton from the video with the shipped AerialsPose weights (no annotation is "
-                        "read: the model trains and is tested on predicted skeletons)")
+                        "athlete's skeleton from the video with the shipped AerialsPose weights and cleans it over "
+                        "time with the shipped temporal refiner (no annotation is read: the model trains and is "
+                        "tested on predicted, refined skeletons)")
     p.add_argument("--workers", type=int, default=2, help="processes for generation and extraction")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
@@ -72,12 +73,20 @@ def run(args) -> int:
     from judgemind.features.base import extractor_class
     from judgemind.features.pipeline import run_extract
 
-    how = ("boxes, cuts and joints predicted from the video (learned perception, AerialsPose)"
+    options = {}
+    if args.extractor == "aerialspose":
+        from judgemind.pose.refiner import shipped_refiner
+
+        if shipped_refiner().is_file():
+            options["refiner"] = "shipped"
+    how = ("boxes, cuts and joints predicted from the video (learned perception, AerialsPose"
+           + (", then the temporal refiner)" if options else ")")
            if extractor_class(args.extractor).finds_athlete else "athlete boxes from the annotations")
     _say(f"2/6 features: extractor {args.extractor}, {how}")
 
     t = time.time()
-    summary = run_extract(data, args.extractor, locator="auto", workers=args.workers, progress=progress)
+    summary = run_extract(data, args.extractor, locator="auto", workers=args.workers, progress=progress,
+                          options=options)
     if getattr(summary, "failed", None):
         raise JudgemindError(f"feature extraction failed for {len(summary.failed)} video(s); see above")
     times["extract"] = time.time() - t

@@ -1,4 +1,4 @@
-"""`judgemind pose train|eval`: the AerialsPose estimator (learned perception for SynthAerials renders)."""
+"""`judgemind pose train|eval|train-refiner`: the AerialsPose estimator (learned perception for SynthAerials renders)."""
 
 from __future__ import annotations
 
@@ -61,6 +61,33 @@ def add_parser(sub) -> None:
     e.add_argument("--json", metavar="FILE", help="also write the full report as JSON (atomic)")
     e.add_argument("--no-progress", action="store_true", help="no progress bar")
     e.set_defaults(func=run_eval)
+    r = ps.add_parser("train-refiner", help="train the temporal refiner on a data set's estimated tracks",
+                      description="Train the temporal refiner (a small sequence model over a skeleton track: "
+                      "outlier frames, swapped sides, lost joints and skis cleaned; pelvis-relative 3D and the "
+                      "pelvis trajectory estimated) on pairs of (estimated track, annotated skeleton) of the data "
+                      "set's training split; half of each batch are annotated tracks corrupted like an estimator's, "
+                      "so the refiner serves any estimator. The val split picks the checkpoint. Writes "
+                      "OUT/refiner.safetensors and OUT/model_card.json (PCK, swap rate, joint-angle, 3D and "
+                      "trajectory error on val before and after refinement). Needs the estimates first: `judgemind "
+                      "extract DATA --extractor aerialspose`.",
+                      epilog="examples:\n  judgemind extract data/bench --extractor aerialspose --workers 2\n"
+                      "  judgemind pose train-refiner --data data/bench --out runs/refiner\n"
+                      "  judgemind extract data/bench --extractor refined --set refiner=runs/refiner/refiner.safetensors",
+                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    r.add_argument("--data", required=True, help="FineSkiing data set folder with skeletons and an estimate cache")
+    r.add_argument("--out", required=True, help="output folder (created)")
+    r.add_argument("--source", default="aerialspose",
+                   help="the feature cache whose skeleton tracks are the estimates (default aerialspose)")
+    r.add_argument("--steps", type=int, default=3000, help="optimisation steps (default 3000)")
+    r.add_argument("--batch", type=int, default=32, help="tracks per step (default 32)")
+    r.add_argument("--lr", type=float, default=2e-3, help="peak learning rate (default 2e-3)")
+    r.add_argument("--width", type=int, default=128, help="channels (default 128)")
+    r.add_argument("--simulated", type=float, default=0.5,
+                   help="share of each batch made of corrupted annotated tracks (default 0.5)")
+    r.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    r.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's choice)")
+    r.add_argument("--no-progress", action="store_true", help="no progress bar")
+    r.set_defaults(func=run_train_refiner)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 
 
@@ -97,6 +124,38 @@ def run_train(args) -> int:
     pck = f"; validation PCK@0.1 {v['pck@0.1']:.3f}" if "pck@0.1" in v else ""
     print(f"wrote {args.out}/aerialspose.safetensors ({card['weights_bytes'] / 1e6:.1f} MB, "
           f"{card['train_seconds'] / 60:.1f} min){pck}; model card {args.out}/model_card.json")
+    return 0
+
+
+def run_train_refiner(args) -> int:
+    from judgemind.errors import JudgemindError
+    from judgemind.pose.refine_train import train_refiner
+
+    _positive("steps", args.steps)
+    _positive("batch", args.batch, 4096)
+    if not 8 <= args.width <= 1024 or args.width % 8:
+        raise JudgemindError(f"--width must be a multiple of 8 in 8-1024, got {args.width}")
+    if not 0 < args.lr < 1:
+        raise JudgemindError(f"--lr must be in (0, 1), got {args.lr}")
+    if not 0 <= args.seed < 2 ** 63:
+        raise JudgemindError(f"--seed must be 0 or a positive integer below 2**63, got {args.seed}")
+    from judgemind.utils import check_out_dir
+
+    check_out_dir(args.out)
+    from judgemind.features.cache import FeatureCache
+
+    cache = FeatureCache(args.data, args.source)
+    if not cache.exists():
+        raise JudgemindError(f"{cache.dir}: no feature cache {args.source!r} with estimated tracks; run `judgemind "
+                             f"extract {args.data} --extractor aerialspose` first")
+    card = train_refiner(args.data, args.out, cache, steps=args.steps, batch=args.batch, lr=args.lr,
+                         width=args.width, seed=args.seed, threads=args.threads, simulated=args.simulated,
+                         progress=not args.no_progress, log=lambda *a: None)
+    b, a = card["val_before"], card["val_after"]
+    print(f"wrote {args.out}/refiner.safetensors ({card['parameters']} parameters, {card['minutes']} min); val "
+          f"PCK@0.1 {b['pck10']:.3f} -> {a['pck10']:.3f}, joint angles {b['angle_error_deg']:.1f} -> "
+          f"{a['angle_error_deg']:.1f} deg, swaps {100 * b['swap_rate']:.1f} -> {100 * a['swap_rate']:.1f} % of "
+          f"frames; model card {args.out}/model_card.json")
     return 0
 
 

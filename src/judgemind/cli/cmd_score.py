@@ -30,6 +30,10 @@ def add_parser(sub) -> None:
     p.add_argument("--locator", choices=["mediapipe", "hog", "motion", "annotation"],
                    help="athlete locator for videos outside a dataset (default: the training locator, or mediapipe)")
     p.add_argument("--weights", help="backbone weights file, when the features were made with one (e.g. i3d)")
+    p.add_argument("--perception", choices=["aerialspose", "mediapipe"],
+                   help="how skeletons are read from the video, for a checkpoint that reads skeletons: AerialsPose "
+                        "(SynthAerials renders) or MediaPipe (real footage), then the temporal refiner "
+                        "(default: the perception the checkpoint was trained with)")
     p.add_argument("--threshold", type=float, default=0.3, help="report deductions with at least this probability")
     p.add_argument("--no-dataset", action="store_true",
                    help="ignore boxes/cuts of a dataset record even when the video belongs to one")
@@ -75,7 +79,8 @@ def run(args) -> int:
     check_out(out)
     result, assets = score_video(load_run(args.checkpoint), args.video, action_code=args.action_code, dd=args.dd,
                                  start=args.start, end=args.end, locator=args.locator, weights=args.weights,
-                                 threshold=args.threshold, use_dataset=not args.no_dataset)
+                                 threshold=args.threshold, use_dataset=not args.no_dataset,
+                                 perception=args.perception)
     with out_lock(out):
         from judgemind.report.score_outputs import JUMP_FILES
         from judgemind.utils.atomic import remove_stale_part_files
@@ -184,7 +189,8 @@ def run_round(args) -> int:
                 remove_stale_part_files(out / j.name, JUMP_FILES)
         remove_stale_part_files(out, ("index.html", "round.json"))
         doc = score_round(jumps, run, out, write_jump, progress=not args.no_progress, locator=args.locator,
-                          weights=args.weights, threshold=args.threshold, use_dataset=not args.no_dataset)
+                          weights=args.weights, threshold=args.threshold, perception=args.perception,
+                          use_dataset=not args.no_dataset)
         write_round(out, doc)
     for r in doc["jumps"]:
         if r["status"] == "failed":

@@ -197,6 +197,7 @@ EXTRACTORS = Registry("extractor", package="judgemind.features", skip=("base", "
                           "pixels": "judgemind.features.pixels",
                           "skeleton": "judgemind.features.skeleton",
                           "aerialspose": "judgemind.features.aerialspose",
+                          "refined": "judgemind.features.refined",
                       })
 
 

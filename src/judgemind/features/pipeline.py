@@ -19,6 +19,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from judgemind.data.track import PREFIX as TRACK_PREFIX
 from judgemind.errors import JudgemindError
 from judgemind.features.base import Extractor, Frames, Plan, get_extractor
 from judgemind.features.cache import FeatureCache, check_file_names
@@ -89,6 +90,7 @@ def extract_record(extractor: Extractor, locator: Locator, video_path: str | os.
                "box_filled": filled.astype(np.uint8)}
     if "cuts" in out:  # camera cuts the extractor found in the video (frame indices)
         tensors["cuts"] = np.asarray(out["cuts"], np.int64)
+    tensors.update({k: v for k, v in out.items() if k.startswith(TRACK_PREFIX)})  # the skeleton track, if any
     return tensors
 
 

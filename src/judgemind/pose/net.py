@@ -191,34 +191,35 @@ INT_DTYPES = ("I64", "I32")                     # BatchNorm's step counters
 DTYPE_BYTES = {"F16": 2, "BF16": 2, "F32": 4, "F64": 8, "I64": 8, "I32": 4}
 
 
-def read_safetensors_header(path: str | os.PathLike, what: str) -> tuple[dict, int]:
+def read_safetensors_header(path: str | os.PathLike, what: str, max_header: int = MAX_HEADER_BYTES
+                            ) -> tuple[dict, int]:
     """(the JSON header, bytes of data after it) of a safetensors file, reading nothing but the header: a regular
-    file, a header of at most :data:`MAX_HEADER_BYTES` that fits inside the file and is a JSON object."""
+    file, a header of at most ``max_header`` bytes that fits inside the file and is a JSON object whose
+    ``__metadata__`` (if any) is an object; else a :class:`JudgemindError` "PATH: not a readable WHAT ..."."""
     from judgemind.utils import open_regular
 
     with open_regular(path, what) as fh:
         size = os.fstat(fh.fileno()).st_size
         raw = fh.read(8)
         n = int.from_bytes(raw, "little") if len(raw) == 8 else -1
-        if n < 2 or n > MAX_HEADER_BYTES or 8 + n > size:
+        if n < 2 or n > max_header or 8 + n > size:
             why = ("shorter than a header" if n < 0 else f"its header declares {n} bytes"
-                   + (f" (at most {MAX_HEADER_BYTES})" if n > MAX_HEADER_BYTES else f" in a file of {size}"))
-            raise JudgemindError(f"{path}: not an AerialsPose weights file (not a readable safetensors file: {why})")
+                   + (f" (at most {max_header})" if n > max_header else f" in a file of {size}"))
+            raise JudgemindError(f"{path}: not a readable {what} (not a safetensors file: {why})")
         text = fh.read(n)
     try:
         header = json.loads(text.decode("utf-8"))
     except (ValueError, UnicodeDecodeError, RecursionError) as e:
-        raise JudgemindError(f"{path}: not an AerialsPose weights file (its safetensors header is not JSON: "
+        raise JudgemindError(f"{path}: not a readable {what} (its safetensors header is not JSON: "
                              f"{type(e).__name__})") from None
-    if not isinstance(header, dict):
-        raise JudgemindError(f"{path}: not an AerialsPose weights file (its safetensors header is not an object)")
+    if not isinstance(header, dict) or not isinstance(header.get("__metadata__", {}), dict):
+        raise JudgemindError(f"{path}: not a readable {what} (its safetensors header is not an object)")
     return header, size - 8 - n
 
 
 def _layout_of(path: Path, header: dict) -> tuple[PoseConfig, dict]:
     """The layout and model card in a weights file's ``__metadata__``, checked."""
-    meta = header.get("__metadata__")
-    meta = meta if isinstance(meta, dict) else {}
+    meta = header.get("__metadata__") or {}
     if meta.get("format") != FORMAT:
         raise JudgemindError(f"{path}: not an AerialsPose weights file (format {str(meta.get('format'))[:40]!r}, "
                              f"expected {FORMAT!r}); train one with `judgemind pose train`")
