@@ -56,6 +56,9 @@ def run(args) -> int:
 
     prm = QUICK if args.quick else FULL
     out = Path(args.out)
+    from judgemind.utils import check_out_dir
+
+    check_out_dir(out)
     if out.exists() and not out.is_dir():
         raise JudgemindError(f"--out {out} exists and is not a folder")
     data, runs, bench_dir, sheets = out / "data", out / "runs", out / "bench", out / "sheets"
