@@ -173,5 +173,7 @@ def run_eval(args) -> int:
     if args.json:
         from judgemind.utils.atomic import atomic_write_json
 
-        atomic_write_json(args.json, rep)
+        from judgemind.utils import clean_json
+
+        atomic_write_json(args.json, clean_json(rep))   # a joint never in the picture has no PCK: null
     return 0

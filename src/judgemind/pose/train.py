@@ -213,6 +213,7 @@ def train_pose(data: str | os.PathLike, out: str | os.PathLike, cfg: TrainConfig
 
 def _train(data, out: Path, cfg: TrainConfig, progress: bool, log) -> dict[str, Any]:
     from judgemind.pose.data import warp_letterbox
+    from judgemind.utils import clean_json
     from judgemind.utils.atomic import atomic_write_json
 
     if cfg.threads:
@@ -252,7 +253,7 @@ def _train(data, out: Path, cfg: TrainConfig, progress: bool, log) -> dict[str, 
     card = _card(data, out, cfg, pcfg, model, s, losses, seconds)
     weights = save_weights(model, out / "aerialspose.safetensors", card)
     card["weights_bytes"] = weights.stat().st_size   # the JSON card only: the size includes the header's card
-    atomic_write_json(out / "model_card.json", card)
+    atomic_write_json(out / "model_card.json", clean_json(card))
     return card
 
 

@@ -59,12 +59,11 @@ def atomic_write_text(dest: str | os.PathLike, text: str) -> None:
 
 
 def atomic_write_json(dest: str | os.PathLike, obj: Any, indent: int | None = 2) -> None:
-    """Write ``obj`` as strict JSON: NaN and Infinity become null (``judgemind.utils.clean_json``, as
-    docs/reliability.md promises), never bare tokens that other JSON readers reject."""
-    from judgemind.utils import clean_json
-
-    atomic_write_text(dest, json.dumps(clean_json(obj), indent=indent, sort_keys=False, ensure_ascii=False,
-                                       allow_nan=False) + "\n")
+    """Write ``obj`` as strict JSON: NaN and Infinity are refused (``ValueError``), never written as bare tokens
+    that other JSON readers reject. Documents whose figures may be undefined are cleaned by their writers first
+    (``judgemind.utils.clean_json``: null); settings (feature manifests) must never hold NaN and are refused."""
+    atomic_write_text(dest, json.dumps(obj, indent=indent, sort_keys=False, ensure_ascii=False, allow_nan=False)
+                      + "\n")
 
 
 @contextlib.contextmanager
