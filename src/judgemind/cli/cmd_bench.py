@@ -82,6 +82,10 @@ def run(args) -> int:
 
     if min(args.epochs, args.batch_size, args.limit, args.jobs, args.threads) < 0:
         raise JudgemindError("--epochs, --batch-size, --limit, --jobs and --threads must be >= 0")
+    if args.out:
+        from judgemind.utils import check_out_dir
+
+        check_out_dir(args.out)
     cfg = BenchConfig(data=args.data, features=args.features, models=[args.models], seeds=args.seeds,
                       epochs=args.epochs, batch_size=args.batch_size, out=args.out, ablations=args.ablations,
                       limit=args.limit, device=args.device, threads=args.threads, jobs=args.jobs,

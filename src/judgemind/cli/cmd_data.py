@@ -239,7 +239,9 @@ def run_info(args) -> int:
     s = dataset_summary(ds)
     s["errors"] = errors
     if args.json:
-        print(json.dumps(s, indent=2, default=str))
+        from judgemind.utils import clean_json
+
+        print(json.dumps(clean_json(s), indent=2, default=str, allow_nan=False))
         return 0
     w = sys.stdout.write
     w(f"{s['name']} ({root}): scoring {s['scoring']}, {s['fps']:g} fps, {s['records']} records\n")
@@ -270,15 +272,17 @@ def run_info(args) -> int:
 
 def run_stats(args) -> int:
     from judgemind.data import load_dataset
-    from judgemind.data.stats import dataset_stats, format_stats
+    from judgemind.data.stats import check_stats_out, dataset_stats, format_stats
+    from judgemind.utils import clean_json
     from judgemind.utils.atomic import atomic_write_text
 
     root = Path(args.dir)
     if not root.is_dir():
         raise JudgemindError(f"{root}: no such dataset folder")
-    s = dataset_stats(load_dataset(root, check_videos=False))
     out = Path(args.out) if args.out else root / "stats.json"
-    text = json.dumps(s, indent=2) + "\n"
+    check_stats_out(out, root)          # before any work: never a file of the data set
+    s = clean_json(dataset_stats(load_dataset(root, check_videos=False)))   # NaN (one test record) -> null
+    text = json.dumps(s, indent=2, allow_nan=False) + "\n"
     try:
         atomic_write_text(out, text)
     except OSError as e:

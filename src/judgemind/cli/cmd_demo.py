@@ -56,6 +56,9 @@ def run(args) -> int:
 
     prm = QUICK if args.quick else FULL
     out = Path(args.out)
+    from judgemind.utils import check_out_dir
+
+    check_out_dir(out)
     if out.exists() and not out.is_dir():
         raise JudgemindError(f"--out {out} exists and is not a folder")
     data, runs, bench_dir, sheets = out / "data", out / "runs", out / "bench", out / "sheets"
@@ -158,9 +161,10 @@ def run(args) -> int:
     for rec, result, path in sheet_paths:
         print(f"judge sheet:     {path}  (predicted {result['final_score']}, judges {rec.final_score})")
     print(f"time: {total / 60:.1f} min (" + ", ".join(f"{k} {v:.0f} s" for k, v in times.items()) + ")")
+    from judgemind.utils import clean_json
     from judgemind.utils.atomic import atomic_write_json
 
-    atomic_write_json(out / "demo.json", {"quick": args.quick, "seed": args.seed, "extractor": args.extractor,
+    atomic_write_json(out / "demo.json", clean_json({"quick": args.quick, "seed": args.seed, "extractor": args.extractor,
                                           "times_s": times, "total_s": total, "test_metrics": m,
-                                          "sheets": [str(p) for _, _, p in sheet_paths], "synthetic": True})
+                                          "sheets": [str(p) for _, _, p in sheet_paths], "synthetic": True}))
     return 0

@@ -39,6 +39,10 @@ def evaluate_run(run_dir, split: str = "test", checkpoint: str = "best", out_dir
 
 
 def run(args) -> int:
+    if args.out:
+        from judgemind.utils import check_out_dir
+
+        check_out_dir(args.out)
     doc = evaluate_run(args.run_dir, args.split, args.checkpoint, args.out, args.device, args.features)
     m = doc["metrics"]
     tag = " (SYNTHETIC data)" if doc["synthetic"] else ""

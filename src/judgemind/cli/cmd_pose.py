@@ -91,11 +91,14 @@ def add_parser(sub) -> None:
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 
 
-def _positive(name: str, v: int, hi: int = 10 ** 7) -> None:
+MAX_SEED = 2 ** 32 - 1
+
+
+def _positive(name: str, v: int, hi: int = 10 ** 7, lo: int = 1) -> None:
     from judgemind.errors import JudgemindError
 
-    if not 1 <= v <= hi:
-        raise JudgemindError(f"--{name} must be 1-{hi}, got {v}")
+    if not lo <= v <= hi:
+        raise JudgemindError(f"--{name} must be {lo}-{hi}, got {str(v)[:40]}")
 
 
 def run_train(args) -> int:
@@ -103,6 +106,11 @@ def run_train(args) -> int:
 
     for n in ("steps", "batch", "per_record", "width", "save_every"):
         _positive(n.replace("_", "-"), getattr(args, n), 4096 if n in ("batch", "width") else 10 ** 7)
+    _positive("seed", args.seed, MAX_SEED, 0)
+    _positive("threads", args.threads, 1024, 0)
+    from judgemind.utils import check_out_dir
+
+    check_out_dir(args.out)
     if not 0 < args.lr < 1:
         from judgemind.errors import JudgemindError
 
@@ -131,6 +139,9 @@ def run_train_refiner(args) -> int:
         raise JudgemindError(f"--lr must be in (0, 1), got {args.lr}")
     if not 0 <= args.seed < 2 ** 63:
         raise JudgemindError(f"--seed must be 0 or a positive integer below 2**63, got {args.seed}")
+    from judgemind.utils import check_out_dir
+
+    check_out_dir(args.out)
     from judgemind.features.cache import FeatureCache
 
     cache = FeatureCache(args.data, args.source)
@@ -153,6 +164,7 @@ def run_eval(args) -> int:
     from judgemind.pose.infer import AerialsPose
 
     _positive("per-record", args.per_record, 10 ** 5)
+    _positive("seed", args.seed, MAX_SEED, 0)
     est = AerialsPose(args.weights)
     rep = pck_report(est, args.data, split=args.split, per_record=args.per_record, seed=args.seed,
                      boxes=args.boxes, progress=not args.no_progress)
@@ -161,5 +173,7 @@ def run_eval(args) -> int:
     if args.json:
         from judgemind.utils.atomic import atomic_write_json
 
-        atomic_write_json(args.json, rep)
+        from judgemind.utils import clean_json
+
+        atomic_write_json(args.json, clean_json(rep))   # a joint never in the picture has no PCK: null
     return 0

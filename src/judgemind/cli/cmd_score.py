@@ -75,12 +75,18 @@ def run(args) -> int:
     if len(args.video) != 1 or args.codes or Path(args.video[0]).is_dir():
         return run_round(args)
     args.video = args.video[0]
+    out = Path(args.out) if args.out else Path(f"{Path(args.video).stem}_judgemind")
+    check_out(out)
     result, assets = score_video(load_run(args.checkpoint), args.video, action_code=args.action_code, dd=args.dd,
                                  start=args.start, end=args.end, locator=args.locator, weights=args.weights,
                                  threshold=args.threshold, use_dataset=not args.no_dataset,
                                  perception=args.perception)
-    out = Path(args.out) if args.out else Path(f"{Path(args.video).stem}_judgemind")
-    paths = write_outputs(result, assets, out)
+    with out_lock(out):
+        from judgemind.report.score_outputs import JUMP_FILES
+        from judgemind.utils.atomic import remove_stale_part_files
+
+        remove_stale_part_files(out, JUMP_FILES)
+        paths = write_outputs(result, assets, out)
     if args.json:
         from judgemind.utils import clean_json
 
@@ -111,6 +117,42 @@ def run(args) -> int:
     return _strict(args, result)
 
 
+def check_out(out) -> None:
+    """An output folder ``judgemind score`` may write into (not the root, the home folder or a data set's folder;
+    a folder if it exists)."""
+    from judgemind.errors import JudgemindError
+    from judgemind.utils import check_out_dir
+
+    check_out_dir(out)
+    if (out.exists() or out.is_symlink()) and not out.is_dir():
+        raise JudgemindError(f"--out {out} exists and is not a folder")
+
+
+def out_lock(out):
+    """A context holding ``OUT``'s lock (made with its folder when missing), so that two commands never write one
+    ``--out`` at once: the second is refused with a clear message. A command that fails before writing anything
+    leaves no folder it made."""
+    import contextlib
+
+    from judgemind.infer.round import ROUND_LOCK
+    from judgemind.utils.atomic import make_dirs, remove_made_dirs
+    from judgemind.utils.lock import FileLock
+
+    @contextlib.contextmanager
+    def held():
+        made = make_dirs(out)
+        try:
+            with FileLock(out / ROUND_LOCK, what=f"--out {out}"):
+                yield
+        except BaseException:
+            if made and [p.name for p in out.iterdir()] == [ROUND_LOCK]:
+                (out / ROUND_LOCK).unlink()
+                remove_made_dirs(made)
+            raise
+
+    return held()
+
+
 def _strict(args, result) -> int:
     import sys
 
@@ -126,9 +168,11 @@ def run_round(args) -> int:
     from pathlib import Path
 
     from judgemind.errors import JudgemindError
+    from judgemind.infer import load_run
     from judgemind.infer.round import plan_round, score_round
     from judgemind.report.round import write_round
-    from judgemind.report.score_outputs import write_outputs
+    from judgemind.report.score_outputs import JUMP_FILES, write_jump
+    from judgemind.utils.atomic import remove_stale_part_files, remove_stale_parts
 
     for flag in ("start", "end", "dd", "json"):
         if getattr(args, flag) not in (None, False):
@@ -136,13 +180,18 @@ def run_round(args) -> int:
                                  f"--codes FILE (segments: one video per jump)")
     jumps = plan_round(args.video, args.codes, args.action_code)   # every check that needs no scoring, before any scoring
     out = Path(args.out) if args.out else Path("judgemind_round")
-    if out.exists() and not out.is_dir():
-        raise JudgemindError(f"--out {out} exists and is not a folder")
-    doc = score_round(jumps, args.checkpoint, out, write_outputs, progress=not args.no_progress,
-                      locator=args.locator, weights=args.weights, threshold=args.threshold,
-                      perception=args.perception,
-                      use_dataset=not args.no_dataset)
-    write_round(out, doc)
+    check_out(out)
+    run = load_run(args.checkpoint)
+    with out_lock(out):
+        for j in jumps:   # what a killed round left behind (nobody else writes here while the lock is held)
+            remove_stale_parts(out / j.name)
+            if (out / j.name).is_dir() and not (out / j.name).is_symlink():
+                remove_stale_part_files(out / j.name, JUMP_FILES)
+        remove_stale_part_files(out, ("index.html", "round.json"))
+        doc = score_round(jumps, run, out, write_jump, progress=not args.no_progress, locator=args.locator,
+                          weights=args.weights, threshold=args.threshold, perception=args.perception,
+                          use_dataset=not args.no_dataset)
+        write_round(out, doc)
     for r in doc["jumps"]:
         if r["status"] == "failed":
             print(f"  FAILED {r['name']}: {r['reason']}")

@@ -82,6 +82,10 @@ def run(args) -> int:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     from judgemind.train.loop import fit
 
+    if args.out:
+        from judgemind.utils import check_out_dir
+
+        check_out_dir(args.out)
     cfg = resolve(args)
     run_dir = fit(cfg, resume=args.resume, argv=["judgemind"] + sys.argv[1:])
     summary = run_dir / "summary.json"

@@ -184,18 +184,61 @@ def dataset_stats(ds) -> dict:
     }
 
 
+def is_stats_file(path) -> bool:
+    """``path`` holds a document of :func:`dataset_stats` (a JSON object with its keys; files over 10 MB are
+    not)."""
+    import json
+    import os
+
+    try:
+        if os.path.getsize(path) > 10 << 20:
+            return False
+        with open(path, "rb") as fh:
+            doc = json.loads(fh.read().decode("utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return False
+    return isinstance(doc, dict) and {"code_prior", "fault_oracle", "judge_agreement"} <= set(doc)
+
+
+def check_stats_out(out, root) -> None:
+    """``data stats --out OUT`` may write a new file anywhere, or replace a stats document; inside the data set
+    ``root`` it never replaces anything else (``annotations.jsonl``, ``dataset.json``, a video, a skeleton): a
+    :class:`JudgemindError` before anything is computed."""
+    import os
+    from pathlib import Path
+
+    from judgemind.errors import JudgemindError
+    from judgemind.utils import not_a_file_reason
+
+    out = Path(out)
+    why = not_a_file_reason(out)
+    if why == "does not exist" or (why is None and is_stats_file(out)):
+        return
+    if why is not None:
+        raise JudgemindError(f"--out {out} {why}; give the JSON file to write")
+    real, base = os.path.realpath(out), os.path.realpath(root)
+    if os.path.commonpath([real, base]) == base:
+        raise JudgemindError(f"--out {out} is a file of the data set {root} (not a stats document); refusing to "
+                             f"replace it -- give another file (default {Path(root) / 'stats.json'})")
+
+
+def _n(v, spec: str = ".3f") -> str:
+    """A figure of the summary; n/a where it is not defined (a constant split has no rank correlation)."""
+    return "n/a" if v is None else format(v, spec)
+
+
 def format_stats(s: dict) -> str:
     lines = [f"{s['dataset']}: {s['n']} records ({s['n_train']} train, {s['n_test']} test)"
              + (" - SYNTHETIC data" if s["synthetic"] else "")]
     cp, fo, ja = s["code_prior"], s["fault_oracle"], s["judge_agreement"]
-    lines.append(f"  floor    code prior (train mean per code)      test rho {cp['rho']:.3f}  R-l2x100 "
-                 f"{cp['rl2x100']:.2f}")
-    lines.append(f"  ceiling  fault oracle (true items + points)    test rho {fo['rho']:.3f}  R-l2x100 "
-                 f"{fo['rl2x100']:.2f}")
-    lines.append("           per component: " + ", ".join(f"{c} rho {v['rho']:.3f}"
+    lines.append(f"  floor    code prior (train mean per code)      test rho {_n(cp['rho'])}  R-l2x100 "
+                 f"{_n(cp['rl2x100'], '.2f')}")
+    lines.append(f"  ceiling  fault oracle (true items + points)    test rho {_n(fo['rho'])}  R-l2x100 "
+                 f"{_n(fo['rl2x100'], '.2f')}")
+    lines.append("           per component: " + ", ".join(f"{c} rho {_n(v['rho'])}"
                                                           for c, v in fo["per_component"].items()))
-    lines.append(f"  judges   one judge vs the panel: rho {ja['single_judge_rho_mean']:.3f} (lowest "
-                 f"{ja['single_judge_rho_min']:.3f}); mean of the judges: rho {ja['mean_of_judges_rho']:.3f}")
+    lines.append(f"  judges   one judge vs the panel: rho {_n(ja['single_judge_rho_mean'])} (lowest "
+                 f"{_n(ja['single_judge_rho_min'])}); mean of the judges: rho {_n(ja['mean_of_judges_rho'])}")
     lines.append("  spread   " + ", ".join(f"{c} s.d. {v['std']:.2f} ({v['std_pct_of_range']:.0f} % of the range)"
                                            for c, v in s["component_spread"].items()))
     rates = sorted(s["item_rates"].items(), key=lambda kv: kv[1])

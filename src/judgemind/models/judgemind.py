@@ -282,11 +282,13 @@ def knowledge_embeddings(texts, catalogue_version: str = "", encoder: str = "aut
     key = hashlib.sha256(("\n".join([TEXT_MODEL, str(catalogue_version)] + texts)).encode()).hexdigest()[:20]
     path = cache_dir() / "knowledge" / f"minilm-v{catalogue_version or 'x'}-{key}.npy"
     if path.is_file():
+        from judgemind.utils.npy import read_npy
+
         try:
-            emb = np.load(path)
+            emb = read_npy(path, "text embedding cache", kinds="f")
             if emb.shape == (len(texts), TEXT_DIM):
                 return emb.astype(np.float32), "minilm"
-        except (OSError, ValueError):
+        except JudgemindError:
             pass  # a damaged cache file is recomputed below
     if not _minilm_available():
         if encoder == "minilm":

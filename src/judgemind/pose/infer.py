@@ -40,10 +40,13 @@ def shipped_weights() -> Path:
 
 def default_weights(weights: str | os.PathLike | None = None) -> Path:
     """``weights`` when given, else the shipped weights; a clear error when the file is missing."""
+    from judgemind.utils import not_a_file_reason
+
     path = Path(weights) if weights else shipped_weights()
-    if not path.is_file():
+    why = not_a_file_reason(path)
+    if why:
         if weights:
-            raise JudgemindError(f"{path}: AerialsPose weights file not found")
+            raise JudgemindError(f"{path}: AerialsPose weights file {why}")
         raise JudgemindError(f"{path}: the shipped AerialsPose weights are missing from this installation; "
                              f"reinstall judgemind or pass --weights FILE (train one: judgemind pose train)")
     return path

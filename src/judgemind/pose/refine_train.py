@@ -337,6 +337,9 @@ def train_refiner(root, out, cache, *, steps: int = 3000, batch: int = 32, lr: f
             "history": history, "best_val_loss": best,
             "val_before": track_errors(val), "val_after": track_errors(val, ref),
             "val_simulated_before": track_errors(val_sim), "val_simulated_after": track_errors(val_sim, ref)}
+    from judgemind.utils import clean_json
+
+    card = clean_json(card)   # strict JSON: an undefined figure is null
     save_refiner(net, out / "refiner.safetensors", card)
     atomic_write_json(out / "model_card.json", card)
     log(json.dumps({k: card[k] for k in ("val_before", "val_after", "val_simulated_before", "val_simulated_after",

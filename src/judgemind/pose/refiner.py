@@ -70,12 +70,12 @@ class RefinerConfig:
         try:
             cfg = cls(width=int(d["width"]), conv_blocks=int(d["conv_blocks"]), attn_layers=int(d["attn_layers"]),
                       heads=int(d["heads"]), points=tuple(str(p) for p in d["points"]))
-        except (KeyError, TypeError, ValueError) as e:
-            raise JudgemindError(f"{where}: the refiner layout in the header is incomplete or malformed ({e})") \
-                from None
+        except (KeyError, TypeError, ValueError, OverflowError) as e:
+            raise JudgemindError(f"{where}: the refiner layout in the header is incomplete or malformed "
+                                 f"({type(e).__name__}: {str(e)[:80]})") from None
         if not (8 <= cfg.width <= 1024 and 0 <= cfg.conv_blocks <= 12 and 0 <= cfg.attn_layers <= 12
                 and 1 <= cfg.heads <= 32 and cfg.width % cfg.heads == 0):
-            raise JudgemindError(f"{where}: refiner layout out of range ({cfg.to_dict()})")
+            raise JudgemindError(f"{where}: refiner layout out of range ({str(cfg.to_dict())[:300]})")
         if cfg.points != SKELETON_POINTS:
             raise JudgemindError(f"{where}: a refiner for the points {list(cfg.points)}; this judgemind reads the "
                                  f"19-point skeleton")
@@ -276,39 +276,33 @@ def load_refiner(weights: str | os.PathLike | None = None) -> Refiner:
     from safetensors import SafetensorError
     from safetensors.torch import load
 
+    from judgemind.pose.net import read_safetensors_header
+
     path = _path(weights)
     size = path.stat().st_size
     if size > MAX_BYTES:
         raise JudgemindError(f"{path}: {size} bytes is too large for refiner weights (limit {MAX_BYTES})")
-    try:
-        with open(path, "rb") as f:
-            head = f.read(8)
-            n = int.from_bytes(head, "little") if len(head) == 8 else -1
-            if not 2 <= n <= min(MAX_HEADER, size - 8):
-                raise JudgemindError(f"{path}: not a refiner weights file (not a safetensors file)")
-            header = json.loads(f.read(n))
-    except OSError as e:
-        raise JudgemindError(f"{path}: cannot read the refiner weights ({e.strerror or e})") from e
-    except (ValueError, UnicodeDecodeError) as e:
-        raise JudgemindError(f"{path}: not a refiner weights file (unreadable header: {e})") from None
-    meta = header.get("__metadata__") if isinstance(header, dict) else None
+    header, _ = read_safetensors_header(path, "refiner weights file", MAX_HEADER)
+    meta = header.get("__metadata__")
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise JudgemindError(f"{path}: not a refiner weights file (format "
                              f"{(meta or {}).get('format') if isinstance(meta, dict) else None!r}, expected "
                              f"{FORMAT!r}); train one with `judgemind pose train-refiner`")
     try:
         layout, card = json.loads(meta.get("layout", "")), json.loads(meta.get("card", "{}"))
-    except ValueError as e:
-        raise JudgemindError(f"{path}: the refiner header is not valid JSON ({e})") from None
-    net = RefinerNet(RefinerConfig.from_dict(layout, str(path)))
-    want = {k: tuple(v.shape) for k, v in net.state_dict().items()}
+    except (ValueError, TypeError, RecursionError) as e:
+        raise JudgemindError(f"{path}: the refiner header is not valid JSON ({type(e).__name__})") from None
+    cfg = RefinerConfig.from_dict(layout, str(path))
+    with torch.device("meta"):   # the layout's shapes, nothing allocated before the header is checked
+        want = {k: list(v.shape) for k, v in RefinerNet(cfg).state_dict().items()}
     got = {k: v for k, v in header.items() if k != "__metadata__"}
     bad = sorted(k for k in set(want) | set(got)
                  if k not in want or k not in got or not isinstance(got[k], dict)
-                 or tuple(got[k].get("shape", ())) != want[k] or got[k].get("dtype") != "F32")
+                 or got[k].get("shape") != want[k] or got[k].get("dtype") != "F32")
     if bad:
         raise JudgemindError(f"{path}: the tensors do not match the refiner layout in its header (e.g. {bad[:3]}: "
                              f"missing, unexpected, of another shape or not float32)")
+    net = RefinerNet(cfg)
     try:
         tensors = load(path.read_bytes())
     except (SafetensorError, ValueError, OSError) as e:

@@ -30,18 +30,44 @@ def _jpeg(img_rgb: np.ndarray, height: int = 96, box=None) -> str:
     return data_uri(buf.tobytes(), "image/jpeg")
 
 
+JUMP_FILES = ("timeline.png", "sheet.html", "result.json")   # the order they are written in: result.json last
+
+
 def write_outputs(result: dict, assets: dict, out_dir: str | os.PathLike, strip_frames: int = 12) -> dict:
-    """Write result.json, sheet.html and timeline.png into ``out_dir``; every file atomically, all computed
-    before the first is written (no partial output on error)."""
-    from judgemind.report.sheet import render_sheet
-    from judgemind.report.timeline import plot_timeline
+    """Write timeline.png, sheet.html and result.json (last) into ``out_dir`` (``judgemind score VIDEO``); every
+    file atomically, all computed before the first is written (no partial output on error)."""
     from judgemind.utils.atomic import atomic_write_bytes
-    from judgemind.video.decode import read_frames
-    from judgemind.video.probe import probe_video
 
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise JudgemindError(f"--out {out} exists and is not a folder")
+    files = render_outputs(result, assets, strip_frames)
+    out.mkdir(parents=True, exist_ok=True)
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise JudgemindError(f"--out {out}: the folder is not writable; choose another with --out")
+    for name in JUMP_FILES:
+        atomic_write_bytes(out / name, files[name])
+    return {"result": out / "result.json", "sheet": out / "sheet.html", "timeline": out / "timeline.png"}
+
+
+def write_jump(result: dict, assets: dict, out_dir: str | os.PathLike) -> dict:
+    """A round's jump (``OUT/<name>/``): the three files of :func:`write_outputs` swapped into place as one
+    folder (``judgemind.utils.atomic.write_dir``), so a kept jump never pairs a new result.json with an old
+    sheet."""
+    from judgemind.utils.atomic import write_dir
+
+    out = Path(out_dir)
+    write_dir(out, render_outputs(result, assets))
+    return {"result": out / "result.json", "sheet": out / "sheet.html", "timeline": out / "timeline.png"}
+
+
+def render_outputs(result: dict, assets: dict, strip_frames: int = 12) -> dict[str, bytes]:
+    """The bytes of result.json, sheet.html and timeline.png (frames decoded from the video for the sheet)."""
+    from judgemind.report.sheet import render_sheet
+    from judgemind.report.timeline import plot_timeline
+    from judgemind.video.decode import read_frames
+    from judgemind.video.probe import probe_video
+
     s, e = result["frames"]
     strip_idx = sorted(set(np.linspace(s, e - 1, strip_frames).astype(int).tolist()))
     ev_idx = sorted({d["evidence_frame"] for d in result["deductions"]})
@@ -78,10 +104,4 @@ def write_outputs(result: dict, assets: dict, out_dir: str | os.PathLike, strip_
     from judgemind.utils import clean_json
 
     text = (json.dumps(clean_json(result), indent=2, default=str, allow_nan=False) + "\n").encode("utf-8")
-    out.mkdir(parents=True, exist_ok=True)
-    if not os.access(out, os.W_OK | os.X_OK):
-        raise JudgemindError(f"--out {out}: the folder is not writable; choose another with --out")
-    atomic_write_bytes(out / "timeline.png", png)
-    atomic_write_bytes(out / "result.json", text)
-    atomic_write_bytes(out / "sheet.html", html)
-    return {"result": out / "result.json", "sheet": out / "sheet.html", "timeline": out / "timeline.png"}
+    return {"timeline.png": png, "sheet.html": html, "result.json": text}
