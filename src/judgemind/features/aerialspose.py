@@ -112,7 +112,10 @@ class AerialsPoseExtractor(Extractor):
     ``refine`` (second crop around the predicted points, default true), ``world`` (fill
     the 3D block from the predicted 3D pose, default true), ``estimator`` (``aerialspose`` or ``mediapipe``),
     ``short_side`` (decoding size, default 320 px; smaller videos are not enlarged), ``--weights FILE`` (AerialsPose
-    weights; default: the weights shipped with judgemind).
+    weights; default: the weights shipped with judgemind), ``refiner`` (``none``, ``shipped`` or a refiner weights
+    file: the track goes through the temporal refiner before the tokens; the cache keeps the raw track either way),
+    ``points`` (with a refiner: ``refined`` 2D points, or the estimator's ``raw`` ones beside the refined 3D pose
+    and trajectory).
     """
 
     name = "aerialspose"
@@ -126,7 +129,7 @@ class AerialsPoseExtractor(Extractor):
 
     def __init__(self, steps: int | None = None, dense: bool = False, smooth: float = 0.0, refine: bool = True,
                  world: bool = True, estimator: str = "aerialspose", short_side: int = 320,
-                 weights: str | None = None, refiner: str = "none"):
+                 weights: str | None = None, refiner: str = "none", points: str = "refined"):
         self.steps = 48 if steps is None else int(steps)
         if not 1 <= self.steps <= MAX_STEPS:
             raise JudgemindError(f"aerialspose: steps must be 1-{MAX_STEPS}, got {steps!r}")
@@ -143,6 +146,9 @@ class AerialsPoseExtractor(Extractor):
         self.refine, self.world, self.estimator = bool(refine), bool(world), estimator
         self.weights = weights
         self.refiner = None if refiner in (None, "", "none") else str(refiner)
+        if points not in ("refined", "raw"):
+            raise JudgemindError(f"aerialspose: points must be 'refined' or 'raw', got {points!r}")
+        self.points = points
         self._refiner = None
         self._est = None
         self._sha = None
@@ -189,6 +195,7 @@ class AerialsPoseExtractor(Extractor):
         from judgemind.pose.refiner import refiner_sha256
 
         return {"refiner_sha256": refiner_sha256(None if self.refiner == "shipped" else self.refiner),
+                "points": self.points,
                 "refiner_file": None if self.refiner == "shipped" else self.refiner}
 
     def dims(self) -> dict[str, int]:
@@ -284,7 +291,12 @@ class AerialsPoseExtractor(Extractor):
             from judgemind.pose.refiner import load_refiner
 
             self._refiner = load_refiner(None if self.refiner == "shipped" else self.refiner)
-        return self._refiner(track)
+        out = self._refiner(track)
+        if self.points == "raw":   # the estimator's own 2D points, the refiner's 3D pose and trajectory
+            from dataclasses import replace
+
+            out = replace(out, uv=track.uv, visibility=track.visibility, confidence=track.confidence)
+        return out
 
 
 def step_motion(camera: np.ndarray, decoded: np.ndarray, steps: np.ndarray) -> np.ndarray:
