@@ -115,7 +115,7 @@ class AerialsPoseExtractor(Extractor):
     weights; default: the weights shipped with judgemind), ``refiner`` (``none``, ``shipped`` or a refiner weights
     file: the track goes through the temporal refiner before the tokens; the cache keeps the raw track either way),
     ``points`` (with a refiner: ``refined`` 2D points, or the estimator's ``raw`` ones beside the refined 3D pose
-    and trajectory).
+    and trajectory), ``trajectory`` (with a refiner: its pelvis trajectory in the tokens, default true).
     """
 
     name = "aerialspose"
@@ -129,7 +129,8 @@ class AerialsPoseExtractor(Extractor):
 
     def __init__(self, steps: int | None = None, dense: bool = False, smooth: float = 0.0, refine: bool = True,
                  world: bool = True, estimator: str = "aerialspose", short_side: int = 320,
-                 weights: str | None = None, refiner: str = "none", points: str = "refined"):
+                 weights: str | None = None, refiner: str = "none", points: str = "refined",
+                 trajectory: bool = True):
         self.steps = 48 if steps is None else int(steps)
         if not 1 <= self.steps <= MAX_STEPS:
             raise JudgemindError(f"aerialspose: steps must be 1-{MAX_STEPS}, got {steps!r}")
@@ -148,7 +149,7 @@ class AerialsPoseExtractor(Extractor):
         self.refiner = None if refiner in (None, "", "none") else str(refiner)
         if points not in ("refined", "raw"):
             raise JudgemindError(f"aerialspose: points must be 'refined' or 'raw', got {points!r}")
-        self.points = points
+        self.points, self.trajectory = points, bool(trajectory)
         self._refiner = None
         self._est = None
         self._sha = None
@@ -195,7 +196,7 @@ class AerialsPoseExtractor(Extractor):
         from judgemind.pose.refiner import refiner_sha256
 
         return {"refiner_sha256": refiner_sha256(None if self.refiner == "shipped" else self.refiner),
-                "points": self.points,
+                "points": self.points, "trajectory": self.trajectory,
                 "refiner_file": None if self.refiner == "shipped" else self.refiner}
 
     def dims(self) -> dict[str, int]:
@@ -296,6 +297,10 @@ class AerialsPoseExtractor(Extractor):
             from dataclasses import replace
 
             out = replace(out, uv=track.uv, visibility=track.visibility, confidence=track.confidence)
+        if not self.trajectory:
+            from dataclasses import replace
+
+            out = replace(out, trajectory=None)
         return out
 
 

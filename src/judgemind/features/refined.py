@@ -16,6 +16,8 @@ source has none, e.g. annotated skeletons, and that cache exists): the same vide
 perception. ``world``: fill the 3D block (default true). ``points``: ``refined`` (default) or ``raw`` -- keep the
 estimator's own 2D points and visibility and take only the refined 3D pose and trajectory (the 2D refinement
 helps pose statistics but can smooth away the few degrees a fault shows: measure it, docs/results.md).
+``trajectory``: put the refiner's pelvis trajectory into the tokens (default true; false leaves the pelvis
+position and velocity entries at 0, as for a per-frame estimate).
 """
 
 from __future__ import annotations
@@ -46,7 +48,8 @@ class RefinedExtractor(Extractor):
     needs_video = False
 
     def __init__(self, source: str = "aerialspose", refiner: str = "shipped", camera: str = "auto",
-                 world: bool = True, points: str = "refined", steps: int | None = None, weights: str | None = None):
+                 world: bool = True, points: str = "refined", trajectory: bool = True, steps: int | None = None,
+                 weights: str | None = None):
         if weights:
             raise JudgemindError("refined: give the refiner weights as --set refiner=FILE")
         if steps is not None:
@@ -57,7 +60,7 @@ class RefinedExtractor(Extractor):
         if points not in ("refined", "raw"):
             raise JudgemindError(f"refined: points must be 'refined' or 'raw', got {points!r}")
         self.source, self.refiner_file, self.camera, self.world = str(source), str(refiner), str(camera), bool(world)
-        self.points = points
+        self.points, self.trajectory = points, bool(trajectory)
         self.short_side = 0
         self._src = self._cam = None
         self._refiner = None
@@ -69,7 +72,7 @@ class RefinedExtractor(Extractor):
         from judgemind.pose.refiner import refiner_sha256
 
         return {"extractor": self.name, "source": self.source, "camera": self.camera, "world": self.world,
-                "points": self.points,
+                "points": self.points, "trajectory": self.trajectory,
                 "perception": f"refined tracks of {self.source}", "refiner_sha256": refiner_sha256(self._weights()),
                 "refiner_file": self._weights(),
                 "source_config": self._src.config if self._src is not None else None, "weights_sha256": None}
@@ -123,6 +126,10 @@ class RefinedExtractor(Extractor):
             from dataclasses import replace
 
             track = replace(track, uv=raw.uv, visibility=raw.visibility, confidence=raw.confidence)
+        if not self.trajectory:
+            from dataclasses import replace
+
+            track = replace(track, trajectory=None)
         g, fg, box, filled = track_tokens(track, self.world)
         return {"global": g, "foreground": fg, "frame_index": np.asarray(track.frames, np.int64),
                 "box": np.asarray(raw.box, np.float32), "box_filled": (~np.asarray(raw.found, bool)).astype(np.uint8),

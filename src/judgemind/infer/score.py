@@ -299,7 +299,8 @@ def perception_extractor(name: str, cfg: dict, perception: str | None):
         est = perception or (src.get("estimator") if src.get("extractor") == "aerialspose" else None) \
             or "aerialspose"
         return "aerialspose", {**opts, "estimator": est, "world": cfg.get("world", True),
-                               "refiner": _refiner_option(cfg), "points": cfg.get("points", "refined")}
+                               "refiner": _refiner_option(cfg), "points": cfg.get("points", "refined"),
+                               "trajectory": cfg.get("trajectory", True)}
     if name == "skeleton" and perception:
         return "aerialspose", {"estimator": perception, "steps": cfg.get("steps", 48),
                                "world": cfg.get("world", True), "refiner": "shipped"}
