@@ -8,8 +8,11 @@ Reported (wall clock; the machine may be shared -- the load average is printed b
   crops/s       PoseNet alone on batches of 128 crops (``--crop`` px)
   detector      BoxNet frames/s on batches of 128 letterboxed frames
   estimator     frames/s of AerialsPose on decoded frames (detector + crop + refined crop), as the extractor runs it
-  extractor     seconds per record and video frames/s of the aerialspose extractor (decode included) on
-                ``--records`` jumps of ``--data`` (dense: every frame; steps: only the 48 step frames)
+  extractor     seconds per record and video frames/s of the aerialspose extractor (decode, cuts, the camera's
+                motion included) on ``--records`` jumps of ``--data`` (dense: every frame; steps: only the 48 step
+                frames; steps+refiner: the step frames, then the shipped temporal refiner), and jumps/s
+  camera        the camera's motion alone (background corners + RANSAC) on the decoded frames, frames/s
+  refiner       the temporal refiner alone, tracks/s
   score         wall seconds of `judgemind score` on a 5 s 1280x720 clip (a SynthAerials jump letterboxed to 720p
                 and re-encoded), with a checkpoint trained on aerialspose features
 """
@@ -79,7 +82,12 @@ def bench_extractor(weights: str | None, data: Path, records: int) -> dict:
 
     ds = load_dataset(data)
     out = {}
-    for label, opts in (("dense", {"dense": True}), ("steps", {"dense": False})):
+    from judgemind.pose.refiner import shipped_refiner
+
+    runs = [("dense", {"dense": True}), ("steps", {"dense": False})]
+    if shipped_refiner().is_file():
+        runs.append(("steps+refiner", {"dense": False, "refiner": "shipped"}))
+    for label, opts in runs:
         ext = get_extractor("aerialspose", weights=weights, **opts)
         recs = ds.records[:records]
         extract_record(ext, None, ds.video_path(recs[0]), recs[0])
@@ -89,8 +97,59 @@ def bench_extractor(weights: str | None, data: Path, records: int) -> dict:
             extract_record(ext, None, ds.video_path(r), r)
             n += r.frames[1] - r.frames[0]
         secs = time.perf_counter() - t
-        out[label] = {"s_per_record": secs / len(recs), "video_frames_per_s": n / secs}
-        _log(f"extractor ({label:5s}) {secs / len(recs):5.2f} s/record, {n / secs:6.1f} video frames/s")
+        out[label] = {"s_per_record": secs / len(recs), "jumps_per_s": len(recs) / secs, "video_frames_per_s": n / secs}
+        _log(
+            f"extractor ({label:13s}) {secs / len(recs):5.2f} s/record = {len(recs) / secs:5.2f} jumps/s, "
+            f"{n / secs:6.1f} video frames/s"
+        )
+    return out
+
+
+def bench_camera_and_refiner(data: Path, records: int) -> dict:
+    from judgemind.data import load_dataset
+    from judgemind.data.skeleton import SKELETON_POINTS, load_skeleton
+    from judgemind.data.track import track_from_skeleton
+    from judgemind.pose.refiner import load_refiner, shipped_refiner
+    from judgemind.video.decode import open_video
+    from judgemind.video.motion import camera_motion
+
+    ds = load_dataset(data)
+    out = {}
+    frames, n = [], 0
+    t = time.perf_counter()
+    for r in ds.records[:records]:
+        with open_video(ds.video_path(r)) as v:
+            fr = [f for _, f in v.frames(range(*r.frames))]
+        t0 = time.perf_counter()
+        camera_motion(fr, list(range(len(fr))))
+        frames.append(time.perf_counter() - t0)
+        n += len(fr)
+    out["camera_frames_per_s"] = n / sum(frames)
+    _log(f"camera motion          {out['camera_frames_per_s']:7.1f} frames/s")
+    if shipped_refiner().is_file():
+        ref = load_refiner()
+        idx = [ds.meta.skeleton.points.index(p) for p in SKELETON_POINTS]
+        tracks = []
+        for r in ds.records[:records]:
+            sk = load_skeleton(ds.root, r, ds.meta.skeleton)
+            rows = np.linspace(0, len(sk.uv) - 1, 48).round().astype(int)
+            tracks.append(
+                track_from_skeleton(
+                    sk.uv[rows][:, idx],
+                    sk.visibility[rows][:, idx],
+                    None,
+                    rows + r.frames[0],
+                    r.cuts or (),
+                    ds.meta.skeleton.frame_size,
+                    25.0,
+                )
+            )
+        ref(tracks[0])
+        t = time.perf_counter()
+        for tr in tracks:
+            ref(tr)
+        out["refiner_tracks_per_s"] = len(tracks) / (time.perf_counter() - t)
+        _log(f"temporal refiner       {out['refiner_tracks_per_s']:7.1f} tracks/s (48 steps each)")
     return out
 
 
@@ -160,6 +219,7 @@ def main(argv=None) -> int:
     if args.data:
         res.update(bench_estimator(est, args.data, args.records))
         res["extractor"] = bench_extractor(args.weights, args.data, args.records)
+        res.update(bench_camera_and_refiner(args.data, args.records))
         if args.score:
             res.update(bench_score(args.score, args.data, None))
     res["load_average"] = os.getloadavg()[0]

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import HealthCheck, event, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from judgemind.errors import JudgemindError  # noqa: E402
@@ -388,3 +388,457 @@ def test_fuzz_finediving_pickles(coarse, fine, protocol):
             load_finediving(src)
         except JudgemindError:
             pass
+
+
+# -- issue 24: skeleton arrays, weights headers, codes files, round folder names, pose resume states -----------------
+
+NPY_DESCR = st.one_of(
+    st.sampled_from(
+        [
+            "<f4",
+            "<f8",
+            "<f2",
+            ">f4",
+            "<i8",
+            "|u1",
+            "|b1",
+            "<c8",
+            "<c32",
+            "|O",
+            "|V8",
+            "|V100000000",
+            "<U100000000",
+            "|S4",
+            "<M8[s]",
+            "<f16",
+            "[('a', '<f4')]",
+            "bogus",
+        ]
+    ),
+    st.text(max_size=6),
+)
+NPY_SHAPE = st.one_of(
+    st.tuples(st.integers(0, 6), st.sampled_from([19, 3, 0]), st.sampled_from([6, 5])),
+    st.lists(st.integers(-3, 10**9), max_size=4).map(tuple),
+    st.sampled_from([(1_000_000, 256, 6), (10**18, 19, 6), ("a", 19, 6), (2.5, 19, 6), None]),
+)
+
+
+def _declared_bytes(descr, shape) -> int:
+    """What a header declares (0 when it declares nothing usable)."""
+    import numpy as np
+
+    try:
+        return (
+            int(np.prod(shape, dtype=object)) * np.dtype(descr).itemsize
+            if all(isinstance(n, int) and n >= 0 for n in shape)
+            else 0
+        )
+    except (TypeError, ValueError, SyntaxError):
+        return 0
+
+
+NPY_HOSTILE = {
+    "descr": NPY_DESCR,
+    "shape": NPY_SHAPE,
+    "fortran": st.sampled_from(["x", None, 1]),
+    "version": st.sampled_from([0, 3, 9, 255]),
+    "fill": st.sampled_from([-1, 5, -100]),
+    "raw_header": st.binary(max_size=60),
+    "length": st.integers(0, 2**32 - 1),
+    "pad": st.integers(1, 3),
+    "body": st.binary(max_size=64),
+}
+
+
+@st.composite
+def npy_files(draw):
+    """A valid skeleton .npy file's parts with up to two of them replaced by hostile values."""
+    spec = {
+        "descr": draw(st.sampled_from(["<f4", "<f8", ">f4", "<i2"])),
+        "shape": (draw(st.integers(0, 6)), 19, 6),
+        "fortran": draw(st.booleans()),
+        "version": draw(st.sampled_from([1, 2])),
+        "fill": 0,
+        "raw_header": None,
+        "length": None,
+        "pad": 0,
+        "body": b"",
+    }
+    for k in draw(st.lists(st.sampled_from(sorted(NPY_HOSTILE)), max_size=2, unique=True)):
+        spec[k] = draw(NPY_HOSTILE[k])
+    return spec
+
+
+@FUZZ
+@given(spec=npy_files())
+def test_fuzz_skeleton_npy(spec):
+    """Skeleton .npy headers and bodies: an array of (frames, points, 6) no larger than the file, or one
+    JudgemindError naming the file; never a hang or a large allocation. The body is what the header declares
+    (+ ``fill`` bytes) when that is small."""
+    import struct
+
+    from judgemind.data.skeleton import CHANNELS, read_array
+
+    header = (
+        spec["raw_header"]
+        if spec["raw_header"] is not None
+        else (
+            repr({"descr": spec["descr"], "fortran_order": spec["fortran"], "shape": spec["shape"]}).encode()
+            + b" " * spec["pad"]
+            + b"\n"
+        )
+    )
+    size = len(header) if spec["length"] is None else spec["length"]
+    prefix = struct.pack("<H", size % 65536) if spec["version"] == 1 else struct.pack("<I", size)
+    need = _declared_bytes(spec["descr"], spec["shape"])
+    body = spec["body"]
+    if 0 < need <= 100_000:
+        body = (body + b"\0" * need)[: max(0, need + min(spec["fill"], 0))] + b"\0" * max(spec["fill"], 0)
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "s.npy"
+        path.write_bytes(b"\x93NUMPY" + bytes([spec["version"], 0]) + prefix + header + body)
+        try:
+            arr = read_array(path)
+        except JudgemindError as e:
+            assert "s.npy" in str(e) and len(str(e).splitlines()) == 1
+            event("refused")
+            return
+        event("accepted")
+        assert arr.ndim == 3 and arr.shape[2] == len(CHANNELS) and arr.nbytes <= path.stat().st_size
+
+
+@pytest.fixture(scope="module")
+def small_weights(tmp_path_factory):
+    import struct
+
+    import torch
+
+    from judgemind.pose.net import AerialsPoseModel, PoseConfig, save_weights
+
+    torch.manual_seed(0)
+    path = save_weights(AerialsPoseModel(PoseConfig(width=4, box_width=4)), tmp_path_factory.mktemp("w") / "w.st")
+    raw = path.read_bytes()
+    n = struct.unpack("<Q", raw[:8])[0]
+    return json.loads(raw[8 : 8 + n]), raw[8 + n :]
+
+
+HEADER_VALUE = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-2, 2**40),
+    st.floats(),
+    st.text(max_size=6),
+    st.lists(st.integers(-1, 64), max_size=5),
+    st.sampled_from(["F32", "I32", "I64", "F16", "U8", "BOOL", "F64"]),
+)
+WEIGHTS_CHANGE = st.one_of(
+    st.tuples(
+        st.just("tensor"),
+        st.integers(0, 200),
+        st.sampled_from(["dtype", "shape", "data_offsets", "drop"]),
+        HEADER_VALUE,
+    ),
+    st.tuples(
+        st.just("layout"),
+        st.sampled_from(["crop", "margin", "width", "box_input", "box_width", "points", "x"]),
+        HEADER_VALUE,
+    ),
+    st.tuples(st.just("format"), st.sampled_from(["other", None, ""])),
+    st.tuples(st.just("card"), HEADER_VALUE),
+    st.tuples(st.just("card"), HEADER_VALUE),
+    st.tuples(st.just("cut"), st.integers(1, 300)),
+    st.tuples(st.just("length"), st.integers(0, 2**63)),
+)
+
+
+@settings(
+    max_examples=EXAMPLES // 2,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
+)
+@given(changes=st.lists(WEIGHTS_CHANGE, max_size=2))
+def test_fuzz_weights_header(small_weights, changes):
+    """AerialsPose safetensors headers (tensor dtypes, shapes, offsets, the layout and format, the header length,
+    a truncated body): a model with finite float weights of the declared layout, or one JudgemindError naming
+    the file."""
+    import struct
+
+    import torch
+
+    from judgemind.pose.net import load_weights
+
+    header, body = small_weights
+    header = json.loads(json.dumps(header))
+    meta = header["__metadata__"]
+    lay = json.loads(meta["layout"])
+    names = sorted(k for k in header if k != "__metadata__")
+    cut, length = 0, None
+    for change in changes:
+        if change[0] == "tensor":
+            _, i, field, value = change
+            k = names[i % len(names)]
+            if field == "drop":
+                header.pop(k, None)
+            elif k in header:
+                header[k][field] = value
+        elif change[0] == "layout":
+            lay[change[1]] = change[2]
+        elif change[0] == "format":
+            meta["format"] = change[1]
+        elif change[0] == "card":
+            meta["card"] = json.dumps(change[1])
+        elif change[0] == "cut":
+            cut = change[1]
+        else:
+            length = change[1]
+    meta["layout"] = json.dumps(lay)
+    text = json.dumps(header).encode()
+    data = struct.pack("<Q", len(text) if length is None else length) + text + body
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "w.safetensors"
+        path.write_bytes(data[: len(data) - cut])
+        try:
+            model, card = load_weights(path)
+        except JudgemindError as e:
+            assert "w.safetensors" in str(e) and len(str(e).splitlines()) == 1
+            event("refused")
+            return
+    event("accepted")
+    assert all(torch.isfinite(v).all() for v in model.state_dict().values() if v.is_floating_point())
+    assert isinstance(card, dict)
+
+
+CODES_VIDEOS = st.sampled_from(["a.mp4", "b c.mp4", "jump#1.mp4", "sub/d.mp4", "é.mp4", '"a.mp4"'])
+CODES_NAME = st.one_of(
+    CODES_VIDEOS,
+    CODES_VIDEOS,
+    CODES_VIDEOS,
+    st.sampled_from(
+        ["./a.mp4", "missing.mp4", "folder.mp4", "a\x00.mp4", "video", "VIDEO", "../r/a.mp4", "a.mp4 bLT", "#a.mp4"]
+    ),
+    st.text(max_size=8),
+)
+CODES_CODE = st.one_of(
+    st.sampled_from(["bLT", "bFdFF", "bLdF"]),
+    st.sampled_from(["bLT", "bFdFF", "bLdF"]),
+    st.sampled_from(["code", "action_code", "bXyz", "", "# x", "bLT,", '"bLT"']),
+    st.text(max_size=5),
+)
+
+
+@FUZZ
+@given(
+    lines=st.lists(
+        st.tuples(
+            CODES_NAME,
+            st.sampled_from([" ", ",", "\t", ", ", " ,", ";"]),
+            CODES_CODE,
+            st.sampled_from(["", "", "", " # note", "#x", ",", "\t"]),
+        ),
+        min_size=1,
+        max_size=3,
+        unique_by=lambda t: t[0].strip('"'),
+    ),
+    header=st.sampled_from(["", "", "video,code", "VIDEO\taction_code", "video action code", "# list"]),
+    bom=st.sampled_from([b"", b"\xef\xbb\xbf"]),
+    encoding=st.sampled_from(["utf-8", "utf-8", "utf-8", "utf-16", "latin-1"]),
+    newline=st.sampled_from(["\n", "\r\n", "\r"]),
+    in_dir=st.booleans(),
+)
+def test_fuzz_codes_file(lines, header, bom, encoding, newline, in_dir):
+    """Codes files (encodings, byte-order marks, separators, headers, comments, names): a plan whose every jump is
+    an existing regular file with a valid code, or one JudgemindError."""
+    from judgemind import rules
+    from judgemind.infer.round import plan_round
+
+    with tempfile.TemporaryDirectory() as d:
+        root = Path(d)
+        (root / "r" / "sub").mkdir(parents=True)
+        (root / "r" / "folder.mp4").mkdir()
+        for name in ("a.mp4", "b c.mp4", "jump#1.mp4", "sub/d.mp4", "é.mp4"):
+            (root / "r" / name).write_bytes(b"x")
+        text = newline.join([header] + [f"{n}{sep}{c}{tail}" for n, sep, c, tail in lines]) + newline
+        try:
+            raw = bom + text.encode(encoding)
+        except UnicodeEncodeError:
+            return
+        codes = (root / "codes.txt") if in_dir else (root / "r" / "codes.txt")
+        codes.write_bytes(raw)
+        try:
+            jumps = plan_round([str(root / "r")] if in_dir else [], str(codes))
+        except JudgemindError as e:
+            assert len(str(e).splitlines()) == 1
+            event("refused")
+            return
+        event("accepted")
+        for j in jumps:
+            assert j.video.is_file()
+            if j.code is not None:
+                rules.dd_for(j.code)
+
+
+@FUZZ
+@given(
+    stems=st.lists(
+        st.one_of(
+            st.text(max_size=12),
+            st.sampled_from(
+                [
+                    "..",
+                    ".",
+                    "",
+                    "index.html",
+                    "INDEX.html",
+                    "round.json",
+                    "con",
+                    "a/../b",
+                    " .x. ",
+                    "\udcff",
+                    "\u202e",
+                    "é" * 120,
+                ]
+            ),
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_fuzz_round_folder_names(stems):
+    """Round folder names from hostile video stems: inside OUT, visible, distinct without regard to case, never a
+    round's own file; the same every time."""
+    import os
+
+    from judgemind.infer.round import ROUND_FILES, folder_names
+
+    names = folder_names(stems)
+    assert names == folder_names(stems) and len(names) == len(stems)
+    assert len({n.casefold() for n in names}) == len(names)
+    for n in names:
+        assert n and not n.startswith(".") and n == n.strip() and "/" not in n and "\x00" not in n
+        assert n.casefold() not in ROUND_FILES and len(n.encode("utf-8")) <= 120
+        assert os.path.dirname(os.path.normpath(os.path.join("/out", n))) == "/out"
+
+
+@pytest.fixture(scope="module")
+def pose_state():
+    """A real `pose train` state of a tiny network after one step, and the config it was saved with."""
+    import torch
+
+    from judgemind.pose.net import AerialsPoseModel, PoseConfig
+    from judgemind.pose.train import PoseTrainConfig
+
+    cfg = PoseTrainConfig(steps=4, width=4, box_width=4)
+    torch.manual_seed(0)
+    model = AerialsPoseModel(PoseConfig(width=4, box_width=4))
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    sum(p.sum() for p in model.parameters()).backward()
+    opt.step()
+    from dataclasses import asdict
+
+    import numpy as np
+
+    st_ = {
+        "config": asdict(cfg),
+        "model": model.state_dict(),
+        "optim": opt.state_dict(),
+        "step": 1,
+        "seconds": 1.0,
+        "rng": json.dumps(np.random.default_rng(1).bit_generator.state),
+        "torch_rng": torch.get_rng_state(),
+        "losses": [1.0],
+    }
+    return cfg, st_
+
+
+STATE_VALUE = st.one_of(
+    st.sampled_from(["same", "same"]),
+    st.integers(0, 4),
+    st.none(),
+    st.booleans(),
+    st.integers(-2, 10**20),
+    st.floats(),
+    st.text(max_size=8),
+    st.lists(st.floats(), max_size=3),
+    st.sampled_from(["tensor", "nan_tensor", "{}", "[1]", '{"bit_generator": "PCG64"}']),
+)
+
+
+@settings(
+    max_examples=EXAMPLES // 2,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
+)
+@given(
+    changes=st.lists(
+        st.tuples(
+            st.sampled_from(
+                [
+                    "config",
+                    "model",
+                    "optim",
+                    "step",
+                    "seconds",
+                    "rng",
+                    "torch_rng",
+                    "losses",
+                    "model.key",
+                    "optim.state",
+                    "optim.eps",
+                    "drop",
+                ]
+            ),
+            STATE_VALUE,
+            st.integers(0, 6),
+        ),
+        max_size=3,
+    )
+)
+def test_fuzz_pose_resume_state(pose_state, changes):
+    """`pose train` resume states with fields replaced, removed or damaged: restored with finite weights, or one
+    JudgemindError naming the file (never a crash later or NaN weights)."""
+    import copy
+
+    import numpy as np
+    import torch
+
+    from judgemind.pose.net import AerialsPoseModel, PoseConfig
+    from judgemind.pose.train import STATE_KEYS, load_state
+
+    cfg, good = pose_state
+    st_ = copy.deepcopy(good)
+    special = {"tensor": torch.zeros(3), "nan_tensor": torch.full((4,), float("nan"))}
+    for field, v, k in changes:
+        v = special.get(v, v) if isinstance(v, str) else v
+        if isinstance(v, str) and v == "same":
+            continue
+        if field == "drop":
+            st_.pop(STATE_KEYS[k], None)
+        elif field == "model.key" and isinstance(st_.get("model"), dict):
+            st_["model"]["pose.heat.weight"] = v
+        elif field == "optim.state" and isinstance(st_.get("optim"), dict):
+            st_["optim"]["state"][0] = {"exp_avg": v, "exp_avg_sq": v, "step": v}
+        elif field == "optim.eps" and isinstance(st_.get("optim"), dict):
+            st_["optim"]["param_groups"][0]["eps"] = v
+        elif "." not in field:
+            st_[field] = v
+    model = AerialsPoseModel(PoseConfig(width=4, box_width=4))
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "train_state.pt"
+        torch.save(st_, path)
+        try:
+            step, seconds, losses = load_state(path, cfg, model, opt, np.random.default_rng(0))
+        except JudgemindError as e:
+            assert "train_state.pt" in str(e) and len(str(e).splitlines()) == 1
+            event("refused")
+            return
+    event("accepted")
+    assert isinstance(step, int) and 0 <= step <= cfg.steps and math.isfinite(seconds)
+    assert all(torch.isfinite(p).all() for p in model.parameters())
+    for s in opt.state.values():
+        assert all(torch.isfinite(t).all() for t in s.values())

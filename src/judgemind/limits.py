@@ -11,6 +11,7 @@ time steps per record      4096                        ``JUDGEMIND_MAX_STEPS`` (
 video size                 4096 x 4096 pixels          ``JUDGEMIND_MAX_VIDEO_PIXELS`` (width x height)
 pickle file size           1 GiB                       ``JUDGEMIND_MAX_PICKLE_BYTES``
 one pickled object         256 MiB                     ``JUDGEMIND_MAX_PICKLE_OBJECT_BYTES`` (bytes, arrays, ...)
+one .npy array             256 MiB                     ``JUDGEMIND_MAX_ARRAY_BYTES`` (skeletons, score vectors)
 record id                  200 characters              (fixed: cache file names must stay portable)
 =========================  ==========================  ========================================================
 """
@@ -58,6 +59,11 @@ def max_pickle_bytes() -> int:
 def max_pickle_object_bytes() -> int:
     """Largest single object (bytes, bytearray, string, array) a pickle may ask to allocate."""
     return _env_int("JUDGEMIND_MAX_PICKLE_OBJECT_BYTES", 256 << 20)
+
+
+def max_array_bytes() -> int:
+    """Largest array a ``.npy`` file may declare (shape x item size; checked before it is read)."""
+    return _env_int("JUDGEMIND_MAX_ARRAY_BYTES", 256 << 20)
 
 
 MAX_ID_CHARS = 200

@@ -50,3 +50,30 @@ def test_memory_error(boom, capsys):
     boom(MemoryError())
     assert cli_main.main(["models"]) == 1
     assert "out of memory" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["train", "--data", "d", "--features", "pixels", "--model", "mlp"],
+        ["bench", "--data", "d", "--features", "pixels"],
+        ["evaluate", "run"],
+        ["demo", "--quick"],
+        ["pose", "train", "--data", "d"],
+        ["score", "v.mp4", "--checkpoint", "c.pt"],
+    ],
+)
+def test_dangerous_out_folders_are_refused(argv, tmp_path, monkeypatch, capsys):
+    """Issue 24, class 12: nothing stopped `--out /`; the home folder and a data set's folder are refused too."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    (tmp_path / "home").mkdir()
+    (tmp_path / "ds").mkdir()
+    (tmp_path / "ds" / "dataset.json").write_text("{}")
+    for out, words in (
+        ("/", "root of the file system"),
+        (str(tmp_path / "home"), "home folder"),
+        (str(tmp_path / "ds"), "data set's folder"),
+    ):
+        assert cli_main.main([*argv, "--out", out]) == 2
+        err = capsys.readouterr().err
+        assert words in err and len(err.strip().splitlines()) == 1, err

@@ -331,6 +331,34 @@ def test_score_with_annotated_skeleton_features(trained, tmp_path):
     assert r.returncode == 2, (r.stdout, r.stderr)
     assert "annotated skeletons" in r.stderr and "not a record of a FineSkiing data set" in r.stderr
     assert not out2.exists()
+    # issue 24, class 3: a FIFO in place of the record's skeleton file hung `score`
+    skel = data / rec["skeleton"]
+    keep = skel.read_bytes()
+    skel.unlink()
+    os.mkfifo(skel)
+    try:
+        r = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "judgemind.cli.main",
+                "score",
+                str(data / rec["video"]),
+                "--checkpoint",
+                str(run / "best.pt"),
+                "--out",
+                str(tmp_path / "sheet3"),
+            ],
+            capture_output=True,
+            text=True,
+            env=ENV,
+            timeout=120,
+        )
+    finally:
+        skel.unlink()
+        skel.write_bytes(keep)
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr  # (a data set's problems: one a line)
+    assert "skeleton array is a FIFO (named pipe)" in r.stderr and not (tmp_path / "sheet3").exists()
 
 
 # -- issue 15: the judge's view ------------------------------------------------------------------------------------
@@ -443,3 +471,80 @@ def test_round_with_codes_resume_and_a_broken_video(trained, tmp_path):
     doc = json.loads((out / "round.json").read_text())
     assert {j["name"]: j["status"] for j in doc["jumps"]}["jump0"].startswith("done")
     assert (out / "jump0" / "result.json").stat().st_mtime_ns == mtime
+
+
+# -- issue 24: rounds that never write outside --out or show a stale score ----------------------------------------
+
+
+def test_round_with_hostile_names_writes_only_inside_out_and_rescores_what_changed(trained, tmp_path):
+    """Classes 1, 2, 12: `...mp4` (stem `..`) replaced ./result.json beside OUT, `index.html.mp4` made
+    OUT/index.html a folder, `jump#1.mp4` got a broken link; a replaced clip was "kept from an earlier run" with
+    the old score."""
+    import shutil
+
+    data, run = trained
+    recs = [json.loads(x) for x in (data / "annotations.jsonl").read_text().splitlines()[:2]]
+    vids = tmp_path / "r"
+    vids.mkdir()
+    for name in ("...mp4", "index.html.mp4", "jump#1.mp4"):
+        shutil.copy(data / recs[0]["video"], vids / name)
+    (tmp_path / "result.json").write_text("mine")
+    args = (
+        "score",
+        vids,
+        "--checkpoint",
+        run / "best.pt",
+        "--action-code",
+        "bFdFF",
+        "--locator",
+        "motion",
+        "--out",
+        "out",
+        "--no-progress",
+    )
+    r = jm(*args, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert sorted(os.listdir(tmp_path)) == ["out", "r", "result.json"]
+    assert (tmp_path / "result.json").read_text() == "mine"
+    out = tmp_path / "out"
+    assert sorted(os.listdir(out)) == [".judgemind.lock", "index.html", "index.html_2", "jump#1", "round.json", "video"]
+    index = (out / "index.html").read_text()
+    assert "href='jump%231/sheet.html'" in index and "href='video/sheet.html'" in index
+    first = {j["name"]: j["final_score"] for j in json.loads((out / "round.json").read_text())["jumps"]}
+    # another clip under the same name: scored again (the others kept); the same round again keeps all three
+    shutil.copy(data / recs[1]["video"], vids / "jump#1.mp4")
+    r = jm(*args, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-2000:]
+    doc = json.loads((out / "round.json").read_text())
+    status = {j["name"]: j["status"] for j in doc["jumps"]}
+    assert status == {
+        "video": "done (kept from an earlier run)",
+        "index.html_2": "done (kept from an earlier run)",
+        "jump#1": "scored",
+    }, status
+    res = json.loads((out / "jump#1" / "result.json").read_text())
+    assert (
+        res["round"]["inputs"]["video"]
+        != json.loads((out / "video" / "result.json").read_text())["round"]["inputs"]["video"]
+    )
+    assert {j["name"]: j["final_score"] for j in doc["jumps"]}["video"] == first["video"]
+
+
+def test_round_refuses_a_busy_out_and_dangerous_roots(trained, tmp_path):
+    """Classes 8, 12: two rounds into one --out ran at once and index.html listed only the last finisher's
+    jumps; --out / was accepted."""
+    from judgemind.utils.lock import FileLock
+
+    data, run = trained
+    rec = json.loads((data / "annotations.jsonl").read_text().splitlines()[0])
+    out = tmp_path / "out"
+    with FileLock(out / ".judgemind.lock"):  # another round is writing into out
+        for video in ([data / rec["video"]], [data / rec["video"], data / rec["video"].replace("0000", "0001")]):
+            r = jm("score", *video, "--checkpoint", run / "best.pt", "--out", out, "--no-progress")
+            _one_line_error(r)
+            assert "is in use by another judgemind process" in r.stderr
+    assert os.listdir(out) == [".judgemind.lock"]
+    for bad, words in (("/", "root of the file system"), (data, "data set's folder")):
+        r = jm("score", data / rec["video"], "--checkpoint", run / "best.pt", "--out", bad)
+        _one_line_error(r)
+        assert words in r.stderr

@@ -141,7 +141,7 @@ def test_tiny3d_weights_of_another_architecture_name_the_keys(tmp_path):
         load_tiny3d(tmp_path / "other.pt")
     msg = str(e.value)
     assert "missing keys: features.0.weight" in msg and "unexpected keys: conv1.weight, fc.bias" in msg
-    with pytest.raises(CheckpointError, match="not found"):
+    with pytest.raises(CheckpointError, match="does not exist"):
         load_tiny3d(tmp_path / "absent.safetensors")
 
 
@@ -149,7 +149,7 @@ def test_tiny3d_weights_of_another_architecture_name_the_keys(tmp_path):
 def test_i3d_needs_weights_and_keeps_its_protocol(i3d_weights, tmp_path):
     with pytest.raises(JudgemindError, match="needs --weights"):
         get_extractor("i3d")
-    with pytest.raises(CheckpointError, match="not found"):
+    with pytest.raises(CheckpointError, match="does not exist"):
         get_extractor("i3d", weights=str(tmp_path / "absent.pth"))
     ext = get_extractor("i3d", weights=str(i3d_weights))
     assert ext.config()["steps"] == 9 and ext.dims() == {"global": 1024, "foreground": 1024}

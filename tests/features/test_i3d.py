@@ -551,7 +551,7 @@ def test_non_tensor_pickles_are_refused_safely(model, ckpt_dir):
 
 
 def test_unreadable_and_missing_files(tmp_path):
-    with pytest.raises(CheckpointError, match="not found"):
+    with pytest.raises(CheckpointError, match="does not exist"):
         load_i3d_checkpoint(tmp_path / "nope.pth")
     bad = tmp_path / "truncated.pth"
     bad.write_bytes(b"PK\x03\x04 not really a zip")

@@ -278,3 +278,122 @@ def test_smoothing_keeps_shape_for_shots_shorter_than_the_kernel():
     x = np.random.default_rng(0).normal(size=(5, 19, 2))
     (y,) = fill_and_smooth(idx, np.ones(5, bool), [x], cuts=(2, 4), sigma=4.0)
     assert y.shape == x.shape and np.allclose(y[4], x[4])  # a one-frame shot is left as it is
+
+
+# -- issue 24: hostile weights files and resume states ---------------------------------------------------------------
+
+
+def _with_header(good, tmp_path, name, edit):
+    """A copy of the weights file ``good`` whose JSON header ``edit(header)`` changed (the tensor bytes kept)."""
+    import struct
+
+    raw = good.read_bytes()
+    n = struct.unpack("<Q", raw[:8])[0]
+    header = json.loads(raw[8 : 8 + n])
+    edit(header)
+    text = json.dumps(header).encode()
+    path = tmp_path / name
+    path.write_bytes(struct.pack("<Q", len(text)) + text + raw[8 + n :])
+    return path
+
+
+def test_weights_headers_are_checked_before_anything_is_allocated(tmp_path):
+    """Class 11: integer tensors were accepted (PCK 0.000); a header declaring a width-512 layout cost 1.9 GB
+    before its refusal; a 1 GiB sparse file was read whole."""
+    import os
+    import resource
+
+    good = save_weights(AerialsPoseModel(PoseConfig(width=8)), tmp_path / "good.safetensors")
+
+    def ints(h):
+        for k, v in h.items():
+            if k != "__metadata__" and v["dtype"] == "F32":
+                v["dtype"] = "I32"
+
+    def wide(h):
+        lay = json.loads(h["__metadata__"]["layout"])
+        h["__metadata__"]["layout"] = json.dumps({**lay, "width": 512})
+
+    with pytest.raises(JudgemindError, match="wrong type .*I32"):
+        load_weights(_with_header(good, tmp_path, "ints.safetensors", ints))
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(JudgemindError, match="wide.safetensors: the tensors do not match"):
+        load_weights(_with_header(good, tmp_path, "wide.safetensors", wide))
+    sparse = tmp_path / "sparse.safetensors"
+    with open(sparse, "wb") as f:
+        f.write((1 << 30).to_bytes(8, "little"))
+        f.truncate(1 << 30)
+    with pytest.raises(JudgemindError, match="header declares 1073741824 bytes"):
+        load_weights(sparse)
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 100_000  # KiB: nothing was allocated
+    os.mkfifo(tmp_path / "fifo.safetensors")
+    (tmp_path / "folder.safetensors").mkdir()
+    for name, words in (("fifo", "is a FIFO"), ("folder", "is a folder")):
+        with pytest.raises(JudgemindError, match=f"{name}.safetensors: AerialsPose weights file {words}"):
+            load_weights(tmp_path / f"{name}.safetensors")
+
+
+@pytest.fixture(scope="module")
+def saved_state(tiny_weights):
+    return torch.load(tiny_weights[0].parent / "train_state.pt", weights_only=True)
+
+
+def _damage(st, case):
+    st = dict(st)
+    if case == "rng":
+        st["rng"] = "not json {"
+    elif case == "no_optim":
+        del st["optim"]
+    elif case == "shape":
+        st["model"] = {**st["model"], "pose.heat.weight": torch.zeros(3, 3)}
+    elif case == "step":
+        st["step"] = "abc"
+    elif case == "nan":
+        st["model"] = {k: v.clone() for k, v in st["model"].items()}
+        st["model"]["pose.heat.weight"][0] = float("nan")
+    elif case == "optim_shape":
+        opt = {
+            "state": {0: {"step": torch.tensor(4.0), "exp_avg": torch.zeros(2), "exp_avg_sq": torch.zeros(2)}},
+            "param_groups": st["optim"]["param_groups"],
+        }
+        st["optim"] = opt
+    elif case == "torch_rng":
+        st["torch_rng"] = torch.zeros(3)
+    elif case == "not_a_dict":
+        st = [1, 2]
+    return st
+
+
+@pytest.mark.parametrize(
+    "case", ["rng", "no_optim", "shape", "step", "nan", "optim_shape", "torch_rng", "not_a_dict", "garbage"]
+)
+def test_a_damaged_resume_state_is_a_clear_error(rendered, saved_state, tmp_path, case):
+    """Class 9: a non-JSON rng, a missing optim, a tensor of the wrong shape or `step: "abc"` ended in exit 70;
+    NaN model tensors were trained on and written as NaN weights."""
+    out = tmp_path / "run"
+    out.mkdir()
+    if case == "garbage":
+        (out / "train_state.pt").write_bytes(b"PK\x03\x04 not a torch file")
+    else:
+        torch.save(_damage(saved_state, case), out / "train_state.pt")
+    with pytest.raises(JudgemindError, match="train_state.pt: (the saved training state is damaged|cannot read)"):
+        train_pose(rendered, out, PoseTrainConfig(**TINY), progress=False, log=lambda *a: None)
+    assert sorted(p.name for p in out.iterdir()) == ["train_state.pt"]  # no weights written
+
+
+def test_pose_seeds_and_a_failed_run_leave_nothing(rendered, tmp_path, capsys):
+    """Class 9/12: --seed -1 or a 23-digit seed ended in exit 70; a failed run left an empty --out folder;
+    --out / was accepted."""
+    for seed in ("-1", "1" * 23):
+        for argv in (["pose", "train", "--out", str(tmp_path / "o")], ["pose", "eval"]):
+            assert main([*argv, "--data", str(rendered), "--seed", seed, "--no-progress"]) == 2
+            assert "--seed must be 0-4294967295" in capsys.readouterr().err
+    assert main(["pose", "train", "--data", str(rendered), "--out", "/", "--no-progress"]) == 2
+    assert "root of the file system" in capsys.readouterr().err
+    assert main(["pose", "train", "--data", str(rendered), "--out", str(rendered), "--no-progress"]) == 2
+    assert "data set's folder" in capsys.readouterr().err
+    assert (
+        main(["pose", "train", "--data", str(tmp_path / "none"), "--out", str(tmp_path / "new" / "o"), "--no-progress"])
+        == 2
+    )
+    assert not (tmp_path / "new").exists()

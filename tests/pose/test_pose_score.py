@@ -163,3 +163,101 @@ def test_a_model_trained_on_annotated_skeletons_is_evaluated_on_predicted_ones(l
     assert doc["features"] == "aerialspose" and doc["trained_on_features"] == "skeleton"
     r = jm("evaluate", run, "--features", "nope")
     assert r.returncode == 2 and "no features 'nope'" in r.stderr
+
+
+def test_a_judge_of_refined_tracks_scores_a_video_through_any_perception(learned_run, tmp_path):
+    """Trained on annotated skeletons with simulated estimator noise, cleaned by the refiner; it scores a video
+    outside any data set through AerialsPose + the same refiner (--perception), and says so on the sheet."""
+    from judgemind.features.cache import FeatureCache
+    from judgemind.pose.refine_train import train_refiner
+
+    data, weights, s = learned_run
+    r = jm(
+        "extract",
+        data,
+        "--extractor",
+        "skeleton",
+        "--steps",
+        "8",
+        "--set",
+        "jitter=5",
+        "--name",
+        "skj",
+        "--no-progress",
+    )
+    assert r.returncode == 0, r.stderr[-2000:]
+    ref = tmp_path / "ref"
+    train_refiner(
+        data, ref, FeatureCache(data, "skj"), steps=4, batch=2, width=16, threads=1, progress=False, log=lambda *a: None
+    )
+    r = jm(
+        "extract",
+        data,
+        "--extractor",
+        "refined",
+        "--set",
+        "source=skj",
+        "--set",
+        f"refiner={ref / 'refiner.safetensors'}",
+        "--no-progress",
+    )
+    assert r.returncode == 0, r.stderr[-2000:]
+    run = tmp_path / "run"
+    r = jm(
+        "train",
+        "--data",
+        data,
+        "--features",
+        "refined",
+        "--model",
+        "judgemind",
+        "--epochs",
+        "1",
+        "--out",
+        run,
+        "--set",
+        "optim.batch_size=4",
+        "--set",
+        "model.d_model=16",
+    )
+    assert r.returncode == 0, r.stderr[-2000:]
+    done = [json.loads(x) for x in (data / "annotations.jsonl").read_text().splitlines()]
+    rec = [r for r in done if r["id"] not in {rid for rid, _ in s.failed}][0]
+    alone = tmp_path / "jump.mp4"
+    shutil.copy(data / rec["video"], alone)
+    out = tmp_path / "sheet"
+    r = jm(
+        "score",
+        alone,
+        "--checkpoint",
+        run / "best.pt",
+        "--action-code",
+        rec["action_code"],
+        "--out",
+        out,
+        "--weights",
+        weights,
+        "--perception",
+        "aerialspose",
+    )
+    assert r.returncode == 0, r.stderr[-2000:]
+    res = json.loads((out / "result.json").read_text())
+    assert "refined" in res["provenance"]["perception"] and "temporal refiner" in res["provenance"]["perception"]
+    assert res["final_score"] is not None
+    # the refiner the features were made with is needed: moved away, the command says so
+    (ref / "refiner.safetensors").rename(tmp_path / "elsewhere.safetensors")
+    r = jm(
+        "score",
+        alone,
+        "--checkpoint",
+        run / "best.pt",
+        "--action-code",
+        rec["action_code"],
+        "--out",
+        tmp_path / "s2",
+        "--weights",
+        weights,
+        "--perception",
+        "aerialspose",
+    )
+    assert r.returncode == 2 and "refiner" in r.stderr

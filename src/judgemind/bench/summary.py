@@ -41,16 +41,22 @@ def load_reference(data, limit: int) -> dict:
             f"{path}: not readable as JSON ({exc}); re-create it with `judgemind data stats {data.root}`"
         ) from None
 
+    def number(v) -> bool:
+        # null: a figure that is not defined (a constant split has no rank correlation; `data stats` writes strict
+        # JSON), read back as NaN
+        return v is None or (isinstance(v, (int, float)) and not isinstance(v, bool))
+
     def metrics(d, where):
-        ok = isinstance(d, dict) and all(
-            isinstance(d.get(k), (int, float)) and not isinstance(d.get(k), bool) for k in ("rho", "rl2x100")
-        )
-        if not ok:
+        if not (isinstance(d, dict) and "rho" in d and "rl2x100" in d and number(d["rho"]) and number(d["rl2x100"])):
             raise JudgemindError(
                 f"{path}: {where} needs numbers rho and rl2x100; re-create the file with "
                 f"`judgemind data stats {data.root}`"
             )
-        return {"rho": float(d["rho"]), "rl2_x100": float(d["rl2x100"])}
+        nan = float("nan")
+        return {
+            "rho": nan if d["rho"] is None else float(d["rho"]),
+            "rl2_x100": nan if d["rl2x100"] is None else float(d["rl2x100"]),
+        }
 
     if not isinstance(st, dict):
         raise JudgemindError(f"{path}: expected a JSON object written by `judgemind data stats`")

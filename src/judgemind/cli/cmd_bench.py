@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from judgemind.errors import JudgemindError
+from judgemind.utils import check_out_dir
 
 EPILOG = """\
 examples:
@@ -123,6 +124,8 @@ def run(args) -> int:
 
     if min(args.epochs, args.batch_size, args.limit, args.jobs, args.threads) < 0:
         raise JudgemindError("--epochs, --batch-size, --limit, --jobs and --threads must be >= 0")
+    if args.out:
+        check_out_dir(args.out)
     cfg = BenchConfig(
         data=args.data,
         features=args.features,

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from judgemind.errors import JudgemindError
 from judgemind.rules import STAGES, final_score_matches
+from judgemind.utils import clean_json
 from judgemind.utils.atomic import atomic_write_text
 
 _EXAMPLES = """examples:
@@ -287,7 +288,7 @@ def run_info(args) -> int:
     s = dataset_summary(ds)
     s["errors"] = errors
     if args.json:
-        print(json.dumps(s, indent=2, default=str))
+        print(json.dumps(clean_json(s), indent=2, default=str, allow_nan=False))
         return 0
     w = sys.stdout.write
     w(f"{s['name']} ({root}): scoring {s['scoring']}, {s['fps']:g} fps, {s['records']} records\n")
@@ -320,14 +321,15 @@ def run_info(args) -> int:
 
 def run_stats(args) -> int:
     from judgemind.data import load_dataset  # noqa: PLC0415 -- start-up time: loaded when the command runs
-    from judgemind.data.stats import dataset_stats, format_stats  # noqa: PLC0415 -- start-up time: loaded when the command runs
+    from judgemind.data.stats import check_stats_out, dataset_stats, format_stats  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
     root = Path(args.dir)
     if not root.is_dir():
         raise JudgemindError(f"{root}: no such dataset folder")
-    s = dataset_stats(load_dataset(root, check_videos=False))
     out = Path(args.out) if args.out else root / "stats.json"
-    text = json.dumps(s, indent=2) + "\n"
+    check_stats_out(out, root)  # before any work: never a file of the data set
+    s = clean_json(dataset_stats(load_dataset(root, check_videos=False)))  # NaN (one test record) -> null
+    text = json.dumps(s, indent=2, allow_nan=False) + "\n"
     try:
         atomic_write_text(out, text)
     except OSError as e:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from judgemind.utils import check_out_dir
+
 
 def add_parser(sub) -> None:
     p = sub.add_parser("evaluate", help="metrics + predictions of a trained run on a split", description=__doc__)
@@ -50,6 +52,8 @@ def evaluate_run(
 
 
 def run(args) -> int:
+    if args.out:
+        check_out_dir(args.out)
     doc = evaluate_run(args.run_dir, args.split, args.checkpoint, args.out, args.device, args.features)
     m = doc["metrics"]
     tag = " (SYNTHETIC data)" if doc["synthetic"] else ""

@@ -8,14 +8,12 @@ the project reports. ``--classes`` adds per-class rho and their Fisher-z average
 from __future__ import annotations
 
 import json
-import math
-from pathlib import Path
 
 import numpy as np
 
 from judgemind.errors import JudgemindError
-
-_NPY_MAGIC = b"\x93NUMPY"
+from judgemind.utils import clean_json
+from judgemind.utils.npy import read_npy
 
 
 def add_parser(sub) -> None:
@@ -37,30 +35,10 @@ def add_parser(sub) -> None:
 
 
 def _load_npy(path_str: str, role: str) -> np.ndarray:
-    path = Path(path_str)
-    if not path.is_file():
-        raise JudgemindError(f"{role} file {path} does not exist or is not a file; check the path")
-    try:
-        with path.open("rb") as fh:
-            magic = fh.read(len(_NPY_MAGIC))
-    except OSError as exc:
-        raise JudgemindError(f"{role} file {path} cannot be read: {exc}") from exc
-    if magic != _NPY_MAGIC:
-        raise JudgemindError(
-            f"{role} file {path} is not a .npy file (saved with numpy.save); convert it with np.save(path, array)"
-        )
-    try:
-        arr = np.load(path, allow_pickle=False)
-    except ValueError as exc:
-        # numpy refuses object arrays without allow_pickle; we never unpickle user files.
-        raise JudgemindError(
-            f"{role} file {path} holds a pickled object array ({exc}); save a plain numeric array instead"
-        ) from exc
-    except OSError as exc:
-        raise JudgemindError(f"{role} file {path} is not a readable .npy file: {exc}") from exc
-    if arr.dtype == object:
-        raise JudgemindError(f"{role} file {path} holds an object array; save a plain numeric array instead")
-    return arr
+    """A plain array (numbers, or short texts for class labels): never a pickle, its header checked against the
+    file before anything is allocated."""
+
+    return read_npy(path_str, f"{role} file", kinds="fiubU", max_itemsize=4 * 256)
 
 
 def _check_vector(arr: np.ndarray, path: str, role: str, numeric: bool) -> None:
@@ -78,12 +56,6 @@ def _check_vector(arr: np.ndarray, path: str, role: str, numeric: bool) -> None:
                 f"{role} file {path} has {int(bad.sum())} non-finite value(s) (first at index {i}: {arr[i]}); "
                 f"fix or remove those samples"
             )
-
-
-def _jsonable(v):
-    if isinstance(v, float) and not math.isfinite(v):
-        return None  # JSON has no NaN
-    return v
 
 
 def run(args) -> int:
@@ -113,11 +85,9 @@ def run(args) -> int:
         result["avg_rho_fisher_z"] = class_averaged_spearman(pred, true, classes)
 
     if args.json:
-        out = {k: _jsonable(v) for k, v in result.items()}
-        if "per_class_rho" in out:
-            out["per_class_rho"] = {k: _jsonable(v) for k, v in result["per_class_rho"].items()}
+        out = clean_json(result)  # JSON has no NaN: null
         out["pred_file"], out["true_file"] = args.pred, args.true
-        print(json.dumps(out, indent=2))
+        print(json.dumps(out, indent=2, allow_nan=False))
         return 0
 
     print(report.format())

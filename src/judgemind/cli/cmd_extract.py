@@ -25,7 +25,14 @@ def add_parser(sub) -> None:
         "--shard 0/4. `judgemind extractors` lists extractors and locators.",
     )
     p.add_argument("dataset", metavar="DATASET", help="FineSkiing dataset folder")
-    p.add_argument("--extractor", "-e", required=True, metavar="NAME", help="tiny3d, pose, i3d, videomae, ...")
+    p.add_argument("--extractor", "-e", metavar="NAME", help="tiny3d, pose, i3d, videomae, ...")
+    p.add_argument(
+        "--perception",
+        choices=["aerialspose", "mediapipe"],
+        help="skeletons read from the video by AerialsPose (SynthAerials renders) or MediaPipe (real "
+        "footage), then cleaned by the shipped temporal refiner: the same as --extractor aerialspose "
+        "--set estimator=P --set refiner=shipped, cached as P_refined",
+    )
     p.add_argument(
         "--locator",
         default="auto",
@@ -79,6 +86,18 @@ def run(args) -> int:
 
     if args.workers < 1:
         raise JudgemindError("--workers must be >= 1")
+    options = parse_options(args.options, "--set")
+    if args.perception:
+        if args.extractor not in (None, "aerialspose"):
+            raise JudgemindError(
+                f"--perception reads skeletons (the aerialspose extractor); drop --extractor "
+                f"{args.extractor} or --perception"
+            )
+        args.extractor = "aerialspose"
+        options = {"estimator": args.perception, "refiner": "shipped", **options}
+        args.name = args.name or f"{args.perception}_refined"
+    if not args.extractor:
+        raise JudgemindError("extract needs --extractor NAME (`judgemind extractors` lists them) or --perception")
     if args.threads is not None and args.threads < 1:
         raise JudgemindError(f"--threads must be >= 1, got {args.threads}")
     if args.steps is not None and args.steps < 1:
@@ -94,7 +113,7 @@ def run(args) -> int:
         workers=args.workers,
         threads=args.threads,
         name=args.name,
-        options=parse_options(args.options, "--set"),
+        options=options,
         locator_options=parse_options(args.locator_options, "--locator-set"),
         progress=not args.no_progress,
     )

@@ -8,6 +8,7 @@ Scoring is :mod:`judgemind.infer`; the files are written by :mod:`judgemind.repo
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import sys
@@ -15,7 +16,9 @@ from pathlib import Path
 
 from judgemind.errors import JudgemindError
 from judgemind.rules.names import COMPONENTS
-from judgemind.utils import clean_json, display_text
+from judgemind.utils import check_out_dir, clean_json, display_text
+from judgemind.utils.atomic import make_dirs, remove_made_dirs, remove_stale_part_files, remove_stale_parts
+from judgemind.utils.lock import FileLock
 
 
 def add_parser(sub) -> None:
@@ -48,6 +51,13 @@ def add_parser(sub) -> None:
         help="athlete locator for videos outside a dataset (default: the training locator, or mediapipe)",
     )
     p.add_argument("--weights", help="backbone weights file, when the features were made with one (e.g. i3d)")
+    p.add_argument(
+        "--perception",
+        choices=["aerialspose", "mediapipe"],
+        help="how skeletons are read from the video, for a checkpoint that reads skeletons: AerialsPose "
+        "(SynthAerials renders) or MediaPipe (real footage), then the temporal refiner "
+        "(default: the perception the checkpoint was trained with)",
+    )
     p.add_argument("--threshold", type=float, default=0.3, help="report deductions with at least this probability")
     p.add_argument(
         "--no-dataset",
@@ -77,7 +87,7 @@ def run(args) -> int:
         raise JudgemindError("score needs a video (or several, a folder, or --codes FILE)")
 
     from judgemind.infer import load_run, score_video  # noqa: PLC0415 -- start-up time: loaded when the command runs
-    from judgemind.report.score_outputs import write_score_outputs  # noqa: PLC0415 -- start-up time: loaded when the command runs
+    from judgemind.report.score_outputs import JUMP_FILES, write_score_outputs  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
     if not (math.isfinite(args.threshold) and 0.0 <= args.threshold <= 1.0):
         raise JudgemindError(f"--threshold must be a probability in [0, 1], got {args.threshold}")
@@ -89,6 +99,8 @@ def run(args) -> int:
     if len(args.video) != 1 or args.codes or Path(args.video[0]).is_dir():
         return run_round(args)
     args.video = args.video[0]
+    out = Path(args.out) if args.out else Path(f"{Path(args.video).stem}_judgemind")
+    check_out(out)
     result, assets = score_video(
         load_run(args.checkpoint),
         args.video,
@@ -100,9 +112,11 @@ def run(args) -> int:
         weights=args.weights,
         threshold=args.threshold,
         use_dataset=not args.no_dataset,
+        perception=args.perception,
     )
-    out = Path(args.out) if args.out else Path(f"{Path(args.video).stem}_judgemind")
-    paths = write_score_outputs(result, assets, out)
+    with out_lock(out):
+        remove_stale_part_files(out, JUMP_FILES)
+        paths = write_score_outputs(result, assets, out)
     if args.json:
         print(json.dumps(clean_json(result.to_json()), indent=2, default=str, allow_nan=False))
         return _strict(args, result)
@@ -135,6 +149,35 @@ def run(args) -> int:
     return _strict(args, result)
 
 
+def check_out(out) -> None:
+    """An output folder ``judgemind score`` may write into (not the root, the home folder or a data set's folder;
+    a folder if it exists)."""
+    check_out_dir(out)
+    if (out.exists() or out.is_symlink()) and not out.is_dir():
+        raise JudgemindError(f"--out {out} exists and is not a folder")
+
+
+def out_lock(out):
+    """A context holding ``OUT``'s lock (made with its folder when missing), so that two commands never write one
+    ``--out`` at once: the second is refused with a clear message. A command that fails before writing anything
+    leaves no folder it made."""
+    from judgemind.infer.round import ROUND_LOCK  # noqa: PLC0415 -- start-up time: loaded when the command runs
+
+    @contextlib.contextmanager
+    def held():
+        made = make_dirs(out)
+        try:
+            with FileLock(out / ROUND_LOCK, what=f"--out {out}"):
+                yield
+        except BaseException:
+            if made and [p.name for p in out.iterdir()] == [ROUND_LOCK]:
+                (out / ROUND_LOCK).unlink()
+                remove_made_dirs(made)
+            raise
+
+    return held()
+
+
 def _strict(args, result) -> int:
 
     if args.strict and result.in_distribution is False:
@@ -149,9 +192,10 @@ def _strict(args, result) -> int:
 
 def run_round(args) -> int:
 
+    from judgemind.infer import load_run  # noqa: PLC0415 -- start-up time: loaded when the command runs
     from judgemind.infer.round import plan_round, score_round  # noqa: PLC0415 -- start-up time: loaded when the command runs
     from judgemind.report.round import write_round  # noqa: PLC0415 -- start-up time: loaded when the command runs
-    from judgemind.report.score_outputs import write_score_outputs  # noqa: PLC0415 -- start-up time: loaded when the command runs
+    from judgemind.report.score_outputs import JUMP_FILES, write_jump  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
     for flag in ("start", "end", "dd", "json"):
         if getattr(args, flag) not in (None, False):
@@ -163,20 +207,27 @@ def run_round(args) -> int:
         args.video, args.codes, args.action_code
     )  # every check that needs no scoring, before any scoring
     out = Path(args.out) if args.out else Path("judgemind_round")
-    if out.exists() and not out.is_dir():
-        raise JudgemindError(f"--out {out} exists and is not a folder")
-    doc = score_round(
-        jumps,
-        args.checkpoint,
-        out,
-        write_score_outputs,
-        progress=not args.no_progress,
-        locator=args.locator,
-        weights=args.weights,
-        threshold=args.threshold,
-        use_dataset=not args.no_dataset,
-    )
-    write_round(out, doc)
+    check_out(out)
+    run = load_run(args.checkpoint)
+    with out_lock(out):
+        for j in jumps:  # what a killed round left behind (nobody else writes here while the lock is held)
+            remove_stale_parts(out / j.name)
+            if (out / j.name).is_dir() and not (out / j.name).is_symlink():
+                remove_stale_part_files(out / j.name, JUMP_FILES)
+        remove_stale_part_files(out, ("index.html", "round.json"))
+        doc = score_round(
+            jumps,
+            run,
+            out,
+            write_jump,
+            progress=not args.no_progress,
+            locator=args.locator,
+            weights=args.weights,
+            threshold=args.threshold,
+            perception=args.perception,
+            use_dataset=not args.no_dataset,
+        )
+        write_round(out, doc)
     for r in doc["jumps"]:
         if r["status"] == "failed":
             print(f"  FAILED {r['name']}: {r['reason']}")

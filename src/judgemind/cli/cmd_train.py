@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from judgemind.errors import CheckpointError
+from judgemind.utils import check_out_dir
 
 EPILOG = """examples:
   judgemind train --data data/synth --features tiny3d --model judgemind --out runs/jm
@@ -104,6 +105,8 @@ def run(args) -> int:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     from judgemind.train.loop import fit  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
+    if args.out:
+        check_out_dir(args.out)
     cfg = resolve(args)
     run_dir = fit(cfg, resume=args.resume, argv=["judgemind"] + sys.argv[1:])
     summary = run_dir / "summary.json"

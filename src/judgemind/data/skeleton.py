@@ -17,7 +17,8 @@ The layout (point names and the frame size in pixels) is declared once in ``data
                  "frame_size": [128, 128]}
 
 Arrays live outside ``annotations.jsonl`` (a 120-frame jump is ~55 KB of float32; as JSON it would be twice
-that, for every line) and are read with ``numpy.load(allow_pickle=False)``: a file can hold numbers only.
+that, for every line) and are read by :func:`judgemind.utils.npy.read_npy`: a regular file holding numbers only,
+its header checked against the file's size before anything is allocated.
 SynthAerials fills it exactly (``SKELETON_POINTS``: 15 joints + both skis' tips and tails); a user's pose
 estimator can fill it for real footage.
 """
@@ -33,6 +34,7 @@ import numpy as np
 
 from judgemind.errors import JudgemindError
 from judgemind.utils.atomic import atomic_path
+from judgemind.utils.npy import read_npy
 
 SKELETON_DIR = "skeletons"
 CHANNELS = ("u", "v", "visibility", "x", "y", "z")
@@ -153,26 +155,19 @@ def check_array(arr: np.ndarray, n_frames: int, layout: SkeletonLayout) -> list[
 
 
 def read_array(path: Path) -> np.ndarray:
-    """Load a skeleton array (numbers only: ``allow_pickle=False``); raise JudgemindError naming the file."""
-    try:
-        with open(path, "rb") as fh:
-            version = np.lib.format.read_magic(fh)
-            read_header = (
-                np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+    """Load a skeleton array (numbers only, never a pickle); raise JudgemindError naming the file. A FIFO, a
+    folder, a header that declares more than the file holds (or an array over the limits) is refused before
+    anything is allocated (:func:`judgemind.utils.npy.read_npy`)."""
+
+    def check(shape, dtype) -> None:
+        if len(shape) != 3 or shape[0] > MAX_FRAMES or shape[1] > MAX_POINTS or shape[2] != len(CHANNELS):
+            raise JudgemindError(
+                f"{path}: skeleton array of shape {shape}; expected (frames, points, "
+                f"{len(CHANNELS)}) with at most {MAX_FRAMES} frames and {MAX_POINTS} points"
             )
-            shape, _, _ = read_header(fh)
-            if len(shape) != 3 or shape[0] > MAX_FRAMES or shape[1] > MAX_POINTS or shape[2] != len(CHANNELS):
-                raise JudgemindError(
-                    f"{path}: skeleton array of shape {shape}; expected (frames, points, "
-                    f"{len(CHANNELS)}) with at most {MAX_FRAMES} frames and {MAX_POINTS} points"
-                )
-        return np.load(path, allow_pickle=False)
-    except JudgemindError:
-        raise
-    except FileNotFoundError:
-        raise JudgemindError(f"{path}: skeleton file does not exist") from None
-    except (OSError, ValueError, EOFError) as e:
-        raise JudgemindError(f"{path}: not a readable skeleton array (.npy of numbers): {e}") from None
+
+    # floats are what a skeleton holds; integers are read so that check_array names the dtype
+    return read_npy(path, "skeleton array", kinds="fiu", check=check)
 
 
 @dataclass(frozen=True)

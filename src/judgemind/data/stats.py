@@ -18,6 +18,9 @@ Everything is computed from the annotations (no videos, no features).
 
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -27,6 +30,7 @@ from judgemind.errors import JudgemindError
 from judgemind.evaluate import relative_l2_x100, spearman
 from judgemind.rules import load_catalogue
 from judgemind.rules.names import COMPONENT_MAX, COMPONENTS, STAGES
+from judgemind.utils import not_a_file_reason
 
 
 def panel_j(rec, scoring: str = "aerials5") -> float:
@@ -193,6 +197,44 @@ def dataset_stats(ds) -> dict:
     }
 
 
+def is_stats_file(path) -> bool:
+    """``path`` holds a document of :func:`dataset_stats` (a JSON object with its keys; files over 10 MB are
+    not)."""
+
+    try:
+        if os.path.getsize(path) > 10 << 20:
+            return False
+        with open(path, "rb") as fh:
+            doc = json.loads(fh.read().decode("utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return False
+    return isinstance(doc, dict) and {"code_prior", "fault_oracle", "judge_agreement"} <= set(doc)
+
+
+def check_stats_out(out, root) -> None:
+    """``data stats --out OUT`` may write a new file anywhere, or replace a stats document; inside the data set
+    ``root`` it never replaces anything else (``annotations.jsonl``, ``dataset.json``, a video, a skeleton): a
+    :class:`JudgemindError` before anything is computed."""
+
+    out = Path(out)
+    why = not_a_file_reason(out)
+    if why == "does not exist" or (why is None and is_stats_file(out)):
+        return
+    if why is not None:
+        raise JudgemindError(f"--out {out} {why}; give the JSON file to write")
+    real, base = os.path.realpath(out), os.path.realpath(root)
+    if os.path.commonpath([real, base]) == base:
+        raise JudgemindError(
+            f"--out {out} is a file of the data set {root} (not a stats document); refusing to "
+            f"replace it -- give another file (default {Path(root) / 'stats.json'})"
+        )
+
+
+def _n(v, spec: str = ".3f") -> str:
+    """A figure of the summary; n/a where it is not defined (a constant split has no rank correlation)."""
+    return "n/a" if v is None else format(v, spec)
+
+
 def format_stats(s: dict) -> str:
     lines = [
         f"{s['dataset']}: {s['n']} records ({s['n_train']} train, {s['n_test']} test)"
@@ -200,17 +242,19 @@ def format_stats(s: dict) -> str:
     ]
     cp, fo, ja = s["code_prior"], s["fault_oracle"], s["judge_agreement"]
     lines.append(
-        f"  floor    code prior (train mean per code)      test rho {cp['rho']:.3f}  R-l2x100 {cp['rl2x100']:.2f}"
+        f"  floor    code prior (train mean per code)      test rho {_n(cp['rho'])}  R-l2x100 "
+        f"{_n(cp['rl2x100'], '.2f')}"
     )
     lines.append(
-        f"  ceiling  fault oracle (true items + points)    test rho {fo['rho']:.3f}  R-l2x100 {fo['rl2x100']:.2f}"
+        f"  ceiling  fault oracle (true items + points)    test rho {_n(fo['rho'])}  R-l2x100 "
+        f"{_n(fo['rl2x100'], '.2f')}"
     )
     lines.append(
-        "           per component: " + ", ".join(f"{c} rho {v['rho']:.3f}" for c, v in fo["per_component"].items())
+        "           per component: " + ", ".join(f"{c} rho {_n(v['rho'])}" for c, v in fo["per_component"].items())
     )
     lines.append(
-        f"  judges   one judge vs the panel: rho {ja['single_judge_rho_mean']:.3f} (lowest "
-        f"{ja['single_judge_rho_min']:.3f}); mean of the judges: rho {ja['mean_of_judges_rho']:.3f}"
+        f"  judges   one judge vs the panel: rho {_n(ja['single_judge_rho_mean'])} (lowest "
+        f"{_n(ja['single_judge_rho_min'])}); mean of the judges: rho {_n(ja['mean_of_judges_rho'])}"
     )
     lines.append(
         "  spread   "

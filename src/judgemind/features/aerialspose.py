@@ -21,20 +21,24 @@ record is used (no annotated boxes, cuts or joints):
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from judgemind.data.skeleton import SKELETON_POINTS, VISIBLE
+from judgemind.data.track import SkeletonTrack
 from judgemind.errors import JudgemindError
-from judgemind.features.base import Extractor, Frames, Plan, register_extractor, step_seconds
-from judgemind.features.skeleton import FG_DIM, GLOBAL_DIM, skeleton_tokens
+from judgemind.features.base import Extractor, Frames, Plan, register_extractor
+from judgemind.features.skeleton import FG_DIM, GLOBAL_DIM, track_tokens
 from judgemind.pose.infer import AerialsPose, default_weights, shipped_weights
+from judgemind.pose.refiner import load_refiner, refiner_sha256
 from judgemind.rules.names import DEFAULT_FPS
 from judgemind.utils.atomic import sha256_file
 from judgemind.video.cuts import find_cuts, shot_index
 from judgemind.video.decode import sample_indices
 from judgemind.video.locators import get_locator
+from judgemind.video.motion import camera_motion
 
 __all__ = ["AerialsPoseExtractor", "MEDIAPIPE_MAP", "fill_and_smooth", "mediapipe_to_layout"]
 
@@ -134,7 +138,10 @@ class AerialsPoseExtractor(Extractor):
     ``refine`` (second crop around the predicted points, default true), ``world`` (fill
     the 3D block from the predicted 3D pose, default true), ``estimator`` (``aerialspose`` or ``mediapipe``),
     ``short_side`` (decoding size, default 320 px; smaller videos are not enlarged), ``--weights FILE`` (AerialsPose
-    weights; default: the weights shipped with judgemind).
+    weights; default: the weights shipped with judgemind), ``refiner`` (``none``, ``shipped`` or a refiner weights
+    file: the track goes through the temporal refiner before the tokens; the cache keeps the raw track either way),
+    ``points`` (with a refiner: ``refined`` 2D points, or the estimator's ``raw`` ones beside the refined 3D pose
+    and trajectory), ``trajectory`` (with a refiner: its pelvis trajectory in the tokens, default true).
     """
 
     name = "aerialspose"
@@ -158,6 +165,9 @@ class AerialsPoseExtractor(Extractor):
         estimator: str = "aerialspose",
         short_side: int = 320,
         weights: str | None = None,
+        refiner: str = "none",
+        points: str = "refined",
+        trajectory: bool = True,
     ):
         self.steps = 48 if steps is None else int(steps)
         if not 1 <= self.steps <= MAX_STEPS:
@@ -174,6 +184,11 @@ class AerialsPoseExtractor(Extractor):
             raise JudgemindError(f"aerialspose: short_side must be 32-4096 px, got {short_side!r}")
         self.refine, self.world, self.estimator = bool(refine), bool(world), estimator
         self.weights = weights
+        self.refiner = None if refiner in (None, "", "none") else str(refiner)
+        if points not in ("refined", "raw"):
+            raise JudgemindError(f"aerialspose: points must be 'refined' or 'raw', got {points!r}")
+        self.points, self.trajectory = points, bool(trajectory)
+        self._refiner = None
         self._est = None
         self._sha = None
 
@@ -203,13 +218,25 @@ class AerialsPoseExtractor(Extractor):
             "extractor": self.name,
             "steps": self.steps,
             "sampling": "linspace",
-            "perception": f"predicted skeletons ({self.estimator})",
+            "perception": f"predicted skeletons ({self.estimator}{', refined' if self.refiner else ''})",
             "dense": self.dense,
             "smooth": self.smooth,
             "refine": self.refine,
             "world": self.world,
             "estimator": self.estimator,
             "weights_sha256": self.weights_sha256(),
+            **self._refiner_config(),
+        }
+
+    def _refiner_config(self) -> dict[str, Any]:
+        if self.refiner is None:
+            return {}
+
+        return {
+            "refiner_sha256": refiner_sha256(None if self.refiner == "shipped" else self.refiner),
+            "points": self.points,
+            "trajectory": self.trajectory,
+            "refiner_file": None if self.refiner == "shipped" else self.refiner,
         }
 
     def dims(self) -> dict[str, int]:
@@ -224,11 +251,13 @@ class AerialsPoseExtractor(Extractor):
 
     def perceive(self, frames: Frames, plan: Plan) -> dict[str, np.ndarray]:
         """Per estimated frame (every decoded frame with ``dense``, else the step frames): ``indices`` (N,), uv
-        (N, 19, 2), vis_prob (N, 19, 3), world (N, 19, 3), box (N, 4), found (N,); and the camera cuts found
-        between consecutive decoded frames."""
+        (N, 19, 2), vis_prob (N, 19, 3), world (N, 19, 3), box (N, 4), found (N,), detector (N,); the camera cuts
+        found between consecutive decoded frames; and the camera's motion (``decoded`` (M,) frames, ``camera``
+        (M, 4), :func:`judgemind.video.motion.camera_motion`) with the athlete's boxes masked out."""
 
         dec = np.asarray(plan.decode, np.int64)
-        cuts = find_cuts([frames.images[int(i)] for i in dec], dec)
+        all_images = [frames.images[int(i)] for i in dec]
+        cuts = find_cuts(all_images, dec)
         idx = dec if self.dense else np.unique(np.asarray(plan.steps, np.int64))
         images = [frames.images[int(i)] for i in idx]
         est = self._estimator()
@@ -239,46 +268,118 @@ class AerialsPoseExtractor(Extractor):
             uv = np.stack([p[0] for p in pairs]) if pairs else np.zeros((0, 19, 2), np.float32)
             vis = np.stack([p[1] for p in pairs]) if pairs else np.zeros((0, 19), np.int8)
             vp = np.eye(3, dtype=np.float32)[vis]
-            world = np.zeros((len(idx), 19, 3), np.float32)
+            world = np.full((len(idx), 19, 3), np.nan, np.float32)
             box = np.array([d.box for d in dets], np.float32).reshape(-1, 4)
+            detector = np.array([d.confidence for d in dets], np.float32).reshape(-1)
         else:
             res = est(images)
             uv, vp, world, box, found = res.uv, res.vis_prob, res.world, res.box, res.found
+            detector = np.asarray(res.confidence, np.float32)
+        camera = self._camera(all_images, dec, idx, box, found, cuts)
         return {
             "indices": idx,
             "uv": uv,
             "vis_prob": vp,
-            "world": np.nan_to_num(world),
+            "world": world,
             "box": box,
             "found": found,
+            "detector": detector,
             "cuts": np.asarray(cuts, np.int64),
+            "decoded": dec,
+            "camera": camera,
         }
 
-    def encode(self, frames: Frames, plan: Plan) -> dict[str, np.ndarray]:
-        p = self.perceive(frames, plan)
+    @staticmethod
+    def _camera(images, dec: np.ndarray, idx: np.ndarray, box: np.ndarray, found: np.ndarray, cuts) -> np.ndarray:
+        """The camera's motion at every decoded frame, the athlete's box (interpolated between the estimated
+        frames) masked out."""
+
+        b = np.full((len(dec), 4), np.nan)
+        ok = np.asarray(found, bool) & np.isfinite(box).all(axis=1)
+        if ok.any():
+            for k in range(4):
+                b[:, k] = np.interp(dec, idx[ok], np.asarray(box, np.float64)[ok, k])
+        return camera_motion(images, dec, b, cuts)
+
+    def track(self, frames: Frames, plan: Plan, p: dict[str, np.ndarray]) -> SkeletonTrack:
+        """The skeleton track at the step frames, in video pixels: frames without a detection filled inside their
+        shot (``found`` False there), the camera's motion summed between consecutive steps."""
         idx, found, cuts = p["indices"], p["found"], tuple(int(c) for c in p["cuts"])
-        box = np.where(found[:, None], p["box"], 0.0)
+        box = np.where(found[:, None], np.nan_to_num(p["box"]), 0.0)
+        world = np.nan_to_num(p["world"])
         spacing = float(np.mean(np.diff(idx))) if len(idx) > 1 else 1.0
         uv, vp, world, box = fill_and_smooth(
             idx,
             found,
-            [p["uv"], p["vis_prob"], p["world"], box],
+            [p["uv"], p["vis_prob"], world, box],
             cuts,
             self.smooth / spacing,
             where=f"record {frames.record_id!r}",
         )
-        rows = np.searchsorted(idx, plan.steps)
-        vis = vp[rows].argmax(-1).astype(np.int8)
         steps = np.asarray(plan.steps, np.int64)
-        shot = shot_index(cuts, steps)
-        cut_before = np.concatenate([[False], shot[1:] != shot[:-1]])
-        dt = step_seconds(steps, float(getattr(frames, "fps", 0.0) or DEFAULT_FPS))
-        w = world[rows] if (self.world and self.estimator == "aerialspose") else None
-        g, fg, _, _ = skeleton_tokens(uv[rows], vis, frames.size, cut_before, w, dt)
+        rows = np.searchsorted(idx, steps)
+        scale = float(frames.scale or 1.0)
+        W, H = frames.size
+        has3d = self.estimator == "aerialspose"
+        return SkeletonTrack(
+            frames=steps,
+            uv=(uv[rows] / scale).astype(np.float32),
+            visibility=vp[rows].argmax(-1).astype(np.int8),
+            confidence=(1.0 - vp[rows][..., 0]).astype(np.float32),
+            box=(box[rows] / scale).astype(np.float32),
+            found=found[rows].astype(bool),
+            detector=p["detector"][rows].astype(np.float32),
+            camera=step_motion(p["camera"], p["decoded"], steps),
+            cuts=cuts,
+            frame_size=(int(round(W / scale)), int(round(H / scale))),
+            fps=float(getattr(frames, "fps", 0.0) or DEFAULT_FPS),
+            source=self.estimator,
+            world_rel=world[rows].astype(np.float32) if has3d else None,
+        )
+
+    def encode(self, frames: Frames, plan: Plan) -> dict[str, np.ndarray]:
+        raw = self.track(frames, plan, self.perceive(frames, plan))
+        track = self._refine(raw)
+        g, fg, _, _ = track_tokens(track, self.world)
+        scale = np.float32(frames.scale or 1.0)
+        # the cache stores the estimator's raw track (``track_*``): a refiner is trained and re-applied from it
+        # without decoding the video again
         return {
             "global": g,
             "foreground": fg,
-            "box": box[rows].astype(np.float32),
-            "box_filled": ~found[rows],
-            "cuts": np.asarray(cuts, np.int64),
+            "box": raw.box * scale,
+            "box_filled": ~raw.found,
+            "cuts": np.asarray(raw.cuts, np.int64),
+            **raw.to_tensors(),
         }
+
+    def _refine(self, track: SkeletonTrack) -> SkeletonTrack:
+        if self.refiner in (None, "", "none"):
+            return track
+        if self._refiner is None:
+            self._refiner = load_refiner(None if self.refiner == "shipped" else self.refiner)
+        out = self._refiner(track)
+        if self.points == "raw":  # the estimator's own 2D points, the refiner's 3D pose and trajectory
+            out = replace(out, uv=track.uv, visibility=track.visibility, confidence=track.confidence)
+        if not self.trajectory:
+            out = replace(out, trajectory=None)
+        return out
+
+
+def step_motion(camera: np.ndarray, decoded: np.ndarray, steps: np.ndarray) -> np.ndarray:
+    """(T, 4) the camera's motion between consecutive steps from the per-frame motion ``camera`` (M, 4) at the
+    ``decoded`` frames: shifts summed over the frames after the previous step up to this one (frames that were not
+    measured count as the mean of the measured ones), log zoom summed, confidence = share of measured frames."""
+    out = np.zeros((len(steps), 4), np.float32)
+    cam = np.asarray(camera, np.float64)
+    dec = np.asarray(decoded, np.int64)
+    for t in range(1, len(steps)):
+        sel = (dec > steps[t - 1]) & (dec <= steps[t])
+        if not sel.any():
+            continue
+        c = cam[sel]
+        measured = c[:, 3] > 0
+        if measured.any():
+            out[t, :3] = c[measured, :3].mean(0) * sel.sum()
+            out[t, 3] = measured.mean()
+    return out

@@ -228,6 +228,7 @@ EXTRACTORS = Registry(
         "pixels": "judgemind.features.pixels",
         "skeleton": "judgemind.features.skeleton",
         "aerialspose": "judgemind.features.aerialspose",
+        "refined": "judgemind.features.refined",
     },
 )
 

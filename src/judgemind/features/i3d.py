@@ -16,7 +16,6 @@ The two families, their key names, the padding and BatchNorm facts: ``docs/video
 
 from __future__ import annotations
 
-import hashlib
 import os
 import pickle
 from collections.abc import Mapping, Sequence
@@ -31,6 +30,8 @@ from safetensors.torch import load_file
 from torch import nn
 
 from judgemind.errors import CheckpointError
+from judgemind.utils import not_a_file_reason
+from judgemind.utils.atomic import sha256_file
 
 __all__ = [
     "ENDPOINTS",
@@ -410,14 +411,6 @@ def canonical_to_family_a(key: str) -> str:
     return ".".join([top, *rest])
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _read_file(path: Path, map_location: Any) -> Any:
     """Load the raw object; never executes arbitrary pickled code (weights_only=True)."""
     if path.suffix == ".safetensors":
@@ -562,8 +555,9 @@ def load_i3d_checkpoint(
             keys, or shape mismatches -- the message names the file and lists the offending keys.
     """
     path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"I3D checkpoint {path} not found (or not a file)")
+    why = not_a_file_reason(path)
+    if why:
+        raise CheckpointError(f"I3D checkpoint {path} {why}")
     fam = family.upper()
     if fam not in ("AUTO", "A", "B"):
         raise CheckpointError(f"unknown I3D checkpoint family {family!r} for {path}; use 'auto', 'A' or 'B'")
@@ -602,7 +596,7 @@ def load_i3d_checkpoint(
         "num_classes": k,
         "in_channels": in_channels,
         "bn_eps": eps,
-        "sha256": _sha256(path),
+        "sha256": sha256_file(path),
         "path": str(path),
     }
     return model, info

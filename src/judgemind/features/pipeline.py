@@ -23,6 +23,7 @@ import torch
 
 from judgemind.data import load_dataset
 from judgemind.data.dataset import read_meta
+from judgemind.data.track import PREFIX as TRACK_PREFIX
 from judgemind.errors import JudgemindError
 from judgemind.features.base import Extractor, Frames, Plan, get_extractor
 from judgemind.features.cache import FeatureCache, check_file_names
@@ -124,6 +125,7 @@ def extract_record(
     }
     if "cuts" in out:  # camera cuts the extractor found in the video (frame indices)
         tensors["cuts"] = np.asarray(out["cuts"], np.int64)
+    tensors.update({k: v for k, v in out.items() if k.startswith(TRACK_PREFIX)})  # the skeleton track, if any
     return tensors
 
 

@@ -29,10 +29,15 @@ FOREGROUND (``FG_DIM`` = 144)
              and lateral axis (right hip -> left hip) as world unit vectors, the change of the 11 angles since
              the previous step, pelvis position x / 10 m, z / 10 m and velocity / 10 m/s (x, z), world flag
 
-GLOBAL (``GLOBAL_DIM`` = 11): box centre motion dx / W, dy / H and log size ratio since the previous step, box
+GLOBAL (``GLOBAL_DIM`` = 14): box centre motion dx / W, dy / H and log size ratio since the previous step, box
 centre x / W, y / H, side / H, a cut between the previous step and this one, the step's position in the record
 (0..1), steps since the last cut / T, seconds between steps, seconds since the record's start / 10 (so that
-stage durations - the flight time - can be read).
+stage durations - the flight time - can be read); the camera's motion since the previous step (background shift
+dx / W, dy / H, from :mod:`judgemind.video.motion`) and its confidence (0 where not measured, e.g. annotated
+skeletons without their video).
+
+Every perception gives a :class:`judgemind.data.track.SkeletonTrack`; :func:`track_tokens` turns one into these
+tokens, so annotated, predicted and refined skeletons are read alike.
 """
 
 from __future__ import annotations
@@ -44,16 +49,16 @@ from typing import Any
 import numpy as np
 
 from judgemind.data.skeleton import OUT_OF_FRAME, SKELETON_POINTS, VISIBLE, load_skeleton
+from judgemind.data.track import track_from_skeleton
 from judgemind.errors import JudgemindError
 from judgemind.features.base import Extractor, Plan, register_extractor, step_seconds
 from judgemind.rules.names import DEFAULT_FPS
-from judgemind.video.cuts import shot_index
 from judgemind.video.decode import sample_indices
 
-__all__ = ["SkeletonExtractor", "skeleton_tokens", "FG_DIM", "GLOBAL_DIM"]
+__all__ = ["SkeletonExtractor", "skeleton_tokens", "track_tokens", "FG_DIM", "GLOBAL_DIM"]
 
 FG_DIM = 177
-GLOBAL_DIM = 11
+GLOBAL_DIM = 14
 WORLD = slice(144, 177)
 _P = {n: i for i, n in enumerate(SKELETON_POINTS)}
 _ANGLES = [
@@ -155,10 +160,12 @@ def skeleton_tokens(
     cut_before: np.ndarray,
     world: np.ndarray | None = None,
     dt: float = 0.04,
+    camera: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Tokens of T steps: ``uv`` (T, 19, 2) pixels, ``vis`` (T, 19) flags, ``frame_size`` (W, H), ``cut_before``
-    (T,) bool, ``world`` (T, 19, 3) metres or None, ``dt`` seconds between steps. Returns (global (T, 11),
-    foreground (T, 177), box (T, 4) pixels, box filled (T,))."""
+    (T,) bool, ``world`` (T, 19, 3) metres or None, ``dt`` seconds between steps, ``camera`` (T, 3) the camera's
+    motion since the previous step (dx / W, dy / H, confidence) or None. Returns (global (T, 14), foreground
+    (T, 177), box (T, 4) pixels, box filled (T,))."""
     T = len(uv)
     W, H = (float(v) for v in frame_size)
     inside = vis > OUT_OF_FRAME
@@ -208,9 +215,35 @@ def skeleton_tokens(
     g[:, 8] = since / T
     g[:, 9] = dt
     g[:, 10] = np.arange(T) * dt / 10.0
+    if camera is not None:
+        g[:, 11:14] = np.asarray(camera, np.float64).reshape(T, 3)
     fg = np.clip(np.nan_to_num(fg), -10.0, 10.0)
     g = np.clip(np.nan_to_num(g), -10.0, 10.0)
     return g.astype(np.float32), fg.astype(np.float32), box.astype(np.float32), filled
+
+
+def step_camera(track) -> np.ndarray:
+    """(T, 3) the camera's motion between consecutive rows of ``track`` (whose ``camera`` already sums the frames
+    between them): dx / W, dy / H, confidence."""
+    cam = np.asarray(track.camera, np.float64)
+    return np.concatenate([cam[:, :2], cam[:, 3:4]], axis=1)
+
+
+def track_tokens(track, world: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Tokens of a :class:`~judgemind.data.track.SkeletonTrack` whose rows are the steps: (global (T, 14),
+    foreground (T, 177), box (T, 4), box filled (T,)). ``world=False`` leaves the 3D block empty."""
+    frames = np.asarray(track.frames, np.int64)
+    dt = step_seconds(frames, float(track.fps or DEFAULT_FPS))
+    w = track.world() if world else None
+    return skeleton_tokens(
+        np.asarray(track.uv, np.float64),
+        np.asarray(track.visibility),
+        track.frame_size,
+        track.cut_before(),
+        w,
+        dt,
+        step_camera(track),
+    )
 
 
 @register_extractor
@@ -351,19 +384,31 @@ class SkeletonExtractor(Extractor):
         uv, vis, world = self._noisy(
             sk.uv[rows][:, idx].astype(np.float64), sk.visibility[rows][:, idx], world, record.id
         )
-        shot = shot_index(record.cuts or (), steps)
-        cut_before = np.concatenate([[False], shot[1:] != shot[:-1]])
-        dt = step_seconds(steps, self._fps)
-        g, fg, box, filled = skeleton_tokens(
-            uv, vis, self._layout.frame_size, cut_before, world if self.world else None, dt
+        track = track_from_skeleton(
+            uv,
+            vis,
+            world if self.world else None,
+            steps,
+            record.cuts or (),
+            self._layout.frame_size,
+            self._fps,
+            source=self._source(),
         )
+        g, fg, box, filled = track_tokens(track, self.world)
         return {
             "global": g,
             "foreground": fg,
             "frame_index": np.asarray(steps, np.int64),
             "box": box,
             "box_filled": filled.astype(np.uint8),
+            **track.to_tensors(),
         }
+
+    def _source(self) -> str:
+        noise = [
+            f"{k} {v:g}" for k, v in (("jitter %", self.jitter), ("dropout", self.dropout), ("swaps", self.swaps)) if v
+        ]
+        return "annotated" + (f" + simulated noise ({', '.join(noise)})" if noise else "")
 
     def encode(self, frames, plan):  # pragma: no cover - the pipeline calls encode_record for this extractor
         raise JudgemindError("the skeleton extractor reads skeletons, not frames")

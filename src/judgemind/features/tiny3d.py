@@ -37,6 +37,7 @@ from torch import nn
 from judgemind.errors import CheckpointError, JudgemindError
 from judgemind.features.base import Extractor, Frames, Plan, clip_frames, letterbox, register_extractor, square_crop
 from judgemind.features.pipeline import load_frames, step_boxes
+from judgemind.utils import not_a_file_reason
 from judgemind.utils.atomic import atomic_path, sha256_file
 from judgemind.video.decode import sample_indices
 from judgemind.video.locators import Locator, get_locator
@@ -295,8 +296,9 @@ def load_tiny3d(path: str | os.PathLike, config: Tiny3DConfig | None = None) -> 
     """
 
     path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"tiny3d weights {path} not found (or not a file)")
+    why = not_a_file_reason(path)
+    if why:
+        raise CheckpointError(f"tiny3d weights {path} {why}")
     state, cfg_dict = _read(path)
     state = _strip(state)
     cfg = Tiny3DConfig.from_dict(cfg_dict) if cfg_dict else (config or Tiny3DConfig())

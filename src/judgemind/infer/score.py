@@ -37,6 +37,7 @@ from judgemind.features.base import extractor_class, get_extractor
 from judgemind.features.pipeline import extract_record
 from judgemind.infer.run import LoadedRun
 from judgemind.infer.target import Target, cached, find_dataset_record, resolve_target
+from judgemind.pose.refiner import refiner_sha256, shipped_refiner
 from judgemind.rules import COMPONENT_MAX, COMPONENTS, J_MAX, describe_code, load_catalogue
 from judgemind.runs import calibrate as C
 from judgemind.runs.batch import video_batch
@@ -61,14 +62,16 @@ def score_video(
     weights: str | None = None,
     threshold: float = 0.3,
     use_dataset: bool = True,
+    perception: str | None = None,
 ) -> tuple[ScoreResult, dict]:
     """Score one jump with a loaded run. Returns ``(result, assets)``: the :class:`ScoreResult` (its ``to_json()`` is
     what result.json holds) and what the judge sheet needs beside it (``boxes`` {frame: box}, ``stage_probs`` (T, 3) or
     None,
-    ``video_path``, ``thumbnails``: :func:`sheet_thumbnails`)."""
+    ``video_path``, ``thumbnails``: :func:`sheet_thumbnails`). ``perception``: how a skeleton-based run reads the
+    video (:func:`build_extractor`)."""
 
     manifest = scoring_manifest(run)
-    extractor, fcfg = build_extractor(manifest, weights)
+    extractor, fcfg = build_extractor(manifest, weights, perception)
     target = resolve_target(video, action_code, dd, start, end, use_dataset, cuts=not extractor.finds_athlete)
     trained_locator = fcfg.get("locator", "mediapipe")
     if extractor.finds_athlete:
@@ -129,14 +132,19 @@ def score_video(
                 if target.source != "video" and loc is not None and loc.needs_record_boxes
                 else ""
             ),
-            "perception": perception(extractor, fcfg),
+            "perception": perception_line(extractor, fcfg),
             "judgemind_version": __version__,
             "git_revision": ck.get("git_revision"),
             "scored_at": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         },
         "notes": [rules.explain_official(run.info.scoring, "components" if res.get("components") else "score")],
     }
-    if loc_name != trained_locator:
+    if fcfg.get("extractor") == "skeleton" and extractor.name != "skeleton":
+        result["notes"].append(
+            "The model was trained on annotated skeletons; this video's skeletons were predicted "
+            "and refined, which it never saw: expect a lower accuracy (docs/results.md)."
+        )
+    if loc_name != trained_locator and not extractor.finds_athlete:
         result["notes"].append(
             f"The model was trained with locator {trained_locator!r}; this video used "
             f"{loc_name!r}, so its foreground tokens may differ from what the model saw."
@@ -182,13 +190,17 @@ def _locator(video, locator: str | None, target: Target, trained_locator: str, f
     return loc_name, get_locator(loc_name, **loc_opts)
 
 
-def perception(extractor, fcfg: dict) -> str:
+def perception_line(extractor, fcfg: dict) -> str:
     """One line for the sheet: what saw the athlete."""
-    what = fcfg.get("perception")
+    now = extractor.config()
+    what = now.get("perception") or fcfg.get("perception")
     if extractor.finds_athlete:
-        sha = (extractor.config().get("weights_sha256") or "")[:12]
-        return f"{what}: boxes, camera cuts and joints predicted from the video" + (
-            f" (AerialsPose weights sha256 {sha}...)" if sha else ""
+        sha = (now.get("weights_sha256") or "")[:12]
+        ref = (now.get("refiner_sha256") or "")[:12]
+        return (
+            f"{what}: boxes, camera cuts and joints predicted from the video"
+            + (f" (AerialsPose weights sha256 {sha}...)" if sha else "")
+            + (f", cleaned over time by the temporal refiner (sha256 {ref}...)" if ref else "")
         )
     return what or f"{extractor.name} features"
 
@@ -330,15 +342,84 @@ def deduction_evidence(out: dict, fi: np.ndarray, info, threshold: float) -> dic
     }
 
 
-def build_extractor(manifest: dict, weights: str | None = None):
-    """The feature extractor (and its stored config) that made the run's features, with the same settings."""
+PERCEPTIONS = ("aerialspose", "mediapipe")
+
+
+def check_perception(perception: str | None) -> str | None:
+    """``--perception``: None, or one of :data:`PERCEPTIONS` (a clear error listing them otherwise)."""
+    if perception is not None and perception not in PERCEPTIONS:
+        raise JudgemindError(f"--perception {perception!r} is not known; choose one of {', '.join(PERCEPTIONS)}")
+    return perception
+
+
+def _refiner_option(cfg: dict) -> str:
+    """The refiner a ``refined`` / ``aerialspose`` cache was made with, as an extractor option: ``shipped`` when its
+    sha256 is the shipped file's, else the file it names (checked)."""
+    sha = cfg.get("refiner_sha256")
+    if shipped_refiner().is_file() and sha == refiner_sha256(None):
+        return "shipped"
+    path = cfg.get("refiner_file")
+    if path and Path(path).is_file() and refiner_sha256(path) == sha:
+        return str(path)
+    raise JudgemindError(
+        f"the model reads tracks refined by a refiner file (sha256 {str(sha)[:12]}...) that is "
+        f"neither the shipped refiner nor at {path!r}; put the file back or re-extract the "
+        f"features with the shipped refiner"
+    )
+
+
+def perception_extractor(name: str, cfg: dict, perception: str | None):
+    """(extractor name, options) that read a video for a run trained on ``name`` features made with ``cfg``:
+    ``refined`` -> AerialsPose or MediaPipe then the same refiner; ``aerialspose`` -> the same, the estimator
+    replaced by ``perception``; ``skeleton`` (annotated) with a ``perception`` -> that estimator through the shipped
+    refiner (the judge was trained on annotated skeletons: a note says so)."""
+    if name == "refined":
+        src = (cfg.get("source_config") or {}).get("config") or {}
+        opts = (
+            {k: v for k, v in src.items() if k in ("steps", "dense", "smooth", "refine", "short_side")}
+            if src.get("extractor") == "aerialspose"
+            else {}
+        )
+        est = perception or (src.get("estimator") if src.get("extractor") == "aerialspose" else None) or "aerialspose"
+        return "aerialspose", {
+            **opts,
+            "estimator": est,
+            "world": cfg.get("world", True),
+            "refiner": _refiner_option(cfg),
+            "points": cfg.get("points", "refined"),
+            "trajectory": cfg.get("trajectory", True),
+        }
+    if name == "skeleton" and perception:
+        return "aerialspose", {
+            "estimator": perception,
+            "steps": cfg.get("steps", 48),
+            "world": cfg.get("world", True),
+            "refiner": "shipped",
+        }
+    if perception and name != "aerialspose":
+        raise JudgemindError(
+            f"--perception chooses how skeletons are read from the video; this checkpoint reads "
+            f"{name!r} features, which are not skeletons"
+        )
+    return name, {}
+
+
+def build_extractor(manifest: dict, weights: str | None = None, perception: str | None = None):
+    """The feature extractor (and its stored config) that made the run's features, with the same settings; for a
+    skeleton-based run, reading the video with ``perception`` (see :func:`perception_extractor`)."""
 
     cfg = dict(manifest.get("config", {}))
     name = manifest.get("extractor") or cfg.get("extractor")
-    cls = extractor_class(name)
+    read_with, forced = perception_extractor(name, cfg, check_perception(perception))
+    cls = extractor_class(read_with)
     params = set(inspect.signature(cls.__init__).parameters) - {"self"}
-    opts = {k: v for k, v in cfg.items() if k in params and k != "weights"}
-    if cfg.get("weights_sha256") and not weights and cfg["weights_sha256"] == cls.shipped_weights_sha256():
+    opts = {k: v for k, v in cfg.items() if k in params and k != "weights"} if read_with == name else {}
+    if read_with == "aerialspose" and name == "aerialspose" and cfg.get("refiner_sha256"):
+        opts["refiner"] = _refiner_option(cfg)
+    opts.update(forced)
+    if read_with != name:
+        pass  # another extractor reads the video: its own (shipped) weights unless given
+    elif cfg.get("weights_sha256") and not weights and cfg["weights_sha256"] == cls.shipped_weights_sha256():
         pass  # made with the weights that ship inside judgemind: nothing to pass
     elif cfg.get("weights_sha256"):
         if not weights:
@@ -347,9 +428,11 @@ def build_extractor(manifest: dict, weights: str | None = None):
                 f"(sha256 {cfg['weights_sha256'][:12]}...); pass it with --weights"
             )
         opts["weights"] = weights
-    ex = get_extractor(name, **opts)
+    if weights and read_with != name and opts.get("estimator", "aerialspose") == "aerialspose":
+        opts["weights"] = weights
+    ex = get_extractor(read_with, **opts)
     now = ex.config()
-    if cfg.get("weights_sha256") and now.get("weights_sha256") != cfg["weights_sha256"]:
+    if read_with == name and cfg.get("weights_sha256") and now.get("weights_sha256") != cfg["weights_sha256"]:
         raise JudgemindError(f"--weights {weights} is not the file the model's features were made with")
     dims, want = ex.dims(), manifest.get("dims") or {}
     if any(int(dims[k]) != int(want.get(k, dims[k])) for k in ("global", "foreground")):

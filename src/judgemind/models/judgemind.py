@@ -62,6 +62,7 @@ from judgemind.models.base import (
 from judgemind.rules import GRADE_BANDS
 from judgemind.rules.names import COMPONENT_MAX, COMPONENTS, DIVING_MAX, STAGES
 from judgemind.utils.atomic import atomic_path
+from judgemind.utils.npy import read_npy
 
 # Which stages each component is judged from (docs/rules.md "Components", docs/model.md): Air = take-off +
 # height/distance (the flight trajectory), Form = flight, Landing = landing.
@@ -300,10 +301,10 @@ def knowledge_embeddings(texts, catalogue_version: str = "", encoder: str = "aut
     path = cache_dir() / "knowledge" / f"minilm-v{catalogue_version or 'x'}-{key}.npy"
     if path.is_file():
         try:
-            emb = np.load(path)
+            emb = read_npy(path, "text embedding cache", kinds="f")
             if emb.shape == (len(texts), TEXT_DIM):
                 return emb.astype(np.float32), "minilm"
-        except (OSError, ValueError):
+        except JudgemindError:
             pass  # a damaged cache file is recomputed below
     if not _minilm_available():
         if encoder == "minilm":

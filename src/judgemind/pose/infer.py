@@ -27,6 +27,7 @@ from judgemind.data.skeleton import OUT_OF_FRAME
 from judgemind.errors import JudgemindError
 from judgemind.pose.data import apply, crop_transform, invert, letterbox_transform, warp_crop, warp_letterbox
 from judgemind.pose.net import FLIP, AerialsPoseModel, load_weights, to_tensor
+from judgemind.utils import not_a_file_reason
 
 __all__ = ["AerialsPose", "PoseResult", "default_weights", "shipped_weights"]
 
@@ -40,10 +41,12 @@ def shipped_weights() -> Path:
 
 def default_weights(weights: str | os.PathLike | None = None) -> Path:
     """``weights`` when given, else the shipped weights; a clear error when the file is missing."""
+
     path = Path(weights) if weights else shipped_weights()
-    if not path.is_file():
+    why = not_a_file_reason(path)
+    if why:
         if weights:
-            raise JudgemindError(f"{path}: AerialsPose weights file not found")
+            raise JudgemindError(f"{path}: AerialsPose weights file {why}")
         raise JudgemindError(
             f"{path}: the shipped AerialsPose weights are missing from this installation; "
             f"reinstall judgemind or pass --weights FILE (train one: judgemind pose train)"

@@ -26,13 +26,14 @@ from typing import Any
 
 import numpy as np
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load, save
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save
 from torch import nn
 from torch.nn import functional as F
 
 from judgemind.data.skeleton import SKELETON_POINTS
 from judgemind.errors import JudgemindError
+from judgemind.utils import clean_json, open_regular
 from judgemind.utils.atomic import atomic_write_bytes
 
 __all__ = [
@@ -85,8 +86,11 @@ class PoseConfig:
                 box_width=int(d["box_width"]),
                 points=tuple(str(p) for p in d["points"]),
             )
-        except (KeyError, TypeError, ValueError) as e:
-            raise JudgemindError(f"{where}: the AerialsPose layout in the file is incomplete or malformed ({e!r})")
+        except (KeyError, TypeError, ValueError, OverflowError) as e:
+            raise JudgemindError(
+                f"{where}: the AerialsPose layout in the file is incomplete or malformed "
+                f"({type(e).__name__}: {str(e)[:80]})"
+            ) from None
         if not (
             16 <= cfg.crop <= 512
             and cfg.crop % 8 == 0
@@ -96,7 +100,7 @@ class PoseConfig:
             and 1 <= cfg.box_width <= 512
             and 1.0 <= cfg.margin <= 4.0
         ):
-            raise JudgemindError(f"{where}: implausible AerialsPose layout {cfg.to_dict()}")
+            raise JudgemindError(f"{where}: implausible AerialsPose layout {str(cfg.to_dict())[:300]}")
         return cfg
 
 
@@ -203,8 +207,11 @@ class AerialsPoseModel(nn.Module):
 
 def save_weights(model: AerialsPoseModel, path: str | os.PathLike, card: dict | None = None) -> Path:
     """Write ``model`` as safetensors (atomically) with its layout and model card in the header."""
-
-    meta = {"format": FORMAT, "layout": json.dumps(model.cfg.to_dict()), "card": json.dumps(card or {})}
+    meta = {
+        "format": FORMAT,
+        "layout": json.dumps(model.cfg.to_dict()),
+        "card": json.dumps(clean_json(card or {}), allow_nan=False),
+    }
     tensors = {
         k: v.detach().to(torch.float32).contiguous() if v.is_floating_point() else v.detach().contiguous()
         for k, v in model.state_dict().items()
@@ -214,45 +221,82 @@ def save_weights(model: AerialsPoseModel, path: str | os.PathLike, card: dict | 
     return path
 
 
-def load_weights(path: str | os.PathLike) -> tuple[AerialsPoseModel, dict]:
-    """(model in eval mode, model card) from a weights file written by :func:`save_weights`.
+MAX_HEADER_BYTES = 1 << 20  # the JSON header of a weights file (the shipped one: 15 KB, its model card included)
+FLOAT_DTYPES = ("F16", "BF16", "F32", "F64")  # safetensors names; float tensors are loaded as float32
+INT_DTYPES = ("I64", "I32")  # BatchNorm's step counters
+DTYPE_BYTES = {"F16": 2, "BF16": 2, "F32": 4, "F64": 8, "I64": 8, "I32": 4}
 
-    Refuses, naming the file: a missing or unreadable file, a file that is not safetensors, another format, a
-    layout other than the 19-point skeleton, tensors that do not match the layout."""
 
-    path = Path(path)
+def read_safetensors_header(path: str | os.PathLike, what: str, max_header: int = MAX_HEADER_BYTES) -> tuple[dict, int]:
+    """(the JSON header, bytes of data after it) of a safetensors file, reading nothing but the header: a regular
+    file, a header of at most ``max_header`` bytes that fits inside the file and is a JSON object whose
+    ``__metadata__`` (if any) is an object; else a :class:`JudgemindError` "PATH: not a readable WHAT ..."."""
+    with open_regular(path, what) as fh:
+        size = os.fstat(fh.fileno()).st_size
+        raw = fh.read(8)
+        n = int.from_bytes(raw, "little") if len(raw) == 8 else -1
+        if n < 2 or n > max_header or 8 + n > size:
+            why = (
+                "shorter than a header"
+                if n < 0
+                else f"its header declares {n} bytes"
+                + (f" (at most {max_header})" if n > max_header else f" in a file of {size}")
+            )
+            raise JudgemindError(f"{path}: not a readable {what} (not a safetensors file: {why})")
+        text = fh.read(n)
     try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise JudgemindError(f"{path}: cannot read the AerialsPose weights ({e.strerror or e})") from e
-    try:
-        tensors = load(data)
-        header_len = int.from_bytes(data[:8], "little")
-        header = json.loads(data[8 : 8 + header_len])
-    except (SafetensorError, ValueError, UnicodeDecodeError, OverflowError) as e:
-        raise JudgemindError(f"{path}: not an AerialsPose weights file (not a readable safetensors file: {e})") from e
+        header = json.loads(text.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError, RecursionError) as e:
+        raise JudgemindError(
+            f"{path}: not a readable {what} (its safetensors header is not JSON: {type(e).__name__})"
+        ) from None
+    if not isinstance(header, dict) or not isinstance(header.get("__metadata__", {}), dict):
+        raise JudgemindError(f"{path}: not a readable {what} (its safetensors header is not an object)")
+    return header, size - 8 - n
+
+
+def _layout_of(path: Path, header: dict) -> tuple[PoseConfig, dict]:
+    """The layout and model card in a weights file's ``__metadata__``, checked."""
     meta = header.get("__metadata__") or {}
     if meta.get("format") != FORMAT:
         raise JudgemindError(
-            f"{path}: not an AerialsPose weights file (format {meta.get('format')!r}, expected "
-            f"{FORMAT!r}); train one with `judgemind pose train`"
+            f"{path}: not an AerialsPose weights file (format {str(meta.get('format'))[:40]!r}, "
+            f"expected {FORMAT!r}); train one with `judgemind pose train`"
         )
     try:
         layout = json.loads(meta.get("layout", ""))
         card = json.loads(meta.get("card", "{}"))
-    except ValueError as e:
-        raise JudgemindError(f"{path}: the AerialsPose header is not valid JSON ({e})") from e
+    except (ValueError, TypeError, RecursionError) as e:
+        raise JudgemindError(f"{path}: the AerialsPose header is not valid JSON ({type(e).__name__})") from None
     cfg = PoseConfig.from_dict(layout if isinstance(layout, dict) else {}, str(path))
     if cfg.points != SKELETON_POINTS:
         raise JudgemindError(
-            f"{path}: weights for the points {list(cfg.points)}; this version of judgemind "
+            f"{path}: weights for the points {list(cfg.points)[:20]}; this version of judgemind "
             f"reads the 19-point skeleton {list(SKELETON_POINTS)}"
         )
-    model = AerialsPoseModel(cfg)
-    want = model.state_dict()
-    missing = sorted(set(want) - set(tensors))
-    extra = sorted(set(tensors) - set(want))
-    bad = sorted(k for k in set(want) & set(tensors) if tuple(want[k].shape) != tuple(tensors[k].shape))
+    return cfg, card if isinstance(card, dict) else {}
+
+
+def _check_tensors(path: Path, header: dict, data_bytes: int, cfg: PoseConfig) -> None:
+    """The tensors the header declares are exactly those of ``cfg``'s networks: names, shapes, float or integer
+    types, and their bytes are the file's (the networks are built on the meta device: nothing is allocated)."""
+    with torch.device("meta"):
+        want = AerialsPoseModel(cfg).state_dict()
+    declared = {k: v for k, v in header.items() if k != "__metadata__"}
+    missing = sorted(set(want) - set(declared))
+    extra = sorted(set(declared) - set(want))
+    bad, wrong_type, need = [], [], 0
+    for k in sorted(set(want) & set(declared)):
+        d = declared[k]
+        shape = d.get("shape") if isinstance(d, dict) else None
+        dtype = d.get("dtype") if isinstance(d, dict) else None
+        if not isinstance(shape, list) or [int(x) if isinstance(x, int) else -1 for x in shape] != list(want[k].shape):
+            bad.append(k)
+            continue
+        if dtype not in (FLOAT_DTYPES if want[k].is_floating_point() else INT_DTYPES):
+            wrong_type.append(f"{k} {str(dtype)[:10]}")
+            continue
+        need += want[k].numel() * DTYPE_BYTES[dtype]
     if missing or extra or bad:
         what = "; ".join(
             x
@@ -264,9 +308,43 @@ def load_weights(path: str | os.PathLike) -> tuple[AerialsPoseModel, dict]:
             if x
         )
         raise JudgemindError(f"{path}: the tensors do not match the AerialsPose layout in its header ({what})")
-    for k, v in tensors.items():
-        if v.is_floating_point() and not torch.isfinite(v).all():
-            raise JudgemindError(f"{path}: tensor {k!r} holds NaN or infinite values (a corrupt file)")
-    model.load_state_dict(tensors)
+    if wrong_type:
+        raise JudgemindError(
+            f"{path}: tensors of the wrong type ({', '.join(wrong_type[:3])}): weights are floats "
+            f"(F16, BF16, F32, F64), BatchNorm counters integers (a corrupt or converted file)"
+        )
+    if need != data_bytes:
+        raise JudgemindError(
+            f"{path}: its header declares {need} bytes of tensors but the file holds {data_bytes} "
+            f"(a truncated or padded file)"
+        )
+
+
+def load_weights(path: str | os.PathLike) -> tuple[AerialsPoseModel, dict]:
+    """(model in eval mode, model card) from a weights file written by :func:`save_weights`.
+
+    Refuses, naming the file: a missing file or one that is not a regular file, a file that is not safetensors,
+    another format, a layout other than the 19-point skeleton, tensors that do not match the layout (names,
+    shapes, float or integer types, sizes), NaN or infinite weights. Only the header is read until all of that is
+    checked: no allocation follows from what a file declares; the tensors are then read one by one from a memory
+    map."""
+    path = Path(path)
+    header, data_bytes = read_safetensors_header(path, "AerialsPose weights file")
+    cfg, card = _layout_of(path, header)
+    _check_tensors(path, header, data_bytes, cfg)
+    model = AerialsPoseModel(cfg)
+    state = {}
+    try:
+        with safe_open(str(path), framework="pt") as fh:
+            for k, want in model.state_dict().items():
+                t = fh.get_tensor(k)
+                if t.is_floating_point() and not torch.isfinite(t).all():
+                    raise JudgemindError(f"{path}: tensor {k!r} holds NaN or infinite values (a corrupt file)")
+                state[k] = t.to(want.dtype)
+    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
+        raise JudgemindError(
+            f"{path}: not an AerialsPose weights file (not a readable safetensors file: {str(e)[:200]})"
+        ) from None
+    model.load_state_dict(state)
     model.eval()
-    return model, card if isinstance(card, dict) else {}
+    return model, card

@@ -46,7 +46,8 @@ from judgemind.pose.data import (
 )
 from judgemind.pose.evaluate import pck_report
 from judgemind.pose.net import FLIP, AerialsPoseModel, PoseConfig, load_weights, save_weights, to_tensor
-from judgemind.utils.atomic import atomic_path, atomic_write_json
+from judgemind.utils import clean_json
+from judgemind.utils.atomic import atomic_path, atomic_write_json, make_dirs, remove_made_dirs
 from judgemind.utils.optional import load_cv2
 from judgemind.utils.progress import progress_bar
 
@@ -219,14 +220,26 @@ def _lr(step: int, total: int, peak: float) -> float:
     return peak * 0.5 * (1 + math.cos(math.pi * t))
 
 
+STATE_KEYS = ("config", "model", "optim", "step", "seconds", "rng", "torch_rng")
+
+
 def train_pose(
     data: str | os.PathLike, out: str | os.PathLike, cfg: PoseTrainConfig, *, progress: bool = True, log=print
 ) -> dict[str, Any]:
     """Train both networks on ``data``'s ``cfg.split``; resumable from ``out/train_state.pt``. Returns the model
-    card (also written to ``out/model_card.json``)."""
+    card (also written to ``out/model_card.json``). A run that fails leaves no empty ``out`` folder that it made
+    (a saved training state is kept: the same command resumes from it)."""
 
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    made = make_dirs(out)
+    try:
+        return _train(data, out, cfg, progress, log)
+    except BaseException:
+        remove_made_dirs(made)
+        raise
+
+
+def _train(data, out: Path, cfg: PoseTrainConfig, progress: bool, log) -> dict[str, Any]:
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     pcfg = PoseConfig(crop=cfg.crop, margin=cfg.margin, width=cfg.width, box_width=cfg.box_width)
@@ -253,24 +266,40 @@ def train_pose(
     state_path = out / "train_state.pt"
     step, seconds, losses = 0, 0.0, []
     if state_path.exists():
-        try:
-            st = torch.load(state_path, map_location="cpu", weights_only=True)
-        except Exception as e:  # noqa: BLE001 -- torch raises many types for a damaged file
-            raise JudgemindError(
-                f"{state_path}: cannot read the saved training state ({type(e).__name__}); delete it to start again"
-            ) from e
-        same = {k: v for k, v in asdict(cfg).items() if k not in _RUNTIME}
-        if {k: v for k, v in (st.get("config") or {}).items() if k not in _RUNTIME} != same:
-            raise JudgemindError(
-                f"{state_path}: an interrupted run with other settings ({st.get('config')}); "
-                f"use another --out or delete the file to start again"
-            )
-        model.load_state_dict(st["model"])
-        opt.load_state_dict(st["optim"])
-        step, seconds, losses = int(st["step"]), float(st["seconds"]), list(st.get("losses", []))
-        rng.bit_generator.state = json.loads(st["rng"])
-        torch.set_rng_state(st["torch_rng"])
+        step, seconds, losses = load_state(state_path, cfg, model, opt, rng)
         log(f"resuming at step {step}/{cfg.steps}")
+    seconds = _steps(model, opt, s, has, lb, pcfg, cfg, rng, step, seconds, losses, state_path, progress)
+    model.eval()
+    bad = [k for k, v in model.state_dict().items() if v.is_floating_point() and not torch.isfinite(v).all()]
+    if bad:
+        raise JudgemindError(
+            f"training diverged: {len(bad)} tensors hold NaN or infinite values ({bad[0]}, ...); "
+            f"lower --lr, delete {state_path} and train again"
+        )
+    card = _card(data, out, cfg, pcfg, model, s, losses, seconds)
+    weights = save_weights(model, out / "aerialspose.safetensors", card)
+    card["weights_bytes"] = weights.stat().st_size  # the JSON card only: the size includes the header's card
+    atomic_write_json(out / "model_card.json", clean_json(card))
+    return card
+
+
+def _steps(
+    model,
+    opt,
+    s,
+    has,
+    lb,
+    pcfg,
+    cfg: PoseTrainConfig,
+    rng,
+    step: int,
+    seconds: float,
+    losses: list,
+    state_path: Path,
+    progress: bool,
+) -> float:
+    """Optimisation steps ``step`` .. ``cfg.steps``, saving the resumable state every ``cfg.save_every``;
+    returns the training time in seconds (resumed runs included)."""
     bar = None
     if progress:
         bar = progress_bar(total=cfg.steps, initial=step, desc="pose train", unit="step")
@@ -315,8 +344,11 @@ def train_pose(
                 )
     if bar is not None:
         bar.close()
-    seconds = time.time() - t_start
-    model.eval()
+    return time.time() - t_start
+
+
+def _card(data, out: Path, cfg: PoseTrainConfig, pcfg: PoseConfig, model, s, losses: list, seconds: float) -> dict:
+    """The model card: what was trained on what, how long, its losses and its validation PCK."""
     card: dict[str, Any] = {
         "name": "AerialsPose",
         "format": "judgemind-aerialspose-1",
@@ -352,7 +384,101 @@ def train_pose(
         card["val"] = {"split": val_split, **rep["summary"]}
     except JudgemindError as e:
         card["val"] = {"error": str(e)}
-    weights = save_weights(model, out / "aerialspose.safetensors", card)
-    card["weights_bytes"] = weights.stat().st_size  # the JSON card only: the size includes the header's card
-    atomic_write_json(out / "model_card.json", card)
     return card
+
+
+def load_state(path: Path, cfg: PoseTrainConfig, model, opt, rng: np.random.Generator) -> tuple[int, float, list]:
+    """Restore ``model``, ``opt``, ``rng`` and torch's generator from a saved training state; ``(step, seconds,
+    losses)``. Everything is checked before it is used (a file of another run, a missing key, a tensor of another
+    shape or type, NaN weights, a non-integer step, an RNG state that is not numpy's JSON): a
+    :class:`JudgemindError` naming the file and what is wrong, never a crash later or NaN weights written."""
+    try:
+        st = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # noqa: BLE001 -- torch raises many types for a damaged file
+        raise JudgemindError(
+            f"{path}: cannot read the saved training state ({type(e).__name__}); delete it to start again"
+        ) from None
+
+    def damaged(what: str) -> JudgemindError:
+        return JudgemindError(f"{path}: the saved training state is damaged ({what}); delete it to start again")
+
+    if not isinstance(st, dict):
+        raise damaged(f"a {type(st).__name__}, not a dict")
+    missing = [k for k in STATE_KEYS if k not in st]
+    if missing:
+        raise damaged(f"no {', '.join(missing)}")
+    saved = st["config"]
+    same = {k: v for k, v in asdict(cfg).items() if k not in _RUNTIME}
+    if not isinstance(saved, dict) or {k: v for k, v in saved.items() if k not in _RUNTIME} != same:
+        raise JudgemindError(
+            f"{path}: an interrupted run with other settings ({repr(saved)[:300]}); "
+            f"use another --out or delete the file to start again"
+        )
+    step, seconds, losses = st["step"], st["seconds"], st.get("losses", [])
+    if type(step) is not int or not 0 <= step <= cfg.steps:
+        raise damaged(f"step {str(step)[:40]!r} is not a whole number 0-{cfg.steps}")
+    if type(seconds) not in (int, float) or not 0 <= seconds < 1e9:
+        raise damaged(f"seconds {str(seconds)[:40]!r} is not a duration")
+    if not isinstance(losses, list) or len(losses) > step or any(type(x) not in (int, float) for x in losses):
+        raise damaged("losses is not a list of numbers, one per step")
+    _check_tensors(st["model"], model.state_dict(), "model", damaged)
+    rng_state = _rng_state(st["rng"], damaged)
+    trng = st["torch_rng"]
+    if not (isinstance(trng, torch.Tensor) and trng.dtype == torch.uint8 and trng.shape == torch.get_rng_state().shape):
+        raise damaged("torch_rng is not torch's generator state")
+    model.load_state_dict(st["model"])
+    _load_optimizer(opt, st["optim"], damaged)
+    rng.bit_generator.state = rng_state
+    torch.set_rng_state(trng)
+    return step, float(seconds), [float(x) for x in losses]
+
+
+def _check_tensors(got: Any, want: dict, what: str, damaged) -> None:
+    """``got`` is a dict of tensors with ``want``'s names, shapes and types, finite where floating."""
+    if not isinstance(got, dict) or set(got) != set(want):
+        raise damaged(f"{what} does not hold this run's tensors")
+    for k, w in want.items():
+        t = got[k]
+        if not isinstance(t, torch.Tensor) or t.shape != w.shape or t.dtype != w.dtype:
+            raise damaged(
+                f"{what} tensor {k!r} is {tuple(t.shape) if isinstance(t, torch.Tensor) else type(t)}"
+                f" {getattr(t, 'dtype', '')}, expected {tuple(w.shape)} {w.dtype}"
+            )
+        if t.is_floating_point() and not torch.isfinite(t).all():
+            raise damaged(f"{what} tensor {k!r} holds NaN or infinite values")
+
+
+def _rng_state(text: Any, damaged) -> dict:
+    """numpy's generator state from its JSON text, checked by setting it on a scratch generator."""
+    try:
+        state = json.loads(text)
+        np.random.default_rng().bit_generator.state = state
+    except (TypeError, ValueError, KeyError, OverflowError, RecursionError):
+        raise damaged("rng is not numpy's generator state as JSON") from None
+    return state
+
+
+def _load_optimizer(opt, state: Any, damaged) -> None:
+    """The optimiser's saved state, checked: its moments have the shapes of the parameters and are finite, its
+    hyper-parameters are finite numbers."""
+    try:
+        opt.load_state_dict(state)
+    except (ValueError, KeyError, TypeError, RuntimeError, IndexError, AttributeError) as e:
+        raise damaged(f"optim: {type(e).__name__}") from None
+    for group in opt.param_groups:
+        # the run's settings were compared already: every hyper-parameter but the scheduled lr is the optimiser's
+        odd = [
+            k
+            for k, v in group.items()
+            if k in opt.defaults and k != "lr" and (type(v) is not type(opt.defaults[k]) or v != opt.defaults[k])
+        ]
+        if odd:
+            raise damaged(
+                f"optim hyper-parameter {odd[0]!r} is {repr(group[odd[0]])[:40]}, this run uses {opt.defaults[odd[0]]}"
+            )
+        for p in group["params"]:
+            for k, v in opt.state.get(p, {}).items():
+                if not isinstance(v, torch.Tensor):
+                    raise damaged(f"optim state {k!r} is not a tensor")
+                if (v.dim() > 0 and v.shape != p.shape) or (v.is_floating_point() and not torch.isfinite(v).all()):
+                    raise damaged(f"optim state {k!r} does not fit its parameter {tuple(p.shape)} or is not finite")

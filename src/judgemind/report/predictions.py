@@ -19,7 +19,9 @@ from judgemind.utils.atomic import atomic_write_json, atomic_write_text
 def write_jsonl(path: str | os.PathLike, lines: list[dict]) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(path, "".join(json.dumps(clean_json(x), ensure_ascii=False) + "\n" for x in lines))
+    atomic_write_text(
+        path, "".join(json.dumps(clean_json(x), ensure_ascii=False, allow_nan=False) + "\n" for x in lines)
+    )
     return path
 
 

@@ -8,6 +8,7 @@ import html
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from judgemind.report.sheet import SHEET_CSS
 from judgemind.rules.names import COMPONENTS
@@ -17,7 +18,9 @@ from judgemind.utils.atomic import atomic_write_bytes
 
 def write_round(out: Path, doc: dict) -> None:
     """``OUT/round.json`` and ``OUT/index.html`` of a round document (``judgemind.infer.round.score_round``)."""
-    atomic_write_bytes(out / "round.json", (json.dumps(clean_json(doc), indent=2) + "\n").encode("utf-8"))
+    atomic_write_bytes(
+        out / "round.json", (json.dumps(clean_json(doc), indent=2, allow_nan=False) + "\n").encode("utf-8")
+    )
     atomic_write_bytes(out / "index.html", render_index(doc).encode("utf-8"))
 
 
@@ -50,7 +53,7 @@ def render_index(doc: dict) -> str:
         )
         rows.append(
             f"<tr class='jump{' ood' if ood else ''}' data-name='{_e(r['name'])}'><td>{r['rank']}</td>"
-            f"<td><a href='{_e(r['sheet'])}'>{_e(r['name'])}</a></td><td>{_e(r.get('action_code'))}</td>"
+            f"<td><a href='{_e(quote(r['sheet']))}'>{_e(r['name'])}</a></td><td>{_e(r.get('action_code'))}</td>"
             f"<td>{_e(r.get('dd'))}</td><td class='score{' greyed' if ood else ''}'>"
             f"{_e(r.get('final_score'))}</td><td class='interval'>"
             f"{f'{iv[0]:.2f} &ndash; {iv[1]:.2f}' if iv else '-'}</td>"

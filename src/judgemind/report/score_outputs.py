@@ -16,7 +16,7 @@ from judgemind.errors import JudgemindError
 from judgemind.report.sheet import data_uri, render_sheet
 from judgemind.report.timeline import plot_timeline
 from judgemind.utils import clean_json
-from judgemind.utils.atomic import atomic_write_bytes
+from judgemind.utils.atomic import atomic_write_bytes, write_dir
 from judgemind.utils.optional import load_cv2
 
 
@@ -33,15 +33,38 @@ def _jpeg(img_rgb: np.ndarray, height: int = 96, box=None) -> str:
     return data_uri(buf.tobytes(), "image/jpeg")
 
 
+JUMP_FILES = ("timeline.png", "sheet.html", "result.json")  # the order they are written in: result.json last
+
+
 def write_score_outputs(result: ScoreResult, assets: dict, out_dir: str | os.PathLike) -> dict:
-    """Write result.json, sheet.html and timeline.png into ``out_dir``; every file atomically, all computed
-    before the first is written (no partial output on error). The frames come decoded with the result
-    (``assets["thumbnails"]``, made by ``judgemind.infer.score.sheet_thumbnails``): this module never opens the
-    video."""
+    """Write timeline.png, sheet.html and result.json (last) into ``out_dir`` (``judgemind score VIDEO``); every
+    file atomically, all computed before the first is written (no partial output on error). The frames come
+    decoded with the result (``assets["thumbnails"]``, made by ``judgemind.infer.score.sheet_thumbnails``): this
+    module never opens the video."""
 
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise JudgemindError(f"--out {out} exists and is not a folder")
+    files = render_outputs(result, assets)
+    out.mkdir(parents=True, exist_ok=True)
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise JudgemindError(f"--out {out}: the folder is not writable; choose another with --out")
+    for name in JUMP_FILES:
+        atomic_write_bytes(out / name, files[name])
+    return {"result": out / "result.json", "sheet": out / "sheet.html", "timeline": out / "timeline.png"}
+
+
+def write_jump(result: ScoreResult, assets: dict, out_dir: str | os.PathLike) -> dict:
+    """A round's jump (``OUT/<name>/``): the three files of :func:`write_score_outputs` swapped into place as one
+    folder (``judgemind.utils.atomic.write_dir``), so a kept jump never pairs a new result.json with an old
+    sheet."""
+    out = Path(out_dir)
+    write_dir(out, render_outputs(result, assets))
+    return {"result": out / "result.json", "sheet": out / "sheet.html", "timeline": out / "timeline.png"}
+
+
+def render_outputs(result: ScoreResult, assets: dict) -> dict[str, bytes]:
+    """The bytes of result.json, sheet.html and timeline.png (the sheet's frames: ``assets["thumbnails"]``)."""
     thumbs = assets["thumbnails"]
     strip_idx, imgs, scale = thumbs["strip"], thumbs["images"], thumbs["scale"]
     boxes = assets.get("boxes", {})
@@ -75,10 +98,4 @@ def write_score_outputs(result: ScoreResult, assets: dict, out_dir: str | os.Pat
     html = render_sheet(result, strip, evidence, png).encode("utf-8")
 
     text = (json.dumps(clean_json(result.to_json()), indent=2, default=str, allow_nan=False) + "\n").encode("utf-8")
-    out.mkdir(parents=True, exist_ok=True)
-    if not os.access(out, os.W_OK | os.X_OK):
-        raise JudgemindError(f"--out {out}: the folder is not writable; choose another with --out")
-    atomic_write_bytes(out / "timeline.png", png)
-    atomic_write_bytes(out / "result.json", text)
-    atomic_write_bytes(out / "sheet.html", html)
-    return {"result": out / "result.json", "sheet": out / "sheet.html", "timeline": out / "timeline.png"}
+    return {"timeline.png": png, "sheet.html": html, "result.json": text}

@@ -39,7 +39,7 @@ from judgemind.runs.config import TrainConfig, dump_yaml
 from judgemind.runs.e2e import export_backbone
 from judgemind.runs.folder import LOG, is_better, read_log
 from judgemind.utils import clean_json
-from judgemind.utils.atomic import atomic_write_json, atomic_write_text
+from judgemind.utils.atomic import atomic_write_json, atomic_write_text, make_dirs, remove_made_dirs
 from judgemind.utils.lock import try_lock_dir
 
 # Keys that may change between a run and its --resume (they do not change the numbers).
@@ -63,7 +63,7 @@ def run_folder(cfg: TrainConfig) -> Path:
 
 def _append_log(run_dir: Path, line: dict) -> None:
     with open(run_dir / LOG, "a", encoding="utf-8") as fh:
-        fh.write(json.dumps(clean_json(line)) + "\n")
+        fh.write(json.dumps(clean_json(line), allow_nan=False) + "\n")
         fh.flush()
 
 
@@ -105,13 +105,7 @@ class RunGuard:
 
     def acquire(self) -> "RunGuard":
 
-        p = self.run_dir
-        missing = []
-        while not p.exists():
-            missing.append(p)
-            p = p.parent
-        self.run_dir.mkdir(parents=True, exist_ok=True)
-        self.created = missing  # innermost first
+        self.created = make_dirs(self.run_dir)  # innermost first
         self._existed = {n for n in self.OWN if (self.run_dir / n).exists()}
         self._fd = try_lock_dir(self.run_dir)
         if self._fd is None:
@@ -128,11 +122,7 @@ class RunGuard:
         for name in self.OWN:
             if name not in self._existed:  # only what this process wrote
                 (self.run_dir / name).unlink(missing_ok=True)
-        for d in self.created:
-            try:
-                d.rmdir()
-            except OSError:
-                break
+        remove_made_dirs(self.created)
 
     def release(self) -> None:
         if self._fd is not None:
@@ -181,7 +171,7 @@ def _resume(run_dir, cfg, model, opt, sched, info, ctx, argv) -> RunState:
     done = ck["epoch"] + 1
     if ctx.is_main:
         kept = [line for line in read_log(run_dir) if line.get("epoch", 0) <= done]
-        atomic_write_text(run_dir / LOG, "".join(json.dumps(x) + "\n" for x in kept))
+        atomic_write_text(run_dir / LOG, "".join(json.dumps(clean_json(x), allow_nan=False) + "\n" for x in kept))
         prev = json.loads((run_dir / "run.json").read_text()) if (run_dir / "run.json").is_file() else {}
         resumed = prev.get("resumed", []) + [{"at_epoch": done, "time": time.strftime("%Y-%m-%dT%H:%M:%S")}]
         atomic_write_json(

@@ -4,6 +4,9 @@ import errno
 import math
 import os
 import stat
+from pathlib import Path
+
+from judgemind.errors import JudgemindError
 
 
 def display_text(text) -> str:
@@ -47,6 +50,49 @@ def not_a_file_reason(path) -> str | None:
     if not os.access(path, os.R_OK):
         return "is not readable (permission denied)"
     return None
+
+
+def open_regular(path, what: str):
+    """``path`` opened for reading when it is a regular file, else a :class:`JudgemindError` "PATH: WHAT is a FIFO
+    (named pipe), not a regular file" (does not exist, is a folder, ...). Opened non-blocking, so a FIFO swapped in
+    after the check cannot hang the reader either."""
+
+    why = not_a_file_reason(path)
+    if why:
+        raise JudgemindError(f"{display_text(path)}: {what} {why}")
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as e:
+        raise JudgemindError(f"{display_text(path)}: {what} cannot be opened ({e.strerror or e})") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise JudgemindError(f"{display_text(path)}: {what} is not a regular file")
+    return os.fdopen(fd, "rb")
+
+
+def check_out_dir(out, flag: str = "--out") -> None:
+    """Refuse an output folder that is obviously not one to write a command's files into: the file system's root,
+    the home folder, or a FineSkiing data set's own folder (it holds ``dataset.json``); raises
+    ``JudgemindError`` naming the flag."""
+
+    try:
+        real = Path(os.path.realpath(out))
+        home = Path(os.path.realpath(Path.home()))
+    except (OSError, RuntimeError, ValueError):
+        return  # an unusable path is reported where it is used
+    if real == Path(real.anchor):
+        raise JudgemindError(
+            f"{flag} {display_text(out)}: refusing to write into the root of the file system; give a folder of its own"
+        )
+    if real == home:
+        raise JudgemindError(
+            f"{flag} {display_text(out)}: refusing to write into your home folder itself; give a "
+            f"folder of its own (e.g. {flag} {display_text(Path(out) / 'judgemind_out')})"
+        )
+    if (real / "dataset.json").is_file():
+        raise JudgemindError(
+            f"{flag} {display_text(out)} is a data set's folder (it holds dataset.json); give a folder of its own"
+        )
 
 
 def clean_json(x):

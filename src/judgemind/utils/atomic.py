@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
+from judgemind.utils import open_regular
 from judgemind.utils.lock import try_lock_dir
 
 
@@ -65,7 +66,8 @@ def atomic_write_text(dest: str | os.PathLike, text: str) -> None:
 
 def atomic_write_json(dest: str | os.PathLike, obj: Any, indent: int | None = 2) -> None:
     """Write ``obj`` as strict JSON: NaN and Infinity are refused (``ValueError``), never written as bare tokens
-    that other JSON readers reject; callers clean such values first (``judgemind.utils.clean_json``)."""
+    that other JSON readers reject. Documents whose figures may be undefined are cleaned by their writers first
+    (``judgemind.utils.clean_json``: null); settings (feature manifests) must never hold NaN and are refused."""
     atomic_write_text(dest, json.dumps(obj, indent=indent, sort_keys=False, ensure_ascii=False, allow_nan=False) + "\n")
 
 
@@ -108,6 +110,57 @@ def atomic_dir(dest: str | os.PathLike) -> Iterator[Path]:
         os.replace(tmp, dest)
 
 
+def write_dir(dest: str | os.PathLike, files: dict[str, bytes]) -> None:
+    """``dest`` holds exactly ``files`` (name -> bytes) afterwards, as one unit: they are written into a hidden
+    temporary sibling ``.<name>.*.part`` and it is renamed into place; a ``dest`` already there is first renamed
+    away (to a hidden ``.part`` folder, deleted at once, or by the next call when a kill came in between). A
+    reader therefore sees the old files or the new ones, never a mix, or (after a kill) no folder at all.
+
+    ``dest`` may only be replaced when it is a folder holding nothing but files of these names (and temporary
+    files of them): anything else there is a ``FileExistsError`` naming it, never deleted."""
+    dest = Path(dest)
+    if dest.is_symlink() or (dest.exists() and not dest.is_dir()):
+        raise FileExistsError(f"{dest} exists and is not a folder of judgemind's; move it away")
+    if dest.is_dir():
+        other = sorted(p.name for p in dest.iterdir() if p.name not in files and not _is_part_of(p.name, files))
+        if other:
+            raise FileExistsError(
+                f"{dest} holds files judgemind did not write ({', '.join(other[:3])}); move them "
+                f"away or write elsewhere"
+            )
+    with temp_dir_beside(dest) as tmp:
+        for name, data in files.items():
+            with open(tmp / name, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+        trash = None
+        if dest.is_dir():
+            trash = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".gone.part", dir=dest.parent))
+            os.replace(dest, trash)  # (onto the empty folder just made: a unique name nobody else uses)
+        os.replace(tmp, dest)
+        if trash is not None:
+            shutil.rmtree(trash, ignore_errors=True)
+
+
+def _is_part_of(name: str, files) -> bool:
+    """``name`` is a temporary file that :func:`atomic_path` makes for one of ``files``."""
+    return any(name.startswith(f".{f}.part.") for f in files)
+
+
+def remove_stale_part_files(folder: str | os.PathLike, names) -> list[Path]:
+    """Delete the temporary files ``.<name>.part.*`` that a killed :func:`atomic_path` left in ``folder`` for
+    the given file ``names``. Only for a folder that the caller holds a lock on (no live writer can own them)."""
+    folder = Path(folder)
+    removed = []
+    for name in names:
+        for p in folder.glob(f".{glob_escape(name)}.part.*"):
+            if p.is_file() and not p.is_symlink():
+                p.unlink(missing_ok=True)
+                removed.append(p)
+    return removed
+
+
 def remove_stale_parts(dest: str | os.PathLike) -> list[Path]:
     """Delete the temporary folders ``.<name>.*.part`` beside ``dest`` that a killed :func:`atomic_dir` left
     behind (no live process holds their lock); returns them. Folders being built by a live process are kept."""
@@ -130,15 +183,39 @@ def remove_stale_parts(dest: str | os.PathLike) -> list[Path]:
     return removed
 
 
+def make_dirs(path: str | os.PathLike) -> list[Path]:
+    """``mkdir -p path``; the folders it created, innermost first (for :func:`remove_made_dirs` when the command
+    that needed them fails)."""
+    path = Path(path)
+    missing = []
+    p = path
+    while not p.exists() and not p.is_symlink() and p != p.parent:
+        missing.append(p)
+        p = p.parent
+    path.mkdir(parents=True, exist_ok=True)
+    return missing
+
+
+def remove_made_dirs(made: list[Path]) -> None:
+    """Remove the folders that :func:`make_dirs` created while they are empty, innermost first (stops at the first
+    that is not empty: nothing a command did not create is ever removed)."""
+    for d in made:
+        try:
+            d.rmdir()
+        except OSError:
+            break
+
+
 def glob_escape(name: str) -> str:
 
     return glob.escape(name)
 
 
-def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
+def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20, what: str = "file") -> str:
+    """The SHA-256 of a regular file (a FIFO or a folder is a ``JudgemindError`` naming ``what``, never a hang)."""
 
     h = hashlib.sha256()
-    with open(path, "rb") as f:
+    with open_regular(path, what) as f:
         for block in iter(lambda: f.read(chunk), b""):
             h.update(block)
     return h.hexdigest()
