@@ -24,6 +24,11 @@ def jm(*args):
     )
 
 
+def score(run, video, code, out, *extra):
+    """`judgemind score VIDEO` with a run's best checkpoint and an action code."""
+    return jm("score", video, "--checkpoint", run / "best.pt", "--action-code", code, "--out", out, *extra)
+
+
 @pytest.fixture(scope="module")
 def learned_run(tmp_path_factory):
     from judgemind.features.pipeline import run_extract
@@ -83,18 +88,7 @@ def test_score_a_video_outside_any_data_set_from_predicted_skeletons(learned_run
     alone = tmp_path / "jump.mp4"
     shutil.copy(data / rec["video"], alone)
     out = tmp_path / "sheet"
-    r = jm(
-        "score",
-        alone,
-        "--checkpoint",
-        run / "best.pt",
-        "--action-code",
-        rec["action_code"],
-        "--out",
-        out,
-        "--weights",
-        weights,
-    )
+    r = score(run, alone, rec["action_code"], out, "--weights", weights)
     assert r.returncode == 0, r.stderr[-2000:]
     res = json.loads((out / "result.json").read_text())
     prov = res["provenance"]
@@ -103,25 +97,10 @@ def test_score_a_video_outside_any_data_set_from_predicted_skeletons(learned_run
     assert res["final_score"] is not None and (out / "sheet.html").is_file()
     # the model's features were made with these weights: without them (and no shipped weights of the same
     # sha256) the command says which file is needed
-    r = jm(
-        "score", alone, "--checkpoint", run / "best.pt", "--action-code", rec["action_code"], "--out", tmp_path / "s2"
-    )
+    r = score(run, alone, rec["action_code"], tmp_path / "s2")
     assert r.returncode == 2 and "--weights" in r.stderr
     # a locator makes no sense for this perception
-    r = jm(
-        "score",
-        alone,
-        "--checkpoint",
-        run / "best.pt",
-        "--action-code",
-        rec["action_code"],
-        "--out",
-        tmp_path / "s3",
-        "--weights",
-        weights,
-        "--locator",
-        "motion",
-    )
+    r = score(run, alone, rec["action_code"], tmp_path / "s3", "--weights", weights, "--locator", "motion")
     assert r.returncode == 2 and "drop --locator" in r.stderr
 
 
@@ -226,38 +205,12 @@ def test_a_judge_of_refined_tracks_scores_a_video_through_any_perception(learned
     alone = tmp_path / "jump.mp4"
     shutil.copy(data / rec["video"], alone)
     out = tmp_path / "sheet"
-    r = jm(
-        "score",
-        alone,
-        "--checkpoint",
-        run / "best.pt",
-        "--action-code",
-        rec["action_code"],
-        "--out",
-        out,
-        "--weights",
-        weights,
-        "--perception",
-        "aerialspose",
-    )
+    r = score(run, alone, rec["action_code"], out, "--weights", weights, "--perception", "aerialspose")
     assert r.returncode == 0, r.stderr[-2000:]
     res = json.loads((out / "result.json").read_text())
     assert "refined" in res["provenance"]["perception"] and "temporal refiner" in res["provenance"]["perception"]
     assert res["final_score"] is not None
     # the refiner the features were made with is needed: moved away, the command says so
     (ref / "refiner.safetensors").rename(tmp_path / "elsewhere.safetensors")
-    r = jm(
-        "score",
-        alone,
-        "--checkpoint",
-        run / "best.pt",
-        "--action-code",
-        rec["action_code"],
-        "--out",
-        tmp_path / "s2",
-        "--weights",
-        weights,
-        "--perception",
-        "aerialspose",
-    )
+    r = score(run, alone, rec["action_code"], tmp_path / "s2", "--weights", weights, "--perception", "aerialspose")
     assert r.returncode == 2 and "refiner" in r.stderr
