@@ -75,15 +75,22 @@ def test_a_shot_without_the_athlete_is_flagged_not_invented():
     steps = np.arange(0, 24, 2)
     rng = np.random.default_rng(1)
     n = len(steps)
-    found = steps < 12                                     # a cut at frame 12; nobody found after it
-    p = {"indices": steps, "uv": 40 + rng.normal(size=(n, 19, 2)).astype(np.float32),
-         "vis_prob": np.tile(np.array([0.0, 0.0, 1.0], np.float32), (n, 19, 1)),
-         "world": rng.normal(size=(n, 19, 3)).astype(np.float32),
-         "box": np.where(found[:, None], np.array([[30.0, 30, 50, 60]]), np.nan).astype(np.float32),
-         "found": found, "detector": found.astype(np.float32), "cuts": np.array([12]),
-         "decoded": np.arange(24), "camera": np.zeros((24, 4), np.float32)}
-    frames = Frames(images={0: np.zeros((96, 128, 3), np.uint8)}, boxes={}, filled={}, detections={}, fps=25.0,
-                    record_id="r1")
+    found = steps < 12  # a cut at frame 12; nobody found after it
+    p = {
+        "indices": steps,
+        "uv": 40 + rng.normal(size=(n, 19, 2)).astype(np.float32),
+        "vis_prob": np.tile(np.array([0.0, 0.0, 1.0], np.float32), (n, 19, 1)),
+        "world": rng.normal(size=(n, 19, 3)).astype(np.float32),
+        "box": np.where(found[:, None], np.array([[30.0, 30, 50, 60]]), np.nan).astype(np.float32),
+        "found": found,
+        "detector": found.astype(np.float32),
+        "cuts": np.array([12]),
+        "decoded": np.arange(24),
+        "camera": np.zeros((24, 4), np.float32),
+    }
+    frames = Frames(
+        images={0: np.zeros((96, 128, 3), np.uint8)}, boxes={}, filled={}, detections={}, fps=25.0, record_id="r1"
+    )
     plan = Plan(steps=steps, decode=np.arange(24), locate=np.zeros(0, np.int64))
     ext = AerialsPoseExtractor()
     track = ext.track(frames, plan, p)
@@ -91,7 +98,7 @@ def test_a_shot_without_the_athlete_is_flagged_not_invented():
     assert track.cut_before().tolist() == [False] * 6 + [True] + [False] * 5
     assert np.all(np.isfinite(track.uv)) and track.frame_size == (128, 96)
     # the empty shot holds the last detection of the record, it is not extrapolated
-    assert np.allclose(track.uv[found.sum():], track.uv[found.sum() - 1], atol=1e-5)
+    assert np.allclose(track.uv[found.sum() :], track.uv[found.sum() - 1], atol=1e-5)
     nobody = dict(p, found=np.zeros(n, bool))
     with pytest.raises(JudgemindError, match="r1.*found no athlete"):
         ext.track(frames, plan, nobody)
