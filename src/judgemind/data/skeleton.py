@@ -60,6 +60,18 @@ SKELETON_POINTS = (
     "r_ski_tip",
     "r_ski_tail",
 )
+# the 8 joint angles a judge reads, (end, joint, end): knees (hip-knee-ankle), hips (shoulder-hip-knee), elbows
+# (shoulder-elbow-hand), shoulders (elbow-shoulder-hip), left then right -- the skeleton tokens and the refiner's loss
+JOINT_ANGLES = (
+    ("l_hip", "l_knee", "l_ankle"),
+    ("r_hip", "r_knee", "r_ankle"),
+    ("l_shoulder", "l_hip", "l_knee"),
+    ("r_shoulder", "r_hip", "r_knee"),
+    ("l_shoulder", "l_elbow", "l_hand"),
+    ("r_shoulder", "r_elbow", "r_hand"),
+    ("l_elbow", "l_shoulder", "l_hip"),
+    ("r_elbow", "r_shoulder", "r_hip"),
+)
 FRAME_TOLERANCE = 0.5  # px: a visible point may sit this far outside the frame (anti-aliased edge)
 MAX_POINTS = 256
 MAX_FRAMES = 1_000_000

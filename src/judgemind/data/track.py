@@ -34,7 +34,7 @@ import numpy as np
 from judgemind.data.skeleton import OUT_OF_FRAME, SKELETON_POINTS
 from judgemind.errors import JudgemindError
 
-__all__ = ["SkeletonTrack", "track_from_skeleton", "N_POINTS", "PREFIX"]
+__all__ = ["SkeletonTrack", "track_from_skeleton", "point_extent", "N_POINTS", "PREFIX"]
 
 N_POINTS = len(SKELETON_POINTS)
 PREFIX = "track_"
@@ -180,6 +180,18 @@ class SkeletonTrack:
             raise JudgemindError(f"{where}: damaged skeleton track ({e}); re-extract it") from None
 
 
+def point_extent(uv: np.ndarray, inside: np.ndarray, min_points: int = 1) -> np.ndarray:
+    """(N, 4) float64 box (x0, y0, x1, y1) of the in-picture points of each row of ``uv`` (N, P, 2); NaN where
+    fewer than ``min_points`` points are in the picture (``inside`` (N, P) bool)."""
+    uv = np.asarray(uv, np.float64)
+    inside = np.asarray(inside, bool)
+    lo = np.where(inside[..., None], uv, np.inf).min(axis=1)
+    hi = np.where(inside[..., None], uv, -np.inf).max(axis=1)
+    box = np.concatenate([lo, hi], axis=1)
+    box[inside.sum(axis=1) < max(min_points, 1)] = np.nan
+    return box
+
+
 def track_from_skeleton(
     uv: np.ndarray,
     visibility: np.ndarray,
@@ -198,11 +210,7 @@ def track_from_skeleton(
     vis = np.asarray(visibility, np.int8)
     inside = vis > OUT_OF_FRAME
     n = len(uv)
-    box = np.zeros((n, 4), np.float32)
-    for i in range(n):
-        if inside[i].any():
-            p = uv[i, inside[i]]
-            box[i] = (p[:, 0].min(), p[:, 1].min(), p[:, 0].max(), p[:, 1].max())
+    box = np.nan_to_num(point_extent(uv, inside)).astype(np.float32)
     world_rel = traj = None
     if world is not None and np.isfinite(world).all():
         w = np.asarray(world, np.float32)

@@ -21,7 +21,6 @@ record is used (no annotated boxes, cuts or joints):
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -32,7 +31,7 @@ from judgemind.errors import JudgemindError
 from judgemind.features.base import Extractor, Frames, Plan, register_extractor
 from judgemind.features.skeleton import FG_DIM, GLOBAL_DIM, track_tokens
 from judgemind.pose.infer import AerialsPose, default_weights, shipped_weights
-from judgemind.pose.refiner import load_refiner, refiner_sha256
+from judgemind.pose.refiner import check_points, load_refiner, refiner_sha256
 from judgemind.rules.names import DEFAULT_FPS
 from judgemind.utils.atomic import sha256_file
 from judgemind.video.cuts import find_cuts, shot_index
@@ -185,9 +184,7 @@ class AerialsPoseExtractor(Extractor):
         self.refine, self.world, self.estimator = bool(refine), bool(world), estimator
         self.weights = weights
         self.refiner = None if refiner in (None, "", "none") else str(refiner)
-        if points not in ("refined", "raw"):
-            raise JudgemindError(f"aerialspose: points must be 'refined' or 'raw', got {points!r}")
-        self.points, self.trajectory = points, bool(trajectory)
+        self.points, self.trajectory = check_points(points, "aerialspose"), bool(trajectory)
         self._refiner = None
         self._est = None
         self._sha = None
@@ -231,9 +228,8 @@ class AerialsPoseExtractor(Extractor):
     def _refiner_config(self) -> dict[str, Any]:
         if self.refiner is None:
             return {}
-
         return {
-            "refiner_sha256": refiner_sha256(None if self.refiner == "shipped" else self.refiner),
+            "refiner_sha256": refiner_sha256(self.refiner),
             "points": self.points,
             "trajectory": self.trajectory,
             "refiner_file": None if self.refiner == "shipped" else self.refiner,
@@ -357,13 +353,8 @@ class AerialsPoseExtractor(Extractor):
         if self.refiner in (None, "", "none"):
             return track
         if self._refiner is None:
-            self._refiner = load_refiner(None if self.refiner == "shipped" else self.refiner)
-        out = self._refiner(track)
-        if self.points == "raw":  # the estimator's own 2D points, the refiner's 3D pose and trajectory
-            out = replace(out, uv=track.uv, visibility=track.visibility, confidence=track.confidence)
-        if not self.trajectory:
-            out = replace(out, trajectory=None)
-        return out
+            self._refiner = load_refiner(self.refiner)
+        return self._refiner(track, points=self.points, trajectory=self.trajectory)
 
 
 def step_motion(camera: np.ndarray, decoded: np.ndarray, steps: np.ndarray) -> np.ndarray:

@@ -32,7 +32,7 @@ from judgemind.errors import JudgemindError
 from judgemind.features.base import Extractor, Plan, register_extractor
 from judgemind.features.cache import FeatureCache
 from judgemind.features.skeleton import FG_DIM, GLOBAL_DIM, track_tokens
-from judgemind.pose.refiner import load_refiner, refiner_sha256
+from judgemind.pose.refiner import check_points, load_refiner, refiner_sha256
 
 __all__ = ["RefinedExtractor"]
 
@@ -71,8 +71,7 @@ class RefinedExtractor(Extractor):
             raise JudgemindError(
                 "refined: --set source=CACHE names the cache whose tracks are refined (e.g. aerialspose)"
             )
-        if points not in ("refined", "raw"):
-            raise JudgemindError(f"refined: points must be 'refined' or 'raw', got {points!r}")
+        check_points(points, "refined")
         self.source, self.refiner_file, self.camera, self.world = str(source), str(refiner), str(camera), bool(world)
         self.points, self.trajectory = points, bool(trajectory)
         self.short_side = 0
@@ -92,7 +91,7 @@ class RefinedExtractor(Extractor):
             "points": self.points,
             "trajectory": self.trajectory,
             "perception": f"refined tracks of {self.source}",
-            "refiner_sha256": refiner_sha256(self._weights()),
+            "refiner_sha256": refiner_sha256(self.refiner_file),
             "refiner_file": self._weights(),
             "source_config": self._src.config if self._src is not None else None,
             "weights_sha256": None,
@@ -140,13 +139,9 @@ class RefinedExtractor(Extractor):
         if self._src is None:
             raise JudgemindError("refined extractor: no data set bound (a bug: the pipeline binds it)")
         if self._refiner is None:
-            self._refiner = load_refiner(self._weights())
+            self._refiner = load_refiner(self.refiner_file)
         raw = self._track(record)
-        track = self._refiner(raw)
-        if self.points == "raw":
-            track = replace(track, uv=raw.uv, visibility=raw.visibility, confidence=raw.confidence)
-        if not self.trajectory:
-            track = replace(track, trajectory=None)
+        track = self._refiner(raw, points=self.points, trajectory=self.trajectory)
         g, fg, box, filled = track_tokens(track, self.world)
         return {
             "global": g,

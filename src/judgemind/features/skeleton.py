@@ -48,8 +48,8 @@ from typing import Any
 
 import numpy as np
 
-from judgemind.data.skeleton import OUT_OF_FRAME, SKELETON_POINTS, VISIBLE, load_skeleton
-from judgemind.data.track import track_from_skeleton
+from judgemind.data.skeleton import JOINT_ANGLES, OUT_OF_FRAME, SKELETON_POINTS, VISIBLE, load_skeleton
+from judgemind.data.track import point_extent, track_from_skeleton
 from judgemind.errors import JudgemindError
 from judgemind.features.base import Extractor, Plan, register_extractor, step_seconds
 from judgemind.rules.names import DEFAULT_FPS
@@ -61,17 +61,7 @@ FG_DIM = 177
 GLOBAL_DIM = 14
 WORLD = slice(144, 177)
 _P = {n: i for i, n in enumerate(SKELETON_POINTS)}
-_ANGLES = [
-    ("l_hip", "l_knee", "l_ankle"),
-    ("r_hip", "r_knee", "r_ankle"),
-    ("l_shoulder", "l_hip", "l_knee"),
-    ("r_shoulder", "r_hip", "r_knee"),
-    ("l_shoulder", "l_elbow", "l_hand"),
-    ("r_shoulder", "r_elbow", "r_hand"),
-    ("l_elbow", "l_shoulder", "l_hip"),
-    ("r_elbow", "r_shoulder", "r_hip"),
-]
-_ANG = np.array([[_P[a], _P[j], _P[b]] for a, j, b in _ANGLES])
+_ANG = np.array([[_P[a], _P[j], _P[b]] for a, j, b in JOINT_ANGLES])
 _SWAP = np.array(
     [_P[("r_" if n.startswith("l_") else "l_") + n[2:]] if n[:2] in ("l_", "r_") else _P[n] for n in SKELETON_POINTS]
 )
@@ -101,11 +91,8 @@ def _unit(d: np.ndarray) -> np.ndarray:
 def _boxes(uv: np.ndarray, inside: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(T, 4) box of the in-picture points per step, and whether it had to be filled from neighbours."""
     T = len(uv)
-    box = np.full((T, 4), np.nan)
+    box = point_extent(uv, inside)
     any_in = inside.any(axis=1)
-    for t in np.flatnonzero(any_in):
-        p = uv[t, inside[t]]
-        box[t] = (p[:, 0].min(), p[:, 1].min(), p[:, 0].max(), p[:, 1].max())
     if not any_in.any():
         return box, ~any_in
     idx = np.arange(T)

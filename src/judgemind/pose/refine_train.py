@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from judgemind.data import load_dataset
-from judgemind.data.skeleton import OUT_OF_FRAME, SKELETON_POINTS, load_skeleton
+from judgemind.data.skeleton import JOINT_ANGLES, OUT_OF_FRAME, SKELETON_POINTS, load_skeleton
 from judgemind.data.track import SkeletonTrack, track_from_skeleton
 from judgemind.errors import JudgemindError
 from judgemind.pose.net import FLIP
@@ -37,18 +37,8 @@ from judgemind.utils.progress import progress_bar
 __all__ = ["load_pairs", "corrupt", "train_refiner", "track_errors"]
 
 _P = {n: i for i, n in enumerate(SKELETON_POINTS)}
-_TRIPLES = [
-    ("l_hip", "l_knee", "l_ankle"),
-    ("r_hip", "r_knee", "r_ankle"),
-    ("l_shoulder", "l_hip", "l_knee"),
-    ("r_shoulder", "r_hip", "r_knee"),
-    ("l_shoulder", "l_elbow", "l_hand"),
-    ("r_shoulder", "r_elbow", "r_hand"),
-    ("l_elbow", "l_shoulder", "l_hip"),
-    ("r_elbow", "r_shoulder", "r_hip"),
-]
 # (a, b, c, d): the angle between the vectors a->b and c->d
-_PAIRS = [(_P[j], _P[a], _P[j], _P[b]) for a, j, b in _TRIPLES] + [
+_PAIRS = [(_P[j], _P[a], _P[j], _P[b]) for a, j, b in JOINT_ANGLES] + [
     (_P["l_hip"], _P["l_knee"], _P["r_hip"], _P["r_knee"]),
     (_P["l_ski_tail"], _P["l_ski_tip"], _P["r_ski_tail"], _P["r_ski_tip"]),
 ]

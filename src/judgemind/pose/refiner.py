@@ -39,7 +39,7 @@ from safetensors.torch import load, save
 from torch import nn
 
 from judgemind.data.skeleton import OUT_OF_FRAME, SKELETON_POINTS
-from judgemind.data.track import N_POINTS, SkeletonTrack
+from judgemind.data.track import N_POINTS, SkeletonTrack, point_extent
 from judgemind.errors import JudgemindError
 from judgemind.pose.net import read_safetensors_header
 from judgemind.rules.names import DEFAULT_FPS
@@ -55,6 +55,8 @@ __all__ = [
     "shipped_refiner",
     "input_features",
     "reference_frame",
+    "check_points",
+    "POINTS",
     "IN_DIM",
     "FORMAT",
 ]
@@ -123,16 +125,11 @@ def reference_frame(
     refiner's points are expressed in. The filter keeps one noisy frame from moving the frame of its neighbours,
     so that points of consecutive steps can be compared."""
     T = len(uv)
-    c = np.zeros((T, 2))
-    s = np.ones(T)
-    for t in range(T):
-        if inside[t].sum() >= 2:
-            p = uv[t, inside[t]]
-            lo, hi = p.min(0), p.max(0)
-        else:
-            lo, hi = box[t, :2], box[t, 2:]
-        c[t] = (lo + hi) / 2
-        s[t] = max(float(np.max(hi - lo)), 1.0)
+    ext = point_extent(uv, inside, min_points=2)
+    ext = np.where(np.isnan(ext), np.asarray(box, np.float64), ext)
+    lo, hi = ext[:, :2], ext[:, 2:]
+    c = (lo + hi) / 2
+    s = np.maximum(np.max(hi - lo, axis=1), 1.0)
     shots = np.zeros(T, np.int64) if shots is None else np.asarray(shots)
     cs, ls = c.copy(), np.log(s)
     for sh in np.unique(shots):
@@ -264,7 +261,10 @@ class Refiner:
         self.net, self.card, self.path = net.eval(), card or {}, path
 
     @torch.no_grad()
-    def __call__(self, track: SkeletonTrack) -> SkeletonTrack:
+    def __call__(self, track: SkeletonTrack, *, points: str = "refined", trajectory: bool = True) -> SkeletonTrack:
+        """``points="raw"`` keeps the input's own 2D points, visibility and confidence beside the refined 3D pose
+        and trajectory; ``trajectory=False`` leaves the trajectory out (None)."""
+        check_points(points, "refiner")
         if len(track) == 0:
             return track
         x, c, s = input_features(track)
@@ -276,15 +276,32 @@ class Refiner:
         vis = prob.argmax(-1).astype(np.int8)
         # a point the input had in the picture keeps its refined position; one it lacked (a ski MediaPipe does not
         # give, a dropped joint) gets the refiner's estimate when the refiner says it is in the picture
+        out2d = (
+            {}
+            if points == "raw"
+            else {
+                "uv": uv.astype(np.float32),
+                "visibility": vis,
+                "confidence": (1.0 - prob[..., OUT_OF_FRAME]).astype(np.float32),
+            }
+        )
         return replace(
             track,
-            uv=uv.astype(np.float32),
-            visibility=vis,
-            confidence=(1.0 - prob[..., OUT_OF_FRAME]).astype(np.float32),
+            **out2d,
             world_rel=out["world"][0].numpy().astype(np.float32),
-            trajectory=out["traj"][0].numpy().astype(np.float32),
+            trajectory=out["traj"][0].numpy().astype(np.float32) if trajectory else None,
             source=f"refined({track.source})",
         )
+
+
+POINTS = ("refined", "raw")
+
+
+def check_points(points: str, where: str) -> str:
+    """The ``points`` option of the extractors that refine: ``refined`` or ``raw`` (a clear error otherwise)."""
+    if points not in POINTS:
+        raise JudgemindError(f"{where}: points must be 'refined' or 'raw', got {points!r}")
+    return points
 
 
 def shipped_refiner() -> Path:
@@ -292,9 +309,11 @@ def shipped_refiner() -> Path:
 
 
 def _path(weights: str | os.PathLike | None) -> Path:
-    path = Path(weights) if weights else shipped_refiner()
+    """The refiner file: ``weights``, or the shipped one for None, "" or "shipped"."""
+    shipped = weights in (None, "", "shipped")
+    path = shipped_refiner() if shipped else Path(weights)
     if not path.exists():
-        if weights:
+        if not shipped:
             raise JudgemindError(f"{path}: refiner weights file not found")
         raise JudgemindError(
             f"{path}: the shipped refiner weights are missing from this installation; reinstall "
