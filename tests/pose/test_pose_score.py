@@ -29,6 +29,36 @@ def score(run, video, code, out, *extra):
     return jm("score", video, "--checkpoint", run / "best.pt", "--action-code", code, "--out", out, *extra)
 
 
+def train_tiny_judge(data, features, run):
+    """`judgemind train` of a tiny JudgeMind for one epoch on ``features``."""
+    return jm(
+        "train",
+        "--data",
+        data,
+        "--features",
+        features,
+        "--model",
+        "judgemind",
+        "--epochs",
+        "1",
+        "--out",
+        run,
+        "--set",
+        "optim.batch_size=4",
+        "--set",
+        "model.d_model=16",
+    )
+
+
+def copied_outside(data, summary, tmp_path):
+    """(record, path): the first record whose features were extracted, its video copied outside the data set."""
+    done = [json.loads(x) for x in (data / "annotations.jsonl").read_text().splitlines()]
+    rec = [r for r in done if r["id"] not in {rid for rid, _ in summary.failed}][0]
+    alone = tmp_path / "jump.mp4"
+    shutil.copy(data / rec["video"], alone)
+    return rec, alone
+
+
 @pytest.fixture(scope="module")
 def learned_run(tmp_path_factory):
     from judgemind.features.pipeline import run_extract
@@ -66,27 +96,9 @@ def test_score_a_video_outside_any_data_set_from_predicted_skeletons(learned_run
         meta["splits"][split] = [i for i in meta["splits"][split] if i in {r["id"] for r in ok}] or [ok[0]["id"]]
     (data / "dataset.json").write_text(json.dumps(meta))
     run = tmp_path / "run"
-    r = jm(
-        "train",
-        "--data",
-        data,
-        "--features",
-        "aerialspose",
-        "--model",
-        "judgemind",
-        "--epochs",
-        "1",
-        "--out",
-        run,
-        "--set",
-        "optim.batch_size=4",
-        "--set",
-        "model.d_model=16",
-    )
+    r = train_tiny_judge(data, "aerialspose", run)
     assert r.returncode == 0, r.stderr[-2000:]
-    rec = ok[0]
-    alone = tmp_path / "jump.mp4"
-    shutil.copy(data / rec["video"], alone)
+    rec, alone = copied_outside(data, s, tmp_path)
     out = tmp_path / "sheet"
     r = score(run, alone, rec["action_code"], out, "--weights", weights)
     assert r.returncode == 0, r.stderr[-2000:]
@@ -117,23 +129,7 @@ def test_a_model_trained_on_annotated_skeletons_is_evaluated_on_predicted_ones(l
         ]
     (data / "dataset.json").write_text(json.dumps(meta))
     run = tmp_path / "run"
-    r = jm(
-        "train",
-        "--data",
-        data,
-        "--features",
-        "skeleton",
-        "--model",
-        "judgemind",
-        "--epochs",
-        "1",
-        "--out",
-        run,
-        "--set",
-        "optim.batch_size=4",
-        "--set",
-        "model.d_model=16",
-    )
+    r = train_tiny_judge(data, "skeleton", run)
     assert r.returncode == 0, r.stderr[-2000:]
     r = jm("evaluate", run, "--features", "aerialspose")
     assert r.returncode == 0, r.stderr[-2000:]
@@ -182,28 +178,9 @@ def test_a_judge_of_refined_tracks_scores_a_video_through_any_perception(learned
     )
     assert r.returncode == 0, r.stderr[-2000:]
     run = tmp_path / "run"
-    r = jm(
-        "train",
-        "--data",
-        data,
-        "--features",
-        "refined",
-        "--model",
-        "judgemind",
-        "--epochs",
-        "1",
-        "--out",
-        run,
-        "--set",
-        "optim.batch_size=4",
-        "--set",
-        "model.d_model=16",
-    )
+    r = train_tiny_judge(data, "refined", run)
     assert r.returncode == 0, r.stderr[-2000:]
-    done = [json.loads(x) for x in (data / "annotations.jsonl").read_text().splitlines()]
-    rec = [r for r in done if r["id"] not in {rid for rid, _ in s.failed}][0]
-    alone = tmp_path / "jump.mp4"
-    shutil.copy(data / rec["video"], alone)
+    rec, alone = copied_outside(data, s, tmp_path)
     out = tmp_path / "sheet"
     r = score(run, alone, rec["action_code"], out, "--weights", weights, "--perception", "aerialspose")
     assert r.returncode == 0, r.stderr[-2000:]
