@@ -244,6 +244,9 @@ def fit(cfg: TrainConfig, resume: bool = False, argv: list[str] | None = None) -
         fit_model(cfg, data, ctx, on_epoch, begin=begin)
         if ctx.is_main:
             rundir.finish(run_dir, state, cfg, _calibrate_best(run_dir, cfg))
+        # every rank leaves together: a rank that tore its process group down while rank 0 was still writing the
+        # summary aborted now and then in gloo ("terminate called without an active exception", exit -6)
+        D.barrier(ctx)
         return run_dir
     except BaseException:
         if guard is not None:
