@@ -1,136 +1,80 @@
-"""The ladder table: floor, ceiling, every model on annotated skeletons, JudgeMind's robustness to skeleton noise,
-2D-only skeletons and video features, and the ablations - from ``judgemind bench`` outputs and ``data stats``.
+"""Regenerate every table of docs/results.md: the SynthAerials preset, its shortcut audit, every model tuned with
+one budget, the paper's claims with intervals, camera-switch robustness, the data-efficiency curve and the
+video-only path - one resumable command.
 
-    python benchmarks/ladder.py --stats DATA/stats.json --main BENCH_SKELETON \\
-        --noise 2=BENCH_J2 5=BENCH_J5 10=BENCH_J10 --extra "2D only=BENCH_2D" "pixels=BENCH_PIX" \\
-        --out docs/results/ladder.md --plot docs/results/ladder_noise.png
+    python benchmarks/ladder.py --preset bench --out /tmp/ladder                 # everything (docs/ of this checkout)
+    python benchmarks/ladder.py --preset bench --out /tmp/ladder --steps data,main,tables
+    python benchmarks/ladder.py --preset bench --out /tmp/ladder --steps tables  # re-render from what is there
 
-Every BENCH_* is an output folder of ``judgemind bench`` (its bench.json). The table is markdown (test split,
-checkpoint chosen on val, mean +- std over the seeds). Numbers are SYNTHETIC (SynthAerials).
+Running the same command again continues an interrupted suite (finished data, caches and runs are kept). A folder
+made with another preset, other settings or other code is refused. Numbers are SYNTHETIC (SynthAerials). See
+judgemind.bench.ladder for what each step runs.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import sys
 from pathlib import Path
 
-COLS = (
-    ("rho", "ρ", 3),
-    ("rl2_x100", "R-ℓ2×100", 2),
-    ("air_rho", "Air ρ", 2),
-    ("form_rho", "Form ρ", 2),
-    ("landing_rho", "Landing ρ", 2),
-    ("aiou@0.5", "AIoU@0.5", 1),
-    ("aiou@0.75", "AIoU@0.75", 1),
-    ("deduction_map", "ded. mAP", 1),
-)
+from judgemind.bench.ladder import STEPS, LadderConfig, run_suite
+from judgemind.errors import JudgemindError
 
 
-def _load(folder: str) -> dict:
-    return json.loads((Path(folder) / "bench.json").read_text(encoding="utf-8"))
+def _ints(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(x) for x in text.split(",") if x.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
 
 
-def _cell(row: dict, key: str, digits: int) -> str:
-    v = row["ours"].get(key)
-    if v is None:
-        return "-"
-    mean, std = v
-    if mean is None:
-        return "-"
-    scale = 100.0 if key.startswith("aiou") and mean <= 1.0 else 1.0
-    if std is None:  # one seed
-        return f"{mean * scale:.{digits}f}"
-    return f"{mean * scale:.{digits}f} ± {std * scale:.{digits}f}"
+def _steps(text: str) -> tuple[str, ...]:
+    steps = tuple(s.strip() for s in text.split(",") if s.strip())
+    bad = [s for s in steps if s not in STEPS]
+    if bad or not steps:
+        raise argparse.ArgumentTypeError(
+            f"unknown step(s) {', '.join(bad) or '(none)'}; choose from {', '.join(STEPS)}"
+        )
+    return steps
 
 
-def _line(name: str, features: str, row: dict) -> str:
-    return f"| {name} | {features} | " + " | ".join(_cell(row, k, d) for k, _, d in COLS) + " |"
-
-
-def ladder(
-    stats: dict, main: dict, noise: dict[str, dict], extra: dict[str, dict], ablations: dict | None = None
-) -> tuple[str, list]:
-    head = "| rung | features | " + " | ".join(c for _, c, _ in COLS) + " |"
-    lines = [head, "|" + "---|" * (len(COLS) + 2)]
-    cp, fo = stats["code_prior"], stats["fault_oracle"]
-    pc = fo["per_component"]
-    lines.append(
-        f"| **floor**: code prior (train mean per code) | - | {cp['rho']:.3f} | {cp['rl2x100']:.2f} | "
-        + " | ".join(["-"] * 6)
-        + " |"
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1])
+    p.add_argument("--preset", default="bench", help="the SynthAerials preset (default bench)")
+    p.add_argument("--out", required=True, type=Path, help="suite folder (data sets, caches, bench runs)")
+    p.add_argument("--n", type=int, default=0, help="jumps (default: the preset's); a smaller set is a quick pass")
+    p.add_argument("--seeds", type=_ints, default=(0, 1, 2), help="training seeds (default 0,1,2)")
+    p.add_argument("--epochs", type=int, default=40, help="epochs ceiling of every trained model (default 40)")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--budget", type=int, default=8, help="tuning points per model, the same for all (default 8)")
+    p.add_argument("--grid", default="", help="tuning grid (default: judgemind bench's)")
+    p.add_argument("--sizes", type=_ints, default=(100, 200, 400, 800), help="training-set sizes of the curve")
+    p.add_argument("--steps", type=_steps, default=STEPS, help=f"steps to run (default all: {','.join(STEPS)})")
+    p.add_argument("--jobs", type=int, default=0, help="bench runs in parallel (default: judgemind bench's)")
+    p.add_argument(
+        "--docs", type=Path, default=Path(__file__).resolve().parents[1] / "docs", help="docs folder to write"
     )
-    lines.append(
-        f"| **ceiling**: fault oracle (true items + points) | - | {fo['rho']:.3f} | {fo['rl2x100']:.2f} | "
-        f"{pc['air']['rho']:.2f} | {pc['form']['rho']:.2f} | {pc['landing']['rho']:.2f} | - | - | - |"
+    a = p.parse_args(argv)
+    cfg = LadderConfig(
+        out=a.out,
+        preset=a.preset,
+        n=a.n,
+        seeds=a.seeds,
+        epochs=a.epochs,
+        batch_size=a.batch_size,
+        budget=a.budget,
+        grid=a.grid,
+        sizes=a.sizes,
+        steps=a.steps,
+        jobs=a.jobs,
+        docs=a.docs,
     )
-    rows = main["rows"]
-    order = [k for k in rows if not rows[k].get("ablation")]
-    for lab in sorted(order, key=lambda k: -(rows[k]["ours"]["rho"][0] or -9)):
-        lines.append(_line(lab, "annotated skeletons", rows[lab]))
-    curve = [(0.0, rows["judgemind"]["ours"]["rho"])] if "judgemind" in rows else []
-    for level, doc in sorted(noise.items(), key=lambda kv: float(kv[0])):
-        r = doc["rows"].get("judgemind")
-        if r:
-            lines.append(_line(f"judgemind, skeleton noise {level} %", f"annotated skeletons + {level} % jitter", r))
-            curve.append((float(level), r["ours"]["rho"]))
-    for name, doc in extra.items():
-        r = doc["rows"].get("judgemind")
-        if r:
-            lines.append(_line("judgemind", name, r))
-    abl = (ablations or main)["rows"]
-    seeds = "" if ablations is None else f" (seeds {', '.join(map(str, ablations['settings']['seeds']))})"
-    for lab in [k for k in abl if abl[k].get("ablation") or (ablations is not None and k == "judgemind")]:
-        name = lab if abl[lab].get("ablation") else f"{lab} (the same run as the ablations)"
-        lines.append(_line(name + seeds, "annotated skeletons", abl[lab]))
-    return "\n".join(lines), curve
-
-
-def plot(curve: list, png: str, floor: float, ceiling: float) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    xs = [c[0] for c in curve]
-    ys = [c[1][0] for c in curve]
-    es = [c[1][1] for c in curve]
-    fig, ax = plt.subplots(figsize=(5.2, 3.4))
-    ax.errorbar(xs, ys, yerr=es, marker="o", capsize=3, label="JudgeMind (3 seeds)")
-    ax.axhline(floor, color="grey", ls="--", label=f"code prior {floor:.2f}")
-    ax.axhline(ceiling, color="green", ls=":", label=f"fault oracle {ceiling:.2f}")
-    ax.set(
-        xlabel="simulated skeleton noise (jitter, % of the box height)",
-        ylabel="test Spearman rho",
-        title="Pose-noise robustness (SYNTHETIC, bench preset)",
-    )
-    ax.set_ylim(min(floor, min(ys)) - 0.05, 1.0)
-    ax.legend(fontsize=8, loc="lower left")
-    fig.tight_layout()
-    fig.savefig(png, dpi=100)
-    plt.close(fig)
-
-
-def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--stats", required=True)
-    p.add_argument("--main", required=True, help="bench folder of all models on annotated skeletons")
-    p.add_argument("--noise", nargs="*", default=[], help="LEVEL=BENCH_FOLDER")
-    p.add_argument("--extra", nargs="*", default=[], help="'FEATURES NAME=BENCH_FOLDER'")
-    p.add_argument("--ablations", help="bench folder with JudgeMind's ablation rows (default: --main's)")
-    p.add_argument("--out", required=True)
-    p.add_argument("--plot")
-    a = p.parse_args()
-    stats = json.loads(Path(a.stats).read_text(encoding="utf-8"))
-    main_doc = _load(a.main)
-    noise = {k: _load(v) for k, v in (x.split("=", 1) for x in a.noise)}
-    extra = {k: _load(v) for k, v in (x.rsplit("=", 1) for x in a.extra)}
-    table, curve = ladder(stats, main_doc, noise, extra, _load(a.ablations) if a.ablations else None)
-    Path(a.out).write_text(table + "\n", encoding="utf-8")
-    print(table)
-    if a.plot and len(curve) > 1:
-        plot(curve, a.plot, stats["code_prior"]["rho"], stats["fault_oracle"]["rho"])
-        print(f"plot: {a.plot}")
+    try:
+        run_suite(cfg)
+    except JudgemindError as exc:
+        print(f"ladder: {exc}", file=sys.stderr)
+        return 2
+    print(f"tables: {cfg.docs / 'results.md'}; sources: {cfg.docs / 'results' / 'ladder'}")
     return 0
 
 
