@@ -187,7 +187,8 @@ def build_calibration(model, cfg, info, dataset_path: str, device="cpu") -> dict
             f"split conformal: P(truth in interval) >= {1 - ALPHA:.0%} for a video exchangeable with "
             f"the {n} videos of val's calib half"
             if conformal_rank(n, ALPHA) <= n
-            else f"too few videos in val's calib half ({n}) for a {1 - ALPHA:.0%} guarantee: intervals are unbounded"
+            else f"too few validation videos in val's calib half ({n}) for a {1 - ALPHA:.0%} guarantee: intervals are "
+            f"unbounded"
         ),
         "intervals": iv,
         "ood": {
