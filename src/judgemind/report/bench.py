@@ -368,9 +368,11 @@ def bench_markdown(doc: dict, tables: dict) -> str:
             f"- learning rate, epochs, width, weight decay, augmentation (the grid's axes) **tuned per model on "
             f"val's select half** (seed 0, tuning table below); batch "
             f"{s['batch_size']}, seeds {', '.join(map(str, s['seeds']))}, device {s['device']}; optimizer AdamW, "
-            f"weight decay {s['optim'].get('weight_decay')}, {s['optim'].get('schedule')} schedule"
+            f"{s['optim'].get('schedule')} schedule"
             if s.get("tuned")
-            else f"- {s['epochs']} epochs, batch {s['batch_size']}, seeds {', '.join(map(str, s['seeds']))}, "
+            else "- **not tuned**: the same fixed settings for every model"
+            + (" (the one point of --tune-grid, tuning table below)" if doc.get("tuning") else "")
+            + f"; {s['epochs']} epochs, batch {s['batch_size']}, seeds {', '.join(map(str, s['seeds']))}, "
             f"device {s['device']}; optimizer AdamW lr {s['optim'].get('lr')}, weight decay "
             f"{s['optim'].get('weight_decay')}, {s['optim'].get('schedule')} schedule"
         )
