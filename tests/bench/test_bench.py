@@ -44,7 +44,7 @@ def test_outputs_and_structure(bench_all):
     md = (out / "bench.md").read_text()
     doc = json.loads((out / "bench.json").read_text())
     labels = ["codeprior", "judgemind", "usdl", "musdl", "core", "tsa", "posestats", "mlp", "mean"] + [
-        f"judgemind -{k}" for k, _ in plan.ABLATIONS
+        a.label for a in plan.ABLATIONS
     ]
     assert list(doc["rows"]) == labels
     assert doc["dataset"]["synthetic"] and "Synthetic data" in md
@@ -61,8 +61,11 @@ def test_outputs_and_structure(bench_all):
         "model.global=false",
         "model.knowledge=false",
         "model.grade_bands=false",
+        "model.shuffled_knowledge=true",
+        "model.plain_head=true",
     ):
         assert switch in md
+    assert "judgemind shuffled-knowledge" in doc["rows"] and "judgemind plain-head" in doc["rows"]
     # mean ± std over the 2 seeds
     jm = doc["rows"]["judgemind"]["ours"]
     assert doc["rows"]["judgemind"]["seeds"] == [0, 1]
@@ -173,7 +176,7 @@ def test_parallel_jobs_give_the_same_numbers(bench_all, toy, tmp_path):
 def test_plan_and_errors(toy):
     specs = plan.plan_runs(plan.BenchConfig(data=str(toy), models=["usdl"], seeds=[0], ablations=True), "fineskiing")
     assert [s.label for s in specs][:2] == ["judgemind", "usdl"]
-    assert {s.ablation for s in specs} - {None} == {k for k, _ in plan.ABLATIONS}
+    assert {s.ablation for s in specs} - {None} == {a.name for a in plan.ABLATIONS}
     assert (
         plan.plan_runs(plan.BenchConfig(data=str(toy), models=["core,tsa"], seeds=[0]), "fineskiing")[0].label == "core"
     )
@@ -298,10 +301,13 @@ def test_tune_chooses_on_val_records_and_resumes(toy, tmp_path, monkeypatch):
     doc = json.loads((out / "bench.json").read_text())
     md = (out / "bench.md").read_text()
     t = doc["tuning"]
-    assert t["grid"] == {"lr": [1e-3, 3e-4], "width": [0.5, 1.0]} and t["split"] == "val" and t["seed"] == 0
-    assert set(t["models"]) == {"usdl", "mean"} and set(t["not_tuned"]) == {"codeprior"}
+    assert t["grid"] == {"lr": [1e-3, 3e-4], "width": [0.5, 1.0]} and t["split"] == "val:select" and t["seed"] == 0
+    assert set(t["models"]) == {"usdl"} and set(t["not_tuned"]) == {"codeprior", "mean"}  # nothing to tune
     usdl = t["models"]["usdl"]
-    assert len(usdl["candidates"]) == 4 and len(t["models"]["mean"]["candidates"]) == 2  # mean has no width
+    assert len(usdl["candidates"]) == 4 and t["budget"] == plan.DEFAULT_TUNE_BUDGET and t["tuned"]
+    assert set(usdl["edges"]) == {"lr", "width"} and all(usdl["edges"].values())  # 2-value axes: always an edge
+    assert usdl["epoch_at_ceiling"] is True  # one epoch: the checkpoint is the last epoch
+    assert doc["rows"]["usdl"]["tuned"] and not doc["rows"]["mean"]["tuned"]
 
     def key(c):  # the documented rule: best val rho (undefined last), then lower val R-l2, then grid order
         rho, rl2 = c["val_rho"], c["val_rl2_x100"]
@@ -318,15 +324,26 @@ def test_tune_chooses_on_val_records_and_resumes(toy, tmp_path, monkeypatch):
     # seed 0 of the chosen point is the tuning run itself (copied, not trained twice)
     chosen = json.loads((out / "tune" / "usdl" / f"{plan._tag(usdl['chosen'])}.json").read_text())
     assert json.loads((out / "results" / "usdl" / "seed0.json").read_text()) == chosen
-    assert "## Tuning (seed 0, val split" in md and "settings (tuned on val)" in md and grid in md
-    assert len(doc["files"]["tuning"]) == 6
+    assert "## Tuning (seed 0, val's select half" in md and "settings (tuned on val)" in md and grid in md
+    assert len(doc["files"]["tuning"]) == 4 and "(edge)" in md
     # resumable: nothing is trained again
     monkeypatch.setattr(run, "run_one", lambda *a, **k: (_ for _ in ()).throw(AssertionError("trained again")))
     assert main(args) == 0
 
 
 def test_tune_grid_parsing_and_errors(toy, capsys):
-    assert plan.parse_tune_grid(plan.DEFAULT_TUNE_GRID) == {"lr": [1e-3, 3e-4], "epochs": [12, 24], "width": [0.5, 1.0]}
+    assert plan.parse_tune_grid(plan.DEFAULT_TUNE_GRID) == {
+        "lr": [3e-3, 1e-3, 5e-4, 3e-4, 1e-4],
+        "epochs": [12, 24, 36],
+        "width": [0.5, 1.0, 2.0],
+        "weight_decay": [0.0, 0.01, 0.1],
+        "aug": [0.0, 1.0],
+    }
+    assert plan.parse_tune_grid("lr=1e-3,3e-4;epochs=12,24;width=0.5,1") == {
+        "lr": [1e-3, 3e-4],
+        "epochs": [12, 24],
+        "width": [0.5, 1.0],
+    }  # the --tune-grid syntax of before
     assert len(plan.grid_points(plan.parse_tune_grid("lr=1e-3,3e-4;aug_noise=0,0.1"))) == 4
     for grid, msg in (
         ("", "the grid is empty"),
@@ -336,6 +353,7 @@ def test_tune_grid_parsing_and_errors(toy, capsys):
         ("width=0", "width factors"),
         ("lr=1e-3;lr=3e-4", "given twice"),
         ("epochs=x", "optim.epochs"),
+        ("aug=-1", "aug factors"),
     ):
         with pytest.raises(JudgemindError, match=msg):
             plan.parse_tune_grid(grid)
@@ -402,3 +420,113 @@ def test_floor_and_fault_oracle_rows_from_stats_json(tmp_path):
         run.run_bench(
             plan.BenchConfig(data=str(root), models=["usdl"], seeds=[0], out=str(tmp_path / "bad"), progress=False)
         )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The fair protocol: one budget of grid points for every model, edges, the select / calib halves of val
+
+
+def _specs(toy, models="judgemind,usdl,mlp,core,mean,codeprior", seeds=(0,)):
+    cfg = plan.BenchConfig(data=str(toy), models=[models], seeds=list(seeds), ablations=False)
+    return plan.plan_runs(cfg, "fineskiing")
+
+
+def test_budget_draws_the_same_points_for_every_model_with_the_centre(toy):
+    grid = plan.parse_tune_grid(plan.DEFAULT_TUNE_GRID)
+    pts = plan.budget_points(grid, 8)
+    centre = {"lr": 5e-4, "epochs": 24, "width": 1.0, "weight_decay": 0.01, "aug": 0.0}  # the trainer's defaults
+    assert plan.centre_point(grid) == centre and pts[0] == centre
+    assert len(pts) == 8 and len({plan._tag(p) for p in pts}) == 8 and pts == plan.budget_points(grid, 8)
+    assert plan.budget_points(grid, 5) == pts[:5]  # a smaller budget is a prefix: the same permutation
+    assert len(plan.budget_points(grid, 0)) == len(plan.grid_points(grid)) == 270  # 0: the whole grid
+    tuning = plan.plan_tuning(_specs(toy), grid, 8)
+    by_model: dict = {}
+    for spec, p in tuning:
+        by_model.setdefault(spec.label, []).append(p)
+        assert spec.seed == 0 and spec.group == "tune"
+    assert set(by_model) == {"judgemind", "usdl", "mlp", "core"}  # not mean, codeprior (nothing to tune)
+    assert all(v == pts for v in by_model.values())
+    # aug maps to the same model-independent settings for every model
+    aug = next(s for s, p in tuning if p["aug"] == 1.0 and s.label == "usdl")
+    assert aug.optim["aug_noise"] == 0.1 and aug.optim["aug_shot"] == 0.5
+
+
+def _fake(spec, rho, epoch, epochs):
+    return {"ours": {"val": {"rho": rho, "rl2_x100": 1.0}, "epoch": epoch}, "epochs": epochs}
+
+
+def test_edges_and_the_epoch_ceiling_are_marked(toy):
+    grid = {"lr": [1e-3, 5e-4, 1e-4], "width": [0.5, 1.0, 2.0], "epochs": [12]}
+    spec = _specs(toy, "usdl")[0]
+    points = [
+        {"lr": 5e-4, "width": 1.0, "epochs": 12},
+        {"lr": 1e-3, "width": 1.0, "epochs": 12},
+        {"lr": 5e-4, "width": 2.0, "epochs": 12},
+    ]
+    tuning = [(plan.apply_point(spec, p), p) for p in points]
+    interior = plan.choose_settings(tuning, [_fake(spec, r, 5, 12) for r in (0.9, 0.1, 0.2)], grid)["usdl"]
+    assert interior["chosen"] == points[0] and interior["edges"] == {"lr": False, "width": False, "epochs": None}
+    assert interior["on_edge"] == [] and interior["epoch_at_ceiling"] is False and interior["tuned"]
+    edge = plan.choose_settings(tuning, [_fake(spec, r, 12, 12) for r in (0.1, 0.9, 0.2)], grid)["usdl"]
+    assert edge["chosen"] == points[1] and edge["edges"]["lr"] is True and edge["edges"]["width"] is False
+    assert edge["on_edge"] == ["lr"] and edge["epoch_at_ceiling"] is True
+    assert plan.choose_settings(tuning, [_fake(spec, r, 3, 12) for r in (0.1, 0.2, 0.9)], grid)["usdl"]["on_edge"] == [
+        "width"
+    ]
+
+
+def test_one_value_grid_is_not_tuned(toy):
+    grid = plan.parse_tune_grid("lr=1e-3;width=0.5")
+    assert not plan.is_tuned(grid) and plan.plan_tuning(_specs(toy), grid) == []
+    fixed = plan.fixed_settings(_specs(toy, "usdl,mean"), grid)
+    assert set(fixed) == {"usdl"} and fixed["usdl"]["tuned"] is False and fixed["usdl"]["candidates"] == []
+    assert fixed["usdl"]["optim"]["lr"] == 1e-3 and fixed["usdl"]["width_keys"] == {"hidden1": 128, "hidden2": 64}
+    assert fixed["usdl"]["edges"] == {"lr": None, "width": None}
+    assert plan.is_tuned(plan.parse_tune_grid("lr=1e-3,3e-4"))
+
+
+def test_ablations_run_on_every_seed(toy):
+    cfg = plan.BenchConfig(data=str(toy), models=["judgemind"], seeds=[0, 1, 2], ablations=True)
+    specs = plan.plan_runs(cfg, "fineskiing")
+    for a in plan.ABLATIONS:
+        assert sorted(s.seed for s in specs if s.label == a.label) == [0, 1, 2]
+    shuffled = next(s for s in specs if s.label == "judgemind shuffled-knowledge")
+    assert shuffled.overrides["shuffled_knowledge"] is True and shuffled.ablation == "shuffled_knowledge"
+
+
+def test_val_halves_are_disjoint_stable_and_balanced():
+    from judgemind.runs.batch import val_halves
+
+    ids = [f"jump-{i:04d}" for i in range(101)]
+    sel, cal = val_halves(ids)
+    assert set(sel).isdisjoint(cal) and sorted(sel + cal) == list(range(101))
+    assert (len(sel), len(cal)) == (51, 50) and (sel, cal) == val_halves(list(ids))
+    # the hash mixes: neither half is a block of the id order
+    assert 15 < sum(i < 50 for i in sel) < 36
+    # a record's half follows its id, not its position in the list
+    rev = val_halves(ids[::-1])
+    assert {ids[::-1][i] for i in rev[0]} == {ids[i] for i in sel}
+    assert val_halves([]) == ([], []) and val_halves(["a"]) == ([0], [])
+
+
+def test_interval_columns_per_component_in_a_tiny_bench(tmp_path):
+    # a val split large enough for finite 90 % intervals on its calib half (>= 9 videos)
+    root = make_toy_dataset(tmp_path / "data", n=60, steps=8, dim=8, splits=(0.45, 0.35))
+    out = tmp_path / "out"
+    args = ["bench", "--data", str(root), "--models", "judgemind,usdl", "--seeds", "0", "--jobs", "1"]
+    assert main([*args, "--out", str(out), "--tune-grid", "lr=1e-3;epochs=1", *FAST]) == 0
+    doc = json.loads((out / "bench.json").read_text())
+    halves = doc["dataset"]["val_halves"]
+    assert halves["select"] + halves["calib"] == doc["dataset"]["n"]["val"] and halves["calib"] >= 9
+    jm = doc["rows"]["judgemind"]["ours"]
+    for t in ("score", "air", "form", "landing"):
+        assert math.isfinite(jm[f"cover_{t}"][0]) and 0 <= jm[f"cover_{t}"][0] <= 100
+        assert math.isfinite(jm[f"width_{t}"][0]) and jm[f"width_{t}"][0] > 0
+    assert "cover_score" in doc["rows"]["usdl"]["ours"] and "cover_air" not in doc["rows"]["usdl"]["ours"]
+    # one grid point: fixed settings, marked not tuned
+    assert doc["tuning"]["tuned"] is False and doc["settings"]["tuned"] is False
+    assert not doc["rows"]["judgemind"]["tuned"] and doc["tuning"]["models"]["usdl"]["tuned"] is False
+    md = (out / "bench.md").read_text()
+    assert "90% intervals on test (calibrated on val's calib half)" in md and "not tuned" in md
+    res = json.loads((out / "results" / "judgemind" / "seed0.json").read_text())
+    assert res["val_halves"] == {"select": halves["select"], "calib": halves["calib"]}

@@ -370,6 +370,9 @@ def test_score_has_intervals_ood_and_panel(trained, tmp_path):
 
     data, run = trained
     assert (run / "calibration-best.json").is_file()  # written at the end of training
+    cal = json.loads((run / "calibration-best.json").read_text())
+    # calibrated on val's calib half only; best.pt was chosen on the select half (judgemind.runs.batch.split_val)
+    assert cal["split"] == "val:calib" and cal["n"] == cal["halves"]["calib"] and cal["halves"]["select"] >= cal["n"]
     rec = json.loads((data / "annotations.jsonl").read_text().splitlines()[0])
     out = tmp_path / "s"
     r = jm("score", data / rec["video"], "--checkpoint", run / "best.pt", "--out", out)

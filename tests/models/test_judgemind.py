@@ -250,3 +250,44 @@ def test_deduction_losses_use_points_and_evidence_frames(tiny_split, tiny_batch)
     assert torch.allclose(model.pos_weight, want, rtol=1e-5, atol=1e-5), (model.pos_weight, want)
     assert model.pos_weight[rates.argmin()] >= model.pos_weight[rates.argmax()]
     loss.backward()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Controls for the paper's claims: the shuffled knowledge bank and the plain regressor head
+
+
+@pytest.mark.parametrize("n", [2, 3, 7, 40])
+def test_derangement_moves_every_row_and_is_fixed_by_its_seed(n):
+    for seed in range(5):
+        p = jm.derangement(n, seed)
+        assert sorted(p.tolist()) == list(range(n)) and not (p == np.arange(n)).any()
+        assert np.array_equal(p, jm.derangement(n, seed))
+    with pytest.raises(JudgemindError, match="at least 2 catalogue items"):
+        jm.derangement(1)
+
+
+def test_shuffled_knowledge_gives_each_item_another_items_description(tiny_split, tiny_batch):
+    _, info = tiny_split
+    full, _ = create_model("judgemind", {"text_encoder": "hashing"}, info)
+    shuf, cfg = create_model("judgemind", {"text_encoder": "hashing", "shuffled_knowledge": True}, info)
+    assert cfg.shuffled_knowledge and info.n_items >= 2
+    perm = jm.derangement(info.n_items, 0)
+    assert torch.equal(shuf.bank, full.bank[torch.as_tensor(perm)])
+    assert {n for n, _ in shuf.named_parameters()} == {n for n, _ in full.named_parameters()}
+    again, _ = create_model("judgemind", {"text_encoder": "hashing", "shuffled_knowledge": True}, info)
+    assert torch.equal(again.bank, shuf.bank)
+
+
+def test_plain_head_regresses_components_without_the_grade_aware_composition(tiny_split, tiny_batch):
+    _, info = tiny_split
+    model, _ = create_model("judgemind", {"text_encoder": "hashing", "plain_head": True}, info)
+    names = {n for n, _ in model.named_parameters()}
+    assert "direct_head.weight" in names
+    assert not any(n.startswith(("band_heads.", "residual_head.", "band_mix")) for n in names)
+    out = model(tiny_batch)
+    assert out.band_logits is None and "deduction_components" not in out.extra
+    assert out.deduction_logits is not None  # the deduction head still trains and feeds the decoder
+    loss, _ = model.loss(out, tiny_batch)
+    loss.backward()
+    assert all(p.grad is not None for n, p in model.named_parameters() if n.startswith("direct_head"))
+    assert torch.allclose(out.score, 3 * out.components.sum(-1) * tiny_batch["dd"])

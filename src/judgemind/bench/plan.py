@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
+import numpy as np
+
 from judgemind.errors import JudgemindError
 from judgemind.models import check_model_overrides, list_models
 from judgemind.models.base import build_config
@@ -22,12 +24,23 @@ from judgemind.runs.config import OptimConfig
 ALL_MODELS = ("codeprior", "judgemind", "usdl", "musdl", "core", "tsa", "posestats", "mlp", "mean")
 # Models fitted in closed form when the training split is attached: no optimizer settings to tune.
 CLOSED_FORM = ("codeprior", "posestats")
+# Models --tune leaves alone, and why (recorded in bench.json ``tuning.not_tuned``).
 NOT_TUNED = {
-    "codeprior": "closed form (per-code training means)",
-    "posestats": "closed form (its ridge lambda is chosen by k-fold cross-validation on train)",
+    "codeprior": "closed form (per-code training means); nothing to tune",
+    "posestats": "closed form; its own regularisation, the ridge lambda per target, is chosen by 5-fold "
+    "cross-validation on train (bench.json rows.posestats.fit)",
+    "mean": "one constant (the training mean); nothing to tune",
 }
-# --tune: the default grid (same for every model; "width" scales the model's width keys below).
-DEFAULT_TUNE_GRID = "lr=1e-3,3e-4;epochs=12,24;width=0.5,1"
+# --tune: the default grid (the same for every model; "width" scales the model's width keys below, "aug" the
+# model-independent augmentation, AUG_UNIT). Each axis brackets the trainer's default (lr 5e-4, weight decay 0.01)
+# from both sides, so a chosen value on an edge says the grid was too narrow for that model.
+DEFAULT_TUNE_GRID = "lr=3e-3,1e-3,5e-4,3e-4,1e-4;epochs=12,24,36;width=0.5,1,2;weight_decay=0,0.01,0.1;aug=0,1"
+# --tune-budget: grid points tried per model (the same points for every model); 0 = the whole grid.
+DEFAULT_TUNE_BUDGET = 8
+TUNE_SEED = 0  # the fixed permutation the budget's points are drawn from
+# aug=a sets optim.aug_noise = a x 0.1 and optim.aug_shot = min(1, a x 0.5) (judgemind.train.augment), for every
+# model alike (0.5 is JudgeMind's own shot-augmentation probability, cut_aug).
+AUG_UNIT = {"aug_noise": 0.1, "aug_shot": 0.5}
 # The width keys of each model (scaled by the grid's "width"), and the key a width must be a multiple of.
 WIDTH_KEYS = {
     "judgemind": ("d_model",),
@@ -38,14 +51,42 @@ WIDTH_KEYS = {
     "tsa": ("dim", "psnet_hidden"),
 }
 WIDTH_MULTIPLE_OF = {("judgemind", "d_model"): "heads", ("tsa", "dim"): "heads"}
-# JudgeMind's ablation switches (JudgeMindConfig keys; "global" is the alias of global_tokens) and their labels.
+
+
+@dataclass(frozen=True)
+class Ablation:
+    """One JudgeMind variant of the ablation table: ``overrides`` on :class:`JudgeMindConfig` (``"global"`` is the
+    alias of ``global_tokens``), its bench ``label`` and the paper claim it tests."""
+
+    name: str  # RunSpec.ablation and the findings' key
+    overrides: dict = field(hash=False, compare=False)
+    label: str = ""
+    what: str = ""
+
+
+# The paper's claims, one variant each: a module switched off ("judgemind -KEY") or replaced ("judgemind NAME").
 ABLATIONS = (
-    ("segmentation", "temporal segmentation"),
-    ("foreground", "foreground features"),
-    ("global", "global features"),
-    ("knowledge", "deduction/action knowledge"),
-    ("grade_bands", "grade-band decoder"),
+    Ablation("segmentation", {"segmentation": False}, "judgemind -segmentation", "temporal segmentation"),
+    Ablation("foreground", {"foreground": False}, "judgemind -foreground", "foreground features (global only)"),
+    Ablation("global", {"global": False}, "judgemind -global", "global features (foreground only)"),
+    Ablation(
+        "knowledge", {"knowledge": False}, "judgemind -knowledge", "the text knowledge bank (learned item queries)"
+    ),
+    Ablation(
+        "shuffled_knowledge",
+        {"shuffled_knowledge": True},
+        "judgemind shuffled-knowledge",
+        "the right description per item (text bank rows deranged)",
+    ),
+    Ablation("grade_bands", {"grade_bands": False}, "judgemind -grade_bands", "grade-band decoder"),
+    Ablation(
+        "plain_head",
+        {"plain_head": True},
+        "judgemind plain-head",
+        "the grade-aware decoder (a plain regressor head on the decoder states)",
+    ),
 )
+
 DEFAULT_EPOCHS = 12
 DEFAULT_BATCH = 16
 
@@ -67,8 +108,8 @@ METRICS = (
     "aiou@0.5",
     "aiou@0.75",
     "deduction_map",
-    "cov90",
-    "width90",
+    # 90 % conformal intervals on test, calibrated on val's calib half: coverage (%) and mean width
+    *(f"{m}_{t}" for t in ("score", *COMPONENTS) for m in ("cover", "width")),
 )
 
 
@@ -91,8 +132,9 @@ class BenchConfig:
     jobs: int = 0  # runs in parallel processes; 0 -> 2 on a CPU with >= 2 cores, else 1
     progress: bool = True
     sets: Sequence[str] = ()
-    tune: bool = False  # choose each model's lr / epochs / width on val (seed 0) first
+    tune: bool = False  # choose each model's lr / epochs / width / ... on val's select half (seed 0) first
     tune_grid: str | None = None  # None -> DEFAULT_TUNE_GRID; e.g. "lr=1e-3,3e-4;epochs=12,24;width=0.5,1"
+    tune_budget: int = DEFAULT_TUNE_BUDGET  # grid points per model (the same for every model); 0 = all
 
 
 @dataclass(frozen=True)
@@ -174,8 +216,8 @@ def plan_runs(cfg: BenchConfig, protocol: str) -> list[RunSpec]:
         variants.append((name, name, ov, None))
     if ablations:
         base = dict(per_model.get("judgemind", {}))
-        for key, _ in ABLATIONS:
-            variants.append((f"judgemind -{key}", "judgemind", {**base, key: False}, key))
+        for a in ABLATIONS:
+            variants.append((a.label, "judgemind", {**base, **a.overrides}, a.name))
     for _, model, ov, _ in variants:
         check_model_overrides(model, ov)  # bad keys fail before any data is read
     seeds = [int(s) for s in cfg.seeds]
@@ -195,9 +237,10 @@ def plan_runs(cfg: BenchConfig, protocol: str) -> list[RunSpec]:
 def parse_tune_grid(text: str) -> dict[str, list]:
     """``"lr=1e-3,3e-4;epochs=12,24;width=0.5,1"`` -> {"lr": [0.001, 0.0003], "epochs": [12, 24], "width": [0.5, 1.0]}.
 
-    Keys: ``width`` (a factor on each model's width keys, :data:`WIDTH_KEYS`) or any ``optim`` key (lr, epochs,
-    weight_decay, batch_size, aug_noise, aug_shot, ...); values are checked like ``--set optim.KEY=VALUE``. An
-    empty grid, an axis without values or an unknown key -> :class:`JudgemindError`."""
+    Keys: ``width`` (a factor on each model's width keys, :data:`WIDTH_KEYS`), ``aug`` (a factor on the
+    model-independent augmentation, :data:`AUG_UNIT`) or any ``optim`` key (lr, epochs, weight_decay, batch_size,
+    aug_noise, aug_shot, ...); values are checked like ``--set optim.KEY=VALUE``. An empty grid, an axis without
+    values or an unknown key -> :class:`JudgemindError`."""
 
     grid: dict[str, list] = {}
     axes = [a.strip() for a in str(text).replace("\n", ";").split(";") if a.strip()]
@@ -226,11 +269,19 @@ def parse_tune_grid(text: str) -> dict[str, list]:
                 raise JudgemindError(f"bench --tune-grid: width values are factors like 0.5,1; got {vals!r}") from None
             if not all(math.isfinite(v) and 0 < v <= 16 for v in parsed):
                 raise JudgemindError(f"bench --tune-grid: width factors must be in (0, 16], got {vals!r}")
+        elif key == "aug":
+            try:
+                parsed = [float(v) for v in values]
+            except ValueError:
+                raise JudgemindError(f"bench --tune-grid: aug values are factors like 0,1; got {vals!r}") from None
+            if not all(math.isfinite(v) and 0 <= v <= 10 for v in parsed):
+                raise JudgemindError(f"bench --tune-grid: aug factors must be in [0, 10], got {vals!r}")
         elif key in optim_keys:
             parsed = [getattr(build_config(OptimConfig, {key: v}, where="optim"), key) for v in values]
         else:
             raise JudgemindError(
-                f"bench --tune-grid: unknown axis {key!r}; use width or an optim key ({', '.join(sorted(optim_keys))})"
+                f"bench --tune-grid: unknown axis {key!r}; use width, aug or an optim key "
+                f"({', '.join(sorted(optim_keys))})"
             )
         grid[key] = list(dict.fromkeys(parsed))
     return grid
@@ -241,6 +292,41 @@ def grid_points(grid: dict[str, list]) -> list[dict]:
 
     keys = list(grid)
     return [dict(zip(keys, combo)) for combo in itertools.product(*(grid[k] for k in keys))]
+
+
+def centre_point(grid: dict[str, list]) -> dict:
+    """The grid's centre: each axis's middle value in sorted order (the lower middle of an even axis)."""
+    return {k: sorted(v)[(len(v) - 1) // 2] for k, v in grid.items()}
+
+
+def budget_points(grid: dict[str, list], budget: int = DEFAULT_TUNE_BUDGET, seed: int = TUNE_SEED) -> list[dict]:
+    """The ``budget`` grid points every tuned model tries: the centre (:func:`centre_point`) first, then the
+    others in the order of a fixed seeded permutation of the grid. The same points for every model and every
+    run of the bench; ``budget`` <= 0 or >= the grid's size: the whole grid (in grid order, centre first)."""
+    points = grid_points(grid)
+    centre = centre_point(grid)
+    rest = [p for p in points if p != centre]
+    if budget <= 0 or budget >= len(points):
+        return [centre] + rest
+    order = np.random.default_rng(seed).permutation(len(rest))
+    return [centre] + [rest[i] for i in order[: budget - 1]]
+
+
+def is_tuned(grid: dict[str, list], budget: int = DEFAULT_TUNE_BUDGET) -> bool:
+    """Whether a grid chooses anything: more than one point is tried."""
+    return len(budget_points(grid, budget)) > 1
+
+
+def edge_marks(grid: dict[str, list], chosen: dict) -> dict[str, bool | None]:
+    """Per axis: does the chosen value sit on an edge of the grid (its axis's minimum or maximum)? ``None`` for an
+    axis with one value (nothing to sit between)."""
+    out: dict[str, bool | None] = {}
+    for k, vals in grid.items():
+        if len(vals) < 2 or k not in chosen:
+            out[k] = None
+        else:
+            out[k] = chosen[k] in (min(vals), max(vals))
+    return out
 
 
 def scale_width(model: str, overrides: dict, factor: float) -> dict:
@@ -265,27 +351,38 @@ def _tag(point: dict) -> str:
     return "-".join(f"{k}{v:g}" if isinstance(v, float) else f"{k}{v}" for k, v in point.items())
 
 
+def point_optim(point: dict) -> dict:
+    """The optim settings of a grid point: its optim keys, and ``aug`` as :data:`AUG_UNIT` x the factor."""
+    optim = {k: v for k, v in point.items() if k not in ("width", "aug")}
+    if "aug" in point:
+        a = float(point["aug"])
+        optim.update(aug_noise=AUG_UNIT["aug_noise"] * a, aug_shot=min(1.0, AUG_UNIT["aug_shot"] * a))
+    return optim
+
+
 def apply_point(spec: RunSpec, point: dict, **changes) -> RunSpec:
-    """``spec`` trained with the grid point's settings (optim keys and width)."""
-    optim = {**spec.optim, **{k: v for k, v in point.items() if k != "width"}}
+    """``spec`` trained with the grid point's settings (optim keys, augmentation and width)."""
+    optim = {**spec.optim, **point_optim(point)}
     ov = scale_width(spec.model, spec.overrides, float(point.get("width", 1.0)))
     return dataclasses.replace(spec, overrides=ov, optim=optim, **changes)
 
 
-def plan_tuning(specs: list[RunSpec], grid: dict[str, list]) -> list[tuple[RunSpec, dict]]:
-    """The tuning runs as (spec, grid point): every point for every tuned model (not the ablations: they take
-    JudgeMind's choice; not the closed-form models), on seed 0, stored under ``OUT/tune/<label>/<point>.json``."""
-    labels = list(dict.fromkeys(s.label for s in specs if s.ablation is None and s.model not in CLOSED_FORM))
+def plan_tuning(
+    specs: list[RunSpec], grid: dict[str, list], budget: int = DEFAULT_TUNE_BUDGET
+) -> list[tuple[RunSpec, dict]]:
+    """The tuning runs as (spec, grid point): the same :func:`budget_points` for every tuned model (not the
+    ablations: they take JudgeMind's choice; not :data:`NOT_TUNED`), on seed 0, stored under
+    ``OUT/tune/<label>/<point>.json``. A grid with a single point tunes nothing: no runs."""
+    points = budget_points(grid, budget)
+    if len(points) < 2:
+        return []
+    labels = list(dict.fromkeys(s.label for s in specs if s.ablation is None and s.model not in NOT_TUNED))
     first = {lab: next(s for s in specs if s.label == lab) for lab in labels}
-    plan = []
-    for lab in labels:
-        # A model without width keys (e.g. the training mean) is not run once per width factor.
-        axes = {k: v for k, v in grid.items() if k != "width" or WIDTH_KEYS.get(first[lab].model)}
-        plan += [
-            (apply_point(dataclasses.replace(first[lab], seed=0), p, group="tune", tag=_tag(p) or "default"), p)
-            for p in grid_points(axes)
-        ]
-    return plan
+    return [
+        (apply_point(dataclasses.replace(first[lab], seed=0), p, group="tune", tag=_tag(p) or "default"), p)
+        for lab in labels
+        for p in points
+    ]
 
 
 def _val_key(res: dict) -> tuple[float, float]:
@@ -298,10 +395,11 @@ def _val_key(res: dict) -> tuple[float, float]:
     )
 
 
-def choose_settings(tuning: list[tuple[RunSpec, dict]], results: list[dict]) -> dict:
+def choose_settings(tuning: list[tuple[RunSpec, dict]], results: list[dict], grid: dict | None = None) -> dict:
     """Per tuned label: the grid point with the best validation rho (ties and undefined rho: lower val R-l2; then
-    the first in grid order), the settings it gives the model (``optim``, width keys) and every candidate's val
-    numbers."""
+    the first tried), the settings it gives the model (``optim``, width keys), every candidate's val numbers,
+    and the warnings of a too narrow grid: ``edges`` (per axis of ``grid``, :func:`edge_marks`) and
+    ``epoch_at_ceiling`` (the checkpoint is the last epoch of the chosen run: more epochs might have helped)."""
     out: dict[str, dict] = {}
     keys: dict[str, list] = {}
     for (spec, point), res in zip(tuning, results):
@@ -312,6 +410,7 @@ def choose_settings(tuning: list[tuple[RunSpec, dict]], results: list[dict]) -> 
                 "val_rho": res["ours"]["val"].get("rho"),
                 "val_rl2_x100": res["ours"]["val"].get("rl2_x100"),
                 "epoch": res["ours"]["epoch"],
+                "epochs": res.get("epochs"),
             }
         )
         keys.setdefault(spec.label, []).append((_val_key(res), spec))
@@ -327,8 +426,38 @@ def choose_settings(tuning: list[tuple[RunSpec, dict]], results: list[dict]) -> 
                 "val_rho": best["val_rho"],
                 "val_rl2_x100": best["val_rl2_x100"],
                 "epoch": best["epoch"],
+                "epochs": best["epochs"],
+                "epoch_at_ceiling": best["epochs"] is not None and best["epoch"] == best["epochs"],
+                "edges": edge_marks(grid or {}, best["point"]),
+                "tuned": True,
             }
         )
+        entry["on_edge"] = sorted(k for k, v in entry["edges"].items() if v)
+    return out
+
+
+def fixed_settings(specs: list[RunSpec], grid: dict[str, list]) -> dict:
+    """A grid with one point chooses nothing: every model that would be tuned just runs that point, recorded like
+    :func:`choose_settings` but with ``tuned`` false and no candidates."""
+    point = grid_points(grid)[0]
+    out = {}
+    for s in specs:
+        if s.ablation is None and s.model not in NOT_TUNED and s.label not in out:
+            p = apply_point(s, point)
+            out[s.label] = {
+                "candidates": [],
+                "chosen": point,
+                "optim": dict(p.optim),
+                "width_keys": {k: p.overrides[k] for k in WIDTH_KEYS.get(s.model, ()) if k in p.overrides},
+                "val_rho": None,
+                "val_rl2_x100": None,
+                "epoch": None,
+                "epochs": None,
+                "epoch_at_ceiling": None,
+                "edges": edge_marks(grid, point),
+                "on_edge": [],
+                "tuned": False,
+            }
     return out
 
 

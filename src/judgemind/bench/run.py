@@ -3,10 +3,12 @@ one file per run (resumable), in one process or a pool.
 
 For every (model or ablation variant, seed) the features are trained on with ``judgemind.train.loop.fit_model``
 (the loop ``judgemind train`` uses) and an epoch callback that evaluates the val and test splits
-(``judgemind.runs.outputs.compute_metrics``, i.e. ``judgemind.evaluate``). The dataset and its feature cache are
-read **once** and shared by all runs. Each run's result is written atomically to
-``OUT/results/<label>/seed<k>.json`` as soon as it finishes and is skipped on a re-run when its settings (the
-fingerprint) are unchanged.
+(``judgemind.runs.outputs.compute_metrics``, i.e. ``judgemind.evaluate``). The validation split is used in two
+halves (``judgemind.runs.batch.split_val``): ``select`` picks the checkpoint epoch and the tuning point, ``calib``
+only calibrates the 90 % conformal intervals reported on test -- residuals on data that chose nothing are
+exchangeable with the test split's. The dataset and its feature cache are read **once** and shared by all runs.
+Each run's result is written atomically to ``OUT/results/<label>/seed<k>.json`` as soon as it finishes and is
+skipped on a re-run when its settings (the fingerprint) are unchanged.
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ import numpy as np
 import torch
 
 from judgemind.bench.plan import (
-    CLOSED_FORM,
     DEFAULT_BATCH,
     DEFAULT_EPOCHS,
     DEFAULT_TUNE_GRID,
@@ -34,7 +35,9 @@ from judgemind.bench.plan import (
     BenchConfig,
     RunSpec,
     apply_tuning,
+    budget_points,
     choose_settings,
+    fixed_settings,
     parse_bench_sets,
     parse_data_arg,
     parse_tune_grid,
@@ -50,8 +53,10 @@ from judgemind.evaluate.conformal import calibrate_abs, coverage
 from judgemind.features.cache import list_caches
 from judgemind.models.base import build_config, check_model_overrides
 from judgemind.rules.compose import official_score_max
+from judgemind.rules.names import COMPONENT_MAX, COMPONENTS
 from judgemind.runs import dist as D
-from judgemind.runs.batch import build_data_info, load_feature_split, open_features, split_records
+from judgemind.runs.batch import build_data_info, load_feature_split, open_features, split_records, split_val
+from judgemind.runs.calibrate import ALPHA
 from judgemind.runs.config import DataConfig, OptimConfig, RunConfig, TrainConfig
 from judgemind.runs.folder import is_better
 from judgemind.runs.outputs import collect_outputs, compute_metrics, headline, official_scores
@@ -72,6 +77,12 @@ class BenchData:
     val: Any
     test: Any
     protocol: str
+    select: Any = None  # val's select half: checkpoint epoch and tuning choices (judgemind.runs.batch.split_val)
+    calib: Any = None  # val's calib half: the conformal calibration only
+
+    def __post_init__(self) -> None:
+        if self.select is None:
+            self.select, self.calib = split_val(self.val)
 
 
 def default_features(root: Path, protocol: str) -> str:
@@ -134,15 +145,17 @@ def flat_metrics(m: dict) -> dict[str, float]:
     return {k: float(100.0 * v if k.startswith("aiou") or k == "deduction_map" else v) for k, v in h.items()}
 
 
-def val_calibrated_intervals(val_out: dict, val, test_out: dict, test, info) -> dict[str, float]:
-    """Empirical test coverage (%) and mean width (points) of 90 % split-conformal intervals of the reported final
-    score, calibrated on val (as ``judgemind train`` stores them with a run, absolute error per unit of DD; see
-    judgemind.runs.calibrate)."""
+def calibrated_intervals(cal_out: dict, calib, test_out: dict, test, info) -> dict[str, float]:
+    """Empirical test coverage (%) and mean width of 90 % split-conformal intervals calibrated on ``calib`` (val's
+    calib half: data that chose nothing), as ``judgemind train`` stores them with a run (judgemind.runs.calibrate):
+    ``cover_score`` / ``width_score`` for the reported final score (absolute error per unit of DD, width in
+    points) and ``cover_<component>`` / ``width_<component>`` (marks) for Air, Form, Landing when the model
+    predicts them. Too few calibration videos for a 90 % guarantee: NaN."""
 
-    vdd = np.array([float(r.dd) for r in val.records])
+    cdd = np.array([float(r.dd) for r in calib.records])
     tdd = np.array([float(r.dd) for r in test.records])
     cal = calibrate_abs(
-        official_scores(val_out, val.records, info) / vdd, val.tensors["score"].double().numpy() / vdd, 0.1
+        official_scores(cal_out, calib.records, info) / cdd, calib.tensors["score"].double().numpy() / cdd, ALPHA
     )
     c = coverage(
         official_scores(test_out, test.records, info),
@@ -151,7 +164,15 @@ def val_calibrated_intervals(val_out: dict, val, test_out: dict, test, info) -> 
         lo=0.0,
         hi=official_score_max(info.scoring, tdd),
     )
-    return {"cov90": 100.0 * c["coverage"], "width90": c["width"]}
+    out = {"cover_score": 100.0 * c["coverage"], "width_score": c["width"]}
+    if "components" in cal_out and "components" in test_out and "components" in test.tensors:
+        ctrue, ttrue = calib.tensors["components"].double().numpy(), test.tensors["components"].double().numpy()
+        for k, comp in enumerate(COMPONENTS):
+            q = calibrate_abs(cal_out["components"][:, k], ctrue[:, k], ALPHA)["q"]
+            cc = coverage(test_out["components"][:, k], ttrue[:, k], q, lo=0.0, hi=COMPONENT_MAX[comp])
+            out[f"cover_{comp}"] = 100.0 * cc["coverage"]
+            out[f"width_{comp}"] = cc["width"]
+    return out
 
 
 def _finite(x) -> float:
@@ -168,6 +189,7 @@ def fingerprint(spec: RunSpec, data: BenchData, cfg: BenchConfig, optim: dict) -
         "overrides": {k: str(v) for k, v in spec.overrides.items()},
         "seed": spec.seed,
         "optim": {k: str(v) for k, v in {**optim, **spec.optim}.items()},
+        "val": "select/calib halves by record hash",  # results chosen on the whole val split are stale
     }
 
 
@@ -211,11 +233,12 @@ def run_one(spec: RunSpec, data: BenchData, cfg: BenchConfig, optim_sets: dict, 
             # a closed-form model's fit (attaching the training split) counts as training time
             run["train_time"] = e.setup_s if getattr(e.model, "closed_form", False) else 0.0
         run["train_time"] += e.train_s
-        val_out = collect_outputs(e.model, data.val, bs, device)
-        val = flat_metrics(compute_metrics(val_out, data.val, data.info))
+        # "val" is the select half (it chooses the epoch here and the point in --tune); calib only calibrates
+        val = flat_metrics(compute_metrics(collect_outputs(e.model, data.select, bs, device), data.select, data.info))
+        cal_out = collect_outputs(e.model, data.calib, bs, device)
         test_out = collect_outputs(e.model, data.test, bs, device)
         test = flat_metrics(compute_metrics(test_out, data.test, data.info))
-        test.update(val_calibrated_intervals(val_out, data.val, test_out, data.test, data.info))
+        test.update(calibrated_intervals(cal_out, data.calib, test_out, data.test, data.info))
         history.append({"epoch": e.epoch + 1, "loss": e.train_parts.get("loss"), "val": val, "test": test})
         if is_better(val["rho"], best["val_rho"], best["epoch"]):
             best.update(
@@ -243,6 +266,7 @@ def run_one(spec: RunSpec, data: BenchData, cfg: BenchConfig, optim_sets: dict, 
         "epochs": tcfg.optim.epochs,
         "fit": model.fit_summary() if hasattr(model, "fit_summary") else None,
         "ours": {"epoch": best["epoch"] + 1, "val": best["val"], "test": best["test"]},
+        "val_halves": {"select": len(data.select), "calib": len(data.calib)},
         "best_epoch_on_test": best_on_test(history),
         "test_predictions": {
             "ids": [r.id for r in data.test.records],
@@ -289,7 +313,8 @@ def run_bench(cfg: BenchConfig) -> tuple[dict, list[dict]]:
     names, _ = resolve_models(cfg.models)
     optim_sets, _ = parse_bench_sets(cfg.sets, names)
     grid_text = DEFAULT_TUNE_GRID if cfg.tune_grid is None else cfg.tune_grid
-    tune_plan = plan_tuning(specs, parse_tune_grid(grid_text)) if cfg.tune else []
+    grid = parse_tune_grid(grid_text) if cfg.tune else {}
+    tune_plan = plan_tuning(specs, grid, cfg.tune_budget) if cfg.tune else []
     _set_threads(cfg.threads)
     data = load_bench_data(cfg.data, cfg.features, cfg.limit)
     reference = load_reference(data, cfg.limit)  # a malformed stats.json fails before any training
@@ -298,23 +323,39 @@ def run_bench(cfg: BenchConfig) -> tuple[dict, list[dict]]:
     t_start = time.time()
     tuning, tune_results = None, []
     if cfg.tune:
-        tune_results = _execute([s for s, _ in tune_plan], data, cfg, optim_sets, out, "bench tuning (seed 0, val)")
-        chosen = choose_settings(tune_plan, tune_results)
+        if tune_plan:
+            tune_results = _execute([s for s, _ in tune_plan], data, cfg, optim_sets, out, "bench tuning (seed 0)")
+            chosen = choose_settings(tune_plan, tune_results, grid)
+        else:  # one grid point: fixed settings, marked not tuned
+            chosen = fixed_settings(specs, grid)
         specs = apply_tuning(specs, chosen)
-        tuning = {
-            "grid": parse_tune_grid(grid_text),
-            "grid_text": grid_text,
-            "split": "val",
-            "seed": 0,
-            "criterion": "best validation rho at the run's checkpoint epoch (ties: lower val R-l2)",
-            "models": chosen,
-            "ablations": "take the full JudgeMind's choice",
-            "not_tuned": {m: NOT_TUNED[m] for m in CLOSED_FORM if any(s.model == m for s in specs)},
-        }
+        tuning = tuning_record(grid, grid_text, cfg.tune_budget, chosen, specs)
     results = _execute(specs, data, cfg, optim_sets, out, "bench runs", tune_results if cfg.tune else ())
     doc = summarize(results, specs, data, cfg, time.time() - t_start, tuning, reference)
     doc["out"] = str(out)
     return doc, results
+
+
+def tuning_record(grid: dict, grid_text: str, budget: int, chosen: dict, specs: list[RunSpec]) -> dict:
+    """bench.json ``tuning``: the grid, the budget and the points every model tried, per tuned model its
+    candidates, choice, edges and epoch ceiling (:func:`judgemind.bench.plan.choose_settings`), and why the
+    others were not tuned."""
+    points = budget_points(grid, budget)
+    return {
+        "grid": grid,
+        "grid_text": grid_text,
+        "budget": budget,
+        "points": points,
+        "tuned": len(points) > 1,
+        "split": "val:select",
+        "seed": 0,
+        "criterion": "best rho on val's select half at the run's checkpoint epoch (ties: lower R-l2)",
+        "models": chosen,
+        "ablations": "take the full JudgeMind's choice",
+        "not_tuned": {
+            m: NOT_TUNED[m] for m in dict.fromkeys(s.model for s in specs if s.ablation is None) if m in NOT_TUNED
+        },
+    }
 
 
 def _execute(

@@ -16,6 +16,13 @@ examples:
   judgemind bench --data finediving:data/finediving --models usdl,musdl,core,tsa   # FineDiving protocol, i3d
   judgemind bench --data data/synth --features skeleton --models all --tune        # each model tuned on val
   judgemind bench --data data/synth --models all --tune --tune-grid "lr=1e-3,3e-4;width=0.5,1"
+  judgemind bench --data data/synth --models all --tune --tune-budget 12 --seeds 0,1,2
+
+The fair protocol: --tune gives every tuned model the same --tune-budget points of one grid (the centre first,
+then a fixed seeded permutation); bench.json/bench.md record every candidate, the choice, which chosen values
+sit on an edge of the grid and whether the checkpoint is the last epoch. Val is split in two halves by a hash of
+the record id: "select" chooses the checkpoint epoch and the tuning point, "calib" only calibrates the 90 %
+conformal intervals reported on test (final score and Air/Form/Landing: cover_*/width_* in bench.json).
 
 Both protocols are reported: the checkpoint chosen on val (ours) and the best epoch on test (the field's
 protocol, labelled as such). Finished (model, seed) runs are stored under OUT/results and skipped on a re-run.
@@ -65,7 +72,9 @@ def add_parser(sub) -> None:
         dest="ablations",
         action="store_true",
         default=None,
-        help="also run JudgeMind with each module switched off (default with --models all)",
+        help="also run JudgeMind's ablations on every seed: each module switched off (-segmentation, "
+        "-foreground = global only, -global = foreground only, -knowledge, -grade_bands) and the controls "
+        "shuffled-knowledge and plain-head (default with --models all)",
     )
     g.add_argument("--no-ablations", dest="ablations", action="store_false")
     p.add_argument("--limit", type=int, default=0, metavar="N", help="keep the first N videos of each split")
@@ -80,15 +89,27 @@ def add_parser(sub) -> None:
     p.add_argument(
         "--tune",
         action="store_true",
-        help="first choose each model's learning rate / epochs / width on val (seed 0) from one grid, then "
-        "run the chosen settings on every seed (recorded in bench.json and bench.md)",
+        help="first choose each model's settings on val's select half (seed 0) from the same points of one grid, "
+        "then run the chosen settings on every seed (recorded in bench.json and bench.md); codeprior, posestats "
+        "and mean have nothing to tune",
     )
     p.add_argument(
         "--tune-grid",
         default=None,
         metavar="GRID",
-        help="the tuning grid, axes separated by ';': width (factor on the model's width keys) or any "
-        'optim key, e.g. "lr=1e-3,3e-4;epochs=12,24;width=0.5,1" (the default); implies --tune',
+        help="the tuning grid, axes separated by ';': width (factor on the model's width keys), aug (factor on "
+        "optim.aug_noise 0.1 / aug_shot 0.5) or any optim key (default "
+        '"lr=3e-3,1e-3,5e-4,3e-4,1e-4;epochs=12,24,36;width=0.5,1,2;weight_decay=0,0.01,0.1;aug=0,1"); '
+        "epochs is a ceiling (the checkpoint epoch is chosen on val); one value per axis = fixed settings, "
+        "marked not tuned; implies --tune",
+    )
+    p.add_argument(
+        "--tune-budget",
+        type=int,
+        default=None,
+        metavar="N",
+        help="grid points tried per tuned model, the same N for every model: the grid's centre and N-1 points of "
+        "a fixed seeded permutation (default 8; 0 = the whole grid); implies --tune",
     )
     p.add_argument("--device", default="cpu", help="cpu, cuda or auto (default cpu)")
     p.add_argument(
@@ -121,9 +142,11 @@ def bench_and_report(cfg) -> dict:
 
 def run(args) -> int:
     from judgemind.bench import BenchConfig  # noqa: PLC0415 -- start-up time: loaded when the command runs
+    from judgemind.bench.plan import DEFAULT_TUNE_BUDGET  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
-    if min(args.epochs, args.batch_size, args.limit, args.jobs, args.threads) < 0:
-        raise JudgemindError("--epochs, --batch-size, --limit, --jobs and --threads must be >= 0")
+    budget = DEFAULT_TUNE_BUDGET if args.tune_budget is None else args.tune_budget
+    if min(args.epochs, args.batch_size, args.limit, args.jobs, args.threads, budget) < 0:
+        raise JudgemindError("--epochs, --batch-size, --limit, --jobs, --threads and --tune-budget must be >= 0")
     if args.out:
         check_out_dir(args.out)
     cfg = BenchConfig(
@@ -141,8 +164,9 @@ def run(args) -> int:
         jobs=args.jobs,
         progress=args.progress,
         sets=args.sets,
-        tune=args.tune or args.tune_grid is not None,
+        tune=args.tune or args.tune_grid is not None or args.tune_budget is not None,
         tune_grid=args.tune_grid,
+        tune_budget=budget,
     )
     doc = bench_and_report(cfg)
     out = doc["out"]

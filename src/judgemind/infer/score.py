@@ -483,7 +483,7 @@ def judge_view(result: dict, res: dict, out: dict, feats: dict, target: Target, 
             iv[c] = C.interval_of(float(v), cal, c, 0.0, COMPONENT_MAX[c])
         iv["calibrated_on"] = f"{cal.get('split')} split, {cal.get('n')} videos"
         iv["method"] = (
-            "split conformal on the validation split (final score: absolute error per unit of DD, "
+            "split conformal on the calib half of the validation split (final score: absolute error per unit of DD, "
             "so the interval is score +- q x DD)"
         )
         if iv["final_score"] is None:

@@ -28,7 +28,10 @@ Per video (B videos, T steps, d = ``JudgeMindConfig.d_model``, K catalogue items
 
 Ablation switches (each removes its module and parameters): ``segmentation`` (stage windows = whole video),
 ``foreground``, ``global_tokens`` (alias ``global``), ``knowledge`` (learned item queries instead of text
-embeddings, no code token), ``grade_bands`` (direct regression of each component instead of band + offset).
+embeddings, no code token), ``grade_bands`` (direct regression of each component instead of band + offset; the
+deduction-based composition stays). Controls for the paper's claims: ``shuffled_knowledge`` (the text bank with
+its rows deranged: every item reads another item's description) and ``plain_head`` (components regressed directly
+from the decoder states, without the deductions' expected points, the residual or the grade bands).
 """
 
 from __future__ import annotations
@@ -92,6 +95,13 @@ class JudgeMindConfig:
     global_tokens: bool = True
     knowledge: bool = True
     grade_bands: bool = True
+    # paper-claim controls (not switches off): the text bank with every item given another item's description
+    # (a fixed seeded derangement of the bank rows, :func:`derangement`), and a plain regressor head (each
+    # component = its maximum x sigmoid(linear(decoder state))) instead of the grade-aware composition
+    # (deductions' expected points + residual + grade bands); the deduction head still trains and feeds the decoder
+    shuffled_knowledge: bool = False
+    shuffle_seed: int = 0
+    plain_head: bool = False
     # camera-switch robustness
     # cut-aware normalisation: mix each token with its within-shot normalised version (learned share per
     # dimension, starting at cut_norm_mix). Off by default: on SynthAerials + tiny3d features it removed useful
@@ -122,6 +132,20 @@ class JudgeMindConfig:
     w_score: float = 1.0
 
     ALIASES: ClassVar[dict] = {"global": "global_tokens"}
+
+
+def derangement(n: int, seed: int = 0) -> np.ndarray:
+    """A permutation of ``range(n)`` that moves every index (``perm[i] != i``), fixed by ``seed``: a seeded
+    shuffle, then every fixed point swapped with its successor (cyclically), which keeps it a permutation and
+    leaves no fixed point. ``n`` < 2 has none -> :class:`JudgemindError`."""
+    if n < 2:
+        raise JudgemindError(f"model.shuffled_knowledge needs at least 2 catalogue items to swap, got {n}")
+    perm = np.random.default_rng(seed).permutation(n)
+    for i in range(n):
+        if perm[i] == i:
+            j = (i + 1) % n
+            perm[i], perm[j] = perm[j], perm[i]
+    return perm
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -572,6 +596,9 @@ class JudgeMind(nn.Module):
         if self.diving:
             self.stage_head = nn.Linear(d, 3)  # row i: contribution of stage i (its own query)
             return
+        if self.cfg.plain_head:
+            self.direct_head = nn.Linear(d, 3)
+            return
         self.residual_head = nn.Linear(d, 3)  # row i: bounded correction of component i
         nn.init.zeros_(self.residual_head.weight)
         nn.init.zeros_(self.residual_head.bias)
@@ -742,15 +769,15 @@ class JudgeMind(nn.Module):
         grade decoder's bounded residual, moved towards the band decoder's mark by a learned share; clipped into
         the component's range. Without catalogue items (K = 0) the decoder predicts the marks directly."""
         top = h.new_tensor([COMPONENT_MAX[c] for c in COMPONENTS])
+        if self.cfg.plain_head or (not self.n_items and not self.cfg.grade_bands):
+            out.components = top * torch.sigmoid((h * self.direct_head.weight[None]).sum(-1) + self.direct_head.bias)
+            return
         if self.n_items:
             base = top - out.extra["expected_points"] @ self.item_component  # (B, 3)
             comp = base + self.cfg.residual * torch.tanh(
                 (h * self.residual_head.weight[None]).sum(-1) + self.residual_head.bias
             )
             out.extra["deduction_components"] = base
-        elif not self.cfg.grade_bands:
-            out.components = top * torch.sigmoid((h * self.direct_head.weight[None]).sum(-1) + self.direct_head.bias)
-            return
         else:
             comp = None
         if self.cfg.grade_bands:
@@ -808,7 +835,7 @@ class JudgeMind(nn.Module):
         n = have.sum(1).clamp_min(1)
         top = tgt.new_tensor([COMPONENT_MAX[k] for k in COMPONENTS])
         sub = (((out.components - tgt) / top) ** 2 * have).sum(1) / n
-        if not self.cfg.grade_bands:
+        if not self.cfg.grade_bands or self.cfg.plain_head:
             return None, sub
         band_ce, band_sub = [], []
         for i, comp in enumerate(COMPONENTS):
@@ -835,4 +862,6 @@ def build_judgemind(overrides: dict, info: DataInfo):
         texts = info.item_texts or info.item_ids
         bank, used = knowledge_embeddings(texts, info.catalogue_version, cfg.text_encoder)
         cfg = dataclasses.replace(cfg, text_encoder=used)
+        if cfg.shuffled_knowledge:
+            bank = bank[derangement(len(bank), cfg.shuffle_seed)]  # row k: another item's description
     return JudgeMind(cfg, info, bank), cfg

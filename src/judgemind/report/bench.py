@@ -67,9 +67,11 @@ def _pretty(label: str) -> str:
         "codeprior": "code prior (floor: training mean per action code)",
         "posestats": "pose statistics + ridge (Pirsiavash 2014 style)",
     }
-    if label.startswith("judgemind -"):
-        key = label.split("-", 1)[1]
-        return f"JudgeMind w/o {dict(ABLATIONS).get(key, key)} (`model.{key}=false`)"
+    for a in ABLATIONS:
+        if label == a.label:
+            sets = " ".join(f"model.{k}={str(v).lower()}" for k, v in a.overrides.items())
+            verb = "w/o" if label.startswith("judgemind -") else "vs"
+            return f"JudgeMind {verb} {a.what} (`{sets}`)"
     return names.get(label, label)
 
 
@@ -133,8 +135,8 @@ def bench_tables(doc: dict) -> dict:
                 _ms(o, "aiou@0.5", 1),
                 _ms(o, "aiou@0.75", 1),
                 _ms(o, "deduction_map", 1),
-                _ms(o, "cov90", 1),
-                _ms(o, "width90", 1),
+                _ms(o, "cover_score", 1),
+                _ms(o, "width_score", 1),
                 _ms(o, "train_time_s", 1),
                 fmt_count(o["params"][0]),
                 fmt_num(o["epoch"][0], 1),
@@ -150,7 +152,8 @@ def bench_tables(doc: dict) -> dict:
         "mean ± std over seeds; ρ = Spearman, R-ℓ2 = relative L2 ×100 (test-set range); per-stage ρ only "
         "for models that predict Air/Form/Landing; AIoU (flight interval, %) for models with segmentation; "
         "mAP (%) for models with a deduction head; 90% cover./width = empirical test coverage and mean "
-        "width (points) of the final score's 90% split-conformal interval calibrated on val (target 90%)."
+        "width (points) of the final score's 90% split-conformal interval calibrated on val's calib half (target "
+        "90%; per component in the interval table); the checkpoint epoch is chosen on val's select half."
     ]
     if below:
         f = doc["findings"]
@@ -167,7 +170,7 @@ def bench_tables(doc: dict) -> dict:
         notes.append(f"No fault-oracle row: {data_ref['note']}.")
     if tuned:
         notes.append(
-            "settings: each model's learning rate, epochs and width chosen on val (seed 0) from the same grid "
+            "settings: each model's settings chosen on val's select half (seed 0) from the same grid points "
             "(see the tuning table); closed-form models are fitted, not tuned."
         )
     t_main = Table(cols, main, title="Test split, checkpoint chosen on val (ours)", notes=notes)
@@ -187,7 +190,7 @@ def bench_tables(doc: dict) -> dict:
             "compare with published tables."
         ],
     )
-    out = {"main": t_main, "field": t_field}
+    out = {"main": t_main, "field": t_field, "intervals": interval_table(doc, main_labels)}
     if tuned:
         out["tuning"] = tuning_table(doc)
     abl_labels = [lab for lab, r in rows.items() if r["ablation"]]
@@ -224,7 +227,10 @@ def bench_tables(doc: dict) -> dict:
             ["variant", "ρ", "Δρ", "R-ℓ2×100", "ΔR-ℓ2", "ρ Air", "ρ Form", "ρ Landing", "AIoU@0.5", "ded. mAP"],
             arows,
             title="JudgeMind ablations (test, checkpoint chosen on val)",
-            notes=["Each row switches one module off; Δ = variant − full model (a cost is Δρ < 0 or ΔR-ℓ2 > 0)."]
+            notes=[
+                "Each row switches one module off or replaces it (shuffled knowledge, plain head); Δ = variant − full "
+                "model (a cost is Δρ < 0 or ΔR-ℓ2 > 0). Use >= 3 seeds: a Δ smaller than the std is not evidence."
+            ]
             + (["† does not beat the code prior's ρ."] if below else []),
         )
     if doc["dataset"]["protocol"] == "finediving":
@@ -254,36 +260,81 @@ def _settings_cell(doc: dict, lab: str) -> str:
     return f"lr {st.get('lr', float('nan')):g}, {st.get('epochs')} ep" + (f", {extra}" if extra else "")
 
 
+def interval_table(doc: dict, labels: list[str]):
+    """Coverage and width of the 90 % intervals on test, final score and each component, per model."""
+    rows = doc["rows"]
+    keys = ["score", *COMPONENTS]
+    body = []
+    for lab in labels + [lab for lab, r in rows.items() if r["ablation"]]:
+        o = rows[lab]["ours"]
+        body.append([_pretty(lab)] + [_ms(o, f"{m}_{k}", 1) for k in keys for m in ("cover", "width")])
+    h = doc["dataset"].get("val_halves", {})
+    return Table(
+        ["model"] + [f"{k.capitalize()} {m}" for k in keys for m in ("cover. (%)", "width")],
+        body,
+        title="90% intervals on test (calibrated on val's calib half)",
+        notes=[
+            f"Split conformal, α = 0.1: the half-width is a quantile of the absolute errors on val's calib half "
+            f"({h.get('calib', '?')} videos; the select half, {h.get('select', '?')} videos, chose the checkpoint "
+            f"epoch and the tuning point), so the calib residuals are exchangeable with the test split's and the "
+            f"coverage should be ≥ 90 %. Final score: error per unit of DD, width in points; components in marks. "
+            f"Blank: the model does not predict that component, or too few calib videos for a 90 % guarantee."
+        ],
+    )
+
+
+def _yes(v) -> str:
+    return "–" if v is None else ("yes" if v else "no")
+
+
 def tuning_table(doc: dict):
 
     t = doc["tuning"]
     axes = list(t["grid"])
     rows = []
     for lab, e in t["models"].items():
-        pt = e["chosen"]
+        pt, edges = e["chosen"], e.get("edges", {})
         rows.append(
-            [_pretty(lab)]
-            + [("–" if a not in pt else f"{pt[a]:g}" if isinstance(pt[a], float) else str(pt[a])) for a in axes]
+            [_pretty(lab) + ("" if e.get("tuned", True) else " (not tuned)")]
+            + [
+                ("–" if a not in pt else f"{pt[a]:g}" if isinstance(pt[a], float) else str(pt[a]))
+                + (" (edge)" if edges.get(a) else "")
+                for a in axes
+            ]
             + [
                 ", ".join(f"{k} {v}" for k, v in e.get("width_keys", {}).items()) or "–",
-                fmt_num(e["val_rho"], 3),
-                fmt_num(e["val_rl2_x100"], 3),
-                str(e["epoch"]),
+                fmt_num(_nan(e["val_rho"]), 3),
+                fmt_num(_nan(e["val_rl2_x100"]), 3),
+                "–" if e["epoch"] is None else f"{e['epoch']}/{e['epochs']}",
+                _yes(e.get("epoch_at_ceiling")),
                 str(len(e["candidates"])),
             ]
         )
     for m, why in t.get("not_tuned", {}).items():
-        rows.append([_pretty(m)] + ["–"] * len(axes) + ["–", "", "", "", f"not tuned: {why}"])
+        rows.append([_pretty(m)] + ["–"] * len(axes) + ["–", "", "", "", "", f"not tuned: {why}"])
+    state = (
+        f"budget {t.get('budget')}: the same {len(t.get('points', []))} grid points for every model (the "
+        f"centre first, then a fixed seeded permutation)"
+        if t.get("tuned", True)
+        else "one grid point: fixed settings, **not tuned**"
+    )
     return Table(
-        ["model"] + [f"chosen {a}" for a in axes] + ["width keys", "val ρ", "val R-ℓ2×100", "best epoch", "candidates"],
+        ["model"]
+        + [f"chosen {a}" for a in axes]
+        + ["width keys", "val ρ", "val R-ℓ2×100", "checkpoint epoch", "at ceiling", "candidates"],
         rows,
-        title="Tuning (seed 0, val split; the chosen settings then run on every seed)",
+        title="Tuning (seed 0, val's select half; the chosen settings then run on every seed)",
         notes=[
-            f"grid `{t['grid_text']}`, the same for every model; criterion: {t['criterion']}; "
-            f"JudgeMind's ablations {t['ablations']}. Every candidate's val numbers are in bench.json "
-            f"(`tuning.models.<model>.candidates`) and OUT/tune/."
+            f"grid `{t['grid_text']}`, {state}; criterion: {t['criterion']}; JudgeMind's ablations "
+            f"{t['ablations']}. (edge): the chosen value is the axis's minimum or maximum — the grid may be too "
+            f"narrow for that model; at ceiling: the checkpoint is the run's last epoch. Every candidate's val "
+            f"numbers are in bench.json (`tuning.models.<model>.candidates`) and OUT/tune/."
         ],
     )
+
+
+def _nan(x):
+    return float("nan") if x is None else x
 
 
 def _augment_text(optim: dict) -> str:
@@ -314,11 +365,14 @@ def bench_markdown(doc: dict, tables: dict) -> str:
         f"- videos: train {d['n']['train']}, val {d['n']['val']}, test {d['n']['test']}"
         + (f" (first {s['limit']} per split)" if s["limit"] else ""),
         (
-            f"- learning rate, epochs and width **tuned per model on val** (seed 0, tuning table below); batch "
+            f"- learning rate, epochs, width, weight decay, augmentation (the grid's axes) **tuned per model on "
+            f"val's select half** (seed 0, tuning table below); batch "
             f"{s['batch_size']}, seeds {', '.join(map(str, s['seeds']))}, device {s['device']}; optimizer AdamW, "
-            f"weight decay {s['optim'].get('weight_decay')}, {s['optim'].get('schedule')} schedule"
+            f"{s['optim'].get('schedule')} schedule"
             if s.get("tuned")
-            else f"- {s['epochs']} epochs, batch {s['batch_size']}, seeds {', '.join(map(str, s['seeds']))}, "
+            else "- **not tuned**: the same fixed settings for every model"
+            + (" (the one point of --tune-grid, tuning table below)" if doc.get("tuning") else "")
+            + f"; {s['epochs']} epochs, batch {s['batch_size']}, seeds {', '.join(map(str, s['seeds']))}, "
             f"device {s['device']}; optimizer AdamW lr {s['optim'].get('lr')}, weight decay "
             f"{s['optim'].get('weight_decay')}, {s['optim'].get('schedule')} schedule"
         )
@@ -330,6 +384,8 @@ def bench_markdown(doc: dict, tables: dict) -> str:
         "",
     ]
     parts = ["\n".join(head), tables["main"].to_markdown("##")]
+    if "intervals" in tables:
+        parts.append(tables["intervals"].to_markdown("##"))
     if "tuning" in tables:
         parts.append(tables["tuning"].to_markdown("##"))
     if "ablation" in tables:

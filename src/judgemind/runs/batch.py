@@ -32,6 +32,7 @@ dimensions (and the configured ones), no NaN/Inf in features or targets, splits 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import math
 import re
 from dataclasses import dataclass
@@ -118,6 +119,34 @@ class FeatureDataset:
         """The batch of rows ``idx`` (a dict of tensors with first dimension len(idx))."""
         idx = torch.as_tensor(idx, dtype=torch.long)
         return {k: v.index_select(0, idx) for k, v in self.tensors.items()}
+
+    def subset(self, idx: list[int], name: str) -> "FeatureDataset":
+        """The rows ``idx`` as a split of their own called ``name`` (``index`` renumbered 0..len(idx)-1)."""
+        tensors = self.batch(idx)
+        tensors["index"] = torch.arange(len(idx), dtype=torch.long)
+        return FeatureDataset(name, [self.records[i] for i in idx], tensors)
+
+
+def record_hash(record_id: str) -> str:
+    """A record id's stable hash (SHA-256 hex): the same on every machine, run and Python version."""
+    return hashlib.sha256(str(record_id).encode("utf-8")).hexdigest()
+
+
+def val_halves(ids: list[str]) -> tuple[list[int], list[int]]:
+    """The two halves of a validation split, as row indices (ascending): ``select`` (every choice: checkpoint
+    epoch, tuning point) and ``calib`` (the conformal calibration only, so its residuals are exchangeable with
+    the test split's: nothing was chosen on them). Rows are ordered by :func:`record_hash` of their id; the first
+    ceil(n/2) are ``select``. Deterministic and the same for every model, bench and ``judgemind train``."""
+    order = sorted(range(len(ids)), key=lambda i: (record_hash(ids[i]), i))
+    half = (len(order) + 1) // 2
+    return sorted(order[:half]), sorted(order[half:])
+
+
+def split_val(val: FeatureDataset) -> tuple[FeatureDataset, FeatureDataset]:
+    """``(select, calib)`` halves of a validation split (:func:`val_halves`), named ``<name>:select`` and
+    ``<name>:calib``."""
+    sel, cal = val_halves([r.id for r in val.records])
+    return val.subset(sel, f"{val.name}:select"), val.subset(cal, f"{val.name}:calib")
 
 
 @dataclass

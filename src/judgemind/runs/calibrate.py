@@ -6,13 +6,16 @@ set is still there. Contents:
 
 * ``intervals``: split-conformal half-widths (:mod:`judgemind.evaluate.conformal`) at 90 % for the reported final
   score (the rules-engine score vs the official score) and for each component (the model's raw Air/Form/Landing vs
-  the panel's mean mark), from the validation split -- data the checkpoint was chosen on but never trained on.
+  the panel's mean mark), from the **calib half** of the validation split (``judgemind.runs.batch.split_val``):
+  ``judgemind train`` chooses best.pt on the other half (select), so these residuals come from videos that
+  neither trained nor chose the model and are exchangeable with new videos (the whole val split, which chose the
+  epoch, gave optimistic quantiles: 81-85 % Landing coverage for a 90 % interval).
   The final score's residual is divided by the jump's DD (score = J x DD, so errors grow with the DD): its ``q`` is
   in judges' points (J) and a jump's interval is ``score +- q x DD`` -- the same guarantee, narrower for easy jumps.
   Every interval is clipped to the value's range (0..30 x DD, 0..2/5/3).
 * ``ood``: the reference of the in-distribution check. ``feature_mean``/``feature_std`` of the time-pooled tokens
   (global ++ foreground) over the training split; ``thresholds`` of two non-conformity scores, each the conformal
-  quantile of the validation videos' scores at ``alpha_ood`` (a validation-like video exceeds it with probability
+  quantile of the calib half's scores at ``alpha_ood`` (a validation-like video exceeds it with probability
   <= alpha_ood; with fewer than 1/alpha_ood videos, the largest validation score): ``feature_distance`` (RMS z of
   the pooled tokens) and ``stage_doubt`` (1 - the mean probability of each step's decoded stage: low when the
   take-off -> flight -> landing structure is clear). The athlete-track check needs no calibration (see
@@ -31,7 +34,7 @@ import torch
 from judgemind.data import load_dataset
 from judgemind.evaluate.conformal import calibrate_abs, conformal_quantile, conformal_rank
 from judgemind.rules.names import COMPONENTS
-from judgemind.runs.batch import load_feature_split, open_features, split_records
+from judgemind.runs.batch import load_feature_split, open_features, split_records, split_val
 from judgemind.runs.outputs import collect_outputs, official_scores
 from judgemind.utils import clean_json
 from judgemind.utils.atomic import atomic_write_json
@@ -39,7 +42,7 @@ from judgemind.utils.atomic import atomic_write_json
 ALPHA = 0.10  # 90 % intervals
 ALPHA_OOD = 0.01  # per check: at most 1 % of in-distribution videos flagged
 MIN_TRACK = 0.5  # the athlete must be located in at least half of the steps
-VERSION = 2
+VERSION = 3  # 3: calibrated on val's calib half (2: the whole val split)
 
 
 def calibration_path(run_dir, checkpoint: str = "best") -> Path:
@@ -149,7 +152,8 @@ def build_calibration(model, cfg, info, dataset_path: str, device="cpu") -> dict
     dataset = load_dataset(Path(dataset_path))
     cache = open_features(dataset, cfg.data.features)
     train = load_feature_split(cache, split_records(dataset, cfg.data.train_split, "train"), info, cfg.data.train_split)
-    val = load_feature_split(cache, split_records(dataset, cfg.data.val_split, "val"), info, cfg.data.val_split)
+    whole_val = load_feature_split(cache, split_records(dataset, cfg.data.val_split, "val"), info, cfg.data.val_split)
+    val = split_val(whole_val)[1]  # the calib half: best.pt was chosen on the select half
     if getattr(model, "needs_train_set", False):
         model.attach_train_set({k: v.to(dev) for k, v in train.tensors.items()})
     bs = cfg.run.eval_batch_size
@@ -175,14 +179,16 @@ def build_calibration(model, cfg, info, dataset_path: str, device="cpu") -> dict
     n = len(true)
     return {
         "version": VERSION,
-        "split": cfg.data.val_split,
+        "split": f"{cfg.data.val_split}:calib",
         "n": n,
+        "halves": {"select": len(whole_val) - n, "calib": n, "rule": "val rows ordered by SHA-256 of the id"},
         "alpha": ALPHA,
         "guarantee": (
             f"split conformal: P(truth in interval) >= {1 - ALPHA:.0%} for a video exchangeable with "
-            f"the {n} validation videos"
+            f"the {n} videos of val's calib half"
             if conformal_rank(n, ALPHA) <= n
-            else f"too few validation videos ({n}) for a {1 - ALPHA:.0%} guarantee: intervals are unbounded"
+            else f"too few validation videos in val's calib half ({n}) for a {1 - ALPHA:.0%} guarantee: intervals are "
+            f"unbounded"
         ),
         "intervals": iv,
         "ood": {

@@ -33,7 +33,7 @@ class DataConfig:
     dataset: str = ""  # dataset folder (FineSkiing format)
     features: str = ""  # feature cache name under DATASET/features/
     train_split: str = "train"
-    val_split: str = "val"  # checkpoint selection (best.pt) uses this split only
+    val_split: str = "val"  # best.pt is chosen on its select half, intervals calibrated on its calib half
     test_split: str = "test"
     dim_global: int = 0  # expected feature sizes; 0 = take them from the cache manifest
     dim_foreground: int = 0

@@ -172,6 +172,13 @@ class ClipDataset:
             b[f"clips_{key}"] = torch.from_numpy(np.stack([f[key] for f in files]))
         return b
 
+    def subset(self, idx: list[int], name: str) -> "ClipDataset":
+        """The rows ``idx`` as a split of their own (``index`` renumbered), e.g. val's select half."""
+        idx_t = torch.as_tensor(idx, dtype=torch.long)
+        tensors = {k: v.index_select(0, idx_t) for k, v in self.tensors.items()}
+        tensors["index"] = torch.arange(len(idx), dtype=torch.long)
+        return ClipDataset(name, [self.records[i] for i in idx], tensors, self.folder)
+
 
 def load_clip_split(folder: Path, records, info: DataInfo, name: str) -> ClipDataset:
 

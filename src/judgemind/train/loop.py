@@ -31,7 +31,7 @@ import torch
 from judgemind.errors import JudgemindError
 from judgemind.models.base import DataInfo
 from judgemind.runs import dist as D
-from judgemind.runs.batch import FeatureDataset
+from judgemind.runs.batch import FeatureDataset, split_val
 from judgemind.runs.calibrate import build_calibration, write_calibration
 from judgemind.runs.config import TrainConfig
 from judgemind.runs.model import build_model, load_run_model
@@ -216,6 +216,9 @@ def fit(cfg: TrainConfig, resume: bool = False, argv: list[str] | None = None) -
         if ctx.is_main:
             guard = rundir.RunGuard(run_dir).acquire()  # refuses a folder another process is training into
         data = prepare_run_data(cfg)
+        # best.pt is chosen on val's select half; the calib half is left for the conformal intervals
+        # (judgemind.runs.calibrate), so their residuals come from data that chose nothing
+        select, _ = split_val(data.val)
         state = rundir.RunState()
 
         def begin(model, opt, sched) -> int:
@@ -232,7 +235,7 @@ def fit(cfg: TrainConfig, resume: bool = False, argv: list[str] | None = None) -
 
         def on_epoch(e: EpochEnd) -> None:
             if ctx.is_main:
-                val = headline(evaluate(e.model, data.val, data.info, cfg, ctx.device))
+                val = headline(evaluate(e.model, select, data.info, cfg, ctx.device))
                 test = None
                 if getattr(data, "test", None) is not None:
                     test = headline(evaluate(e.model, data.test, data.info, cfg, ctx.device))
@@ -259,7 +262,7 @@ def fit(cfg: TrainConfig, resume: bool = False, argv: list[str] | None = None) -
 
 
 def _calibrate_best(run_dir: Path, cfg: TrainConfig) -> dict:
-    """90 % intervals and the in-distribution reference of best.pt, from the validation split (see
+    """90 % intervals and the in-distribution reference of best.pt, from val's calib half (see
     judgemind.runs.calibrate; `judgemind score` reads them), as summary.json entries. End-to-end runs have none."""
     if cfg.run.end_to_end:
         return {}
