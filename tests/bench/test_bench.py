@@ -530,3 +530,35 @@ def test_interval_columns_per_component_in_a_tiny_bench(tmp_path):
     assert "90% intervals on test (calibrated on val's calib half)" in md and "not tuned" in md
     res = json.loads((out / "results" / "judgemind" / "seed0.json").read_text())
     assert res["val_halves"] == {"select": halves["select"], "calib": halves["calib"]}
+
+
+def test_settings_from_another_bench_and_train_size(toy, tmp_path):
+    """--settings-from trains each model with the settings a tuned bench chose (no tuning again); --train-size
+    trains on a fixed, nested subset of the training split with the whole val and test splits."""
+    tuned = tmp_path / "tuned"
+    base = ["bench", "--data", str(toy), "--models", "usdl,codeprior", "--seeds", "0", "--jobs", "1", *FAST]
+    assert main([*base, "--out", str(tuned), "--tune-grid", "lr=1e-3,3e-4"]) == 0
+    chose = json.loads((tuned / "bench.json").read_text())["tuning"]["models"]["usdl"]["chosen"]
+    reuse = tmp_path / "reuse"
+    assert main([*base, "--out", str(reuse), "--settings-from", str(tuned / "bench.json"), "--train-size", "6"]) == 0
+    doc = json.loads((reuse / "bench.json").read_text())
+    assert doc["tuning"]["from"] == str((tuned / "bench.json").resolve()) and doc["tuning"]["reused"]
+    res = json.loads((reuse / "results" / "usdl" / "seed0.json").read_text())
+    assert res["optim"]["lr"] == chose["lr"] and res["fingerprint"]["train_size"] == 6
+    assert doc["settings"]["train_size"] == 6 and not (reuse / "tune").exists()
+    # the subset: nested, the same for any call, and the whole val/test
+    train = run.load_bench_data(str(toy)).train.records
+    small, big = run.train_subset(train, 4), run.train_subset(train, 8)
+    assert {r.id for r in small} <= {r.id for r in big} and small == run.train_subset(train, 4)
+    data = run.load_bench_data(str(toy), train_size=6)
+    assert len(data.train.records) == 6 and len(data.test.records) == len(run.load_bench_data(str(toy)).test.records)
+    with pytest.raises(JudgemindError, match="only"):
+        run.train_subset(train, len(train) + 1)
+    # errors name the file / the model, and the command exits non-zero without output
+    specs = plan.plan_runs(plan.BenchConfig(data=str(toy), models=["mlp"], seeds=[0]), "fineskiing")
+    with pytest.raises(JudgemindError, match="no tuning.models"):
+        plan.load_chosen_settings(toy / "dataset.json", specs)
+    with pytest.raises(JudgemindError, match="chose no settings for 'mlp'"):
+        plan.load_chosen_settings(tuned / "bench.json", specs)
+    assert main([*base, "--out", str(tmp_path / "z"), "--tune", "--settings-from", str(tuned / "bench.json")]) != 0
+    assert not (tmp_path / "z" / "bench.json").exists()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import dataclasses as dc
 import itertools
+import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -135,6 +136,8 @@ class BenchConfig:
     tune: bool = False  # choose each model's lr / epochs / width / ... on val's select half (seed 0) first
     tune_grid: str | None = None  # None -> DEFAULT_TUNE_GRID; e.g. "lr=1e-3,3e-4;epochs=12,24;width=0.5,1"
     tune_budget: int = DEFAULT_TUNE_BUDGET  # grid points per model (the same for every model); 0 = all
+    settings_from: str = ""  # another bench's bench.json: train with the settings it chose per model (no tuning)
+    train_size: int = 0  # train on a fixed subset of N training videos (nested across N); 0 = all
 
 
 @dataclass(frozen=True)
@@ -470,6 +473,45 @@ def apply_tuning(specs: list[RunSpec], chosen: dict) -> list[RunSpec]:
             s = apply_point(s, chosen[lab]["chosen"])
         out.append(s)
     return out
+
+
+def load_chosen_settings(path: str | Path, specs: list[RunSpec]) -> tuple[dict, dict]:
+    """The settings another bench chose per model (``--settings-from BENCH_JSON``): ``(chosen, record)`` where
+    ``chosen`` is that bench's ``tuning.models`` for the labels of ``specs`` (as :func:`apply_tuning` takes it) and
+    ``record`` what bench.json notes about it. A file that is not a bench.json, or that chose nothing for a model
+    these runs train (and that is tuned at all), -> :class:`JudgemindError` naming the file and the model."""
+    path = Path(path)
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise JudgemindError(f"bench --settings-from {path}: not readable as a bench.json ({exc})") from None
+    models = (
+        doc.get("tuning", {}).get("models") if isinstance(doc, dict) and isinstance(doc.get("tuning"), dict) else None
+    )
+    if not isinstance(models, dict):
+        raise JudgemindError(
+            f"bench --settings-from {path}: no tuning.models in it; give the bench.json of a "
+            f"`judgemind bench --tune` run"
+        )
+    chosen = {}
+    for s in specs:
+        if s.ablation is not None or s.model in NOT_TUNED or s.label in chosen:
+            continue
+        entry = models.get(s.label)
+        if not isinstance(entry, dict) or not isinstance(entry.get("chosen"), dict):
+            raise JudgemindError(
+                f"bench --settings-from {path}: it chose no settings for {s.label!r} (it has "
+                f"{', '.join(sorted(models)) or 'none'}); tune that model there first or leave it out of --models"
+            )
+        chosen[s.label] = entry
+    record = {
+        **doc["tuning"],
+        "models": chosen,
+        "from": str(path.resolve()),
+        "reused": True,
+        "note": "settings chosen on val's select half by the bench in 'from' (its candidates shown); not tuned again",
+    }
+    return chosen, record
 
 
 def result_path(out: Path, spec: RunSpec) -> Path:

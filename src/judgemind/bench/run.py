@@ -14,6 +14,7 @@ skipped on a re-run when its settings (the fingerprint) are unchanged.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import math
 import multiprocessing as mp
@@ -38,6 +39,7 @@ from judgemind.bench.plan import (
     budget_points,
     choose_settings,
     fixed_settings,
+    load_chosen_settings,
     parse_bench_sets,
     parse_data_arg,
     parse_tune_grid,
@@ -97,10 +99,11 @@ def default_features(root: Path, protocol: str) -> str:
     raise JudgemindError(f"bench: {root} has {what}; pass --features NAME{hint}")
 
 
-def load_bench_data(data: str, features: str = "", limit: int = 0) -> BenchData:
+def load_bench_data(data: str, features: str = "", limit: int = 0, train_size: int = 0) -> BenchData:
     """The dataset, its DataInfo and the train/val/test splits as tensors, read once with the trainer's own data
     functions (``judgemind.runs.prepare.prepare_run_data`` / ``judgemind.runs.batch``: same checks and targets as
-    ``judgemind train``). ``limit`` keeps the first N videos of each split and reads only those."""
+    ``judgemind train``). ``limit`` keeps the first N videos of each split and reads only those; ``train_size``
+    trains on N training videos (:func:`train_subset`) with the whole val and test splits."""
 
     protocol, root = parse_data_arg(data)
     dataset = load_dataset(root)
@@ -110,8 +113,8 @@ def load_bench_data(data: str, features: str = "", limit: int = 0) -> BenchData:
             f"not 'diving'; convert FineDiving with `judgemind data convert finediving ...`"
         )
     features = features or default_features(root, protocol)
-    if limit and limit > 0:
-        splits = _load_limited(dataset, features, limit)
+    if (limit and limit > 0) or (train_size and train_size > 0):
+        splits = _load_limited(dataset, features, limit, train_size)
     else:
         prepared = prepare_run_data(
             TrainConfig(data=DataConfig(dataset=str(root), features=features), run=RunConfig(log_test=True))
@@ -121,11 +124,26 @@ def load_bench_data(data: str, features: str = "", limit: int = 0) -> BenchData:
     return BenchData(root, dataset, features, info, train, val, test, protocol)
 
 
-def _load_limited(dataset, features: str, limit: int):
-    """(DataInfo, train, val, test) from the first ``limit`` records of each split (DataInfo from those too)."""
+def train_subset(records: Sequence, n: int) -> list:
+    """``n`` training records for a data-efficiency curve: the records ordered by a hash of their id, the first
+    ``n`` (in the split's order) - the same for every model and seed, and nested (the 100 are among the 200).
+    More than the split has -> :class:`JudgemindError`."""
+    if n > len(records):
+        raise JudgemindError(f"bench --train-size {n}: the training split has only {len(records)} videos")
+    keep = set(sorted(range(len(records)), key=lambda i: hashlib.sha256(records[i].id.encode()).hexdigest())[:n])
+    return [r for i, r in enumerate(records) if i in keep]
+
+
+def _load_limited(dataset, features: str, limit: int, train_size: int = 0):
+    """(DataInfo, train, val, test) from the first ``limit`` records of each split (0: all), the training split cut
+    to ``train_size`` videos (0: all; DataInfo from those)."""
 
     cache = open_features(dataset, features)
-    recs = {role: split_records(dataset, role, role)[:limit] for role in ("train", "val", "test")}
+    recs = {role: split_records(dataset, role, role) for role in ("train", "val", "test")}
+    if limit and limit > 0:
+        recs = {role: r[:limit] for role, r in recs.items()}
+    if train_size and train_size > 0:
+        recs["train"] = train_subset(recs["train"], train_size)
     info = build_data_info(dataset.meta.scoring, cache.dims, recs["train"], list(dataset.records))
     train = load_feature_split(cache, recs["train"], info, "train")
     info = dataclasses.replace(info, steps=int(train.tensors["mask"].shape[1]))
@@ -185,6 +203,7 @@ def fingerprint(spec: RunSpec, data: BenchData, cfg: BenchConfig, optim: dict) -
         "features": data.features,
         "protocol": data.protocol,
         "limit": int(cfg.limit),
+        "train_size": int(cfg.train_size),
         "model": spec.model,
         "overrides": {k: str(v) for k, v in spec.overrides.items()},
         "seed": spec.seed,
@@ -316,7 +335,10 @@ def run_bench(cfg: BenchConfig) -> tuple[dict, list[dict]]:
     grid = parse_tune_grid(grid_text) if cfg.tune else {}
     tune_plan = plan_tuning(specs, grid, cfg.tune_budget) if cfg.tune else []
     _set_threads(cfg.threads)
-    data = load_bench_data(cfg.data, cfg.features, cfg.limit)
+    if cfg.tune and cfg.settings_from:
+        raise JudgemindError("bench: --tune and --settings-from exclude each other (tune here, or reuse a choice)")
+    chosen_from = load_chosen_settings(cfg.settings_from, specs) if cfg.settings_from else None
+    data = load_bench_data(cfg.data, cfg.features, cfg.limit, cfg.train_size)
     reference = load_reference(data, cfg.limit)  # a malformed stats.json fails before any training
     out = Path(cfg.out) if cfg.out else default_out(data)
     out.mkdir(parents=True, exist_ok=True)
@@ -330,6 +352,9 @@ def run_bench(cfg: BenchConfig) -> tuple[dict, list[dict]]:
             chosen = fixed_settings(specs, grid)
         specs = apply_tuning(specs, chosen)
         tuning = tuning_record(grid, grid_text, cfg.tune_budget, chosen, specs)
+    elif chosen_from is not None:
+        specs = apply_tuning(specs, chosen_from[0])
+        tuning = chosen_from[1]
     results = _execute(specs, data, cfg, optim_sets, out, "bench runs", tune_results if cfg.tune else ())
     doc = summarize(results, specs, data, cfg, time.time() - t_start, tuning, reference)
     doc["out"] = str(out)
@@ -436,7 +461,7 @@ _WORKER: dict = {}
 
 def _worker_init(cfg: BenchConfig) -> None:
     _set_threads(cfg.threads)
-    _WORKER["data"] = load_bench_data(cfg.data, cfg.features, cfg.limit)
+    _WORKER["data"] = load_bench_data(cfg.data, cfg.features, cfg.limit, cfg.train_size)
     _WORKER["cfg"] = cfg
 
 

@@ -150,6 +150,8 @@ def summarize(
             "batch_size": cfg.batch_size or DEFAULT_BATCH,
             "seeds": [int(s) for s in cfg.seeds],
             "limit": cfg.limit,
+            "train_size": cfg.train_size,
+            "settings_from": cfg.settings_from or None,
             "device": cfg.device,
             "sets": list(cfg.sets),
             "tuned": bool(tuning and tuning.get("tuned")),

@@ -79,6 +79,21 @@ def add_parser(sub) -> None:
     g.add_argument("--no-ablations", dest="ablations", action="store_false")
     p.add_argument("--limit", type=int, default=0, metavar="N", help="keep the first N videos of each split")
     p.add_argument(
+        "--train-size",
+        type=int,
+        default=0,
+        metavar="N",
+        help="train on N videos of the training split (a fixed subset by record-id hash, nested across N: the "
+        "points of a data-efficiency curve), with the whole val and test splits",
+    )
+    p.add_argument(
+        "--settings-from",
+        default="",
+        metavar="BENCH_JSON",
+        help="train each model with the settings another bench chose for it on val (its bench.json, from a "
+        "--tune run): the same choices across the parts of a suite, without tuning again",
+    )
+    p.add_argument(
         "--set",
         dest="sets",
         action="append",
@@ -145,8 +160,10 @@ def run(args) -> int:
     from judgemind.bench.plan import DEFAULT_TUNE_BUDGET  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
     budget = DEFAULT_TUNE_BUDGET if args.tune_budget is None else args.tune_budget
-    if min(args.epochs, args.batch_size, args.limit, args.jobs, args.threads, budget) < 0:
-        raise JudgemindError("--epochs, --batch-size, --limit, --jobs, --threads and --tune-budget must be >= 0")
+    if min(args.epochs, args.batch_size, args.limit, args.jobs, args.threads, budget, args.train_size) < 0:
+        raise JudgemindError(
+            "--epochs, --batch-size, --limit, --jobs, --threads, --tune-budget and --train-size must be >= 0"
+        )
     if args.out:
         check_out_dir(args.out)
     cfg = BenchConfig(
@@ -167,6 +184,8 @@ def run(args) -> int:
         tune=args.tune or args.tune_grid is not None or args.tune_budget is not None,
         tune_grid=args.tune_grid,
         tune_budget=budget,
+        settings_from=args.settings_from,
+        train_size=args.train_size,
     )
     doc = bench_and_report(cfg)
     out = doc["out"]

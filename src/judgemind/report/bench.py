@@ -318,6 +318,8 @@ def tuning_table(doc: dict):
         if t.get("tuned", True)
         else "one grid point: fixed settings, **not tuned**"
     )
+    if t.get("reused"):
+        state += f"; the choices were made by the bench of {t.get('from')} and reused here (not tuned again)"
     return Table(
         ["model"]
         + [f"chosen {a}" for a in axes]
