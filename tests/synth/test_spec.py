@@ -74,11 +74,13 @@ def test_timeline_and_cuts(index):
         assert all(0 < c < tl.n_frames for c in cuts) and cuts == sorted(set(cuts))
         # the cuts are exactly the frames where the camera's shot index changes
         assert cuts == (np.flatnonzero(np.diff(v.camera.shot)) + 1).tolist()
-    assert 3.0 < s.duration < 5.5
+    assert 3.0 < s.duration < 7.5
 
 
-def test_jumps_last_3_to_5_seconds_at_25fps():
+def test_jumps_last_3_to_7_seconds_at_25fps():
+    """In-run 0.5-2.3 s before the lip, a ballistic flight of ~1.8-3.2 s, 0.9-1.7 s of landing (v3: wide and
+    fault-free, so that the clip length gives nothing away)."""
     import numpy as np
 
     n = np.array([timeline(sample_spec(0, i), 25).n_frames for i in range(60)])
-    assert 75 <= np.median(n) <= 125 and n.min() >= 70 and n.max() <= 140
+    assert 110 <= np.median(n) <= 150 and n.min() >= 80 and n.max() <= 190

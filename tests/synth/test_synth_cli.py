@@ -63,6 +63,7 @@ def test_cli_writes_a_valid_dataset_and_preview(tmp_path):
         (["--fps", "0"], ["--fps"]),
         (["--workers", "0"], ["--workers"]),
         (["--preset", "bnech"], ["unknown --preset 'bnech'", "bench", "n 2000"]),
+        (["--cuts", "many"], ["--cuts", "'many'", "none", "broadcast", "heavy"]),
     ],
 )
 def test_bad_input_exits_2_naming_the_problem(tmp_path, args, words):
@@ -100,6 +101,28 @@ def test_preset_with_overrides_prints_box_heights(tmp_path):
     assert "flight" in r.stdout and "follow shots" in r.stdout
     gen = json.loads((out / "dataset.json").read_text())["extra"]["generator"]
     assert (gen["n"], gen["seed"], gen["size"], gen["fps"]) == (3, 2026, 64, 8.0)
+    assert gen["cuts"] == "broadcast" and "cuts broadcast" in r.stdout
+
+
+def test_preset_keeps_the_cut_pattern_and_records_it(tmp_path):
+    """--preset bench --cuts heavy: the bench jumps filmed with more cuts; the pattern is in dataset.json (the
+    generator's settings and its source line) and in every record's camera."""
+    import json
+
+    from judgemind.cli.cmd_synth import CUT_MODES as CLI_MODES
+    from judgemind.synth.spec import CUT_MODES, GENERATOR_VERSION
+
+    assert CLI_MODES == CUT_MODES
+    out = tmp_path / "h"
+    r = _cli(out, "--preset", "bench", "--cuts", "heavy", "--n", 2, "--size", 64, "--fps", 8, "--workers", 1)
+    assert r.returncode == 0, r.stderr
+    meta = json.loads((out / "dataset.json").read_text())
+    assert meta["extra"]["generator"]["cuts"] == "heavy"
+    assert meta["extra"]["generator"]["version"] == GENERATOR_VERSION
+    assert "cuts heavy" in meta["source"]
+    for line in (out / "annotations.jsonl").read_text().splitlines():
+        rec = json.loads(line)
+        assert rec["extra"]["camera"]["cuts_mode"] == "heavy" and len(rec["cuts"]) >= 3
 
 
 def test_data_stats_prints_and_writes_floor_and_ceilings(tmp_path):
@@ -122,6 +145,8 @@ def test_data_stats_prints_and_writes_floor_and_ceilings(tmp_path):
     assert set(doc) >= {"code_prior", "fault_oracle", "judge_agreement", "item_rates", "component_spread", "box_height"}
     assert set(doc["fault_oracle"]["per_component"]) == {"air", "form", "landing"}
     assert doc["box_height"]["flight"]["p50"] > 0.2
+    assert set(doc["shortcuts"]) >= {"duration", "code", "box", "fixed_offset", "targets"}
+    assert "shortcuts" in r.stdout and "fixed_offset_aiou@0.75" in r.stdout
     out = tmp_path / "s.json"
     r = subprocess.run(
         [sys.executable, "-m", "judgemind.cli.main", "data", "stats", str(root), "--out", str(out), "--json"],

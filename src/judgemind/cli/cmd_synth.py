@@ -7,8 +7,13 @@ import time
 
 from judgemind.rules.names import DEFAULT_FPS
 
+# The cut patterns of judgemind.synth.spec.CUT_MODES, spelled out here so that `--help` does not import the
+# generator (start-up time); tests/synth/test_synth_cli.py checks that they agree.
+CUT_MODES = ("none", "broadcast", "heavy")
+
 _EXAMPLES = """examples:
   judgemind synth data/bench --preset bench           the SynthAerials benchmark (2000 jumps, 160 px, seed 2026)
+  judgemind synth data/bench_heavy --preset bench --cuts heavy   the same 2000 jumps, filmed with many more cuts
   judgemind synth data/synth --n 300 --seed 0
   judgemind synth data/small --n 24 --size 96 --fps 25 --codes bLT,bFdFF --preview data/small/contact.png
   judgemind synth data/synth --n 300 --seed 0        (again: resumes an interrupted run)
@@ -42,6 +47,15 @@ def add_parser(sub) -> None:
     p.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
     p.add_argument("--size", type=int, default=None, help="square frame size in pixels, even, >= 64 (default 128)")
     p.add_argument("--fps", type=float, default=None, help="frames per second (default 25)")
+    p.add_argument(
+        "--cuts",
+        choices=CUT_MODES,
+        default=None,
+        help="camera switches, a controlled variable (the same seed gives the same jumps, judges and marks under "
+        "each; only the shots differ): 'none' one shot for the whole clip, 'broadcast' 2-4 shots cutting near "
+        "take-off, mid-flight and touchdown (default), 'heavy' 4-7 shots cutting anywhere, mid-flight included; "
+        "recorded in dataset.json (extra.generator.cuts); a preset keeps it",
+    )
     p.add_argument("--workers", type=int, default=2, help="processes rendering jumps in parallel (default 2)")
     p.add_argument(
         "--codes",
@@ -68,8 +82,8 @@ def run(args) -> int:
     from judgemind.synth.stats import box_height_table  # noqa: PLC0415 -- start-up time: loaded when the command runs
     from judgemind.synth.writer import resolve_preset  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
-    defaults = {"n": 300, "seed": 0, "size": 128, "fps": DEFAULT_FPS}
-    prm = resolve_preset(args.preset, n=args.n, seed=args.seed, size=args.size, fps=args.fps)
+    defaults = {"n": 300, "seed": 0, "size": 128, "fps": DEFAULT_FPS, "cuts": "broadcast"}
+    prm = resolve_preset(args.preset, n=args.n, seed=args.seed, size=args.size, fps=args.fps, cuts=args.cuts)
     prm = {**defaults, **prm}
     t0 = time.time()
     out = generate(
@@ -82,9 +96,10 @@ def run(args) -> int:
         codes=args.codes,
         overwrite=args.overwrite,
         progress=not args.no_progress,
+        cuts=prm["cuts"],
     )
     print(
-        f"wrote {prm['n']} synthetic jumps ({prm['size']} px, seed {prm['seed']}) to {out} in "
+        f"wrote {prm['n']} synthetic jumps ({prm['size']} px, seed {prm['seed']}, cuts {prm['cuts']}) to {out} in "
         f"{time.time() - t0:.1f} s (check: judgemind data validate {out}; ceilings: judgemind data stats {out})"
     )
     print(box_height_table(out))

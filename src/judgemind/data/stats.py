@@ -12,6 +12,9 @@
   (the mean over the judges of rho), and the mean of the judges' totals x DD.
 - item rates (share of jumps with each catalogue item), component spread (s.d. as % of the range), and, when the
   records carry boxes and the frame size is known, the athlete box height as a share of the frame per stage.
+- **shortcuts**: what clip and stage durations, the action code, the athlete box and a fixed-offset segmentation
+  predict without looking at the motion, with the targets of a benchmark without shortcuts
+  (:mod:`judgemind.data.shortcuts`).
 
 Everything is computed from the annotations (no videos, no features).
 """
@@ -25,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from judgemind.data.shortcuts import format_audit, shortcut_audit
 from judgemind.data.validate import rules_score
 from judgemind.errors import JudgemindError
 from judgemind.evaluate import relative_l2_x100, spearman
@@ -182,18 +186,21 @@ def dataset_stats(ds) -> dict:
     catalogue = load_catalogue()
     train, test = ds.split("train"), ds.split("test")
     recs = list(ds.records)
+    cp = code_prior(train, test)
+    fo = fault_oracle(train, test, catalogue, ds.meta.scoring)
     return {
         "dataset": str(ds.root),
         "n": len(recs),
         "n_train": len(train),
         "n_test": len(test),
         "synthetic": bool(ds.meta.synthetic),
-        "code_prior": code_prior(train, test),
-        "fault_oracle": fault_oracle(train, test, catalogue, ds.meta.scoring),
+        "code_prior": cp,
+        "fault_oracle": fo,
         "judge_agreement": judge_agreement(test),
         "component_spread": component_spread(recs),
         "item_rates": item_rates(recs, catalogue),
         "box_height": box_heights(ds),
+        "shortcuts": shortcut_audit(train, test, catalogue, ds.meta.fps, frame_height(ds), cp["rho"], fo["rho"]),
     }
 
 
@@ -276,4 +283,6 @@ def format_stats(s: dict) -> str:
                 else ""
             )
         )
+    if s.get("shortcuts"):
+        lines += format_audit(s["shortcuts"])
     return "\n".join(lines)

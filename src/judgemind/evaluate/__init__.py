@@ -21,6 +21,7 @@ from judgemind.evaluate.metrics import (
     per_stage_metrics,
     relative_l2,
     relative_l2_x100,
+    roc_auc,
     segment_iou,
     spearman,
     stagewise_aiou,

@@ -47,6 +47,7 @@ __all__ = [
     "per_stage_metrics",
     "relative_l2",
     "relative_l2_x100",
+    "roc_auc",
     "segment_iou",
     "spearman",
     "stagewise_aiou",
@@ -446,6 +447,36 @@ def _ap(scores: np.ndarray, labels: np.ndarray) -> float:
     block_end = np.flatnonzero(last_of_block)[block_id]
     precision_at = tp[block_end] / (block_end + 1.0)
     return float(precision_at[y].sum() / n_pos)
+
+
+def _average_ranks(x: np.ndarray) -> np.ndarray:
+    """1-based ranks of ``x`` (N,), tied values sharing the mean of their ranks."""
+    order = np.argsort(x, kind="stable")
+    xs = x[order]
+    first = np.r_[True, xs[1:] != xs[:-1]]
+    block = np.cumsum(first) - 1
+    starts = np.flatnonzero(first)
+    ends = np.r_[starts[1:], len(xs)]
+    mean_rank = 0.5 * (starts + 1 + ends)  # ranks starts+1 .. ends
+    ranks = np.empty(len(x))
+    ranks[order] = mean_rank[block]
+    return ranks
+
+
+def roc_auc(scores: Any, labels: Any) -> float:
+    """Area under the ROC curve: the probability that a random positive scores above a random negative (ties count
+    one half), by the rank-sum (Mann-Whitney) formula ``(sum of the positives' ranks - P (P + 1) / 2) / (P N)``.
+
+    ``scores``: ``(N,)`` higher = more likely positive; ``labels``: ``(N,)`` 0/1 (or bool). Returns ``nan`` when
+    either class is absent (AUC undefined). 0.5 is chance; 1.0 a perfect separation.
+    """
+    s, _ = _pair(scores, labels, "roc_auc", ("scores", "labels"))
+    y = _as_binary(labels, "labels", "roc_auc")
+    n_pos, n_neg = int(y.sum()), int((~y).sum())
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    r = _average_ranks(s)
+    return float((r[y].sum() - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
 
 
 def average_precision(scores: Any, labels: Any) -> float:

@@ -113,7 +113,7 @@ def build_record(spec: JumpSpec, view: JumpView) -> Record:
             "kicker_height_m": spec.kicker_height,
         },
         "flight": {"time_s": _r(spec.flight_time, 3), "apex_m": _r(fl.apex, 2), "landing_x_m": _r(fl.landing_x, 2)},
-        "camera": {"shots": shots, "size": view.size},
+        "camera": {"shots": shots, "size": view.size, "cuts_mode": spec.cuts},
         "light": spec.scene.light,
     }
     boxes = athlete_boxes(view)

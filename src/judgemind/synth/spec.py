@@ -7,8 +7,13 @@ pixels, annotation, judges' marks) is a pure function of it. Specs are drawn fro
     the athlete pool (48 athletes) <-  SeedSequence(s, spawn_key=(1,))
     the judging panel (5 judges)   <-  SeedSequence(s, spawn_key=(2,))
     the train/val/test split       <-  SeedSequence(s, spawn_key=(3,))
+    jump i's judges' perception    <-  SeedSequence(s, spawn_key=(4, i))
+    jump i's camera shots          <-  SeedSequence(s, spawn_key=(5, i))
 
-so jump i is the same whatever ``n`` and the number of workers. Times are in seconds; a spec does not depend on
+so jump i is the same whatever ``n`` and the number of workers, and the same jump is rendered under every cut
+pattern (``CUT_MODES``): only its shots differ. Clip length and stage durations carry no label: the in-run shown
+before the lip and the landing shown after touchdown are drawn independently of the faults; the flight lasts
+what the ballistics of the kicker and the take-off speed give. Times are in seconds; a spec does not depend on
 the frame rate or the image size (``timeline`` turns it into frames).
 """
 
@@ -27,7 +32,7 @@ from judgemind.rules import dd_entries, dd_for, known_codes, parse_jump_code
 from judgemind.rules.names import DEFAULT_FPS, STAGES
 from judgemind.synth import course
 
-GENERATOR_VERSION = "2"
+GENERATOR_VERSION = "3"
 N_ATHLETES = 48
 N_JUDGES = 5
 
@@ -78,6 +83,16 @@ FAULT_STAGE = {
 }
 
 SHOT_KINDS = ("side", "tele", "hill", "rear", "wide")
+# Camera switches, a controlled variable (the same jumps under each): "none" one shot for the whole clip (the
+# jump's first shot), "broadcast" 2-4 shots cutting near take-off, mid-flight and touchdown, "heavy" 4-7 shots
+# cutting anywhere (mid-flight included), at least ``HEAVY_MIN_GAP`` s apart.
+CUT_MODES = ("none", "broadcast", "heavy")
+DEFAULT_CUTS = "broadcast"
+HEAVY_MIN_GAP = 0.3
+# Seconds of the clip before the lip and after touchdown: wide and independent of everything else, so that
+# neither a fixed-offset segmentation nor the clip length gives the stages or the faults away.
+INRUN_TIME = (0.5, 2.3)
+LANDING_TIME = (0.9, 1.7)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -94,6 +109,7 @@ class SynthSettings:
     fps: float = DEFAULT_FPS
     codes: tuple[str, ...] | None = None
     render: bool = True
+    cuts: str = DEFAULT_CUTS
     version: str = GENERATOR_VERSION
 
     def to_dict(self) -> dict:
@@ -191,8 +207,7 @@ class JumpSpec:
     speed_noise: float  # relative take-off speed deviation of this jump (before the air faults)
     inrun_time: float  # s from the first frame to leaving the lip
     flight_time: float  # s, from the ballistic flight
-    landing_time: float  # s from touchdown to the end of the clip (until control is shown)
-    base_landing_time: float  # s of a landing without a fall
+    landing_time: float  # s from touchdown to the end of the clip (drawn independently of the faults)
     twist_dir: int
     faults: tuple[Fault, ...]
     shots: tuple[Shot, ...]
@@ -202,6 +217,7 @@ class JumpSpec:
     # standard normal draws, one per judge and catalogue item of SYNTH_ITEMS: each judge's error in perceiving
     # the item's measured quantity (synth/measure.py)
     perception: tuple[tuple[float, ...], ...] = ()
+    cuts: str = DEFAULT_CUTS  # the cut pattern ``shots`` were drawn under (CUT_MODES)
 
     @property
     def duration(self) -> float:
@@ -411,8 +427,11 @@ def jump_id(index: int) -> str:
     return f"synth_{index:05d}"
 
 
-def sample_spec(seed: int, index: int, codes: Sequence[str] | None = None) -> JumpSpec:
-    """Draw jump ``index`` of the run with ``seed`` (``codes``: restrict the jump codes, uniform over them)."""
+def sample_spec(seed: int, index: int, codes: Sequence[str] | None = None, cuts: str = DEFAULT_CUTS) -> JumpSpec:
+    """Draw jump ``index`` of the run with ``seed`` (``codes``: restrict the jump codes, uniform over them;
+    ``cuts``: the camera switches, one of ``CUT_MODES``; only the shots depend on it)."""
+    if cuts not in CUT_MODES:
+        raise JudgemindError(f"unknown cut pattern {cuts!r}; choose one of {', '.join(CUT_MODES)}")
     rng = jump_rng(seed, index)
     codes_t = tuple(codes) if codes is not None else None
     # sex, then a code open to it; a sex without any of the given codes hands over to the other
@@ -430,7 +449,7 @@ def sample_spec(seed: int, index: int, codes: Sequence[str] | None = None) -> Ju
     angle_deg, height = KICKERS[n_som]
     kick = course.Kicker(math.radians(angle_deg + float(rng.normal(0, 1.0))), height)
     ideal = course.ideal_speed(kick)
-    inrun_time = float(rng.uniform(0.8, 1.05))
+    inrun_time = float(rng.uniform(*INRUN_TIME))
     faults = sample_faults(rng, float(dds[sex]), skill, n_som, has_layout, twisting, inrun_time)
     spec = JumpSpec(
         index=index,
@@ -448,8 +467,7 @@ def sample_spec(seed: int, index: int, codes: Sequence[str] | None = None) -> Ju
         speed_noise=float(rng.normal(0, 0.025)),
         inrun_time=inrun_time,
         flight_time=0.0,
-        landing_time=0.0,
-        base_landing_time=float(rng.uniform(0.9, 1.15)),
+        landing_time=float(rng.uniform(*LANDING_TIME)),
         twist_dir=1 if rng.random() < 0.5 else -1,
         faults=faults,
         shots=(),
@@ -459,24 +477,16 @@ def sample_spec(seed: int, index: int, codes: Sequence[str] | None = None) -> Ju
         perception=perception_draws(seed, index),
     )
     spec = _finish_physics(spec)
-    return dataclasses.replace(spec, shots=_sample_shots(rng, spec))
+    return dataclasses.replace(spec, shots=sample_shots(shot_rng(seed, index), spec, cuts), cuts=cuts)
 
 
 def _finish_physics(spec: JumpSpec) -> JumpSpec:
-    """Take-off speed and angle from the air faults, flight time from the ballistics, landing time from the
-    landing faults (a fall takes longer to show control)."""
+    """Take-off speed and angle from the air faults, flight time from the ballistics. The in-run and landing
+    times are left as drawn: a fault never lengthens the clip."""
     speed = spec.ideal_speed * (1.0 + spec.speed_noise) * _air_factor(spec.faults)
     angle = spec.kicker_angle - math.radians(4.0) * _sev(spec.faults, "weak_takeoff")
     fl = course.flight(spec.kicker(), speed, angle)
-    fall = max(
-        _sev(spec.faults, "crash"),
-        0.6 if _sev(spec.faults, "body_contact") else 0.0,
-        0.8 if _sev(spec.faults, "no_weight_on_skis") else 0.0,
-    )
-    landing_time = spec.base_landing_time + (0.3 + 0.2 * fall if fall else 0.0)
-    return dataclasses.replace(
-        spec, speed=speed, takeoff_angle=angle, flight_time=fl.duration, landing_time=landing_time
-    )
+    return dataclasses.replace(spec, speed=speed, takeoff_angle=angle, flight_time=fl.duration)
 
 
 def _sev(faults: Sequence[Fault], item: str) -> float:
@@ -688,8 +698,33 @@ def _shot(rng: np.random.Generator, kind: str, start: float) -> Shot:
     return Shot(kind, start, tuple(float(v) for v in pos), float(frac), float(lag), shake, phase, zoom)
 
 
-def _sample_shots(rng: np.random.Generator, spec: JumpSpec) -> tuple[Shot, ...]:
-    """2-4 shots from different viewpoints with hard cuts around take-off, mid-flight and touchdown."""
+def shot_rng(seed: int, index: int) -> np.random.Generator:
+    """The camera shots' own stream of jump ``index``: no cut pattern moves any other choice of the jump."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(5, index)))
+
+
+def sample_shots(rng: np.random.Generator, spec: JumpSpec, cuts: str = DEFAULT_CUTS) -> tuple[Shot, ...]:
+    """The shots of ``spec`` under the cut pattern ``cuts`` (``CUT_MODES``). The first shot is drawn first, so it
+    is the same under every pattern (``none`` keeps only it)."""
+    first = str(rng.choice(["side", "rear", "wide", "tele"], p=[0.45, 0.3, 0.07, 0.18]))
+    shots = [_shot(rng, first, 0.0)]
+    if cuts == "none":
+        return tuple(shots)
+    times = _broadcast_cuts(rng, spec) if cuts == "broadcast" else _heavy_cuts(rng, spec)
+    t_td = spec.inrun_time + spec.flight_time
+    for t in times:
+        late = t >= t_td - 0.3
+        kinds = ["side", "tele", "hill", "wide"]
+        p = np.array([0.4, 0.25, 0.3 if late else 0.15, 0.06])
+        if shots[-1].kind in kinds:  # a cut always changes the viewpoint
+            p[kinds.index(shots[-1].kind)] = 0.0
+        kind = kinds[int(rng.choice(4, p=p / p.sum()))]
+        shots.append(_shot(rng, kind, t))
+    return tuple(shots)
+
+
+def _broadcast_cuts(rng: np.random.Generator, spec: JumpSpec) -> list[float]:
+    """1-3 cut times around take-off, mid-flight and touchdown (a TV production's pattern)."""
     t_lip = spec.inrun_time
     t_td = t_lip + spec.flight_time
     total = spec.duration
@@ -707,14 +742,13 @@ def _sample_shots(rng: np.random.Generator, spec: JumpSpec) -> tuple[Shot, ...]:
         t = a + (b - a) * float(u[k])
         if 0.4 <= t <= total - 0.4 and (not cuts or t - cuts[-1] >= 0.4):
             cuts.append(round(t, 4))
-    first = str(rng.choice(["side", "rear", "wide", "tele"], p=[0.45, 0.3, 0.07, 0.18]))
-    shots = [_shot(rng, first, 0.0)]
-    for t in cuts:
-        late = t >= t_td - 0.3
-        kinds = ["side", "tele", "hill", "wide"]
-        p = np.array([0.4, 0.25, 0.3 if late else 0.15, 0.06])
-        if shots[-1].kind in kinds:  # a cut always changes the viewpoint
-            p[kinds.index(shots[-1].kind)] = 0.0
-        kind = kinds[int(rng.choice(4, p=p / p.sum()))]
-        shots.append(_shot(rng, kind, t))
-    return tuple(shots)
+    return cuts
+
+
+def _heavy_cuts(rng: np.random.Generator, spec: JumpSpec) -> list[float]:
+    """3-6 cut times anywhere in the clip, at least ``HEAVY_MIN_GAP`` s from each other and from the clip's ends:
+    k uniform draws on the clip less the gaps, sorted, each pushed on by the gaps before it."""
+    k = int(rng.integers(3, 7))
+    free = spec.duration - (k + 1) * HEAVY_MIN_GAP
+    u = np.sort(rng.uniform(0.0, max(free, 0.0), size=k))
+    return [round(float(HEAVY_MIN_GAP * (j + 1) + u[j]), 4) for j in range(k)]

@@ -38,7 +38,15 @@ from judgemind.rules.names import DEFAULT_FPS
 from judgemind.synth.annotate import build_record, skeleton_array
 from judgemind.synth.camera import view_jump
 from judgemind.synth.render import render_frames
-from judgemind.synth.spec import GENERATOR_VERSION, SynthSettings, check_codes, jump_id, sample_spec
+from judgemind.synth.spec import (
+    CUT_MODES,
+    DEFAULT_CUTS,
+    GENERATOR_VERSION,
+    SynthSettings,
+    check_codes,
+    jump_id,
+    sample_spec,
+)
 from judgemind.utils.atomic import atomic_path, atomic_write_text
 from judgemind.utils.optional import load_av
 from judgemind.utils.progress import progress_bar
@@ -128,7 +136,7 @@ def make_jump(settings: SynthSettings, index: int, root: Path | None = None) -> 
     """Sample, (render and encode) and annotate jump ``index``; with ``root`` write its video then its fragment
     (both atomically) and return the fragment text."""
 
-    spec = sample_spec(settings.seed, index, settings.codes)
+    spec = sample_spec(settings.seed, index, settings.codes, settings.cuts)
     view = view_jump(spec, settings.size, settings.fps)
     record = build_record(spec, view)
     text = dumps_record(record) + "\n"
@@ -173,7 +181,9 @@ def settings_from_dict(d: dict) -> SynthSettings:
     return SynthSettings(**d)
 
 
-def check_settings(n: int, seed: int, size: int, fps: float, workers: int, codes) -> SynthSettings:
+def check_settings(
+    n: int, seed: int, size: int, fps: float, workers: int, codes, cuts: str = DEFAULT_CUTS
+) -> SynthSettings:
     """Validate the user's settings (bad input -> JudgemindError naming the option)."""
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
         raise JudgemindError(f"--n must be a positive number of jumps, got {n!r}")
@@ -196,7 +206,9 @@ def check_settings(n: int, seed: int, size: int, fps: float, workers: int, codes
     if isinstance(codes, str):
         codes = codes.split(",")
     codes_t = check_codes(list(codes)) if codes is not None else None
-    return SynthSettings(n=int(n), seed=int(seed), size=int(size), fps=fps_f, codes=codes_t)
+    if cuts not in CUT_MODES:
+        raise JudgemindError(f"--cuts {cuts!r} is not a cut pattern; choose one of {', '.join(CUT_MODES)}")
+    return SynthSettings(n=int(n), seed=int(seed), size=int(size), fps=fps_f, codes=codes_t, cuts=cuts)
 
 
 def _describe_diff(stored: dict, current: dict) -> str:
@@ -297,7 +309,7 @@ def _assemble(out: Path, settings: SynthSettings) -> None:
         catalogue_version=str(load_catalogue().version),
         synthetic=True,
         source=f"judgemind {__version__} synth: SynthAerials procedural generator v{GENERATOR_VERSION} "
-        f"(seed {settings.seed})",
+        f"(seed {settings.seed}, cuts {settings.cuts})",
         description="SYNTHETIC aerials jumps rendered procedurally (a stick-figure athlete with skis on a "
         "drawn site), with faults sampled from the deduction catalogue and a simulated panel of 5 "
         "judges. It is a test bed for the pipeline, not footage of real jumps: numbers measured on it "
@@ -319,15 +331,18 @@ def generate(
     overwrite: bool = False,
     progress: bool = True,
     render: bool = True,
+    cuts: str = DEFAULT_CUTS,
 ) -> Path:
     """Write (or finish) a SynthAerials dataset of ``n`` jumps in ``out`` and return its path.
 
-    ``codes``: restrict the jump codes (uniform over them); ``render=False`` writes the annotations only (the same
-    records as a rendered run; the videos are absent). Re-running with the same settings resumes an interrupted
-    run; other settings are refused unless ``overwrite``. Bad input raises :class:`JudgemindError`.
+    ``codes``: restrict the jump codes (uniform over them); ``cuts``: the camera switches (``CUT_MODES``: the
+    same jumps, other shots; recorded in dataset.json's ``extra.generator.cuts``); ``render=False`` writes the
+    annotations only (the same records as a rendered run; the videos are absent). Re-running with the same
+    settings resumes an interrupted run; other settings are refused unless ``overwrite``. Bad input raises
+    :class:`JudgemindError`.
     """
 
-    settings = dataclasses.replace(check_settings(n, seed, size, fps, workers, codes), render=bool(render))
+    settings = dataclasses.replace(check_settings(n, seed, size, fps, workers, codes, cuts), render=bool(render))
     root = Path(out)
     _prepare_out(root, settings, overwrite)
     _remove_temps(root)
