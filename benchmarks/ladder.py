@@ -17,7 +17,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from judgemind.bench.ladder import STEPS, LadderConfig, run_suite
+from judgemind.bench.ladder import LADDER_GRID, STEPS, LadderConfig, run_suite
 from judgemind.errors import JudgemindError
 
 
@@ -47,7 +47,7 @@ def main(argv=None) -> int:
     p.add_argument("--epochs", type=int, default=40, help="epochs ceiling of every trained model (default 40)")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--budget", type=int, default=8, help="tuning points per model, the same for all (default 8)")
-    p.add_argument("--grid", default="", help="tuning grid (default: judgemind bench's)")
+    p.add_argument("--grid", default=LADDER_GRID, help=f"tuning grid (default {LADDER_GRID!r})")
     p.add_argument("--sizes", type=_ints, default=(100, 200, 400, 800), help="training-set sizes of the curve")
     p.add_argument("--steps", type=_steps, default=STEPS, help=f"steps to run (default all: {','.join(STEPS)})")
     p.add_argument("--jobs", type=int, default=0, help="bench runs in parallel (default: judgemind bench's)")

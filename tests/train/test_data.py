@@ -149,3 +149,24 @@ def test_empty_and_missing_splits(copy, tmp_path):
 
 def test_missing_dataset_argument(tmp_path):
     _fails(resolve_config(None, []), "no dataset given", tmp_path)
+
+
+def test_shot_input_comes_from_the_cuts_the_extractor_found(copy):
+    """A video-only cache stores the camera cuts its extractor found; the model's shot input must come from those,
+    not from the annotated cuts (else a 'video only' run reads the annotation)."""
+    from safetensors.numpy import load_file, save_file
+
+    before = prepare_data(_cfg(copy).data).train
+    rid = before.records[2].id
+    i = [r.id for r in before.records].index(rid)
+    p = copy / "features" / "toy" / f"{rid}.safetensors"
+    t = load_file(str(p))
+    fi = t["frame_index"].astype(np.int64)
+    t["cuts"] = np.asarray([int(fi[5])], np.int64)  # one cut, at step 5's frame
+    save_file(t, str(p))
+    after = prepare_data(_cfg(copy).data).train
+    shot = after.tensors["shot"][i, : len(fi)].numpy()
+    assert (shot[:5] == 0).all() and (shot[5:] == 1).all()
+    t["cuts"] = np.zeros(0, np.int64)  # the extractor found none: one shot, whatever the annotation says
+    save_file(t, str(p))
+    assert (prepare_data(_cfg(copy).data).train.tensors["shot"][i] == 0).all()

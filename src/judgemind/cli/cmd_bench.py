@@ -19,7 +19,7 @@ examples:
   judgemind bench --data data/synth --models all --tune --tune-budget 12 --seeds 0,1,2
 
 The fair protocol: --tune gives every tuned model the same --tune-budget points of one grid (the centre first,
-then a fixed seeded permutation); bench.json/bench.md record every candidate, the choice, which chosen values
+then a fixed seeded permutation); bench.json and bench.md record every candidate, the choice, which chosen values
 sit on an edge of the grid and whether the checkpoint is the last epoch. Val is split in two halves by a hash of
 the record id: "select" chooses the checkpoint epoch and the tuning point, "calib" only calibrates the 90 %
 conformal intervals reported on test (final score and Air/Form/Landing: cover_*/width_* in bench.json).

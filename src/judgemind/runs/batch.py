@@ -240,11 +240,13 @@ def _missing_report(cache: FeatureCache, records: list[Record], split: str) -> N
         )
 
 
-def record_targets(rec: Record, fi: np.ndarray, info: DataInfo) -> dict[str, np.ndarray]:
-    """Per-record target arrays for steps with centre frames ``fi`` (T,)."""
+def record_targets(rec: Record, fi: np.ndarray, info: DataInfo, cuts=None) -> dict[str, np.ndarray]:
+    """Per-record target arrays for steps with centre frames ``fi`` (T,). ``cuts``: the camera cuts the feature
+    extractor found in the video (a cache's ``cuts`` tensor), which the model's shot input then comes from; None
+    -> the annotated cuts (features made from annotations, e.g. the skeleton extractor)."""
     stage = np.asarray(stage_at(rec.stages, fi), dtype=np.int64)
     bounds = np.array([(stage == 0).sum(), (stage <= 1).sum()], dtype=np.int64)
-    shot = shot_index(rec.cuts, fi)
+    shot = shot_index(rec.cuts if cuts is None else tuple(int(c) for c in np.asarray(cuts).reshape(-1)), fi)
     means = rec.component_means()
     comps = np.array([float(means[c]) if c in means else math.nan for c in COMPONENTS], dtype=np.float32)
     judges = np.full(max(info.n_judges, 1), math.nan, dtype=np.float32)
@@ -289,7 +291,10 @@ def load_feature_split(cache: FeatureCache, records: list[Record], info: DataInf
                 f"was built for {dims[key]}; use the features the run was trained on"
             )
     feats = [_read_record(cache, r, dims) for r in records]
-    targets = [record_targets(rec, f["frame_index"].astype(np.int64), info) for rec, f in zip(records, feats)]
+    # a video-only cache carries the cuts its extractor found: the model's shot input must not read the annotation
+    targets = [
+        record_targets(rec, f["frame_index"].astype(np.int64), info, f.get("cuts")) for rec, f in zip(records, feats)
+    ]
     out = stack_rows(feats, targets, dims)
     for k in ("score", "dd"):
         bad = ~torch.isfinite(out[k])
