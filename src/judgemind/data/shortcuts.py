@@ -26,7 +26,7 @@ import numpy as np
 from judgemind.evaluate import aiou, roc_auc, spearman
 from judgemind.rules.names import STAGES
 
-# The catalogue's landing falls: the athlete does not ride the landing out (docs/aerials_rules.md, landing scale
+# The catalogue's landing falls: the athlete does not ride the landing out (docs/rules.md, the landing bands
 # 0.0-1.0: body contact, sliding on the back without returning to the skis, a crash).
 FALL_ITEMS = ("crash", "body_contact", "no_weight_on_skis")
 # An item gets a per-item AUC when the training split has this many jumps with it and the test split at least 2.
