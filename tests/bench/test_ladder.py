@@ -150,3 +150,13 @@ def test_docs_results_tables_are_the_committed_sources():
                 continue
             mean = sum(row["rho"]) / len(row["rho"])
             assert bench["rows"][label]["ours"]["rho"][0] == pytest.approx(mean, abs=1e-9), (part, label)
+
+
+def test_claims_reuse_the_main_parts_judgemind_runs(tmp_path):
+    cfg = L.LadderConfig(out=tmp_path)
+    src = tmp_path / "bench" / "main" / "results" / "judgemind"
+    src.mkdir(parents=True)
+    (src / "seed0.json").write_text('{"a": 1}', encoding="utf-8")
+    assert [p.name for p in L.reuse_main_runs(cfg, "claims", "judgemind")] == ["seed0.json"]
+    assert (tmp_path / "bench" / "claims" / "results" / "judgemind" / "seed0.json").read_text() == '{"a": 1}'
+    assert L.reuse_main_runs(cfg, "claims", "judgemind") == []  # never overwrites

@@ -242,6 +242,20 @@ def plan(cfg: LadderConfig) -> list[tuple[str, list[list[str]]]]:
     return [(s, steps[s]) for s in STEPS if s in cfg.steps]
 
 
+def reuse_main_runs(cfg: LadderConfig, part: str, label: str) -> list[Path]:
+    """Give ``part`` the main part's finished runs of ``label`` (same data, settings and seeds: the same runs), so
+    they are not trained twice; ``judgemind bench`` re-checks each file's fingerprint and trains any that differs."""
+    src = _bench(cfg, "main") / "results" / _safe(label)
+    dst = _bench(cfg, part) / "results" / _safe(label)
+    copied = []
+    for f in sorted(src.glob("seed*.json")):
+        if not (dst / f.name).exists():
+            dst.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(f, dst / f.name)
+            copied.append(dst / f.name)
+    return copied
+
+
 def run_suite(cfg: LadderConfig, log=print) -> dict:
     """Run the suite's steps (each command resumes), then write the tables. Returns the ladder document."""
     unknown = sorted(set(cfg.steps) - set(STEPS))
@@ -253,6 +267,8 @@ def run_suite(cfg: LadderConfig, log=print) -> dict:
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     for step, commands in plan(cfg):
         t0 = time.time()
+        if step == "claims":
+            reuse_main_runs(cfg, "claims", "judgemind")
         for cmd in commands:
             log(f"[ladder {step}] {' '.join(cmd[3:])}")
             rc = subprocess.run(cmd, env=env).returncode
