@@ -507,7 +507,14 @@ def render(doc: dict) -> str:
     ]
     out += _stats_table(doc.get("stats"))
     if "main" in parts:
-        out += ["### The ladder: every model on annotated skeletons", ""]
+        out += [
+            "### The ladder: every model on annotated skeletons",
+            "",
+            "Annotated skeletons are perfect perception: the generator's 2D + 3D joints, its world pelvis trajectory "
+            "and its camera cuts (`judgemind extract --extractor skeleton`; no video decoded). Not a video-only "
+            "figure: that is the next table.",
+            "",
+        ]
         out += _rows_table(parts["main"], "annotated skeletons", tuning=True)
     if "video" in parts:
         out += ["### From the video alone (AerialsPose + the temporal refiner, `--perception aerialspose`)", ""]
