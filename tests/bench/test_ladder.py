@@ -31,10 +31,7 @@ def _doc():
         "features": "skeleton",
         "n": {"train": 1400, "val": 300, "test": 300},
     }
-    claims = {
-        "rows": {"judgemind": _row([0.90, 0.92, 0.91]), "judgemind -knowledge": _row([0.88, 0.90, 0.90])},
-        "tuning": {},
-    }
+    claims = {"rows": {"judgemind": _row([0.88, 0.90, 0.90])}, "tuning": {}}
     size = {"rows": {"judgemind": _row([0.5, 0.6, 0.55]), "tsa": _row([0.4, 0.45, 0.5])}, "tuning": {}}
     cuts = {"rows": {"judgemind": _row([0.9, 0.9, 0.9]), "tsa": _row([0.85, 0.8, 0.8])}, "tuning": {}}
     heavy = {"rows": {"judgemind": _row([0.88, 0.87, 0.89]), "tsa": _row([0.7, 0.72, 0.7])}, "tuning": {}}
@@ -48,7 +45,7 @@ def _doc():
             "code_prior": {"rho": 0.4, "rl2x100": 3.6},
             "fault_oracle": {"rho": 0.98, "rl2x100": 0.2, "per_component": {}},
         },
-        "parts": {"main": main, "claims": claims, "size_100": size, "cuts_none": cuts, "cuts_heavy": heavy},
+        "parts": {"main": main, "claim_knowledge": claims, "size_100": size, "cuts_none": cuts, "cuts_heavy": heavy},
         "timing_s": {"data": 60.0},
     }
 
@@ -109,8 +106,9 @@ def test_plan_chains_the_parts_with_one_budget_and_the_main_choices(tmp_path):
     assert any(c.startswith("synth") and "--preset bench" in c for c in cmds["data"])
     assert "--tune-budget 5" in cmds["main"][0] and "--seeds 0,1,2" in cmds["main"][0]
     main_json = str(tmp_path / "bench" / "main" / "bench.json")
-    for step in ("claims", "curve"):
+    for step in ("claims", "curve", "cuts", "video", "cuthandling"):
         assert all(f"--settings-from {main_json}" in c for c in cmds[step] if c.startswith("bench"))
+    assert cmds["claims"][0].endswith(f"--set judgemind.knowledge=false --settings-from {main_json}")
     assert sum("--cuts none" in c for c in cmds["cuts"]) == 1 and sum("--cuts heavy" in c for c in cmds["cuts"]) == 1
     assert [c for c in cmds["curve"] if "--train-size 200" in c]
     with pytest.raises(JudgemindError, match="unknown step"):
@@ -150,13 +148,3 @@ def test_docs_results_tables_are_the_committed_sources():
                 continue
             mean = sum(row["rho"]) / len(row["rho"])
             assert bench["rows"][label]["ours"]["rho"][0] == pytest.approx(mean, abs=1e-9), (part, label)
-
-
-def test_claims_reuse_the_main_parts_judgemind_runs(tmp_path):
-    cfg = L.LadderConfig(out=tmp_path)
-    src = tmp_path / "bench" / "main" / "results" / "judgemind"
-    src.mkdir(parents=True)
-    (src / "seed0.json").write_text('{"a": 1}', encoding="utf-8")
-    assert [p.name for p in L.reuse_main_runs(cfg, "claims", "judgemind")] == ["seed0.json"]
-    assert (tmp_path / "bench" / "claims" / "results" / "judgemind" / "seed0.json").read_text() == '{"a": 1}'
-    assert L.reuse_main_runs(cfg, "claims", "judgemind") == []  # never overwrites

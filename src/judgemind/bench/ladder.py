@@ -219,7 +219,10 @@ def plan(cfg: LadderConfig) -> list[tuple[str, list[list[str]]]]:
     steps: dict[str, list[list[str]]] = {
         "data": _synth(cfg, "broadcast") + [_cli("data", "stats", str(data))],
         "main": [_bench_cmd(cfg, "main", data, MODELS, "--no-ablations", *_tuned(cfg))],
-        "claims": [_bench_cmd(cfg, "claims", data, ["judgemind"], "--ablations", *_chosen(cfg))],
+        "claims": [
+            _bench_cmd(cfg, part, data, ["judgemind"], "--no-ablations", "--set", f"judgemind.{kv}", *_chosen(cfg))
+            for part, kv, _, _ in CLAIMS
+        ],
         "cuts": [c for mode in CUT_MODES for c in _synth(cfg, mode)]
         + [
             _bench_cmd(cfg, f"cuts_{mode}", _data(cfg, mode), MODELS[:-1], "--no-ablations", *_chosen(cfg))
@@ -242,20 +245,6 @@ def plan(cfg: LadderConfig) -> list[tuple[str, list[list[str]]]]:
     return [(s, steps[s]) for s in STEPS if s in cfg.steps]
 
 
-def reuse_main_runs(cfg: LadderConfig, part: str, label: str) -> list[Path]:
-    """Give ``part`` the main part's finished runs of ``label`` (same data, settings and seeds: the same runs), so
-    they are not trained twice; ``judgemind bench`` re-checks each file's fingerprint and trains any that differs."""
-    src = _bench(cfg, "main") / "results" / _safe(label)
-    dst = _bench(cfg, part) / "results" / _safe(label)
-    copied = []
-    for f in sorted(src.glob("seed*.json")):
-        if not (dst / f.name).exists():
-            dst.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(f, dst / f.name)
-            copied.append(dst / f.name)
-    return copied
-
-
 def run_suite(cfg: LadderConfig, log=print) -> dict:
     """Run the suite's steps (each command resumes), then write the tables. Returns the ladder document."""
     unknown = sorted(set(cfg.steps) - set(STEPS))
@@ -267,8 +256,6 @@ def run_suite(cfg: LadderConfig, log=print) -> dict:
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     for step, commands in plan(cfg):
         t0 = time.time()
-        if step == "claims":
-            reuse_main_runs(cfg, "claims", "judgemind")
         for cmd in commands:
             log(f"[ladder {step}] {' '.join(cmd[3:])}")
             rc = subprocess.run(cmd, env=env).returncode
@@ -519,8 +506,8 @@ def render(doc: dict) -> str:
     if "video" in parts:
         out += ["### From the video alone (AerialsPose + the temporal refiner, `--perception aerialspose`)", ""]
         out += _rows_table(parts["video"], "video only", tuning=True)
-    if "claims" in parts:
-        out += _claims_table(parts["claims"])
+    if any(p.startswith("claim_") for p in parts):
+        out += _claims_table(parts)
     if any(p.startswith("cuts_") for p in parts) and "main" in parts:
         out += _cuts_table(parts)
     if any(p in parts for p in CUT_HANDLING) and "cuts_heavy" in parts:
@@ -590,41 +577,52 @@ def _rows_table(part: dict, features: str, tuning: bool) -> list[str]:
     return lines + [""]
 
 
+# The paper's claims, one bench part per variant (most important first, so that an interrupted suite has them):
+# (part, --set of the variant, its label in bench.json's ablation table, what changes).
 CLAIMS = (
-    ("judgemind -knowledge", "knowledge bank → learned item queries (no text)"),
-    ("judgemind shuffled-knowledge", "knowledge bank → every item given another item's description"),
-    ("judgemind plain-head", "grade-aware decoder → plain regressor head on the decoder states"),
-    ("judgemind -grade_bands", "grade bands off (deduction composition kept)"),
-    ("judgemind -segmentation", "segmentation off (uniform windows)"),
-    ("judgemind -global", "foreground tokens alone (no global tokens)"),
-    ("judgemind -foreground", "global tokens alone (no foreground tokens)"),
+    ("claim_knowledge", "knowledge=false", "judgemind -knowledge", "knowledge bank → learned item queries (no text)"),
+    (
+        "claim_shuffled",
+        "shuffled_knowledge=true",
+        "judgemind shuffled-knowledge",
+        "knowledge bank → every item given another item's description",
+    ),
+    (
+        "claim_plainhead",
+        "plain_head=true",
+        "judgemind plain-head",
+        "grade-aware decoder → plain regressor head on the decoder states",
+    ),
+    ("claim_segmentation", "segmentation=false", "judgemind -segmentation", "segmentation off (uniform windows)"),
+    ("claim_global", "global=false", "judgemind -global", "foreground tokens alone (no global tokens)"),
+    ("claim_foreground", "foreground=false", "judgemind -foreground", "global tokens alone (no foreground tokens)"),
+    ("claim_gradebands", "grade_bands=false", "judgemind -grade_bands", "grade bands off (deduction composition kept)"),
 )
 
 
-def _claims_table(part: dict) -> list[str]:
-    rows = part["rows"]
-    full = rows.get("judgemind")
+def _claims_table(parts: dict) -> list[str]:
+    full = parts.get("main", {}).get("rows", {}).get("judgemind")
     if not full:
         return []
     lines = [
         "### The paper's claims: each component's effect (paired over seeds, 95 % CI)",
         "",
-        f"Full model: ρ {_ci(full.get('rho', []))}. Δ = variant − full on the same seed; a claim holds when the "
-        "interval of Δρ lies below 0.",
+        f"Full model (the main part's JudgeMind, the same settings and seeds): ρ {_ci(full.get('rho', []))}. "
+        "Δ = variant − full on the same seed; a component helps when the interval of Δρ lies below 0.",
         "",
-        "| variant | what changes | Δρ [95 % CI] | ΔR-ℓ2×100 | ΔAir ρ | ΔForm ρ | ΔLanding ρ | holds |",
+        "| variant | what changes | Δρ [95 % CI] | ΔR-ℓ2×100 | ΔAir ρ | ΔForm ρ | ΔLanding ρ | the component helps |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    known = {lab for lab, _ in CLAIMS}
-    extra = [(lab, "") for lab in rows if lab != "judgemind" and lab not in known]
-    for lab, what in [c for c in CLAIMS if c[0] in rows] + extra:
-        r = rows[lab]
+    for part, _, label, what in CLAIMS:
+        r = parts.get(part, {}).get("rows", {}).get("judgemind")
+        if not r:
+            continue
         d = mean_ci(_paired(r, full, "rho"))
-        holds = "-" if d["hi"] is None else ("yes" if d["hi"] < 0 else ("no: it helps" if d["lo"] > 0 else "no"))
+        holds = "-" if d["hi"] is None else ("yes" if d["hi"] < 0 else ("no: it costs" if d["lo"] > 0 else "no"))
         cells = [_ci(_paired(r, full, "rho"))] + [
             _f(mean_ci(_paired(r, full, k))["mean"], 2) for k in ("rl2_x100", "air_rho", "form_rho", "landing_rho")
         ]
-        lines.append(f"| {lab} | {what} | " + " | ".join(cells) + f" | {holds} |")
+        lines.append(f"| {label} | {what} | " + " | ".join(cells) + f" | {holds} |")
     return lines + [""]
 
 
