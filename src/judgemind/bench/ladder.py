@@ -381,7 +381,7 @@ def write_docs(doc: dict, out: Path, docs: Path | None) -> Path:
     stats = _data_root(out) / "stats.json"
     if stats.is_file():
         shutil.copyfile(stats, dest / "stats.json")
-    atomic_write_text(dest / "ladder.json", json.dumps(doc, indent=1, sort_keys=True) + "\n")
+    atomic_write_text(dest / "ladder.json", json.dumps(doc, indent=1) + "\n")
     plot_curve(doc, dest / "curve.png")
     md = docs / "results.md"
     section = render(doc)
@@ -531,6 +531,13 @@ def render(doc: dict) -> str:
         out += _cut_handling_table(parts)
     if any(p.startswith("size_") for p in parts) and "main" in parts:
         out += _curve_table(doc)
+    missing = [p for p in expected_parts(s) if p not in parts]
+    if missing:
+        out += [
+            f"**Not measured in this regeneration** (the suite was stopped before them; running the same command "
+            f"again resumes there): {', '.join(missing)}.",
+            "",
+        ]
     if doc.get("timing_s"):
         tot = sum(doc["timing_s"].values())
         out += [
@@ -540,6 +547,18 @@ def render(doc: dict) -> str:
             "",
         ]
     return "\n".join(out).rstrip("\n") + "\n"
+
+
+def expected_parts(settings: dict) -> list[str]:
+    """The bench parts a full suite of these settings writes, in order."""
+    return (
+        ["main"]
+        + [part for part, _, _, _ in CLAIMS]
+        + [f"cuts_{m}" for m in CUT_MODES]
+        + [f"size_{n}" for n in settings.get("sizes", [])]
+        + ["video"]
+        + list(CUT_HANDLING)
+    )
 
 
 def _stats_table(st) -> list[str]:
