@@ -161,36 +161,35 @@ def choose_thresholds(
     min_pos: int = MIN_POSITIVES,
 ) -> list[dict[str, Any]]:
     """Per item its reporting threshold on calibrated ``probs`` ``(N, K)``: ``{"threshold", "rule"}`` with rule
-    ``item`` / ``stage`` / ``global`` (whose rows chose it) or ``item: target not reached`` / ``floor``."""
+    ``item`` / ``stage`` / ``global`` (whose rows chose it: the item's own with ``min_pos`` positives, else its
+    stage's pooled, else all items pooled), ``<rule>: target not reached`` (those rows never reach ``target``: the
+    top of the grid) or ``floor`` (too few positives anywhere: 0.5)."""
     p, y = _check(probs, labels, "choose_thresholds")
     st = np.asarray(list(stages))
     top = THRESHOLD_GRID[-1]
-    pooled: dict[str, float | None] = {}
+    pooled: dict[str, dict | None] = {}
 
-    def pool(key: str, cols: np.ndarray) -> float | None:
+    def choose(pp: np.ndarray, yy: np.ndarray, rule: str) -> dict | None:
+        if int(yy.sum()) < min_pos:
+            return None
+        t = _precision_threshold(pp, yy, target)
+        return (
+            {"threshold": top, "rule": f"{rule}: target not reached"} if t is None else {"threshold": t, "rule": rule}
+        )
+
+    def pool(key: str, cols: np.ndarray) -> dict | None:
         if key not in pooled:
-            yy = y[:, cols].reshape(-1)
-            pooled[key] = _precision_threshold(p[:, cols].reshape(-1), yy, target) if int(yy.sum()) >= min_pos else None
+            pooled[key] = choose(p[:, cols].reshape(-1), y[:, cols].reshape(-1), key.split(":")[0])
         return pooled[key]
 
     out = []
     for k in range(p.shape[1]):
-        if int(y[:, k].sum()) >= min_pos:
-            t = _precision_threshold(p[:, k], y[:, k], target)
-            out.append(
-                {"threshold": top, "rule": "item: target not reached"}
-                if t is None
-                else {"threshold": t, "rule": "item"}
-            )
-            continue
-        t = pool(f"stage:{st[k]}", np.flatnonzero(st == st[k]))
-        if t is not None:
-            out.append({"threshold": t, "rule": "stage"})
-            continue
-        t = pool("global", np.arange(p.shape[1]))
-        out.append(
-            {"threshold": THRESHOLD_GRID[0], "rule": "floor"} if t is None else {"threshold": t, "rule": "global"}
+        got = (
+            choose(p[:, k], y[:, k], "item")
+            or pool(f"stage:{st[k]}", np.flatnonzero(st == st[k]))
+            or pool("global", np.arange(p.shape[1]))
         )
+        out.append(dict(got) if got is not None else {"threshold": THRESHOLD_GRID[0], "rule": "floor"})
     return out
 
 
