@@ -118,3 +118,17 @@ def test_deduction_report_has_every_metric():
     assert rep["precision"] == 2 / 3 and rep["recall"] == 1.0
     assert rep["clean_items"] == pytest.approx(1 / 4) and rep["clean_stages"] == 4
     assert rep["ece"] == pytest.approx((0.1 + 0.1 + 0.2 + 0.2 + 0.6 + 0.3) / 6)
+
+
+def test_rows_that_never_reach_the_floor_pass_the_choice_on():
+    # item 0 has 5 positives but no probability reaches 0.5: its stage's pooled rows choose; item 1's own rows list
+    # 10 at 0.55 (all right)
+    p = np.array([[0.3, 0.6]] * 5 + [[0.2, 0.7]] * 5 + [[0.1, 0.45]] * 2)
+    y = np.array([[1, 1]] * 5 + [[0, 1]] * 5 + [[0, 0]] * 2)
+    th = D.choose_thresholds(p, y, ["s", "s"])
+    assert th[1] == {"threshold": 0.5, "rule": "item"}
+    # pooled: the rows >= 0.5 are item 1's ten, all right
+    assert th[0] == {"threshold": 0.5, "rule": "stage"}
+    # nothing reaches 0.5 anywhere: the floor, not the top of the grid
+    th = D.choose_thresholds(np.full((12, 1), 0.3), np.array([[1]] * 6 + [[0]] * 6), ["s"])
+    assert th == [{"threshold": 0.5, "rule": "floor"}]

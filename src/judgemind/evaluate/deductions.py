@@ -14,8 +14,9 @@ calib half, ``judgemind.runs.calibrate``):
   calibration set's listed rows of that item are at least ``PRECISION_TARGET`` (70 %) right -- the highest recall at
   the precision the sheet promises. The grid starts at 0.5: a listed item is more likely present than absent
   (with calibrated probabilities the precision of a listing is about the mean probability of its items, so the
-  floor alone keeps it above 50 %). An item that never reaches the target is listed only at the top of the grid;
-  one with too few positives takes its stage's (pooled) threshold, else the pooled one of all items.
+  floor alone keeps it above 50 %). An item whose listings never reach the target is listed only at the top of the
+  grid; one with too few positives (or whose rows never reach 0.5) takes its stage's pooled threshold, else the
+  pooled one of all items, else 0.5.
 * :func:`listed`: the sheet's rule. An item is listed when its calibrated probability reaches its threshold; of an
   exclusive group (``exclusive_group`` in the catalogue: short / long flight, ...) only the most probable member can
   be listed.
@@ -146,11 +147,15 @@ def apply_calibration(probs: Any, params: Sequence[dict]) -> np.ndarray:
 
 
 def _precision_threshold(p: np.ndarray, y: np.ndarray, target: float) -> float | None:
+    """The smallest grid threshold whose listings (``p >= t``, at least one) are ``target`` right; ``inf`` when some
+    are listed but never that right; None when no row reaches the grid (no evidence either way)."""
+    listed_any = False
     for t in THRESHOLD_GRID:
         sel = p >= t
+        listed_any |= bool(sel.any())
         if sel.any() and y[sel].mean() >= target:
             return float(t)
-    return None
+    return math.inf if listed_any else None
 
 
 def choose_thresholds(
@@ -162,8 +167,9 @@ def choose_thresholds(
 ) -> list[dict[str, Any]]:
     """Per item its reporting threshold on calibrated ``probs`` ``(N, K)``: ``{"threshold", "rule"}`` with rule
     ``item`` / ``stage`` / ``global`` (whose rows chose it: the item's own with ``min_pos`` positives, else its
-    stage's pooled, else all items pooled), ``<rule>: target not reached`` (those rows never reach ``target``: the
-    top of the grid) or ``floor`` (too few positives anywhere: 0.5)."""
+    stage's pooled, else all items pooled), ``<rule>: target not reached`` (those rows' listings are never
+    ``target`` right: the top of the grid) or ``floor`` (0.5: too few positives anywhere, or no row of any level
+    reaches 0.5 -- no evidence against the floor). Rows none of which reach 0.5 pass the choice to the next level."""
     p, y = _check(probs, labels, "choose_thresholds")
     st = np.asarray(list(stages))
     top = THRESHOLD_GRID[-1]
@@ -173,8 +179,12 @@ def choose_thresholds(
         if int(yy.sum()) < min_pos:
             return None
         t = _precision_threshold(pp, yy, target)
+        if t is None:  # no row reaches 0.5: nothing learnt here about where to list; the pooled rows choose
+            return None
         return (
-            {"threshold": top, "rule": f"{rule}: target not reached"} if t is None else {"threshold": t, "rule": rule}
+            {"threshold": top, "rule": f"{rule}: target not reached"}
+            if math.isinf(t)
+            else {"threshold": t, "rule": rule}
         )
 
     def pool(key: str, cols: np.ndarray) -> dict | None:
