@@ -132,3 +132,19 @@ def test_rows_that_never_reach_the_floor_pass_the_choice_on():
     # nothing reaches 0.5 anywhere: the floor, not the top of the grid
     th = D.choose_thresholds(np.full((12, 1), 0.3), np.array([[1]] * 6 + [[0]] * 6), ["s"])
     assert th == [{"threshold": 0.5, "rule": "floor"}]
+
+
+def test_a_fit_that_would_reverse_the_ranking_borrows_the_pooled_fit():
+    # item 0's raw output is high on clean jumps (a broken head): its own fit has a < 0 -> the stage's pooled fit
+    rng = np.random.default_rng(3)
+    raw, y = _overconfident(rng, 300, k=3)
+    y[:, 0] = (raw[:, 0] < 0.3).astype(float)
+    params = D.calibrate_items(raw, y, ["s", "s", "s"])
+    assert params[0]["fit"] == "stage" and params[0]["a"] > 0
+    assert [p["fit"] for p in params[1:]] == ["item", "item"]
+
+
+def test_saturated_separable_outputs_keep_a_finite_slope():
+    raw = np.r_[np.full(6, 1 - 1e-7), np.full(144, 1e-7)]
+    a, b = D.fit_platt(raw, raw > 0.5)
+    assert 0 < a < 1e3 and math.isfinite(b)

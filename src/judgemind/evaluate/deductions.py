@@ -9,7 +9,8 @@ calib half, ``judgemind.runs.calibrate``):
   with Platt's smoothed targets (``(P + 1) / (P + 2)`` and ``1 / (N + 2)``: a separable calibration set never
   sends ``a`` to infinity). Monotone in the raw output, so every item keeps its ranking (its AP is unchanged).
 * :func:`calibrate_items`: one fit per item with at least ``min_pos`` positives and ``min_pos`` negatives on the
-  calibration set; an item with fewer borrows the fit of its stage's items pooled, else of all items pooled.
+  calibration set (and a positive slope); an item with fewer (or whose fit would reverse its ranking) borrows the
+  fit of its stage's items pooled, else of all items pooled.
 * :func:`choose_thresholds`: per item, the smallest threshold of ``THRESHOLD_GRID`` (0.50 .. 0.95) at which the
   calibration set's listed rows of that item are at least ``PRECISION_TARGET`` (70 %) right -- the highest recall at
   the precision the sheet promises. The grid starts at 0.5: a listed item is more likely present than absent
@@ -51,6 +52,7 @@ __all__ = [
     "listing_metrics",
 ]
 
+PRIOR_WEIGHT = 2.0  # the identity map's weight in a Platt fit, in videos
 MIN_POSITIVES = 5  # an item's own fit / threshold needs this many positives (and negatives) on the calib half
 PRECISION_TARGET = 0.7  # a threshold lists an item where at least this share of the calib half's listings is right
 THRESHOLD_GRID = tuple(round(0.5 + 0.05 * k, 2) for k in range(10))  # 0.50, 0.55, ..., 0.95
@@ -78,9 +80,10 @@ def _check(probs: Any, labels: Any, func: str) -> tuple[np.ndarray, np.ndarray]:
     return p, y
 
 
-def fit_platt(raw: Any, labels: Any, iters: int = 50, ridge: float = 1e-3) -> tuple[float, float]:
+def fit_platt(raw: Any, labels: Any, iters: int = 100, prior_weight: float = PRIOR_WEIGHT) -> tuple[float, float]:
     """``(a, b)`` of ``sigmoid(a * logit(raw) + b)`` fitted to ``labels`` (both ``(N,)``) by Newton's method on the
-    mean log-loss with Platt's smoothed targets and a small ridge pulling towards the identity ``(1, 0)``."""
+    log-loss with Platt's smoothed targets and a Gaussian prior at the identity ``(1, 0)`` worth ``prior_weight``
+    videos (a few saturated outputs with nearly separable labels otherwise give slopes of thousands or below 0)."""
     z = _logit(np.asarray(raw, np.float64).reshape(-1))
     y = np.asarray(labels, np.float64).reshape(-1)
     n_pos, n_neg = float(y.sum()), float(len(y) - y.sum())
@@ -89,14 +92,30 @@ def fit_platt(raw: Any, labels: Any, iters: int = 50, ridge: float = 1e-3) -> tu
     w = np.array([1.0, 0.0])
     prior = np.array([1.0, 0.0])
     n = max(len(z), 1)
+    ridge = prior_weight / n
+
+    def loss(v: np.ndarray) -> float:
+        x = X @ v
+        return float(np.mean(t * np.logaddexp(0.0, -x) + (1 - t) * np.logaddexp(0.0, x))) + 0.5 * ridge * float(
+            np.sum((v - prior) ** 2)
+        )
+
+    f = loss(w)
     for _ in range(iters):
         p = _sigmoid(X @ w)
         grad = X.T @ (p - t) / n + ridge * (w - prior)
         H = (X * (p * (1 - p))[:, None]).T @ X / n + ridge * np.eye(2)
         step = np.linalg.solve(H, grad)
-        w = w - step
-        if np.abs(step).max() < 1e-10:
+        # backtracking: saturated outputs make the Hessian tiny and a full Newton step overshoot (Platt 1999 /
+        # Lin et al. 2007 do the same)
+        scale = 1.0
+        while scale > 1e-8 and loss(w - scale * step) > f + 1e-4 * scale * float(grad @ -step):
+            scale *= 0.5
+        w = w - scale * step
+        f_new = loss(w)
+        if abs(f - f_new) < 1e-12 or np.abs(scale * step).max() < 1e-10:
             break
+        f = f_new
     return float(w[0]), float(w[1])
 
 
@@ -115,17 +134,21 @@ def calibrate_items(
         raise JudgemindError(f"calibrate_items: {len(st)} stages for {p.shape[1]} items")
     pooled: dict[str, tuple[float, float] | None] = {}
 
+    def monotone(pp: np.ndarray, yy: np.ndarray) -> tuple[float, float] | None:
+        # a fit whose slope is not positive would reverse the item's ranking: the pooled fit serves instead
+        if not _enough(yy, min_pos):
+            return None
+        a, b = fit_platt(pp, yy)
+        return (a, b) if a > 0 else None
+
     def pool(key: str, cols: np.ndarray) -> tuple[float, float] | None:
         if key not in pooled:
-            yy, pp = y[:, cols].reshape(-1), p[:, cols].reshape(-1)
-            pooled[key] = fit_platt(pp, yy) if _enough(yy, min_pos) else None
+            pooled[key] = monotone(p[:, cols].reshape(-1), y[:, cols].reshape(-1))
         return pooled[key]
 
     out = []
     for k in range(p.shape[1]):
-        fit, ab = "item", None
-        if _enough(y[:, k], min_pos):
-            ab = fit_platt(p[:, k], y[:, k])
+        fit, ab = "item", monotone(p[:, k], y[:, k])
         if ab is None:
             fit, ab = "stage", pool(f"stage:{st[k]}", np.flatnonzero(st == st[k]))
         if ab is None:
