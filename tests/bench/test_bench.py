@@ -523,11 +523,16 @@ def test_interval_columns_per_component_in_a_tiny_bench(tmp_path):
         assert math.isfinite(jm[f"cover_{t}"][0]) and 0 <= jm[f"cover_{t}"][0] <= 100
         assert math.isfinite(jm[f"width_{t}"][0]) and jm[f"width_{t}"][0] > 0
     assert "cover_score" in doc["rows"]["usdl"]["ours"] and "cover_air" not in doc["rows"]["usdl"]["ours"]
+    # issue 21: the sheet's deduction listing, calibrated on the calib half like a train run's
+    for k in ("ded_precision", "ded_recall", "ded_ece", "ded_clean_items"):
+        assert k in jm and k not in doc["rows"]["usdl"]["ours"]
+    assert 0 <= jm["ded_ece"][0] <= 1 and jm["ded_clean_items"][0] >= 0
     # one grid point: fixed settings, marked not tuned
     assert doc["tuning"]["tuned"] is False and doc["settings"]["tuned"] is False
     assert not doc["rows"]["judgemind"]["tuned"] and doc["tuning"]["models"]["usdl"]["tuned"] is False
     md = (out / "bench.md").read_text()
     assert "90% intervals on test (calibrated on val's calib half)" in md and "not tuned" in md
+    assert "Deductions on test: the judge sheet's listing" in md
     res = json.loads((out / "results" / "judgemind" / "seed0.json").read_text())
     assert res["val_halves"] == {"select": halves["select"], "calib": halves["calib"]}
 

@@ -551,3 +551,49 @@ def test_round_refuses_a_busy_out_and_dangerous_roots(trained, tmp_path):
         r = jm("score", data / rec["video"], "--checkpoint", run / "best.pt", "--out", bad)
         _one_line_error(r)
         assert words in r.stderr
+
+
+# -- issue 21: deduction probabilities -------------------------------------------------------------------------------
+
+
+def test_score_deductions_calibrated_refused_when_stale_and_uncalibrated_said(trained, tmp_path):
+    """result.json carries calibrated probabilities and per-item thresholds; a calibration file of another checkpoint
+    is refused (evaluate recalibrates it); a run whose calibration has no deduction part says "uncalibrated"."""
+    import shutil
+
+    data, run = trained
+    run2 = tmp_path / "run"
+    shutil.copytree(run, run2)
+    rec = json.loads((data / "annotations.jsonl").read_text().splitlines()[0])
+    video = data / rec["video"]
+    r = jm("score", video, "--checkpoint", run2 / "best.pt", "--out", tmp_path / "a")
+    assert r.returncode == 0, r.stderr[-2000:]
+    res = json.loads((tmp_path / "a" / "result.json").read_text())
+    cal = json.loads((run2 / "calibration-best.json").read_text())
+    meta = res["deduction_calibration"]
+    assert meta["calibrated"] == (cal["deductions"] is not None)
+    assert set(meta["thresholds"]) == set(res["all_deduction_scores"])
+    if meta["calibrated"]:
+        assert set(res["all_deduction_probs"]) == set(res["all_deduction_scores"])
+        groups = [d["group"] for d in res["deductions"] if d["listed"] and d["group"]]
+        assert len(groups) == len(set(groups))  # one line per exclusive group
+    # a calibration of another checkpoint: refused, and evaluate makes it again
+    cal["checkpoint_sha256"] = "0" * 64
+    (run2 / "calibration-best.json").write_text(json.dumps(cal))
+    r = jm("score", video, "--checkpoint", run2 / "best.pt", "--out", tmp_path / "b")
+    assert r.returncode != 0 and "does not match the run" in r.stderr and "judgemind evaluate" in r.stderr
+    assert "Traceback" not in r.stderr
+    r = jm("evaluate", run2, "--split", "test")
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "recalibrating" in r.stderr and "items per clean stage" in r.stdout
+    assert json.loads((run2 / "calibration-best.json").read_text())["checkpoint_sha256"] != "0" * 64
+    # a calibration without its deduction part: the sheet shows uncalibrated scores
+    cal = json.loads((run2 / "calibration-best.json").read_text())
+    cal["deductions"] = None
+    (run2 / "calibration-best.json").write_text(json.dumps(cal))
+    r = jm("score", video, "--checkpoint", run2 / "best.pt", "--out", tmp_path / "c")
+    assert r.returncode == 0, r.stderr[-2000:]
+    res = json.loads((tmp_path / "c" / "result.json").read_text())
+    assert res["deduction_calibration"]["calibrated"] is False and "all_deduction_probs" not in res
+    assert all(d["probability"] is None for d in res["deductions"])
+    assert "deductions-uncalibrated" in (tmp_path / "c" / "sheet.html").read_text()

@@ -28,7 +28,8 @@ def _result() -> ScoreResult:
         {
             "fps": 25.0,
             "raw": "118.1475",
-            "deduction_threshold": 0.3,
+            "deduction_threshold": None,
+            "deduction_calibration": {"calibrated": True, "calibrated_on": "val:calib split, 40 videos"},
             "cuts": [],
             "notes": [],
             "steps": {"frame_index": [], "stage_probs": None},
@@ -59,6 +60,9 @@ def _result() -> ScoreResult:
                     "name": "Bent knees",
                     "stage": "flight",
                     "probability": 0.81,
+                    "threshold": 0.6,
+                    "listed": True,
+                    "expected_points": 0.4,
                     "evidence_frame": 52,
                     "description": "The knees are bent.",
                 },
@@ -66,7 +70,10 @@ def _result() -> ScoreResult:
                     "item": "hand_drag",
                     "name": "Hand drag",
                     "stage": "landing",
-                    "probability": 0.34,
+                    "probability": 0.64,
+                    "threshold": 0.55,
+                    "listed": True,
+                    "expected_points": 0.7,
                     "evidence_frame": 80,
                     "description": "A hand touches the snow.",
                 },
@@ -106,6 +113,7 @@ def test_sheet_renders_in_headless_chromium(tmp_path):
         assert "Landing" in b.text(b.find_all("#component-landing")[0])
         deds = b.find_all("tr.deduction")
         assert len(deds) == 2 and "Bent knees" in b.text(deds[0]) and "81%" in b.text(deds[0])
+        assert "listed from 60%" in b.text(deds[0]) and "Likely deductions" in b.text(b.find_all("#deductions h2")[0])
         assert len(b.find_all(".stagebar .stage")) == 3
         assert b.find_all("#synthetic-warning"), "provenance must say the model was trained on synthetic data"
         # every image (strip, evidence, timeline) decoded and has a size
@@ -189,6 +197,10 @@ def test_sheet_shows_interval_warning_and_panel_in_chromium(tmp_path):
         assert status == ["counted", "dropped", "counted", "counted", "dropped"]
         assert "Model error" in b.text(table) and "7.34" in b.text(b.find_all("#final-error")[0])
         assert b.text(b.find_all("#official-score")[0]) == "110.8"
+        # issue 21: a flagged sheet lists no deduction as likely
+        (sup,) = b.find_all("#deductions-suppressed")
+        assert b.displayed(sup) and "not meaningful" in b.text(b.find_all("#deductions h2")[0])
+        assert not b.find_all("tr.deduction[data-listed='true']") and len(b.find_all("tr.deduction.greyed")) == 2
     finally:
         b.close()
 

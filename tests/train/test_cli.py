@@ -18,6 +18,15 @@ def test_train_evaluate_predict(ref_run, tiny_dataset, cli, capsys):
     assert {"score", "final", "components", "segmentation", "deductions"} <= set(m)
     assert {"rho", "l2", "rl2_x100", "mae", "n"} <= set(m["final"])
     assert set(m["components"]) == {"air", "form", "landing"} and "aiou@0.5" in m["segmentation"]["flight"]
+    # issue 21: the sheet's listing is measured with the run's deduction calibration (val's calib half)
+    cal = json.loads((run / "calibration-best.json").read_text())
+    assert cal["version"] == 4 and len(cal["checkpoint_sha256"]) == 64
+    d = m["deductions"]
+    assert {"map", "per_class", "precision", "recall", "ece", "clean_items", "clean_stages", "calibrated"} <= set(d)
+    assert d["calibrated"] == (cal["deductions"] is not None) and 0 <= d["ece"] <= 1
+    if cal["deductions"] is not None:
+        assert cal["deductions"]["item_ids"] == list(cal["deductions"]["items"])
+        assert all(0.5 <= x["threshold"] <= 0.95 for x in cal["deductions"]["items"].values())
     lines = [json.loads(x) for x in (run / "eval" / "test-best" / "predictions.jsonl").read_text().splitlines()]
     assert len(lines) == 4
     for d in lines:
@@ -31,6 +40,8 @@ def test_train_evaluate_predict(ref_run, tiny_dataset, cli, capsys):
         assert len(d["deductions"]) == 23 and {"item", "prob", "evidence_step", "evidence_frame"} <= set(
             d["deductions"][0]
         )
+        if cal["deductions"] is not None:
+            assert {"prob_calibrated", "listed"} <= set(d["deductions"][0])
         b1, b2 = d["bounds"]
         assert 1 <= b1 < b2 <= 15 and d["truth"]["score"] > 0
     # predict and models in-process (same code path as the command, without another interpreter start)

@@ -109,6 +109,11 @@ METRICS = (
     "aiou@0.5",
     "aiou@0.75",
     "deduction_map",
+    # the judge sheet's deduction listing (calibrated on val's calib half): fractions, items per clean stage
+    "ded_precision",
+    "ded_recall",
+    "ded_ece",
+    "ded_clean_items",
     # 90 % conformal intervals on test, calibrated on val's calib half: coverage (%) and mean width
     *(f"{m}_{t}" for t in ("score", *COMPONENTS) for m in ("cover", "width")),
 )

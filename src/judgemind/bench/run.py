@@ -58,7 +58,7 @@ from judgemind.rules.compose import official_score_max
 from judgemind.rules.names import COMPONENT_MAX, COMPONENTS
 from judgemind.runs import dist as D
 from judgemind.runs.batch import build_data_info, load_feature_split, open_features, split_records, split_val
-from judgemind.runs.calibrate import ALPHA
+from judgemind.runs.calibrate import ALPHA, deduction_rule, fit_split_deductions
 from judgemind.runs.config import DataConfig, OptimConfig, RunConfig, TrainConfig
 from judgemind.runs.folder import is_better
 from judgemind.runs.outputs import collect_outputs, compute_metrics, headline, official_scores
@@ -157,7 +157,8 @@ def _load_limited(dataset, features: str, limit: int, train_size: int = 0):
 
 def flat_metrics(m: dict) -> dict[str, float]:
     """The bench's flat view of ``compute_metrics`` output: ``judgemind.runs.outputs.headline`` with every
-    component's rho and AIoU@0.75, AIoU and mAP x100 (as papers print them)."""
+    component's rho and AIoU@0.75, AIoU and mAP x100 (as papers print them); the calibrated listing's
+    ``ded_precision``, ``ded_recall``, ``ded_ece``, ``ded_clean_items`` as fractions / counts."""
 
     h = headline(m, detail=True)
     return {k: float(100.0 * v if k.startswith("aiou") or k == "deduction_map" else v) for k, v in h.items()}
@@ -253,10 +254,13 @@ def run_one(spec: RunSpec, data: BenchData, cfg: BenchConfig, optim_sets: dict, 
             run["train_time"] = e.setup_s if getattr(e.model, "closed_form", False) else 0.0
         run["train_time"] += e.train_s
         # "val" is the select half (it chooses the epoch here and the point in --tune); calib only calibrates
-        val = flat_metrics(compute_metrics(collect_outputs(e.model, data.select, bs, device), data.select, data.info))
+        # the deduction calibration of this epoch's model on the calib half, as judgemind train stores it for best.pt
         cal_out = collect_outputs(e.model, data.calib, bs, device)
+        rule = deduction_rule({"deductions": fit_split_deductions(cal_out, data.calib, data.info)}, data.info.item_ids)
+        sel_out = collect_outputs(e.model, data.select, bs, device)
+        val = flat_metrics(compute_metrics(sel_out, data.select, data.info, rule))
         test_out = collect_outputs(e.model, data.test, bs, device)
-        test = flat_metrics(compute_metrics(test_out, data.test, data.info))
+        test = flat_metrics(compute_metrics(test_out, data.test, data.info, rule))
         test.update(calibrated_intervals(cal_out, data.calib, test_out, data.test, data.info))
         history.append({"epoch": e.epoch + 1, "loss": e.train_parts.get("loss"), "val": val, "test": test})
         if is_better(val["rho"], best["val_rho"], best["epoch"]):

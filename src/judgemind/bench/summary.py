@@ -165,6 +165,10 @@ def summarize(
             "intervals": "cover_<t> / width_<t>: test coverage (%) and mean width of 90 % split-conformal "
             "intervals of the final score (t = score, per unit of DD) and of each component, calibrated on val's "
             "calib half (which chose nothing)",
+            "deductions": "ded_precision / ded_recall / ded_ece / ded_clean_items: the judge sheet's listing on test "
+            "(each item Platt-scaled and thresholded on val's calib half at the checkpoint epoch, exclusive groups "
+            "one member): precision and recall of the listed items, expected calibration error (10 bins, all "
+            "items) and the mean number of a stage's items listed where the panel took nothing in that stage",
             "best_epoch_on_test": "the field's protocol: best test rho and lowest test R-l2 over epochs (possibly "
             "different epochs); not a held-out estimate, for comparison with published tables",
         },

@@ -75,7 +75,12 @@ def run(args) -> int:
         f = m["segmentation"]["flight"]
         print(f"  segmentation AIoU@0.5 {_f(100 * f['aiou@0.5'], 2)}  @0.75 {_f(100 * f['aiou@0.75'], 2)}")
     if "deductions" in m:
-        print(f"  deductions mAP {_f(m['deductions']['map'])}")
+        d = m["deductions"]
+        how = "calibrated, per-item thresholds" if d.get("calibrated") else "UNCALIBRATED scores >= 0.3"
+        print(
+            f"  deductions mAP {_f(d['map'])}  listed ({how}): precision {_f(d['precision'], 3)}  recall "
+            f"{_f(d['recall'], 3)}  ECE {_f(d['ece'], 3)}  items per clean stage {_f(d['clean_items'], 3)}"
+        )
     iv = doc.get("intervals") or {}
     if "final_score" in iv:
         print(

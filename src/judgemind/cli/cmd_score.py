@@ -58,7 +58,13 @@ def add_parser(sub) -> None:
         "(SynthAerials renders) or MediaPipe (real footage), then the temporal refiner "
         "(default: the perception the checkpoint was trained with)",
     )
-    p.add_argument("--threshold", type=float, default=0.3, help="report deductions with at least this probability")
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        help="list deduction items with at least this probability (default: each item's own threshold, chosen on "
+        "val's calib half; 0.3 of the raw score for a run without deduction calibration)",
+    )
     p.add_argument(
         "--no-dataset",
         action="store_true",
@@ -89,7 +95,7 @@ def run(args) -> int:
     from judgemind.infer import load_run, score_video  # noqa: PLC0415 -- start-up time: loaded when the command runs
     from judgemind.report.score_outputs import JUMP_FILES, write_score_outputs  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
-    if not (math.isfinite(args.threshold) and 0.0 <= args.threshold <= 1.0):
+    if args.threshold is not None and not (math.isfinite(args.threshold) and 0.0 <= args.threshold <= 1.0):
         raise JudgemindError(f"--threshold must be a probability in [0, 1], got {args.threshold}")
     for flag in ("start", "end"):
         v = getattr(args, flag)
@@ -130,8 +136,11 @@ def run(args) -> int:
     if result.stages:
         print("  stages: " + ", ".join(f"{k} {v[0]}-{v[1] - 1}" for k, v in result.stages.items()))
     for d in result.deductions[:6]:
-        kind = "likely deduction" if d.get("above_threshold", True) else "possible (below threshold)"
-        print(f"  {kind}: {d['name']} ({d['probability']:.0%}, frame {d['evidence_frame']})")
+        kind = "likely deduction" if d.get("listed", d.get("above_threshold", True)) else "not listed"
+        name = f"{d['group']}: {d['name']}" if d.get("group") else d["name"]
+        p = d.get("probability")
+        what = f"{p:.0%}" if p is not None else f"score {d.get('score', 0):.2f}, uncalibrated"
+        print(f"  {kind}: {name} ({what}, frame {d['evidence_frame']})")
     iv = (result.intervals or {}).get("final_score")
     print(
         f"  J = {result.J}  score = {result.final_score}" + (f"  (90% interval {iv[0]:.2f}-{iv[1]:.2f})" if iv else "")

@@ -27,6 +27,8 @@ _OPTIONAL = (
     "raw",
     "landing_cap_note",
     "all_deduction_probs",
+    "all_deduction_scores",
+    "deduction_calibration",
     "ood_thresholds",
     "ood_note",
     "truth",
@@ -49,7 +51,7 @@ class ScoreResult:
     final_score: str
     stages: dict | None
     deductions: list
-    deduction_threshold: float
+    deduction_threshold: float | None  # the one threshold of every item; None: per item (deduction_calibration)
     cuts: list
     steps: dict
     provenance: dict
@@ -64,7 +66,9 @@ class ScoreResult:
     bands: dict | None = None
     raw: str | None = None  # J x DD before truncation
     landing_cap_note: str | None = None
-    all_deduction_probs: dict | None = None
+    all_deduction_probs: dict | None = None  # calibrated probabilities (absent for a run without calibration)
+    all_deduction_scores: dict | None = None  # the deduction head's raw outputs (not probabilities)
+    deduction_calibration: dict | None = None  # calibrated or not, how, and each item's threshold
     ood_thresholds: Any = None  # written when the run has an OOD reference (ood_note otherwise)
     ood_note: str | None = None
     truth: dict | None = None  # the annotated panel's score (judgemind demo)
@@ -90,9 +94,11 @@ class ScoreResult:
             "raw",
             "landing_cap_note",
             "all_deduction_probs",
+            "all_deduction_scores",
             "stages",
             "deductions",
             "deduction_threshold",
+            "deduction_calibration",
             "cuts",
             "steps",
             "provenance",

@@ -18,12 +18,20 @@ from dataclasses import dataclass
 import numpy as np
 
 from judgemind.data import STAGES
+from judgemind.evaluate import deductions as ded
 from judgemind.evaluate.conformal import coverage
-from judgemind.infer.run import LoadedRun, load_run_split
+from judgemind.infer.run import LoadedRun, load_calibration, load_run_split
 from judgemind.rules import COMPONENT_MAX, COMPONENTS, GRADE_BANDS
 from judgemind.rules.compose import official_score_max
+from judgemind.runs.calibrate import deduction_rule, item_groups
 from judgemind.runs.folder import read_log
-from judgemind.runs.outputs import collect_outputs, compute_metrics, official_scores
+from judgemind.runs.outputs import (
+    UNCALIBRATED_THRESHOLD,
+    collect_outputs,
+    compute_metrics,
+    deduction_probs,
+    official_scores,
+)
 
 
 @dataclass
@@ -42,6 +50,9 @@ def evaluate_split(run: LoadedRun, split: str = "test", features: str | None = N
     cfg = run.cfg
     ds, dataset = load_run_split(run, cfg.data.dataset, split, features)
     outputs = collect_outputs(run.model, ds, cfg.run.eval_batch_size, run.device)
+    if not cfg.run.end_to_end:  # a stored calibration of another checkpoint is made again here (not refused)
+        run._calibration = load_calibration(run, recalibrate=True)
+    rule = run_deduction_rule(run)
     doc = {
         "run": str(run.run_dir),
         "model": cfg.model_name,
@@ -53,7 +64,7 @@ def evaluate_split(run: LoadedRun, split: str = "test", features: str | None = N
         "split": split,
         "n": len(ds),
         "synthetic": bool(dataset.meta.synthetic),
-        "metrics": compute_metrics(outputs, ds, run.info),
+        "metrics": compute_metrics(outputs, ds, run.info, rule, item_groups(run.info.item_ids)),
         "note": "score.rho is the model's continuous score (used for checkpoint selection on val); final.* is the "
         "reported score composed by the rules engine (consensus judge, J x DD truncated)",
     }
@@ -68,7 +79,24 @@ def evaluate_split(run: LoadedRun, split: str = "test", features: str | None = N
         }
     if not cfg.run.end_to_end:
         doc["intervals"] = stored_interval_coverage(run, outputs, ds)
-    return Evaluation(doc, prediction_records(outputs, ds, run.info, split))
+    if "deductions" in doc["metrics"]:
+        doc["deductions_note"] = (
+            "deductions: mAP and per-item AP rank the items; precision, recall, ece and clean_items (items listed "
+            "per (jump, stage) in which the panel took nothing) are of the judge sheet's listing: "
+            + (
+                "calibrated probabilities at each item's threshold (calibration-<checkpoint>.json, val's calib half)"
+                if rule is not None
+                else f"UNCALIBRATED raw scores at {UNCALIBRATED_THRESHOLD} (the run has no deduction calibration)"
+            )
+        )
+    return Evaluation(doc, prediction_records(outputs, ds, run.info, split, rule))
+
+
+def run_deduction_rule(run: LoadedRun):
+    """The deduction calibration of a loaded run (:func:`judgemind.runs.calibrate.deduction_rule`) or None."""
+    if run.cfg.run.end_to_end or not run.info.item_ids:
+        return None
+    return deduction_rule(run.calibration[0], run.info.item_ids)
 
 
 def predict_dataset(run: LoadedRun, dataset_path: str | os.PathLike, split: str = "all") -> list[dict]:
@@ -76,7 +104,7 @@ def predict_dataset(run: LoadedRun, dataset_path: str | os.PathLike, split: str 
 
     ds, _ = load_run_split(run, dataset_path, split)
     outputs = collect_outputs(run.model, ds, run.cfg.run.eval_batch_size, run.device)
-    return prediction_records(outputs, ds, run.info, split)
+    return prediction_records(outputs, ds, run.info, split, run_deduction_rule(run))
 
 
 def stored_interval_coverage(run: LoadedRun, outputs: dict, ds) -> dict:
@@ -117,10 +145,15 @@ def _r(x, nd=4):
     return None if x is None or not np.isfinite(x) else round(float(x), nd)
 
 
-def prediction_records(outputs: dict, ds, info, split: str) -> list[dict]:
-    """One JSON-ready dict per record: predicted score (rules engine) and its parts, with the truth."""
+def prediction_records(outputs: dict, ds, info, split: str, rule=None) -> list[dict]:
+    """One JSON-ready dict per record: predicted score (rules engine) and its parts, with the truth. With a
+    deduction calibration ``rule`` each item also has its calibrated probability (``prob_calibrated``) and whether
+    the sheet would list it (``listed``)."""
 
     final = official_scores(outputs, ds.records, info)
+    if "deduction_probs" in outputs and rule is not None:
+        cal, ths, groups = deduction_probs(outputs, rule)
+        shown = ded.listed(cal, ths, groups)
     t = ds.tensors
     lines = []
     for i, rec in enumerate(ds.records):
@@ -167,6 +200,7 @@ def prediction_records(outputs: dict, ds, info, split: str) -> list[dict]:
                     "evidence_step": int(outputs["deduction_step"][i, k]),
                     "evidence_frame": fi[int(outputs["deduction_step"][i, k])],
                 }
+                | ({"prob_calibrated": _r(cal[i, k]), "listed": bool(shown[i, k])} if rule is not None else {})
                 for k in order
             ]
         comps = t["components"][i].tolist()

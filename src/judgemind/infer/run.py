@@ -11,6 +11,7 @@ the manifest and the training split are read once however many videos or splits 
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +21,13 @@ from judgemind.data import load_dataset
 from judgemind.errors import CheckpointError, JudgemindError
 from judgemind.features.cache import check_manifest, read_manifest
 from judgemind.runs.batch import load_feature_split, open_features, split_records
-from judgemind.runs.calibrate import build_calibration, calibration_path, read_calibration, write_calibration
+from judgemind.runs.calibrate import (
+    build_calibration,
+    calibration_mismatch,
+    calibration_path,
+    read_calibration,
+    write_calibration,
+)
 from judgemind.runs.e2e import load_e2e_split
 from judgemind.runs.model import load_run_model
 
@@ -123,15 +130,25 @@ def load_run_split(run: LoadedRun, dataset_path: str | os.PathLike, split: str, 
     return load_feature_split(cache, split_records(dataset, split, "evaluated"), run.info, split), dataset
 
 
-def load_calibration(run: LoadedRun, compute: bool = True) -> tuple[dict | None, str | None]:
+def load_calibration(run: LoadedRun, compute: bool = True, recalibrate: bool = False) -> tuple[dict | None, str | None]:
     """``(calibration, note)`` of a loaded run: the stored ``RUN/calibration-<checkpoint>.json``; else computed now
     from the run's validation split and stored (``compute``) when the data set is still there; else
-    ``(None, why not)``."""
+    ``(None, why not)``. A stored file that describes another checkpoint or other deduction items
+    (:func:`judgemind.runs.calibrate.calibration_mismatch`) is refused with a :class:`CheckpointError`, unless
+    ``recalibrate`` (``judgemind evaluate``): then it is computed again and replaced."""
 
     doc = read_calibration(run.run_dir, run.checkpoint)
-    if doc is not None:
-        return doc, None
     name = calibration_path(run.run_dir, run.checkpoint).name
+    if doc is not None:
+        why = calibration_mismatch(doc, run.run_dir, run.checkpoint, run.info.item_ids)
+        if why is None:
+            return doc, None
+        if not recalibrate:
+            raise CheckpointError(
+                f"{calibration_path(run.run_dir, run.checkpoint)} does not match the run: {why}; re-run "
+                f"`judgemind evaluate {run.run_dir}` to recalibrate it (or train again)"
+            )
+        print(f"note: {name} did not match the run ({why}); recalibrating", file=sys.stderr, flush=True)
     if not compute:
         return None, f"{name} is missing"
     if run.cfg.run.end_to_end:

@@ -33,6 +33,7 @@ from judgemind import __version__, rules
 from judgemind.data import STAGES, load_dataset
 from judgemind.data.result import ScoreResult
 from judgemind.errors import CheckpointError, JudgemindError, UnknownJumpCode
+from judgemind.evaluate import deductions as ded
 from judgemind.features.base import extractor_class, get_extractor
 from judgemind.features.pipeline import extract_record
 from judgemind.infer.run import LoadedRun
@@ -41,6 +42,7 @@ from judgemind.pose.refiner import refiner_sha256, shipped_refiner
 from judgemind.rules import COMPONENT_MAX, COMPONENTS, J_MAX, describe_code, load_catalogue
 from judgemind.runs import calibrate as C
 from judgemind.runs.batch import video_batch
+from judgemind.runs.outputs import UNCALIBRATED_THRESHOLD
 from judgemind.utils import display_text
 from judgemind.video.decode import read_frames
 from judgemind.video.locators import get_locator
@@ -60,7 +62,7 @@ def score_video(
     end: int | None = None,
     locator: str | None = None,
     weights: str | None = None,
-    threshold: float = 0.3,
+    threshold: float | None = None,
     use_dataset: bool = True,
     perception: str | None = None,
 ) -> tuple[ScoreResult, dict]:
@@ -68,7 +70,9 @@ def score_video(
     what result.json holds) and what the judge sheet needs beside it (``boxes`` {frame: box}, ``stage_probs`` (T, 3) or
     None,
     ``video_path``, ``thumbnails``: :func:`sheet_thumbnails`). ``perception``: how a skeleton-based run reads the
-    video (:func:`build_extractor`)."""
+    video (:func:`build_extractor`). ``threshold``: list every deduction item whose probability reaches it, instead
+    of each item's own threshold (the run's calibration) or, for a run without deduction calibration,
+    :data:`judgemind.runs.outputs.UNCALIBRATED_THRESHOLD` on the head's raw scores."""
 
     manifest = scoring_manifest(run)
     extractor, fcfg = build_extractor(manifest, weights, perception)
@@ -94,11 +98,16 @@ def score_video(
     with torch.no_grad():
         out = run.model({k: v.to(run.device) for k, v in batch.items()})
     out_np = _numpy(out)
+    rule = None
+    if out_np["deduction_probs"] is not None:  # (a calibration of another checkpoint is refused here)
+        rule = C.deduction_rule(run.calibration[0], run.info.item_ids)
+        if rule is not None:
+            out_np["deduction_calibrated"] = ded.apply_calibration(out_np["deduction_probs"], rule[0])
     res = compose_result(out_np, target, run.info)
     fi = feats["frame_index"].astype(np.int64)
     stage_probs = out_np["stage_probs"]
     stages = stage_frames(out_np["bounds"], fi, target.frames)
-    evidence = deduction_evidence(out_np, fi, run.info, threshold)
+    evidence = deduction_evidence(out_np, fi, run.info, rule, threshold, run.calibration[0])
     cfg, ck = run.cfg, run.ck
     data_meta = _training_data(cfg)
 
@@ -111,10 +120,11 @@ def score_video(
         "code_description": describe(target.action_code),
         "dd": str(target.dd),
         **res,
-        **{k: v for k, v in evidence.items() if k == "all_deduction_probs"},
+        **{k: evidence.get(k) for k in ("all_deduction_probs", "all_deduction_scores")},
         "stages": stages,
         "deductions": evidence["deductions"],
-        "deduction_threshold": threshold,
+        "deduction_threshold": evidence.get("deduction_threshold"),
+        "deduction_calibration": evidence.get("deduction_calibration"),
         "cuts": list(target.cuts),
         "steps": {
             "frame_index": fi.tolist(),
@@ -150,6 +160,8 @@ def score_video(
             f"{loc_name!r}, so its foreground tokens may differ from what the model saw."
         )
     judge_view(result, res, out_np, feats, target, run.calibration)
+    if result["in_distribution"] is False:
+        suppress_deductions(result)
     assets = {
         "boxes": {int(f): b for f, b in zip(fi, feats.get("box", []))},
         "stage_probs": stage_probs,
@@ -245,6 +257,7 @@ def _numpy(out) -> dict[str, Any]:
         "deduction_probs": None
         if out.deduction_logits is None
         else torch.sigmoid(out.deduction_logits[0]).float().cpu().numpy(),
+        "item_points": first(out.extra.get("item_points")),
         "deduction_step": first(out.deduction_step),
         "stage_probs": None
         if out.stage_logits is None
@@ -279,7 +292,9 @@ def _cap_note(out: dict, info, landing: Decimal) -> str | None:
     """Say when the model sees a fault whose landing cap (deduction catalogue) is below the predicted landing mark:
     predicted contact does not cap (judgemind.rules.compose), but a judge should look."""
 
-    probs = out["deduction_probs"]
+    probs = out.get("deduction_calibrated")
+    if probs is None:
+        probs = out["deduction_probs"]
     if probs is None:
         return None
     cat = load_catalogue()
@@ -305,41 +320,100 @@ def stage_frames(bounds, fi: np.ndarray, frames: tuple[int, int]) -> dict | None
     return {s: [edges[k], edges[k + 1]] for k, s in enumerate(STAGES)}
 
 
-def deduction_evidence(out: dict, fi: np.ndarray, info, threshold: float) -> dict:
-    """``deductions``: every catalogue item above ``threshold`` and at least the three most likely ones (marked as
-    unsure), each with its evidence frame; ``all_deduction_probs``: every item's probability."""
+def deduction_evidence(
+    out: dict, fi: np.ndarray, info, rule=None, threshold: float | None = None, cal: dict | None = None
+) -> dict:
+    """The judge sheet's deductions of one video (``out``: :func:`_numpy`; ``rule``:
+    :func:`judgemind.runs.calibrate.deduction_rule` of the run's calibration ``cal``, or None).
 
-    probs = out["deduction_probs"]
-    if probs is None:
+    ``deductions``: the listed items (:func:`judgemind.evaluate.deductions.listed`: an item at or above its
+    threshold, of an exclusive group only the most probable member), ranked by expected points (calibrated
+    probability x the points the model says the item would cost) or, uncalibrated, by score; when nothing is listed,
+    the most likely item alone, ``listed`` false, so the sheet still says where the model looked.
+    ``all_deduction_probs``: every item's calibrated probability (None without calibration);
+    ``all_deduction_scores``: every item's raw head output; ``deduction_calibration``: what the numbers mean and
+    each item's threshold; ``deduction_threshold``: the one threshold used for every item (None: per item)."""
+
+    raw = out["deduction_probs"]
+    if raw is None:
         return {"deductions": []}
-    T = len(fi)
+    ids = list(info.item_ids)
+    K = len(ids)
     cat = load_catalogue()
-    steps = out["deduction_step"] if out["deduction_step"] is not None else np.zeros(len(probs), int)
+    if rule is not None:
+        params, ths, groups = rule
+        probs = out.get("deduction_calibrated")
+        if probs is None:
+            probs = ded.apply_calibration(raw, params)
+        d = cal["deductions"]
+        meta = {
+            "calibrated": True,
+            "calibrated_on": f"{cal.get('split')} split, {d.get('n')} videos",
+            "method": d.get("method"),
+            "threshold_rule": d.get("threshold_rule"),
+        }
+    else:
+        probs, groups = None, C.item_groups(ids)
+        ths = [UNCALIBRATED_THRESHOLD] * K
+        meta = {
+            "calibrated": False,
+            "note": "this run has no deduction calibration: the numbers are the head's raw scores (trained with "
+            "positive weighting, they over-state every item), not probabilities; re-run `judgemind evaluate RUN` "
+            "or train again to calibrate",
+        }
+    if threshold is not None:
+        ths = [float(threshold)] * K
+    value = probs if probs is not None else raw
+    shown = ded.listed(value, ths, groups)
+    pts = out.get("item_points")
+    exp = value * pts if probs is not None and pts is not None else None
+    key = exp if exp is not None else value
+    order = [int(k) for k in np.argsort(-key, kind="stable") if shown[k]] or [int(np.argmax(value))]
+    T = len(fi)
+    steps = out["deduction_step"] if out["deduction_step"] is not None else np.zeros(K, int)
     deds = []
-    for rank, k in enumerate(np.argsort(-probs, kind="stable")):
-        # every item above the threshold, and at least the three most likely ones (marked as unsure) so the
-        # sheet always says where the model looked
-        if probs[k] < threshold and rank >= 3:
-            break
-        item = cat.get(info.item_ids[k])
+    for k in order:
+        item = cat.get(ids[k])
         deds.append(
             {
                 "item": item.id,
                 "name": item.name,
                 "stage": item.stage,
                 "component": item.component,
-                "probability": round(float(probs[k]), 4),
-                "above_threshold": bool(probs[k] >= threshold),
+                "group": groups[k],
+                "probability": None if probs is None else round(float(probs[k]), 4),
+                "score": round(float(raw[k]), 4),
+                "threshold": ths[k],
+                "above_threshold": bool(value[k] >= ths[k]),
+                "listed": bool(shown[k]),
+                "expected_points": None if exp is None else round(float(exp[k]), 3),
+                "points_if_present": None if pts is None else round(float(pts[k]), 3),
                 "evidence_step": int(steps[k]),
                 "evidence_frame": int(fi[min(int(steps[k]), T - 1)]),
                 "points_range": f"{item.points_min}-{item.points_max}",
                 "description": item.description,
             }
         )
+    meta["thresholds"] = {i: ths[k] for k, i in enumerate(ids)}
+    meta["groups"] = {g: [i for k, i in enumerate(ids) if groups[k] == g] for g in dict.fromkeys(groups) if g}
     return {
         "deductions": deds,
-        "all_deduction_probs": {info.item_ids[k]: round(float(p), 4) for k, p in enumerate(probs)},
+        "all_deduction_probs": None if probs is None else {i: round(float(probs[k]), 4) for k, i in enumerate(ids)},
+        "all_deduction_scores": {i: round(float(raw[k]), 4) for k, i in enumerate(ids)},
+        "deduction_threshold": None if threshold is None and rule is not None else ths[0],
+        "deduction_calibration": meta,
     }
+
+
+def suppress_deductions(result: dict) -> None:
+    """A video flagged as not like an aerials jump lists no deduction as likely: every entry stays in the result
+    (``listed`` false) and the calibration says why."""
+    for d in result["deductions"]:
+        d["listed"] = False
+    if result.get("deduction_calibration") is not None:
+        result["deduction_calibration"]["suppressed"] = (
+            "the video failed the in-distribution check, so no deduction is listed as likely"
+        )
 
 
 PERCEPTIONS = ("aerialspose", "mediapipe")

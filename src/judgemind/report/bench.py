@@ -191,6 +191,9 @@ def bench_tables(doc: dict) -> dict:
         ],
     )
     out = {"main": t_main, "field": t_field, "intervals": interval_table(doc, main_labels)}
+    ded = deduction_table(doc, main_labels)
+    if ded is not None:
+        out["deductions"] = ded
     if tuned:
         out["tuning"] = tuning_table(doc)
     abl_labels = [lab for lab, r in rows.items() if r["ablation"]]
@@ -258,6 +261,35 @@ def _settings_cell(doc: dict, lab: str) -> str:
     st = row.get("settings", {})
     extra = ", ".join(f"{k} {v}" for k, v in st.items() if k not in ("lr", "epochs"))
     return f"lr {st.get('lr', float('nan')):g}, {st.get('epochs')} ep" + (f", {extra}" if extra else "")
+
+
+def deduction_table(doc: dict, labels: list[str]):
+    """The judge sheet's deduction listing on test, per model with a deduction head: mAP, precision, recall, ECE
+    and items listed per clean stage (None when no model has them)."""
+    rows = doc["rows"]
+    keys = ["deduction_map", "ded_precision", "ded_recall", "ded_ece", "ded_clean_items"]
+    labs = [
+        lab
+        for lab in labels + [lab for lab, r in rows.items() if r["ablation"]]
+        if "ded_precision" in rows[lab]["ours"]
+    ]
+    if not labs:
+        return None
+    body = [
+        [_pretty(lab)] + [_ms(rows[lab]["ours"], k, 1 if k == "deduction_map" else 3) for k in keys] for lab in labs
+    ]
+    return Table(
+        ["model", "ded. mAP (%)", "precision", "recall", "ECE", "items per clean stage"],
+        body,
+        title="Deductions on test: the judge sheet's listing (calibrated on val's calib half)",
+        notes=[
+            "Each item's probability is Platt-scaled and its reporting threshold chosen (the smallest of 0.50..0.95 "
+            "with >= 70 % precision) on val's calib half, at the checkpoint epoch; exclusive items (short/long "
+            "flight, ...) list only their most probable member. Precision and recall of the listed items over all "
+            "(jump, item) pairs; ECE over all pairs, 10 bins; items per clean stage = mean number of a stage's items "
+            "listed where the panel took nothing in that stage (docs/model.md, 'Deduction probabilities')."
+        ],
+    )
 
 
 def interval_table(doc: dict, labels: list[str]):
@@ -388,6 +420,8 @@ def bench_markdown(doc: dict, tables: dict) -> str:
     parts = ["\n".join(head), tables["main"].to_markdown("##")]
     if "intervals" in tables:
         parts.append(tables["intervals"].to_markdown("##"))
+    if "deductions" in tables:
+        parts.append(tables["deductions"].to_markdown("##"))
     if "tuning" in tables:
         parts.append(tables["tuning"].to_markdown("##"))
     if "ablation" in tables:

@@ -2,10 +2,12 @@
 
 Input is the JSON result of ``judgemind score`` (see :func:`judgemind.infer.score_video`) plus
 already-encoded images. Layout, top to bottom: headline (final score, J, DD, code), a strip of frames with the
-stage boundaries, Air / Form / Landing cards with their band names, likely deductions with probability and an
-evidence frame, the timeline plot, provenance. Elements carry stable ids/classes (``#final-score``,
-``#score-interval``, ``#ood-warning``, ``.component``, ``.deduction``, ``#panel-table``, ``#timeline``,
-``#provenance``) so tests and users' scripts can read them.
+stage boundaries, Air / Form / Landing cards with their band names, the listed deductions (calibrated probability,
+threshold, expected points, evidence frame; an exclusive group on one line; "uncalibrated" scores for a run without
+deduction calibration; nothing listed as likely on a flagged video), the timeline plot, provenance. Elements carry
+stable ids/classes (``#final-score``, ``#score-interval``, ``#ood-warning``, ``.component``, ``#deductions``
+(``data-calibrated``), ``.deduction`` (``data-listed``), ``#deductions-uncalibrated``, ``#deductions-suppressed``,
+``#panel-table``, ``#timeline``, ``#provenance``) so tests and users' scripts can read them.
 """
 
 from __future__ import annotations
@@ -106,6 +108,85 @@ def render_panel(panel: Mapping[str, Any], result: ScoreResult) -> str:
         f"{note}. <span class='muted'>Highest and lowest judge totals are dropped; the other three count."
         f"</span></p></section>"
     )
+
+
+def render_deductions(result: ScoreResult, evidence: Mapping[str, str], ood: bool) -> str:
+    """The deduction section: the listed items ranked by expected points, an exclusive group as one line ("flight
+    length: short flight 70 %"); a run without deduction calibration shows scores marked uncalibrated, never
+    probabilities; a flagged video lists nothing as likely (``#deductions-suppressed``)."""
+    cal = result.deduction_calibration or {}
+    calibrated = bool(cal.get("calibrated"))
+    deds = result.deductions or []
+    listed = [d for d in deds if d.get("listed", d.get("above_threshold", True))] if not ood else []
+    title = "Likely deductions" if calibrated else "Deduction scores (uncalibrated)"
+    if ood:
+        title = "Deductions: not meaningful for this video"
+    parts = [f"<section id='deductions' data-calibrated='{str(calibrated).lower()}'><h2>{title}</h2>"]
+    if ood:
+        parts.append(
+            "<p class='muted' id='deductions-suppressed'>The video failed the in-distribution check, so no "
+            "deduction is listed as likely; the model's guesses below are greyed out.</p>"
+        )
+    if not calibrated:
+        thr = result.deduction_threshold
+        parts.append(
+            "<p class='warn' id='deductions-uncalibrated'><b>Uncalibrated.</b> This run has no deduction calibration: "
+            "the numbers are the model's scores, not probabilities (its head over-states every item), listed from "
+            f"{float(thr if thr is not None else 0.3):.2f}. Re-run <code>judgemind evaluate RUN</code> or train again "
+            "to calibrate.</p>"
+        )
+    elif not ood:
+        parts.append(
+            f"<p class='muted'>Probabilities calibrated on {_e(cal.get('calibrated_on', 'the validation split'))}: "
+            "of the items shown at 70 %, about 7 in 10 are taken by a panel. An item is listed when its probability "
+            "reaches its own threshold (chosen there for at least 70 % precision); ranked by expected points "
+            "(probability &times; the points it would cost).</p>"
+        )
+    if not listed and not ood:
+        parts.append(
+            "<p class='muted' id='no-confident-deduction'>No deduction item reaches its reporting threshold"
+            + ("; the most likely is shown below, not listed" if deds else "")
+            + ".</p>"
+        )
+    if deds:
+        head = "Probability" if calibrated else "Score (uncalibrated)"
+        parts.append(
+            f"<table><tr><th>Item</th><th>Stage</th><th>{head}</th>"
+            + ("<th>Expected points</th>" if calibrated else "")
+            + "<th>Evidence</th><th>What judges look for</th></tr>"
+        )
+        for d in deds:
+            p = d.get("probability")
+            v = float(p if p is not None else d.get("score") or 0.0)
+            shown = f"{v:.0%}" if calibrated else f"{v:.2f}"
+            img = evidence.get(d["item"])
+            ev = (
+                (
+                    f"<img src='{img}' alt='evidence frame {d.get('evidence_frame')}'><div class='muted'>frame "
+                    f"{_e(d.get('evidence_frame'))}</div>"
+                )
+                if img
+                else f"frame {_e(d.get('evidence_frame', '-'))}"
+            )
+            is_listed = d in listed
+            cls = "deduction" + ("" if is_listed else " unlisted") + (" greyed" if ood else "")
+            style = "" if is_listed else " style='opacity:.6'"
+            name = _e(d.get("name", d["item"]))
+            if d.get("group"):
+                name = f"{_e(d['group'])}: {name}"
+            thr = d.get("threshold")
+            thr_txt = f"<div class='muted'>listed from {float(thr):.0%}</div>" if calibrated and thr is not None else ""
+            pts = d.get("expected_points")
+            parts.append(
+                f"<tr class='{cls}' data-item='{_e(d['item'])}' data-listed='{str(is_listed).lower()}'{style}>"
+                f"<td><b>{name}</b></td><td>{_e(STAGE_TITLES.get(d.get('stage'), d.get('stage')))}</td><td>"
+                f"<span class='prob' style='width:{int(60 * min(max(v, 0.0), 1.0))}px'></span>{shown}{thr_txt}</td>"
+                + (f"<td>{'-' if pts is None else f'{float(pts):.2f}'}</td>" if calibrated else "")
+                + f"<td>{ev}</td><td class='muted'>{_e(d.get('description', ''))}</td></tr>"
+            )
+        parts.append("</table>")
+    parts.append("</section>")
+    return "".join(parts)
 
 
 def render_sheet(
@@ -214,43 +295,7 @@ def render_sheet(
         parts.append(render_panel(result.panel, result))
 
     # Deductions.
-    parts.append("<section id='deductions'><h2>Likely deductions</h2>")
-    deds = result.deductions or []
-    if deds and not any(d.get("above_threshold", True) for d in deds):
-        thr = result.deduction_threshold
-        parts.append(
-            f"<p class='muted' id='no-confident-deduction'>No deduction item reaches the reporting "
-            f"threshold{f' ({float(thr):.0%})' if thr is not None else ''}; the three most likely are "
-            f"shown.</p>"
-        )
-    if not deds:
-        parts.append("<p class='muted'>No deduction item above the reporting threshold.</p>")
-    else:
-        parts.append(
-            "<table><tr><th>Item</th><th>Stage</th><th>Probability</th><th>Evidence</th><th>What judges "
-            "look for</th></tr>"
-        )
-        for d in deds:
-            p = float(d.get("probability", 0.0))
-            img = evidence.get(d["item"])
-            ev = (
-                (
-                    f"<img src='{img}' alt='evidence frame {d.get('evidence_frame')}'><div class='muted'>frame "
-                    f"{_e(d.get('evidence_frame'))}</div>"
-                )
-                if img
-                else f"frame {_e(d.get('evidence_frame', '-'))}"
-            )
-            unsure = "" if d.get("above_threshold", True) else " style='opacity:.6'"
-            parts.append(
-                f"<tr class='deduction' data-item='{_e(d['item'])}'{unsure}><td><b>{_e(d.get('name', d['item']))}"
-                f"</b></td><td>{_e(STAGE_TITLES.get(d.get('stage'), d.get('stage')))}</td><td>"
-                f"<span class='prob' style='width:{int(60 * p)}px'></span>{p:.0%}</td><td>{ev}</td>"
-                f"<td class='muted'>{_e(d.get('description', ''))}</td></tr>"
-            )
-        parts.append("</table>")
-    parts.append("</section>")
-
+    parts.append(render_deductions(result, evidence, ood))
     if timeline_png:
         parts.append(
             f"<section id='timeline'><h2>Timeline</h2><img src='{data_uri(timeline_png, 'image/png')}' "

@@ -45,7 +45,7 @@ def plot_timeline(
             ax.axvline(stages[s][0], color="#333", ls="--", lw=1)
     marks = [d for d in deductions if d.get("evidence_frame") is not None]
     for d in marks:
-        p = float(d.get("probability", 0))
+        p = _value(d)
         ax.plot([d["evidence_frame"]], [1.08], marker="v", color="#c84b31", ms=6 + 8 * p)
     ax.set_ylim(0, 1.35)
     ax.set_xlabel("frame")
@@ -74,8 +74,8 @@ def _place_labels(fig, ax, marks: Sequence[dict], grow: bool = True) -> list[tup
     renderer = fig.canvas.get_renderer()
     placed: list[tuple[float, float, float, float]] = []
     texts = []
-    for d in sorted(marks, key=lambda m: (m["evidence_frame"], -float(m.get("probability", 0)))):
-        p = float(d.get("probability", 0))
+    for d in sorted(marks, key=lambda m: (m["evidence_frame"], -_value(m))):
+        p = _value(d)
         row = 0
         while True:
             t = ax.annotate(
@@ -109,6 +109,12 @@ def _place_labels(fig, ax, marks: Sequence[dict], grow: bool = True) -> list[tup
             fig.tight_layout()
             return _place_labels(fig, ax, marks, grow=False)  # the axes moved: place again in the new geometry
     return placed
+
+
+def _value(d: dict) -> float:
+    """A deduction's calibrated probability, or its raw score for a run without deduction calibration."""
+    p = d.get("probability")
+    return float(p if p is not None else d.get("score") or 0.0)
 
 
 def _overlap(a, b, pad: float = 1.0) -> bool:

@@ -58,13 +58,15 @@ CATALOGUE_V1_IDS = (
 )
 _ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _REQUIRED = ("id", "stage", "component", "name", "description", "points_min", "points_max")
-_OPTIONAL = ("landing_cap", "source", "estimate", "note")
+_OPTIONAL = ("landing_cap", "exclusive_group", "source", "estimate", "note")
 
 
 @dataclass(frozen=True)
 class DeductionItem:
     """One catalogue item. ``points_min``..``points_max``: deduction from the component's points;
-    ``landing_cap``: highest landing mark allowed when the item occurs (hand drag 2.0, body contact 1.5, ...)."""
+    ``landing_cap``: highest landing mark allowed when the item occurs (hand drag 2.0, body contact 1.5, ...);
+    ``exclusive_group``: the name of a group of items of which a judge names at most one (short / long flight:
+    "flight length"); the judge sheet shows a group as one line with its most probable member."""
 
     id: str
     stage: str
@@ -74,6 +76,7 @@ class DeductionItem:
     points_min: Decimal
     points_max: Decimal
     landing_cap: Decimal | None = None
+    exclusive_group: str | None = None
     source: str | None = None
     estimate: bool = False
     note: str = ""
@@ -97,6 +100,8 @@ class DeductionItem:
         }
         if self.landing_cap is not None:
             d["landing_cap"] = str(self.landing_cap)
+        if self.exclusive_group is not None:
+            d["exclusive_group"] = self.exclusive_group
         if self.source is not None:
             d["source"] = self.source
         d["estimate"] = self.estimate
@@ -217,6 +222,9 @@ def _parse_item(raw, where: str) -> tuple[DeductionItem | None, list[str]]:
     for f in ("source", "note"):
         if f in raw and not isinstance(raw[f], str):
             bad(f, "must be a string")
+    group = raw.get("exclusive_group")
+    if group is not None and (not isinstance(group, str) or not group.strip()):
+        bad("exclusive_group", f"must be a non-empty string (the group's name), got {group!r}")
     if "estimate" in raw and not isinstance(raw["estimate"], bool):
         bad("estimate", f"must be true or false, got {raw['estimate']!r}")
 
@@ -260,6 +268,7 @@ def _parse_item(raw, where: str) -> tuple[DeductionItem | None, list[str]]:
             points_min=lo,
             points_max=hi,
             landing_cap=cap,
+            exclusive_group=group.strip() if group else None,
             source=raw.get("source"),
             estimate=raw.get("estimate", False),
             note=raw.get("note", ""),

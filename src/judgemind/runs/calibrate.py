@@ -20,6 +20,16 @@ set is still there. Contents:
   the pooled tokens) and ``stage_doubt`` (1 - the mean probability of each step's decoded stage: low when the
   take-off -> flight -> landing structure is clear). The athlete-track check needs no calibration (see
   :func:`ood_check`).
+* ``deductions``: what each deduction item's probability means (:mod:`judgemind.evaluate.deductions`), fitted on
+  the same calib half: per item a Platt scaling ``{"a", "b", "fit"}`` of the head's raw output (item / its stage
+  pooled / all items pooled under 5 positives) and its reporting ``threshold`` (the smallest of 0.50..0.95 at which
+  the calib half's listings of the item are >= 70 % right), ``item_ids`` in the model's order and each item's
+  ``exclusive_group``. The head is trained with positive weighting, so its raw outputs are scores, not
+  probabilities; a run without this entry reports them as uncalibrated scores.
+
+The document names the checkpoint it describes (``checkpoint_sha256``, the SHA-256 of ``RUN/<checkpoint>.pt``)
+and the model's deduction items: :func:`calibration_mismatch` says when a stored file describes another checkpoint
+or another item list (``judgemind score`` then refuses; ``judgemind evaluate`` recalibrates).
 """
 
 from __future__ import annotations
@@ -32,17 +42,19 @@ import numpy as np
 import torch
 
 from judgemind.data import load_dataset
+from judgemind.evaluate import deductions as ded
 from judgemind.evaluate.conformal import calibrate_abs, conformal_quantile, conformal_rank
+from judgemind.rules import load_catalogue
 from judgemind.rules.names import COMPONENTS
 from judgemind.runs.batch import load_feature_split, open_features, split_records, split_val
 from judgemind.runs.outputs import collect_outputs, official_scores
 from judgemind.utils import clean_json
-from judgemind.utils.atomic import atomic_write_json
+from judgemind.utils.atomic import atomic_write_json, sha256_file
 
 ALPHA = 0.10  # 90 % intervals
 ALPHA_OOD = 0.01  # per check: at most 1 % of in-distribution videos flagged
 MIN_TRACK = 0.5  # the athlete must be located in at least half of the steps
-VERSION = 3  # 3: calibrated on val's calib half (2: the whole val split)
+VERSION = 4  # 4: deduction calibration and the checkpoint's SHA-256; 3: val's calib half (2: the whole val split)
 
 
 def calibration_path(run_dir, checkpoint: str = "best") -> Path:
@@ -177,8 +189,10 @@ def build_calibration(model, cfg, info, dataset_path: str, device="cpu") -> dict
         if r["stage_probs"] is not None and r["bounds"] is not None
     ]
     n = len(true)
+    deds = fit_split_deductions(out, val, info)
     return {
         "version": VERSION,
+        "deductions": deds,
         "split": f"{cfg.data.val_split}:calib",
         "n": n,
         "halves": {"select": len(whole_val) - n, "calib": n, "rule": "val rows ordered by SHA-256 of the id"},
@@ -208,11 +222,86 @@ def build_calibration(model, cfg, info, dataset_path: str, device="cpu") -> dict
     }
 
 
+# -- deductions -------------------------------------------------------------------------------------------------
+
+
+def item_groups(item_ids) -> list[str | None]:
+    """The catalogue's ``exclusive_group`` of each item id (None for an id the catalogue does not know)."""
+    cat = load_catalogue()
+    return [cat.get(i).exclusive_group if i in cat else None for i in item_ids]
+
+
+def fit_deductions(raw: np.ndarray, labels: np.ndarray, info) -> dict:
+    """The ``deductions`` entry from the head's raw probabilities ``(N, K)`` and the 0/1 ``labels`` of the same
+    calibration rows (val's calib half), for the items ``info.item_ids`` (stages ``info.item_stages``)."""
+    ids, stages = list(info.item_ids), list(info.item_stages)
+    params = ded.calibrate_items(raw, labels, stages)
+    cal = ded.apply_calibration(raw, params)
+    ths = ded.choose_thresholds(cal, labels, stages)
+    groups = item_groups(ids)
+    return {
+        "method": "Platt scaling per item of the head's output (logit), fitted by Newton steps on val's calib half; "
+        f"items with fewer than {ded.MIN_POSITIVES} positives use their stage's items pooled, else all items",
+        "threshold_rule": f"per item the smallest of {ded.THRESHOLD_GRID[0]:.2f}..{ded.THRESHOLD_GRID[-1]:.2f} "
+        f"at which the calib half's listings of the item are >= {ded.PRECISION_TARGET:.0%} right (the highest "
+        "recall at that precision); exclusive groups list only their most probable member",
+        "precision_target": ded.PRECISION_TARGET,
+        "min_positives": ded.MIN_POSITIVES,
+        "n": int(len(labels)),
+        "item_ids": ids,
+        "items": {
+            i: {**params[k], **ths[k], "exclusive_group": groups[k], "stage": stages[k]} for k, i in enumerate(ids)
+        },
+        "calib_metrics": ded.deduction_report(cal, labels, ids, stages, [t["threshold"] for t in ths], groups),
+    }
+
+
+def fit_split_deductions(outputs: dict, ds, info) -> dict | None:
+    """:func:`fit_deductions` of a split's outputs (``judgemind.runs.outputs.collect_outputs``) and labels, or None
+    when the model has no deduction head or the split no labelled deduction."""
+    labels = ds.tensors.get("deductions")
+    if "deduction_probs" not in outputs or labels is None or not labels.shape[1] or float(labels.sum()) == 0:
+        return None
+    return fit_deductions(outputs["deduction_probs"], labels.numpy(), info)
+
+
+def deduction_rule(cal: dict | None, item_ids) -> tuple[list[dict], list[float], list[str | None]] | None:
+    """``(params, thresholds, groups)`` of a calibration's ``deductions`` entry in the order of ``item_ids``, or
+    None when the document has none."""
+    d = (cal or {}).get("deductions")
+    if not d:
+        return None
+    items = [d["items"][i] for i in item_ids]
+    return items, [float(x["threshold"]) for x in items], [x.get("exclusive_group") for x in items]
+
+
+def calibration_mismatch(doc: dict, run_dir, checkpoint: str, item_ids) -> str | None:
+    """Why a stored calibration document does not describe ``RUN/<checkpoint>.pt`` with these deduction items, or
+    None when it does."""
+    pt = Path(run_dir) / f"{checkpoint}.pt"
+    sha = doc.get("checkpoint_sha256")
+    if sha is not None and pt.is_file() and sha != sha256_file(pt):
+        return f"it was made for another {checkpoint}.pt (SHA-256 {str(sha)[:12]}..., the file now is another)"
+    d = doc.get("deductions")
+    if d and list(d.get("item_ids") or []) != list(item_ids):
+        return (
+            f"its deduction items ({len(d.get('item_ids') or [])}: {', '.join((d.get('item_ids') or [])[:4])}...) "
+            f"are not the model's ({len(item_ids)}: {', '.join(list(item_ids)[:4])}...)"
+        )
+    return None
+
+
 def write_calibration(run_dir, checkpoint: str, doc: dict, ck: dict) -> dict:
     """Write ``doc`` (:func:`build_calibration` of ``RUN/<checkpoint>.pt``, whose checkpoint dict is ``ck``) as
-    ``RUN/calibration-<checkpoint>.json``; returns it with the checkpoint's name and epoch."""
+    ``RUN/calibration-<checkpoint>.json``; returns it with the checkpoint's name, epoch and SHA-256."""
 
-    doc = {**doc, "checkpoint": checkpoint, "epoch": int(ck.get("epoch", -1)) + 1}
+    pt = Path(run_dir) / f"{checkpoint}.pt"
+    doc = {
+        **doc,
+        "checkpoint": checkpoint,
+        "epoch": int(ck.get("epoch", -1)) + 1,
+        "checkpoint_sha256": sha256_file(pt) if pt.is_file() else None,
+    }
     atomic_write_json(calibration_path(run_dir, checkpoint), clean_json(doc))
     return doc
 

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from judgemind import evaluate as ev
+from judgemind.evaluate import deductions as ded
 from judgemind.models.base import DataInfo
 from judgemind.rules import COMPONENTS, compose_official
 
@@ -21,8 +22,9 @@ from judgemind.rules import COMPONENTS, compose_official
 @torch.no_grad()
 def collect_outputs(model: torch.nn.Module, ds, batch_size: int, device: torch.device) -> dict[str, np.ndarray]:
     """Run ``model`` over every row of ``ds`` (a FeatureDataset). Keys: score (N,), and when the model gives them
-    components (N,3), bounds (N,2), deduction_probs / deduction_step (N,K), band_probs_<component> (N,n_bands),
-    stage_scores (N,3), gates (N,3)."""
+    components (N,3), bounds (N,2), deduction_probs / deduction_step (N,K) (the head's raw output: see
+    ``judgemind.runs.calibrate`` for what makes it a probability), item_points (N,K) (the points each item would
+    cost if it occurred), band_probs_<component> (N,n_bands), stage_scores (N,3), gates (N,3)."""
     was = model.training
     model.eval()
     parts: dict[str, list] = {}
@@ -38,6 +40,7 @@ def collect_outputs(model: torch.nn.Module, ds, batch_size: int, device: torch.d
             "deduction_step": out.deduction_step,
             "deduction_probs": None if out.deduction_logits is None else torch.sigmoid(out.deduction_logits),
             "gates": out.extra.get("gates"),
+            "item_points": out.extra.get("item_points"),
         }
         for c, logits in (out.band_logits or {}).items():
             got[f"band_probs_{c}"] = torch.softmax(logits, -1)
@@ -67,10 +70,27 @@ def _stage_segments(bounds: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return np.stack([np.stack([z, bounds[:, 0]], 1), bounds, np.stack([bounds[:, 1], lengths], 1)], 1)
 
 
-def compute_metrics(outputs: dict, ds, info: DataInfo) -> dict:
+UNCALIBRATED_THRESHOLD = 0.3  # what a run without deduction calibration lists (its raw scores are not probabilities)
+
+
+def deduction_probs(outputs: dict, rule) -> tuple[np.ndarray, list[float] | None, list | None]:
+    """``(probabilities or raw scores (N, K), thresholds, groups)`` of the items: calibrated with ``rule``
+    (``judgemind.runs.calibrate.deduction_rule``: params, thresholds, groups), else the raw scores and None."""
+    raw = outputs["deduction_probs"]
+    if rule is None:
+        return raw, None, None
+    params, ths, groups = rule
+    return ded.apply_calibration(raw, params), ths, groups
+
+
+def compute_metrics(outputs: dict, ds, info: DataInfo, deduction_rule=None, groups=None) -> dict:
     """Metrics of one split via ``judgemind.evaluate``: ``score`` (the model's continuous score; ``rho`` there
     selects checkpoints), ``final`` (the rules-engine score that is reported), ``components``, ``segmentation``,
-    ``deductions`` -- whichever the model predicts and the data has."""
+    ``deductions`` -- whichever the model predicts and the data has. ``deductions`` holds mAP and per-item AP, and
+    precision / recall / ECE / items per clean stage of the sheet's listing
+    (:func:`judgemind.evaluate.deductions.deduction_report`): with ``deduction_rule`` (a run's calibration) on the
+    calibrated probabilities at their thresholds (``calibrated`` true), else on the raw scores at
+    :data:`UNCALIBRATED_THRESHOLD` with the exclusive ``groups`` (catalogue) given."""
 
     t = ds.tensors
     true = t["score"].numpy().astype(np.float64)
@@ -95,7 +115,12 @@ def compute_metrics(outputs: dict, ds, info: DataInfo) -> dict:
             "boundary_mae_steps": ev.boundary_mae(pb, tb),
         }
     if "deduction_probs" in outputs and t["deductions"].shape[1] and t["deductions"].sum() > 0:
-        m["deductions"] = ev.deduction_map(outputs["deduction_probs"], t["deductions"].numpy(), info.item_ids)
+        probs, ths, grp = deduction_probs(outputs, deduction_rule)
+        K = probs.shape[1]
+        ths = ths if ths is not None else [UNCALIBRATED_THRESHOLD] * K
+        grp = grp if deduction_rule is not None else groups
+        rep = ded.deduction_report(probs, t["deductions"].numpy(), info.item_ids, info.item_stages, ths, grp)
+        m["deductions"] = {**rep, "calibrated": deduction_rule is not None}
     return m
 
 
@@ -118,5 +143,13 @@ def headline(metrics: dict, detail: bool = False) -> dict[str, float]:
         if detail:
             h["aiou@0.75"] = metrics["segmentation"]["flight"]["aiou@0.75"]
     if "deductions" in metrics:
-        h["deduction_map"] = metrics["deductions"]["map"]
+        d = metrics["deductions"]
+        h["deduction_map"] = d["map"]
+        if d.get("calibrated"):  # the sheet's listing; uncalibrated raw scores' listing is not reported as such
+            h.update(
+                ded_precision=d["precision"],
+                ded_recall=d["recall"],
+                ded_ece=d["ece"],
+                ded_clean_items=d["clean_items"],
+            )
     return h

@@ -262,8 +262,9 @@ def fit(cfg: TrainConfig, resume: bool = False, argv: list[str] | None = None) -
 
 
 def _calibrate_best(run_dir: Path, cfg: TrainConfig) -> dict:
-    """90 % intervals and the in-distribution reference of best.pt, from val's calib half (see
-    judgemind.runs.calibrate; `judgemind score` reads them), as summary.json entries. End-to-end runs have none."""
+    """90 % intervals, the in-distribution reference and the deduction calibration of best.pt, from val's calib
+    half (see judgemind.runs.calibrate; `judgemind score` reads them), as summary.json entries. End-to-end runs
+    have none."""
     if cfg.run.end_to_end:
         return {}
 
@@ -271,7 +272,12 @@ def _calibrate_best(run_dir: Path, cfg: TrainConfig) -> dict:
     try:
         model, rcfg, info, ck = load_run_model(run_dir, "best", device)
         cal = write_calibration(run_dir, "best", build_calibration(model, rcfg, info, rcfg.data.dataset, device), ck)
-        return {"interval90_final_halfwidth_per_dd": cal["intervals"]["final_score"]["q"]}
+        d = cal.get("deductions")
+        return {
+            "interval90_final_halfwidth_per_dd": cal["intervals"]["final_score"]["q"],
+            "deductions_calibrated": d is not None,
+            **({f"calib_ded_{k}": d["calib_metrics"][k] for k in ("precision", "recall", "ece")} if d else {}),
+        }
     except JudgemindError as e:  # a finished training is kept; `judgemind score` then says why no interval
         print(f"note: no calibration for intervals: {e}", file=sys.stderr, flush=True)
         return {"calibration_error": str(e)}
