@@ -148,3 +148,15 @@ def test_docs_results_tables_are_the_committed_sources():
                 continue
             mean = sum(row["rho"]) / len(row["rho"])
             assert bench["rows"][label]["ours"]["rho"][0] == pytest.approx(mean, abs=1e-9), (part, label)
+
+
+def test_tables_alone_render_runs_of_other_code(tmp_path, monkeypatch):
+    out, docs = tmp_path / "suite", tmp_path / "docs"
+    L.check_stamp(L.LadderConfig(out=out))
+    monkeypatch.setattr(L, "code_hash", lambda: "other")
+    doc = L.run_suite(L.LadderConfig(out=out, steps=("tables",), docs=docs))  # renders, runs nothing
+    assert doc["code"] != "other" and (docs / "results.md").is_file()
+    with pytest.raises(JudgemindError, match="code"):
+        L.run_suite(L.LadderConfig(out=out, steps=("main",), docs=docs))
+    with pytest.raises(JudgemindError, match="no ladder suite"):
+        L.run_suite(L.LadderConfig(out=tmp_path / "none", steps=("tables",), docs=docs))
