@@ -26,7 +26,6 @@ import hashlib
 import json
 import math
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -36,8 +35,9 @@ from typing import Sequence
 
 import numpy as np
 
+from judgemind.bench.plan import RunSpec, result_path
 from judgemind.errors import JudgemindError
-from judgemind.utils.atomic import atomic_write_text
+from judgemind.utils.atomic import atomic_write_bytes, atomic_write_text
 
 STEPS = ("data", "main", "claims", "cuts", "curve", "video", "cuthandling", "tables")
 # JudgeMind's camera-switch handling, measured on the heavy-cut jumps against the cuts_heavy part's JudgeMind (the
@@ -181,7 +181,12 @@ def _cli(*args: str) -> list[str]:
 
 
 def _data(cfg: LadderConfig, cuts: str = "broadcast") -> Path:
-    return cfg.out / ("data" if cuts == "broadcast" else f"data_{cuts}")
+    return data_dir(cfg.out, cuts)
+
+
+def data_dir(out: Path, cuts: str = "broadcast") -> Path:
+    """The suite's data set with camera-cut pattern ``cuts`` (the preset's own is ``broadcast``)."""
+    return out / ("data" if cuts == "broadcast" else f"data_{cuts}")
 
 
 def _bench(cfg: LadderConfig, part: str) -> Path:
@@ -309,7 +314,7 @@ def _per_seed(bench_dir: Path, bench: dict) -> dict:
     for label, row in bench.get("rows", {}).items():
         seeds, vals = [], {k: [] for k in (*METRIC_KEYS, "val_rho")}
         for seed in row.get("seeds", []):
-            res = bench_dir / "results" / _safe(label) / f"seed{seed}.json"
+            res = result_path(bench_dir, RunSpec(label, row.get("model", ""), seed=seed))
             if not res.is_file():
                 continue
             ours = json.loads(res.read_text(encoding="utf-8"))["ours"]
@@ -321,12 +326,6 @@ def _per_seed(bench_dir: Path, bench: dict) -> dict:
         vals = {k: v for k, v in vals.items() if any(x is not None for x in v)}
         rows[label] = {"model": row.get("model"), "ablation": row.get("ablation"), "seeds": seeds, **vals}
     return rows
-
-
-def _safe(label: str) -> str:
-    from judgemind.bench.plan import safe_label  # noqa: PLC0415 -- bench.plan imports torch-free modules only
-
-    return safe_label(label)
 
 
 def _num(v):
@@ -382,10 +381,10 @@ def write_docs(doc: dict, out: Path, docs: Path | None) -> Path:
     dest = docs / "results" / "ladder"
     dest.mkdir(parents=True, exist_ok=True)
     for bdir in sorted((out / "bench").glob("*/bench.json")):
-        shutil.copyfile(bdir, dest / f"bench_{bdir.parent.name}.json")
-    stats = _data_root(out) / "stats.json"
+        atomic_write_bytes(dest / f"bench_{bdir.parent.name}.json", bdir.read_bytes())
+    stats = data_dir(out) / "stats.json"
     if stats.is_file():
-        shutil.copyfile(stats, dest / "stats.json")
+        atomic_write_bytes(dest / "stats.json", stats.read_bytes())
     atomic_write_text(dest / "ladder.json", json.dumps(doc, indent=1) + "\n")
     plot_curve(doc, dest / "curve.png")
     md = docs / "results.md"
@@ -393,10 +392,6 @@ def write_docs(doc: dict, out: Path, docs: Path | None) -> Path:
     text = md.read_text(encoding="utf-8") if md.is_file() else f"# Measured results\n\n{BEGIN}\n{END}\n"
     atomic_write_text(md, replace_section(text, section))
     return md
-
-
-def _data_root(out: Path) -> Path:
-    return out / "data"
 
 
 def replace_section(text: str, section: str) -> str:

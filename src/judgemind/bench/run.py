@@ -14,7 +14,6 @@ skipped on a re-run when its settings (the fingerprint) are unchanged.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import math
 import multiprocessing as mp
@@ -57,7 +56,14 @@ from judgemind.models.base import build_config, check_model_overrides
 from judgemind.rules.compose import official_score_max
 from judgemind.rules.names import COMPONENT_MAX, COMPONENTS
 from judgemind.runs import dist as D
-from judgemind.runs.batch import build_data_info, load_feature_split, open_features, split_records, split_val
+from judgemind.runs.batch import (
+    build_data_info,
+    load_feature_split,
+    open_features,
+    record_hash,
+    split_records,
+    split_val,
+)
 from judgemind.runs.calibrate import ALPHA, deduction_rule, fit_split_deductions
 from judgemind.runs.config import DataConfig, OptimConfig, RunConfig, TrainConfig
 from judgemind.runs.folder import is_better
@@ -125,12 +131,13 @@ def load_bench_data(data: str, features: str = "", limit: int = 0, train_size: i
 
 
 def train_subset(records: Sequence, n: int) -> list:
-    """``n`` training records for a data-efficiency curve: the records ordered by a hash of their id, the first
-    ``n`` (in the split's order) - the same for every model and seed, and nested (the 100 are among the 200).
+    """``n`` training records for a data-efficiency curve: the records ordered by the hash of their id that orders
+    val's halves too (:func:`judgemind.runs.batch.record_hash`), the first ``n`` (kept in the split's order) - the
+    same for every model and seed, and nested (the 100 are among the 200).
     More than the split has -> :class:`JudgemindError`."""
     if n > len(records):
         raise JudgemindError(f"bench --train-size {n}: the training split has only {len(records)} videos")
-    keep = set(sorted(range(len(records)), key=lambda i: hashlib.sha256(records[i].id.encode()).hexdigest())[:n])
+    keep = set(sorted(range(len(records)), key=lambda i: (record_hash(records[i].id), i))[:n])
     return [r for i, r in enumerate(records) if i in keep]
 
 
