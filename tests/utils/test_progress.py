@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from judgemind.utils.progress import LOG_STEPS, progress_bar
+from judgemind.utils.progress import LOG_STEPS, _LineWriter, progress_bar
 
 
 class _Terminal(io.StringIO):
@@ -48,3 +48,21 @@ def test_a_terminal_gets_the_redrawn_bar_and_disabled_bars_write_nothing():
     bar.update(50)
     bar.close()
     assert quiet.getvalue() == ""
+
+
+def test_a_redraw_of_the_same_count_with_a_narrower_bar_is_not_repeated():
+    """tqdm's closing redraw carries a new rate; a longer rate text draws a shorter bar. On a fast CPU that used to
+    print the last line twice."""
+    log = io.StringIO()
+    writer = _LineWriter(log)
+    writer.write("\rwork:  50%|#####     | 500/1000 [00:00<00:00, 19.5item/s]")
+    writer.write("\rwork:  50%|####    | 500/1000 [00:00<00:00, 1979995.54item/s]")
+    writer.write("\rwork: 100%|##########| 1000/1000 [00:00<00:00, 19.5item/s]")
+    writer.write("\rwork: 100%|#######| 1000/1000 [00:00<00:00, 1904768.84item/s]")
+    writer.write("\rwork: 7item [00:01, 5.1item/s]")
+    writer.write("\rwork: 7item [00:02, 3.4item/s]")
+    assert [line.split("|")[0].split("[")[0] for line in log.getvalue().splitlines()] == [
+        "work:  50%",
+        "work: 100%",
+        "work: 7item ",
+    ]

@@ -23,7 +23,10 @@ class _LineWriter:
 
     def write(self, s: str) -> None:
         line = s.replace("\r", "").rstrip()
-        state = line.split("[", 1)[0]  # description, percentage, bar and n/total; not the times and rate
+        # the state is the description, percentage and n/total: not the bar, whose width shrinks as the rate's text
+        # grows (tqdm's closing redraw of 1000/1000 with a longer rate draws a shorter bar), nor the times and rate
+        left, bar, right = line.partition("|")
+        state = (left + right.rpartition("|")[2] if bar else line).split("[", 1)[0]
         if line and state != self.last:
             self.file.write(line + "\n")
             self.last = state
