@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from judgemind import __version__, rules
+from judgemind import rules
 from judgemind.data import STAGES, load_dataset
 from judgemind.data.result import ScoreResult
 from judgemind.errors import CheckpointError, JudgemindError, UnknownJumpCode
@@ -44,6 +44,7 @@ from judgemind.runs import calibrate as C
 from judgemind.runs.batch import video_batch
 from judgemind.runs.outputs import UNCALIBRATED_THRESHOLD
 from judgemind.utils import display_text
+from judgemind.version import __version__
 from judgemind.video.decode import read_frames
 from judgemind.video.locators import get_locator
 from judgemind.video.probe import probe_video

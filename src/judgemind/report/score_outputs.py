@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -15,7 +14,6 @@ from judgemind.data.result import ScoreResult
 from judgemind.errors import JudgemindError
 from judgemind.report.sheet import data_uri, render_sheet
 from judgemind.report.timeline import plot_timeline
-from judgemind.utils import clean_json
 from judgemind.utils.atomic import atomic_write_bytes, write_dir
 from judgemind.utils.optional import load_cv2
 
@@ -97,5 +95,4 @@ def render_outputs(result: ScoreResult, assets: dict) -> dict[str, bytes]:
     # leaves no partial output
     html = render_sheet(result, strip, evidence, png).encode("utf-8")
 
-    text = (json.dumps(clean_json(result.to_json()), indent=2, default=str, allow_nan=False) + "\n").encode("utf-8")
-    return {"timeline.png": png, "sheet.html": html, "result.json": text}
+    return {"timeline.png": png, "sheet.html": html, "result.json": result.json_text().encode("utf-8")}
