@@ -479,6 +479,7 @@ def test_round_with_codes_resume_and_a_broken_video(trained, tmp_path):
 # -- issue 24: rounds that never write outside --out or show a stale score ----------------------------------------
 
 
+@pytest.mark.not_a_result("a user's own file named result.json beside OUT must survive the round")
 def test_round_with_hostile_names_writes_only_inside_out_and_rescores_what_changed(trained, tmp_path):
     """Classes 1, 2, 12: `...mp4` (stem `..`) replaced ./result.json beside OUT, `index.html.mp4` made
     OUT/index.html a folder, `jump#1.mp4` got a broken link; a replaced clip was "kept from an earlier run" with

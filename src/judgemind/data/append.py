@@ -101,7 +101,14 @@ def append_records(
                 continue
             if rec.id in ids:
                 problems.append(
-                    Problem(afile, "a record with this id is already in the data set", rec.id, "id", rule="unique")
+                    Problem(
+                        afile,
+                        "a record with this id is already in the data set; give the new one another id",
+                        rec.id,
+                        "id",
+                        first + k,
+                        "unique",
+                    )
                 )
                 continue
             ids.add(rec.id)
@@ -111,11 +118,7 @@ def append_records(
             parsed.append(rec)
         errors = [p for p in problems if p.level == "error"]
         if errors:
-            raise ValidationError(
-                f"{root}: {len(errors)} problem(s) in the new records, nothing was added:\n"
-                + "\n".join(str(p) for p in errors[:20]),
-                errors,
-            )
+            raise ValidationError(f"{root}: {len(errors)} problem(s) in the new records, nothing was added", errors)
         copies = [(rel, src) for rel, src in videos.items() if _needs_copy(root, rel, src)]  # all checked first
         for rel, src in copies:
             with atomic_path(root / rel) as tmp:

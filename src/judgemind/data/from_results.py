@@ -140,8 +140,9 @@ def read_marks(path: str | os.PathLike) -> dict[str, Marks]:
     cols, layout = _columns(rows[0][1], where)
     out: dict[str, Marks] = {}
     for n, row in rows[1:]:
-        if len(row) != len(rows[0][1]):
+        if len(row) > len(rows[0][1]):
             raise JudgemindError(f"{where}, line {n}: {len(row)} fields, the header has {len(rows[0][1])}")
+        row = row + [""] * (len(rows[0][1]) - len(row))  # spreadsheets drop empty trailing cells
 
         def cell(name: str) -> str:
             return row[cols[name]].strip()
@@ -331,8 +332,9 @@ def draft_records(
     if marks_file is None:
         raise JudgemindError(
             f"a FineSkiing record needs the five judges' marks (`judgemind data validate` checks the final score "
-            f"against them) and {len(loaded)} result(s) have none: give them with --marks FILE (a CSV: "
-            f"video,j1,j2,j3,j4,j5 with air/form/landing per judge; docs/data.md)"
+            f"against them) and none were given for "
+            f"{'; '.join(f'{display_text(p)} ({r.video_name})' for p, r in loaded)}: give them with --marks FILE "
+            f"(a CSV: video,j1,j2,j3,j4,j5 with air/form/landing per judge; docs/data.md); nothing was added"
         )
     marks = read_marks(marks_file)
     vdir = None if videos_dir is None else Path(videos_dir)

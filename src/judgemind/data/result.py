@@ -249,6 +249,19 @@ def field_path(path) -> str:
     return out or "(the document)"
 
 
+def _message(error) -> str:
+    """One line for a schema error: for "any of" rules the alternatives (not the whole document), else the
+    validator's message, cut short."""
+    import jsonschema  # noqa: PLC0415 -- start-up time: only checking a result needs it
+
+    if error.validator in ("anyOf", "oneOf") and error.context:
+        if all(c.validator == "required" for c in error.context):
+            return "needs one of: " + " or ".join(sorted({c.message for c in error.context}))
+        error = jsonschema.exceptions.best_match(error.context)
+    text = error.message
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
 def validate_result(doc: Any, where: str = "result", max_errors: int = 5) -> None:
     """Check a result.json document against the shipped JSON Schema (:func:`result_schema`). Raises
     :class:`JudgemindError` naming ``where`` and, for each of the first ``max_errors`` problems, the field (e.g.
@@ -256,10 +269,7 @@ def validate_result(doc: Any, where: str = "result", max_errors: int = 5) -> Non
     errors = sorted(_validator().iter_errors(doc), key=lambda e: (list(map(str, e.absolute_path)), e.message))
     if not errors:
         return
-    lines = []
-    for e in errors[:max_errors]:
-        message = e.message if len(e.message) <= 300 else e.message[:297] + "..."
-        lines.append(f"{field_path(e.absolute_path)}: {message}")
+    lines = [f"{field_path(e.absolute_path)}: {_message(e)}" for e in errors[:max_errors]]
     more = f" (and {len(errors) - max_errors} more)" if len(errors) > max_errors else ""
     version = doc.get("schema_version") if isinstance(doc, Mapping) else None
     hint = (
