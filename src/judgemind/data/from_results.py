@@ -85,6 +85,8 @@ def _columns(header: list[str], where: str) -> tuple[dict[str, int], str]:
         if key in cols:
             raise JudgemindError(f"{where}, line 1: column {name!r} appears twice")
         cols[key] = k
+    if "video" not in cols:
+        raise JudgemindError(f"{where}, line 1: no 'video' column (the header must name the columns)")
     slash = {f"j{j}" for j in range(1, JUDGES + 1)}
     wide = {f"j{j}_{c}" for j in range(1, JUDGES + 1) for c in COMPONENTS}
     known = {"video", *slash, *wide, *OPTIONAL_COLUMNS}
@@ -94,8 +96,6 @@ def _columns(header: list[str], where: str) -> tuple[dict[str, int], str]:
             f"{where}, line 1: unknown column(s) {', '.join(map(repr, unknown))}; a marks file has video, j1..j5 "
             f"(air/form/landing) or j1_air..j5_landing, and optionally {', '.join(OPTIONAL_COLUMNS)}"
         )
-    if "video" not in cols:
-        raise JudgemindError(f"{where}, line 1: no 'video' column (the header must name the columns)")
     if slash <= set(cols) and not (wide & set(cols)):
         return cols, "slash"
     if wide <= set(cols) and not (slash & set(cols)):
