@@ -68,7 +68,7 @@ COLUMNS = (
     Column("90% interval", "interval", True, False, _interval),
     Column(
         "Air / Form / Landing",
-        "components",
+        "marks",
         True,
         False,
         lambda r: _e(" / ".join(str((r.get("components") or {}).get(k, "-")) for k in COMPONENTS)),

@@ -61,7 +61,8 @@ td,th{padding:6px 8px;border-bottom:1px solid #eef1f4;text-align:left;vertical-a
 font-size:15px;margin-bottom:16px} #ood-warning b{font-size:17px}
 #panel-table td.dropped{color:#99a;text-decoration:line-through} #panel-table tr.model td{font-weight:600}
 .deduction{border-top:1px solid #eef1f4;padding:10px 0 12px 0}
-.deduction.unlisted{opacity:.6}
+.deduction.unlisted{opacity:.6} .deduction.greyed{text-decoration:none;opacity:1}
+.deduction.greyed .probability,.deduction.greyed .points{text-decoration:line-through}
 .ded-head{display:flex;gap:18px;align-items:baseline;flex-wrap:wrap;font-size:14px}
 .ded-head .name{font-size:15px;min-width:220px} .ded-head .stage{color:#556;font-size:12px;margin-left:6px}
 .ded-desc{margin:4px 0 6px 0}
