@@ -18,7 +18,7 @@ import numpy as np
 from judgemind import rules
 from judgemind.data.dataset import read_records
 from judgemind.errors import JudgemindError
-from judgemind.video.cuts import find_cuts
+from judgemind.video.cuts import CUT_THRESHOLD, find_cuts
 from judgemind.video.decode import iter_frames
 from judgemind.video.probe import probe_video
 
@@ -66,7 +66,6 @@ def find_dataset_record(video: Path, start: int | None, end: int | None):
 
 
 CUT_SHORT_SIDE = 64  # frames for the cut detector are decoded this small
-CUT_THRESHOLD = 0.35
 
 
 def cuts_of(images: Mapping[int, np.ndarray], threshold: float = CUT_THRESHOLD) -> tuple[int, ...]:
