@@ -114,3 +114,20 @@ def scoring_run(tmp_path_factory):
     args = ["train", "--data", str(data), "--features", "pixels", "--model", "judgemind", "--epochs", "2"]
     assert main([*args, "--out", str(root / "run"), "--set", "optim.batch_size=4", "--threads", "1"]) == 0
     return data, root / "run"
+
+
+@pytest.fixture
+def decode_passes(monkeypatch) -> list:
+    """Counts the decoding passes over a video (``VideoReader._decode``, which every frame read goes through): the
+    list gets the video's path once per pass."""
+    from judgemind.video.decode import VideoReader
+
+    passes: list = []
+    original = VideoReader._decode
+
+    def counted(self, *args, **kwargs):
+        passes.append(str(self.path))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(VideoReader, "_decode", counted)
+    return passes

@@ -403,6 +403,7 @@ def _summary(res: ScoreResult) -> dict:
         "in_distribution": res.in_distribution,
         "ood_reasons": res.ood_reasons or [],
         "official_score": (res.panel or {}).get("official_score"),
+        "error": ((res.panel or {}).get("model_error") or {}).get("final_score"),  # model - panel
     }
 
 
