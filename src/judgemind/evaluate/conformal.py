@@ -6,6 +6,16 @@ Split conformal (Vovk et al. 2005; Lei et al. 2018): with calibration residuals 
 least ``1 - alpha`` (and at most ``1 - alpha + 1/(n + 1)`` when residuals have no ties). When
 ``ceil((n + 1)(1 - alpha)) > n`` the calibration set is too small for the guarantee and ``q`` is infinite.
 
+**Normalised (locally weighted) split conformal** (Lei et al. 2018, sec. 5.2; Papadopoulos et al. 2008): with a
+difficulty ``sigma(x) > 0`` fitted on data that is neither the calibration set nor the test set, the scores
+``|y_i - yhat_i| / sigma(x_i)`` of the calibration videos give ``q`` as above, and ``yhat +- q x sigma(x)`` has the
+same guarantee -- any fixed function of x keeps the exchangeability -- while each interval follows its video's
+difficulty. :func:`choose_difficulty` fits ``sigma`` as a ridge regression of the absolute residual on named
+signals of a fitting set (``abs``: sigma = max(floor, b + w.z); ``log``: sigma = max(floor, exp(b + w.z)) fitted
+to log(|r| + a small offset)), and chooses the signals, the ridge penalty, the form and the floor by k-fold
+cross-validation on that set: the candidate whose out-of-fold normalised scores give the narrowest mean interval
+(constant width included: it is kept when no signal narrows the intervals).
+
 The same order statistic gives a conformal outlier threshold: a video whose non-conformity score exceeds the
 ``ceil((n + 1)(1 - alpha))``-th smallest of the calibration scores has a conformal p-value below ``alpha``;
 in-distribution videos are flagged with probability at most ``alpha``.
@@ -69,6 +79,133 @@ def coverage(pred: Sequence[float], true: Sequence[float], q, lo=None, hi=None) 
         b = np.minimum(b, np.broadcast_to(np.asarray(hi, np.float64), p.shape)[ok])
     inside = (t[ok] >= a - 1e-9) & (t[ok] <= b + 1e-9)
     return {"coverage": float(inside.mean()), "width": float((b - a).mean()), "n": int(ok.sum())}
+
+
+# -- normalised split conformal ---------------------------------------------------------------------------------
+
+LAMBDAS = (0.01, 0.1, 1.0)  # ridge penalty per row, on standardised signals
+FORMS = ("abs", "log")
+FLOOR_SHARES = (0.1, 0.3)  # sigma >= share x the median absolute residual of the fitting set: never a zero width
+MIN_FIT = 30  # fewer fitting rows: the constant width
+MIN_GAIN = 0.01  # a signal group is added only when it narrows the cross-validated width by at least 1 %
+
+
+def fit_difficulty(X, resid, lam: float = 0.1, form: str = "abs", floor_share: float = 0.1) -> dict:
+    """Ridge fit of a difficulty ``sigma(x)`` to absolute residuals. X: (n, p) signals; resid: (n,) |y - yhat|.
+    Returns the JSON-ready model: ``form``, ``mean``/``std`` (standardisation), ``coef``, ``intercept``,
+    ``floor`` (sigma's lower bound, > 0), ``lambda``."""
+    X, r = np.asarray(X, np.float64), np.abs(np.asarray(resid, np.float64))
+    if X.ndim != 2 or len(X) != len(r) or not len(r):
+        raise ValueError(f"signals {X.shape} and residuals {r.shape} do not match")
+    if form not in FORMS:
+        raise ValueError(f"form must be one of {FORMS}, got {form!r}")
+    mean, std = X.mean(0), X.std(0)
+    std = np.where(std > 1e-12, std, 1.0)  # a constant signal gets weight 0 (its z is 0 everywhere)
+    Z = (X - mean) / std
+    med = float(np.median(r))
+    scale = med if med > 0 else float(r.mean()) if r.mean() > 0 else 1.0
+    floor = max(floor_share * scale, 1e-9)
+    y = np.log(r + floor) if form == "log" else r
+    b = float(y.mean())
+    w = np.linalg.solve(Z.T @ Z + lam * len(r) * np.eye(Z.shape[1]), Z.T @ (y - b))
+    return {
+        "form": form,
+        "mean": mean.tolist(),
+        "std": std.tolist(),
+        "coef": w.tolist(),
+        "intercept": b,
+        "floor": floor,
+        "lambda": float(lam),
+    }
+
+
+def difficulty(model: dict, X) -> np.ndarray:
+    """(n,) sigma of the rows of X (n, p) under a :func:`fit_difficulty` model; always >= its floor (> 0)."""
+    X = np.atleast_2d(np.asarray(X, np.float64))
+    z = (X - np.asarray(model["mean"])) / np.asarray(model["std"]) @ np.asarray(model["coef"]) + model["intercept"]
+    if model["form"] == "log":
+        z = np.exp(np.minimum(z, 50.0))
+    return np.maximum(np.nan_to_num(z, nan=np.inf), model["floor"])
+
+
+def _cv_width(X, r, lam: float, form: str, share: float, alpha: float, folds: list[np.ndarray]) -> float:
+    """Mean width of the out-of-fold normalised intervals at the (1 - alpha) quantile of the pooled scores."""
+    sig = np.empty(len(r))
+    for f in folds:
+        rest = np.setdiff1d(np.arange(len(r)), f)
+        sig[f] = difficulty(fit_difficulty(X[rest], r[rest], lam, form, share), X[f])
+    return float(2.0 * np.quantile(r / sig, 1.0 - alpha) * sig.mean())
+
+
+def choose_difficulty(
+    signals: dict[str, np.ndarray],
+    groups: dict[str, list[str]],
+    resid,
+    alpha: float = 0.1,
+    n_folds: int = 5,
+    seed: int = 0,
+) -> tuple[dict | None, dict]:
+    """The difficulty model of a fitting set (val's select half), or None for the constant width.
+
+    ``signals``: name -> (n,) values; ``groups``: group name -> signal names (e.g. ``level``: the predicted marks).
+    Greedy forward selection over groups: each step adds the group (with the best penalty, form and floor of
+    :data:`LAMBDAS` x :data:`FORMS` x :data:`FLOOR_SHARES`) that narrows the ``n_folds``-fold cross-validated
+    mean width (:func:`_cv_width`) most, while it narrows it by at least :data:`MIN_GAIN`. Returns ``(model with
+    its ``signals`` and ``groups``, report)``; the report holds the constant and the chosen cross-validated widths
+    and the path of the selection."""
+    r = np.abs(np.asarray(resid, np.float64))
+    ok = np.isfinite(r)
+    for g in groups.values():
+        for n in g:
+            ok &= np.isfinite(np.asarray(signals[n], np.float64))
+    r = r[ok]
+    const = float(2.0 * np.quantile(r, 1.0 - alpha)) if len(r) else math.nan
+    report: dict = {"n": int(len(r)), "cv_width_constant": const, "steps": []}
+    if len(r) < MIN_FIT or not const > 0:
+        report["why_constant"] = f"{len(r)} fitting rows (need {MIN_FIT}) or no residual"
+        return None, report
+    folds = np.array_split(np.random.default_rng(seed).permutation(len(r)), n_folds)
+    cols = {n: np.asarray(v, np.float64)[ok] for n, v in signals.items()}
+    chosen: list[str] = []
+    best: tuple[float, tuple] = (const, ())
+    while True:
+        step = None
+        for g in groups:
+            if g in chosen:
+                continue
+            names = [n for h in (*chosen, g) for n in groups[h]]
+            X = np.stack([cols[n] for n in names], 1)
+            for lam in LAMBDAS:
+                for form in FORMS:
+                    for share in FLOOR_SHARES:
+                        w = _cv_width(X, r, lam, form, share, alpha, folds)
+                        if step is None or w < step[0]:
+                            step = (w, (g, lam, form, share))
+        if step is None or step[0] > best[0] * (1.0 - MIN_GAIN):
+            break
+        chosen.append(step[1][0])
+        best = step
+        report["steps"].append({"added": step[1][0], "cv_width": step[0]})
+    report["cv_width_chosen"] = best[0]
+    if not chosen:
+        report["why_constant"] = "no signal narrowed the cross-validated width by 1 % or more"
+        return None, report
+    _, lam, form, share = best[1]
+    names = [n for g in chosen for n in groups[g]]
+    model = fit_difficulty(np.stack([cols[n] for n in names], 1), r, lam, form, share)
+    return {**model, "signals": names, "groups": chosen}, report
+
+
+def calibrate_scaled(pred, true, sigma, alpha: float = 0.1) -> dict:
+    """:func:`calibrate_abs` of the normalised residuals ``|true - pred| / sigma``: ``q`` is in units of sigma
+    (a video's half-width is ``q x sigma(x)``)."""
+    p, t, s = (np.asarray(a, np.float64) for a in (pred, true, sigma))
+    if not p.shape == t.shape == s.shape:
+        raise ValueError(f"pred {p.shape}, true {t.shape} and sigma {s.shape} differ in shape")
+    if (s[np.isfinite(s)] <= 0).any():
+        raise ValueError("sigma must be positive")
+    ok = np.isfinite(p) & np.isfinite(t) & np.isfinite(s)
+    return {"q": conformal_quantile(np.abs(p[ok] - t[ok]) / s[ok], alpha), "n": int(ok.sum()), "alpha": float(alpha)}
 
 
 def outlier_threshold(scores: Sequence[float], alpha: float = 0.01) -> float:
