@@ -1,6 +1,6 @@
 """The files of a round (``judgemind score VIDEOS...``, scored by ``judgemind.infer.round``): ``OUT/index.html``
-(the ranking with scores, 90 % intervals and in-distribution warnings, links to each jump's sheet) and
-``OUT/round.json``."""
+(the ranking with scores, 90 % intervals, each jump's rank range and in-distribution warnings, links to each
+jump's sheet) and ``OUT/round.json``."""
 
 from __future__ import annotations
 
@@ -28,6 +28,13 @@ def _e(x: Any) -> str:
     return html.escape(str(x), quote=True)
 
 
+def _rank_range(rr) -> str:
+    """``best–worst`` (one number when the intervals fix the rank; ``-`` for a row without one)."""
+    if not rr:
+        return "-"
+    return str(rr[0]) if rr[0] == rr[1] else f"{rr[0]}&ndash;{rr[1]}"
+
+
 def render_index(doc: dict) -> str:
     """OUT/index.html: the ranking with scores, intervals and warnings, links to each sheet, failures listed."""
 
@@ -35,7 +42,7 @@ def render_index(doc: dict) -> str:
     for r in doc["jumps"]:
         if r["status"] == "failed":
             rows.append(
-                f"<tr class='failed'><td>-</td><td>{_e(r['name'])}</td><td colspan='6'>failed: "
+                f"<tr class='failed'><td>-</td><td>-</td><td>{_e(r['name'])}</td><td colspan='6'>failed: "
                 f"{_e(r.get('reason'))}</td></tr>"
             )
             continue
@@ -53,6 +60,7 @@ def render_index(doc: dict) -> str:
         )
         rows.append(
             f"<tr class='jump{' ood' if ood else ''}' data-name='{_e(r['name'])}'><td>{r['rank']}</td>"
+            f"<td class='rank-range'>{_rank_range(r.get('rank_range'))}</td>"
             f"<td><a href='{_e(quote(r['sheet']))}'>{_e(r['name'])}</a></td><td>{_e(r.get('action_code'))}</td>"
             f"<td>{_e(r.get('dd'))}</td><td class='score{' greyed' if ood else ''}'>"
             f"{_e(r.get('final_score'))}</td><td class='interval'>"
@@ -68,7 +76,8 @@ def render_index(doc: dict) -> str:
         f"{doc['n']} jumps</h1><div class='sub'>checkpoint {_e(doc['checkpoint'])}</div></div>"
         f"<div class='scorebox'><div class='j'>{failed} failed &middot; {doc['not_in_distribution']} flagged as "
         "not an aerials jump</div></div></header><main><section><h2>Ranking</h2><table id='ranking'><tr>"
-        "<th>Rank</th><th>Jump</th><th>Code</th><th>DD</th><th>Score</th><th>90% interval</th>"
+        "<th>Rank</th><th title='the best and worst rank consistent with the 90% intervals'>Rank range</th>"
+        "<th>Jump</th><th>Code</th><th>DD</th><th>Score</th><th>90% interval</th>"
         "<th>Air / Form / Landing</th><th>Warning / official score</th></tr>"
         f"{''.join(rows)}</table><p class='muted'>Jumps flagged as possibly not an aerials jump are ranked "
         "after the others, their scores greyed; open a jump's sheet for its reasons.</p></section></main>"
