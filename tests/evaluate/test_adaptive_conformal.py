@@ -49,15 +49,15 @@ def test_adaptive_interval_covers_on_exchangeable_data_and_is_narrower_where_noi
 def test_choose_difficulty_picks_the_informative_signal_and_keeps_the_constant_width_without_one():
     rng = np.random.default_rng(1)
     sig, y, p = _draw(rng, 300)
-    model, report = choose_difficulty(sig, {"x": ["x"], "junk": ["junk"]}, y - p, 0.1)
+    model, report = choose_difficulty(sig, {"x": ["x"], "junk": ["junk"]}, y - p)
     assert model is not None and model["groups"] == ["x"] and model["signals"] == ["x"]
-    assert report["cv_width_chosen"] < 0.9 * report["cv_width_constant"]
+    assert report["cv_nll_chosen"] < report["cv_nll_constant"] - 0.1
     # homoscedastic: no signal narrows the cross-validated width -> None (the constant width)
     noise = rng.standard_normal(300)
-    model, report = choose_difficulty({"junk": rng.uniform(size=300)}, {"junk": ["junk"]}, noise, 0.1)
+    model, report = choose_difficulty({"junk": rng.uniform(size=300)}, {"junk": ["junk"]}, noise)
     assert model is None and "no signal" in report["why_constant"]
     # too few rows to fit
-    model, report = choose_difficulty({"x": np.arange(10.0)}, {"x": ["x"]}, np.ones(10), 0.1)
+    model, report = choose_difficulty({"x": np.arange(10.0)}, {"x": ["x"]}, np.ones(10))
     assert model is None and "need 30" in report["why_constant"]
 
 

@@ -7,9 +7,9 @@ outputs (:func:`interval_signals`), choosing the signals by cross-validation on 
 ``|y - yhat| / sigma(x)``, on the **calib** half (data that chose nothing). A jump's interval is
 ``yhat +- q x sigma(x)`` (x DD for the final score), clipped to the value's range: normalised split conformal, the
 same 90 % guarantee as a constant width (any fixed function of x keeps the calib and test videos exchangeable),
-narrower where the model's signals say the jump is easy. When no signal narrows the select half's
-cross-validated intervals by 1 % or more, the entry is the constant width (``kind`` says which). Signals, one value
-per jump (groups are added or left out as a whole):
+narrower where the model's signals say the jump is easy. When no signal improves the select half's
+cross-validated fit of the absolute errors (:func:`judgemind.evaluate.conformal.choose_difficulty`), the entry is
+the constant width (``kind`` says which). Signals, one value per jump (groups are added or left out as a whole):
 
 * ``level``: the model's score per unit of DD (J) and its Air/Form/Landing as a share of their maxima;
 * ``dd``: the degree of difficulty;
@@ -200,7 +200,7 @@ def fit_entry(pred_sel, true_sel, sig_sel, pred_cal, true_cal, sig_cal, alpha: f
     sigma; ``difficulty`` the model) or ``constant`` (``q`` in the key's units); ``constant_q`` is the constant
     width of the same calib half either way (the interval judgemind gave before it adapted them)."""
     groups = signal_groups(sig_sel)
-    model, report = choose_difficulty(sig_sel, groups, np.asarray(true_sel) - np.asarray(pred_sel), alpha)
+    model, report = choose_difficulty(sig_sel, groups, np.asarray(true_sel) - np.asarray(pred_sel))
     const = calibrate_abs(pred_cal, true_cal, alpha)
     base = {"n": const["n"], "alpha": alpha, "constant_q": const["q"], "selection": report}
     if model is None:
