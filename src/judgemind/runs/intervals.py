@@ -171,7 +171,7 @@ def split_signals(model, ds, outputs: dict, ref: dict | None, device, batch_size
 # -- fitting and using the intervals ----------------------------------------------------------------------------
 
 
-def _targets(outputs: dict, ds, info) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+def split_targets(outputs: dict, ds, info) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """key -> (prediction, truth (NaN where unknown), scale) of a split: the final score (scale: DD, its
     calibration is per unit of DD) and the raw components (scale 1)."""
     dd = np.array([float(r.dd) for r in ds.records])
@@ -184,7 +184,7 @@ def _targets(outputs: dict, ds, info) -> dict[str, tuple[np.ndarray, np.ndarray,
     return out
 
 
-def _matrix(signals: dict, names: Sequence[str]) -> np.ndarray:
+def signal_matrix(signals: dict, names: Sequence[str]) -> np.ndarray:
     missing = [n for n in names if n not in signals]
     if missing:
         raise JudgemindError(
@@ -205,7 +205,7 @@ def fit_entry(pred_sel, true_sel, sig_sel, pred_cal, true_cal, sig_cal, alpha: f
     base = {"n": const["n"], "alpha": alpha, "constant_q": const["q"], "selection": report}
     if model is None:
         return {"kind": "constant", "q": const["q"], **base, "why": report.get("why_constant")}
-    cal = calibrate_scaled(pred_cal, true_cal, difficulty(model, _matrix(sig_cal, model["signals"])), alpha)
+    cal = calibrate_scaled(pred_cal, true_cal, difficulty(model, signal_matrix(sig_cal, model["signals"])), alpha)
     return {"kind": "adaptive", "q": cal["q"], **base, "n": cal["n"], "difficulty": model}
 
 
@@ -213,7 +213,7 @@ def fit_intervals(sel_out: dict, sel, sel_sig: dict, cal_out: dict, cal, cal_sig
     """The ``intervals`` entry of a calibration: :func:`fit_entry` of the final score (per unit of DD:
     ``scale`` "dd") and of each component the model predicts. ``*_out``: ``collect_outputs`` of val's select and
     calib halves (``sel``, ``cal``); ``*_sig``: their :func:`split_signals`."""
-    ts, tc = _targets(sel_out, sel, info), _targets(cal_out, cal, info)
+    ts, tc = split_targets(sel_out, sel, info), split_targets(cal_out, cal, info)
     iv = {}
     for key in KEYS:
         if key in ts and key in tc:
@@ -234,7 +234,7 @@ def half_widths(entry: dict | None, signals: dict | None, scale, constant: bool 
         return None
     hw = float(q) * np.asarray(scale, np.float64)
     if entry.get("kind") == "adaptive" and not constant:
-        hw = hw * difficulty(entry["difficulty"], _matrix(signals or {}, entry["difficulty"]["signals"]))
+        hw = hw * difficulty(entry["difficulty"], signal_matrix(signals or {}, entry["difficulty"]["signals"]))
     return hw
 
 
@@ -273,7 +273,7 @@ def split_coverage(cal: dict, outputs: dict, ds, info, signals: dict) -> dict:
     out = {}
     iv = cal.get("intervals") or {}
     top = {"final_score": None, **COMPONENT_MAX}
-    for key, (pred, true, scale) in _targets(outputs, ds, info).items():
+    for key, (pred, true, scale) in split_targets(outputs, ds, info).items():
         entry = iv.get(key)
         if not entry:
             continue
@@ -295,7 +295,7 @@ def row_intervals(cal: dict, outputs: dict, ds, info, signals: dict) -> list[dic
     None where the calibration gives no finite interval (too few calibration videos)."""
     iv = cal.get("intervals") or {}
     cols: dict = {}
-    for key, (pred, _, scale) in _targets(outputs, ds, info).items():
+    for key, (pred, _, scale) in split_targets(outputs, ds, info).items():
         if key not in iv:
             continue
         hw = half_widths(iv[key], signals, scale)
