@@ -99,3 +99,14 @@ def test_one_jump_alone_gets_its_rows_signals_and_interval(fitted):
         got = I.interval_of(float(final[i]), doc, "final_score", 0.0, 30.0 * dd, dd, one)
         assert got == pytest.approx(rows[i]["final_score"], abs=0.011)
         assert got[0] <= final[i] <= got[1]
+
+
+def test_an_empty_calib_half_gives_no_interval_and_no_error(fitted):
+    """A tiny validation split (one video) has an empty calib half: constant entries without a finite width."""
+    model, info, cal, out, sig, ref, _ = fitted
+    empty = cal.subset([], "val:calib")
+    e_out = collect_outputs(model, empty, 16, torch.device("cpu"))
+    assert I.split_signals(model, empty, e_out, ref, "cpu", 16) == {}
+    iv = I.fit_intervals(out, cal, sig, e_out, empty, {}, info, 0.1)
+    assert iv["final_score"]["kind"] == "constant" and iv["final_score"]["q"] == float("inf")
+    assert I.interval_of(50.0, {"intervals": iv}, "final_score", dd=3.0) is None

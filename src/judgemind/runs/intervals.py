@@ -164,6 +164,8 @@ def signal_groups(signals: dict) -> dict[str, list[str]]:
 def split_signals(model, ds, outputs: dict, ref: dict | None, device, batch_size: int) -> dict[str, np.ndarray]:
     """:func:`interval_signals` of a split (FeatureDataset) whose ``outputs`` are given; the sensitivity too
     when ``ref`` (:func:`sensitivity_reference`) is."""
+    if not len(ds):
+        return {}  # an empty split (a tiny validation split's calib half): no rows, no signals
     sens = None if ref is None else sensitivity(model, ds.tensors, ref, device, batch_size)
     return interval_signals(outputs, [r.action_code for r in ds.records], [float(r.dd) for r in ds.records], sens)
 
@@ -203,6 +205,8 @@ def fit_entry(pred_sel, true_sel, sig_sel, pred_cal, true_cal, sig_cal, alpha: f
     model, report = choose_difficulty(sig_sel, groups, np.asarray(true_sel) - np.asarray(pred_sel))
     const = calibrate_abs(pred_cal, true_cal, alpha)
     base = {"n": const["n"], "alpha": alpha, "constant_q": const["q"], "selection": report}
+    if model is not None and not len(pred_cal):
+        model, report["why_constant"] = None, "no calibration videos"
     if model is None:
         return {"kind": "constant", "q": const["q"], **base, "why": report.get("why_constant")}
     cal = calibrate_scaled(pred_cal, true_cal, difficulty(model, signal_matrix(sig_cal, model["signals"])), alpha)
