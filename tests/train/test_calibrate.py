@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from judgemind.runs import calibrate as C
+from judgemind.runs.intervals import interval_of
 
 
 def test_stage_doubt_low_for_a_clear_structure_high_for_none():
@@ -37,6 +38,6 @@ def test_ood_check_reasons():
 def test_threshold_falls_back_to_the_largest_score_for_small_sets():
     assert C._threshold([0.1, 0.3, 0.2], 0.01) == 0.3
     assert C._threshold([], 0.01) is None
-    assert C.interval_of(50.0, {"intervals": {"final_score": {"q": 10.0}}}, "final_score") == [40.0, 60.0]
-    assert C.interval_of(5.0, {"intervals": {"final_score": {"q": 10.0}}}, "final_score") == [0.0, 15.0]
-    assert C.interval_of(5.0, {"intervals": {"final_score": {"q": None}}}, "final_score") is None
+    assert interval_of(50.0, {"intervals": {"final_score": {"q": 10.0}}}, "final_score") == [40.0, 60.0]
+    assert interval_of(5.0, {"intervals": {"final_score": {"q": 10.0}}}, "final_score") == [0.0, 15.0]
+    assert interval_of(5.0, {"intervals": {"final_score": {"q": None}}}, "final_score") is None

@@ -20,7 +20,14 @@ def test_train_evaluate_predict(ref_run, tiny_dataset, cli, capsys):
     assert set(m["components"]) == {"air", "form", "landing"} and "aiou@0.5" in m["segmentation"]["flight"]
     # issue 21: the sheet's listing is measured with the run's deduction calibration (val's calib half)
     cal = json.loads((run / "calibration-best.json").read_text())
-    assert cal["version"] == 4 and len(cal["checkpoint_sha256"]) == 64
+    assert cal["version"] == 5 and len(cal["checkpoint_sha256"]) == 64
+    # issue 21 item 4: each interval says its kind; an adaptive one names the signals its difficulty reads
+    for key in ("final_score", "air", "form", "landing"):
+        e = cal["intervals"][key]
+        assert e["kind"] in ("adaptive", "constant") and "constant_q" in e
+        assert e["kind"] == "constant" or set(e["difficulty"]["signals"]) and e["difficulty"]["floor"] > 0
+    assert cal["intervals"]["final_score"]["scale"] == "dd"
+    assert set(doc["intervals"]["final_score"]) >= {"coverage", "width", "kind", "constant"}
     d = m["deductions"]
     assert {"map", "per_class", "precision", "recall", "ece", "clean_items", "clean_stages", "calibrated"} <= set(d)
     assert d["calibrated"] == (cal["deductions"] is not None) and 0 <= d["ece"] <= 1
@@ -44,6 +51,10 @@ def test_train_evaluate_predict(ref_run, tiny_dataset, cli, capsys):
             assert {"prob_calibrated", "listed"} <= set(d["deductions"][0])
         b1, b2 = d["bounds"]
         assert 1 <= b1 < b2 <= 15 and d["truth"]["score"] > 0
+        iv = d["intervals"]  # the run's 90 % intervals of this record, with their kind
+        assert iv["kind"]["final_score"] in ("adaptive", "constant") and set(iv["kind"]) <= set(iv)
+        if iv.get("final_score"):
+            assert iv["final_score"][0] <= d["score"] + 1e-6 and d["score"] - 1e-6 <= iv["final_score"][1]
     # predict and models in-process (same code path as the command, without another interpreter start)
     assert main(["predict", str(run), "--data", str(tiny_dataset), "--split", "val", "--checkpoint", "last"]) == 0
     out = run / "predict" / "tiny-val-last.jsonl"

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-import numpy as np
 import torch
 
 from judgemind.bench.plan import (
@@ -50,11 +49,8 @@ from judgemind.bench.plan import (
 from judgemind.bench.summary import load_reference, summarize
 from judgemind.data import load_dataset
 from judgemind.errors import JudgemindError
-from judgemind.evaluate.conformal import calibrate_abs, coverage
 from judgemind.features.cache import list_caches
 from judgemind.models.base import build_config, check_model_overrides
-from judgemind.rules.compose import official_score_max
-from judgemind.rules.names import COMPONENT_MAX, COMPONENTS
 from judgemind.runs import dist as D
 from judgemind.runs.batch import (
     build_data_info,
@@ -67,7 +63,8 @@ from judgemind.runs.batch import (
 from judgemind.runs.calibrate import ALPHA, deduction_rule, fit_split_deductions
 from judgemind.runs.config import DataConfig, OptimConfig, RunConfig, TrainConfig
 from judgemind.runs.folder import is_better
-from judgemind.runs.outputs import collect_outputs, compute_metrics, headline, official_scores
+from judgemind.runs.intervals import fit_intervals, sensitivity_reference, split_coverage, split_signals
+from judgemind.runs.outputs import collect_outputs, compute_metrics, headline
 from judgemind.runs.prepare import prepare_run_data
 from judgemind.train.loop import fit_model
 from judgemind.utils import clean_json
@@ -171,33 +168,38 @@ def flat_metrics(m: dict) -> dict[str, float]:
     return {k: float(100.0 * v if k.startswith("aiou") or k == "deduction_map" else v) for k, v in h.items()}
 
 
-def calibrated_intervals(cal_out: dict, calib, test_out: dict, test, info) -> dict[str, float]:
-    """Empirical test coverage (%) and mean width of 90 % split-conformal intervals calibrated on ``calib`` (val's
-    calib half: data that chose nothing), as ``judgemind train`` stores them with a run (judgemind.runs.calibrate):
-    ``cover_score`` / ``width_score`` for the reported final score (absolute error per unit of DD, width in
-    points) and ``cover_<component>`` / ``width_<component>`` (marks) for Air, Form, Landing when the model
-    predicts them. Too few calibration videos for a 90 % guarantee: NaN."""
+def calibrated_intervals(model, data: BenchData, sel_out: dict, cal_out: dict, test_out: dict, device) -> dict:
+    """Empirical test coverage (%) and mean width of the 90 % split-conformal intervals ``judgemind train`` stores
+    with a run (``judgemind.runs.intervals.fit_intervals``: the difficulty chosen on val's select half, ``q`` from
+    its calib half, data that chose nothing): ``cover_score`` / ``width_score`` for the reported final score
+    (width in points) and ``cover_<component>`` / ``width_<component>`` (marks) for Air, Form, Landing when the
+    model predicts them; ``cover_const_*`` / ``width_const_*`` the same for the constant-width interval of the same
+    calib half (what judgemind reported before its intervals adapted to each jump), ``adaptive_*`` 1 when the
+    stored interval is adaptive, 0 when constant. Too few calibration videos for a 90 % guarantee: NaN."""
 
-    cdd = np.array([float(r.dd) for r in calib.records])
-    tdd = np.array([float(r.dd) for r in test.records])
-    cal = calibrate_abs(
-        official_scores(cal_out, calib.records, info) / cdd, calib.tensors["score"].double().numpy() / cdd, ALPHA
-    )
-    c = coverage(
-        official_scores(test_out, test.records, info),
-        test.tensors["score"].double().numpy(),
-        cal["q"] * tdd,
-        lo=0.0,
-        hi=official_score_max(info.scoring, tdd),
-    )
-    out = {"cover_score": 100.0 * c["coverage"], "width_score": c["width"]}
-    if "components" in cal_out and "components" in test_out and "components" in test.tensors:
-        ctrue, ttrue = calib.tensors["components"].double().numpy(), test.tensors["components"].double().numpy()
-        for k, comp in enumerate(COMPONENTS):
-            q = calibrate_abs(cal_out["components"][:, k], ctrue[:, k], ALPHA)["q"]
-            cc = coverage(test_out["components"][:, k], ttrue[:, k], q, lo=0.0, hi=COMPONENT_MAX[comp])
-            out[f"cover_{comp}"] = 100.0 * cc["coverage"]
-            out[f"width_{comp}"] = cc["width"]
+    bs = 64
+    ref = sensitivity_reference(data.train)
+    sig = {
+        name: split_signals(model, ds, out, ref, device, bs)
+        for name, ds, out in (
+            ("select", data.select, sel_out),
+            ("calib", data.calib, cal_out),
+            ("test", data.test, test_out),
+        )
+    }
+    iv = fit_intervals(sel_out, data.select, sig["select"], cal_out, data.calib, sig["calib"], data.info, ALPHA)
+    out = {}
+    for key, rep in split_coverage({"intervals": iv}, test_out, data.test, data.info, sig["test"]).items():
+        t = "score" if key == "final_score" else key
+        out.update(
+            {
+                f"cover_{t}": 100.0 * rep["coverage"],
+                f"width_{t}": rep["width"],
+                f"cover_const_{t}": 100.0 * rep["constant"]["coverage"],
+                f"width_const_{t}": rep["constant"]["width"],
+                f"adaptive_{t}": float(rep["kind"] == "adaptive"),
+            }
+        )
     return out
 
 
@@ -268,9 +270,10 @@ def run_one(spec: RunSpec, data: BenchData, cfg: BenchConfig, optim_sets: dict, 
         val = flat_metrics(compute_metrics(sel_out, data.select, data.info, rule))
         test_out = collect_outputs(e.model, data.test, bs, device)
         test = flat_metrics(compute_metrics(test_out, data.test, data.info, rule))
-        test.update(calibrated_intervals(cal_out, data.calib, test_out, data.test, data.info))
         history.append({"epoch": e.epoch + 1, "loss": e.train_parts.get("loss"), "val": val, "test": test})
         if is_better(val["rho"], best["val_rho"], best["epoch"]):
+            # the intervals of the epoch that is kept (their signals take a few forward passes more)
+            test = {**test, **calibrated_intervals(e.model, data, sel_out, cal_out, test_out, device)}
             best.update(
                 epoch=e.epoch,
                 val_rho=_finite(val["rho"]),

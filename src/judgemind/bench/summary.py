@@ -163,8 +163,10 @@ def summarize(
             "ours": "checkpoint = epoch with the best rho on val's select half; test metrics of that epoch (test "
             "unseen by the choice)",
             "intervals": "cover_<t> / width_<t>: test coverage (%) and mean width of 90 % split-conformal "
-            "intervals of the final score (t = score, per unit of DD) and of each component, calibrated on val's "
-            "calib half (which chose nothing)",
+            "intervals of the final score (t = score, per unit of DD) and of each component, adapted to each jump "
+            "(a difficulty from the model's outputs fitted on val's select half, adaptive_<t> = 1) or of constant "
+            "width (adaptive_<t> = 0), calibrated on val's calib half (which chose nothing); cover_const_<t> / "
+            "width_const_<t>: the constant-width interval of the same calib half",
             "deductions": "ded_precision / ded_recall / ded_ece / ded_clean_items: the judge sheet's listing on test "
             "(each item Platt-scaled and thresholded on val's calib half at the checkpoint epoch, exclusive groups "
             "one member): precision and recall of the listed items, expected calibration error (10 bins, all "

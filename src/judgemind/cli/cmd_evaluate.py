@@ -85,8 +85,15 @@ def run(args) -> int:
     if "final_score" in iv:
         print(
             f"  90% intervals (calibrated on {iv['calibrated_on']}): "
-            + "  ".join(
-                f"{k} coverage {_f(v['coverage'], 3)} width {_f(v['width'], 2)}"
+            + "".join(
+                f"\n    {k:<12} {v.get('kind', 'constant'):<8} coverage {_f(v['coverage'], 3)} "
+                f"width {_f(v['width'], 2)}"
+                + (
+                    f"  (constant width: coverage {_f(v['constant']['coverage'], 3)} width "
+                    f"{_f(v['constant']['width'], 2)})"
+                    if v.get("kind") == "adaptive"
+                    else ""
+                )
                 for k, v in iv.items()
                 if isinstance(v, dict)
             )

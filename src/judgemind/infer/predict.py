@@ -19,12 +19,12 @@ import numpy as np
 
 from judgemind.data import STAGES
 from judgemind.evaluate import deductions as ded
-from judgemind.evaluate.conformal import coverage
 from judgemind.infer.run import LoadedRun, load_calibration, load_run_split
-from judgemind.rules import COMPONENT_MAX, COMPONENTS, GRADE_BANDS
-from judgemind.rules.compose import official_score_max
+from judgemind.rules import COMPONENTS, GRADE_BANDS
 from judgemind.runs.calibrate import deduction_rule, item_groups
 from judgemind.runs.folder import read_log
+from judgemind.runs.intervals import kinds as interval_kinds
+from judgemind.runs.intervals import row_intervals, split_coverage, split_signals
 from judgemind.runs.outputs import (
     UNCALIBRATED_THRESHOLD,
     collect_outputs,
@@ -77,8 +77,9 @@ def evaluate_split(run: LoadedRun, split: str = "test", features: str | None = N
             "note": "the field's protocol (epoch chosen on the "
             "test split); not a held-out estimate, reported for comparison only",
         }
+    signals = run_signals(run, ds, outputs)
     if not cfg.run.end_to_end:
-        doc["intervals"] = stored_interval_coverage(run, outputs, ds)
+        doc["intervals"] = stored_interval_coverage(run, outputs, ds, signals)
     if "deductions" in doc["metrics"]:
         doc["deductions_note"] = (
             "deductions: mAP and per-item AP rank the items; precision, recall, ece and clean_items (items listed "
@@ -89,7 +90,9 @@ def evaluate_split(run: LoadedRun, split: str = "test", features: str | None = N
                 else f"UNCALIBRATED raw scores at {UNCALIBRATED_THRESHOLD} (the run has no deduction calibration)"
             )
         )
-    return Evaluation(doc, prediction_records(outputs, ds, run.info, split, rule))
+    return Evaluation(
+        doc, prediction_records(outputs, ds, run.info, split, rule, row_intervals_of(run, outputs, ds, signals))
+    )
 
 
 def run_deduction_rule(run: LoadedRun):
@@ -104,51 +107,55 @@ def predict_dataset(run: LoadedRun, dataset_path: str | os.PathLike, split: str 
 
     ds, _ = load_run_split(run, dataset_path, split)
     outputs = collect_outputs(run.model, ds, run.cfg.run.eval_batch_size, run.device)
-    return prediction_records(outputs, ds, run.info, split, run_deduction_rule(run))
+    rows = row_intervals_of(run, outputs, ds, run_signals(run, ds, outputs))
+    return prediction_records(outputs, ds, run.info, split, run_deduction_rule(run), rows)
 
 
-def stored_interval_coverage(run: LoadedRun, outputs: dict, ds) -> dict:
-    """Empirical coverage and mean width on this split of the run's 90 % conformal intervals (calibrated on val,
-    computed and stored now if the run has none yet)."""
+def row_intervals_of(run: LoadedRun, outputs: dict, ds, signals: dict | None) -> list[dict] | None:
+    """Each record's 90 % intervals (``judgemind.runs.intervals.row_intervals``) with their ``kind``, or None
+    for a run without calibration."""
+    cal = None if run.cfg.run.end_to_end else run.calibration[0]
+    if cal is None:
+        return None
+    kind = interval_kinds(cal)
+    return [{**r, "kind": kind} for r in row_intervals(cal, outputs, ds, run.info, signals)]
+
+
+def run_signals(run: LoadedRun, ds, outputs: dict) -> dict | None:
+    """The interval signals of a split (``judgemind.runs.intervals.split_signals``) that the run's calibration
+    needs, or None without a calibration (end-to-end runs, or none could be made)."""
+    if run.cfg.run.end_to_end:
+        return None
+    cal = run.calibration[0]
+    if cal is None:
+        return None
+    ref = (cal.get("interval_signals") or {}).get("sensitivity")
+    return split_signals(run.model, ds, outputs, ref, run.device, run.cfg.run.eval_batch_size)
+
+
+def stored_interval_coverage(run: LoadedRun, outputs: dict, ds, signals: dict | None) -> dict:
+    """Empirical coverage and mean width on this split of the run's 90 % conformal intervals (calibrated on val's
+    calib half, computed and stored now if the run has none yet): per key, of the stored intervals (``kind``
+    adaptive or constant) and, under ``constant``, of the constant-width interval of the same calib half."""
 
     cal, note = run.calibration
     if cal is None:
         return {"note": note}
-    iv = cal["intervals"]
-    true = ds.tensors["score"].numpy().astype(np.float64)
-    dd = np.array([float(r.dd) for r in ds.records])
-    out = {
+    return {
         "calibrated_on": f"{cal['split']} ({cal['n']} videos)",
         "level": 1 - cal["alpha"],
-        "final_score": coverage(
-            official_scores(outputs, ds.records, run.info),
-            true,
-            _q(iv["final_score"]) * dd,
-            lo=0.0,
-            hi=official_score_max(run.info.scoring, dd),
-        ),
+        **split_coverage(cal, outputs, ds, run.info, signals),
     }
-    if "components" in outputs:
-        truth = ds.tensors["components"].numpy()
-        for k, c in enumerate(COMPONENTS):
-            if c in iv:
-                out[c] = coverage(outputs["components"][:, k], truth[:, k], _q(iv[c]), 0.0, COMPONENT_MAX[c])
-    return out
-
-
-def _q(entry: dict) -> float:
-    q = entry.get("q")
-    return math.inf if q is None else float(q)
 
 
 def _r(x, nd=4):
     return None if x is None or not np.isfinite(x) else round(float(x), nd)
 
 
-def prediction_records(outputs: dict, ds, info, split: str, rule=None) -> list[dict]:
+def prediction_records(outputs: dict, ds, info, split: str, rule=None, intervals=None) -> list[dict]:
     """One JSON-ready dict per record: predicted score (rules engine) and its parts, with the truth. With a
     deduction calibration ``rule`` each item also has its calibrated probability (``prob_calibrated``) and whether
-    the sheet would list it (``listed``)."""
+    the sheet would list it (``listed``); ``intervals``: one dict per record (:func:`row_intervals_of`)."""
 
     final = official_scores(outputs, ds.records, info)
     if "deduction_probs" in outputs and rule is not None:
@@ -169,6 +176,8 @@ def prediction_records(outputs: dict, ds, info, split: str, rule=None) -> list[d
         }
         if "components" in outputs:
             d["components"] = {c: _r(outputs["components"][i, k]) for k, c in enumerate(COMPONENTS)}
+        if intervals is not None:
+            d["intervals"] = intervals[i]
         bands = {}
         for c in COMPONENTS:
             probs = outputs.get(f"band_probs_{c}")

@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+import numpy as np
+
 from judgemind import rules
 from judgemind.data.dataset import dumps_record
 from judgemind.data.result import ScoreResult
@@ -407,11 +409,33 @@ def _summary(res: ScoreResult) -> dict:
     }
 
 
+def rank_ranges(intervals: Sequence[Sequence[float] | None]) -> list[tuple[int, int]]:
+    """``(best, worst)`` rank of each of n jumps consistent with their score intervals ``[lo, hi]`` (None: no
+    interval, any score). Rank 1 is the highest score. A jump can be no better than 1 + the number of jumps whose
+    lower bound exceeds its upper bound (those are above it whatever the truth inside the intervals), and no worse
+    than n - the number of jumps whose upper bound is below its lower bound. When every jump's reported score
+    lies in its own interval, the ranking by score has best <= rank <= worst; pairwise disjoint intervals give
+    best == worst."""
+    lo = np.array([-np.inf if iv is None else float(iv[0]) for iv in intervals])
+    hi = np.array([np.inf if iv is None else float(iv[1]) for iv in intervals])
+    n = len(lo)
+    above = (lo[None, :] > hi[:, None]).sum(1)  # jumps surely above each jump
+    below = (hi[None, :] < lo[:, None]).sum(1)  # jumps surely below each jump
+    return [(1 + int(a), n - int(b)) for a, b in zip(above, below)]
+
+
 def ranked(rows: list[dict]) -> list[dict]:
     """Scored jumps by score (highest first; a jump flagged as not an aerials jump after the others), then
-    failures."""
+    failures. Each scored jump gets its ``rank`` and its ``rank_range`` ``[best, worst]``
+    (:func:`rank_ranges` of the final score's intervals, within its group: the jumps in distribution ranks
+    1..m, the flagged ones m+1..n after them)."""
     ok = [r for r in rows if r["status"] != "failed"]
     ok.sort(key=lambda r: (r.get("in_distribution") is False, -float(r["final_score"])))
-    for i, r in enumerate(ok, 1):
-        r["rank"] = i
+    start = 0
+    for flagged in (False, True):
+        group = [r for r in ok if (r.get("in_distribution") is False) == flagged]
+        for i, (r, (best, worst)) in enumerate(zip(group, rank_ranges([r.get("interval") for r in group]))):
+            r["rank"] = start + i + 1
+            r["rank_range"] = [start + best, start + worst]
+        start += len(group)
     return ok + [r for r in rows if r["status"] == "failed"]

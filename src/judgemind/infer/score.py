@@ -45,7 +45,9 @@ from judgemind.pose.refiner import refiner_sha256, shipped_refiner
 from judgemind.rules import COMPONENT_MAX, COMPONENTS, J_MAX, describe_code, load_catalogue
 from judgemind.runs import calibrate as C
 from judgemind.runs.batch import video_batch
-from judgemind.runs.outputs import UNCALIBRATED_THRESHOLD
+from judgemind.runs.intervals import interval_of, interval_signals, sensitivity
+from judgemind.runs.intervals import kinds as interval_kinds
+from judgemind.runs.outputs import UNCALIBRATED_THRESHOLD, batch_outputs
 from judgemind.utils import display_text
 from judgemind.version import __version__
 from judgemind.video.decode import open_video
@@ -105,6 +107,7 @@ def score_video(
     with torch.no_grad():
         out = run.model({k: v.to(run.device) for k, v in batch.items()})
     out_np = _numpy(out)
+    out_np["interval_signals"] = jump_signals(run, out, batch, target)
     rule = None
     if out_np["deduction_probs"] is not None:  # (a calibration of another checkpoint is refused here)
         rule = C.deduction_rule(run.calibration[0], run.info.item_ids)
@@ -254,6 +257,17 @@ def scoring_manifest(run: LoadedRun) -> dict:
             f"were made and {mpath} is gone; re-train with this judgemind version"
         )
     return run.manifest
+
+
+def jump_signals(run: LoadedRun, out, batch: dict, target: Target) -> dict | None:
+    """The difficulty signals of one jump (``judgemind.runs.intervals.interval_signals``, 1 row) that its
+    adaptive intervals need, or None when the run has no calibration."""
+    cal = run.calibration[0]
+    if cal is None:
+        return None
+    ref = (cal.get("interval_signals") or {}).get("sensitivity")
+    sens = None if ref is None else sensitivity(run.model, batch, ref, run.device)
+    return interval_signals(batch_outputs(out), [target.action_code], [float(target.dd)], sens)
 
 
 def _numpy(out) -> dict[str, Any]:
@@ -579,18 +593,21 @@ def judge_view(result: dict, res: dict, out: dict, feats: dict, target: Target, 
     (document or None, note)."""
 
     cal, note = calibration
-    # intervals: split conformal around the reported score and the raw components
+    # intervals: split conformal around the reported score and the raw components, adapted to the jump
     iv: dict[str, Any] = {"level": 0.9}
     if cal is not None:
         dd = float(target.dd)
         top = J_MAX * dd if result.get("J") is not None else None
-        iv["final_score"] = C.interval_of(float(result["final_score"]), cal, "final_score", 0.0, top, dd)
+        sig = out.get("interval_signals")
+        iv["final_score"] = interval_of(float(result["final_score"]), cal, "final_score", 0.0, top, dd, sig)
         for c, v in (res.get("components_raw") or {}).items():
-            iv[c] = C.interval_of(float(v), cal, c, 0.0, COMPONENT_MAX[c])
+            iv[c] = interval_of(float(v), cal, c, 0.0, COMPONENT_MAX[c], signals=sig)
+        iv["kind"] = interval_kinds(cal)
         iv["calibrated_on"] = f"{cal.get('split')} split, {cal.get('n')} videos"
         iv["method"] = (
-            "split conformal on the calib half of the validation split (final score: absolute error per unit of DD, "
-            "so the interval is score +- q x DD)"
+            "split conformal on the calib half of the validation split; 'adaptive' intervals are score +- q x "
+            "sigma(jump), sigma a difficulty from the model's own outputs fitted on the select half, 'constant' "
+            "ones score +- q (the final score's per unit of DD: x DD)"
         )
         if iv["final_score"] is None:
             iv["note"] = cal.get("guarantee")

@@ -299,17 +299,20 @@ def interval_table(doc: dict, labels: list[str]):
     body = []
     for lab in labels + [lab for lab, r in rows.items() if r["ablation"]]:
         o = rows[lab]["ours"]
-        body.append([_pretty(lab)] + [_ms(o, f"{m}_{k}", 1) for k in keys for m in ("cover", "width")])
+        body.append([_pretty(lab)] + [_ms(o, f"{m}_{k}", 1) for k in keys for m in ("cover", "width", "width_const")])
     h = doc["dataset"].get("val_halves", {})
     return Table(
-        ["model"] + [f"{k.capitalize()} {m}" for k in keys for m in ("cover. (%)", "width")],
+        ["model"] + [f"{k.capitalize()} {m}" for k in keys for m in ("cover. (%)", "width", "const. width")],
         body,
         title="90% intervals on test (calibrated on val's calib half)",
         notes=[
-            f"Split conformal, α = 0.1: the half-width is a quantile of the absolute errors on val's calib half "
-            f"({h.get('calib', '?')} videos; the select half, {h.get('select', '?')} videos, chose the checkpoint "
-            f"epoch and the tuning point), so the calib residuals are exchangeable with the test split's and the "
-            f"coverage should be ≥ 90 %. Final score: error per unit of DD, width in points; components in marks. "
+            f"Split conformal, α = 0.1, adapted to each jump (docs/judge_view.md): the half-width is q x sigma(jump), "
+            f"sigma a difficulty from the model's own outputs fitted on val's select half ({h.get('select', '?')} "
+            f"videos, which also chose the checkpoint epoch and the tuning point), q a quantile of the normalised "
+            f"errors on val's calib half ({h.get('calib', '?')} videos), so the calib residuals are exchangeable "
+            f"with the test split's and the coverage should be ≥ 90 %; when no signal narrows the intervals on "
+            f"select, the width is constant. Const. width: the constant-width interval of the same calib half (what "
+            f"judgemind gave before). Final score: error per unit of DD, width in points; components in marks. "
             f"Blank: the model does not predict that component, or too few calib videos for a 90 % guarantee."
         ],
     )

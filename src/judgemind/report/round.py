@@ -1,7 +1,8 @@
 """The files of a round (``judgemind score VIDEOS...``, scored by ``judgemind.infer.round``): ``OUT/index.html``
 (the ranking, links to each jump's sheet) and ``OUT/round.json``.
 
-The ranking has one column per fact (:data:`COLUMNS`): the "is this an aerials jump?" warning, the model's score,
+The ranking has one column per fact (:data:`COLUMNS`): the rank range (the best and worst rank consistent with the
+90 % intervals), the "is this an aerials jump?" warning, the model's score,
 its 90 % interval, the marks, and -- for jumps of an annotated data set -- the panel's official score and the model's
 error. A flagged jump's numbers from the model are greyed.
 """
@@ -43,6 +44,14 @@ class Column(NamedTuple):
     cell: Callable[[dict], str]
 
 
+def _rank_range(r: dict) -> str:
+    """``best–worst`` (one number when the intervals fix the rank; ``-`` for a row without one)."""
+    rr = r.get("rank_range")
+    if not rr:
+        return "-"
+    return _e(rr[0]) if rr[0] == rr[1] else f"{_e(rr[0])}&ndash;{_e(rr[1])}"
+
+
 def _warning(r: dict) -> str:
     if r.get("in_distribution") is False:
         return (
@@ -60,6 +69,13 @@ def _interval(r: dict) -> str:
 
 COLUMNS = (
     Column("Rank", "rank", False, False, lambda r: _e(r["rank"])),
+    Column(
+        "<span title='the best and worst rank consistent with the 90% intervals'>Rank range</span>",
+        "rank-range",
+        True,
+        False,
+        _rank_range,
+    ),
     Column("Jump", "name", False, False, lambda r: f"<a href='{_e(quote(r['sheet']))}'>{_e(r['name'])}</a>"),
     Column("Code", "code", False, False, lambda r: _e(r.get("action_code"))),
     Column("DD", "dd", False, False, lambda r: _e(r.get("dd"))),

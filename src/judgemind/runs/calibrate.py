@@ -4,15 +4,18 @@ Written at the end of ``judgemind train`` (for best.pt); ``judgemind evaluate`` 
 (``judgemind.infer.run.load_calibration``), and compute it once (then store it) for older runs whose training data
 set is still there. Contents:
 
-* ``intervals``: split-conformal half-widths (:mod:`judgemind.evaluate.conformal`) at 90 % for the reported final
-  score (the rules-engine score vs the official score) and for each component (the model's raw Air/Form/Landing vs
-  the panel's mean mark), from the **calib half** of the validation split (``judgemind.runs.batch.split_val``):
-  ``judgemind train`` chooses best.pt on the other half (select), so these residuals come from videos that
-  neither trained nor chose the model and are exchangeable with new videos (the whole val split, which chose the
-  epoch, gave optimistic quantiles: 81-85 % Landing coverage for a 90 % interval).
-  The final score's residual is divided by the jump's DD (score = J x DD, so errors grow with the DD): its ``q`` is
-  in judges' points (J) and a jump's interval is ``score +- q x DD`` -- the same guarantee, narrower for easy jumps.
-  Every interval is clipped to the value's range (0..30 x DD, 0..2/5/3).
+* ``intervals``: 90 % split-conformal intervals (:mod:`judgemind.runs.intervals`, which documents the entries) for
+  the reported final score (the rules-engine score vs the official score) and for each component (the model's raw
+  Air/Form/Landing vs the panel's mean mark). Each is **adapted to the jump** (``kind`` "adaptive": ``score +- q x
+  sigma(x)``, sigma a difficulty fitted on the model's own outputs on val's **select** half) or of constant width
+  (``kind`` "constant", when no signal narrows the intervals there); ``q`` always comes from the **calib half**
+  of the validation split (``judgemind.runs.batch.split_val``): ``judgemind train`` chooses best.pt on select, so
+  these residuals come from videos that neither trained nor chose the model and are exchangeable with new videos
+  (the whole val split, which chose the epoch, gave optimistic quantiles: 81-85 % Landing coverage for a 90 %
+  interval). The final score's residual is divided by the jump's DD (``scale`` "dd": score = J x DD, so errors
+  grow with the DD). ``constant_q`` is the constant width of the same calib half, for comparison. Every interval
+  is clipped to the value's range (0..30 x DD, 0..2/5/3). ``interval_signals.sensitivity``: the reference of the
+  sensitivity signal (the training split's per-dimension token spread).
 * ``ood``: the reference of the in-distribution check. ``feature_mean``/``feature_std`` of the time-pooled tokens
   (global ++ foreground) over the training split; ``thresholds`` of two non-conformity scores, each the conformal
   quantile of the calib half's scores at ``alpha_ood`` (a validation-like video exceeds it with probability
@@ -43,18 +46,19 @@ import torch
 
 from judgemind.data import load_dataset
 from judgemind.evaluate import deductions as ded
-from judgemind.evaluate.conformal import calibrate_abs, conformal_quantile, conformal_rank
+from judgemind.evaluate.conformal import conformal_quantile, conformal_rank
 from judgemind.rules import load_catalogue
-from judgemind.rules.names import COMPONENTS
 from judgemind.runs.batch import load_feature_split, open_features, split_records, split_val
-from judgemind.runs.outputs import collect_outputs, official_scores
+from judgemind.runs.intervals import fit_intervals, sensitivity_reference, split_signals
+from judgemind.runs.outputs import collect_outputs
 from judgemind.utils import clean_json
 from judgemind.utils.atomic import atomic_write_json, sha256_file
 
 ALPHA = 0.10  # 90 % intervals
 ALPHA_OOD = 0.01  # per check: at most 1 % of in-distribution videos flagged
 MIN_TRACK = 0.5  # the athlete must be located in at least half of the steps
-VERSION = 4  # 4: deduction calibration and the checkpoint's SHA-256; 3: val's calib half (2: the whole val split)
+VERSION = 5  # 5: intervals adapted to each jump (runs.intervals); 4: deduction calibration and the checkpoint's
+# SHA-256; 3: val's calib half (2: the whole val split)
 
 
 def calibration_path(run_dir, checkpoint: str = "best") -> Path:
@@ -165,19 +169,24 @@ def build_calibration(model, cfg, info, dataset_path: str, device="cpu") -> dict
     cache = open_features(dataset, cfg.data.features)
     train = load_feature_split(cache, split_records(dataset, cfg.data.train_split, "train"), info, cfg.data.train_split)
     whole_val = load_feature_split(cache, split_records(dataset, cfg.data.val_split, "val"), info, cfg.data.val_split)
-    val = split_val(whole_val)[1]  # the calib half: best.pt was chosen on the select half
+    select, val = split_val(whole_val)  # best.pt was chosen on select; calib chose nothing
     if getattr(model, "needs_train_set", False):
         model.attach_train_set({k: v.to(dev) for k, v in train.tensors.items()})
     bs = cfg.run.eval_batch_size
     out = collect_outputs(model, val, bs, dev)
     true = val.tensors["score"].numpy().astype(np.float64)
-    final = official_scores(out, val.records, info)
-    dd = np.array([float(r.dd) for r in val.records])
-    iv = {"final_score": {**calibrate_abs(final / dd, true / dd, ALPHA), "scale": "dd"}}
-    if "components" in out:
-        truth = val.tensors["components"].numpy()
-        for k, c in enumerate(COMPONENTS):
-            iv[c] = calibrate_abs(out["components"][:, k], truth[:, k], ALPHA)
+    ref = sensitivity_reference(train)
+    sel_out = collect_outputs(model, select, bs, dev)
+    iv = fit_intervals(
+        sel_out,
+        select,
+        split_signals(model, select, sel_out, ref, dev, bs),
+        out,
+        val,
+        split_signals(model, val, out, ref, dev, bs),
+        info,
+        ALPHA,
+    )
     # in-distribution reference: token statistics of train, non-conformity thresholds from val
     tr = np.stack([r["pooled"] for r in _outputs_with_stages(model, train, bs, dev)])
     mean, std = tr.mean(0), tr.std(0)
@@ -205,6 +214,7 @@ def build_calibration(model, cfg, info, dataset_path: str, device="cpu") -> dict
             f"unbounded"
         ),
         "intervals": iv,
+        "interval_signals": {"sensitivity": ref},
         "ood": {
             "alpha": ALPHA_OOD,
             "min_track": MIN_TRACK,
@@ -318,18 +328,3 @@ def read_calibration(run_dir, checkpoint: str = "best") -> dict | None:
         except (OSError, ValueError):
             pass
     return None
-
-
-def interval_of(
-    value: float, cal: dict | None, key: str, lo: float = 0.0, hi: float | None = None, dd: float | None = None
-):
-    """``[lo, hi]`` of a 90 % interval around ``value`` or None when the run has no finite calibration for key;
-    ``dd`` scales a half-width calibrated per unit of DD (the final score's)."""
-    entry = (cal or {}).get("intervals", {}).get(key) or {}
-    q = entry.get("q")
-    if q is None or not math.isfinite(q):
-        return None
-    if entry.get("scale") == "dd":
-        q = q * float(dd)
-    a, b = max(value - q, lo), value + q if hi is None else min(value + q, hi)
-    return [round(a, 2), round(b, 2)]

@@ -31,24 +31,30 @@ def collect_outputs(model: torch.nn.Module, ds, batch_size: int, device: torch.d
     for start in range(0, len(ds), batch_size):
         idx = torch.arange(start, min(start + batch_size, len(ds)))
         batch = {k: v.to(device) for k, v in ds.batch(idx).items()}
-        out = model(batch)
-        got = {
-            "score": out.score,
-            "components": out.components,
-            "bounds": out.bounds,
-            "stage_scores": out.stage_scores,
-            "deduction_step": out.deduction_step,
-            "deduction_probs": None if out.deduction_logits is None else torch.sigmoid(out.deduction_logits),
-            "gates": out.extra.get("gates"),
-            "item_points": out.extra.get("item_points"),
-        }
-        for c, logits in (out.band_logits or {}).items():
-            got[f"band_probs_{c}"] = torch.softmax(logits, -1)
-        for k, v in got.items():
-            if v is not None:
-                parts.setdefault(k, []).append(v.detach().float().cpu() if v.is_floating_point() else v.cpu())
+        for k, v in batch_outputs(model(batch)).items():
+            parts.setdefault(k, []).append(v)
     model.train(was)
-    return {k: torch.cat(v).numpy() for k, v in parts.items()}
+    return {k: np.concatenate(v) for k, v in parts.items()}
+
+
+def batch_outputs(out) -> dict[str, np.ndarray]:
+    """The arrays of one batch's ``ModelOutput`` that :func:`collect_outputs` gathers (same keys; first dimension
+    the batch)."""
+    got = {
+        "score": out.score,
+        "components": out.components,
+        "bounds": out.bounds,
+        "stage_scores": out.stage_scores,
+        "deduction_step": out.deduction_step,
+        "deduction_probs": None if out.deduction_logits is None else torch.sigmoid(out.deduction_logits),
+        "gates": out.extra.get("gates"),
+        "item_points": out.extra.get("item_points"),
+    }
+    for c, logits in (out.band_logits or {}).items():
+        got[f"band_probs_{c}"] = torch.softmax(logits, -1)
+    return {
+        k: (v.detach().float() if v.is_floating_point() else v).cpu().numpy() for k, v in got.items() if v is not None
+    }
 
 
 def official_scores(outputs: dict, records, info: DataInfo) -> np.ndarray:

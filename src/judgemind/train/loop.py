@@ -274,7 +274,8 @@ def _calibrate_best(run_dir: Path, cfg: TrainConfig) -> dict:
         cal = write_calibration(run_dir, "best", build_calibration(model, rcfg, info, rcfg.data.dataset, device), ck)
         d = cal.get("deductions")
         return {
-            "interval90_final_halfwidth_per_dd": cal["intervals"]["final_score"]["q"],
+            "interval90_final_kind": cal["intervals"]["final_score"]["kind"],
+            "interval90_final_halfwidth_per_dd_constant": cal["intervals"]["final_score"]["constant_q"],
             "deductions_calibrated": d is not None,
             **({f"calib_ded_{k}": d["calib_metrics"][k] for k in ("precision", "recall", "ece")} if d else {}),
         }
