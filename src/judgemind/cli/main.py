@@ -20,6 +20,8 @@ from judgemind.errors import JudgemindError
 COMMANDS = [
     "demo",
     "score",
+    "serve",
+    "annotate",
     "synth",
     "extract",
     "extractors",
