@@ -32,7 +32,7 @@ from judgemind import rules
 from judgemind.data import Problem
 from judgemind.data.edit import EditConflict
 from judgemind.errors import JudgemindError, ValidationError
-from judgemind.infer.round import folder_names, ranked, split_codes_line
+from judgemind.infer.round import ranked, split_codes_line
 from judgemind.rules import load_catalogue
 from judgemind.rules.names import COMPONENTS, STAGE_LABELS, STAGES
 from judgemind.serve import security
@@ -74,6 +74,7 @@ def create_app(cfg: ServeConfig) -> Starlette:
         Route("/score/dataset", web.score_dataset, methods=["POST"]),
         Route("/rounds/{rid}", web.round_page),
         Route("/rounds/{rid}/{name}", web.round_file),
+        Route("/rounds/{rid}/{jid}/{name}", web.job_file),  # the links of the round's index.html
         Route("/api/rounds/{rid}", web.round_api),
         Route("/jobs/{jid}", web.job_page),
         Route("/jobs/{jid}/{name}", web.job_file),
@@ -226,13 +227,11 @@ class Web:
         if rid is None:
             title = (fields.get("round_name") or [""])[0].strip()[:100] or time.strftime("round %Y-%m-%d %H:%M")
             rid = self.queue.add_round(title)
-        taken = [j.name for j in self.queue.jobs(rid)]
-        names = folder_names(taken + [p.name for p, _ in good])[len(taken) :]
         accepted = []
-        for (part, code), name in zip(good, names):
+        for part, code in good:
             jid = new_job_id()
             stored = await run_in_threadpool(store_clip, part, self.cfg.root / UPLOADS, jid)
-            self.queue.add_job(rid, name, "upload", f"{UPLOADS}/{stored}", code, job_id=jid)
+            _, name = self.queue.add_job(rid, part.name, "upload", f"{UPLOADS}/{stored}", code, job_id=jid)
             accepted.append({"id": jid, "name": name, "code": code})
         discard(parts)
         return rid, accepted, errors
@@ -310,10 +309,8 @@ class Web:
             rid = self.queue.add_round(
                 str(form.get("round_name") or "").strip()[:100] or f"{ds.meta.name}: {len(ids)} jumps"
             )
-        taken = [j.name for j in self.queue.jobs(rid)]
-        names = folder_names(taken + ids)[len(taken) :]
-        for i, name in zip(ids, names):
-            self.queue.add_job(rid, name, "dataset", by_id[i].video, None, record_id=i)
+        for i in ids:
+            self.queue.add_job(rid, i, "dataset", by_id[i].video, None, record_id=i)
         return RedirectResponse(f"/rounds/{rid}", status_code=303)
 
     def round_page(self, request: Request) -> Response:
@@ -354,9 +351,8 @@ class Web:
         """A scored jump's file; only once the job is done (a sheet is never shown before all files are in)."""
         jid, name = request.path_params["jid"], request.path_params["name"]
         job = self.queue.job(jid)
-        if job is None and name not in MEDIA:  # /rounds/<rid>/<job>/sheet.html links of index.html
-            return self.error(request, 404, "no such file")
-        if job is None or name not in MEDIA:
+        rid = request.path_params.get("rid")
+        if job is None or name not in MEDIA or (rid is not None and rid != job.round_id):
             return self.error(request, 404, "no such file")
         if job.status != "done":
             return self.error(request, 409, f"{job.name} is {job.status}; its sheet is shown when it is scored")

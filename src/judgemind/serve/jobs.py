@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from judgemind.errors import JudgemindError
+from judgemind.infer.round import folder_names
 
 DB_FILE = "jobs.sqlite"
 UPLOADS = "uploads"
@@ -196,16 +197,20 @@ class JobQueue:
         code: str | None,
         record_id: str | None = None,
         job_id: str | None = None,
-    ) -> str:
-        """Queue one clip (its file is in place already) and return its id."""
+    ) -> tuple[str, str]:
+        """Queue one clip (its file is in place already); returns ``(job id, name)``: the name is made unique
+        in its round (``jump``, ``jump_2``, ... as ``judgemind score`` names a round's folders), in the same
+        transaction, so clips uploaded at once never share a name."""
         jid = job_id or new_job_id()
         with self._tx() as c:
+            taken = [r[0] for r in c.execute("SELECT name FROM jobs WHERE round_id = ?", (round_id,))]
+            name = folder_names(taken + [name])[-1]
             c.execute(
                 "INSERT INTO jobs (id, round_id, name, source, video, record_id, code, status, created) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?)",
                 (jid, round_id, name, source, video, record_id, code, time.time()),
             )
-        return jid
+        return jid, name
 
     def job(self, jid: str) -> Job | None:
         if not JOB_ID.match(jid or ""):

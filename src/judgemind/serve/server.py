@@ -9,12 +9,12 @@ from __future__ import annotations
 import multiprocessing
 import os
 import secrets
+import signal
 import socket
 import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from judgemind.errors import JudgemindError
 from judgemind.serve.app import ServeConfig, create_app
@@ -202,10 +202,17 @@ def run_server(cfg: ServeConfig, opts: ScoreOptions | None, port: int, announce=
                     pool.watch(queue)
 
             threading.Thread(target=watch, name="judgemind-serve-watch", daemon=True).start()
+        # uvicorn stops on SIGINT / SIGTERM and then re-raises the signal: both end here as a normal stop
+        old = signal.signal(signal.SIGTERM, _interrupt)
         try:
             server.run(sockets=[sock])
+        except KeyboardInterrupt:
+            pass
         finally:
             stop.set()
+            signal.signal(signal.SIGTERM, old)
+        pending = len(queue.jobs(status="queued")) + len(queue.jobs(status="running"))
+        announce("judgemind serve: stopped" + (f"; {pending} clip(s) wait for the next start" if pending else ""))
     finally:
         if pool is not None:
             pool.stop()
@@ -213,5 +220,5 @@ def run_server(cfg: ServeConfig, opts: ScoreOptions | None, port: int, announce=
         lock.release()
 
 
-def default_root() -> Path:
-    return Path("judgemind_serve")
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
