@@ -443,7 +443,8 @@ def record_fields(
             continue
         d: dict[str, Any] = {
             "item": item,
-            "stage": cat.get(item).stage if item in cat.ids else "",
+            # an unknown item gets a placeholder stage, so that the validator can say what is wrong with the item
+            "stage": cat.get(item).stage if item in cat.ids else STAGES[0],
             "points": _at(cols["points"], i) or "",
         }
         f0, f1 = _at(cols["from"], i), _at(cols["to"], i)
