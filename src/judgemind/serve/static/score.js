@@ -11,7 +11,7 @@
     return e;
   }
 
-  function mb(n) { return (n / 1048576).toFixed(n < 10485760 ? 1 : 0) + " MB"; }
+  function mb(n) { return n < 1048576 ? Math.ceil(n / 1024) + " KB" : (n / 1048576).toFixed(n < 10485760 ? 1 : 0) + " MB"; }
 
   // -- upload form ---------------------------------------------------------------------------------------------
   const form = document.getElementById("upload-form");
