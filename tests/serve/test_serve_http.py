@@ -201,6 +201,7 @@ def _children(pid: int) -> list[int]:
 def test_kill_9_mid_round_then_restart_scores_or_fails_every_clip(run, tmp_path):
     data, ck = run
     args = ("serve", "--checkpoint", ck / "best.pt", "--root", tmp_path / "folder", "--locator", "motion")
+    args += ("--workers", "2")  # both die with the server
     srv = Server(*args, cwd=tmp_path)
     assert srv.url, srv.output()
     c = Client(srv.url)

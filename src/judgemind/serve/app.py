@@ -42,6 +42,7 @@ from judgemind.serve.uploads import Limits, UploadRefused, check_clip, discard, 
 from judgemind.utils import display_text
 
 STATIC = Path(__file__).resolve().parent / "static"
+MAX_FORM_BYTES = 4 << 20  # the annotate and "score data set videos" forms (no files)
 MEDIA = {"sheet.html": "text/html; charset=utf-8", "result.json": "application/json", "timeline.png": "image/png"}
 # the judge sheet is a self-contained page with inline styles and data: images; it runs no script
 SHEET_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; frame-ancestors 'self'; base-uri 'none'"
@@ -180,6 +181,13 @@ class Web:
             status_code=500,
         )
 
+    async def _small_form(self, request: Request, max_fields: int):
+        """An url-encoded form of at most :data:`MAX_FORM_BYTES` (None when larger); no files."""
+        length = request.headers.get("content-length", "")
+        if not length.isdigit() or int(length) > MAX_FORM_BYTES:
+            return None
+        return await request.form(max_files=0, max_fields=max_fields)
+
     # -- score ----------------------------------------------------------------------------------------------------
 
     async def home(self, request: Request) -> Response:
@@ -285,7 +293,9 @@ class Web:
 
     async def score_dataset(self, request: Request) -> Response:
         """Queue videos of the --data set (picked on the score page); their codes come from their records."""
-        form = await request.form(max_files=0, max_fields=20000)
+        form = await self._small_form(request, 20000)
+        if form is None:
+            return self.error(request, 413, "the form is too large")
         why = security.check_csrf(request, form.get(security.CSRF_FIELD))
         if why:
             return self.error(request, 403, why)
@@ -451,7 +461,9 @@ class Web:
         )
 
     async def annotate_save(self, request: Request) -> Response:
-        form = await request.form(max_files=0, max_fields=5000)
+        form = await self._small_form(request, 5000)
+        if form is None:
+            return self.error(request, 413, "the form is too large")
         fields: dict[str, list[str]] = {}
         for k, v in form.multi_items():
             if isinstance(v, str):
