@@ -63,8 +63,8 @@ class ServeConfig:
     workers: int = 1
 
 
-def create_app(cfg: ServeConfig) -> Starlette:
-    """The Starlette app, wrapped in :class:`judgemind.serve.security.Guard`."""
+def create_app(cfg: ServeConfig) -> security.Guard:
+    """The Starlette app (``.app``), wrapped in :class:`judgemind.serve.security.Guard` (an ASGI app)."""
     cfg.root.mkdir(parents=True, exist_ok=True)
     web = Web(cfg)
     routes = [
