@@ -111,6 +111,39 @@ def test_score_any_video_outside_a_dataset(trained, tmp_path):
     assert any("trained with locator" in n for n in res["notes"])
 
 
+def test_a_score_decodes_the_video_once_and_the_report_never(trained, tmp_path, decode_passes, monkeypatch):
+    """Issue 23: one pass over the video per score -- features, camera cuts of a loose video and the sheet's frames
+    all come from it -- and writing the sheet decodes nothing (its frames come with the result)."""
+    import shutil
+
+    from judgemind.infer import load_run, score_video
+    from judgemind.infer.target import detect_cuts
+    from judgemind.report.score_outputs import write_score_outputs
+    from judgemind.video.decode import VideoReader
+
+    data, run = trained
+    loaded = load_run(run / "best.pt")
+    rec = json.loads((data / "annotations.jsonl").read_text().splitlines()[0])
+    loose = tmp_path / "loose.mp4"
+    shutil.copy(data / rec["video"], loose)
+    for video, kw in ((data / rec["video"], {}), (loose, {"action_code": "bLT", "locator": "motion"})):
+        decode_passes.clear()
+        result, assets = score_video(loaded, video, **kw)
+        assert decode_passes == [str(video)], decode_passes
+        if video == loose:  # its cuts came from that pass, the same as the detector's own pass finds
+            assert tuple(result.cuts) == detect_cuts(loose, *result.frames)
+        ev = assets["thumbnails"]["evidence"]
+        assert set(ev) == {d["item"] for d in result.deductions}
+        assert all(c["image"].shape[0] >= 160 for e in ev.values() for c in e["crops"])
+
+    def refuse(self, *a, **k):
+        raise AssertionError("the report decoded the video")
+
+    monkeypatch.setattr(VideoReader, "_decode", refuse)
+    out = write_score_outputs(result, assets, tmp_path / "sheet")
+    assert "class='crop'" in out["sheet"].read_text()
+
+
 @pytest.mark.parametrize(
     "case", ["missing_video", "not_a_video", "missing_checkpoint", "wrong_checkpoint", "unknown_code", "outside"]
 )
@@ -479,6 +512,7 @@ def test_round_with_codes_resume_and_a_broken_video(trained, tmp_path):
 # -- issue 24: rounds that never write outside --out or show a stale score ----------------------------------------
 
 
+@pytest.mark.not_a_result("a user's own file named result.json beside OUT must survive the round")
 def test_round_with_hostile_names_writes_only_inside_out_and_rescores_what_changed(trained, tmp_path):
     """Classes 1, 2, 12: `...mp4` (stem `..`) replaced ./result.json beside OUT, `index.html.mp4` made
     OUT/index.html a folder, `jump#1.mp4` got a broken link; a replaced clip was "kept from an earlier run" with

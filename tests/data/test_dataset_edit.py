@@ -1,6 +1,6 @@
 """data.edit.save_record: one record validated like `judgemind data validate` and written into the data set under
-its lock -- appended, or replacing its own line; the other lines kept byte for byte; concurrent savers lose
-nothing; a stale edit or a bad record writes nothing."""
+its lock -- appended (data.append), or a correction replacing its own line; the other lines kept byte for byte;
+concurrent savers lose nothing; a stale correction or a bad record writes nothing."""
 
 from __future__ import annotations
 
@@ -59,23 +59,28 @@ def test_a_correction_replaces_its_line_and_a_stale_one_is_refused(data):
     d["athlete"] = "second tab"
     with pytest.raises(EditConflict, match="saved by someone else"):
         save_record(data, d, split="val", base=line_hash(old))  # the other tab opened the old line
-    with pytest.raises(EditConflict, match="id is taken"):
+    with pytest.raises(ValidationError) as e:  # a new record with a taken id
         save_record(data, d, split="val", base=None)
+    assert e.value.problems[0].field == "id" and "already in the data set" in e.value.problems[0].message
     assert (data / "annotations.jsonl").read_text().splitlines()[1] == dumps_record(rec)
 
 
-def test_a_bad_record_writes_nothing_and_names_its_fields(data):
+def test_a_bad_correction_writes_nothing_and_names_its_fields(data):
     before = {p.name: p.read_bytes() for p in data.iterdir() if p.is_file() and not p.name.startswith(".")}
-    called = []
-    bad = _new(data, "bad_1")
+    old = (
+        stored_lines(data)["synth_00000"]
+        if "synth_00000" in stored_lines(data)
+        else next(iter(stored_lines(data).values()))
+    )
+    bad = json.loads(old, parse_float=Decimal)
     bad["stages"] = {"takeoff": [0, 40], "flight": [30, 60], "landing": [60, 80]}
     bad["judges"][0]["air"] = Decimal("2.5")
     bad["deductions"] = [{"item": "bent_knee", "stage": "flight", "points": Decimal("0.3")}]
     with pytest.raises(ValidationError) as e:
-        save_record(data, bad, split="nope", base=None, video_frames=50, before_write=lambda: called.append(1))
+        save_record(data, bad, split="nope", base=line_hash(old), video_frames=50)
     fields = {p.field for p in e.value.problems}
     assert {"stages.flight", "judges[0].air", "deductions[0].item", "splits", "frames"} <= fields
-    assert not called and {p.name: p.read_bytes() for p in data.iterdir() if p.is_file() and p.name[0] != "."} == before
+    assert {p.name: p.read_bytes() for p in data.iterdir() if p.is_file() and p.name[0] != "."} == before
 
 
 def _save_many(root, who, n):

@@ -9,7 +9,7 @@ import torch
 from judgemind.data import load_dataset
 from judgemind.errors import CheckpointError, JudgemindError
 from judgemind.features import get_extractor, list_extractors
-from judgemind.features.base import clip_frames, letterbox, square_crop
+from judgemind.features.base import clip_frames
 from judgemind.features.pipeline import extract_record
 from judgemind.video.locators import get_locator
 
@@ -59,14 +59,6 @@ def test_every_extractor_on_a_tiny_record(name, tiny_dataset, extractor_options)
 def test_clip_frames_are_centred_and_clamped():
     c = clip_frames(np.array([10, 11, 30]), 10, 31, 4, 2)
     assert c.tolist() == [[10, 10, 10, 12], [10, 10, 11, 13], [26, 28, 30, 30]]
-
-
-def test_square_crop_pads_outside_the_frame():
-    img = np.full((20, 30, 3), 200, np.uint8)
-    crop = square_crop(img, (25, 0, 35, 10), 1.0, 10)  # half outside on the right
-    assert crop.shape == (10, 10, 3)
-    assert crop[:, :5].min() == 200 and crop[:, 6:].max() == 0
-    assert letterbox(img, 12).shape == (12, 12, 3)
 
 
 # -- tiny3d --------------------------------------------------------------------------------------------------------

@@ -87,7 +87,7 @@ def test_an_uncalibrated_run_shows_scores_not_probabilities():
     assert all(x["probability"] is None for x in d) and d[0]["score"] == 0.75
     assert [x["item"] for x in d if x["listed"]] == ["legs_apart", "short_flight"]  # 0.3 on the raw score, grouped
     html = render_sheet(_result(ev), [])
-    assert "deductions-uncalibrated" in html and "Uncalibrated" in html and "Score (uncalibrated)" in html
+    assert "deductions-uncalibrated" in html and "Uncalibrated" in html and "score 0.75" in html
     assert "data-calibrated='false'" in html and "Probability" not in html and "75%" not in html
 
 

@@ -86,7 +86,7 @@ def learned_run(tmp_path_factory):
     return data, weights, s
 
 
-def test_score_a_video_outside_any_data_set_from_predicted_skeletons(learned_run, tmp_path):
+def test_score_a_video_outside_any_data_set_from_predicted_skeletons(learned_run, tmp_path, decode_passes):
     data, weights, s = learned_run
     done = [json.loads(x) for x in (data / "annotations.jsonl").read_text().splitlines()]
     ok = [r for r in done if r["id"] not in {rid for rid, _ in s.failed}]
@@ -107,6 +107,12 @@ def test_score_a_video_outside_any_data_set_from_predicted_skeletons(learned_run
     assert "predicted skeletons" in prov["perception"] and "predicted from the video" in prov["perception"]
     assert prov["locator"].startswith("none")
     assert res["final_score"] is not None and (out / "sheet.html").is_file()
+    # issue 23: the learned perception decodes every frame of the jump, the sheet's frames come from the same pass
+    from judgemind.infer import load_run, score_video
+
+    decode_passes.clear()
+    again, _ = score_video(load_run(run / "best.pt"), alone, action_code=rec["action_code"], weights=str(weights))
+    assert decode_passes == [str(alone)] and again.final_score == res["final_score"]
     # the model's features were made with these weights: without them (and no shipped weights of the same
     # sha256) the command says which file is needed
     r = score(run, alone, rec["action_code"], tmp_path / "s2")

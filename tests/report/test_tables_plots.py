@@ -53,22 +53,26 @@ def test_plots_write_png(tmp_path):
     assert not list(tmp_path.glob(".*part*"))  # atomic writes leave no temporary files
 
 
-def test_timeline_labels_do_not_overlap():
-    """Issue 15: deductions sharing an evidence frame (or close ones) get their own label rows."""
+def test_timeline_labels_stay_outside_the_plot_and_inside_the_picture():
+    """Issue 21: no label crosses a plotting area (so none crosses a stage line), none leaves the picture, labels do
+    not overlap, one row per deduction even when several share a frame; the top axis is a probability, 0 to 1."""
+    import io
+
     import numpy as np
+    from PIL import Image
 
     from judgemind.report.timeline import _overlap, plot_timeline
 
     deds = [
-        {"name": n, "probability": 0.8, "evidence_frame": f}
-        for n, f in [
-            ("short flight", 49),
-            ("crossed skis", 49),
-            ("legs apart", 50),
-            ("arms flailing", 54),
-            ("hand drag", 90),
+        {"name": n, "probability": 0.8, "evidence_frame": f, "evidence_frames": fs, "evidence_peak_frame": pk}
+        for n, f, fs, pk in [
+            ("short flight", 49, [49], 49),
+            ("crossed skis", 49, [49], 52),
+            ("legs apart", 50, [50], 50),
+            ("arms flailing", 54, [48, 51, 54, 57, 60], 54),
+            ("a very long deduction name that would overflow", 90, [84, 87, 90, 93, 96], 77),
         ]
-    ]
+    ] + [{"name": "uncalibrated item", "probability": None, "score": 0.41, "evidence_frame": 98}]
     boxes: list = []
     png = plot_timeline(
         np.arange(0, 100, 5),
@@ -77,6 +81,18 @@ def test_timeline_labels_do_not_overlap():
         deds,
         "t",
         boxes,
+        cuts=[77],
     )
-    assert png[:4] == b"\x89PNG" and len(boxes) == 5
-    assert not any(_overlap(a, b, 0) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
+    w, h = Image.open(io.BytesIO(png)).size
+    labels = [b for b in boxes if b["kind"] == "label"]
+    plots = [b["box"] for b in boxes if b["kind"] == "plot"]
+    assert len(plots) == 2
+    texts = [b["text"] for b in labels]
+    assert "short flight 80%" in texts and "uncalibrated item (score 0.41)" in texts
+    assert any("stage probability" in t for t in texts) and not any(t == "probability" for t in texts)
+    assert {"0.0", "0.5", "1.0"} <= set(texts) and "1.5" not in texts  # the axis fits what it shows
+    for b in labels:
+        x0, y0, x1, y1 = b["box"]
+        assert -0.5 <= x0 and x1 <= w + 0.5 and -0.5 <= y0 and y1 <= h + 0.5, b
+        assert not any(_overlap(b["box"], p, -1.0) for p in plots), b  # outside every plotting area
+    assert not any(_overlap(a["box"], b["box"], 0) for i, a in enumerate(labels) for b in labels[i + 1 :])

@@ -61,7 +61,7 @@ def test_an_upload_gives_the_files_and_score_of_judgemind_score(run, server, tmp
     doc = c.wait_round(rid)
     assert doc["counts"] == {"queued": 0, "running": 0, "done": 1, "failed": 0}
     out = folder / "rounds" / rid / job["id"]
-    assert sorted(p.name for p in out.iterdir()) == ["result.json", "sheet.html", "timeline.png"]
+    assert sorted(p.name for p in out.iterdir() if p.name[0] != ".") == ["result.json", "sheet.html", "timeline.png"]
     served = json.loads(c.get(f"/jobs/{job['id']}/result.json").body)
     assert served == json.loads((out / "result.json").read_text())
 

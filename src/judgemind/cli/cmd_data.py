@@ -25,6 +25,7 @@ _EXAMPLES = """examples:
   judgemind data convert finediving FineDiving/Annotations out/finediving
   judgemind data convert mtl-aqa MTL-AQA/CoRe_info out/mtl-aqa
   judgemind data info out/finediving
+  judgemind data from-results out/*/result.json --marks marks.csv --out data/mine
 """
 
 
@@ -123,6 +124,30 @@ def add_parser(sub) -> None:
     st.add_argument("--out", metavar="FILE", help="JSON file to write (default: DIR/stats.json)")
     st.add_argument("--json", action="store_true", help="print the JSON instead of the summary")
     st.set_defaults(func=run_stats)
+
+    fr = ds.add_parser(
+        "from-results",
+        help="turn scored result.json files (plus the judges' marks) into annotation records to correct",
+        description="Turn the result.json files of `judgemind score` into FineSkiing annotation records: the action "
+        "code, DD, frames and cuts as scored, the model's stages, the deductions the judge sheet lists (at their "
+        "evidence frames), the video (copied to DATASET/videos/ unless it is inside the data set) and the five "
+        "judges' marks from --marks (required: `data validate` checks the final score against them). The records "
+        "are checked by the validator of `data validate` and appended to DATASET (made when missing) under its "
+        "lock, atomically: a problem in any record adds nothing. Stages and deductions are the model's: correct "
+        "them (extra.from_result says where each draft came from). See docs/data.md for the marks file.",
+        epilog="marks file (CSV, UTF-8, header first):\n  video,j1,j2,j3,j4,j5\n  jump1.mp4,1.8/4.4/2.7,1.7/4.5/2.7,"
+        "1.8/4.3/2.6,1.9/4.4/2.8,1.8/4.6/2.7\n(or j1_air,j1_form,j1_landing,...,j5_landing; optional columns id, "
+        "final_score, athlete, event, sex)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    fr.add_argument("results", nargs="+", metavar="RESULT.json", help="result.json files of `judgemind score`")
+    fr.add_argument("--marks", metavar="FILE", help="the judges' marks, one CSV line per video (see below)")
+    fr.add_argument("--out", metavar="DATASET", required=True, help="data set folder to append to (made if missing)")
+    fr.add_argument("--split", default="train", help="split that lists the new records (default: train)")
+    fr.add_argument(
+        "--videos", metavar="DIR", help="folder holding the videos, when they are not where they were scored"
+    )
+    fr.set_defaults(func=run_from_results)
 
 
 def _help(parser) -> int:
@@ -335,4 +360,27 @@ def run_stats(args) -> int:
     except OSError as e:
         raise JudgemindError(f"cannot write {out}: {e.strerror or e}") from None
     print(text if args.json else format_stats(s) + f"\n  written to {out}")
+    return 0
+
+
+# --------------------------------------------------------------------------------------------------------------
+# from-results
+
+
+def run_from_results(args) -> int:
+    from judgemind.data.from_results import from_results  # noqa: PLC0415 -- start-up time: loaded when the command runs
+
+    split = args.split.strip()
+    if not split:
+        raise JudgemindError("--split must name a split (e.g. train, val, test)")
+    added, notes = from_results(args.results, args.out, args.marks, split=split, videos_dir=args.videos)
+    for note in notes:
+        print(f"note: {note}")
+    for rec in added:
+        items = ", ".join(d.item for d in rec.deductions) or "none"
+        print(f"  {rec.id}: {rec.action_code} (DD {rec.dd}), final score {rec.final_score}, deductions: {items}")
+    print(
+        f"{len(added)} record(s) added to {args.out} (split {split}); stages and deductions are the model's: "
+        f"correct them, then `judgemind data validate {args.out}`"
+    )
     return 0

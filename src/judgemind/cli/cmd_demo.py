@@ -151,12 +151,11 @@ def run(args) -> int:
     times["evaluate"] = time.time() - t
 
     _say(f"6/6 judge sheets for {prm['sheets']} test videos")
+    from judgemind.api import Judge  # noqa: PLC0415 -- start-up time: loaded when the command runs
     from judgemind.data import load_dataset  # noqa: PLC0415 -- start-up time: loaded when the command runs
-    from judgemind.infer import load_run, score_video  # noqa: PLC0415 -- start-up time: loaded when the command runs
-    from judgemind.report.score_outputs import write_score_outputs  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
     t = time.time()
-    loaded = load_run(run_dir / "best.pt")
+    judge = Judge.load(run_dir / "best.pt")
     ds = load_dataset(data)
     test = ds.split("test")
     # a spread of the test set: best, worst and middle jumps by the judges' score
@@ -164,11 +163,10 @@ def run(args) -> int:
     picks = [ranked[-1], ranked[0], ranked[len(ranked) // 2]][: prm["sheets"]]
     sheet_paths = []
     for rec in picks:
-        result, assets = score_video(loaded, ds.video_path(rec))
-        result = result.with_(
+        result = judge.score(ds.video_path(rec)).with_(
             truth={"final_score": str(rec.final_score), "deductions": [d.item for d in rec.deductions]}
         )
-        paths = write_score_outputs(result, assets, sheets / rec.id)
+        paths = result.write_sheet(sheets / rec.id)
         sheet_paths.append((rec, result, paths["sheet"]))
     times["score"] = time.time() - t
     total = time.time() - t0

@@ -3,22 +3,18 @@
 `judgemind score VIDEOS... | DIR --checkpoint RUN/best.pt [--codes FILE]`: a round, one sheet per jump and an
 index.html ranking (see :mod:`judgemind.infer.round`).
 
-Scoring is :mod:`judgemind.infer`; the files are written by :mod:`judgemind.report`."""
+Both call the Python API (:mod:`judgemind.api`: ``Judge.load(...).score(...)``, ``ScoreResult.write_sheet``,
+``score_round``), which wires :mod:`judgemind.infer` (scoring) and :mod:`judgemind.report` (the files)."""
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import json
-import math
 import sys
 from pathlib import Path
 
 from judgemind.errors import JudgemindError
 from judgemind.rules.names import COMPONENTS
-from judgemind.utils import check_out_dir, clean_json, display_text
-from judgemind.utils.atomic import make_dirs, remove_made_dirs, remove_stale_part_files, remove_stale_parts
-from judgemind.utils.lock import FileLock
+from judgemind.utils import display_text
 
 
 def add_parser(sub) -> None:
@@ -92,11 +88,10 @@ def run(args) -> int:
     if not args.video and not args.codes:
         raise JudgemindError("score needs a video (or several, a folder, or --codes FILE)")
 
-    from judgemind.infer import load_run, score_video  # noqa: PLC0415 -- start-up time: loaded when the command runs
-    from judgemind.report.score_outputs import JUMP_FILES, write_score_outputs  # noqa: PLC0415 -- start-up time: loaded when the command runs
+    from judgemind.api import Judge, check_out, check_threshold  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
-    if args.threshold is not None and not (math.isfinite(args.threshold) and 0.0 <= args.threshold <= 1.0):
-        raise JudgemindError(f"--threshold must be a probability in [0, 1], got {args.threshold}")
+    if args.threshold is not None:
+        check_threshold(args.threshold, "--threshold")
     for flag in ("start", "end"):
         v = getattr(args, flag)
         if v is not None and not 0 <= v < (1 << 62):
@@ -107,10 +102,9 @@ def run(args) -> int:
     args.video = args.video[0]
     out = Path(args.out) if args.out else Path(f"{Path(args.video).stem}_judgemind")
     check_out(out)
-    result, assets = score_video(
-        load_run(args.checkpoint),
+    result = Judge.load(args.checkpoint).score(
         args.video,
-        action_code=args.action_code,
+        code=args.action_code,
         dd=args.dd,
         start=args.start,
         end=args.end,
@@ -120,11 +114,9 @@ def run(args) -> int:
         use_dataset=not args.no_dataset,
         perception=args.perception,
     )
-    with out_lock(out):
-        remove_stale_part_files(out, JUMP_FILES)
-        paths = write_score_outputs(result, assets, out)
+    paths = result.write_sheet(out)
     if args.json:
-        print(json.dumps(clean_json(result.to_json()), indent=2, default=str, allow_nan=False))
+        print(result.json_text(), end="")
         return _strict(args, result)
     c = result.components or {}
     print(f"{result.video_name}: {result.action_code} (DD {result.dd})")
@@ -158,35 +150,6 @@ def run(args) -> int:
     return _strict(args, result)
 
 
-def check_out(out) -> None:
-    """An output folder ``judgemind score`` may write into (not the root, the home folder or a data set's folder;
-    a folder if it exists)."""
-    check_out_dir(out)
-    if (out.exists() or out.is_symlink()) and not out.is_dir():
-        raise JudgemindError(f"--out {out} exists and is not a folder")
-
-
-def out_lock(out):
-    """A context holding ``OUT``'s lock (made with its folder when missing), so that two commands never write one
-    ``--out`` at once: the second is refused with a clear message. A command that fails before writing anything
-    leaves no folder it made."""
-    from judgemind.infer.round import ROUND_LOCK  # noqa: PLC0415 -- start-up time: loaded when the command runs
-
-    @contextlib.contextmanager
-    def held():
-        made = make_dirs(out)
-        try:
-            with FileLock(out / ROUND_LOCK, what=f"--out {out}"):
-                yield
-        except BaseException:
-            if made and [p.name for p in out.iterdir()] == [ROUND_LOCK]:
-                (out / ROUND_LOCK).unlink()
-                remove_made_dirs(made)
-            raise
-
-    return held()
-
-
 def _strict(args, result) -> int:
 
     if args.strict and result.in_distribution is False:
@@ -201,10 +164,7 @@ def _strict(args, result) -> int:
 
 def run_round(args) -> int:
 
-    from judgemind.infer import load_run  # noqa: PLC0415 -- start-up time: loaded when the command runs
-    from judgemind.infer.round import plan_round, score_round  # noqa: PLC0415 -- start-up time: loaded when the command runs
-    from judgemind.report.round import write_round  # noqa: PLC0415 -- start-up time: loaded when the command runs
-    from judgemind.report.score_outputs import JUMP_FILES, write_jump  # noqa: PLC0415 -- start-up time: loaded when the command runs
+    from judgemind.api import score_round  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
     for flag in ("start", "end", "dd", "json"):
         if getattr(args, flag) not in (None, False):
@@ -212,31 +172,20 @@ def run_round(args) -> int:
                 f"--{flag.replace('_', '-')} applies to one video; in a round give codes with "
                 f"--codes FILE (segments: one video per jump)"
             )
-    jumps = plan_round(
-        args.video, args.codes, args.action_code
-    )  # every check that needs no scoring, before any scoring
     out = Path(args.out) if args.out else Path("judgemind_round")
-    check_out(out)
-    run = load_run(args.checkpoint)
-    with out_lock(out):
-        for j in jumps:  # what a killed round left behind (nobody else writes here while the lock is held)
-            remove_stale_parts(out / j.name)
-            if (out / j.name).is_dir() and not (out / j.name).is_symlink():
-                remove_stale_part_files(out / j.name, JUMP_FILES)
-        remove_stale_part_files(out, ("index.html", "round.json"))
-        doc = score_round(
-            jumps,
-            run,
-            out,
-            write_jump,
-            progress=not args.no_progress,
-            locator=args.locator,
-            weights=args.weights,
-            threshold=args.threshold,
-            perception=args.perception,
-            use_dataset=not args.no_dataset,
-        )
-        write_round(out, doc)
+    doc = score_round(
+        args.checkpoint,
+        args.video,
+        out,
+        codes=args.codes,
+        action_code=args.action_code,
+        progress=not args.no_progress,
+        locator=args.locator,
+        weights=args.weights,
+        threshold=args.threshold,
+        perception=args.perception,
+        use_dataset=not args.no_dataset,
+    )
     for r in doc["jumps"]:
         if r["status"] == "failed":
             print(f"  FAILED {r['name']}: {r['reason']}")

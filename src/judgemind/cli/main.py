@@ -13,8 +13,8 @@ import importlib
 import os
 import sys
 
-from judgemind import __version__
 from judgemind.errors import JudgemindError
+from judgemind.version import __version__
 
 # Order is the order shown by --help.
 COMMANDS = [

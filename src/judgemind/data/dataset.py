@@ -240,4 +240,9 @@ def write_dataset(root: str | os.PathLike, meta: DatasetMeta, records: Iterable[
         with open(tmp, "w", encoding="utf-8") as fh:
             for rec in records:
                 fh.write(dumps_record(rec) + "\n")
-    atomic_write_text(root / DATASET_FILE, json.dumps(meta.to_dict(), indent=2, default=_json_default) + "\n")
+    write_meta(root, meta)
+
+
+def write_meta(root: str | os.PathLike, meta: DatasetMeta) -> None:
+    """Write ``dataset.json`` atomically."""
+    atomic_write_text(Path(root) / DATASET_FILE, json.dumps(meta.to_dict(), indent=2, default=_json_default) + "\n")

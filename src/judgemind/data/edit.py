@@ -1,41 +1,44 @@
-"""Changing a data set one record at a time (the annotate page of ``judgemind serve``): a record is validated by the
-same rules as ``judgemind data validate`` and appended to (or replaces its old line in) ``annotations.jsonl``,
-under the data set's lock, atomically.
+"""Changing a data set one record at a time (the annotate page of ``judgemind serve``): a new record is appended by
+:func:`judgemind.data.append.append_records`; a corrected one replaces its own line in ``annotations.jsonl``.
+Both are validated by the rules of ``judgemind data validate`` and written under the data set's lock
+(:func:`judgemind.data.append.dataset_lock`), atomically.
 
-    rec = save_record("data/mine", record_dict, split="train", base=None)   # a new record
-    rec = save_record("data/mine", record_dict, split="train", base=line_hash(old_line))   # a correction
+    rec = save_record("data/mine", record_dict, split="train", base="")                   # a new record
+    rec = save_record("data/mine", record_dict, split="train", base=line_hash(old_line))  # a correction
 
-Every writer that changes a data set in place holds :func:`dataset_lock` while it reads and rewrites the files, so
-two savers (two browser tabs, two servers) never lose each other's records: the second one re-reads what the first
-wrote. The other records' lines are kept byte for byte; ``dataset.json`` changes only in its ``splits``.
+A correction names the stored line it started from (``base``): when someone else saved the record meanwhile (another
+tab, another server), the save is refused instead of silently undoing theirs. The other records' lines are kept
+byte for byte; ``dataset.json`` changes only in its ``splits``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
+from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
-from judgemind.data.dataset import ANNOTATIONS_FILE, DATASET_FILE, dumps_record, read_meta, read_numbered_records
+from judgemind.data.append import append_records, dataset_lock
+from judgemind.data.dataset import (
+    ANNOTATIONS_FILE,
+    DATASET_FILE,
+    dumps_record,
+    read_meta,
+    read_numbered_records,
+    write_meta,
+)
 from judgemind.data.records import Problem, Record, record_from_dict
 from judgemind.data.validate import validate_record
 from judgemind.errors import JudgemindError, ValidationError
 from judgemind.rules import load_catalogue
-from judgemind.utils.atomic import atomic_write_bytes, atomic_write_text
-from judgemind.utils.lock import FileLock
-
-DATASET_LOCK = ".judgemind-data.lock"  # held by every writer that changes a data set in place
+from judgemind.utils.atomic import atomic_write_bytes
 
 
 class EditConflict(JudgemindError):
     """The stored record changed since the editor opened it (another tab or another person saved it)."""
-
-
-def dataset_lock(root: str | os.PathLike) -> FileLock:
-    """The data set's writer lock (blocking: a second saver waits for the first)."""
-    return FileLock(Path(root) / DATASET_LOCK, blocking=True, what=f"data set {root}")
 
 
 def line_hash(line: str | None) -> str:
@@ -58,20 +61,24 @@ def save_record(
     split: str | None,
     base: str | None,
     video_frames: int | None = None,
-    before_write: Callable[[], None] | None = None,
+    videos: Mapping[str, str | os.PathLike] | None = None,
 ) -> Record:
     """Validate ``fields`` (one record as its JSON line holds it; numbers may be ``Decimal``) and store it.
 
-    ``base``: :func:`line_hash` of the stored line the edit started from (``''`` or None: a new record, whose id
-    must be free). ``split``: the split the record belongs to afterwards (removed from the others; None: in no
-    split). ``video_frames``: the video's frame count, so that frames past its end are refused. ``before_write``:
-    called under the lock once the record is valid, before anything is written (e.g. to copy its video in). Raises
-    :class:`ValidationError` listing every problem (nothing written), :class:`EditConflict` when the stored record
-    is not the one the edit started from. Returns the stored record."""
+    ``base``: :func:`line_hash` of the stored line a correction started from; ``''`` or None: a new record, whose
+    id must be free (appended by :func:`~judgemind.data.append.append_records`, which copies ``videos`` ``{path in
+    the data set: file}`` in). ``split``: the split the record belongs to afterwards (None: in no split; a
+    correction is removed from its other splits). ``video_frames``: the video's frame count, so that frames past
+    its end are refused (a correction; a new record's video is probed). Raises :class:`ValidationError` listing
+    every problem (nothing written), :class:`EditConflict` when the stored record is not the one the correction
+    started from. Returns the stored record."""
 
     root = Path(root)
     afile = str(root / ANNOTATIONS_FILE)
-    rec, probs = record_from_dict(dict(fields), afile)
+    # parsed first, so that the line written holds numbers as the record writer writes them ("0.4" typed -> 0.4)
+    rec, probs = record_from_dict(json.loads(dumps_record(fields), parse_float=Decimal), afile)
+    if not base:
+        return append_records(root, [rec if rec is not None else fields], split=split, videos=videos)[0]
     with dataset_lock(root):
         meta, mprobs = read_meta(root)
         if meta is None:
@@ -98,39 +105,24 @@ def save_record(
             raise ValidationError(f"record {fields.get('id')!r} was not saved: {len(errors)} problem(s)", errors)
         assert rec is not None
         path = root / ANNOTATIONS_FILE
-        lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+        lines = path.read_text(encoding="utf-8").splitlines()
         at = next((n - 1 for n, r in numbered if r.id == rec.id), None)
-        now = line_hash(lines[at] if at is not None else None)
-        if (base or "") != now:
+        if at is None or line_hash(lines[at]) != base:
             raise EditConflict(
-                f"record {rec.id!r} "
-                + ("was saved by someone else" if at is not None else "was deleted")
-                + " since this editor opened it"
-                + ("" if base else " (the id is taken: choose another id, or open the record to correct it)")
-                + "; nothing was saved: reload to see the stored record"
+                f"record {rec.id!r} was "
+                + ("deleted" if at is None else "saved by someone else")
+                + " since this editor opened it; nothing was saved: reload to see the stored record"
             )
-        if before_write is not None:
-            before_write()
-        line = dumps_record(rec)
-        if at is None:
-            lines.append(line)
-        else:
-            lines[at] = line
+        lines[at] = dumps_record(rec)
         atomic_write_bytes(path, ("\n".join(lines) + "\n").encode("utf-8"))
-        _set_split(root, rec.id, split)
+        splits = {k: _in_split(tuple(v), rec.id, k == split) for k, v in meta.splits.items()}
+        if splits != {k: tuple(v) for k, v in meta.splits.items()}:
+            write_meta(root, dataclasses.replace(meta, splits=splits))
     return rec
 
 
-def _set_split(root: Path, rid: str, split: str | None) -> None:
-    """Put ``rid`` into ``split`` only (dataset.json's other keys and layout kept as they are)."""
-    path = root / DATASET_FILE
-    doc = json.loads(path.read_text(encoding="utf-8"))
-    splits = doc.get("splits", {})
-    changed = False
-    for name, ids in splits.items():
-        want = name == split
-        if (rid in ids) != want:
-            splits[name] = [i for i in ids if i != rid] + ([rid] if want else [])
-            changed = True
-    if changed:
-        atomic_write_text(path, json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+def _in_split(ids: tuple[str, ...], rid: str, want: bool) -> tuple[str, ...]:
+    """A split's ids with ``rid`` in it (appended when missing) or out of it; unchanged when already so."""
+    if (rid in ids) == want:
+        return ids
+    return ids + (rid,) if want else tuple(i for i in ids if i != rid)

@@ -72,6 +72,25 @@ JOINT_ANGLES = (
     ("l_elbow", "l_shoulder", "l_hip"),
     ("r_elbow", "r_shoulder", "r_hip"),
 )
+# the lines a picture of the skeleton draws (head to neck, arms, spine, legs, skis): judge sheets' evidence crops
+SKELETON_BONES = (
+    ("head", "neck"),
+    ("neck", "l_shoulder"),
+    ("neck", "r_shoulder"),
+    ("l_shoulder", "l_elbow"),
+    ("l_elbow", "l_hand"),
+    ("r_shoulder", "r_elbow"),
+    ("r_elbow", "r_hand"),
+    ("neck", "pelvis"),
+    ("pelvis", "l_hip"),
+    ("pelvis", "r_hip"),
+    ("l_hip", "l_knee"),
+    ("l_knee", "l_ankle"),
+    ("r_hip", "r_knee"),
+    ("r_knee", "r_ankle"),
+    ("l_ski_tip", "l_ski_tail"),
+    ("r_ski_tip", "r_ski_tail"),
+)
 FRAME_TOLERANCE = 0.5  # px: a visible point may sit this far outside the frame (anti-aliased edge)
 MAX_POINTS = 256
 MAX_FRAMES = 1_000_000

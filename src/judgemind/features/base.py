@@ -28,7 +28,6 @@ from typing import Any, ClassVar, Mapping
 import numpy as np
 
 from judgemind.rules.names import DEFAULT_FPS
-from judgemind.utils.optional import load_cv2
 from judgemind.utils.registry import Registry
 
 __all__ = [
@@ -40,8 +39,6 @@ __all__ = [
     "register_extractor",
     "get_extractor",
     "list_extractors",
-    "square_crop",
-    "letterbox",
     "clip_frames",
 ]
 
@@ -171,45 +168,6 @@ def clip_frames(steps: np.ndarray, start: int, end: int, clip_len: int, frame_st
     ``[start, end)``: int64 ``(T, clip_len)``. The centre frame sits at position ``clip_len // 2``."""
     offsets = (np.arange(clip_len) - clip_len // 2) * int(frame_step)
     return np.clip(np.asarray(steps, np.int64)[:, None] + offsets[None, :], start, end - 1).astype(np.int64)
-
-
-def _resize(img: np.ndarray, size: int) -> np.ndarray:
-    cv2 = load_cv2()
-
-    if img.shape[0] == size and img.shape[1] == size:
-        return img
-    interp = cv2.INTER_AREA if img.shape[0] > size else cv2.INTER_LINEAR
-    return cv2.resize(img, (size, size), interpolation=interp)
-
-
-def square_crop(frame: np.ndarray, box, margin: float, size: int) -> np.ndarray:
-    """Square crop centred on ``box``, side = ``margin`` x the box's longer side (at least 8 px), zero-padded where
-    it leaves the frame, resized to ``size`` x ``size``: ``(size, size, 3) uint8``."""
-    x0, y0, x1, y1 = (float(v) for v in box)
-    side = max(8, int(round(max(x1 - x0, y1 - y0) * margin)))
-    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-    sx, sy = int(round(cx - side / 2)), int(round(cy - side / 2))
-    h, w = frame.shape[:2]
-    ax0, ay0, ax1, ay1 = max(0, sx), max(0, sy), min(w, sx + side), min(h, sy + side)
-    if ax0 == sx and ay0 == sy and ax1 == sx + side and ay1 == sy + side:
-        crop = frame[ay0:ay1, ax0:ax1]
-    else:
-        crop = np.zeros((side, side, 3), np.uint8)
-        if ax1 > ax0 and ay1 > ay0:
-            crop[ay0 - sy : ay1 - sy, ax0 - sx : ax1 - sx] = frame[ay0:ay1, ax0:ax1]
-    return _resize(np.ascontiguousarray(crop), size)
-
-
-def letterbox(frame: np.ndarray, size: int) -> np.ndarray:
-    """The whole frame, zero-padded to a centred square and resized to ``size`` x ``size`` (aspect kept)."""
-    h, w = frame.shape[:2]
-    if h != w:
-        side = max(h, w)
-        sq = np.zeros((side, side, 3), np.uint8)
-        y0, x0 = (side - h) // 2, (side - w) // 2
-        sq[y0 : y0 + h, x0 : x0 + w] = frame
-        frame = sq
-    return _resize(frame, size)
 
 
 # ---------------------------------------------------------------------------------------------------------------

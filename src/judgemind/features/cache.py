@@ -28,10 +28,10 @@ from typing import Any, Mapping
 import numpy as np
 from safetensors.numpy import load_file, save_file
 
-from judgemind import __version__
 from judgemind.errors import JudgemindError
 from judgemind.utils.atomic import atomic_path, atomic_write_json
 from judgemind.utils.lock import FileLock, LockBusy
+from judgemind.version import __version__
 
 MANIFEST = "manifest.json"
 REQUIRED_TENSORS = ("global", "foreground", "frame_index")

@@ -15,8 +15,9 @@ from typing import Any
 import numpy as np
 
 from judgemind.errors import JudgemindError
-from judgemind.features.base import Extractor, Frames, Plan, register_extractor, square_crop
+from judgemind.features.base import Extractor, Frames, Plan, register_extractor
 from judgemind.features.i3d import NORMALIZATIONS, I3DClipEncoder, load_i3d_checkpoint
+from judgemind.video.crop import square_crop
 
 __all__ = ["I3DExtractor"]
 

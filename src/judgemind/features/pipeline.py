@@ -16,7 +16,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -45,10 +45,13 @@ def load_frames(
     record=None,
     short_side: int | None = 256,
     threads: int = 0,
+    images: Mapping[int, np.ndarray] | None = None,
 ) -> Frames:
     """Decode ``plan.decode`` (shorter side scaled to ``short_side``), locate on ``plan.locate`` and give every
     decoded frame a box (interpolated between located frames of the same shot). ``locator`` None: no locating
-    (the extractor finds the athlete itself); every box is the whole frame, flagged filled."""
+    (the extractor finds the athlete itself); every box is the whole frame, flagged filled. ``images``: those
+    frames already decoded at ``short_side`` by the caller's one pass over the video
+    (:meth:`judgemind.video.decode.VideoReader.read_sets`), so nothing is decoded here."""
     video = open_video(video_path, threads=threads)
     rid = getattr(record, "id", "")
     if record is not None:
@@ -58,7 +61,10 @@ def load_frames(
                 f"record {rid!r}: frames [{start}, {end}) lie outside {video_path}, which has "
                 f"{video.n_frames} frames; fix the record's `frames`"
             )
-    images = dict(video.frames(plan.decode, short_side=short_side))
+    if images is None:
+        images = dict(video.frames(plan.decode, short_side=short_side))
+    elif set(images) != {int(i) for i in plan.decode}:
+        raise JudgemindError(f"{video_path}: the frames handed in are not the plan's (a bug in the caller)")
     any_img = next(iter(images.values()))
     scale = any_img.shape[1] / float(video.size[0])
     cuts = tuple(getattr(record, "cuts", ()) or ())
@@ -95,14 +101,23 @@ def load_frames(
 
 
 def extract_record(
-    extractor: Extractor, locator: Locator, video_path: str | os.PathLike, record, *, threads: int = 0
+    extractor: Extractor,
+    locator: Locator,
+    video_path: str | os.PathLike,
+    record,
+    *,
+    threads: int = 0,
+    images: Mapping[int, np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
-    """All cache tensors of one record: global, foreground, frame_index, box (video pixels), box_filled."""
+    """All cache tensors of one record: global, foreground, frame_index, box (video pixels), box_filled.
+    ``images``: the plan's frames, already decoded (see :func:`load_frames`)."""
     if not extractor.needs_video:
         return extractor.encode_record(record)
     start, end = (int(v) for v in record.frames)
     plan = extractor.plan(start, end)
-    frames = load_frames(video_path, plan, locator, record=record, short_side=extractor.short_side, threads=threads)
+    frames = load_frames(
+        video_path, plan, locator, record=record, short_side=extractor.short_side, threads=threads, images=images
+    )
     out = extractor.encode(frames, plan)
     T = len(plan.steps)
     dims = extractor.dims()

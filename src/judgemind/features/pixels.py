@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 
 from judgemind.errors import JudgemindError
-from judgemind.features.base import Extractor, Frames, Plan, letterbox, register_extractor, square_crop
+from judgemind.features.base import Extractor, Frames, Plan, register_extractor
+from judgemind.video.crop import letterbox, square_crop
 from judgemind.video.decode import sample_indices
 
 

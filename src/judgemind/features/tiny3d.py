@@ -35,10 +35,11 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from judgemind.errors import CheckpointError, JudgemindError
-from judgemind.features.base import Extractor, Frames, Plan, clip_frames, letterbox, register_extractor, square_crop
+from judgemind.features.base import Extractor, Frames, Plan, clip_frames, register_extractor
 from judgemind.features.pipeline import load_frames, step_boxes
 from judgemind.utils import not_a_file_reason
 from judgemind.utils.atomic import atomic_path, sha256_file
+from judgemind.video.crop import letterbox, square_crop
 from judgemind.video.decode import sample_indices
 from judgemind.video.locators import Locator, get_locator
 

@@ -19,7 +19,8 @@ import numpy as np
 import torch
 
 from judgemind.errors import CheckpointError, JudgemindError
-from judgemind.features.base import Extractor, Frames, Plan, clip_frames, letterbox, register_extractor, square_crop
+from judgemind.features.base import Extractor, Frames, Plan, clip_frames, register_extractor
+from judgemind.video.crop import letterbox, square_crop
 from judgemind.video.decode import sample_indices
 
 __all__ = ["VideoMAEExtractor", "load_videomae"]

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from judgemind import __version__, rules
+from judgemind import rules
 from judgemind.data.dataset import dumps_record
 from judgemind.data.result import ScoreResult
 from judgemind.errors import JudgemindError
@@ -43,6 +43,7 @@ from judgemind.runs.calibrate import calibration_path
 from judgemind.utils import display_text, not_a_file_reason, open_regular
 from judgemind.utils.atomic import sha256_file
 from judgemind.utils.progress import progress_bar
+from judgemind.version import __version__
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg")
 ROUND_FILES = ("index.html", "round.json")  # a round's own files in OUT: never a jump's folder name
@@ -403,6 +404,7 @@ def summary_row(res: ScoreResult) -> dict:
         "in_distribution": res.in_distribution,
         "ood_reasons": res.ood_reasons or [],
         "official_score": (res.panel or {}).get("official_score"),
+        "error": ((res.panel or {}).get("model_error") or {}).get("final_score"),  # model - panel
     }
 
 

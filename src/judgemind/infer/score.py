@@ -29,27 +29,27 @@ from typing import Any
 import numpy as np
 import torch
 
-from judgemind import __version__, rules
+from judgemind import rules
 from judgemind.data import STAGES, load_dataset
 from judgemind.data.result import ScoreResult
+from judgemind.data.track import PREFIX as TRACK_PREFIX
+from judgemind.data.track import SkeletonTrack
 from judgemind.errors import CheckpointError, JudgemindError, UnknownJumpCode
 from judgemind.evaluate import deductions as ded
 from judgemind.features.base import extractor_class, get_extractor
 from judgemind.features.pipeline import extract_record
+from judgemind.infer.evidence import SHEET_SHORT_SIDE, evidence_steps, sheet_frame_indices, sheet_thumbnails
 from judgemind.infer.run import LoadedRun
-from judgemind.infer.target import Target, cached, find_dataset_record, resolve_target
+from judgemind.infer.target import CUT_SHORT_SIDE, Target, cached, cuts_of, find_dataset_record, resolve_target
 from judgemind.pose.refiner import refiner_sha256, shipped_refiner
 from judgemind.rules import COMPONENT_MAX, COMPONENTS, J_MAX, describe_code, load_catalogue
 from judgemind.runs import calibrate as C
 from judgemind.runs.batch import video_batch
 from judgemind.runs.outputs import UNCALIBRATED_THRESHOLD
 from judgemind.utils import display_text
-from judgemind.video.decode import read_frames
+from judgemind.version import __version__
+from judgemind.video.decode import open_video
 from judgemind.video.locators import get_locator
-from judgemind.video.probe import probe_video
-
-SHEET_SHORT_SIDE = 360  # frames for the judge sheet are decoded at this shorter side
-STRIP_FRAMES = 12  # frames in the sheet's strip
 
 
 def score_video(
@@ -76,7 +76,8 @@ def score_video(
 
     manifest = scoring_manifest(run)
     extractor, fcfg = build_extractor(manifest, weights, perception)
-    target = resolve_target(video, action_code, dd, start, end, use_dataset, cuts=not extractor.finds_athlete)
+    # the video is decoded once (:func:`decode_once`): cuts are found from that pass, never by a second one
+    target = resolve_target(video, action_code, dd, start, end, use_dataset, cuts=False)
     trained_locator = fcfg.get("locator", "mediapipe")
     if extractor.finds_athlete:
         # learned perception (aerialspose): boxes, cuts and joints all come from the pixels, never the record
@@ -90,8 +91,14 @@ def score_video(
         loc_name, loc = _locator(video, locator, target, trained_locator, fcfg)
     if not extractor.needs_video:  # e.g. annotated skeletons: read from the video's data set, not its pixels
         feats = _annotation_features(extractor, video, start, end)
+        decoded = decode_once(target, feats["frame_index"])
     else:
-        feats = extract_record(extractor, loc, target.video, target)
+        find = not extractor.finds_athlete and target.extra.get("record") is None  # a loose video: find its cuts
+        plan = extractor.plan(*target.frames)
+        decoded = decode_once(target, plan.steps, (plan.decode, extractor.short_side), find)
+        if find:
+            target = dataclasses.replace(target, cuts=cuts_of(decoded.pop("cuts")))
+        feats = extract_record(extractor, loc, target.video, target, images=decoded.pop("work"))
     if "cuts" in feats:  # cuts the extractor found in the video replace the record's or the detector's
         target = dataclasses.replace(target, cuts=tuple(int(c) for c in feats["cuts"]))
     batch = video_batch(feats, target.action_code, target.dd, target.cuts, run.info)
@@ -107,7 +114,9 @@ def score_video(
     fi = feats["frame_index"].astype(np.int64)
     stage_probs = out_np["stage_probs"]
     stages = stage_frames(out_np["bounds"], fi, target.frames)
-    evidence = deduction_evidence(out_np, fi, run.info, rule, threshold, run.calibration[0])
+    evidence = deduction_evidence(
+        out_np, fi, run.info, rule, threshold, run.calibration[0], cuts=target.cuts, fps=target.extra.get("fps")
+    )
     cfg, ck = run.cfg, run.ck
     data_meta = _training_data(cfg)
 
@@ -162,27 +171,32 @@ def score_video(
     judge_view(result, res, out_np, feats, target, run.calibration)
     if result["in_distribution"] is False:
         suppress_deductions(result)
+    boxes = {int(f): b for f, b in zip(fi, feats.get("box", []))}
+    track = SkeletonTrack.from_tensors(feats, f"{target.video} (skeleton)") if TRACK_PREFIX + "uv" in feats else None
     assets = {
-        "boxes": {int(f): b for f, b in zip(fi, feats.get("box", []))},
+        "boxes": boxes,
         "stage_probs": stage_probs,
         "video_path": str(target.video),
-        "thumbnails": sheet_thumbnails(target.video, result),
+        "thumbnails": sheet_thumbnails(decoded["sheet"], decoded["scale"], result, boxes, track),
     }
     return ScoreResult.from_json(result), assets
 
 
-def sheet_thumbnails(video, result: dict, strip_frames: int = STRIP_FRAMES) -> dict:
-    """The frames the judge sheet shows, decoded here (the report never opens the video): ``strip`` (frame
-    numbers evenly spread over the jump), ``images`` {frame: RGB array} of those and of every deduction's
-    evidence frame, decoded small (``SHEET_SHORT_SIDE``: an 8000 x 8000 video must not be held at full size),
-    and ``scale`` (thumbnail pixels per video pixel, for the athlete boxes)."""
-
-    s, e = result["frames"]
-    strip = sorted(set(np.linspace(s, e - 1, strip_frames).astype(int).tolist()))
-    want = sorted(set(strip) | {d["evidence_frame"] for d in result["deductions"]})
-    images = dict(zip(want, read_frames(video, want, short_side=SHEET_SHORT_SIDE)))
-    width = next(iter(images.values())).shape[1]
-    return {"strip": strip, "images": images, "scale": width / float(probe_video(video).display_width or width)}
+def decode_once(target: Target, steps, work: tuple | None = None, find_cuts: bool = False) -> dict:
+    """The score's one pass over the video (:meth:`judgemind.video.decode.VideoReader.read_sets`): ``sheet``, the
+    frames the judge sheet may show (:func:`judgemind.infer.evidence.sheet_frame_indices` of the jump and its
+    ``steps``) at :data:`~judgemind.infer.evidence.SHEET_SHORT_SIDE`, and ``scale``, their pixels per video pixel;
+    ``work``, the extractor's frames (``work``: (its plan's frames, its short side)); ``cuts``, every frame of the
+    jump small for the cut detector (``find_cuts``)."""
+    reader = open_video(target.video)
+    sets = {"sheet": (sheet_frame_indices(target.frames, steps)[1], SHEET_SHORT_SIDE)}
+    if work is not None:
+        sets["work"] = work
+    if find_cuts:
+        sets["cuts"] = (range(*target.frames), CUT_SHORT_SIDE)
+    got: dict = reader.read_sets(sets)
+    got["scale"] = next(iter(got["sheet"].values())).shape[1] / float(reader.size[0])
+    return got
 
 
 def _locator(video, locator: str | None, target: Target, trained_locator: str, fcfg: dict):
@@ -259,6 +273,7 @@ def _numpy(out) -> dict[str, Any]:
         else torch.sigmoid(out.deduction_logits[0]).float().cpu().numpy(),
         "item_points": first(out.extra.get("item_points")),
         "deduction_step": first(out.deduction_step),
+        "deduction_attention": first(out.extra.get("deduction_attention")),
         "stage_probs": None
         if out.stage_logits is None
         else torch.softmax(out.stage_logits[0], -1).float().cpu().numpy(),
@@ -321,7 +336,15 @@ def stage_frames(bounds, fi: np.ndarray, frames: tuple[int, int]) -> dict | None
 
 
 def deduction_evidence(
-    out: dict, fi: np.ndarray, info, rule=None, threshold: float | None = None, cal: dict | None = None
+    out: dict,
+    fi: np.ndarray,
+    info,
+    rule=None,
+    threshold: float | None = None,
+    cal: dict | None = None,
+    *,
+    cuts: tuple[int, ...] = (),
+    fps: float | None = None,
 ) -> dict:
     """The judge sheet's deductions of one video (``out``: :func:`_numpy`; ``rule``:
     :func:`judgemind.runs.calibrate.deduction_rule` of the run's calibration ``cal``, or None).
@@ -332,7 +355,11 @@ def deduction_evidence(
     the most likely item alone, ``listed`` false, so the sheet still says where the model looked.
     ``all_deduction_probs``: every item's calibrated probability (None without calibration);
     ``all_deduction_scores``: every item's raw head output; ``deduction_calibration``: what the numbers mean and
-    each item's threshold; ``deduction_threshold``: the one threshold used for every item (None: per item)."""
+    each item's threshold; ``deduction_threshold``: the one threshold used for every item (None: per item).
+    Each item's evidence (:func:`judgemind.infer.evidence.evidence_steps` of its attention over the steps
+    ``out["deduction_attention"]``, the camera ``cuts`` and ``fps``): ``evidence_step`` / ``evidence_frame``, the
+    frame shown, ``evidence_peak_frame``, where its attention peaks (another frame when that one is just after a
+    cut), and ``evidence_frames``, the strip of an item about motion (the frame alone otherwise)."""
 
     raw = out["deduction_probs"]
     if raw is None:
@@ -371,9 +398,12 @@ def deduction_evidence(
     order = [int(k) for k in np.argsort(-key, kind="stable") if shown[k]] or [int(np.argmax(value))]
     T = len(fi)
     steps = out["deduction_step"] if out["deduction_step"] is not None else np.zeros(K, int)
+    att = out.get("deduction_attention")
     deds = []
     for k in order:
         item = cat.get(ids[k])
+        peak = min(int(steps[k]), T - 1)
+        step, strip = evidence_steps(None if att is None else att[k], peak, fi, cuts, fps, item.motion)
         deds.append(
             {
                 "item": item.id,
@@ -388,8 +418,10 @@ def deduction_evidence(
                 "listed": bool(shown[k]),
                 "expected_points": None if exp is None else round(float(exp[k]), 3),
                 "points_if_present": None if pts is None else round(float(pts[k]), 3),
-                "evidence_step": int(steps[k]),
-                "evidence_frame": int(fi[min(int(steps[k]), T - 1)]),
+                "evidence_step": step,
+                "evidence_frame": int(fi[step]),
+                "evidence_peak_frame": int(fi[peak]),
+                "evidence_frames": [int(fi[t]) for t in strip],
                 "points_range": f"{item.points_min}-{item.points_max}",
                 "description": item.description,
             }

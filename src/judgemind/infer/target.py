@@ -11,11 +11,14 @@ import os
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Mapping
+
+import numpy as np
 
 from judgemind import rules
 from judgemind.data.dataset import read_records
 from judgemind.errors import JudgemindError
-from judgemind.video.cuts import find_cuts
+from judgemind.video.cuts import CUT_THRESHOLD, find_cuts
 from judgemind.video.decode import iter_frames
 from judgemind.video.probe import probe_video
 
@@ -62,12 +65,21 @@ def find_dataset_record(video: Path, start: int | None, end: int | None):
     return None
 
 
-def detect_cuts(video: Path, start: int, end: int, threshold: float = 0.35) -> tuple[int, ...]:
-    """Hard camera cuts in [start, end): frames whose colour histogram differs from the previous frame's by more
-    than ``threshold`` (total variation distance, 0..1) and stands out from its neighbours."""
+CUT_SHORT_SIDE = 64  # frames for the cut detector are decoded this small
 
-    pairs = list(iter_frames(video, start, end, short_side=64))
-    return find_cuts([img for _, img in pairs], [i for i, _ in pairs], threshold)
+
+def cuts_of(images: Mapping[int, np.ndarray], threshold: float = CUT_THRESHOLD) -> tuple[int, ...]:
+    """Hard camera cuts among consecutive frames ``images`` {index: RGB at :data:`CUT_SHORT_SIDE`}: frames whose
+    colour histogram differs from the previous frame's by more than ``threshold`` (total variation distance, 0..1)
+    and stands out from its neighbours."""
+    order = sorted(images)
+    return find_cuts([images[i] for i in order], order, threshold)
+
+
+def detect_cuts(video: Path, start: int, end: int, threshold: float = CUT_THRESHOLD) -> tuple[int, ...]:
+    """:func:`cuts_of` the frames [start, end) of ``video``, decoded for it (a score decodes them in its one pass
+    instead)."""
+    return cuts_of(dict(iter_frames(video, start, end, short_side=CUT_SHORT_SIDE)), threshold)
 
 
 def resolve_target(

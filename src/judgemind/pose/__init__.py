@@ -6,7 +6,7 @@ CPU from a data set with per-frame skeletons (``judgemind pose train``); the wei
 bench preset ship inside the package (``weights/aerialspose_v1.safetensors``, model card beside it).
 
 - :mod:`judgemind.pose.net`       the networks; safetensors weights with their layout and model card
-- :mod:`judgemind.pose.data`      frames + skeletons of a data set; crop and letterbox geometry
+- :mod:`judgemind.pose.data`      frames + skeletons of a data set (the crop geometry: judgemind.video.crop)
 - :mod:`judgemind.pose.train`     training (resumable), ``judgemind pose train``
 - :mod:`judgemind.pose.infer`     :class:`AerialsPose` on frames
 - :mod:`judgemind.pose.evaluate`  PCK per joint and group, ``judgemind pose eval``

@@ -1,4 +1,4 @@
-"""Training and evaluation samples for AerialsPose, and the crop geometry shared with inference.
+"""Training and evaluation samples for AerialsPose.
 
 A sample is one decoded frame of a data set with the record's skeleton at that frame:
 
@@ -6,9 +6,9 @@ A sample is one decoded frame of a data set with the record's skeleton at that f
     uv      (19, 2) float32 pixels;  vis (19,) int8 (0 out of picture, 1 hidden, 2 visible)
     world   (19, 3) float32 metres (NaN where the data set has none)
 
-The box of a frame is the extent of its in-picture points (the skeleton extractor's box); the pose crop is a
-square of side ``margin x`` the box's longer side around the box centre, resampled to ``crop`` pixels; the
-detector sees the frame letterboxed to a square.
+The box of a frame is the extent of its in-picture points (the skeleton extractor's box); the pose crop around it
+and the detector's letterboxed frame are :mod:`judgemind.video.crop`'s (the one crop geometry, shared with
+inference).
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ import numpy as np
 from judgemind.data import load_dataset
 from judgemind.data.skeleton import OUT_OF_FRAME, SKELETON_POINTS, load_skeleton
 from judgemind.errors import JudgemindError
-from judgemind.utils.optional import load_cv2
 from judgemind.utils.progress import progress_bar
 from judgemind.video.decode import open_video
 
@@ -30,10 +29,6 @@ __all__ = [
     "PoseSamples",
     "load_samples",
     "skeleton_box",
-    "crop_transform",
-    "warp_crop",
-    "letterbox_transform",
-    "warp_letterbox",
 ]
 
 PELVIS = SKELETON_POINTS.index("pelvis")
@@ -62,52 +57,6 @@ def skeleton_box(uv: np.ndarray, vis: np.ndarray) -> np.ndarray | None:
         return None
     p = uv[inside]
     return np.array([p[:, 0].min(), p[:, 1].min(), p[:, 0].max(), p[:, 1].max()], np.float32)
-
-
-def crop_transform(box, margin: float, crop: int, scale: float = 1.0, shift=(0.0, 0.0)) -> np.ndarray:
-    """2x3 affine matrix mapping frame pixels to crop pixels for ``box`` (x0, y0, x1, y1): a square of side
-    ``margin x scale x`` the box's longer side (at least 8 px), centred on the box centre moved by ``shift``
-    (in units of that side)."""
-    x0, y0, x1, y1 = (float(v) for v in box)
-    side = max(max(x1 - x0, y1 - y0) * margin * scale, 8.0)
-    cx = (x0 + x1) / 2 + shift[0] * side
-    cy = (y0 + y1) / 2 + shift[1] * side
-    k = crop / side
-    return np.array([[k, 0.0, crop / 2 - k * cx], [0.0, k, crop / 2 - k * cy]], np.float32)
-
-
-def warp_crop(frame: np.ndarray, M: np.ndarray, crop: int) -> np.ndarray:
-    cv2 = load_cv2()
-
-    return cv2.warpAffine(
-        frame, M, (crop, crop), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0)
-    )
-
-
-def letterbox_transform(width: int, height: int, side: int) -> np.ndarray:
-    """2x3 affine matrix: the whole frame scaled into a ``side`` square, centred (padding on the short side)."""
-    k = side / max(width, height)
-    return np.array([[k, 0.0, (side - k * width) / 2], [0.0, k, (side - k * height) / 2]], np.float32)
-
-
-def warp_letterbox(frame: np.ndarray, side: int) -> np.ndarray:
-    cv2 = load_cv2()
-
-    h, w = frame.shape[:2]
-    M = letterbox_transform(w, h, side)
-    return cv2.warpAffine(
-        frame, M, (side, side), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0)
-    )
-
-
-def apply(M: np.ndarray, pts: np.ndarray) -> np.ndarray:
-    """Points (..., 2) through the affine ``M``."""
-    return pts @ M[:, :2].T + M[:, 2]
-
-
-def invert(M: np.ndarray) -> np.ndarray:
-    A = np.linalg.inv(np.vstack([M, [0.0, 0.0, 1.0]]))
-    return A[:2].astype(np.float32)
 
 
 def load_samples(

@@ -25,9 +25,16 @@ import torch
 
 from judgemind.data.skeleton import OUT_OF_FRAME
 from judgemind.errors import JudgemindError
-from judgemind.pose.data import apply, crop_transform, invert, letterbox_transform, warp_crop, warp_letterbox
 from judgemind.pose.net import FLIP, AerialsPoseModel, load_weights, to_tensor
 from judgemind.utils import not_a_file_reason
+from judgemind.video.crop import (
+    apply_affine,
+    crop_transform,
+    invert_affine,
+    letterbox_transform,
+    warp_crop,
+    warp_letterbox,
+)
 
 __all__ = ["AerialsPose", "PoseResult", "default_weights", "shipped_weights"]
 
@@ -110,8 +117,8 @@ class AerialsPose:
             b = np.concatenate([c - size / 2, c + size / 2], -1)
             for k, f in enumerate(chunk):
                 h, w = f.shape[:2]
-                Minv = invert(letterbox_transform(w, h, S))
-                bb = apply(Minv, b[k].reshape(2, 2)).reshape(4)
+                Minv = invert_affine(letterbox_transform(w, h, S))
+                bb = apply_affine(Minv, b[k].reshape(2, 2)).reshape(4)
                 conf[a + k] = p[k]
                 if p[k] >= self.threshold:
                     boxes[a + k] = (max(bb[0], 0), max(bb[1], 0), min(bb[2], w), min(bb[3], h))
@@ -140,7 +147,7 @@ class AerialsPose:
                 xy = (xy + fxy) / 2
                 prob = (prob + fo["visibility"].softmax(-1).numpy()[:, FLIP]) / 2
             for j, M in enumerate(Ms):
-                uv[a + j] = apply(invert(M), xy[j])
+                uv[a + j] = apply_affine(invert_affine(M), xy[j])
             vp[a : a + len(Ms)] = prob
             world[a : a + len(Ms)] = out["world"].numpy()
         return uv, vp, world

@@ -34,22 +34,14 @@ from torch.nn import functional as F
 from judgemind.data import load_dataset
 from judgemind.data.skeleton import OUT_OF_FRAME
 from judgemind.errors import JudgemindError
-from judgemind.pose.data import (
-    PoseSamples,
-    apply,
-    crop_transform,
-    letterbox_transform,
-    load_samples,
-    skeleton_box,
-    warp_crop,
-    warp_letterbox,
-)
+from judgemind.pose.data import PoseSamples, load_samples, skeleton_box
 from judgemind.pose.evaluate import pck_report
 from judgemind.pose.net import FLIP, AerialsPoseModel, PoseConfig, load_weights, save_weights, to_tensor
 from judgemind.utils import clean_json
 from judgemind.utils.atomic import atomic_path, atomic_write_json, make_dirs, remove_made_dirs
 from judgemind.utils.optional import load_cv2
 from judgemind.utils.progress import progress_bar
+from judgemind.video.crop import apply_affine, crop_transform, letterbox_transform, warp_crop, warp_letterbox
 
 __all__ = ["PoseTrainConfig", "train_pose", "pose_batch", "box_batch"]
 
@@ -115,7 +107,7 @@ def pose_batch(
             flip = bool(rng.random() < 0.5)
         M = crop_transform(box, cfg.margin, C, scale, shift)
         img = warp_crop(s.frames[i], M, C)
-        p = apply(M, s.uv[i])
+        p = apply_affine(M, s.uv[i])
         v = s.vis[i].astype(np.int64)
         w = s.world[i]
         if rng is not None and rng.random() < 0.3:  # a smaller render or a distant athlete: fewer pixels
@@ -159,7 +151,7 @@ def box_batch(
         h, w = s.frames[i].shape[:2]
         if b is not None:
             M = letterbox_transform(w, h, S)
-            boxes[k] = apply(M, b.reshape(2, 2)).reshape(4)
+            boxes[k] = apply_affine(M, b.reshape(2, 2)).reshape(4)
             present[k] = 1.0
         if rng is not None and rng.random() < 0.5:
             imgs[k] = imgs[k][:, ::-1]

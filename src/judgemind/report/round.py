@@ -1,13 +1,17 @@
 """The files of a round (``judgemind score VIDEOS...``, scored by ``judgemind.infer.round``): ``OUT/index.html``
-(the ranking with scores, 90 % intervals and in-distribution warnings, links to each jump's sheet) and
-``OUT/round.json``."""
+(the ranking, links to each jump's sheet) and ``OUT/round.json``.
+
+The ranking has one column per fact (:data:`COLUMNS`): the "is this an aerials jump?" warning, the model's score,
+its 90 % interval, the marks, and -- for jumps of an annotated data set -- the panel's official score and the model's
+error. A flagged jump's numbers from the model are greyed.
+"""
 
 from __future__ import annotations
 
 import html
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, NamedTuple
 from urllib.parse import quote
 
 from judgemind.report.sheet import SHEET_CSS
@@ -28,49 +32,84 @@ def _e(x: Any) -> str:
     return html.escape(str(x), quote=True)
 
 
-def render_index(doc: dict) -> str:
-    """OUT/index.html: the ranking with scores, intervals and warnings, links to each sheet, failures listed."""
+class Column(NamedTuple):
+    """A ranking column: its header, its cells' class, whether the model made it (greyed on a flagged jump),
+    whether it is shown only when some jump has a value, and the cell's HTML of a row."""
 
+    header: str
+    cls: str
+    from_model: bool
+    optional: bool
+    cell: Callable[[dict], str]
+
+
+def _warning(r: dict) -> str:
+    if r.get("in_distribution") is False:
+        return (
+            "<span class='ood-flag' title='"
+            + _e("; ".join(r.get("ood_reasons") or []))
+            + "'>&#9888; not an aerials jump?</span>"
+        )
+    return "<span class='ok'>&#10003;</span>" if r.get("in_distribution") else "-"
+
+
+def _interval(r: dict) -> str:
+    iv = r.get("interval")
+    return f"{iv[0]:.2f} &ndash; {iv[1]:.2f}" if iv else "-"
+
+
+COLUMNS = (
+    Column("Rank", "rank", False, False, lambda r: _e(r["rank"])),
+    Column("Jump", "name", False, False, lambda r: f"<a href='{_e(quote(r['sheet']))}'>{_e(r['name'])}</a>"),
+    Column("Code", "code", False, False, lambda r: _e(r.get("action_code"))),
+    Column("DD", "dd", False, False, lambda r: _e(r.get("dd"))),
+    Column("Aerials jump?", "warning", False, False, _warning),
+    Column("Model score", "score", True, False, lambda r: _e(r.get("final_score"))),
+    Column("90% interval", "interval", True, False, _interval),
+    Column(
+        "Air / Form / Landing",
+        "marks",
+        True,
+        False,
+        lambda r: _e(" / ".join(str((r.get("components") or {}).get(k, "-")) for k in COMPONENTS)),
+    ),
+    Column("Panel score", "official", False, True, lambda r: _e(r.get("official_score") or "-")),
+    Column("Error (model &minus; panel)", "error", True, True, lambda r: _e(r.get("error") or "-")),
+)
+
+
+def render_index(doc: dict) -> str:
+    """OUT/index.html: the ranking (:data:`COLUMNS`; the panel's columns only when some jump has a panel), links
+    to each sheet, failures listed."""
+
+    jumps = doc["jumps"]
+    known = {"official": "official_score", "error": "error"}
+    cols = [c for c in COLUMNS if not c.optional or any(r.get(known[c.cls]) is not None for r in jumps)]
     rows = []
-    for r in doc["jumps"]:
+    for r in jumps:
         if r["status"] == "failed":
             rows.append(
-                f"<tr class='failed'><td>-</td><td>{_e(r['name'])}</td><td colspan='6'>failed: "
-                f"{_e(r.get('reason'))}</td></tr>"
+                f"<tr class='failed'><td>-</td><td class='name'>{_e(r['name'])}</td><td colspan='{len(cols) - 2}'>"
+                f"failed: {_e(r.get('reason'))}</td></tr>"
             )
             continue
         ood = r.get("in_distribution") is False
-        iv = r.get("interval")
-        c = r.get("components") or {}
-        warn = (
-            (
-                "<span class='ood-flag' title='"
-                + _e("; ".join(r["ood_reasons"]))
-                + "'>&#9888; not an aerials jump?</span>"
-            )
-            if ood
-            else ""
+        cells = "".join(
+            f"<td class='{c.cls}{' greyed' if ood and c.from_model else ''}'>{c.cell(r)}</td>" for c in cols
         )
-        rows.append(
-            f"<tr class='jump{' ood' if ood else ''}' data-name='{_e(r['name'])}'><td>{r['rank']}</td>"
-            f"<td><a href='{_e(quote(r['sheet']))}'>{_e(r['name'])}</a></td><td>{_e(r.get('action_code'))}</td>"
-            f"<td>{_e(r.get('dd'))}</td><td class='score{' greyed' if ood else ''}'>"
-            f"{_e(r.get('final_score'))}</td><td class='interval'>"
-            f"{f'{iv[0]:.2f} &ndash; {iv[1]:.2f}' if iv else '-'}</td>"
-            f"<td>{_e(' / '.join(str(c.get(k, '-')) for k in COMPONENTS))}</td>"
-            f"<td>{warn}{_e(r.get('official_score') or '')}</td></tr>"
-        )
+        rows.append(f"<tr class='jump{' ood' if ood else ''}' data-name='{_e(r['name'])}'>{cells}</tr>")
+    head = "".join(f"<th class='{c.cls}'>{c.header}</th>" for c in cols)
     failed = doc["failed"]
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>judgemind round</title>"
-        f"<style>{SHEET_CSS} tr.failed td{{color:#b71c1c}} .ood-flag{{color:#b71c1c;font-weight:600;"
-        "margin-right:6px}</style></head><body><header><div><h1>Round &middot; "
-        f"{doc['n']} jumps</h1><div class='sub'>checkpoint {_e(doc['checkpoint'])}</div></div>"
+        f"<style>{SHEET_CSS} tr.failed td{{color:#b71c1c}} .ood-flag{{color:#b71c1c;font-weight:600}}"
+        " .ok{color:#2e7d32} td.greyed{text-decoration:line-through} td.score,td.interval,td.official,td.error"
+        "{font-variant-numeric:tabular-nums}</style></head><body><header><div><h1>Round "
+        f"&middot; {doc['n']} jumps</h1><div class='sub'>checkpoint {_e(doc['checkpoint'])}</div></div>"
         f"<div class='scorebox'><div class='j'>{failed} failed &middot; {doc['not_in_distribution']} flagged as "
-        "not an aerials jump</div></div></header><main><section><h2>Ranking</h2><table id='ranking'><tr>"
-        "<th>Rank</th><th>Jump</th><th>Code</th><th>DD</th><th>Score</th><th>90% interval</th>"
-        "<th>Air / Form / Landing</th><th>Warning / official score</th></tr>"
-        f"{''.join(rows)}</table><p class='muted'>Jumps flagged as possibly not an aerials jump are ranked "
-        "after the others, their scores greyed; open a jump's sheet for its reasons.</p></section></main>"
-        "</body></html>"
+        "not an aerials jump</div></div></header><main><section><h2>Ranking</h2><table id='ranking'>"
+        f"<tr>{head}</tr>{''.join(rows)}</table><p class='muted'>Ranked by the model's score. Jumps flagged as "
+        "possibly not an aerials jump are ranked after the others, the model's numbers greyed; open a jump's sheet "
+        "for its reasons. The panel's score and the model's error are shown for jumps of an annotated data set."
+        "</p></section></main></body></html>"
     )

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -15,22 +14,55 @@ from judgemind.data.result import ScoreResult
 from judgemind.errors import JudgemindError
 from judgemind.report.sheet import data_uri, render_sheet
 from judgemind.report.timeline import plot_timeline
-from judgemind.utils import clean_json
 from judgemind.utils.atomic import atomic_write_bytes, write_dir
 from judgemind.utils.optional import load_cv2
 
 
-def _jpeg(img_rgb: np.ndarray, height: int = 96, box=None) -> str:
+def _jpeg(img_rgb: np.ndarray, height: int | None = None, quality: int = 85) -> str:
+    """A data URI of ``img_rgb`` as JPEG, scaled to ``height`` pixels (None: as it is)."""
     cv2 = load_cv2()
 
-    img = img_rgb.copy()
-    if box is not None and np.all(np.isfinite(box)):
-        x0, y0, x1, y1 = (int(round(v)) for v in box)
-        cv2.rectangle(img, (x0, y0), (x1, y1), (230, 60, 40), max(1, img.shape[0] // 100))
-    h, w = img.shape[:2]
-    img = cv2.resize(img, (max(1, int(w * height / h)), height), interpolation=cv2.INTER_AREA)
-    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(img, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 85])
+    img = img_rgb
+    if height is not None and img.shape[0] != height:
+        h, w = img.shape[:2]
+        img = cv2.resize(img, (max(1, int(w * height / h)), height), interpolation=cv2.INTER_AREA)
+    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(img, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
     return data_uri(buf.tobytes(), "image/jpeg")
+
+
+def _points(pts, inside) -> list | None:
+    """Skeleton points as JSON-able [[x, y] or None] (None: out of the picture)."""
+    if pts is None:
+        return None
+    return [[round(float(x), 1), round(float(y), 1)] if ok else None for (x, y), ok in zip(pts, inside)]
+
+
+def encode_evidence(ev: dict) -> dict:
+    """One item's evidence (``assets["thumbnails"]["evidence"][item]``, cut by ``judgemind.infer.evidence``) with
+    its pictures encoded for the sheet (:func:`judgemind.report.sheet.render_evidence`)."""
+    large = ev["large"]
+    h, w = large["image"].shape[:2]
+    return {
+        "frame": ev["frame"],
+        "kind": ev["kind"],
+        "crops": [
+            {
+                "frame": c["frame"],
+                "src": _jpeg(c["image"], quality=90),
+                "size": int(c["image"].shape[0]),
+                "points": _points(c["points"], c["inside"]),
+                "box_from": c["box_from"],
+            }
+            for c in ev["crops"]
+        ],
+        "large": {
+            "src": _jpeg(large["image"]),
+            "width": int(w),
+            "height": int(h),
+            "window": [round(float(v), 1) for v in large["window"]],
+            "points": _points(large["points"], large["inside"]),
+        },
+    }
 
 
 JUMP_FILES = ("timeline.png", "sheet.html", "result.json")  # the order they are written in: result.json last
@@ -39,8 +71,8 @@ JUMP_FILES = ("timeline.png", "sheet.html", "result.json")  # the order they are
 def write_score_outputs(result: ScoreResult, assets: dict, out_dir: str | os.PathLike) -> dict:
     """Write timeline.png, sheet.html and result.json (last) into ``out_dir`` (``judgemind score VIDEO``); every
     file atomically, all computed before the first is written (no partial output on error). The frames come
-    decoded with the result (``assets["thumbnails"]``, made by ``judgemind.infer.score.sheet_thumbnails``): this
-    module never opens the video."""
+    decoded with the result (``assets["thumbnails"]``, cut by ``judgemind.infer.evidence.sheet_thumbnails`` from
+    the score's one pass over the video): this module never opens the video."""
 
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
@@ -66,8 +98,6 @@ def write_jump(result: ScoreResult, assets: dict, out_dir: str | os.PathLike) ->
 def render_outputs(result: ScoreResult, assets: dict) -> dict[str, bytes]:
     """The bytes of result.json, sheet.html and timeline.png (the sheet's frames: ``assets["thumbnails"]``)."""
     thumbs = assets["thumbnails"]
-    strip_idx, imgs, scale = thumbs["strip"], thumbs["images"], thumbs["scale"]
-    boxes = assets.get("boxes", {})
     stages = result.stages or {}
 
     def stage_of(f):
@@ -75,16 +105,8 @@ def render_outputs(result: ScoreResult, assets: dict) -> dict[str, bytes]:
             return None
         return STAGES[stage_at(stages, f)]
 
-    def near_box(f):
-        if not boxes:
-            return None
-        k = min(boxes, key=lambda x: abs(x - f))
-        return np.asarray(boxes[k], np.float64) * scale
-
-    strip = [{"frame": f, "stage": stage_of(f), "src": _jpeg(imgs[f])} for f in strip_idx]
-    evidence = {
-        d["item"]: _jpeg(imgs[d["evidence_frame"]], 72, near_box(d["evidence_frame"])) for d in result.deductions
-    }
+    strip = [{"frame": f, "stage": stage_of(f), "src": _jpeg(thumbs["images"][f], 96)} for f in thumbs["strip"]]
+    evidence = {item: encode_evidence(ev) for item, ev in (thumbs.get("evidence") or {}).items()}
     sp = assets.get("stage_probs")
     png = plot_timeline(
         np.asarray(result.steps["frame_index"]),
@@ -92,10 +114,10 @@ def render_outputs(result: ScoreResult, assets: dict) -> dict[str, bytes]:
         stages,
         result.deductions,
         title=f"{result.video_name}  {result.action_code}  score {result.final_score}",
+        cuts=result.cuts or (),
     )
     # every file's bytes are made before the first is written: an error (e.g. text that cannot be encoded)
     # leaves no partial output
     html = render_sheet(result, strip, evidence, png).encode("utf-8")
 
-    text = (json.dumps(clean_json(result.to_json()), indent=2, default=str, allow_nan=False) + "\n").encode("utf-8")
-    return {"timeline.png": png, "sheet.html": html, "result.json": text}
+    return {"timeline.png": png, "sheet.html": html, "result.json": result.json_text().encode("utf-8")}

@@ -58,7 +58,7 @@ CATALOGUE_V1_IDS = (
 )
 _ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _REQUIRED = ("id", "stage", "component", "name", "description", "points_min", "points_max")
-_OPTIONAL = ("landing_cap", "exclusive_group", "source", "estimate", "note")
+_OPTIONAL = ("landing_cap", "exclusive_group", "motion", "source", "estimate", "note")
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,9 @@ class DeductionItem:
     """One catalogue item. ``points_min``..``points_max``: deduction from the component's points;
     ``landing_cap``: highest landing mark allowed when the item occurs (hand drag 2.0, body contact 1.5, ...);
     ``exclusive_group``: the name of a group of items of which a judge names at most one (short / long flight:
-    "flight length"); the judge sheet shows a group as one line with its most probable member."""
+    "flight length"); the judge sheet shows a group as one line with its most probable member; ``motion``: the fault
+    is seen over time (rotation or twist timing, a landing), not in one frame, so the sheet's evidence is a short
+    strip of frames."""
 
     id: str
     stage: str
@@ -77,6 +79,7 @@ class DeductionItem:
     points_max: Decimal
     landing_cap: Decimal | None = None
     exclusive_group: str | None = None
+    motion: bool = False
     source: str | None = None
     estimate: bool = False
     note: str = ""
@@ -102,6 +105,8 @@ class DeductionItem:
             d["landing_cap"] = str(self.landing_cap)
         if self.exclusive_group is not None:
             d["exclusive_group"] = self.exclusive_group
+        if self.motion:
+            d["motion"] = True
         if self.source is not None:
             d["source"] = self.source
         d["estimate"] = self.estimate
@@ -225,8 +230,9 @@ def _parse_item(raw, where: str) -> tuple[DeductionItem | None, list[str]]:
     group = raw.get("exclusive_group")
     if group is not None and (not isinstance(group, str) or not group.strip()):
         bad("exclusive_group", f"must be a non-empty string (the group's name), got {group!r}")
-    if "estimate" in raw and not isinstance(raw["estimate"], bool):
-        bad("estimate", f"must be true or false, got {raw['estimate']!r}")
+    for f in ("estimate", "motion"):
+        if f in raw and not isinstance(raw[f], bool):
+            bad(f, f"must be true or false, got {raw[f]!r}")
 
     def number(field: str) -> Decimal | None:
         value = raw[field]
@@ -269,6 +275,7 @@ def _parse_item(raw, where: str) -> tuple[DeductionItem | None, list[str]]:
             points_max=hi,
             landing_cap=cap,
             exclusive_group=group.strip() if group else None,
+            motion=raw.get("motion", False),
             source=raw.get("source"),
             estimate=raw.get("estimate", False),
             note=raw.get("note", ""),

@@ -23,11 +23,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from judgemind import __version__
 from judgemind.errors import CheckpointError
 from judgemind.runs.config import config_diff
 from judgemind.utils import display_text, not_a_file_reason
 from judgemind.utils.atomic import atomic_path
+from judgemind.version import __version__
 
 FORMAT = "judgemind-checkpoint/1"
 

@@ -14,7 +14,6 @@ import datetime as _dt
 import hashlib
 import json
 import os
-import shutil
 import threading
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ from judgemind.rules import load_catalogue
 from judgemind.rules.names import COMPONENTS, STAGES
 from judgemind.serve.jobs import Job, JobQueue, job_dir, upload_path
 from judgemind.utils import display_text
-from judgemind.utils.atomic import atomic_path, sha256_file
+from judgemind.utils.atomic import sha256_file
 from judgemind.utils.optional import load_cv2
 from judgemind.video.decode import iter_frames
 from judgemind.video.probe import probe_video
@@ -232,28 +231,20 @@ class AnnotateData:
         ds = self.dataset()
         existing = clip.record
         rel = clip.video_rel
-        copy_from = None
+        videos = None
         if rel is None:  # an upload: copied into the data set under a name made from its content
             rel = f"videos/{_upload_stem_of(clip.path)}{clip.path.suffix}"
-            copy_from = clip.path
+            videos = {rel: clip.path}
         rec_fields, problems = record_fields(fields, existing, rel, ds)
-        split = _one(fields, "split") or None
         if problems:
             raise ValidationError(f"record {rec_fields.get('id')!r} was not saved", problems)
-
-        def place_video() -> None:
-            dest = self.root / rel
-            if copy_from is not None and not dest.exists():
-                with atomic_path(dest) as tmp:
-                    shutil.copyfile(copy_from, tmp)
-
         rec = save_record(
             self.root,
             rec_fields,
-            split=split,
-            base=_one(fields, "base"),
+            split=_one(fields, "split") or None,
+            base=_one(fields, "base") if existing is not None else "",
             video_frames=clip.n_frames,
-            before_write=place_video,
+            videos=videos,
         )
         self._saved()
         return rec

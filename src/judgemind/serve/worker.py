@@ -1,7 +1,8 @@
 """The scoring workers of ``judgemind serve``: each is a process that loads the run once, then takes the oldest
 queued job (:class:`judgemind.serve.jobs.JobQueue`), scores it with :func:`score_clip` -- the one place the server
-scores a clip -- writes the jump's files (the same as ``judgemind score``), marks it done, and rewrites its round's
-``index.html`` and ``round.json`` (the same as a ``judgemind score VIDEOS`` round).
+scores a clip, through the public API (:class:`judgemind.Judge`) -- writes the jump's files (the same as
+``judgemind score``), marks it done, and rewrites its round's ``index.html`` and ``round.json`` (the same as a
+``judgemind score VIDEOS`` round).
 
 A worker dies with the server, however the server ends (``kill -9`` included: the parent-death signal on Linux,
 and a check of its parent otherwise), so a job is never scored by a worker nobody listens to.
@@ -18,16 +19,15 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from judgemind.api import Judge
 from judgemind.data.result import ScoreResult
 from judgemind.errors import JudgemindError
-from judgemind.infer import load_run, score_video
 from judgemind.infer.round import ROUND_LOCK, ranked, summary_row
 from judgemind.infer.score import build_extractor, scoring_manifest
 from judgemind.report.round import write_round
-from judgemind.report.score_outputs import JUMP_FILES, write_score_outputs
+from judgemind.report.score_outputs import JUMP_FILES
 from judgemind.serve.jobs import ROUNDS, Job, JobQueue, job_dir
 from judgemind.utils import display_text
-from judgemind.utils.atomic import remove_stale_part_files
 from judgemind.utils.lock import FileLock
 
 IDLE_POLL_S = 0.2  # how often an idle worker looks for a queued job
@@ -46,23 +46,26 @@ class ScoreOptions:
     extra: dict = field(default_factory=dict)
 
 
-def load_scorer(opts: ScoreOptions):
-    """The loaded run, checked to be able to score a video (a checkpoint that cannot -- an end-to-end run, a
-    missing feature manifest, a perception it cannot build -- is a :class:`JudgemindError` saying why)."""
-    run = load_run(opts.checkpoint)
-    build_extractor(scoring_manifest(run), opts.weights, opts.perception)
-    run.calibration  # read (or made) now, not while the first clip waits
-    return run
+def load_scorer(opts: ScoreOptions) -> Judge:
+    """The run loaded once (:meth:`judgemind.Judge.load`), checked to be able to score a video (a checkpoint that
+    cannot -- an end-to-end run, a missing feature manifest, a perception it cannot build -- is a
+    :class:`JudgemindError` saying why)."""
+    judge = Judge.load(opts.checkpoint, threads=max(1, opts.threads))
+    build_extractor(scoring_manifest(judge.run), opts.weights, opts.perception)
+    judge.run.calibration  # read (or made) now, not while the first clip waits
+    return judge
 
 
-def score_clip(scorer, opts: ScoreOptions, video: Path, code: str | None, out: Path, name: str, use_dataset: bool):
-    """Score one clip and write its result.json, sheet.html and timeline.png into ``out`` (each file atomic,
-    result.json last); returns the round row of the jump (:func:`judgemind.infer.round.summary_row`). The one
-    scoring call of the server."""
-    result, assets = score_video(
-        scorer,
+def score_clip(
+    judge: Judge, opts: ScoreOptions, video: Path, code: str | None, out: Path, name: str, use_dataset: bool
+):
+    """Score one clip with the public API (:meth:`judgemind.Judge.score`) and write its result.json, sheet.html and
+    timeline.png into ``out`` (:meth:`judgemind.ScoreResult.write_sheet`: the bytes of ``judgemind score``);
+    returns the round row of the jump (:func:`judgemind.infer.round.summary_row`). The one scoring call of the
+    server."""
+    result = judge.score(
         video,
-        action_code=code,
+        code=code,
         locator=opts.locator,
         weights=opts.weights,
         perception=opts.perception,
@@ -70,8 +73,7 @@ def score_clip(scorer, opts: ScoreOptions, video: Path, code: str | None, out: P
         use_dataset=use_dataset,
     )
     result = result.with_(video_name=name)
-    remove_stale_part_files(out, JUMP_FILES)
-    write_score_outputs(result, assets, out)
+    result.write_sheet(out)
     return summary_row(result)
 
 
@@ -162,9 +164,6 @@ def worker_main(root: str, opts: ScoreOptions, owner: str, data: str | None, par
         return
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server, which stops its workers
     try:
-        import torch  # noqa: PLC0415 -- the worker process sets its own thread count before any work
-
-        torch.set_num_threads(max(1, opts.threads))
         scorer = load_scorer(opts)
     except Exception as e:  # noqa: BLE001 -- any failure to load is reported to the server, which refuses to start
         msg = str(e) if isinstance(e, JudgemindError) else f"{type(e).__name__}: {e}"

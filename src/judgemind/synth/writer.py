@@ -28,7 +28,6 @@ from typing import Iterable, Sequence
 import cv2
 import numpy as np
 
-from judgemind import __version__
 from judgemind.data.dataset import dumps_record, write_dataset
 from judgemind.data.records import DatasetMeta
 from judgemind.data.skeleton import SKELETON_DIR, SKELETON_POINTS, SkeletonLayout, save_array
@@ -50,6 +49,7 @@ from judgemind.synth.spec import (
 from judgemind.utils.atomic import atomic_path, atomic_write_text
 from judgemind.utils.optional import load_av
 from judgemind.utils.progress import progress_bar
+from judgemind.version import __version__
 
 SYNTH_DIR = ".synth"
 SETTINGS_FILE = "settings.json"

@@ -22,7 +22,6 @@ from pathlib import Path
 
 import torch
 
-from judgemind import __version__
 from judgemind.errors import CheckpointError, JudgemindError
 from judgemind.models.base import DataInfo
 from judgemind.runs import dist as D
@@ -41,6 +40,7 @@ from judgemind.runs.folder import LOG, is_better, read_log
 from judgemind.utils import clean_json
 from judgemind.utils.atomic import atomic_write_json, atomic_write_text, make_dirs, remove_made_dirs
 from judgemind.utils.lock import try_lock_dir
+from judgemind.version import __version__
 
 # Keys that may change between a run and its --resume (they do not change the numbers).
 RESUME_MAY_DIFFER = ("run.out", "run.device", "run.threads", "run.eval_batch_size")

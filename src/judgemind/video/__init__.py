@@ -1,4 +1,5 @@
-"""Video input: streaming, frame-accurate decoding (PyAV) and athlete locators (registry).
+"""Video input: streaming, frame-accurate decoding (PyAV), athlete locators (registry) and the one crop geometry
+(:mod:`judgemind.video.crop`).
 
 from judgemind.video import open_video, read_frames, iter_frames, sample_indices, get_locator
 """

@@ -15,7 +15,7 @@ import numpy as np
 
 from judgemind.utils.optional import load_cv2
 
-__all__ = ["find_cuts", "histogram", "shot_index"]
+__all__ = ["CUT_THRESHOLD", "find_cuts", "histogram", "shot_index"]
 
 
 def histogram(img: np.ndarray) -> np.ndarray:
@@ -30,8 +30,11 @@ def histogram(img: np.ndarray) -> np.ndarray:
     return hist / max(float(hist.sum()), 1.0)
 
 
+CUT_THRESHOLD = 0.35  # total variation distance between consecutive frames' colour histograms
+
+
 def find_cuts(
-    images: Iterable[np.ndarray], indices: Sequence[int], threshold: float = 0.35, min_gap: int = 3
+    images: Iterable[np.ndarray], indices: Sequence[int], threshold: float = CUT_THRESHOLD, min_gap: int = 3
 ) -> tuple[int, ...]:
     """Frame indices where a new shot starts among ``images`` (decoded at ``indices``, increasing)."""
     hists = [histogram(im) for im in images]

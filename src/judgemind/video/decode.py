@@ -25,7 +25,7 @@ from __future__ import annotations
 import bisect
 import os
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Mapping
 
 import numpy as np
 
@@ -141,7 +141,34 @@ class VideoReader:
         if wanted is not None and not len(wanted):
             return
         out_w, out_h = output_size(*self.size, size=size, short_side=short_side)
-        yield from self._decode(wanted, out_w, out_h, seek)
+        reformatter = load_av().video.reformatter.VideoReformatter()
+        for i, frame in self._decode(wanted, seek):
+            yield i, self._convert(frame, out_w, out_h, reformatter)
+
+    def read_sets(
+        self, sets: Mapping[str, tuple[Iterable[int], int | None]], *, seek: bool = True
+    ) -> dict[str, dict[int, np.ndarray]]:
+        """Several sets of frames, each at its own size, from **one** decoding pass: ``{name: (indices,
+        short_side)}`` -> ``{name: {index: (H, W, 3) uint8 RGB}}`` (``short_side`` None: the video's own size). A
+        frame in two sets is decoded once and converted for each, exactly as :meth:`frames` converts it."""
+        want = {name: {int(i) for i in idx} for name, (idx, _) in sets.items()}
+        every = sorted(set().union(*want.values())) if want else []
+        if every and (every[0] < 0 or every[-1] >= self.n_frames):
+            raise VideoError(
+                f"{self.path}: frames {every[0]}..{every[-1]} were asked for, but the video has {self.n_frames} "
+                f"frames (0..{self.n_frames - 1}); check the record's `frames`"
+            )
+        out: dict[str, dict[int, np.ndarray]] = {name: {} for name in sets}
+        if not every:
+            return out
+        VideoReformatter = load_av().video.reformatter.VideoReformatter
+        sizes = {name: output_size(*self.size, short_side=side) for name, (_, side) in sets.items()}
+        refs = {name: VideoReformatter() for name in sets}
+        for i, frame in self._decode(np.asarray(every, np.int64), seek):
+            for name in sets:
+                if i in want[name]:
+                    out[name][i] = self._convert(frame, *sizes[name], refs[name])
+        return out
 
     def read(self, indices: Iterable[int], **kw) -> np.ndarray:
         """Frames at ``indices`` in the order given (duplicates allowed): ``(N, H, W, 3) uint8``."""
@@ -175,18 +202,17 @@ class VideoReader:
             arr = np.ascontiguousarray(np.rot90(arr, k=rot // 90))  # display matrix angle is counter-clockwise
         return arr
 
-    def _decode(self, wanted: np.ndarray | None, out_w: int, out_h: int, seek: bool):
+    def _decode(self, wanted: np.ndarray | None, seek: bool):
+        """The one decoding pass: ``(index, av.VideoFrame)`` for the wanted frames (sorted, unique; None = every
+        frame), in index order; the caller converts each frame before asking for the next."""
         av = load_av()
 
         if seek and wanted is not None and wanted[0] >= SEEK_MIN_FRAMES:
-            seeked = self._decode_seek(wanted, out_w, out_h)
+            seeked = self._decode_seek(wanted)
             if seeked is not None:
                 yield from seeked
                 return
-        VideoReformatter = load_av().video.reformatter.VideoReformatter
-
         container, stream = self._open()
-        reformatter = VideoReformatter()
         index = -1
         pos = 0  # next position in `wanted`
         try:
@@ -194,10 +220,10 @@ class VideoReader:
                 for frame in container.decode(stream):
                     index += 1
                     if wanted is None:
-                        yield index, self._convert(frame, out_w, out_h, reformatter)
+                        yield index, frame
                         continue
                     if index == wanted[pos]:
-                        yield index, self._convert(frame, out_w, out_h, reformatter)
+                        yield index, frame
                         pos += 1
                         if pos == len(wanted):
                             return
@@ -249,7 +275,7 @@ class VideoReader:
         self._pts_table = table
         return table
 
-    def _decode_seek(self, wanted: np.ndarray, out_w: int, out_h: int):
+    def _decode_seek(self, wanted: np.ndarray):
         """Generator over the wanted frames using a keyframe seek, or None when seeking is not known to be safe."""
         av = load_av()
 
@@ -275,9 +301,6 @@ class VideoReader:
             return None
 
         def gen():
-            VideoReformatter = load_av().video.reformatter.VideoReformatter
-
-            reformatter = VideoReformatter()
             pos = 0
             try:
                 try:
@@ -295,7 +318,7 @@ class VideoReader:
                                 f"after seeking; re-run with seek=False"
                             )
                         if i == wanted[pos]:
-                            yield i, self._convert(frame, out_w, out_h, reformatter)
+                            yield i, frame
                             pos += 1
                             if pos == len(wanted):
                                 return
