@@ -20,6 +20,8 @@ from judgemind.version import __version__
 COMMANDS = [
     "demo",
     "score",
+    "serve",
+    "annotate",
     "synth",
     "extract",
     "extractors",

@@ -359,7 +359,7 @@ def score_round(
             key = key_of(inputs)
             prev = _done(out, jump, key)
             if prev is not None:
-                row.update(_summary(prev), status="done (kept from an earlier run)")
+                row.update(summary_row(prev), status="done (kept from an earlier run)")
             else:
                 res, assets = score_video(run, jump.video, action_code=jump.code, **score_kw)
                 res = res.with_(
@@ -372,7 +372,7 @@ def score_round(
                     }
                 )
                 write_jump(res, assets, out / jump.name)
-                row.update(_summary(res), status="scored")
+                row.update(summary_row(res), status="scored")
         except Exception as e:  # noqa: BLE001 -- one broken video is a failed row, the round goes on
             row.update(
                 status="failed", reason=f"{type(e).__name__}: {e}" if not isinstance(e, JudgemindError) else str(e)
@@ -394,7 +394,8 @@ def score_round(
     return doc
 
 
-def _summary(res: ScoreResult) -> dict:
+def summary_row(res: ScoreResult) -> dict:
+    """The ranking's columns of a scored jump (a row of round.json without its name, video, sheet and status)."""
     iv = (res.intervals or {}).get("final_score")
     return {
         "action_code": res.action_code,

@@ -115,6 +115,8 @@ def probe_video(path: str | os.PathLike, count: bool = False) -> VideoInfo:
         raise VideoError(f"{path}: cannot be opened as a video: {_diagnose(path)} (FFmpeg: {e})") from e
     if info.n_frames <= 0:
         raise VideoError(f"{path}: the video stream has no frames")
+    if info.width <= 0 or info.height <= 0:  # e.g. a GIF header and nothing after it
+        raise VideoError(f"{path}: the video stream has no picture ({info.width}x{info.height} pixels); not a video")
 
     if info.width * info.height > max_video_pixels():
         raise VideoError(
