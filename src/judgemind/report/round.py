@@ -28,6 +28,21 @@ def _e(x: Any) -> str:
     return html.escape(str(x), quote=True)
 
 
+def jump_flag(r: dict) -> str:
+    """The round page's warning of one jump: flagged as not an aerials jump (with the jump check's margin), or the
+    softer "features unlike training"; empty otherwise."""
+    m = r.get("jump_margin")
+    margin = "" if m is None else f" (margin {m:+.2f})"
+    if r.get("in_distribution") is False:
+        return (
+            f"<span class='ood-flag' title='{_e('; '.join(r.get('ood_reasons') or []))}'>&#9888; not an aerials "
+            f"jump?{_e(margin)}</span>"
+        )
+    if r.get("features_unlike_training"):
+        return "<span class='feature-flag' title='features unlike the training set'>features unlike training</span>"
+    return ""
+
+
 def render_index(doc: dict) -> str:
     """OUT/index.html: the ranking with scores, intervals and warnings, links to each sheet, failures listed."""
 
@@ -42,15 +57,7 @@ def render_index(doc: dict) -> str:
         ood = r.get("in_distribution") is False
         iv = r.get("interval")
         c = r.get("components") or {}
-        warn = (
-            (
-                "<span class='ood-flag' title='"
-                + _e("; ".join(r["ood_reasons"]))
-                + "'>&#9888; not an aerials jump?</span>"
-            )
-            if ood
-            else ""
-        )
+        warn = jump_flag(r)
         rows.append(
             f"<tr class='jump{' ood' if ood else ''}' data-name='{_e(r['name'])}'><td>{r['rank']}</td>"
             f"<td><a href='{_e(quote(r['sheet']))}'>{_e(r['name'])}</a></td><td>{_e(r.get('action_code'))}</td>"
@@ -64,7 +71,8 @@ def render_index(doc: dict) -> str:
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>judgemind round</title>"
         f"<style>{SHEET_CSS} tr.failed td{{color:#b71c1c}} .ood-flag{{color:#b71c1c;font-weight:600;"
-        "margin-right:6px}</style></head><body><header><div><h1>Round &middot; "
+        "margin-right:6px} .feature-flag{color:#8a6d00;margin-right:6px}</style></head><body><header><div>"
+        "<h1>Round &middot; "
         f"{doc['n']} jumps</h1><div class='sub'>checkpoint {_e(doc['checkpoint'])}</div></div>"
         f"<div class='scorebox'><div class='j'>{failed} failed &middot; {doc['not_in_distribution']} flagged as "
         "not an aerials jump</div></div></header><main><section><h2>Ranking</h2><table id='ranking'><tr>"

@@ -189,6 +189,26 @@ def render_deductions(result: ScoreResult, evidence: Mapping[str, str], ood: boo
     return "".join(parts)
 
 
+def check_lines(result) -> str:
+    """The jump check's verdict when it could not tell, and the softer "features unlike training" warning, each
+    one line with its margin (a flagged video has its reasons in the red box above)."""
+    out = []
+    jc = result.jump_check or {}
+    if jc.get("is_jump") is None and jc:
+        why = "; ".join(f"{k}: {jc['tests'][k].get('note')}" for k in jc.get("not_measured") or [])
+        out.append(
+            f"<div id='jump-check-unknown' class='muted'>Is this an aerials jump? Could not tell ({_e(why)}).</div>"
+        )
+    fc = result.feature_check or {}
+    if fc.get("unlike_training"):
+        out.append(
+            "<div id='feature-warning' class='muted'>&#9888; The video's features are unlike the training set's "
+            f"(distance {fc['distance']:.2f} above {fc['threshold']:.2f}, margin {fc['margin']:+.2f}): the marks may "
+            "be less accurate than the interval says.</div>"
+        )
+    return "".join(out)
+
+
 def render_sheet(
     result: ScoreResult,
     strip: Sequence[Mapping[str, Any]],
@@ -239,6 +259,7 @@ def render_sheet(
             "video does not look like the videos the model was trained on, so the score below is "
             f"meaningless and is shown greyed out.<ul>{reasons}</ul></div>"
         )
+    parts.append(check_lines(result))
 
     # Strip of frames with the stage boundaries.
     parts.append("<section id='stages'><h2>Stages</h2><div class='stagebar'>")
