@@ -94,18 +94,21 @@ TESTS: dict[str, tuple[str, float | None, float]] = {
     "forward": ("cosine", 0.0, 0.1),
 }
 STRUCTURE_TESTS = ("tracking", "somersault", "approach", "landing", "flight_time")
-# thresholds used when the calibration split cannot measure a test: (threshold, scale) or, for flight_time,
-# (low, high). SYNTHETIC: measured on SynthAerials bench-preset renders (docs/reliability.md, "Is this a jump?")
+# thresholds used when the calibration split cannot measure a test or holds fewer than MIN_CALIB jumps:
+# (threshold, scale) or, for flight_time, (low, high). SYNTHETIC: fitted by the rule below on the bench preset's val
+# calib half (150 jumps, annotated skeletons); ``forward`` on AerialsPose tracks of 40 test renders (the genuine
+# jumps' smallest value was -0.09, the reversed clips' largest -0.08). docs/reliability.md, "Is this a jump?"
 DEFAULTS: dict[str, tuple[float, float]] = {
-    "tracking": (0.72, 0.22),
-    "somersault": (180.0, 180.0),
-    "approach": (0.25, 0.25),
-    "landing": (0.25, 0.25),
-    "flight_time": (0.5, 8.0),
-    "back_rotation": (170.0, 170.0),
-    "travel": (1.4, 1.4),
+    "tracking": (0.67, 0.17),
+    "somersault": (116.0, 116.0),
+    "approach": (0.05, 0.1),
+    "landing": (0.05, 0.1),
+    "flight_time": (0.3, 8.6),
+    "back_rotation": (171.0, 171.0),
+    "travel": (1.76, 1.76),
     "forward": (0.0, 0.4),
 }
+MIN_CALIB = 30  # genuine jumps a calibration split needs to set its own thresholds (else DEFAULTS)
 
 _P = {n: i for i, n in enumerate(SKELETON_POINTS)}
 _TIPS = [_P["l_ski_tip"], _P["r_ski_tip"]]
@@ -113,17 +116,16 @@ _TAILS = [_P["l_ski_tail"], _P["r_ski_tail"]]
 
 
 def _median3(x: np.ndarray, ok: np.ndarray) -> np.ndarray:
-    """Median over 3 consecutive rows of ``x`` (N, D), the rows not ``ok`` left out (NaN where none is left); the
-    first and last rows take the median of their 3 nearest rows, so a single wrong row at an end is outvoted."""
+    """Median over 3 consecutive rows of ``x`` (N, D), the rows not ``ok`` left out (NaN where none is left). An end
+    row's missing neighbour is extrapolated from the next two rows, so a steady motion keeps its first and last
+    row and a single wrong row at an end is outvoted."""
     y = np.where(ok[:, None], np.asarray(x, np.float64), np.nan)
-    n = len(y)
-    if n < 3:
+    if len(y) < 3:
         return y
-    idx = np.clip(np.arange(n)[:, None] + np.array([-1, 0, 1])[None, :], 0, n - 1)
-    idx[0], idx[-1] = [0, 1, 2], [n - 3, n - 2, n - 1]
+    pad = np.concatenate([2 * y[1:2] - y[2:3], y, 2 * y[-2:-1] - y[-3:-2]])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows stay NaN
-        return np.nanmedian(y[idx], axis=1)
+        return np.nanmedian(np.stack([pad[:-2], pad[1:-1], pad[2:]]), axis=0)
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -343,11 +345,14 @@ def _lower_q(values: np.ndarray) -> float:
 
 def fit_jump_reference(rows: list[dict]) -> dict:
     """Thresholds of every sub-test from the :func:`jump_values` of genuine jumps (a calibration split). Tests the
-    split cannot measure keep :data:`DEFAULTS` (``"from": "default"``)."""
+    split cannot measure, or measures on fewer than :data:`MIN_CALIB` jumps, keep :data:`DEFAULTS`
+    (``"from": "default"``)."""
     tests: dict[str, dict[str, Any]] = {}
     for name, (unit, null, floor) in TESTS.items():
         v = np.array([r[name] for r in rows if r.get(name) is not None], np.float64)
         v = v[np.isfinite(v)]
+        if len(v) < MIN_CALIB:
+            v = v[:0]
         d = DEFAULTS[name]
         if null is None:  # two-sided, in factors of two
             if len(v) and v.min() > 0:
