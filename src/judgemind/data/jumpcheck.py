@@ -420,8 +420,21 @@ def check_jump(values: dict, why: dict | None = None, reference: dict | None = N
         "failed": failed,
         "not_measured": missing,
         "tests": tests,
-        "thresholds_from": ref.get("calibrated_on", "defaults (SynthAerials renders)"),
+        "thresholds_from": _source(ref),
     }
+
+
+def _source(ref: dict) -> str:
+    """Where a reference's thresholds come from, in words."""
+    froms = [e.get("from") for e in ref["tests"].values()]
+    where = ref.get("calibrated_on")
+    if "calib" not in froms:
+        return "defaults (SynthAerials bench preset)" + (
+            f"; {where} has fewer than {MIN_CALIB} jumps to calibrate on" if where else ""
+        )
+    if "default" in froms:
+        return f"{where} (defaults for {', '.join(k for k, e in ref['tests'].items() if e.get('from') == 'default')})"
+    return str(where)
 
 
 def describe_failures(check: dict) -> list[str]:
