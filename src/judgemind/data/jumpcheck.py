@@ -437,15 +437,25 @@ def _source(ref: dict) -> str:
     return str(where)
 
 
+GLOSS = {
+    "tracking": "the athlete is not followed from step to step",
+    "somersault": "the body never turns upside down",
+    "approach": "no take-off before the flight",
+    "landing": "no landing after the flight",
+    "flight_time": "an implausible flight time",
+    "back_rotation": "not a back somersault (played backwards?)",
+    "travel": "the athlete moves back up the course (played backwards or re-ordered?)",
+    "forward": "the athlete skis backwards (played backwards?)",
+}
+
+
 def describe_failures(check: dict) -> list[str]:
-    """One sentence per failed sub-test of a :func:`check_jump` result, with its value, threshold and margin."""
+    """One sentence per failed sub-test of a :func:`check_jump` result: what it means, its value, threshold and
+    margin."""
     out = []
     for name in check["failed"]:
         e = check["tests"][name]
-        if e["value"] is None:
-            out.append(f"no take-off -> flight -> landing structure: {name} not measurable ({e.get('note')})")
-            continue
         th = e["threshold"]
         bound = f"outside {th[0]:g}-{th[1]:g}" if isinstance(th, list) else f"below {th:g}"
-        out.append(f"{name} {e['value']:g} {e['unit']} is {bound} (margin {e['margin']:+.2f})")
+        out.append(f"{GLOSS[name]}: {name} {e['value']:.3g} {e['unit']} is {bound} (margin {e['margin']:+.2f})")
     return out

@@ -255,9 +255,13 @@ def render_sheet(
     if ood:
         reasons = "".join(f"<li>{_e(r)}</li>" for r in result.ood_reasons or [])
         parts.append(
-            "<div id='ood-warning' role='alert'><b>&#9888; This may not be an aerials jump.</b> The "
-            "video does not look like the videos the model was trained on, so the score below is "
-            f"meaningless and is shown greyed out.<ul>{reasons}</ul></div>"
+            "<div id='ood-warning' role='alert'><b>&#9888; This may not be an aerials jump.</b> "
+            + (
+                "The athlete's motion does not show the take-off &rarr; flight &rarr; landing of a jump"
+                if (result.jump_check or {}).get("is_jump") is False
+                else "The video does not look like the videos the model was trained on"
+            )
+            + f", so the score below is meaningless and is shown greyed out.<ul>{reasons}</ul></div>"
         )
     parts.append(check_lines(result))
 

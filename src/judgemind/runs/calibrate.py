@@ -172,7 +172,7 @@ def ood_check(signals: dict, ood: dict | None, jump: dict | None = None) -> tupl
         reasons.append(f"the athlete was located in only {t:.0%} of the time steps (need {MIN_TRACK:.0%})")
     if jump is not None:
         if jump["is_jump"] is False:
-            reasons.append("no take-off -> flight -> landing structure: " + "; ".join(JC.describe_failures(jump)))
+            reasons += JC.describe_failures(jump)
         return not reasons, reasons
     th = (ood or {}).get("thresholds", {})
     d = signals.get("feature_distance")
