@@ -34,8 +34,8 @@ test               value                                                        
 ``travel``         the slowest step of the pelvis down the course (m/s): a jump moves forward all the     0
                    time; played backwards or cut and re-ordered it moves back. Only with a known world
                    trajectory (annotated skeletons; the refiner's trajectory is a learned guess)
-``forward``        on the snow (before and after the flight), the athlete's motion against the            0
-                   background (the camera's measured motion) along the direction the skis point: +1
+``forward``        on the snow (before and after the flight), the athlete's motion (its box's centre)     0
+                   against the background (the camera's measured motion) along the skis' direction: +1
                    skiing forward, -1 backwards (a reversed clip). Only where the camera's motion and the
                    skis are measured (AerialsPose tracks); not measured below :data:`MIN_FORWARD_WEIGHT`
 =================  =====================================================================================  =====
@@ -318,12 +318,13 @@ def _forward_value(track, uv: np.ndarray, states: np.ndarray, flight, vals: dict
     if flight is not None:
         air[flight[0] : flight[1] + 1] = True
     cut = track.cut_before()
-    pel = uv[:, _P["pelvis"]]
+    box = np.nan_to_num(np.asarray(track.box, np.float64))
+    c = np.stack([box[:, 0] + box[:, 2], box[:, 1] + box[:, 3]], 1) / 2.0  # steadier than one point (measured)
     num = den = 0.0
     for i in range(1, n):
         if cut[i] or cam[i, 3] <= 0 or air[i] or states[i] != 1 or not (found[i - 1] and has_skis[i]):
             continue
-        v = np.array([pel[i, 0] - pel[i - 1, 0] - cam[i, 0] * W, -(pel[i, 1] - pel[i - 1, 1] - cam[i, 1] * H)])
+        v = np.array([c[i, 0] - c[i - 1, 0] - cam[i, 0] * W, -(c[i, 1] - c[i - 1, 1] - cam[i, 1] * H)])
         num += float(v @ _unit(skis[i])) * cam[i, 3]
         den += float(np.linalg.norm(v)) * cam[i, 3]
     if den < MIN_FORWARD_WEIGHT:
