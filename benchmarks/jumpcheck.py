@@ -301,7 +301,10 @@ def main(argv=None) -> int:
         m = s["margin"]
         mm = "-" if m is None else f"{m['min']:+.2f} / {m['median']:+.2f} / {m['max']:+.2f}"
         extra = (
-            f" (features unlike training: {s['features_unlike_training']})" if "features_unlike_training" in s else ""
+            f" (features unlike training: {s['features_unlike_training']}; the old distance check flagged "
+            f"{s['old_feature_check_flagged']})"
+            if "features_unlike_training" in s
+            else ""
         )
         fails = ", ".join(f"{k} {v}" for k, v in s["failed_tests"].items())
         print(
