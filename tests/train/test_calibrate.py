@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from judgemind.runs import calibrate as C
 from judgemind.runs.intervals import interval_of
@@ -33,6 +34,37 @@ def test_ood_check_reasons():
     assert "located in only 20%" in why[0] and "far from the training set" in why[1] and "take-off" in why[2]
     # no calibration: only the track check can run
     assert C.ood_check({"feature_distance": 50.0, "track_fraction": None}, None) == (True, [])
+
+
+def test_robust_feature_scales_never_blow_the_distance_up():
+    """A token dimension that never varies in training (a flag, a constant) used to make the distance 20 000: its
+    spread is floored at a tenth of the median spread, and one dimension's |z| counts at most Z_CLIP."""
+    rng = np.random.default_rng(0)
+    train = rng.normal(size=(200, 6))
+    train[:, 0] = 0.0  # never varies
+    center, scale = C.robust_reference(train)
+    assert np.isfinite(scale).all() and scale.min() > 0
+    assert scale[0] == pytest.approx(0.1 * np.median(scale[1:]), rel=0.3)
+    d = C.feature_distance(np.array([1.0, 0, 0, 0, 0, 0]), center, scale)
+    assert np.isfinite(d) and 10.0 / np.sqrt(6) <= d < C.Z_CLIP  # the constant dimension counts Z_CLIP, not 1e6
+    # every dimension constant: still finite
+    center, scale = C.robust_reference(np.zeros((10, 3)))
+    assert np.isfinite(C.feature_distance(np.ones(3), center, scale))
+
+
+def test_feature_check_is_a_warning_and_the_jump_check_decides():
+    ood = {"thresholds": {"feature_distance": 2.0, "stage_doubt": 0.1}, "val_scores": {"feature_distance": [1.0] * 5}}
+    fc = C.feature_check(3.0, ood)
+    assert fc == {"unlike_training": True, "distance": 3.0, "threshold": 2.0, "margin": -1.0}
+    assert C.feature_check(1.5, ood)["margin"] == 0.5 and C.feature_check(None, ood) is None
+    far = {"feature_distance": 9.0, "stage_doubt": 0.9, "track_fraction": 0.9}
+    jump = {"is_jump": True, "failed": [], "tests": {}}
+    assert C.ood_check(far, ood, jump) == (True, [])  # features far, structure fine: in distribution
+    flat = {"is_jump": False, "failed": ["somersault"], "tests": {"somersault": {"value": 0.0, "threshold": 116.0,
+            "unit": "degrees", "margin": -1.0}}}  # fmt: skip
+    ok, why = C.ood_check({"track_fraction": 0.9}, ood, flat)
+    assert not ok and "somersault 0 degrees is below 116 (margin -1.00)" in why[0]
+    assert C.jump_check(None, None) is None
 
 
 def test_threshold_falls_back_to_the_largest_score_for_small_sets():

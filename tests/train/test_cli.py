@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from judgemind.cli.main import main
 from judgemind.rules import score_aerials
+from judgemind.runs.calibrate import VERSION
 
 
 def test_train_evaluate_predict(ref_run, tiny_dataset, cli, capsys):
@@ -20,7 +21,7 @@ def test_train_evaluate_predict(ref_run, tiny_dataset, cli, capsys):
     assert set(m["components"]) == {"air", "form", "landing"} and "aiou@0.5" in m["segmentation"]["flight"]
     # issue 21: the sheet's listing is measured with the run's deduction calibration (val's calib half)
     cal = json.loads((run / "calibration-best.json").read_text())
-    assert cal["version"] == 5 and len(cal["checkpoint_sha256"]) == 64
+    assert cal["version"] == VERSION and len(cal["checkpoint_sha256"]) == 64
     # issue 21 item 4: each interval says its kind; an adaptive one names the signals its difficulty reads
     for key in ("final_score", "air", "form", "landing"):
         e = cal["intervals"][key]

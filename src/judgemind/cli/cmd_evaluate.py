@@ -100,8 +100,24 @@ def run(args) -> int:
         )
     elif iv.get("note"):
         print(f"  90% intervals: {iv['note']}")
+    print(f"  is this a jump? {jump_summary(doc.get('is_this_a_jump'))}")
     print(f"  -> {doc['out']}/metrics.json, predictions.jsonl")
     return 0
+
+
+def jump_summary(s: dict | None) -> str:
+    """One line of a split's jump checks (``judgemind.infer.predict.add_checks``)."""
+    if not s:
+        return "not checked (end-to-end run)"
+    if "is_jump" not in s:
+        head = s["note"]
+    else:
+        head = (
+            f"{s['is_jump']} of {s['n']} pass the structural check, {s['flagged']} flagged, "
+            f"{s['not_measurable']} not measurable (smallest margin {_f(s['margin_min'], 2)})"
+        )
+    unlike = s.get("features_unlike_training")
+    return head + ("" if unlike is None else f"; features unlike training (warning): {unlike}")
 
 
 def _f(x, nd=4):

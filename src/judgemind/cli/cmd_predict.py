@@ -26,4 +26,10 @@ def run(args) -> int:
     lines = predict_dataset(loaded, args.data, args.split)
     out = args.out or Path(args.run_dir) / "predict" / f"{Path(args.data).name}-{args.split}-{args.checkpoint}.jsonl"
     print(write_jsonl(out, lines))
+    flagged = [x["id"] for x in lines if (x.get("jump_check") or {}).get("is_jump") is False]
+    if flagged:
+        print(
+            f"is this a jump? {len(flagged)} of {len(lines)} records fail the structural check "
+            f"(jump_check in the file): {', '.join(flagged[:5])}{' ...' if len(flagged) > 5 else ''}"
+        )
     return 0

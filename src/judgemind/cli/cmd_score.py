@@ -139,6 +139,11 @@ def run(args) -> int:
     )
     if result.in_distribution is False:
         print("  WARNING: this may not be an aerials jump: " + "; ".join(result.ood_reasons))
+    elif (result.feature_check or {}).get("unlike_training"):
+        fc = result.feature_check
+        print(
+            f"  note: the video's features are unlike the training set's (margin {fc['margin']:+.2f}); marks may be off"
+        )
     p = result.panel
     if p:
         print(f"  panel: official score {p['official_score']}, model error {p['model_error']['final_score']}")

@@ -47,6 +47,8 @@ _OPTIONAL = (
     "deduction_calibration",
     "ood_thresholds",
     "ood_note",
+    "jump_check",
+    "feature_check",
     "truth",
     "round",
 )
@@ -94,6 +96,8 @@ class ScoreResult:
     deduction_calibration: dict | None = None  # calibrated or not, how, and each item's threshold
     ood_thresholds: Any = None  # written when the run has an OOD reference (ood_note otherwise)
     ood_note: str | None = None
+    jump_check: dict | None = None  # "is this an aerials jump?" (judgemind.data.jumpcheck; None: no skeleton track)
+    feature_check: dict | None = None  # the softer "features unlike training" warning (None: no calibration)
     truth: dict | None = None  # the annotated panel's score (judgemind demo)
     round: dict | None = None  # the inputs of a round's jump (judgemind score on many videos)
     schema_version: int = RESULT_SCHEMA_VERSION
@@ -139,6 +143,8 @@ class ScoreResult:
             doc["ood_thresholds"] = self.ood_thresholds
         else:
             doc["ood_note"] = self.ood_note
+        for key in ("jump_check", "feature_check"):
+            self._put(doc, key)
         for key in ("panel", "truth", "round"):
             self._put(doc, key)
         return doc

@@ -2,7 +2,8 @@
 
 Every perception -- the data set's annotated skeletons, AerialsPose, MediaPipe, the temporal refiner -- produces a
 :class:`SkeletonTrack`, and every consumer (the skeleton tokens of :mod:`judgemind.features.skeleton`, the refiner)
-reads it. Per frame ``n`` of the N frames it covers (``frames``, increasing video frame indices):
+reads it. Per frame ``n`` of the N frames it covers (``frames``, non-decreasing video frame indices: a clip shorter
+than its steps repeats frames):
 
     uv           float32 (N, 19, 2)  points in video pixels (the 19 points of ``SKELETON_POINTS``)
     visibility   int8    (N, 19)     0 out of the picture, 1 hidden behind the body, 2 visible
@@ -80,7 +81,8 @@ class SkeletonTrack:
             got = tuple(np.shape(getattr(self, k)))
             if got != shape:
                 raise JudgemindError(f"skeleton track ({self.source}): {k} has shape {got}, expected {shape}")
-        if n > 1 and np.any(np.diff(np.asarray(self.frames)) <= 0):
+        # a clip shorter than its steps repeats frames (judgemind.video.decode.sample_indices): equal is allowed
+        if n > 1 and np.any(np.diff(np.asarray(self.frames)) < 0):
             raise JudgemindError(f"skeleton track ({self.source}): frame indices must increase")
 
     def __len__(self) -> int:

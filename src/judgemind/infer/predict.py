@@ -21,6 +21,8 @@ from judgemind.data import STAGES
 from judgemind.evaluate import deductions as ded
 from judgemind.infer.run import LoadedRun, load_calibration, load_run_split
 from judgemind.rules import COMPONENTS, GRADE_BANDS
+from judgemind.runs import calibrate as C
+from judgemind.runs.batch import open_features
 from judgemind.runs.calibrate import deduction_rule, item_groups
 from judgemind.runs.folder import read_log
 from judgemind.runs.intervals import kinds as interval_kinds
@@ -80,6 +82,10 @@ def evaluate_split(run: LoadedRun, split: str = "test", features: str | None = N
     signals = run_signals(run, ds, outputs)
     if not cfg.run.end_to_end:
         doc["intervals"] = stored_interval_coverage(run, outputs, ds, signals)
+    lines = prediction_records(outputs, ds, run.info, split, rule, row_intervals_of(run, outputs, ds, signals))
+    checks = add_checks(run, dataset, features, ds, lines)
+    if checks is not None:
+        doc["is_this_a_jump"] = checks
     if "deductions" in doc["metrics"]:
         doc["deductions_note"] = (
             "deductions: mAP and per-item AP rank the items; precision, recall, ece and clean_items (items listed "
@@ -90,9 +96,7 @@ def evaluate_split(run: LoadedRun, split: str = "test", features: str | None = N
                 else f"UNCALIBRATED raw scores at {UNCALIBRATED_THRESHOLD} (the run has no deduction calibration)"
             )
         )
-    return Evaluation(
-        doc, prediction_records(outputs, ds, run.info, split, rule, row_intervals_of(run, outputs, ds, signals))
-    )
+    return Evaluation(doc, lines)
 
 
 def run_deduction_rule(run: LoadedRun):
@@ -105,10 +109,62 @@ def run_deduction_rule(run: LoadedRun):
 def predict_dataset(run: LoadedRun, dataset_path: str | os.PathLike, split: str = "all") -> list[dict]:
     """Predictions (one dict per record) of a run's checkpoint on any data set with the run's features."""
 
-    ds, _ = load_run_split(run, dataset_path, split)
+    ds, dataset = load_run_split(run, dataset_path, split)
     outputs = collect_outputs(run.model, ds, run.cfg.run.eval_batch_size, run.device)
     rows = row_intervals_of(run, outputs, ds, run_signals(run, ds, outputs))
-    return prediction_records(outputs, ds, run.info, split, run_deduction_rule(run), rows)
+    lines = prediction_records(outputs, ds, run.info, split, run_deduction_rule(run), rows)
+    add_checks(run, dataset, None, ds, lines)
+    return lines
+
+
+def add_checks(run: LoadedRun, dataset, features: str | None, ds, lines: list[dict]) -> dict | None:
+    """Add to every prediction line "is this an aerials jump?" (``jump_check``: ``is_jump``, ``margin``, the failed
+    and unmeasured sub-tests and each sub-test's margin; from the skeleton track stored with the record's features,
+    :func:`judgemind.runs.calibrate.jump_check`) and the softer ``feature_check`` ("features unlike training",
+    with the run's calibration); returns the split's summary (None for an end-to-end run, which has no cache)."""
+    if run.cfg.run.end_to_end:
+        return None
+    cal = run.calibration[0]
+    ood = (cal or {}).get("ood")
+    cache = open_features(dataset, features or run.cfg.data.features)
+    t = ds.tensors
+    n_jump = n_flag = n_unknown = n_unlike = 0
+    margins = []
+    for i, (rec, line) in enumerate(zip(ds.records, lines)):
+        jump = C.jump_check(C.track_of(cache.load(rec.id), str(cache.path(rec.id))), cal)
+        if jump is not None:
+            line["jump_check"] = {
+                "is_jump": jump["is_jump"],
+                "margin": jump["margin"],
+                "failed": jump["failed"],
+                "not_measured": jump["not_measured"],
+                "margins": {k: e["margin"] for k, e in jump["tests"].items()},
+            }
+            n_jump += jump["is_jump"] is True
+            n_flag += jump["is_jump"] is False
+            n_unknown += jump["is_jump"] is None
+            if jump["margin"] is not None:
+                margins.append(jump["margin"])
+        if ood is not None:
+            L = int(t["mask"][i].sum())
+            vec = C.pooled_tokens(t["global"][i, :L].numpy(), t["foreground"][i, :L].numpy())
+            fc = C.feature_check(
+                C.feature_distance(vec, np.asarray(ood["feature_center"]), np.asarray(ood["feature_scale"])), ood
+            )
+            line["feature_check"] = fc
+            n_unlike += bool(fc and fc["unlike_training"])
+    out: dict = {"n": len(lines), "features_unlike_training": n_unlike if ood is not None else None}
+    if n_jump + n_flag + n_unknown:
+        out.update(
+            is_jump=n_jump,
+            flagged=n_flag,
+            not_measurable=n_unknown,
+            margin_min=min(margins) if margins else None,
+            margin_median=float(np.median(margins)) if margins else None,
+        )
+    else:
+        out["note"] = "the features carry no skeleton track: the structural jump check cannot run"
+    return out
 
 
 def row_intervals_of(run: LoadedRun, outputs: dict, ds, signals: dict | None) -> list[dict] | None:

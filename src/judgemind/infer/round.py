@@ -405,6 +405,8 @@ def summary_row(res: ScoreResult) -> dict:
         "components": res.components,
         "in_distribution": res.in_distribution,
         "ood_reasons": res.ood_reasons or [],
+        "jump_margin": (res.jump_check or {}).get("margin"),
+        "features_unlike_training": bool((res.feature_check or {}).get("unlike_training")),
         "official_score": (res.panel or {}).get("official_score"),
         "error": ((res.panel or {}).get("model_error") or {}).get("final_score"),  # model - panel
     }

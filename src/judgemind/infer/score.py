@@ -614,21 +614,25 @@ def judge_view(result: dict, res: dict, out: dict, feats: dict, target: Target, 
     else:
         iv["note"] = note
     result["intervals"] = iv
-    # is this an aerials jump? signals the system already computes
+    # is this an aerials jump? the structure of the skeleton track the model read (data.jumpcheck), then the
+    # softer "features unlike training" warning
     sig: dict[str, Any] = {"track_fraction": None if target.boxes else C.track_fraction(feats)}
     L = feats["global"].shape[0]
     ood = (cal or {}).get("ood")
     if ood is not None:
         vec = C.pooled_tokens(feats["global"][:L], feats["foreground"][:L])
         sig["feature_distance"] = C.feature_distance(
-            vec, np.asarray(ood["feature_mean"]), np.asarray(ood["feature_std"])
+            vec, np.asarray(ood["feature_center"]), np.asarray(ood["feature_scale"])
         )
     if out["stage_probs"] is not None and out["bounds"] is not None:
         sig["stage_doubt"] = C.stage_doubt(out["stage_probs"], out["bounds"])
-    ok, reasons = C.ood_check(sig, ood)
+    jump = C.jump_check(C.track_of(feats, str(target.video)), cal)
+    ok, reasons = C.ood_check(sig, ood, jump)
     result["in_distribution"] = ok
     result["ood_reasons"] = reasons
     result["ood_signals"] = {k: (None if v is None else round(float(v), 4)) for k, v in sig.items()}
+    result["jump_check"] = jump
+    result["feature_check"] = C.feature_check(sig.get("feature_distance"), ood)
     if ood is not None:
         result["ood_thresholds"] = ood.get("thresholds")
     else:

@@ -33,6 +33,21 @@ def _e(x: Any) -> str:
     return html.escape(str(x), quote=True)
 
 
+def jump_flag(r: dict) -> str:
+    """The round page's warning of one jump: flagged as not an aerials jump (with the jump check's margin), or the
+    softer "features unlike training"; empty otherwise."""
+    m = r.get("jump_margin")
+    margin = "" if m is None else f" (margin {m:+.2f})"
+    if r.get("in_distribution") is False:
+        return (
+            f"<span class='ood-flag' title='{_e('; '.join(r.get('ood_reasons') or []))}'>&#9888; not an aerials "
+            f"jump?{_e(margin)}</span>"
+        )
+    if r.get("features_unlike_training"):
+        return "<span class='feature-flag' title='features unlike the training set'>features unlike training</span>"
+    return ""
+
+
 class Column(NamedTuple):
     """A ranking column: its header, its cells' class, whether the model made it (greyed on a flagged jump),
     whether it is shown only when some jump has a value, and the cell's HTML of a row."""
@@ -53,13 +68,8 @@ def _rank_range(r: dict) -> str:
 
 
 def _warning(r: dict) -> str:
-    if r.get("in_distribution") is False:
-        return (
-            "<span class='ood-flag' title='"
-            + _e("; ".join(r.get("ood_reasons") or []))
-            + "'>&#9888; not an aerials jump?</span>"
-        )
-    return "<span class='ok'>&#10003;</span>" if r.get("in_distribution") else "-"
+    """The "Aerials jump?" cell: :func:`jump_flag`'s warning, else a tick for a jump the check passed."""
+    return jump_flag(r) or ("<span class='ok'>&#10003;</span>" if r.get("in_distribution") else "-")
 
 
 def _interval(r: dict) -> str:
@@ -119,7 +129,8 @@ def render_index(doc: dict) -> str:
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>judgemind round</title>"
         f"<style>{SHEET_CSS} tr.failed td{{color:#b71c1c}} .ood-flag{{color:#b71c1c;font-weight:600}}"
-        " .ok{color:#2e7d32} td.greyed{text-decoration:line-through} td.score,td.interval,td.official,td.error"
+        " .feature-flag{color:#8a6d00} .ok{color:#2e7d32} td.greyed{text-decoration:line-through}"
+        " td.score,td.interval,td.official,td.error"
         "{font-variant-numeric:tabular-nums}</style></head><body><header><div><h1>Round "
         f"&middot; {doc['n']} jumps</h1><div class='sub'>checkpoint {_e(doc['checkpoint'])}</div></div>"
         f"<div class='scorebox'><div class='j'>{failed} failed &middot; {doc['not_in_distribution']} flagged as "

@@ -294,6 +294,26 @@ def _skeleton_svg(points, w, h) -> str:
     return f"<svg class='skeleton' viewBox='0 0 {w} {h}' preserveAspectRatio='none'>{lines}{dots}</svg>"
 
 
+def check_lines(result) -> str:
+    """The jump check's verdict when it could not tell, and the softer "features unlike training" warning, each
+    one line with its margin (a flagged video has its reasons in the red box above)."""
+    out = []
+    jc = result.jump_check or {}
+    if jc.get("is_jump") is None and jc:
+        why = "; ".join(f"{k}: {jc['tests'][k].get('note')}" for k in jc.get("not_measured") or [])
+        out.append(
+            f"<div id='jump-check-unknown' class='muted'>Is this an aerials jump? Could not tell ({_e(why)}).</div>"
+        )
+    fc = result.feature_check or {}
+    if fc.get("unlike_training"):
+        out.append(
+            "<div id='feature-warning' class='muted'>&#9888; The video's features are unlike the training set's "
+            f"(distance {fc['distance']:.2f} above {fc['threshold']:.2f}, margin {fc['margin']:+.2f}): the marks may "
+            "be less accurate than the interval says.</div>"
+        )
+    return "".join(out)
+
+
 def render_sheet(
     result: ScoreResult,
     strip: Sequence[Mapping[str, Any]],
@@ -343,11 +363,16 @@ def render_sheet(
     if ood:
         reasons = "".join(f"<li>{_e(r)}</li>" for r in result.ood_reasons or [])
         parts.append(
-            "<div id='ood-warning' role='alert'><b>&#9888; This may not be an aerials jump.</b> The "
-            "video does not look like the videos the model was trained on, so everything the model says below "
-            f"(score, marks, interval, stages, deductions) is meaningless and is shown greyed out.<ul>{reasons}</ul>"
-            "</div>"
+            "<div id='ood-warning' role='alert'><b>&#9888; This may not be an aerials jump.</b> "
+            + (
+                "The athlete's motion does not show the take-off &rarr; flight &rarr; landing of a jump"
+                if (result.jump_check or {}).get("is_jump") is False
+                else "The video does not look like the videos the model was trained on"
+            )
+            + ", so everything the model says below (score, marks, interval, stages, deductions) is meaningless "
+            f"and is shown greyed out.<ul>{reasons}</ul></div>"
         )
+    parts.append(check_lines(result))
 
     # Strip of frames with the stage boundaries: a label sits in its segment only when it fits whole; the key below
     # always names every stage.

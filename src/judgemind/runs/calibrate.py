@@ -16,12 +16,18 @@ set is still there. Contents:
   grow with the DD). ``constant_q`` is the constant width of the same calib half, for comparison. Every interval
   is clipped to the value's range (0..30 x DD, 0..2/5/3). ``interval_signals.sensitivity``: the reference of the
   sensitivity signal (the training split's per-dimension token spread).
-* ``ood``: the reference of the in-distribution check. ``feature_mean``/``feature_std`` of the time-pooled tokens
-  (global ++ foreground) over the training split; ``thresholds`` of two non-conformity scores, each the conformal
-  quantile of the calib half's scores at ``alpha_ood`` (a validation-like video exceeds it with probability
-  <= alpha_ood; with fewer than 1/alpha_ood videos, the largest validation score): ``feature_distance`` (RMS z of
-  the pooled tokens) and ``stage_doubt`` (1 - the mean probability of each step's decoded stage: low when the
-  take-off -> flight -> landing structure is clear). The athlete-track check needs no calibration (see
+* ``jump_check``: the thresholds of "is this an aerials jump?" (:mod:`judgemind.data.jumpcheck`: the structure
+  take-off -> flight -> landing of the skeleton track the model read), from the calib half's genuine jumps; absent
+  for features without a skeleton track (then the check uses its documented defaults, or the feature check below
+  decides, see :func:`ood_check`).
+* ``ood``: the reference of the softer "features unlike training" warning. ``feature_center``/``feature_scale``
+  of the time-pooled tokens (global ++ foreground) over the training split: the median and a robust spread per
+  dimension (1.4826 x MAD, floored at :data:`SCALE_FLOOR` x the median spread of all dimensions, so a dimension
+  that never varies in training cannot blow the distance up); ``thresholds`` of two non-conformity scores, each
+  the conformal quantile of the calib half's scores at ``alpha_ood`` (a validation-like video exceeds it with
+  probability <= alpha_ood; with fewer than 1/alpha_ood videos, the largest validation score):
+  ``feature_distance`` (RMS of the clipped robust z of the pooled tokens) and ``stage_doubt`` (1 - the mean
+  probability of each step's decoded stage). The athlete-track check needs no calibration (see
   :func:`ood_check`).
 * ``deductions``: what each deduction item's probability means (:mod:`judgemind.evaluate.deductions`), fitted on
   the same calib half: per item a Platt scaling ``{"a", "b", "fit"}`` of the head's raw output (item / its stage
@@ -44,7 +50,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from judgemind.data import jumpcheck as JC
 from judgemind.data import load_dataset
+from judgemind.data.track import PREFIX, SkeletonTrack
 from judgemind.evaluate import deductions as ded
 from judgemind.evaluate.conformal import conformal_quantile, conformal_rank
 from judgemind.rules import load_catalogue
@@ -57,8 +65,12 @@ from judgemind.utils.atomic import atomic_write_json, sha256_file
 ALPHA = 0.10  # 90 % intervals
 ALPHA_OOD = 0.01  # per check: at most 1 % of in-distribution videos flagged
 MIN_TRACK = 0.5  # the athlete must be located in at least half of the steps
-VERSION = 5  # 5: intervals adapted to each jump (runs.intervals); 4: deduction calibration and the checkpoint's
-# SHA-256; 3: val's calib half (2: the whole val split)
+SCALE_FLOOR = 0.1  # a token dimension's spread is at least this share of the median spread of all dimensions
+Z_CLIP = 10.0  # |robust z| of one dimension counts at most this much in the feature distance
+# 6: intervals adapted to each jump (runs.intervals) with the jump check and robust feature scales (two version 5s,
+# one of each, existed before they met); 4: deduction calibration and the checkpoint's SHA-256; 3: val's calib half
+# (2: the whole val split)
+VERSION = 6
 
 
 def calibration_path(run_dir, checkpoint: str = "best") -> Path:
@@ -73,9 +85,21 @@ def pooled_tokens(glob: np.ndarray, fg: np.ndarray) -> np.ndarray:
     return np.concatenate([np.asarray(glob, np.float64).mean(0), np.asarray(fg, np.float64).mean(0)])
 
 
-def feature_distance(vec: np.ndarray, mean: np.ndarray, std: np.ndarray) -> float:
-    """RMS z-score of a pooled token vector against the training split's per-dimension mean and std."""
-    z = (np.asarray(vec, np.float64) - mean) / np.maximum(std, 1e-6)
+def robust_reference(pooled: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(center, scale)`` per dimension of pooled token vectors ``(N, D)``: the median and 1.4826 x the MAD,
+    floored at :data:`SCALE_FLOOR` x the median spread over dimensions (and at 1e-6): never a near-zero divisor."""
+    x = np.asarray(pooled, np.float64)
+    center = np.median(x, axis=0)
+    mad = 1.4826 * np.median(np.abs(x - center), axis=0)
+    spread = float(np.median(mad[mad > 0])) if (mad > 0).any() else 1.0
+    return center, np.maximum(mad, max(SCALE_FLOOR * spread, 1e-6))
+
+
+def feature_distance(vec: np.ndarray, center: np.ndarray, scale: np.ndarray) -> float:
+    """RMS of the robust z-scores (clipped at :data:`Z_CLIP`) of a pooled token vector against the training
+    split's per-dimension center and scale (:func:`robust_reference`; ``scale`` is floored again at 1e-6)."""
+    z = (np.asarray(vec, np.float64) - center) / np.maximum(scale, 1e-6)
+    z = np.clip(z, -Z_CLIP, Z_CLIP)
     return float(np.sqrt(np.mean(z * z)))
 
 
@@ -102,12 +126,58 @@ def track_fraction(feats: dict) -> float | None:
     return float(found.mean())
 
 
-def ood_check(signals: dict, ood: dict | None) -> tuple[bool, list[str]]:
-    """``(in_distribution, reasons)`` of one video's signals against a run's ``ood`` reference."""
+def track_of(feats: dict, where: str) -> SkeletonTrack | None:
+    """The skeleton track stored with a video's features (``track_*`` tensors: skeleton and AerialsPose features),
+    or None for features without one (pixels, I3D, ...)."""
+    if PREFIX + "uv" not in feats:
+        return None
+    return SkeletonTrack.from_tensors(feats, where)
+
+
+def jump_check(track: SkeletonTrack | None, cal: dict | None) -> dict | None:
+    """ "Is this an aerials jump?" of one skeleton track (:func:`judgemind.data.jumpcheck.check_jump`) against the
+    run's ``jump_check`` thresholds (the documented defaults when the calibration has none); None without a
+    track."""
+    if track is None:
+        return None
+    values, why = JC.jump_values(track)
+    ref = (cal or {}).get("jump_check")
+    out = JC.check_jump(values, why, ref)
+    out["track"] = track.source
+    return out
+
+
+def feature_check(distance: float | None, ood: dict | None) -> dict | None:
+    """The softer "features unlike training" warning: ``{"unlike_training", "distance", "threshold", "margin"}``
+    (margin = (threshold - distance) / (threshold - the calib half's median distance), floored: > 0 inside);
+    None without a distance or a threshold."""
+    th = ((ood or {}).get("thresholds") or {}).get("feature_distance")
+    if distance is None or th is None:
+        return None
+    vals = [v for v in ((ood or {}).get("val_scores") or {}).get("feature_distance", []) if v is not None]
+    med = float(np.median(vals)) if vals else 0.0
+    scale = max(th - med, 0.1 * th, 1e-6)
+    return {
+        "unlike_training": bool(distance > th),
+        "distance": round(float(distance), 4),
+        "threshold": round(float(th), 4),
+        "margin": round((th - float(distance)) / scale, 3),
+    }
+
+
+def ood_check(signals: dict, ood: dict | None, jump: dict | None = None) -> tuple[bool, list[str]]:
+    """``(in_distribution, reasons)`` of one video: the athlete-track check, then the jump check ``jump``
+    (:func:`jump_check`) when the features carry a skeleton track -- a failed structural sub-test flags the video,
+    the feature distance and the stage doubt then only warn (:func:`feature_check`) -- else, for features without
+    a skeleton, the feature distance and the stage doubt against the run's ``ood`` reference."""
     reasons = []
     t = signals.get("track_fraction")
     if t is not None and t < MIN_TRACK:
         reasons.append(f"the athlete was located in only {t:.0%} of the time steps (need {MIN_TRACK:.0%})")
+    if jump is not None:
+        if jump["is_jump"] is False:
+            reasons += JC.describe_failures(jump)
+        return not reasons, reasons
     th = (ood or {}).get("thresholds", {})
     d = signals.get("feature_distance")
     if d is not None and th.get("feature_distance") is not None and d > th["feature_distance"]:
@@ -189,9 +259,9 @@ def build_calibration(model, cfg, info, dataset_path: str, device="cpu") -> dict
     )
     # in-distribution reference: token statistics of train, non-conformity thresholds from val
     tr = np.stack([r["pooled"] for r in _outputs_with_stages(model, train, bs, dev)])
-    mean, std = tr.mean(0), tr.std(0)
+    center, scale = robust_reference(tr)
     vrows = _outputs_with_stages(model, val, bs, dev)
-    dist = [feature_distance(r["pooled"], mean, std) for r in vrows]
+    dist = [feature_distance(r["pooled"], center, scale) for r in vrows]
     doubt = [
         stage_doubt(r["stage_probs"], r["bounds"])
         for r in vrows
@@ -202,6 +272,7 @@ def build_calibration(model, cfg, info, dataset_path: str, device="cpu") -> dict
     return {
         "version": VERSION,
         "deductions": deds,
+        "jump_check": jump_reference(cache, val.records, f"{cfg.data.val_split}:calib"),
         "split": f"{cfg.data.val_split}:calib",
         "n": n,
         "halves": {"select": len(whole_val) - n, "calib": n, "rule": "val rows ordered by SHA-256 of the id"},
@@ -218,8 +289,8 @@ def build_calibration(model, cfg, info, dataset_path: str, device="cpu") -> dict
         "ood": {
             "alpha": ALPHA_OOD,
             "min_track": MIN_TRACK,
-            "feature_mean": mean.tolist(),
-            "feature_std": std.tolist(),
+            "feature_center": center.tolist(),
+            "feature_scale": scale.tolist(),
             "thresholds": {
                 "feature_distance": _threshold(dist, ALPHA_OOD),
                 "stage_doubt": _threshold(doubt, ALPHA_OOD),
@@ -230,6 +301,20 @@ def build_calibration(model, cfg, info, dataset_path: str, device="cpu") -> dict
             },
         },
     }
+
+
+def jump_reference(cache, records, split: str) -> dict | None:
+    """The ``jump_check`` entry: :func:`judgemind.data.jumpcheck.fit_jump_reference` of the skeleton tracks stored
+    with ``records``' features (val's calib half: genuine jumps), or None when the features carry no track."""
+    rows = []
+    for rec in records:
+        track = track_of(cache.load(rec.id), f"{cache.path(rec.id)}")
+        if track is None:
+            return None
+        rows.append(JC.jump_values(track)[0])
+    ref = JC.fit_jump_reference(rows)
+    ref["calibrated_on"] = f"{split} split, {len(rows)} videos"
+    return ref
 
 
 # -- deductions -------------------------------------------------------------------------------------------------
