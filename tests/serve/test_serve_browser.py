@@ -98,6 +98,11 @@ def test_score_and_annotate_in_chromium(tmp_path):
         result = Client(srv.url).get(f"/jobs/{job['id']}/result.json").json()
         assert score.strip() == result["final_score"] and job["name"] == "my jump"
         assert len(b.find_all("#ranking tr.jump")) == 1 and "my jump" in b.text(p.one("#ranking tr.jump"))
+        # the round page's columns are the round report's: one fact per column, the rank range among them
+        heads = b.execute("return Array.from(document.querySelectorAll('#ranking th')).map(h => h.textContent);")
+        for h in ("Rank range", "Aerials jump?", "Model score", "90% interval"):
+            assert heads.count(h) == 1, heads
+        assert b.text(p.one("#ranking tr.jump td.rank-range")) == "1"
         p.shot("round")
         # the jump's page and its sheet
         b.get(srv.url + f"/jobs/{job['id']}")
