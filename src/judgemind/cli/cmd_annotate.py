@@ -6,12 +6,13 @@ from __future__ import annotations
 import argparse
 
 from judgemind.cli import cmd_serve
+from judgemind.cli.commands import COMMANDS
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "annotate",
-        help="annotate a FineSkiing data set in the browser (the annotate page of `judgemind serve`)",
+        help=COMMANDS["annotate"],
         description="Start `judgemind serve --data DATASET` on its annotate page: open a clip, step through it "
         "frame by frame, set the stage boundaries, add deductions at their frames, enter the five judges' marks "
         "and the action code (pre-filled from the model's result where there is one), and save: the record is "

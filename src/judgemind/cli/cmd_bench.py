@@ -6,7 +6,11 @@ import argparse
 import sys
 from pathlib import Path
 
+from judgemind.bench import BenchConfig, run_bench
+from judgemind.bench.plan import DEFAULT_TUNE_BUDGET
+from judgemind.cli.commands import COMMANDS
 from judgemind.errors import JudgemindError
+from judgemind.report.bench import write_bench_outputs
 from judgemind.utils import check_out_dir
 
 EPILOG = """\
@@ -40,7 +44,7 @@ def _ints(text: str) -> list[int]:
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "bench",
-        help="benchmark JudgeMind against USDL, MUSDL, CoRe, TSA (tables + plots)",
+        help=COMMANDS["bench"],
         description=__doc__,
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -147,17 +151,12 @@ def bench_and_report(cfg) -> dict:
     """Run (or resume) the bench of ``cfg`` (``judgemind.bench``) and write its tables and plots
     (``judgemind.report.bench``); returns the summary document (bench.json) with ``out`` and ``files``."""
 
-    from judgemind.bench import run_bench  # noqa: PLC0415 -- start-up time: loaded when the command runs
-    from judgemind.report.bench import write_bench_outputs  # noqa: PLC0415 -- start-up time: loaded when the command runs
-
     doc, results = run_bench(cfg)
     write_bench_outputs(Path(doc["out"]), doc, results)
     return doc
 
 
 def run(args) -> int:
-    from judgemind.bench import BenchConfig  # noqa: PLC0415 -- start-up time: loaded when the command runs
-    from judgemind.bench.plan import DEFAULT_TUNE_BUDGET  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
     budget = DEFAULT_TUNE_BUDGET if args.tune_budget is None else args.tune_budget
     if min(args.epochs, args.batch_size, args.limit, args.jobs, args.threads, budget, args.train_size) < 0:

@@ -14,6 +14,12 @@ from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
 
+from judgemind.cli.commands import COMMANDS
+from judgemind.data import load_dataset
+from judgemind.data.adapters import convert, format_reproduction_stats
+from judgemind.data.from_results import from_results
+from judgemind.data.stats import check_stats_out, dataset_stats, format_stats
+from judgemind.data.validate import rules_score, validate_dataset
 from judgemind.errors import JudgemindError
 from judgemind.rules import STAGES, final_score_matches
 from judgemind.utils import clean_json
@@ -32,7 +38,7 @@ _EXAMPLES = """examples:
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "data",
-        help="validate a dataset folder, convert FineDiving / MTL-AQA into one, summarise one",
+        help=COMMANDS["data"],
         description="FineSkiing dataset folders (dataset.json + annotations.jsonl + videos/): validate them, "
         "convert other datasets' annotations into them, print a summary. See docs/data.md.",
         epilog=_EXAMPLES,
@@ -160,7 +166,6 @@ def _help(parser) -> int:
 
 
 def run_validate(args) -> int:
-    from judgemind.data.validate import validate_dataset  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
     root = Path(args.dir)
     if not root.is_dir():
@@ -201,7 +206,6 @@ def run_validate(args) -> int:
 
 
 def run_convert(args) -> int:
-    from judgemind.data.adapters import convert, format_stats  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
     options = {}
     if args.adapter == "finediving":
@@ -236,7 +240,7 @@ def run_convert(args) -> int:
         f"validation (--no-videos): 0 errors, {len(warnings)} warning(s) (published scores kept where the rules "
         f"engine disagrees; see extra.score_mismatch)"
     )
-    print(format_stats(stats, res.meta.name))
+    print(format_reproduction_stats(stats, res.meta.name))
     return 0
 
 
@@ -253,7 +257,6 @@ def _range(values) -> dict:
 
 def dataset_summary(ds) -> dict:
     """Numbers that describe a loaded dataset (used by `data info`)."""
-    from judgemind.data.validate import rules_score  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
     recs = list(ds.records)
     ids = {r.id for r in recs}
@@ -301,7 +304,6 @@ def _fmt_range(d: dict, digits: int = 2) -> str:
 
 
 def run_info(args) -> int:
-    from judgemind.data.validate import validate_dataset  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
     root = Path(args.dir)
     if not root.is_dir():
@@ -345,8 +347,6 @@ def run_info(args) -> int:
 
 
 def run_stats(args) -> int:
-    from judgemind.data import load_dataset  # noqa: PLC0415 -- start-up time: loaded when the command runs
-    from judgemind.data.stats import check_stats_out, dataset_stats, format_stats  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
     root = Path(args.dir)
     if not root.is_dir():
@@ -368,7 +368,6 @@ def run_stats(args) -> int:
 
 
 def run_from_results(args) -> int:
-    from judgemind.data.from_results import from_results  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
     split = args.split.strip()
     if not split:

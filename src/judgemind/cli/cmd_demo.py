@@ -14,7 +14,20 @@ import sys
 import time
 from pathlib import Path
 
+from judgemind.api import Judge
+from judgemind.bench import BenchConfig
+from judgemind.cli.cmd_bench import bench_and_report
+from judgemind.cli.cmd_evaluate import evaluate_run
+from judgemind.cli.commands import COMMANDS
+from judgemind.data import load_dataset
 from judgemind.errors import JudgemindError
+from judgemind.features.base import extractor_class
+from judgemind.features.pipeline import run_extract
+from judgemind.pose.refiner import shipped_refiner
+from judgemind.runs.config import resolve_config
+from judgemind.runs.outputs import headline
+from judgemind.synth import generate
+from judgemind.train.loop import fit
 from judgemind.utils import check_out_dir, clean_json
 from judgemind.utils.atomic import atomic_write_json
 
@@ -28,7 +41,7 @@ DEMO_LR = 4e-3
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "demo",
-        help="the whole pipeline on synthetic data: generate, extract, train, benchmark, judge sheets",
+        help=COMMANDS["demo"],
         description="Run judgemind end to end on SynthAerials (synthetic aerials videos made on this machine): "
         "generate the data set, extract features, train JudgeMind, benchmark it against two classic "
         "baselines, evaluate it on the test split and score a few test videos into HTML judge sheets. "
@@ -73,19 +86,13 @@ def run(args) -> int:
     times: dict[str, float] = {}
 
     _say(f"1/6 SynthAerials: {prm['n']} synthetic jumps at {prm['size']}x{prm['size']} -> {data}")
-    from judgemind.synth import generate  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
     t = time.time()
     generate(data, n=prm["n"], seed=args.seed, size=prm["size"], fps=25, workers=args.workers, progress=progress)
     times["generate"] = time.time() - t
 
-    from judgemind.features.base import extractor_class  # noqa: PLC0415 -- start-up time: loaded when the command runs
-    from judgemind.features.pipeline import run_extract  # noqa: PLC0415 -- start-up time: loaded when the command runs
-
     options = {}
     if args.extractor == "aerialspose":
-        from judgemind.pose.refiner import shipped_refiner  # noqa: PLC0415 -- start-up time: loaded when the command runs
-
         if shipped_refiner().is_file():
             options["refiner"] = "shipped"
     how = (
@@ -105,8 +112,6 @@ def run(args) -> int:
     times["extract"] = time.time() - t
 
     _say(f"3/6 training JudgeMind ({prm['epochs']} epochs, checkpoint chosen on val)")
-    from judgemind.runs.config import resolve_config  # noqa: PLC0415 -- start-up time: loaded when the command runs
-    from judgemind.train.loop import fit  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
     t = time.time()
     run_dir = runs / "judgemind"
@@ -124,8 +129,6 @@ def run(args) -> int:
     times["train"] = time.time() - t
 
     _say(f"4/6 benchmark: JudgeMind vs {', '.join(BASELINES)} (same features and splits, seed {args.seed})")
-    from judgemind.bench import BenchConfig  # noqa: PLC0415 -- start-up time: loaded when the command runs
-    from judgemind.cli.cmd_bench import bench_and_report  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
     t = time.time()
     bench_and_report(
@@ -144,15 +147,12 @@ def run(args) -> int:
     times["bench"] = time.time() - t
 
     _say("5/6 evaluating the JudgeMind run on the test split")
-    from judgemind.cli.cmd_evaluate import evaluate_run  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
     t = time.time()
     metrics = evaluate_run(run_dir, split="test")
     times["evaluate"] = time.time() - t
 
     _say(f"6/6 judge sheets for {prm['sheets']} test videos")
-    from judgemind.api import Judge  # noqa: PLC0415 -- start-up time: loaded when the command runs
-    from judgemind.data import load_dataset  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
     t = time.time()
     judge = Judge.load(run_dir / "best.pt")
@@ -170,8 +170,6 @@ def run(args) -> int:
         sheet_paths.append((rec, result, paths["sheet"]))
     times["score"] = time.time() - t
     total = time.time() - t0
-
-    from judgemind.runs.outputs import headline  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
     m = headline(metrics["metrics"])
     print()

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from judgemind.cli.commands import COMMANDS
+from judgemind.infer import evaluate_split, load_run
+from judgemind.report.predictions import write_evaluation
 from judgemind.utils import check_out_dir
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("evaluate", help="metrics + predictions of a trained run on a split", description=__doc__)
+    p = sub.add_parser("evaluate", help=COMMANDS["evaluate"], description=__doc__)
     p.add_argument("run_dir", metavar="RUN", help="run folder written by `judgemind train`")
     p.add_argument("--split", default="test", help="split to evaluate (default test)")
     p.add_argument(
@@ -41,9 +44,6 @@ def evaluate_run(
 ) -> dict:
     """Evaluate ``RUN/<checkpoint>.pt`` on ``split`` (``judgemind.infer``) and write metrics.json and
     predictions.jsonl into ``out_dir`` (default RUN/eval/<split>-<checkpoint>); returns the document with ``out``."""
-
-    from judgemind.infer import evaluate_split, load_run  # noqa: PLC0415 -- start-up time: loaded when the command runs
-    from judgemind.report.predictions import write_evaluation  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
     ev = evaluate_split(load_run(run_dir, checkpoint, device), split, features)
     tag = f"-{features}" if features else ""

@@ -11,7 +11,9 @@ import json
 
 import numpy as np
 
+from judgemind.cli.commands import COMMANDS
 from judgemind.errors import JudgemindError
+from judgemind.evaluate import ScoreReport, class_averaged_spearman, per_class_spearman
 from judgemind.utils import clean_json
 from judgemind.utils.npy import read_npy
 
@@ -19,7 +21,7 @@ from judgemind.utils.npy import read_npy
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "evaluate-predictions",
-        help="metrics (rho, L2, R-l2 x100, MAE) of saved prediction arrays",
+        help=COMMANDS["evaluate_predictions"],
         description="Compute rho, L2, R-l2 x100 (relative to the range of TRUE), MAE and n for two 1-D .npy "
         "arrays holding one score per sample in the same order.",
     )
@@ -59,7 +61,6 @@ def _check_vector(arr: np.ndarray, path: str, role: str, numeric: bool) -> None:
 
 
 def run(args) -> int:
-    from judgemind.evaluate import ScoreReport, class_averaged_spearman, per_class_spearman  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
     pred = _load_npy(args.pred, "PRED")
     true = _load_npy(args.true, "TRUE")

@@ -11,13 +11,15 @@ from __future__ import annotations
 import json
 import sys
 
+from judgemind.cli.commands import COMMANDS
 from judgemind.errors import JudgemindError
+from judgemind.features.pipeline import parse_shard, run_extract
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "extract",
-        help="extract feature tokens (global + athlete) from a dataset's videos into its feature cache",
+        help=COMMANDS["extract"],
         description="Decode every record's frames, locate the athlete, and cache one safetensors file of tokens "
         "per record under DATASET/features/NAME. Re-running resumes; a cache made with other settings is an error.",
         epilog="Examples: judgemind extract data/synth --extractor tiny3d; judgemind extract data/real --extractor "
@@ -82,7 +84,6 @@ def parse_options(items: list[str], what: str) -> dict:
 
 
 def run(args) -> int:
-    from judgemind.features.pipeline import parse_shard, run_extract  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
     if args.workers < 1:
         raise JudgemindError("--workers must be >= 1")

@@ -6,11 +6,15 @@ import dataclasses
 import importlib.util
 import json
 
+from judgemind.cli.commands import COMMANDS
+from judgemind.features.base import list_extractors
+from judgemind.video.locators import list_locators
+
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "extractors",
-        help="list feature extractors and athlete locators and what they need",
+        help=COMMANDS["extractors"],
         description="List the registered feature extractors (token sizes, weights, packages) and athlete locators.",
     )
     p.add_argument("--json", action="store_true", help="print JSON instead of tables")
@@ -23,9 +27,6 @@ def _available(package: str) -> bool:
 
 
 def run(args) -> int:
-
-    from judgemind.features.base import list_extractors  # noqa: PLC0415 -- start-up time: loaded when the command runs
-    from judgemind.video.locators import list_locators  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
     exts, locs = list_extractors(), list_locators()
     if args.json:

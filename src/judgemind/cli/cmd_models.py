@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from judgemind.cli.commands import COMMANDS
+from judgemind.models import check_model_overrides, list_models
+
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("models", help="list JudgeMind and the baselines", description=__doc__)
+    p = sub.add_parser("models", help=COMMANDS["models"], description=__doc__)
     p.add_argument("--config", action="store_true", help="also print each model's config keys and defaults")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    from judgemind.models import check_model_overrides, list_models  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
     models = list_models()
     width = max(len(n) for n in models)

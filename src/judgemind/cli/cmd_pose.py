@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import argparse
 
+from judgemind.cli.commands import COMMANDS
 from judgemind.errors import JudgemindError
+from judgemind.features.cache import FeatureCache
+from judgemind.pose.evaluate import format_report, pck_report
+from judgemind.pose.infer import AerialsPose
+from judgemind.pose.refine_train import train_refiner
+from judgemind.pose.train import PoseTrainConfig, train_pose
 from judgemind.utils import check_out_dir, clean_json
 from judgemind.utils.atomic import atomic_write_json
 
@@ -22,7 +28,7 @@ The trained weights score SynthAerials renders; for real footage use the mediapi
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "pose",
-        help="train or evaluate AerialsPose, the learned 19-point pose estimator for aerials renders",
+        help=COMMANDS["pose"],
         description="AerialsPose finds the athlete in each frame (a small detector) and its 19 skeleton points, "
         "their visibility and a pelvis-relative 3D pose (a small crop network). It learns from a data set with "
         "per-frame skeletons (schema v2, written by `judgemind synth`) on the CPU. `judgemind extract DATA "
@@ -135,7 +141,6 @@ def _positive(name: str, v: int, hi: int = 10**7, lo: int = 1) -> None:
 
 
 def run_train(args) -> int:
-    from judgemind.pose.train import PoseTrainConfig, train_pose  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
     for n in ("steps", "batch", "per_record", "width", "save_every"):
         _positive(n.replace("_", "-"), getattr(args, n), 4096 if n in ("batch", "width") else 10**7)
@@ -169,7 +174,6 @@ def run_train(args) -> int:
 
 
 def run_train_refiner(args) -> int:
-    from judgemind.pose.refine_train import train_refiner  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
     _positive("steps", args.steps)
     _positive("batch", args.batch, 4096)
@@ -181,7 +185,6 @@ def run_train_refiner(args) -> int:
         raise JudgemindError(f"--seed must be 0 or a positive integer below 2**63, got {args.seed}")
 
     check_out_dir(args.out)
-    from judgemind.features.cache import FeatureCache  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
     cache = FeatureCache(args.data, args.source)
     if not cache.exists():
@@ -214,8 +217,6 @@ def run_train_refiner(args) -> int:
 
 
 def run_eval(args) -> int:
-    from judgemind.pose.evaluate import format_report, pck_report  # noqa: PLC0415 -- start-up time: loaded when the command runs
-    from judgemind.pose.infer import AerialsPose  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
     _positive("per-record", args.per_record, 10**5)
     _positive("seed", args.seed, MAX_SEED, 0)

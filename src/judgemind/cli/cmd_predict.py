@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from judgemind.cli.commands import COMMANDS
+from judgemind.infer import load_run, predict_dataset
+from judgemind.report.predictions import write_jsonl
+
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("predict", help="predictions of a trained run for a dataset", description=__doc__)
+    p = sub.add_parser("predict", help=COMMANDS["predict"], description=__doc__)
     p.add_argument("run_dir", metavar="RUN", help="run folder written by `judgemind train`")
     p.add_argument("--data", metavar="DATASET", required=True, help="dataset folder with the run's features")
     p.add_argument("--split", default="all", help="split to predict (default all records)")
@@ -18,9 +22,6 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-
-    from judgemind.infer import load_run, predict_dataset  # noqa: PLC0415 -- start-up time: loaded when the command runs
-    from judgemind.report.predictions import write_jsonl  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
     loaded = load_run(args.run_dir, args.checkpoint, args.device)
     lines = predict_dataset(loaded, args.data, args.split)

@@ -7,6 +7,7 @@ import argparse
 import json
 import re
 
+from judgemind.cli.commands import COMMANDS
 from judgemind.errors import JudgemindError
 from judgemind.rules import (
     DD_TABLE,
@@ -37,7 +38,7 @@ _EXAMPLES = """examples:
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "rules",
-        help="scoring rules by hand: score from judges' marks, deduction catalogue, DD table, jump codes",
+        help=COMMANDS["rules"],
         description="Apply the judging rules by hand: J x DD truncated (5-judge and old 7-judge aerials formats, "
         "diving), the deduction catalogue, the DD table and jump codes.",
         epilog=_EXAMPLES,

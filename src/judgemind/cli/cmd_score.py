@@ -12,6 +12,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from judgemind.api import Judge, check_out, check_threshold, score_round
+from judgemind.cli.commands import COMMANDS
 from judgemind.errors import JudgemindError
 from judgemind.rules.names import COMPONENTS
 from judgemind.utils import display_text
@@ -20,7 +22,7 @@ from judgemind.utils import display_text
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "score",
-        help="score a jump video: stages, Air/Form/Landing, deductions, final score + HTML judge sheet",
+        help=COMMANDS["score"],
         description="Score one aerials jump from video with a trained model. Writes result.json, sheet.html (a "
         "self-contained judge sheet: frame strip with stage boundaries, Air/Form/Landing with their "
         "bands, likely deductions with evidence frames, J, DD and the final score truncated like the "
@@ -87,8 +89,6 @@ def run(args) -> int:
 
     if not args.video and not args.codes:
         raise JudgemindError("score needs a video (or several, a folder, or --codes FILE)")
-
-    from judgemind.api import Judge, check_out, check_threshold  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
     if args.threshold is not None:
         check_threshold(args.threshold, "--threshold")
@@ -168,8 +168,6 @@ def _strict(args, result) -> int:
 
 
 def run_round(args) -> int:
-
-    from judgemind.api import score_round  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
     for flag in ("start", "end", "dd", "json"):
         if getattr(args, flag) not in (None, False):

@@ -9,7 +9,12 @@ import math
 import os
 from pathlib import Path
 
+from judgemind.cli.commands import COMMANDS
 from judgemind.errors import JudgemindError
+from judgemind.serve.app import ServeConfig
+from judgemind.serve.server import run_server
+from judgemind.serve.uploads import Limits
+from judgemind.serve.worker import ScoreOptions
 
 _EXAMPLES = """examples:
   judgemind serve --checkpoint runs/x/best.pt                  score clips at http://127.0.0.1:8000/
@@ -46,7 +51,7 @@ def add_common(p, annotate: bool = False) -> None:
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "serve",
-        help="the local web app: score clips in a browser (upload, queue, sheets, rounds) and annotate a data set",
+        help=COMMANDS["serve"],
         description="Start a local web app. Score: upload clips (drag and drop) with their action codes, or pick "
         "videos of --data; a persistent queue scores them (--workers processes, the model loaded once each) into "
         "the same files as `judgemind score`: a judge sheet per jump and a round page ranking them. Annotate "
@@ -61,10 +66,6 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from judgemind.serve.app import ServeConfig  # noqa: PLC0415 -- start-up time: loaded when the command runs
-    from judgemind.serve.server import run_server  # noqa: PLC0415 -- start-up time: loaded when the command runs
-    from judgemind.serve.uploads import Limits  # noqa: PLC0415 -- start-up time: loaded when the command runs
-    from judgemind.serve.worker import ScoreOptions  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
     if args.checkpoint is None and args.data is None:
         raise JudgemindError("nothing to serve: give --checkpoint RUN (score clips) and/or --data DATASET (annotate)")

@@ -5,7 +5,11 @@ from __future__ import annotations
 import argparse
 import time
 
+from judgemind.cli.commands import COMMANDS
 from judgemind.rules.names import DEFAULT_FPS
+from judgemind.synth import generate, write_preview
+from judgemind.synth.stats import box_height_table
+from judgemind.synth.writer import resolve_preset
 
 # The cut patterns of judgemind.synth.spec.CUT_MODES, spelled out here so that `--help` does not import the
 # generator (start-up time); tests/synth/test_synth_cli.py checks that they agree.
@@ -25,7 +29,7 @@ The videos are SYNTHETIC (a drawn stick figure); see docs/synth.md for what that
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "synth",
-        help="generate a synthetic aerials dataset (SynthAerials): videos, annotations, splits",
+        help=COMMANDS["synth"],
         description="Render procedurally generated aerials jumps (in-run, kicker, somersaults and twists of the "
         "jump code, landing) with faults from the deduction catalogue, judged by a simulated 5-judge panel, into "
         "a FineSkiing-format dataset folder: videos/*.mp4 (h264), annotations.jsonl and dataset.json with "
@@ -77,10 +81,6 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-
-    from judgemind.synth import generate, write_preview  # noqa: PLC0415 -- start-up time: loaded when the command runs
-    from judgemind.synth.stats import box_height_table  # noqa: PLC0415 -- start-up time: loaded when the command runs
-    from judgemind.synth.writer import resolve_preset  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
     defaults = {"n": 300, "seed": 0, "size": 128, "fps": DEFAULT_FPS, "cuts": "broadcast"}
     prm = resolve_preset(args.preset, n=args.n, seed=args.seed, size=args.size, fps=args.fps, cuts=args.cuts)

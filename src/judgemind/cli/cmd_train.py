@@ -12,7 +12,13 @@ import os
 import sys
 from pathlib import Path
 
+import yaml
+
+from judgemind.cli.commands import COMMANDS
 from judgemind.errors import CheckpointError
+from judgemind.runs.config import resolve_config
+from judgemind.train.loop import fit
+from judgemind.train.rundir import run_folder
 from judgemind.utils import check_out_dir
 
 EPILOG = """examples:
@@ -27,7 +33,7 @@ def add_parser(sub) -> None:
 
     p = sub.add_parser(
         "train",
-        help="train a model (JudgeMind or a baseline) into a run folder",
+        help=COMMANDS["train"],
         description=__doc__,
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -73,10 +79,6 @@ def _flags(args) -> dict:
 
 def resolve(args):
     """The resolved TrainConfig of the command line (on --resume: the run's saved config + these flags)."""
-    import yaml  # noqa: PLC0415 -- start-up time: loaded when the command runs
-
-    from judgemind.runs.config import resolve_config  # noqa: PLC0415 -- start-up time: loaded when the command runs
-    from judgemind.train.rundir import run_folder  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
     flags = _flags(args)
     base = None
@@ -103,7 +105,6 @@ def run(args) -> int:
     # epoch up to 30x slower (benchmarks/train_speed.py); set OMP_WAIT_POLICY yourself to override. Takes effect
     # only before torch starts its thread pool, i.e. here, before the first torch import of this process.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    from judgemind.train.loop import fit  # noqa: PLC0415 -- start-up time: loaded when the command runs
 
     if args.out:
         check_out_dir(args.out)

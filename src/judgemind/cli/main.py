@@ -1,9 +1,10 @@
 """Entry point of the ``judgemind`` command.
 
 Each subcommand lives in its own module ``judgemind.cli.cmd_<name>`` with a function ``add_parser(subparsers)``
-that adds its parser and sets ``func`` (called with the parsed ``args``; returns an exit code or None).
-Modules are imported when the parser is built, but heavy libraries (torch, av, mediapipe) are imported inside
-``run`` functions so that ``judgemind --help`` stays fast.
+that adds its parser and sets ``func`` (called with the parsed ``args``; returns an exit code or None). Only the
+module of the command being run is imported (the others are listed by their line of
+:data:`judgemind.cli.commands.COMMANDS`), so each module imports what its command needs at its top and
+``judgemind --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -13,31 +14,15 @@ import importlib
 import os
 import sys
 
+from judgemind.cli.commands import COMMANDS
 from judgemind.errors import JudgemindError
 from judgemind.version import __version__
 
-# Order is the order shown by --help.
-COMMANDS = [
-    "demo",
-    "score",
-    "serve",
-    "annotate",
-    "synth",
-    "extract",
-    "extractors",
-    "train",
-    "evaluate",
-    "predict",
-    "bench",
-    "models",
-    "evaluate_predictions",
-    "data",
-    "rules",
-    "pose",
-]
 
-
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The ``judgemind`` parser. ``command``: the one command whose module is imported (its full parser); every
+    other command is listed by its line of :data:`judgemind.cli.commands.COMMANDS` alone. None: all of them (the
+    tests); "": none (``judgemind --help``, ``--version``, an unknown command)."""
     parser = argparse.ArgumentParser(
         prog="judgemind",
         description="Score freestyle-skiing aerials jumps from video the way a judging panel does: stages, "
@@ -52,10 +37,20 @@ def build_parser() -> argparse.ArgumentParser:
         "anywhere on the command line",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
-    for name in COMMANDS:
-        module = importlib.import_module(f"judgemind.cli.cmd_{name}")
-        module.add_parser(sub)
+    for name, line in COMMANDS.items():
+        if command is None or name == command:
+            importlib.import_module(f"judgemind.cli.cmd_{name}").add_parser(sub)
+        else:
+            sub.add_parser(name.replace("_", "-"), help=line)
     return parser
+
+
+def command_of(argv: list[str]) -> str:
+    """The command an argument list runs (its first word that is not an option, ``-`` read as ``_``), or "" when
+    it names none of :data:`COMMANDS`."""
+    word = next((a for a in argv if not a.startswith("-")), "")
+    name = word.replace("-", "_")
+    return name if name in COMMANDS else ""
 
 
 EXIT_INTERNAL = 70  # EX_SOFTWARE (sysexits.h): an internal error, i.e. a bug in judgemind
@@ -95,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     # --debug is accepted anywhere (before or after the subcommand), so a user can add it to a failing command line
     debug = "--debug" in argv
     argv = [a for a in argv if a != "--debug"]
-    parser = build_parser()
+    parser = build_parser(command_of(argv))
     args = parser.parse_args(argv)
     args.debug = debug
     if not getattr(args, "func", None):

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from judgemind.data.adapters._diving import CHECK_TEXT, CHECKS, format_stats, reproduction_stats
+from judgemind.data.adapters._diving import CHECK_TEXT, CHECKS, format_reproduction_stats, reproduction_stats
 from judgemind.data.adapters.finediving import load_finediving
 from judgemind.data.adapters.mtl_aqa import load_mtl_aqa
 from judgemind.data.dataset import write_dataset
@@ -39,7 +39,7 @@ __all__ = [
     "CHECK_TEXT",
     "ConvertResult",
     "convert",
-    "format_stats",
+    "format_reproduction_stats",
     "load_finediving",
     "load_mtl_aqa",
     "reproduction_stats",

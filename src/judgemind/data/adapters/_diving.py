@@ -202,7 +202,7 @@ def reproduction_stats(records: Iterable[Record]) -> dict:
     return out
 
 
-def format_stats(stats: dict, title: str) -> str:
+def format_reproduction_stats(stats: dict, title: str) -> str:
     lines = [f"{title}: published scores the rules engine reproduces (exact, or within 0.05)"]
     for g, s in stats.items():
         parts = ", ".join(f"{k} {v}" for k, v in s["checks"].items())
