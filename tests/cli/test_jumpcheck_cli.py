@@ -5,24 +5,11 @@ carry the check per record. A tiny SynthAerials set with annotated-skeleton feat
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
-ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
-
-
-def jm(*args):
-    return subprocess.run(
-        [sys.executable, "-m", "judgemind.cli.main", *map(str, args)],
-        capture_output=True,
-        text=True,
-        env=ENV,
-        timeout=600,
-    )
+from cli_run import jm
 
 
 @pytest.fixture(scope="module")

@@ -9,18 +9,7 @@ import sys
 
 import pytest
 
-ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
-
-
-def jm(*args, cwd=None):
-    return subprocess.run(
-        [sys.executable, "-m", "judgemind.cli.main", *map(str, args)],
-        capture_output=True,
-        text=True,
-        env=ENV,
-        cwd=cwd,
-        timeout=600,
-    )
+from cli_run import ENV, jm
 
 
 @pytest.fixture(scope="module")

@@ -4,24 +4,11 @@ a video outside any data set from its pixels alone, and the sheet says which per
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 
 import pytest
 
-ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
-
-
-def jm(*args):
-    return subprocess.run(
-        [sys.executable, "-m", "judgemind.cli.main", *map(str, args)],
-        capture_output=True,
-        text=True,
-        env=ENV,
-        timeout=600,
-    )
+from cli_run import jm
 
 
 def score(run, video, code, out, *extra):
