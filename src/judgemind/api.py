@@ -119,10 +119,7 @@ class Judge:
         if threshold is not None:
             check_threshold(threshold)
         for name, value in (("start", start), ("end", end)):
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-                raise JudgemindError(f"{name} must be a frame index (a whole number >= 0), got {value!r}")
-            if value is not None and not 0 <= value < (1 << 62):
-                raise JudgemindError(f"{name} must be a frame index >= 0, got {value}")
+            check_frame_index(value, name)
         result, assets = score_video(
             self.run,
             video,
@@ -159,6 +156,16 @@ class SheetWriter:
         with out_lock(out):
             remove_stale_part_files(out, JUMP_FILES)  # what a killed writer left (nobody else writes while locked)
             return write_score_outputs(result, self.assets, out)
+
+
+def check_frame_index(value, name: str) -> None:
+    """A frame index (``start`` / ``end``) or None, else an error naming it (``name``: the argument or option)."""
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise JudgemindError(f"{name} must be a frame index (a whole number >= 0), got {value!r}")
+    if not 0 <= value < (1 << 62):
+        raise JudgemindError(f"{name} must be a frame index >= 0, got {value}")
 
 
 def check_threshold(threshold, name: str = "threshold") -> float:

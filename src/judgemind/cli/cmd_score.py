@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from judgemind.api import Judge, check_out, check_threshold, score_round
+from judgemind.api import Judge, check_frame_index, check_out, check_threshold, score_round
 from judgemind.cli.commands import COMMANDS
 from judgemind.errors import JudgemindError
 from judgemind.rules.names import COMPONENTS
@@ -93,9 +93,7 @@ def run(args) -> int:
     if args.threshold is not None:
         check_threshold(args.threshold, "--threshold")
     for flag in ("start", "end"):
-        v = getattr(args, flag)
-        if v is not None and not 0 <= v < (1 << 62):
-            raise JudgemindError(f"--{flag} must be a frame index >= 0, got {v}")
+        check_frame_index(getattr(args, flag), f"--{flag}")
 
     if len(args.video) != 1 or args.codes or Path(args.video[0]).is_dir():
         return run_round(args)
