@@ -72,6 +72,27 @@ def test_render_marks_claims_edges_and_drops():
     assert "| 100 | 1400 |" in md  # the curve's sizes: the part's and the full training split
 
 
+def test_claims_made_without_the_prior_pair_with_the_model_without_it():
+    """A variant run without the statistics prior (made before it existed) is paired with JudgeMind without the
+    prior, not with the full model: each Δ changes one component only."""
+    doc = _doc()
+    parts = doc["parts"]
+    parts["main"]["rows"]["judgemind"]["stats_prior"] = [True] * 3
+    parts["claim_statsprior"] = {"rows": {"judgemind": _row([0.85, 0.86, 0.86], stats_prior=[False] * 3)}}
+    parts["claim_knowledge"]["rows"]["judgemind"]["stats_prior"] = [False] * 3
+    parts["claim_shuffled"] = {"rows": {"judgemind": _row([0.89, 0.91, 0.90], stats_prior=[True] * 3)}}
+    lines = L.render(doc).splitlines()
+    prior = next(x for x in lines if x.startswith("| judgemind -statistics prior"))
+    assert "| full model | -0.053 [" in prior and prior.rstrip().endswith("| yes |")
+    know = next(x for x in lines if x.startswith("| judgemind -knowledge"))
+    assert "| -statistics prior | 0.037 [" in know and know.rstrip().endswith("| no: it costs |")
+    shuf = next(x for x in lines if x.startswith("| judgemind shuffled-knowledge"))
+    assert "| full model | -0.010 [" in shuf
+    # without the like-for-like reference, a variant without the prior is left out rather than mispaired
+    del parts["claim_statsprior"]
+    assert not any(x.startswith("| judgemind -knowledge") for x in L.render(doc).splitlines())
+
+
 def test_replace_section_needs_one_marker_pair():
     text = f"a\n{L.BEGIN}\nold\n{L.END}\nb\n"
     new = L.replace_section(text, "new table\n")
@@ -108,7 +129,8 @@ def test_plan_chains_the_parts_with_one_budget_and_the_main_choices(tmp_path):
     main_json = str(tmp_path / "bench" / "main" / "bench.json")
     for step in ("claims", "curve", "cuts", "video", "cuthandling"):
         assert all(f"--settings-from {main_json}" in c for c in cmds[step] if c.startswith("bench"))
-    assert cmds["claims"][0].endswith(f"--set judgemind.knowledge=false --settings-from {main_json}")
+    assert cmds["claims"][0].endswith(f"--set judgemind.stats_prior=false --settings-from {main_json}")
+    assert cmds["claims"][1].endswith(f"--set judgemind.knowledge=false --settings-from {main_json}")
     assert sum("--cuts none" in c for c in cmds["cuts"]) == 1 and sum("--cuts heavy" in c for c in cmds["cuts"]) == 1
     assert [c for c in cmds["curve"] if "--train-size 200" in c]
     with pytest.raises(JudgemindError, match="unknown step"):

@@ -323,7 +323,7 @@ def test_tsa_teacher_forcing_schedule():
 
 def test_tsa_decoding_vs_judgemind_dp():
     """The same second-half boundary pair that TSA cannot decode is reachable for JudgeMind's exact DP."""
-    from judgemind.models.judgemind import decode_stages
+    from judgemind.models.stages import decode_stages
 
     T = 10
     stage = torch.tensor([0] * 6 + [1] * 2 + [2] * 2)  # take-off [0, 6), flight [6, 8), landing [8, 10)

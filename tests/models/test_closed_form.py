@@ -8,7 +8,8 @@ from loss_contract import assert_loss_is_mean_of_parts
 
 from judgemind.errors import JudgemindError
 from judgemind.models import DataInfo, create_model
-from judgemind.models.posestats import ridge_cv, ridge_fit, stage_statistics, windows_from_bounds
+from judgemind.models.posestats import ridge_cv, ridge_fit, stage_statistics
+from judgemind.models.stages import bounds_to_windows
 
 T, DG, DF = 12, 3, 4
 
@@ -123,7 +124,7 @@ def test_codeprior_needs_the_training_split():
 def test_stage_statistics_by_hand():
     x = torch.tensor([[[1.0], [3.0], [5.0], [7.0], [0.0]]])  # (1, 5, 1)
     mask = torch.tensor([[True, True, True, True, False]])
-    win = windows_from_bounds(torch.tensor([[2, 4]]), mask)  # [0,2) [2,4) [4,4): landing empty
+    win = bounds_to_windows(torch.tensor([[2, 4]]), mask)  # [0,2) [2,4) [4,4): landing empty
     assert win.tolist() == [
         [[True, True, False, False, False], [False, False, True, True, False], [False, False, False, False, False]]
     ]

@@ -291,3 +291,133 @@ def test_plain_head_regresses_components_without_the_grade_aware_composition(tin
     loss.backward()
     assert all(p.grad is not None for n, p in model.named_parameters() if n.startswith("direct_head"))
     assert torch.allclose(out.score, 3 * out.components.sum(-1) * tiny_batch["dd"])
+
+
+# -- the statistics prior ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def prior_split():
+    """30 toy videos: enough for the prior's 5-fold cross-validation (it needs 2 x folds)."""
+    from judgemind.train.toy import make_toy_tensors
+
+    return make_toy_tensors(30, 16, 8, 8, seed=3, frames=64)
+
+
+def _fitted(info, tensors, **over):
+    model, cfg = create_model("judgemind", {"text_encoder": "hashing", **over}, info)
+    model.attach_train_set(tensors)
+    return model, cfg
+
+
+def test_statistics_prior_moves_each_component_towards_the_ridge_prior(prior_split):
+    ds, info = prior_split
+    model, cfg = _fitted(info, ds.tensors)
+    assert cfg.stats_prior and model.needs_train_set and bool(model.prior.fitted)
+    model.eval()
+    batch = ds.batch(torch.arange(8))
+    with torch.no_grad():
+        out = model(batch)
+    prior, net = out.extra["prior_components"], out.extra["network_components"]
+    assert torch.allclose(prior, model.prior.predict(batch)[0][:, 1:].float(), atol=1e-6)
+    share = torch.sigmoid(model.prior_mix)
+    assert torch.allclose(out.components, net + share * (prior - net), atol=1e-6)
+    assert torch.allclose(share, torch.full((3,), cfg.prior_mix))
+    assert torch.allclose(out.score, 3 * out.components.sum(-1) * batch["dd"])
+
+
+def test_training_batches_read_the_prior_out_of_fold(prior_split):
+    """A training video's prior is predicted by a fit that never saw it: changing that video's own marks changes
+    the in-sample prediction but not its out-of-fold one."""
+    ds, info = prior_split
+    model, _ = _fitted(info, ds.tensors)
+    t2 = {k: v.clone() for k, v in ds.tensors.items()}
+    t2["components"][0] = torch.tensor([0.1, 0.5, 0.2])
+    t2["score"][0] = 3 * 0.8 * t2["dd"][0]
+    other, _ = _fitted(info, t2)
+    assert torch.allclose(model.prior_oof[0], other.prior_oof[0], atol=1e-6)
+    one = {k: v[:1] for k, v in ds.tensors.items()}
+    assert not torch.allclose(model.prior.predict(one)[0], other.prior.predict(one)[0], atol=1e-3)
+    # train mode reads the out-of-fold rows by the batch's index; eval mode predicts
+    from judgemind.train.loop import sample_seeds
+
+    batch = ds.batch(torch.tensor([4, 0, 7]))
+    batch["seed"] = sample_seeds(0, 0, batch["index"])
+    model.train()
+    assert torch.equal(model._prior_components(batch), model.prior_oof[batch["index"]])
+    model.eval()
+    assert not torch.allclose(model._prior_components(batch), model.prior_oof[batch["index"]], atol=1e-4)
+
+
+def test_prior_share_learns_and_the_posestats_anchor_is_frozen(prior_split):
+    ds, info = prior_split
+    model, _ = _fitted(info, ds.tensors)
+    from judgemind.train.loop import sample_seeds
+
+    batch = ds.batch(torch.arange(6))
+    batch["seed"] = sample_seeds(0, 0, batch["index"])
+    model.train()
+    loss, _ = model.loss(model(batch), batch)
+    loss.backward()
+    assert model.prior_mix.grad is not None and model.prior_mix.grad.abs().sum() > 0
+    assert not model.prior.anchor.requires_grad
+    assert all(p.grad is not None for n, p in model.named_parameters() if n == "prior_mix")
+
+
+def test_a_fitted_prior_travels_in_the_state_dict(prior_split):
+    ds, info = prior_split
+    model, _ = _fitted(info, ds.tensors)
+    fresh, _ = create_model("judgemind", {"text_encoder": "hashing"}, info)
+    assert not bool(fresh.prior.fitted)
+    fresh.load_state_dict(model.state_dict(), strict=True)  # the out-of-fold rows are not part of it
+    assert "prior_oof" not in model.state_dict()
+    model.eval(), fresh.eval()
+    batch = ds.batch(torch.arange(5))
+    with torch.no_grad():
+        assert torch.allclose(model(batch).score, fresh(batch).score, atol=1e-5)
+
+
+def test_prior_off_small_split_and_bad_share(prior_split, tiny_split, tiny_batch):
+    ds, info = prior_split
+    off, cfg = _fitted(info, ds.tensors, stats_prior=False)
+    assert off.prior is None and not off.needs_train_set and cfg.stats_prior is False
+    assert not any(n.startswith("prior") for n, _ in off.named_parameters())
+    # 8 videos < 2 x 5 folds: the prior stays unfitted and the model scores without it
+    tiny_ds, tiny_info = tiny_split
+    small, _ = _fitted(tiny_info, {k: v[:8] for k, v in tiny_ds.tensors.items()})
+    assert not bool(small.prior.fitted)
+    small.eval()
+    with torch.no_grad():
+        out = small({k: v for k, v in tiny_batch.items() if k != "seed"})
+    assert "prior_components" not in out.extra
+    with pytest.raises(JudgemindError, match="prior_mix"):
+        create_model("judgemind", {"prior_mix": 1.0, "text_encoder": "hashing"}, info)
+
+
+def test_the_share_outside_training_is_fitted_on_the_select_half(prior_split):
+    """fit_on_select: least squares of the panel's marks on the select videos, clipped into [0, 1]; training keeps
+    the learned share."""
+    ds, info = prior_split
+    model, _ = _fitted(info, ds.tensors)
+    assert torch.isnan(model.prior_share).all()
+    model.fit_on_select(ds, batch_size=7)
+    share = model.prior_share
+    assert torch.isfinite(share).all() and ((share >= 0) & (share <= 1)).all()
+    model.eval()
+    with torch.no_grad():
+        out = model(ds.batch(torch.arange(len(ds))))
+    net, prior, y = out.extra["network_components"], out.extra["prior_components"], ds.tensors["components"]
+    for c in range(3):  # no other share in [0, 1] fits the select marks better
+
+        def sse(s):
+            return float(((net[:, c] + s * (prior[:, c] - net[:, c]) - y[:, c]) ** 2).sum())
+
+        best = sse(float(share[c]))
+        assert all(best <= sse(s) + 1e-4 for s in torch.linspace(0, 1, 21).tolist())
+        assert torch.allclose(out.components[:, c], net[:, c] + share[c] * (prior[:, c] - net[:, c]), atol=1e-5)
+    # the fitted share travels with the checkpoint
+    fresh, _ = create_model("judgemind", {"text_encoder": "hashing"}, info)
+    fresh.load_state_dict(model.state_dict())
+    assert torch.allclose(fresh.prior_share, share)
+    model.train()
+    assert torch.allclose(model._share(), torch.sigmoid(model.prior_mix))

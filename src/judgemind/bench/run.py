@@ -263,6 +263,8 @@ def run_one(spec: RunSpec, data: BenchData, cfg: BenchConfig, optim_sets: dict, 
             run["train_time"] = e.setup_s if getattr(e.model, "closed_form", False) else 0.0
         run["train_time"] += e.train_s
         # "val" is the select half (it chooses the epoch here and the point in --tune); calib only calibrates
+        if hasattr(e.model, "fit_on_select"):
+            e.model.fit_on_select(data.select, bs)
         # the deduction calibration of this epoch's model on the calib half, as judgemind train stores it for best.pt
         cal_out = collect_outputs(e.model, data.calib, bs, device)
         rule = deduction_rule({"deductions": fit_split_deductions(cal_out, data.calib, data.info)}, data.info.item_ids)

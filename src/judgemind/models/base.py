@@ -41,6 +41,9 @@ loop does nothing else with it. Conventions the trainer relies on:
 * Randomness in ``forward`` during training comes from ``batch["seed"]`` (:func:`keyed_uniform`), not from the
   global generator (so no ``nn.Dropout``; use :func:`keyed_dropout`).
 * Optional hook ``set_epoch(epoch, n_epochs)``: called by the trainer before each training epoch (schedules).
+* Optional hook ``fit_on_select(select, batch_size)``: called by the trainer after each training epoch, before the
+  epoch is evaluated, with val's select half (a FeatureDataset: the split that picks the checkpoint epoch, never
+  the calib half or test); a model may fit a few post-hoc numbers there (JudgeMind: its statistics prior's share).
 
 Adding a model (e.g. a baseline): one file ``judgemind/models/<name>.py`` with a config dataclass and
 

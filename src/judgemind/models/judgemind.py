@@ -62,6 +62,8 @@ from judgemind.models.base import (
     register_model,
     score_loss,
 )
+from judgemind.models.posestats import PoseStats, PoseStatsConfig
+from judgemind.models.stages import bounds_to_windows, decode_stages
 from judgemind.rules import GRADE_BANDS
 from judgemind.rules.names import COMPONENT_MAX, COMPONENTS, DIVING_MAX, STAGES
 from judgemind.utils.atomic import atomic_path
@@ -120,6 +122,13 @@ class JudgeMindConfig:
     gt_windows: float = 1.0
     gt_windows_end: float = 0.5
     window_margin: int = 1  # steps added on each side of a stage window
+    # statistics prior (docs/model.md "Statistics prior"): the posestats baseline (per-stage mean/std/min/max of
+    # the input features -> ridge, fitted in closed form on the training split) gives each component a prior
+    # mark; the network's component moves towards it by a learned share per component, starting at prior_mix.
+    # Training batches read the prior's out-of-fold prediction (k-fold on the training split, stage windows
+    # predicted as at test time), so the share and the network learn what the prior misses on jumps it did not fit
+    stats_prior: bool = True
+    prior_mix: float = 0.5
     text_encoder: str = "auto"  # "auto" (MiniLM if installed, else hashing + warning), "minilm", "hashing";
     #                               the build records the one used
     # loss weights
@@ -146,50 +155,6 @@ def derangement(n: int, seed: int = 0) -> np.ndarray:
             j = (i + 1) % n
             perm[i], perm[j] = perm[j], perm[i]
     return perm
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Exact segmentation decoding
-
-
-def decode_stages(logits: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
-    """Best ordered segmentation take-off < flight < landing by exact dynamic programming.
-
-    ``logits``: (B, T, 3) per-step stage logits; ``lengths``: (B,) valid steps L (default T, need L >= 3).
-    Returns ``bounds`` (B, 2) long: (b1, b2) with 1 <= b1 < b2 <= L-1 maximising
-    ``sum_{t<b1} lp[t,0] + sum_{b1<=t<b2} lp[t,1] + sum_{b2<=t<L} lp[t,2]`` (lp = log-softmax), i.e. take-off is
-    [0, b1), flight [b1, b2), landing [b2, L). Every boundary pair is reachable. O(T) per video: with prefix sums
-    C_k, the objective is (C0 - C1)[b1] + (C1 - C2)[b2] + C2[L]; a running maximum of the first term over b1 < b2
-    makes the search over b2 a single pass.
-    """
-    B, T, _ = logits.shape
-    if lengths is None:
-        lengths = torch.full((B,), T, dtype=torch.long, device=logits.device)
-    if int(lengths.min()) < 3:
-        raise JudgemindError(f"decode_stages: a video needs at least 3 time steps, got {int(lengths.min())}")
-    lp = F.log_softmax(logits.detach().double(), dim=-1)
-    steps = torch.arange(T, device=lp.device)
-    lp = lp * (steps[None, :] < lengths[:, None]).unsqueeze(-1)
-    C = F.pad(lp.cumsum(1), (0, 0, 1, 0))  # (B, T+1, 3): C[:, t] = sum over steps < t
-    pos = torch.arange(T + 1, device=lp.device)[None, :]
-    L = lengths[:, None]
-    neg = torch.tensor(float("-inf"), dtype=lp.dtype, device=lp.device)
-    first = torch.where((pos >= 1) & (pos <= L - 2), C[..., 0] - C[..., 1], neg)
-    best_first, arg_first = torch.cummax(first, dim=1)  # best b1 <= position
-    second = C[..., 1] - C[..., 2]
-    total = torch.full_like(second, float("-inf"))
-    total[:, 1:] = second[:, 1:] + best_first[:, :-1]  # b2 = position, b1 <= b2 - 1
-    total = torch.where((pos >= 2) & (pos <= L - 1), total, neg)
-    b2 = total.argmax(1)
-    b1 = arg_first.gather(1, (b2 - 1)[:, None])[:, 0]
-    return torch.stack([b1, b2], dim=1)
-
-
-def bounds_to_windows(bounds: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """(B, 2) bounds + (B, T) valid mask -> (B, 3, T) bool stage windows."""
-    t = torch.arange(mask.shape[1], device=mask.device)[None, :]
-    b1, b2 = bounds[:, :1], bounds[:, 1:]
-    return torch.stack([t < b1, (t >= b1) & (t < b2), t >= b2], dim=1) & mask[:, None, :]
 
 
 def dilate_windows(win: torch.Tensor, mask: torch.Tensor, margin: int) -> torch.Tensor:
@@ -536,6 +501,7 @@ class JudgeMind(nn.Module):
         self._build_knowledge(info, bank)
         self._build_deductions(d)
         self._build_grades(d)
+        self._build_prior()
         self._gt_prob = cfg.gt_windows
 
     # -- construction ---------------------------------------------------------------------------------------------
@@ -613,6 +579,96 @@ class JudgeMind(nn.Module):
             self.band_mix = nn.Parameter(torch.full((3,), -2.0))
         elif self.n_items == 0:
             self.direct_head = nn.Linear(d, 3)
+
+    def _build_prior(self) -> None:
+        """The statistics prior (aerials data only: it predicts Air, Form and Landing marks)."""
+        self.prior = None
+        self.needs_train_set = False
+        if not self.cfg.stats_prior or self.diving:
+            return
+        if not 0.0 < self.cfg.prior_mix < 1.0:
+            raise JudgemindError(f"model.prior_mix must be in (0, 1), got {self.cfg.prior_mix!r}")
+        self.prior = PoseStats(PoseStatsConfig(), self.info)
+        self.prior.anchor.requires_grad_(False)  # posestats' gradient carrier: unused here
+        share = self.cfg.prior_mix
+        self.prior_mix = nn.Parameter(torch.full((3,), math.log(share / (1.0 - share))))
+        self.register_buffer("prior_oof", torch.zeros(0, 3), persistent=False)
+        # the share used outside training, fitted on val's select half after each epoch (fit_on_select); NaN
+        # until then (the learned share is used)
+        self.register_buffer("prior_share", torch.full((3,), float("nan")))
+        self.needs_train_set = True
+
+    @torch.no_grad()
+    def attach_train_set(self, tensors: dict) -> None:
+        """Fit the statistics prior on the training split and keep its out-of-fold component predictions for the
+        training batches. A training split too small for the prior's cross-validation (fewer than 2 x folds
+        videos) leaves it unfitted: the model then scores without it, as with ``stats_prior=false``."""
+        if self.prior is None:
+            return
+        n = int(tensors["score"].shape[0])
+        k = self.prior.cfg.folds
+        if n < 2 * k:
+            self.prior.fitted.fill_(False)
+            self.prior_oof = torch.zeros(0, 3, device=self.prior_mix.device)
+            return
+        self.prior.attach_train_set(tensors)
+        if not bool(torch.isfinite(self.prior.lam[1:]).all()):  # no component marks to predict
+            self.prior.fitted.fill_(False)
+            return
+        perm = torch.randperm(n, generator=torch.Generator().manual_seed(1)).to(tensors["score"].device)
+        oof = torch.zeros(n, 3, dtype=torch.float64, device=tensors["score"].device)
+        for f in range(k):
+            held = perm[f::k]
+            keep = torch.ones(n, dtype=torch.bool, device=held.device)
+            keep[held] = False
+            fold = PoseStats(self.prior.cfg, self.info).to(self.prior.w.device)
+            fold.attach_train_set({key: v[keep] for key, v in tensors.items()})
+            oof[held] = fold.predict({key: v[held] for key, v in tensors.items()})[0][:, 1:]
+        self.prior_oof = oof.to(self.prior_mix.dtype)
+
+    @torch.no_grad()
+    def fit_on_select(self, ds, batch_size: int = 64) -> None:
+        """Trainer hook, after each epoch, with val's select half (the split that also picks the checkpoint
+        epoch): the prior's share per component used outside training, by least squares of the panel's marks on
+        the select videos, clipped into [0, 1]. The network's training-split components are in-sample, so a share
+        learned there leans on the network more than held-out jumps justify (with 50 training jumps it did)."""
+        if self.prior is None or not bool(self.prior.fitted):
+            return
+        was = self.training
+        self.eval()
+        dev = self.prior_mix.device
+        net, prior = [], []
+        for start in range(0, len(ds), batch_size):
+            batch = {k: v.to(dev) for k, v in ds.batch(torch.arange(start, min(start + batch_size, len(ds)))).items()}
+            out = self(batch)
+            net.append(out.extra["network_components"].double())
+            prior.append(out.extra["prior_components"].double())
+        self.train(was)
+        if not net:
+            return
+        net, prior = torch.cat(net), torch.cat(prior)
+        y = ds.tensors["components"].to(dev).double()
+        have = torch.isfinite(y)
+        gap = torch.where(have, prior - net, torch.zeros_like(net))
+        miss = torch.where(have, y - net, torch.zeros_like(net))
+        den = (gap * gap).sum(0)
+        share = ((gap * miss).sum(0) / den.clamp_min(1e-12)).clamp(0.0, 1.0)
+        ok = (den > 1e-9) & (have.sum(0) >= 2)
+        self.prior_share.copy_(torch.where(ok, share, torch.full_like(share, float("nan"))).to(self.prior_share))
+
+    def _share(self) -> torch.Tensor:
+        """The prior's share per component: learned in training, the select half's fit outside it (when done)."""
+        learned = torch.sigmoid(self.prior_mix)
+        if self.training:
+            return learned
+        return torch.where(torch.isfinite(self.prior_share), self.prior_share, learned)
+
+    def _prior_components(self, batch: dict) -> torch.Tensor:
+        """(B, 3) the prior's Air, Form, Landing: out-of-fold for a training batch of the training split."""
+        idx = batch.get("index")
+        if self.training and idx is not None and len(self.prior_oof) and int(idx.max()) < len(self.prior_oof):
+            return self.prior_oof[idx]
+        return self.prior.predict(batch)[0][:, 1:].to(batch["dd"].dtype)
 
     def _grade_mask(self) -> torch.Tensor:
         """(3, M) which memory tokens each grade query sees. Memory = 3 x Q stage tokens, then K item tokens
@@ -761,6 +817,10 @@ class JudgeMind(nn.Module):
             pts, expected = self.expected_points(ded_logits, sev_logits)
             out.extra.update(item_points=pts, expected_points=expected, deduction_attention=ded_attn)
         self._components(h, out)
+        if self.prior is not None and bool(self.prior.fitted):
+            prior = self._prior_components(batch)
+            out.extra.update(prior_components=prior, network_components=out.components)
+            out.components = out.components + self._share() * (prior - out.components)
         out.score = 3.0 * out.components.sum(-1) * batch["dd"]
         return out
 

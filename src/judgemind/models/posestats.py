@@ -30,7 +30,7 @@ from torch import nn
 
 from judgemind.errors import JudgemindError
 from judgemind.models.base import DataInfo, ModelOutput, build_config, register_model, score_loss
-from judgemind.models.judgemind import decode_stages
+from judgemind.models.stages import bounds_to_windows, decode_stages
 from judgemind.rules.names import COMPONENT_MAX, COMPONENTS
 
 STATS = ("mean", "std", "min", "max")
@@ -66,13 +66,6 @@ def stage_statistics(x: torch.Tensor, windows: torch.Tensor) -> torch.Tensor:
     empty = cnt == 0
     mn, mx = torch.where(empty, 0.0, mn), torch.where(empty, 0.0, mx)
     return torch.stack([mean, std, mn, mx], 2).reshape(x.shape[0], -1)
-
-
-def windows_from_bounds(bounds: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """(B, 2) first step of flight / landing + (B, T) valid -> (B, 3, T) bool windows."""
-    t = torch.arange(mask.shape[1], device=mask.device)[None, :]
-    b1, b2 = bounds[:, :1], bounds[:, 1:]
-    return torch.stack([t < b1, (t >= b1) & (t < b2), t >= b2], dim=1) & mask[:, None, :]
 
 
 def _ridge_basis(xc: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, bool]:
@@ -257,7 +250,7 @@ class PoseStats(nn.Module):
         if not bool(known.all()):
             pred, _ = self._predicted_bounds(x, mask)
             bounds = torch.where(known[:, None], bounds, pred)
-        return windows_from_bounds(bounds, mask)
+        return bounds_to_windows(bounds, mask)
 
     def _fit_stage_classifier(self, x: torch.Tensor, mask: torch.Tensor, stage: torch.Tensor) -> None:
         feats = self._step_features(x, mask)
@@ -292,27 +285,34 @@ class PoseStats(nn.Module):
 
     # -- the model contract -------------------------------------------------------------------------------------
 
-    def forward(self, batch: dict) -> ModelOutput:
+    @torch.no_grad()
+    def predict(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(predictions (B, 4) float64: score, Air, Form, Landing (NaN rows for targets not fitted), decoded
+        bounds (B, 2), stage logits (B, T, 3)) with stage windows predicted as at test time."""
         if not bool(self.fitted):
             raise JudgemindError(
                 "posestats: call attach_train_set(training tensors) before predicting (the "
                 "trainer does it for models with needs_train_set)"
             )
-        with torch.no_grad():
-            mask = batch["mask"].bool()
-            x = self._tokens(batch)
-            bounds, logits = self._predicted_bounds(x, mask)
-            feats = self._video_features(batch, x, windows_from_bounds(bounds, mask))
-            # a video far outside the training distribution (e.g. a tumble) must not extrapolate the linear fit
-            # without bound: standardised features are clipped, and so are the predictions (to the marks' ranges
-            # and to 0..1.5 x the largest training score)
-            z = ((feats - self.x_mean) / self.x_std).clamp(-Z_CLIP, Z_CLIP)
-            pred = (z @ self.w.T + self.b) * self.y_std + self.y_mean  # (B, 4)
-            pred[:, 0] = pred[:, 0].clamp(0.0, 1.5 * max(float(self.info.score_max), 1e-6))
-            for i, top in enumerate(
-                [COMPONENT_MAX[c] for c in COMPONENTS] if self.info.scoring.startswith("aerials") else ()
-            ):
-                pred[:, 1 + i] = pred[:, 1 + i].clamp(0.0, top)
+        mask = batch["mask"].bool()
+        x = self._tokens(batch)
+        bounds, logits = self._predicted_bounds(x, mask)
+        feats = self._video_features(batch, x, bounds_to_windows(bounds, mask))
+        # a video far outside the training distribution (e.g. a tumble) must not extrapolate the linear fit
+        # without bound: standardised features are clipped, and so are the predictions (to the marks' ranges
+        # and to 0..1.5 x the largest training score)
+        z = ((feats - self.x_mean) / self.x_std).clamp(-Z_CLIP, Z_CLIP)
+        pred = (z @ self.w.T + self.b) * self.y_std + self.y_mean  # (B, 4)
+        pred[:, 0] = pred[:, 0].clamp(0.0, 1.5 * max(float(self.info.score_max), 1e-6))
+        for i, top in enumerate(
+            [COMPONENT_MAX[c] for c in COMPONENTS] if self.info.scoring.startswith("aerials") else ()
+        ):
+            pred[:, 1 + i] = pred[:, 1 + i].clamp(0.0, top)
+        pred[:, 1:] = torch.where(torch.isfinite(self.lam[1:]), pred[:, 1:], float("nan"))
+        return pred, bounds, logits
+
+    def forward(self, batch: dict) -> ModelOutput:
+        pred, bounds, logits = self.predict(batch)
         dtype = batch["score"].dtype
         comps = pred[:, 1:] if bool(torch.isfinite(self.lam[1:]).all()) else None
         return ModelOutput(

@@ -88,7 +88,12 @@ class EndToEnd(nn.Module):
 
 def build_e2e_model(cfg, info: DataInfo) -> tuple[nn.Module, object]:
 
-    head, mcfg = create_model(cfg.model_name, cfg.model, info)
+    overrides = dict(cfg.model or {})
+    if cfg.model_name == "judgemind":
+        # the statistics prior is fitted in closed form on fixed features; end to end, the features change with
+        # every step of the backbone, so JudgeMind always trains without it there (docs/model.md)
+        overrides["stats_prior"] = False
+    head, mcfg = create_model(cfg.model_name, overrides, info)
     if getattr(head, "needs_train_set", False):
         raise JudgemindError(
             f"model {cfg.model_name!r} compares with training exemplars and cannot be trained end "

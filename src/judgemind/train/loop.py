@@ -235,6 +235,8 @@ def fit(cfg: TrainConfig, resume: bool = False, argv: list[str] | None = None) -
 
         def on_epoch(e: EpochEnd) -> None:
             if ctx.is_main:
+                if hasattr(e.model, "fit_on_select"):
+                    e.model.fit_on_select(select, cfg.run.eval_batch_size)
                 val = headline(evaluate(e.model, select, data.info, cfg, ctx.device))
                 test = None
                 if getattr(data, "test", None) is not None:
