@@ -421,3 +421,26 @@ def test_the_share_outside_training_is_fitted_on_the_select_half(prior_split):
     assert torch.allclose(fresh.prior_share, share)
     model.train()
     assert torch.allclose(model._share(), torch.sigmoid(model.prior_mix))
+
+
+def test_low_rank_knowledge_fixes_the_items_to_the_descriptions_geometry(tiny_split, tiny_batch):
+    """knowledge_rank=r: the bank becomes its top-r principal coordinates (fixed), so the item tokens are a rank-r
+    family whatever the learned map does; a shuffled bank gives the same points to other items."""
+    _, info = tiny_split
+    model, cfg = create_model("judgemind", {"knowledge_rank": 4, "text_encoder": "hashing"}, info)
+    assert cfg.knowledge_rank == 4 and model.bank.shape == (info.n_items, 4)
+    assert torch.linalg.matrix_rank(model.bank_proj(model.bank).detach() - model.bank_proj.bias.detach()) <= 4
+    assert model.bank.pow(2).mean().item() == pytest.approx(1.0, rel=1e-4)
+    full, _ = create_model("judgemind", {"text_encoder": "hashing"}, info)
+    assert full.bank.shape[1] == jm.TEXT_DIM
+    coords = jm.principal_coordinates(full.bank, 4)
+    assert torch.allclose(coords, model.bank, atol=1e-5)
+    perm = torch.as_tensor(jm.derangement(info.n_items, 0))
+    shuffled, _ = create_model(
+        "judgemind", {"knowledge_rank": 4, "shuffled_knowledge": True, "text_encoder": "hashing"}, info
+    )
+    assert torch.allclose(shuffled.bank, jm.principal_coordinates(full.bank[perm], 4), atol=1e-5)
+    loss, _ = model.loss(model(tiny_batch), tiny_batch)
+    loss.backward()
+    with pytest.raises(JudgemindError, match="knowledge_rank"):
+        create_model("judgemind", {"knowledge_rank": -1, "text_encoder": "hashing"}, info)

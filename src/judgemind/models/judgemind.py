@@ -96,6 +96,11 @@ class JudgeMindConfig:
     foreground: bool = True
     global_tokens: bool = True
     knowledge: bool = True
+    # 0: the text bank reaches the item tokens through a learned linear map (with K items and a full-rank bank it
+    # can place every item anywhere, so the text can act only through initialisation); r > 0: through the bank's
+    # top-r principal directions, fixed, then a learned r -> d map, so the K item tokens are a rank-r family fixed
+    # by the descriptions' geometry (similar descriptions -> similar items; a shuffled bank gets a wrong geometry)
+    knowledge_rank: int = 0
     grade_bands: bool = True
     # paper-claim controls (not switches off): the text bank with every item given another item's description
     # (a fixed seeded derangement of the bank rows, :func:`derangement`), and a plain regressor head (each
@@ -323,6 +328,19 @@ def knowledge_embeddings(texts, catalogue_version: str = "", encoder: str = "aut
 # Building blocks
 
 
+def principal_coordinates(bank: torch.Tensor, r: int) -> torch.Tensor:
+    """(K, D) embeddings -> (K, r) coordinates on their top-r principal directions (centred; scaled so that the
+    coordinates have unit RMS), deterministic up to the sign of each direction, which is fixed by its largest
+    entry."""
+    x = bank.double() - bank.double().mean(0)
+    u, sv, _ = torch.linalg.svd(x, full_matrices=False)
+    coords = u[:, :r] * sv[:r]
+    sign = torch.sign(coords.gather(0, coords.abs().argmax(0, keepdim=True)))
+    coords = coords * torch.where(sign == 0, torch.ones_like(sign), sign)
+    rms = coords.pow(2).mean().sqrt().clamp_min(1e-12)
+    return (coords / rms).float()
+
+
 def sinusoid(T: int, d: int, device) -> torch.Tensor:
     """(T, d) sinusoidal step positions."""
     pos = torch.arange(T, device=device, dtype=torch.float32)[:, None]
@@ -513,7 +531,13 @@ class JudgeMind(nn.Module):
         if self.cfg.knowledge and self.n_items:
             if bank is None:
                 bank = np.zeros((self.n_items, TEXT_DIM), dtype=np.float32)
-            self.register_buffer("bank", torch.as_tensor(bank, dtype=torch.float32))
+            r = int(self.cfg.knowledge_rank)
+            if r < 0:
+                raise JudgemindError(f"model.knowledge_rank must be >= 0, got {r}")
+            bank = torch.as_tensor(bank, dtype=torch.float32)
+            if r:
+                bank = principal_coordinates(bank, min(r, self.n_items))
+            self.register_buffer("bank", bank)
             self.bank_proj = nn.Linear(self.bank.shape[1], d)
         if self.n_items:
             self.present = nn.Parameter(torch.randn(d) * 0.02)  # marks item tokens the model thinks occurred
@@ -583,7 +607,6 @@ class JudgeMind(nn.Module):
     def _build_prior(self) -> None:
         """The statistics prior (aerials data only: it predicts Air, Form and Landing marks)."""
         self.prior = None
-        self.needs_train_set = False
         if not self.cfg.stats_prior or self.diving:
             return
         if not 0.0 < self.cfg.prior_mix < 1.0:
@@ -596,7 +619,13 @@ class JudgeMind(nn.Module):
         # the share used outside training, fitted on val's select half after each epoch (fit_on_select); NaN
         # until then (the learned share is used)
         self.register_buffer("prior_share", torch.full((3,), float("nan")))
-        self.needs_train_set = True
+        self.register_buffer("prior_attached", torch.tensor(False))  # attach_train_set ran (fitted or not)
+
+    @property
+    def needs_train_set(self) -> bool:
+        """Whether the trainer (or a loader) must hand over the training split: only to fit the statistics prior
+        once; a checkpoint carries the fit, so scoring with a trained run never reads its training data."""
+        return self.prior is not None and not bool(self.prior_attached)
 
     @torch.no_grad()
     def attach_train_set(self, tensors: dict) -> None:
@@ -605,6 +634,7 @@ class JudgeMind(nn.Module):
         videos) leaves it unfitted: the model then scores without it, as with ``stats_prior=false``."""
         if self.prior is None:
             return
+        self.prior_attached.fill_(True)
         n = int(tensors["score"].shape[0])
         k = self.prior.cfg.folds
         if n < 2 * k:

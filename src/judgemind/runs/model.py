@@ -46,6 +46,9 @@ def load_run_model(run_dir, checkpoint: str = "best", device: str = "cpu"):
         raise
     except JudgemindError as e:
         raise CheckpointError(f"{path}: the stored config or data description is not valid ({e})") from None
+    stored = ck["config"].get("model") if isinstance(ck.get("config"), dict) else None
+    if cfg.model_name == "judgemind" and isinstance(stored, dict) and "stats_prior" not in stored:
+        cfg.model = {**(cfg.model or {}), "stats_prior": False}  # trained before the statistics prior existed
     try:
         model, _ = build_model(cfg, info)
     except JudgemindError as e:
