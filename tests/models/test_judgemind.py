@@ -312,8 +312,10 @@ def _fitted(info, tensors, **over):
 
 def test_statistics_prior_moves_each_component_towards_the_ridge_prior(prior_split):
     ds, info = prior_split
+    fresh, _ = create_model("judgemind", {"text_encoder": "hashing"}, info)
+    assert fresh.needs_train_set  # the trainer hands it the training split once ...
     model, cfg = _fitted(info, ds.tensors)
-    assert cfg.stats_prior and model.needs_train_set and bool(model.prior.fitted)
+    assert cfg.stats_prior and not model.needs_train_set and bool(model.prior.fitted)  # ... and then never again
     model.eval()
     batch = ds.batch(torch.arange(8))
     with torch.no_grad():
