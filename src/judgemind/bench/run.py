@@ -262,9 +262,9 @@ def run_one(spec: RunSpec, data: BenchData, cfg: BenchConfig, optim_sets: dict, 
             # a closed-form model's fit (attaching the training split) counts as training time
             run["train_time"] = e.setup_s if getattr(e.model, "closed_form", False) else 0.0
         run["train_time"] += e.train_s
-        # "val" is the select half (it chooses the epoch here and the point in --tune); calib only calibrates
-        if hasattr(e.model, "fit_on_select"):
+        if hasattr(e.model, "fit_on_select"):  # post-hoc numbers fitted on the select half (models/base.py)
             e.model.fit_on_select(data.select, bs)
+        # "val" is the select half (it chooses the epoch here and the point in --tune); calib only calibrates
         # the deduction calibration of this epoch's model on the calib half, as judgemind train stores it for best.pt
         cal_out = collect_outputs(e.model, data.calib, bs, device)
         rule = deduction_rule({"deductions": fit_split_deductions(cal_out, data.calib, data.info)}, data.info.item_ids)

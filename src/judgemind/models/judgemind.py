@@ -642,7 +642,7 @@ class JudgeMind(nn.Module):
             self.prior_oof = torch.zeros(0, 3, device=self.prior_mix.device)
             return
         self.prior.attach_train_set(tensors)
-        if not bool(torch.isfinite(self.prior.lam[1:]).all()):  # no component marks to predict
+        if not self.prior.predicts_components:
             self.prior.fitted.fill_(False)
             return
         perm = torch.randperm(n, generator=torch.Generator().manual_seed(1)).to(tensors["score"].device)

@@ -283,6 +283,11 @@ class PoseStats(nn.Module):
         self.s_w.copy_(w.detach().double())
         self.s_acc.fill_(float(((z.double() @ self.s_w[:-1] + self.s_w[-1]).argmax(-1) == y).double().mean()))
 
+    @property
+    def predicts_components(self) -> bool:
+        """Whether the fit has Air, Form and Landing regressors (data with the panel's component marks)."""
+        return bool(torch.isfinite(self.lam[1:]).all())
+
     # -- the model contract -------------------------------------------------------------------------------------
 
     @torch.no_grad()
@@ -314,7 +319,7 @@ class PoseStats(nn.Module):
     def forward(self, batch: dict) -> ModelOutput:
         pred, bounds, logits = self.predict(batch)
         dtype = batch["score"].dtype
-        comps = pred[:, 1:] if bool(torch.isfinite(self.lam[1:]).all()) else None
+        comps = pred[:, 1:] if self.predicts_components else None
         return ModelOutput(
             score=pred[:, 0].to(dtype) + (self.anchor - self.anchor.detach()),
             components=None if comps is None else comps.to(dtype),
